@@ -1,0 +1,88 @@
+"""Load benchmark statements as `Theorem`s, by benchmark name and split.
+
+Every benchmark is a JSON Lines file with the schema of `data/benchmarks/README.md`:
+`{"name", "id", "split", "header", "formal_statement", "informal_statement"?, "source"}`.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Iterator
+
+from lean_env.types import Theorem
+
+DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+
+# benchmark name -> file (relative to data/); the embedded benchmark keeps one file per split.
+BENCHMARKS: dict[str, str] = {
+    "minif2f": "benchmarks/minif2f.jsonl",
+    "minif2f-goedel": "benchmarks/minif2f_test_goedel_v2.jsonl",
+    "proofnet": "benchmarks/proofnet.jsonl",
+    "embedded": "embedded/theorems.jsonl",
+}
+
+_REQUIRED = ("name", "split", "header", "formal_statement")
+
+
+class BenchmarkError(ValueError):
+    """A benchmark file is missing or a row is malformed; the message names file and line."""
+
+
+def load_file(path: str | Path, benchmark: str = "") -> list[Theorem]:
+    path = Path(path)
+    if not path.exists():
+        raise BenchmarkError(f"benchmark file not found: {path}")
+    theorems: list[Theorem] = []
+    seen: set[str] = set()
+    for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as e:
+            raise BenchmarkError(f"{path}:{lineno}: not valid JSON ({e.msg})") from e
+        if not isinstance(row, dict):
+            raise BenchmarkError(f"{path}:{lineno}: expected a JSON object")
+        missing = [k for k in _REQUIRED if not isinstance(row.get(k), str)]
+        if missing:
+            raise BenchmarkError(f"{path}:{lineno}: missing or non-string field(s) {missing}")
+        statement = row["formal_statement"].rstrip()
+        # ProofNet statements end in `:=`; the search and the verifier expect `:= by`.
+        if statement.endswith(":="):
+            statement += " by"
+        if not statement.endswith(":= by"):
+            raise BenchmarkError(f"{path}:{lineno}: formal_statement must end with ':=' or ':= by'")
+        thm = Theorem(
+            name=row["name"],
+            header=row["header"],
+            statement=statement,
+            split=row["split"],
+            source=row.get("source", ""),
+            id=row.get("id") or row["name"],
+            benchmark=benchmark,
+        )
+        if thm.id in seen:
+            raise BenchmarkError(f"{path}:{lineno}: duplicate id {thm.id!r}")
+        seen.add(thm.id)
+        theorems.append(thm)
+    return theorems
+
+
+def load_benchmark(name: str, split: str | None = None) -> list[Theorem]:
+    """All theorems of a named benchmark (see BENCHMARKS) or of a .jsonl path, optionally one split."""
+    if name in BENCHMARKS:
+        theorems = load_file(DATA_DIR / BENCHMARKS[name], benchmark=name)
+    elif name.endswith(".jsonl"):
+        theorems = load_file(name, benchmark=Path(name).stem)
+    else:
+        raise BenchmarkError(f"unknown benchmark {name!r}; known: {sorted(BENCHMARKS)} or a .jsonl path")
+    if split is not None:
+        splits = sorted({t.split for t in theorems})
+        theorems = [t for t in theorems if t.split == split]
+        if not theorems:
+            raise BenchmarkError(f"benchmark {name!r} has no split {split!r}; it has {splits}")
+    return theorems
+
+
+def iter_benchmark(name: str, split: str | None = None) -> Iterator[Theorem]:
+    yield from load_benchmark(name, split)

@@ -1,0 +1,19 @@
+"""The one tokenisation convention shared by sampling, scoring, SFT and GRPO.
+
+A training/scoring sequence is `encode_prompt(prompt) + encode_tactic(tactic)`; sampling feeds
+`encode_prompt(prompt)` and stops at EOS. Prompt and tactic are tokenised separately so the
+boundary is the same whether we sample, score or train (BPE merges never straddle it).
+"""
+from __future__ import annotations
+
+
+def encode_prompt(tokenizer, prompt: str) -> list[int]:
+    ids = tokenizer(prompt, add_special_tokens=False)["input_ids"]
+    if tokenizer.bos_token_id is not None:
+        ids = [tokenizer.bos_token_id] + ids
+    return ids
+
+
+def encode_tactic(tokenizer, tactic: str) -> list[int]:
+    """The tactic's tokens followed by EOS: the model learns where a tactic ends."""
+    return tokenizer(tactic, add_special_tokens=False)["input_ids"] + [tokenizer.eos_token_id]
