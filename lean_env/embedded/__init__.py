@@ -1,0 +1,2 @@
+"""The embedded environment: a pure-Python kernel for a fragment of Lean 4 (ℕ/ℤ arithmetic and
+first-order logic) served over the Lean REPL's JSON protocol by `python -m lean_env.embedded`."""

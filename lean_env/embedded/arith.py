@@ -1,0 +1,417 @@
+"""Arithmetic for the embedded fragment: typing, Lean's ℕ/ℤ semantics, polynomial normal forms, and
+the decision procedures behind `linarith`, `nlinarith`, `omega`, `ring` and `decide`.
+
+Each procedure is held to the strength of its Lean namesake (the learning experiments depend on
+that): `linarith` sees only linear facts over an ordered field with nonlinear monomials as opaque
+atoms; `nlinarith` adds pairwise products of its facts first; `omega` is linear integer arithmetic
+with `/` and `%` by literals; `ring` proves commutative-ring identities only.
+"""
+from __future__ import annotations
+
+from fractions import Fraction
+from itertools import combinations_with_replacement
+from typing import Iterable
+
+import z3
+
+from lean_env.embedded.terms import INT, NAT, Bin, Const, Num, Quant, Term, Un, Var, pp, REL_OPS
+
+Ctx = dict[str, str]  # variable name -> "ℕ" / "ℤ"
+
+
+class ArithError(Exception):
+    pass
+
+
+# ---------------------------------------------------------------- types and evaluation
+
+def term_type(t: Term, ctx: Ctx) -> str | None:
+    """The carrier type of an arithmetic term: from its variables or ascriptions; None if unknown."""
+    if isinstance(t, Var):
+        return ctx.get(t.name)
+    if isinstance(t, Num):
+        return t.ty
+    if isinstance(t, Bin):
+        if t.op == "^":
+            return term_type(t.lhs, ctx)
+        return term_type(t.lhs, ctx) or term_type(t.rhs, ctx)
+    if isinstance(t, Un) and t.op == "-":
+        return term_type(t.arg, ctx) or INT
+    return None
+
+
+def relation_type(t: Bin, ctx: Ctx) -> str:
+    """Lean elaborates `a R b` at one type; numerals alone default to ℕ."""
+    return term_type(t.lhs, ctx) or term_type(t.rhs, ctx) or NAT
+
+
+def ediv(a: int, b: int) -> int:
+    """Lean's `Int.ediv` (and `Nat.div`): Euclidean division, x / 0 = 0."""
+    if b == 0:
+        return 0
+    q = a // b if b > 0 else -(a // -b)
+    return q
+
+
+def emod(a: int, b: int) -> int:
+    if b == 0:
+        return a
+    return a - b * ediv(a, b)
+
+
+def evaluate(t: Term, ty: str) -> int:
+    """Value of a closed arithmetic term with Lean's semantics for `ty`."""
+    if isinstance(t, Num):
+        return t.value
+    if isinstance(t, Un) and t.op == "-":
+        if ty == NAT:
+            raise ArithError("failed to synthesize Neg ℕ")
+        return -evaluate(t.arg, ty)
+    if isinstance(t, Bin):
+        a = evaluate(t.lhs, ty)
+        if t.op == "^":
+            b = evaluate(t.rhs, NAT)
+            if b > 4096 or (abs(a) > 1 and b * max(abs(a).bit_length(), 1) > 100_000):
+                raise ArithError("exponent too large to evaluate")
+            return a ** b
+        b = evaluate(t.rhs, ty)
+        if t.op == "+":
+            return a + b
+        if t.op == "*":
+            return a * b
+        if t.op == "-":
+            return max(a - b, 0) if ty == NAT else a - b
+        if t.op == "/":
+            return ediv(a, b)
+        if t.op == "%":
+            return emod(a, b)
+    raise ArithError(f"not a closed numeral expression: {pp(t)}")
+
+
+def is_closed_arith(t: Term) -> bool:
+    if isinstance(t, Num):
+        return True
+    if isinstance(t, Un) and t.op == "-":
+        return is_closed_arith(t.arg)
+    if isinstance(t, Bin) and t.op in ("+", "-", "*", "/", "%", "^"):
+        return is_closed_arith(t.lhs) and is_closed_arith(t.rhs)
+    return False
+
+
+def decide_relation(op: str, a: int, b: int) -> bool:
+    return {
+        "=": a == b, "≠": a != b, "<": a < b, "≤": a <= b, ">": a > b, "≥": a >= b,
+        "∣": (b == 0) if a == 0 else b % a == 0,
+    }[op]
+
+
+def decide(p: Term, ctx: Ctx) -> bool:
+    """Evaluate a closed proposition (the `decide` tactic); raises ArithError when not decidable."""
+    if isinstance(p, Const):
+        return p.value
+    if isinstance(p, Un) and p.op == "¬":
+        return not decide(p.arg, ctx)
+    if isinstance(p, Bin):
+        if p.op in REL_OPS:
+            ty = relation_type(p, ctx)
+            if not (is_closed_arith(p.lhs) and is_closed_arith(p.rhs)):
+                raise ArithError("expected type must not contain free variables")
+            return decide_relation(p.op, evaluate(p.lhs, ty), evaluate(p.rhs, ty))
+        a = decide(p.lhs, ctx)
+        if p.op == "∧":
+            return a and decide(p.rhs, ctx)
+        if p.op == "∨":
+            return a or decide(p.rhs, ctx)
+        if p.op == "→":
+            return (not a) or decide(p.rhs, ctx)
+        if p.op == "↔":
+            return a == decide(p.rhs, ctx)
+    raise ArithError("failed to synthesize Decidable")
+
+
+# ---------------------------------------------------------------- polynomials
+
+Monomial = tuple[tuple[str, int], ...]   # sorted (atom key, exponent)
+Poly = dict[Monomial, Fraction]
+
+
+def _padd(p: Poly, q: Poly, scale: Fraction = Fraction(1)) -> Poly:
+    out = dict(p)
+    for m, c in q.items():
+        out[m] = out.get(m, Fraction(0)) + scale * c
+        if out[m] == 0:
+            del out[m]
+    return out
+
+
+def _pmul(p: Poly, q: Poly) -> Poly:
+    out: Poly = {}
+    for m1, c1 in p.items():
+        for m2, c2 in q.items():
+            exps = dict(m1)
+            for a, e in m2:
+                exps[a] = exps.get(a, 0) + e
+            m = tuple(sorted(exps.items()))
+            out[m] = out.get(m, Fraction(0)) + c1 * c2
+            if out[m] == 0:
+                del out[m]
+    return out
+
+
+def _const(c: int | Fraction) -> Poly:
+    return {(): Fraction(c)} if c != 0 else {}
+
+
+class Atoms:
+    """Opaque subterms (ℕ subtraction, `/`, `%`, ...), named by their printed form."""
+
+    def __init__(self) -> None:
+        self.terms: dict[str, Term] = {}
+
+    def key(self, t: Term) -> str:
+        k = pp(t)
+        self.terms.setdefault(k, t)
+        return k
+
+
+def to_poly(t: Term, ty: str, atoms: Atoms) -> Poly:
+    """Normal form as a commutative-ring polynomial; non-ring operations become atoms."""
+    if isinstance(t, Num):
+        return _const(t.value)
+    if isinstance(t, Var):
+        return {((atoms.key(t), 1),): Fraction(1)}
+    if isinstance(t, Un) and t.op == "-":
+        return _padd({}, to_poly(t.arg, ty, atoms), Fraction(-1))
+    if isinstance(t, Bin):
+        if t.op == "+":
+            return _padd(to_poly(t.lhs, ty, atoms), to_poly(t.rhs, ty, atoms))
+        if t.op == "*":
+            return _pmul(to_poly(t.lhs, ty, atoms), to_poly(t.rhs, ty, atoms))
+        if t.op == "-" and ty == INT:
+            return _padd(to_poly(t.lhs, ty, atoms), to_poly(t.rhs, ty, atoms), Fraction(-1))
+        if t.op == "^" and is_closed_arith(t.rhs):
+            n = evaluate(t.rhs, NAT)
+            if n <= 64:
+                base = to_poly(t.lhs, ty, atoms)
+                out = _const(1)
+                for _ in range(n):
+                    out = _pmul(out, base)
+                return out
+        if is_closed_arith(t):
+            try:
+                return _const(evaluate(t, ty))
+            except ArithError:
+                pass
+    return {((atoms.key(t), 1),): Fraction(1)}
+
+
+def ring_equal(lhs: Term, rhs: Term, ty: str) -> bool:
+    atoms = Atoms()
+    return to_poly(lhs, ty, atoms) == to_poly(rhs, ty, atoms)
+
+
+# ---------------------------------------------------------------- linarith / nlinarith
+
+# A linear fact: poly REL 0 with REL in {"=", "≤", "<"}.
+Fact = tuple[Poly, str]
+
+
+def comparison_fact(p: Term, ctx: Ctx, atoms: Atoms) -> list[Fact] | None:
+    """`a R b` (or its negation) as facts `poly REL 0`; None if `p` is not a comparison."""
+    negated = False
+    while isinstance(p, Un) and p.op == "¬":
+        negated = not negated
+        p = p.arg
+    if not isinstance(p, Bin) or p.op not in ("=", "<", "≤", ">", "≥", "≠"):
+        return None
+    op, a, b = p.op, p.lhs, p.rhs
+    if op in (">", "≥"):
+        op, a, b = {">": "<", "≥": "≤"}[op], b, a
+    if op == "≠":
+        if negated:
+            op, negated = "=", False
+        else:
+            return None  # linarith does not use disequalities
+    if negated:
+        if op == "=":
+            return None
+        op, a, b = {"<": "≤", "≤": "<"}[op], b, a  # ¬ a < b  ->  b ≤ a
+    ty = relation_type(Bin(op, a, b), ctx)
+    diff = _padd(to_poly(a, ty, atoms), to_poly(b, ty, atoms), Fraction(-1))
+    if op == "<" and ty in (NAT, INT):
+        return [(_padd(diff, _const(1)), "≤")]  # integer strengthening: a < b  ->  a + 1 ≤ b
+    return [(diff, op)]
+
+
+def _nat_atoms(atoms: Atoms, ctx: Ctx) -> list[Fact]:
+    """Mathlib's ℕ preprocessing: every ℕ-valued atom is nonnegative."""
+    facts = []
+    for k, t in atoms.terms.items():
+        if term_type(t, ctx) == NAT:
+            facts.append(({((k, 1),): Fraction(-1)}, "≤"))
+    return facts
+
+
+def _infeasible(facts: Iterable[Fact]) -> bool:
+    """Is the conjunction of linear facts unsatisfiable over ℚ (monomials as real variables)?"""
+    solver = z3.Solver()
+    solver.set("timeout", 2000)
+    vars_: dict[Monomial, z3.ArithRef] = {}
+    for poly, rel in facts:
+        expr = z3.RealVal(0)
+        for m, c in poly.items():
+            coeff = z3.RealVal(f"{c.numerator}/{c.denominator}")
+            if m == ():
+                expr = expr + coeff
+            else:
+                v = vars_.setdefault(m, z3.Real("m" + str(len(vars_))))
+                expr = expr + coeff * v
+        solver.add({"=": expr == 0, "≤": expr <= 0, "<": expr < 0}[rel])
+    return solver.check() == z3.unsat
+
+
+def negated_goal_facts(goal: Term, ctx: Ctx, atoms: Atoms) -> list[list[Fact]] | None:
+    """Ways the goal could fail, each a list of facts; [] means "prove False from hypotheses".
+    `a = b` needs both `a < b` and `a > b` refuted, as in Mathlib's linarith."""
+    if isinstance(goal, Const) and not goal.value:
+        return [[]]
+    if isinstance(goal, Bin) and goal.op == "=":
+        lt = comparison_fact(Bin("<", goal.lhs, goal.rhs), ctx, atoms)
+        gt = comparison_fact(Bin(">", goal.lhs, goal.rhs), ctx, atoms)
+        return [lt or [], gt or []]
+    neg = comparison_fact(Un("¬", goal), ctx, atoms)
+    if neg is not None:
+        return [neg]
+    return [[]]  # not a comparison: linarith proves it by exfalso
+
+
+def linarith(hyps: list[Term], goal: Term, ctx: Ctx, extra: list[Term] = (), products: bool = False) -> bool:
+    atoms = Atoms()
+    base: list[Fact] = []
+    for h in list(hyps) + list(extra):
+        f = comparison_fact(h, ctx, atoms)
+        if f:
+            base.extend(f)
+    branches = negated_goal_facts(goal, ctx, atoms)
+    for branch in branches:
+        facts = base + branch
+        if products:
+            facts = facts + _pairwise_products(facts)
+        if not _infeasible(facts + _nat_atoms(atoms, ctx)):
+            return False
+    return True
+
+
+def _pairwise_products(facts: list[Fact]) -> list[Fact]:
+    """nlinarith's preprocessing: the product of every pair of facts (squares included)."""
+    out: list[Fact] = []
+    for (p, r1), (q, r2) in combinations_with_replacement(facts[:24], 2):
+        prod = _pmul(p, q)
+        if r1 == "=" or r2 == "=":
+            out.append((prod, "="))
+        elif r1 == "<" and r2 == "<":
+            out.append((_padd({}, prod, Fraction(-1)), "<"))   # p<0, q<0  ->  pq > 0
+        else:
+            out.append((_padd({}, prod, Fraction(-1)), "≤"))   # p≤0, q≤0  ->  pq ≥ 0
+    return out
+
+
+# ---------------------------------------------------------------- omega
+
+class _OmegaUnsupported(Exception):
+    pass
+
+
+class _Z3Int:
+    """Translate arithmetic propositions to z3 integer formulas with Lean's ℕ/ℤ semantics."""
+
+    def __init__(self, ctx: Ctx):
+        self.ctx = ctx
+        self.vars: dict[str, z3.ArithRef] = {}
+        self.side: list[z3.BoolRef] = []
+
+    def var(self, key: str, nat: bool) -> z3.ArithRef:
+        if key not in self.vars:
+            v = z3.Int(key)
+            self.vars[key] = v
+            if nat:
+                self.side.append(v >= 0)
+        return self.vars[key]
+
+    def term(self, t: Term, ty: str) -> z3.ArithRef:
+        if isinstance(t, Num):
+            return z3.IntVal(t.value)
+        if isinstance(t, Var):
+            return self.var(t.name, self.ctx.get(t.name, ty) == NAT)
+        if isinstance(t, Un) and t.op == "-":
+            return -self.term(t.arg, ty)
+        if isinstance(t, Bin):
+            if is_closed_arith(t):
+                try:
+                    return z3.IntVal(evaluate(t, ty))
+                except ArithError:
+                    pass
+            if t.op == "+":
+                return self.term(t.lhs, ty) + self.term(t.rhs, ty)
+            if t.op == "-":
+                a, b = self.term(t.lhs, ty), self.term(t.rhs, ty)
+                return z3.If(a >= b, a - b, 0) if ty == NAT else a - b
+            if t.op == "*":
+                if is_closed_arith(t.lhs) or is_closed_arith(t.rhs):
+                    return self.term(t.lhs, ty) * self.term(t.rhs, ty)
+            if t.op in ("/", "%") and is_closed_arith(t.rhs):
+                k = evaluate(t.rhs, ty)
+                a = self.term(t.lhs, ty)
+                if k == 0:
+                    return z3.IntVal(0) if t.op == "/" else a
+                return a / k if t.op == "/" else a % k
+            if t.op == "^" and is_closed_arith(t.rhs) and is_closed_arith(t.lhs):
+                return z3.IntVal(evaluate(t, ty))
+        # products of variables, powers, `/` by a variable: opaque atoms, as omega treats them
+        return self.var("atom:" + pp(t), ty == NAT)
+
+    def prop(self, p: Term) -> z3.BoolRef:
+        if isinstance(p, Const):
+            return z3.BoolVal(p.value)
+        if isinstance(p, Un) and p.op == "¬":
+            return z3.Not(self.prop(p.arg))
+        if isinstance(p, Bin):
+            if p.op in REL_OPS:
+                ty = relation_type(p, self.ctx)
+                a, b = self.term(p.lhs, ty), self.term(p.rhs, ty)
+                if p.op == "∣":
+                    if not is_closed_arith(p.lhs):
+                        raise _OmegaUnsupported()
+                    k = evaluate(p.lhs, ty)
+                    return b == 0 if k == 0 else b % abs(k) == 0
+                return {"=": a == b, "≠": a != b, "<": a < b, "≤": a <= b, ">": a > b, "≥": a >= b}[p.op]
+            a, b = self.prop(p.lhs), self.prop(p.rhs)
+            return {"∧": z3.And(a, b), "∨": z3.Or(a, b), "→": z3.Implies(a, b), "↔": a == b}[p.op]
+        raise _OmegaUnsupported()
+
+
+def omega(hyps: list[Term], goal: Term, ctx: Ctx) -> bool:
+    tr = _Z3Int(ctx)
+    solver = z3.Solver()
+    solver.set("timeout", 3000)
+    for h in hyps:
+        try:
+            solver.add(tr.prop(h))
+        except _OmegaUnsupported:
+            continue  # omega ignores facts outside its language
+    try:
+        solver.add(z3.Not(tr.prop(goal)))
+    except _OmegaUnsupported:
+        pass  # omega then proves False from the hypotheses
+    solver.add(*tr.side)
+    return solver.check() == z3.unsat
+
+
+def has_quantifier(p: Term) -> bool:
+    if isinstance(p, Quant):
+        return True
+    if isinstance(p, Bin):
+        return has_quantifier(p.lhs) or has_quantifier(p.rhs)
+    if isinstance(p, Un):
+        return has_quantifier(p.arg)
+    return False

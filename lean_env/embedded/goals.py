@@ -1,0 +1,186 @@
+"""Goals and proof states of the embedded kernel, printed exactly the way Lean prints them.
+
+A goal is a local context (variables and named hypotheses) plus a target; a proof state is the
+list of open goals plus the axioms the proof has used so far (for `#print axioms`).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace as dc_replace
+
+from lean_env.embedded.arith import ArithError, evaluate, is_closed_arith, relation_type, term_type
+from lean_env.embedded.terms import (
+    INT, NAT, Bin, Const, Num, Quant, Term, Un, Var, fresh_name, free_vars, pp, subst, REL_OPS,
+)
+
+CLASSICAL = frozenset({"propext", "Classical.choice", "Quot.sound"})
+
+
+class TacticError(Exception):
+    """A tactic failed; the message is what Lean would print."""
+
+
+@dataclass(frozen=True)
+class Hyp:
+    name: str
+    type: object          # "ℕ"/"ℤ" for a variable, a Term for a hypothesis
+
+    @property
+    def is_var(self) -> bool:
+        return isinstance(self.type, str)
+
+
+@dataclass(frozen=True)
+class Goal:
+    hyps: tuple[Hyp, ...]
+    target: Term
+    case: str = ""
+
+    @property
+    def ctx(self) -> dict[str, str]:
+        return {h.name: h.type for h in self.hyps if h.is_var}
+
+    def hyp(self, name: str) -> Hyp | None:
+        for h in reversed(self.hyps):  # later hypotheses shadow earlier ones
+            if h.name == name:
+                return h
+        return None
+
+    def props(self) -> list[Term]:
+        return [h.type for h in self.hyps if not h.is_var]
+
+    def names(self) -> set[str]:
+        return {h.name for h in self.hyps}
+
+    def with_target(self, target: Term) -> "Goal":
+        return dc_replace(self, target=target)
+
+    def add(self, name: str, type_: object) -> "Goal":
+        """Add a hypothesis; an existing one with the same name becomes inaccessible (`h✝`)."""
+        hyps = list(self.hyps)
+        target = self.target
+        old = self.hyp(name)
+        if old is not None:
+            dead = fresh_inaccessible(name, self.names())
+            hyps = [Hyp(dead, h.type) if h is old else h for h in hyps]
+            if old.is_var:  # later mentions of the shadowed variable print as `x✝`
+                hyps = [h if h.is_var else Hyp(h.name, subst(h.type, name, Var(dead))) for h in hyps]
+                target = subst(target, name, Var(dead))
+        hyps.append(Hyp(name, type_))
+        return Goal(tuple(hyps), target, self.case)
+
+    def remove(self, name: str) -> "Goal":
+        return Goal(tuple(h for h in self.hyps if h.name != name), self.target, self.case)
+
+    def replace_hyp(self, name: str, type_: Term) -> "Goal":
+        return Goal(tuple(Hyp(h.name, type_) if h.name == name else h for h in self.hyps), self.target, self.case)
+
+    def pp(self) -> str:
+        lines = [f"case {self.case}"] if self.case else []
+        i = 0
+        while i < len(self.hyps):
+            j = i
+            while j + 1 < len(self.hyps) and self.hyps[j + 1].type == self.hyps[i].type:
+                j += 1
+            names = " ".join(h.name for h in self.hyps[i : j + 1])
+            ty = self.hyps[i].type
+            lines.append(f"{names} : {ty if isinstance(ty, str) else pp(ty)}")
+            i = j + 1
+        lines.append(f"⊢ {pp(self.target)}")
+        return "\n".join(lines)
+
+
+def fresh_inaccessible(name: str, taken: set[str]) -> str:
+    base = name.rstrip("✝") + "✝"
+    if base not in taken:
+        return base
+    i = 1
+    while f"{base}{i}" in taken:
+        i += 1
+    return f"{base}{i}"
+
+
+@dataclass(frozen=True)
+class ProofState:
+    goals: tuple[Goal, ...]
+    axioms: frozenset[str] = field(default_factory=frozenset)
+    sorries: int = 0
+
+    @property
+    def main(self) -> Goal:
+        if not self.goals:
+            raise TacticError("no goals to be proved")
+        return self.goals[0]
+
+    def replace_main(self, new: list[Goal] | tuple[Goal, ...], axioms: frozenset[str] = frozenset()) -> "ProofState":
+        return ProofState(tuple(new) + self.goals[1:], self.axioms | axioms, self.sorries)
+
+    def pp_goals(self) -> list[str]:
+        return [g.pp() for g in self.goals]
+
+
+# ---------------------------------------------------------------- definitional equality
+
+def canon(t: Term, ctx: dict[str, str]) -> Term:
+    """A normal form under which Lean's `exact` would accept two propositions as the same:
+    `≥`/`>` unfold to `≤`/`<`, `≠` and `→ False` to `¬`, closed numerals evaluate, binder names
+    are erased, numeral ascriptions dropped."""
+    return _canon(t, ctx, 0)
+
+
+def _canon(t: Term, ctx: dict[str, str], depth: int) -> Term:
+    if isinstance(t, Num):
+        return Num(t.value)
+    if isinstance(t, Var) or isinstance(t, Const):
+        return t
+    if isinstance(t, Un):
+        return Un(t.op, _canon(t.arg, ctx, depth))
+    if isinstance(t, Quant):
+        bound = f"#{depth}"
+        inner = dict(ctx)
+        inner[bound] = t.ty
+        return Quant(t.kind, "", t.ty, _canon(subst(t.body, t.var, Var(bound)), inner, depth + 1))
+    if isinstance(t, Bin):
+        op, a, b = t.op, t.lhs, t.rhs
+        if op == "≥":
+            op, a, b = "≤", b, a
+        elif op == ">":
+            op, a, b = "<", b, a
+        elif op == "≠":
+            return Un("¬", _canon(Bin("=", a, b), ctx, depth))
+        elif op == "→" and isinstance(b, Const) and not b.value:
+            return Un("¬", _canon(a, ctx, depth))
+        if op in REL_OPS:
+            ty = relation_type(Bin(op, a, b), ctx)
+            return Bin(op, _canon_arith(a, ty), _canon_arith(b, ty))
+        return Bin(op, _canon(a, ctx, depth), _canon(b, ctx, depth))
+    return t
+
+
+def _canon_arith(t: Term, ty: str) -> Term:
+    if is_closed_arith(t):
+        try:
+            v = evaluate(t, ty)
+            return Num(v) if v >= 0 else Un("-", Num(-v))
+        except ArithError:
+            pass
+    if isinstance(t, Bin):
+        return Bin(t.op, _canon_arith(t.lhs, ty), _canon_arith(t.rhs, ty))
+    if isinstance(t, Un):
+        return Un(t.op, _canon_arith(t.arg, ty))
+    if isinstance(t, Num):
+        return Num(t.value)
+    return t
+
+
+def defeq(p: Term, q: Term, ctx: dict[str, str]) -> bool:
+    return p == q or canon(p, ctx) == canon(q, ctx)
+
+
+def value_type(t: Term, ctx: dict[str, str], default: str = NAT) -> str:
+    return term_type(t, ctx) or default
+
+
+__all__ = [
+    "CLASSICAL", "Goal", "Hyp", "ProofState", "TacticError", "canon", "defeq", "fresh_inaccessible",
+    "value_type", "INT", "NAT", "fresh_name", "free_vars",
+]

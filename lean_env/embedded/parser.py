@@ -1,0 +1,314 @@
+"""Parse the Lean 4 surface syntax of the fragment: terms, propositions and theorem statements.
+
+A Pratt parser over Lean's own precedence levels (see `terms.BIN_PREC`), so that what we parse
+prints back the way Lean prints it.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from lean_env.embedded.terms import (
+    BIN_PREC, INT, MAX_PREC, NAT, Anon, App, Bin, ByTac, Const, Hole, Num, Proj, Quant, Term, Un, Var,
+)
+
+
+class ParseError(Exception):
+    """A syntax error; `pos` is a character offset into the parsed text."""
+
+    def __init__(self, message: str, pos: int = 0):
+        super().__init__(message)
+        self.message = message
+        self.pos = pos
+
+
+_TOKEN_RE = re.compile(
+    r"""
+    (?P<ws>\s+)
+  | (?P<num>\d+)
+  | (?P<ident>[^\W\d][\w'₀-₉✝!?]*(?:\.[^\W\d][\w'₀-₉✝!?]*|\.\d+)*)
+  | (?P<sym><;>|:=|->|<->|<=|>=|=>|[()\[\]⟨⟩,:∀∃→↔∧∨¬=≠≤<≥>∣+\-*/%^←·;|_.])
+    """,
+    re.VERBOSE,
+)
+_ASCII = {"->": "→", "<->": "↔", "<=": "≤", ">=": "≥"}
+TYPES = {"ℕ": NAT, "ℤ": INT, "Nat": NAT, "Int": INT}
+
+
+@dataclass
+class Tok:
+    kind: str   # "num", "ident", "sym", "end"
+    text: str
+    pos: int
+
+
+def tokenize(text: str) -> list[Tok]:
+    toks: list[Tok] = []
+    i = 0
+    while i < len(text):
+        if text.startswith("ℕ", i) or text.startswith("ℤ", i):
+            toks.append(Tok("ident", text[i], i))
+            i += 1
+            continue
+        m = _TOKEN_RE.match(text, i)
+        if not m:
+            raise ParseError(f"unexpected token '{text[i]}'; expected term", i)
+        kind = m.lastgroup
+        if kind != "ws":
+            s = m.group()
+            toks.append(Tok(kind, _ASCII.get(s, s), i))
+        i = m.end()
+    toks.append(Tok("end", "", len(text)))
+    return toks
+
+
+class Parser:
+    def __init__(self, text: str):
+        self.text = text
+        self.toks = tokenize(text)
+        self.i = 0
+
+    # -- helpers
+    @property
+    def tok(self) -> Tok:
+        return self.toks[self.i]
+
+    def next(self) -> Tok:
+        t = self.toks[self.i]
+        self.i += 1
+        return t
+
+    def at(self, *texts: str) -> bool:
+        return self.tok.kind in ("sym", "ident") and self.tok.text in texts
+
+    def expect(self, text: str) -> Tok:
+        if not self.at(text):
+            got = self.tok.text or "end of input"
+            raise ParseError(f"unexpected token '{got}'; expected '{text}'", self.tok.pos)
+        return self.next()
+
+    def ident(self) -> str:
+        if self.tok.kind != "ident":
+            got = self.tok.text or "end of input"
+            raise ParseError(f"unexpected token '{got}'; expected identifier", self.tok.pos)
+        return self.next().text
+
+    def done(self) -> None:
+        if self.tok.kind != "end":
+            raise ParseError(f"unexpected token '{self.tok.text}'; expected end of term", self.tok.pos)
+
+    # -- terms
+    def term(self, prec: int = 0) -> Term:
+        lhs = self.prefix()
+        while True:
+            t = self.tok
+            if t.kind == "sym" and t.text in BIN_PREC:
+                p, _, rp = BIN_PREC[t.text]
+                if p < prec:
+                    break
+                self.next()
+                rhs = self.term(rp)
+                lhs = Bin(t.text, lhs, rhs)
+            elif prec <= MAX_PREC and self._starts_argument():
+                args = []
+                while self._starts_argument():
+                    args.append(self.argument())
+                lhs = App(lhs, tuple(args))
+            else:
+                break
+        return lhs
+
+    def _starts_argument(self) -> bool:
+        t = self.tok
+        if t.kind in ("num",):
+            return True
+        if t.kind == "ident":
+            return t.text not in ("by", "at", "with", "using", "generalizing", "fun", "then", "else")
+        return t.kind == "sym" and t.text in ("(", "⟨", "_")
+
+    def argument(self) -> Term:
+        """An atom with optional `.field` projections (application arguments are atoms)."""
+        return self.postfix(self.atom())
+
+    def postfix(self, t: Term) -> Term:
+        while self.at(".") and self.toks[self.i + 1].kind in ("ident", "num"):
+            self.next()
+            t = Proj(t, self.next().text)
+        return t
+
+    def prefix(self) -> Term:
+        t = self.tok
+        if t.kind == "sym" and t.text == "¬":
+            self.next()
+            return Un("¬", self.term(40))
+        if t.kind == "sym" and t.text == "-":
+            self.next()
+            return Un("-", self.term(75))
+        if t.kind == "sym" and t.text in ("∀", "∃"):
+            return self.quantifier()
+        if t.kind == "ident" and t.text == "by":
+            return self.by_block()
+        return self.argument()
+
+    def atom(self) -> Term:
+        t = self.next()
+        if t.kind == "num":
+            return Num(int(t.text))
+        if t.kind == "ident":
+            if t.text == "True":
+                return Const(True)
+            if t.text == "False":
+                return Const(False)
+            if "." in t.text:  # h.1, h.mp, Or.inl: split projections off local names later
+                head, *fields = t.text.split(".")
+                if head[0].islower() or head[0] in "hH" or not head[0].isupper():
+                    base: Term = Var(head)
+                    for f in fields:
+                        base = Proj(base, f)
+                    return base
+            return Var(t.text)
+        if t.kind == "sym" and t.text == "_":
+            return Hole()
+        if t.kind == "sym" and t.text == "(":
+            inner = self.term()
+            if self.at(":"):
+                self.next()
+                ty = self.type_name()
+                self.expect(")")
+                if isinstance(inner, Num):
+                    return Num(inner.value, ty)
+                if isinstance(inner, Un) and inner.op == "-" and isinstance(inner.arg, Num):
+                    return Un("-", Num(inner.arg.value, ty))
+                return _ascribe(inner, ty)
+            self.expect(")")
+            return inner
+        if t.kind == "sym" and t.text == "⟨":
+            items = []
+            if not self.at("⟩"):
+                items.append(self.term())
+                while self.at(","):
+                    self.next()
+                    items.append(self.term())
+            self.expect("⟩")
+            return Anon(tuple(items))
+        got = t.text or "end of input"
+        raise ParseError(f"unexpected token '{got}'; expected term", t.pos)
+
+    def type_name(self) -> str:
+        t = self.tok
+        name = self.ident()
+        if name not in TYPES:
+            raise ParseError(f"unknown type '{name}' (the embedded fragment has ℕ and ℤ)", t.pos)
+        return TYPES[name]
+
+    def quantifier(self) -> Term:
+        kind = self.next().text
+        groups: list[tuple[list[str], str | None]] = []
+        while not self.at(","):
+            if self.at("("):
+                self.next()
+                names = [self.ident()]
+                while self.tok.kind == "ident" and not self.at(":"):
+                    names.append(self.ident())
+                self.expect(":")
+                groups.append((names, self.type_name()))
+                self.expect(")")
+            else:
+                names = [self.ident()]
+                while self.tok.kind == "ident":
+                    names.append(self.ident())
+                ty = None
+                if self.at(":"):
+                    self.next()
+                    ty = self.type_name()
+                groups.append((names, ty))
+            if self.tok.kind == "end":
+                raise ParseError("unexpected end of input; expected ','", self.tok.pos)
+        self.expect(",")
+        body = self.term(0)
+        for names, ty in reversed(groups):
+            for name in reversed(names):
+                body = Quant(kind, name, ty or NAT, body)
+        return body
+
+    def by_block(self) -> Term:
+        """`by tac`: the tactic text runs to the closing bracket or comma at this depth."""
+        start = self.next().pos + 2
+        depth = 0
+        while self.tok.kind != "end":
+            if self.at("(", "⟨", "["):
+                depth += 1
+            elif self.at(")", "⟩", "]"):
+                if depth == 0:
+                    break
+                depth -= 1
+            elif self.at(",") and depth == 0:
+                break
+            self.next()
+        return ByTac(self.text[start:self.tok.pos].strip())
+
+
+def _ascribe(t: Term, ty: str) -> Term:
+    """`(a + 2 : ℤ)`: push the ascription onto the numerals (variables already carry a type)."""
+    if isinstance(t, Num):
+        return Num(t.value, ty)
+    if isinstance(t, Bin):
+        return Bin(t.op, _ascribe(t.lhs, ty), _ascribe(t.rhs, ty))
+    if isinstance(t, Un):
+        return Un(t.op, _ascribe(t.arg, ty))
+    return t
+
+
+def parse_term(text: str) -> Term:
+    p = Parser(text)
+    t = p.term()
+    p.done()
+    return t
+
+
+# ---------------------------------------------------------------- statements
+
+@dataclass(frozen=True)
+class Statement:
+    """A parsed `theorem NAME binders : prop`: variables and hypotheses in binder order."""
+
+    kind: str                               # "theorem", "lemma", "example"
+    name: str
+    binders: tuple[tuple[str, object], ...]  # (name, "ℕ"/"ℤ") for variables, (name, Term) for hyps
+    goal: Term
+
+
+def parse_statement(text: str) -> Statement:
+    """Parse a declaration header up to (not including) `:=`."""
+    p = Parser(text)
+    kind = p.ident()
+    if kind not in ("theorem", "lemma", "example"):
+        raise ParseError(f"unexpected token '{kind}'; expected 'theorem'", 0)
+    name = "_example" if kind == "example" else p.ident()
+    binders: list[tuple[str, object]] = []
+    while p.at("(", "{", "["):
+        close = {"(": ")", "{": "}", "[": "]"}[p.next().text]
+        if close == "]":
+            raise ParseError("instance binders are not supported by the embedded environment", p.tok.pos)
+        names = [p.ident()]
+        while p.tok.kind == "ident" and not p.at(":"):
+            names.append(p.ident())
+        p.expect(":")
+        start = p.tok.pos
+        if p.tok.kind == "ident" and p.tok.text in TYPES and p.toks[p.i + 1].text == close:
+            ty: object = p.type_name()
+        else:
+            ty = p.term()
+        if close == "}":
+            if not p.at("}"):
+                raise ParseError("unexpected token; expected '}'", p.tok.pos)
+            p.next()
+        else:
+            p.expect(close)
+        for n in names:
+            binders.append((n, ty))
+        del start
+    p.expect(":")
+    goal = p.term()
+    p.done()
+    return Statement(kind, name, tuple(binders), goal)

@@ -1,0 +1,205 @@
+"""The simplifier behind `simp`, `norm_num` and `push_neg`.
+
+A bottom-up rewriter with a fixed rule set close to Lean's default simp set on this fragment:
+numeral arithmetic, unit/zero laws, `≥`/`>`/`≠` to their simp normal forms, propositional
+constant folding, and rewriting with the user's hypotheses. No ring normalisation (`ring_nf`
+does that) and no linear arithmetic (that is `linarith`'s job).
+"""
+from __future__ import annotations
+
+from lean_env.embedded.arith import ArithError, decide_relation, evaluate, is_closed_arith, relation_type
+from lean_env.embedded.terms import Bin, Const, Num, Quant, Term, Un, Var, REL_OPS, contains, replace
+
+TRUE, FALSE = Const(True), Const(False)
+
+
+def simp_arith(t: Term, ty: str) -> Term:
+    if isinstance(t, Bin) and t.op in ("+", "-", "*", "/", "%", "^"):
+        a = simp_arith(t.lhs, ty)
+        b = simp_arith(t.rhs, ty if t.op != "^" else "ℕ")
+        t = Bin(t.op, a, b)
+        if is_closed_arith(t):
+            try:
+                v = evaluate(t, ty)
+                return Num(v) if v >= 0 else Un("-", Num(-v))
+            except ArithError:
+                return t
+        zero, one = Num(0), Num(1)
+        if t.op == "+":
+            if a == zero:
+                return b
+            if b == zero:
+                return a
+        if t.op == "-" and b == zero:
+            return a
+        if t.op == "-" and a == b:
+            return zero
+        if t.op == "*":
+            if a == zero or b == zero:
+                return zero
+            if a == one:
+                return b
+            if b == one:
+                return a
+        if t.op == "/" and b == one:
+            return a
+        if t.op == "^":
+            if b == zero:
+                return one
+            if b == one:
+                return a
+        return t
+    if isinstance(t, Un) and t.op == "-":
+        a = simp_arith(t.arg, ty)
+        if isinstance(a, Un) and a.op == "-":
+            return a.arg
+        if a == Num(0):
+            return a
+        return Un("-", a)
+    if isinstance(t, Num):
+        return Num(t.value)
+    return t
+
+
+def simp_prop(p: Term, ctx: dict[str, str], rules: list[tuple[Term, Term]] = ()) -> Term:
+    """Simplify a proposition to a fixed point; `rules` are (lhs, rhs) rewrites from hypotheses."""
+    for _ in range(20):
+        q = _simp(p, ctx, rules)
+        if q == p:
+            return q
+        p = q
+    return p
+
+
+def _simp(p: Term, ctx: dict[str, str], rules) -> Term:
+    for lhs, rhs in rules:
+        if p == lhs:
+            return rhs
+    if isinstance(p, Bin) and p.op in REL_OPS:
+        ty = relation_type(p, ctx)
+        a, b = p.lhs, p.rhs
+        for lhs, rhs in rules:
+            if not isinstance(lhs, Bin) or lhs.op not in REL_OPS:
+                a, b = replace(a, lhs, rhs), replace(b, lhs, rhs)
+        a, b = simp_arith(a, ty), simp_arith(b, ty)
+        op = p.op
+        if op == "≥":
+            op, a, b = "≤", b, a
+        elif op == ">":
+            op, a, b = "<", b, a
+        if is_closed_arith(a) and is_closed_arith(b):
+            try:
+                return Const(decide_relation(op, evaluate(a, ty), evaluate(b, ty)))
+            except ArithError:
+                pass
+        if a == b:
+            return Const(op in ("=", "≤", "∣"))
+        if op == "≠":
+            return Un("¬", Bin("=", a, b))
+        if op == "≤" and a == Num(0) and ty == "ℕ":
+            return TRUE
+        if op == "∣" and a == Num(1):
+            return TRUE
+        return Bin(op, a, b)
+    if isinstance(p, Un) and p.op == "¬":
+        a = _simp(p.arg, ctx, rules)
+        if isinstance(a, Const):
+            return Const(not a.value)
+        if isinstance(a, Un) and a.op == "¬":
+            return a.arg
+        if isinstance(a, Bin) and a.op == "<":
+            return Bin("≤", a.rhs, a.lhs)
+        if isinstance(a, Bin) and a.op == "≤":
+            return Bin("<", a.rhs, a.lhs)
+        return Un("¬", a)
+    if isinstance(p, Bin) and p.op in ("∧", "∨", "→", "↔"):
+        a, b = _simp(p.lhs, ctx, rules), _simp(p.rhs, ctx, rules)
+        if p.op == "∧":
+            if a == TRUE:
+                return b
+            if b == TRUE:
+                return a
+            if FALSE in (a, b):
+                return FALSE
+            if a == b:
+                return a
+        elif p.op == "∨":
+            if TRUE in (a, b):
+                return TRUE
+            if a == FALSE:
+                return b
+            if b == FALSE:
+                return a
+            if a == b:
+                return a
+        elif p.op == "→":
+            if a == TRUE:
+                return b
+            if a == FALSE or b == TRUE:
+                return TRUE
+            if b == FALSE:
+                return _simp(Un("¬", a), ctx, rules)
+            if a == b:
+                return TRUE
+        elif p.op == "↔":
+            if a == b:
+                return TRUE
+            if a == TRUE:
+                return b
+            if b == TRUE:
+                return a
+        return Bin(p.op, a, b)
+    if isinstance(p, Quant):
+        inner = dict(ctx)
+        inner[p.var] = p.ty
+        body = _simp(p.body, inner, [(l, r) for l, r in rules if not contains(l, Var(p.var))])
+        if isinstance(body, Const):
+            return body if p.kind == "∀" or not body.value else TRUE
+        return Quant(p.kind, p.var, p.ty, body)
+    return p
+
+
+def hypothesis_rules(props: list[Term]) -> list[tuple[Term, Term]]:
+    """How `simp [h]` uses a hypothesis: `a = b` rewrites a to b, `P` rewrites P to True,
+    `¬P` rewrites P to False, `P ↔ Q` rewrites P to Q."""
+    rules: list[tuple[Term, Term]] = []
+    for h in props:
+        if isinstance(h, Bin) and h.op == "=":
+            rules.append((h.lhs, h.rhs))
+        elif isinstance(h, Bin) and h.op == "↔":
+            rules.append((h.lhs, h.rhs))
+        elif isinstance(h, Un) and h.op == "¬":
+            rules.append((h.arg, FALSE))
+        elif isinstance(h, Bin) and h.op == "≠":
+            rules.append((Bin("=", h.lhs, h.rhs), FALSE))
+        elif not isinstance(h, Quant):
+            rules.append((h, TRUE))
+    return rules
+
+
+def push_neg(p: Term) -> Term:
+    """Mathlib's `push_neg`: move negations inward through quantifiers and connectives."""
+    if isinstance(p, Un) and p.op == "¬":
+        a = p.arg
+        if isinstance(a, Un) and a.op == "¬":
+            return push_neg(a.arg)
+        if isinstance(a, Quant):
+            return Quant("∃" if a.kind == "∀" else "∀", a.var, a.ty, push_neg(Un("¬", a.body)))
+        if isinstance(a, Bin):
+            if a.op == "∧":
+                return Bin("→", push_neg(a.lhs), push_neg(Un("¬", a.rhs)))
+            if a.op == "∨":
+                return Bin("∧", push_neg(Un("¬", a.lhs)), push_neg(Un("¬", a.rhs)))
+            if a.op == "→":
+                return Bin("∧", push_neg(a.lhs), push_neg(Un("¬", a.rhs)))
+            flipped = {"<": ("≤", True), "≤": ("<", True), ">": ("≤", False), "≥": ("<", False),
+                       "=": ("≠", False), "≠": ("=", False)}
+            if a.op in flipped:
+                op, swap = flipped[a.op]
+                return Bin(op, a.rhs, a.lhs) if swap else Bin(op, a.lhs, a.rhs)
+        return p
+    if isinstance(p, Bin) and p.op in ("∧", "∨", "→", "↔"):
+        return Bin(p.op, push_neg(p.lhs), push_neg(p.rhs))
+    if isinstance(p, Quant):
+        return Quant(p.kind, p.var, p.ty, push_neg(p.body))
+    return p

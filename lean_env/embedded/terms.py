@@ -1,0 +1,255 @@
+"""Terms of the embedded Lean fragment and their Lean-style pretty printer.
+
+One small family of immutable nodes covers numbers, arithmetic, propositions and proof terms:
+Lean itself does not separate them, and neither does its printer.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Union
+
+NAT, INT = "ℕ", "ℤ"
+
+
+@dataclass(frozen=True)
+class Var:
+    name: str
+
+
+@dataclass(frozen=True)
+class Num:
+    value: int            # non-negative; negative numerals are Un("-", Num)
+    ty: str | None = None  # set by a type ascription `(2 : ℤ)`
+
+
+@dataclass(frozen=True)
+class Const:
+    value: bool           # True / False as propositions
+
+
+@dataclass(frozen=True)
+class Bin:
+    op: str               # arithmetic, relation or connective
+    lhs: "Term"
+    rhs: "Term"
+
+
+@dataclass(frozen=True)
+class Un:
+    op: str               # "-" (negation) or "¬"
+    arg: "Term"
+
+
+@dataclass(frozen=True)
+class Quant:
+    kind: str             # "∀" or "∃"
+    var: str
+    ty: str
+    body: "Term"
+
+
+@dataclass(frozen=True)
+class App:
+    fn: "Term"
+    args: tuple["Term", ...]
+
+
+@dataclass(frozen=True)
+class Anon:
+    items: tuple["Term", ...]   # ⟨a, b, c⟩
+
+
+@dataclass(frozen=True)
+class Proj:
+    term: "Term"
+    field: str            # "1", "2", "left", "mp", "symm", ...
+
+
+@dataclass(frozen=True)
+class ByTac:
+    text: str             # `by tac` inside a term
+
+
+@dataclass(frozen=True)
+class Hole:
+    pass
+
+
+Term = Union[Var, Num, Const, Bin, Un, Quant, App, Anon, Proj, ByTac, Hole]
+
+ARITH_OPS = ("+", "-", "*", "/", "%", "^")
+REL_OPS = ("=", "≠", "<", "≤", ">", "≥", "∣")
+LOGIC_OPS = ("∧", "∨", "→", "↔")
+
+# (precedence, lhs precedence, rhs precedence) as in Lean 4's notation declarations.
+BIN_PREC: dict[str, tuple[int, int, int]] = {
+    "↔": (20, 21, 21),
+    "→": (25, 26, 25),
+    "∨": (30, 31, 30),
+    "∧": (35, 36, 35),
+    **{op: (50, 51, 51) for op in REL_OPS},
+    "+": (65, 65, 66),
+    "-": (65, 65, 66),
+    "*": (70, 70, 71),
+    "/": (70, 70, 71),
+    "%": (70, 70, 71),
+    "^": (75, 76, 75),
+}
+MAX_PREC = 1024
+
+
+def neg(t: Term) -> Term:
+    return Un("-", t)
+
+
+def num(n: int, ty: str | None = None) -> Term:
+    return Num(n, ty) if n >= 0 else Un("-", Num(-n, ty))
+
+
+# ---------------------------------------------------------------- printing
+
+def pp(t: Term) -> str:
+    return _pp(t, 0, True)
+
+
+def _paren(s: str, needed: bool) -> str:
+    return f"({s})" if needed else s
+
+
+def _pp(t: Term, prec: int, rightmost: bool) -> str:
+    """Print `t` where the context demands at least precedence `prec`; `rightmost` terms may
+    end with a binder (∀/∃/by) without parentheses, as Lean's parenthesizer allows."""
+    if isinstance(t, Var):
+        return t.name
+    if isinstance(t, Num):
+        return str(t.value)
+    if isinstance(t, Const):
+        return "True" if t.value else "False"
+    if isinstance(t, Hole):
+        return "_"
+    if isinstance(t, Bin):
+        p, lp, rp = BIN_PREC[t.op]
+        s = f"{_pp(t.lhs, lp, False)} {t.op} {_pp(t.rhs, rp, rightmost or p < prec)}"
+        return _paren(s, p < prec)
+    if isinstance(t, Un):
+        if t.op == "¬":
+            return f"¬{_pp(t.arg, 40, rightmost)}"  # `¬` is max-precedence, its argument level 40
+        return _paren(f"-{_pp(t.arg, 75, rightmost)}", 75 < prec)
+    if isinstance(t, Quant):
+        return _paren(_pp_quant(t), prec > 0 and not rightmost)
+    if isinstance(t, App):
+        s = " ".join([_pp(t.fn, MAX_PREC, False)] + [_pp(a, MAX_PREC + 1, False) for a in t.args])
+        return _paren(s, prec > MAX_PREC)
+    if isinstance(t, Anon):
+        return "⟨" + ", ".join(pp(i) for i in t.items) + "⟩"
+    if isinstance(t, Proj):
+        return f"{_pp(t.term, MAX_PREC + 1, False)}.{t.field}"
+    if isinstance(t, ByTac):
+        return _paren(f"by {t.text}", prec > 0 and not rightmost)
+    raise TypeError(f"not a term: {t!r}")
+
+
+def _pp_quant(t: Quant) -> str:
+    """`∀ (a b : ℕ), body` and `∃ a b, body`, merging consecutive binders like Lean."""
+    names, ty, body = [t.var], t.ty, t.body
+    while isinstance(body, Quant) and body.kind == t.kind and (t.kind == "∃" or body.ty == ty):
+        names.append(body.var)
+        body = body.body
+    if t.kind == "∀":
+        return f"∀ ({' '.join(names)} : {ty}), {pp(body)}"
+    return f"∃ {' '.join(names)}, {pp(body)}"
+
+
+# ---------------------------------------------------------------- structure
+
+def free_vars(t: Term) -> set[str]:
+    if isinstance(t, Var):
+        return {t.name}
+    if isinstance(t, Bin):
+        return free_vars(t.lhs) | free_vars(t.rhs)
+    if isinstance(t, Un):
+        return free_vars(t.arg)
+    if isinstance(t, Quant):
+        return free_vars(t.body) - {t.var}
+    if isinstance(t, App):
+        out = free_vars(t.fn)
+        for a in t.args:
+            out |= free_vars(a)
+        return out
+    if isinstance(t, Anon):
+        out: set[str] = set()
+        for a in t.items:
+            out |= free_vars(a)
+        return out
+    if isinstance(t, Proj):
+        return free_vars(t.term)
+    return set()
+
+
+def subst(t: Term, name: str, value: Term) -> Term:
+    """Capture-avoiding substitution of `value` for the free variable `name`."""
+    if isinstance(t, Var):
+        return value if t.name == name else t
+    if isinstance(t, Bin):
+        return Bin(t.op, subst(t.lhs, name, value), subst(t.rhs, name, value))
+    if isinstance(t, Un):
+        return Un(t.op, subst(t.arg, name, value))
+    if isinstance(t, Quant):
+        if t.var == name:
+            return t
+        if t.var in free_vars(value):
+            fresh = fresh_name(t.var, free_vars(value) | free_vars(t.body))
+            body = subst(t.body, t.var, Var(fresh))
+            return Quant(t.kind, fresh, t.ty, subst(body, name, value))
+        return Quant(t.kind, t.var, t.ty, subst(t.body, name, value))
+    return t
+
+
+def replace(t: Term, old: Term, new: Term) -> Term:
+    """Replace every occurrence of the subterm `old` (not under a binder of its variables)."""
+    if t == old:
+        return new
+    if isinstance(t, Bin):
+        return Bin(t.op, replace(t.lhs, old, new), replace(t.rhs, old, new))
+    if isinstance(t, Un):
+        return Un(t.op, replace(t.arg, old, new))
+    if isinstance(t, Quant):
+        if t.var in free_vars(old):
+            return t
+        return Quant(t.kind, t.var, t.ty, replace(t.body, old, new))
+    return t
+
+
+def contains(t: Term, sub: Term) -> bool:
+    if t == sub:
+        return True
+    if isinstance(t, Bin):
+        return contains(t.lhs, sub) or contains(t.rhs, sub)
+    if isinstance(t, Un):
+        return contains(t.arg, sub)
+    if isinstance(t, Quant):
+        return t.var not in free_vars(sub) and contains(t.body, sub)
+    return False
+
+
+_SUBSCRIPTS = "₀₁₂₃₄₅₆₇₈₉"
+
+
+def fresh_name(base: str, taken: set[str]) -> str:
+    """Lean-style fresh names: x, x_1, x_2, ..."""
+    if base not in taken:
+        return base
+    i = 1
+    while f"{base}_{i}" in taken:
+        i += 1
+    return f"{base}_{i}"
+
+
+def is_prop(t: Term) -> bool:
+    if isinstance(t, Const) or isinstance(t, Quant):
+        return True
+    if isinstance(t, Bin):
+        return t.op in REL_OPS or t.op in LOGIC_OPS
+    if isinstance(t, Un):
+        return t.op == "¬"
+    return False

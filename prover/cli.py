@@ -1,0 +1,162 @@
+"""The `prover` command line: proving campaigns, scripted rounds, pass@k evaluation, verification,
+search-tree inspection, reports, model creation and merging.
+
+Every command imports its machinery lazily so `prover --help` is instant and a missing optional
+extra (vllm, lean-dojo, ray) only matters to the command that needs it.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+app = typer.Typer(
+    help="Expert-iteration best-first-search prover for Lean 4.\n\n"
+    "Runs on real Lean (REPL, LeanDojo) or on the embedded Lean fragment that needs no install.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_show_locals=False,
+)
+
+
+def _fail(message: str) -> None:
+    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
+    raise typer.Exit(2)
+
+
+@app.command()
+def verify(
+    proofs: Path = typer.Argument(..., help="JSON Lines file of {\"id\": ..., \"tactics\": [...]} rows."),
+    benchmark: str = typer.Option("embedded", help="Benchmark name (embedded, minif2f, minif2f-goedel, proofnet) or a .jsonl path."),
+    env: str = typer.Option("embedded", help="Environment: embedded, lean-repl or dojo."),
+    lean_project: Optional[Path] = typer.Option(None, help="Lean project with Mathlib (lean-repl)."),
+    repl_path: Optional[Path] = typer.Option(None, help="leanprover-community/repl checkout (lean-repl)."),
+    workers: int = typer.Option(2, min=1),
+    timeout: float = typer.Option(60.0, help="Wall-clock seconds per whole-proof check."),
+) -> None:
+    """Check a file of proofs against a benchmark from scratch and print a table of verdicts."""
+    from prover.verify_cmd import run_verify
+
+    try:
+        code = run_verify(proofs, benchmark, env, lean_project, repl_path, workers, timeout)
+    except (ValueError, FileNotFoundError) as e:
+        _fail(str(e))
+    raise typer.Exit(code)
+
+
+@app.command("eval")
+def evaluate(
+    benchmark: str = typer.Option("embedded", help="Benchmark name or a .jsonl path."),
+    split: str = typer.Option("test"),
+    model: str = typer.Option("scripted", help="HF model dir, 'scripted' (a fixed tactic list), or a model name served at --base-url."),
+    generator: str = typer.Option("hf", help="hf, vllm, openai or scripted."),
+    base_url: Optional[str] = typer.Option(None, help="OpenAI-compatible completions server (generator=openai)."),
+    env: str = typer.Option("embedded", help="embedded, lean-repl or dojo."),
+    lean_project: Optional[Path] = typer.Option(None),
+    repl_path: Optional[Path] = typer.Option(None),
+    pass_k: int = typer.Option(1, "--pass-k", min=1, help="Independent attempts per theorem."),
+    samples: Optional[int] = typer.Option(None, help="Run n >= k attempts without early stop, for the unbiased estimator."),
+    tactics: int = typer.Option(8, help="Tactics sampled per expansion."),
+    expansions: int = typer.Option(32, help="Max expansions per attempt."),
+    wall: float = typer.Option(120.0, help="Wall-clock seconds per attempt."),
+    workers: int = typer.Option(2, min=1, help="Environment worker processes."),
+    concurrency: int = typer.Option(32, min=1, help="Attempts in flight at once."),
+    temperature: float = typer.Option(1.0),
+    limit: Optional[int] = typer.Option(None, help="Only the first N theorems."),
+    out: Path = typer.Option(Path("runs/eval"), help="Output directory (results resume from here)."),
+    seed: int = typer.Option(0),
+    ray: Optional[str] = typer.Option(None, "--ray", help="Ray cluster address ('local' for local mode)."),
+) -> None:
+    """pass@k evaluation: best-first search on every theorem of a split; resumable."""
+    from prover.evaluate import EvalRequest, run_eval_cli
+
+    req = EvalRequest(
+        benchmark=benchmark, split=split, model=model, generator=generator, base_url=base_url,
+        env=env, lean_project=str(lean_project) if lean_project else None,
+        repl_path=str(repl_path) if repl_path else None, pass_k=pass_k, samples=samples,
+        tactics=tactics, expansions=expansions, wall=wall, workers=workers,
+        concurrency=concurrency, temperature=temperature, limit=limit, out=out, seed=seed, ray=ray,
+    )
+    try:
+        run_eval_cli(req)
+    except (ValueError, FileNotFoundError, ImportError) as e:
+        _fail(str(e))
+
+
+@app.command("show-tree")
+def show_tree(
+    theorem: str = typer.Argument(..., help="Theorem id."),
+    benchmark: str = typer.Option("embedded"),
+    model: str = typer.Option("scripted"),
+    expansions: int = typer.Option(32),
+    tactics: int = typer.Option(8),
+    out: Path = typer.Option(Path("runs/tree"), help="Writes TREE.json, TREE.graphml and TREE.png here."),
+    seed: int = typer.Option(0),
+) -> None:
+    """Run one search on one theorem and export/draw its search tree."""
+    from prover.evaluate import run_show_tree
+
+    try:
+        run_show_tree(theorem, benchmark, model, expansions, tactics, out, seed)
+    except (ValueError, FileNotFoundError) as e:
+        _fail(str(e))
+
+
+@app.command()
+def campaign(
+    config: Path = typer.Option(Path("configs/embedded.yaml"), "--config", "-c", help="Campaign YAML."),
+    run_dir: Optional[Path] = typer.Option(None, "--run-dir", help="Defaults to runs/<config name>."),
+) -> None:
+    """Run expert-iteration rounds end to end; rerun the same command to resume after a kill."""
+    from prover.campaign import run_campaign
+    from prover.config import ConfigError, load_config
+
+    try:
+        cfg = load_config(config)
+    except ConfigError as e:
+        _fail(str(e))
+    run_campaign(cfg, run_dir or Path("runs") / cfg.name)
+
+
+@app.command("round")
+def one_round(
+    run_dir: Path = typer.Argument(..., help="An existing campaign run directory."),
+) -> None:
+    """Run exactly one more round of a campaign (search -> store -> filter -> train -> eval)."""
+    from prover.campaign import run_one_round
+
+    try:
+        run_one_round(run_dir)
+    except (ValueError, FileNotFoundError) as e:
+        _fail(str(e))
+
+
+@app.command()
+def report(run_dir: Path = typer.Argument(..., help="A campaign run directory.")) -> None:
+    """Print the table of rounds and write the learning-curve plots."""
+    from prover.report import print_report
+
+    try:
+        print_report(run_dir)
+    except (ValueError, FileNotFoundError) as e:
+        _fail(str(e))
+
+
+@app.command()
+def merge(
+    checkpoints: List[Path] = typer.Argument(..., help="HF checkpoint dirs from the same base."),
+    out: Path = typer.Option(..., "--out", "-o"),
+) -> None:
+    """Average the parameters of several checkpoints (fp32 accumulation)."""
+    from training.merge import merge_checkpoints
+
+    try:
+        merge_checkpoints([str(c) for c in checkpoints], str(out))
+    except (ValueError, FileNotFoundError) as e:
+        _fail(str(e))
+    typer.echo(f"merged {len(checkpoints)} checkpoints into {out}")
+
+
+if __name__ == "__main__":
+    app()
