@@ -415,3 +415,39 @@ def has_quantifier(p: Term) -> bool:
     if isinstance(p, Un):
         return has_quantifier(p.arg)
     return False
+
+
+def poly_to_term(poly: Poly, atoms: Atoms) -> Term:
+    """Print a polynomial the way Mathlib's `ring_nf` does: constant first, then monomials by
+    degree, numeric coefficients on the right (`1 + x * 2 + x ^ 2`)."""
+    def mono_term(m: Monomial) -> Term:
+        out: Term | None = None
+        for key, e in m:
+            factor = atoms.terms[key]
+            if e > 1:
+                factor = Bin("^", factor, Num(e))
+            out = factor if out is None else Bin("*", out, factor)
+        return out
+
+    items = sorted(poly.items(), key=lambda kv: (sum(e for _, e in kv[0]), kv[0]))
+    out: Term | None = None
+    for m, c in items:
+        if c.denominator != 1:
+            raise ArithError("ring_nf: rational coefficients are outside the fragment")
+        c_int = int(c)
+        if m == ():
+            t: Term = Num(abs(c_int))
+        else:
+            t = mono_term(m)
+            if abs(c_int) != 1:
+                t = Bin("*", t, Num(abs(c_int)))
+        if out is None:
+            out = t if c_int > 0 else Un("-", t)
+        else:
+            out = Bin("+" if c_int > 0 else "-", out, t)
+    return out if out is not None else Num(0)
+
+
+def ring_normalize(t: Term, ty: str) -> Term:
+    atoms = Atoms()
+    return poly_to_term(to_poly(t, ty, atoms), atoms)

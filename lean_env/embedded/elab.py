@@ -62,6 +62,18 @@ LIBRARY: dict[str, Lemma] = {
     "dvd_add": _lemma("a b c", "a ∣ b → a ∣ c → a ∣ b + c"),
     "dvd_trans": _lemma("a b c", "a ∣ b → b ∣ c → a ∣ c"),
     "trivial": _lemma("", "True"),
+    "pow_succ": _lemma("", "∀ (a : ℤ) (n : ℕ), a ^ (n + 1) = a ^ n * a"),
+    "pow_zero": _lemma("", "∀ (a : ℤ), a ^ 0 = 1"),
+    "pow_two": _lemma("", "∀ (a : ℤ), a ^ 2 = a * a"),
+    "sq": _lemma("", "∀ (a : ℤ), a ^ 2 = a * a"),
+    "mul_comm": _lemma("", "∀ (a b : ℤ), a * b = b * a"),
+    "add_comm": _lemma("", "∀ (a b : ℤ), a + b = b + a"),
+    "mul_one": _lemma("", "∀ (a : ℤ), a * 1 = a"),
+    "one_mul": _lemma("", "∀ (a : ℤ), 1 * a = a"),
+    "add_zero": _lemma("", "∀ (a : ℤ), a + 0 = a"),
+    "zero_add": _lemma("", "∀ (a : ℤ), 0 + a = a"),
+    "mul_add": _lemma("", "∀ (a b c : ℤ), a * (b + c) = a * b + a * c"),
+    "add_mul": _lemma("", "∀ (a b c : ℤ), (a + b) * c = a * c + b * c"),
 }
 
 # The elaborator needs to run nested `by` blocks; the tactic engine plugs itself in here.

@@ -32,7 +32,7 @@ _TOKEN_RE = re.compile(
     re.VERBOSE,
 )
 _ASCII = {"->": "→", "<->": "↔", "<=": "≤", ">=": "≥"}
-TYPES = {"ℕ": NAT, "ℤ": INT, "Nat": NAT, "Int": INT}
+TYPES = {"ℕ": NAT, "ℤ": INT, "Nat": NAT, "Int": INT, "Prop": "Prop"}
 
 
 @dataclass
@@ -198,7 +198,7 @@ class Parser:
         t = self.tok
         name = self.ident()
         if name not in TYPES:
-            raise ParseError(f"unknown type '{name}' (the embedded fragment has ℕ and ℤ)", t.pos)
+            raise ParseError(f"unknown type '{name}' (the embedded fragment has ℕ, ℤ and Prop)", t.pos)
         return TYPES[name]
 
     def quantifier(self) -> Term:

@@ -582,7 +582,7 @@ def _simp_like(name: str, use_all_hyps: bool = False):
                 if new == Const(False):
                     return s.replace_main([], ax)
                 g = g.remove(tname) if new == TRUE else g.replace_hyp(tname, new)
-        if g.target == TRUE or any(defeq(p, g.target, g.ctx) for p in g.props() if name != "simp only"):
+        if g.target == TRUE:
             return s.replace_main([], ax)
         if not progress:
             msg = "simp made no progress" if name.startswith("simp") else f"{name} failed to simplify"
@@ -730,11 +730,47 @@ def t_ring(e: Engine, s: ProofState, rest: str) -> ProofState:
     raise TacticError(f"ring failed, ring_nf subsidiary goal\n{g.pp()}")
 
 
+def _ring_nf_prop(p: Term, ctx: dict[str, str]) -> Term:
+    if isinstance(p, Bin) and p.op in ("=", "≠", "<", "≤", ">", "≥", "∣"):
+        ty = arith.relation_type(p, ctx)
+        if ty == NAT and (_has_op(p, "-") or _has_op(p, "/")):
+            return p  # truncated ℕ subtraction is not a ring operation: leave it alone
+        return Bin(p.op, arith.ring_normalize(p.lhs, ty), arith.ring_normalize(p.rhs, ty))
+    if isinstance(p, Bin) and p.op in ("∧", "∨", "→", "↔"):
+        return Bin(p.op, _ring_nf_prop(p.lhs, ctx), _ring_nf_prop(p.rhs, ctx))
+    if isinstance(p, Un) and p.op == "¬":
+        return Un("¬", _ring_nf_prop(p.arg, ctx))
+    return p
+
+
+def _has_op(t: Term, op: str) -> bool:
+    if isinstance(t, Bin):
+        return t.op == op or _has_op(t.lhs, op) or _has_op(t.rhs, op)
+    if isinstance(t, Un):
+        return _has_op(t.arg, op)
+    return False
+
+
 def t_ring_nf(e: Engine, s: ProofState, rest: str) -> ProofState:
+    """Normalise ring expressions in the goal (or `at h`); closes goals that become `a = a`."""
+    _, where = at_clause(rest)
+    g = s.main
     try:
-        return t_ring(e, s, rest)
-    except TacticError:
+        if where:
+            for h in where:
+                old = _hyp_prop(g, h)
+                g = g.replace_hyp(h, _ring_nf_prop(old, g.ctx))
+            if g == s.main:
+                raise TacticError("ring_nf failed")
+            return s.replace_main([g], CLASSICAL)
+        new = _ring_nf_prop(g.target, g.ctx)
+    except arith.ArithError as err:
+        raise TacticError(f"ring_nf failed: {err}") from None
+    if _rfl_closes(g.with_target(new)):
+        return s.replace_main([], CLASSICAL)
+    if new == g.target:
         raise TacticError("ring_nf failed")
+    return s.replace_main([g.with_target(new)], CLASSICAL)
 
 
 def t_norm_num(e: Engine, s: ProofState, rest: str) -> ProofState:
