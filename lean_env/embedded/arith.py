@@ -40,6 +40,22 @@ def term_type(t: Term, ctx: Ctx) -> str | None:
     return None
 
 
+def typed(t: Term, ty: str | None) -> Term:
+    """Give untyped numerals the carrier `ty`, so a term keeps its type when it replaces a
+    variable (`n = 3` rewriting `n : ℤ` must leave an integer `3`, not a natural one)."""
+    if ty is None or ty == "Prop":
+        return t
+    if isinstance(t, Num):
+        return t if t.ty else Num(t.value, ty)
+    if isinstance(t, Bin) and t.op in ("+", "-", "*", "/", "%"):
+        return Bin(t.op, typed(t.lhs, ty), typed(t.rhs, ty))
+    if isinstance(t, Bin) and t.op == "^":
+        return Bin("^", typed(t.lhs, ty), t.rhs)
+    if isinstance(t, Un) and t.op == "-":
+        return Un("-", typed(t.arg, ty))
+    return t
+
+
 def relation_type(t: Bin, ctx: Ctx) -> str:
     """Lean elaborates `a R b` at one type; numerals alone default to ℕ."""
     return term_type(t.lhs, ctx) or term_type(t.rhs, ctx) or NAT

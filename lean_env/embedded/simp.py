@@ -7,7 +7,7 @@ does that) and no linear arithmetic (that is `linarith`'s job).
 """
 from __future__ import annotations
 
-from lean_env.embedded.arith import ArithError, decide_relation, evaluate, is_closed_arith, relation_type
+from lean_env.embedded.arith import ArithError, decide_relation, evaluate, is_closed_arith, relation_type, typed
 from lean_env.embedded.terms import Bin, Const, Num, Quant, Term, Un, Var, REL_OPS, contains, replace
 
 TRUE, FALSE = Const(True), Const(False)
@@ -80,6 +80,7 @@ def _simp(p: Term, ctx: dict[str, str], rules) -> Term:
         a, b = p.lhs, p.rhs
         for lhs, rhs in rules:
             if not isinstance(lhs, Bin) or lhs.op not in REL_OPS:
+                rhs = typed(rhs, ty)
                 a, b = replace(a, lhs, rhs), replace(b, lhs, rhs)
         a, b = simp_arith(a, ty), simp_arith(b, ty)
         op = p.op

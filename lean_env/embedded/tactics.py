@@ -486,7 +486,26 @@ def _rewrite(p: Term, rule: Term, reverse: bool, g: Goal) -> Term:
         raise TacticError(
             f"tactic 'rewrite' failed, did not find instance of the pattern in the target expression\n  {pp(lhs)}\n{g.pp()}"
         )
-    return replace(p, lhs, rhs)
+    return replace(p, lhs, arith.typed(rhs, arith.term_type(lhs, g.ctx)))
+
+
+def _syntactic_refl(g: Goal) -> bool:
+    """`rw` closes a goal with `rfl` at reducible transparency: both sides must be the same term
+    (no arithmetic evaluation: `2 * 2 + 3 = 7` stays open after a rewrite, as in Lean)."""
+    t = g.target
+    if isinstance(t, Bin) and t.op in ("=", "↔", "≤"):
+        return _untype(t.lhs) == _untype(t.rhs)
+    return False
+
+
+def _untype(t: Term) -> Term:
+    if isinstance(t, Num):
+        return Num(t.value)
+    if isinstance(t, Bin):
+        return Bin(t.op, _untype(t.lhs), _untype(t.rhs))
+    if isinstance(t, Un):
+        return Un(t.op, _untype(t.arg))
+    return t
 
 
 def _find_instance(p: Term, pattern: Term, metas: set[str]) -> dict[str, Term] | None:
@@ -522,7 +541,7 @@ def t_rw(e: Engine, s: ProofState, rest: str) -> ProofState:
         else:
             g = g.with_target(_rewrite(g.target, rule, reverse, g))
     state = s.replace_main([g], el.axioms | CLASSICAL)
-    if not where and (_rfl_closes(g) or g.target == TRUE):
+    if not where and (_syntactic_refl(g) or g.target == TRUE):
         return state.replace_main([])  # `rw` tries `rfl` afterwards
     if where and any(_hyp_prop(g, h) == Const(False) for h in where):
         return state.replace_main([])
@@ -909,6 +928,7 @@ def t_subst(e: Engine, s: ProofState, rest: str) -> ProofState:
 
 
 def _substitute_var(g: Goal, var: str, val: Term) -> Goal:
+    val = arith.typed(val, g.ctx.get(var))
     hyps = tuple(
         h if h.is_var else type(h)(h.name, subst(h.type, var, val)) for h in g.hyps if h.name != var
     )
