@@ -143,6 +143,34 @@ def report(run_dir: Path = typer.Argument(..., help="A campaign run directory.")
         _fail(str(e))
 
 
+@app.command("init-model")
+def init_model(
+    out: Path = typer.Option(Path("runs/models/embedded-tiny"), "--out", "-o", help="Where to write the HF model dir."),
+    preset: str = typer.Option("tiny", help="Model size preset: micro, tiny (~0.7M) or small (~3.4M)."),
+    epochs: float = typer.Option(20.0, help="Epochs of SFT on the seed proofs."),
+    seed: int = typer.Option(0),
+) -> None:
+    """Create the embedded default model from scratch: tokenizer, tiny Llama, SFT on the seed proofs."""
+    import asyncio
+
+    import torch
+
+    from lean_env.factory import make_env
+    from prover.model_init import build_embedded_model
+
+    torch.set_num_threads(min(torch.get_num_threads(), 4))
+
+    async def main():
+        env = make_env(workers=1)
+        try:
+            return await build_embedded_model(out, env, preset=preset, seed=seed, epochs=epochs)
+        finally:
+            await env.close()
+
+    path = asyncio.run(main())
+    typer.echo(f"embedded model written to {path} (untrained base: {path}-base)")
+
+
 @app.command()
 def merge(
     checkpoints: List[Path] = typer.Argument(..., help="HF checkpoint dirs from the same base."),

@@ -1,0 +1,169 @@
+"""pass@k evaluation: best-first search on every theorem of a split, resumable.
+
+Results go to `<out>/attempts.jsonl` (one AttemptRecord per line, appended atomically as each
+attempt finishes) and `<out>/proofs.jsonl` (the verified proofs). Rerunning the same command
+skips the attempts already on disk and never double-counts them; theorems whose environment
+failed stay in the denominator.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Sequence
+
+from lean_env.benchmarks import load_benchmark
+from lean_env.factory import EnvSpec, make_env
+from lean_env.types import Theorem
+from search.batcher import GenerationBatcher
+from search.best_first import SearchConfig
+from search.generators.base import TacticGenerator
+from search.passk import PassAtK, summarize
+from search.records import AttemptRecord, append_jsonl, read_jsonl
+from search.scheduler import RunConfig, run_attempts
+
+
+@dataclass
+class EvalRequest:
+    benchmark: str = "embedded"
+    split: str = "test"
+    model: str = "scripted"
+    generator: str = "hf"
+    base_url: str | None = None
+    env: str = "embedded"
+    lean_project: str | None = None
+    repl_path: str | None = None
+    pass_k: int = 1
+    samples: int | None = None
+    tactics: int = 8
+    expansions: int = 32
+    wall: float = 120.0
+    workers: int = 2
+    concurrency: int = 32
+    temperature: float = 1.0
+    limit: int | None = None
+    out: Path = Path("runs/eval")
+    seed: int = 0
+    ray: str | None = None
+
+
+async def evaluate(
+    theorems: Sequence[Theorem],
+    env,
+    generator: TacticGenerator,
+    search_cfg: SearchConfig,
+    out_dir: Path,
+    attempts: int = 1,
+    stop_on_success: bool = True,
+    concurrency: int = 32,
+    tag: dict | None = None,
+    progress=None,
+) -> tuple[PassAtK, list[AttemptRecord]]:
+    """Run (or resume) an evaluation into `out_dir` and return its pass@k summary and records."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / "attempts.jsonl"
+    wanted = {t.id for t in theorems}
+    done = [AttemptRecord.from_dict(r) for r in read_jsonl(path)]
+    done = [r for r in done if r.theorem_id in wanted]
+    skip = {(r.theorem_id, r.attempt) for r in done}
+    solved = {r.theorem_id for r in done if r.proved}
+
+    async def on_record(rec: AttemptRecord) -> None:
+        if tag:
+            for k, v in tag.items():
+                setattr(rec, k, v)
+        append_jsonl(path, [rec.to_dict()])
+        if rec.proved:
+            append_jsonl(out_dir / "proofs.jsonl", [{"id": rec.theorem_id, "attempt": rec.attempt, "tactics": rec.proof}])
+        if progress is not None:
+            progress(rec)
+
+    batcher = GenerationBatcher(generator, max_batch=64)
+    try:
+        new = await run_attempts(theorems, env, batcher, search_cfg,
+                                 RunConfig(attempts, concurrency, stop_on_success, skip, solved), on_record)
+    finally:
+        await batcher.close()
+    records = done + new
+    return summarize([t.id for t in theorems], records, attempts, f"{attempts}x{search_cfg.budget}"), records
+
+
+def run_eval_cli(req: EvalRequest) -> None:
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from search.generators.factory import make_generator
+
+    console = Console()
+    theorems = load_benchmark(req.benchmark, req.split)
+    if req.limit:
+        theorems = theorems[: req.limit]
+    if req.ray:
+        from prover.distributed import check_ray
+
+        check_ray(req.ray)
+    attempts = req.samples or req.pass_k
+    if req.samples is not None and req.samples < req.pass_k:
+        raise ValueError("--samples must be >= --pass-k")
+    generator = make_generator("scripted" if req.model == "scripted" else req.generator, req.model,
+                               base_url=req.base_url, temperature=req.temperature, seed=req.seed)
+    env = make_env(EnvSpec(kind=req.env, workers=req.workers, lean_project=req.lean_project, repl_path=req.repl_path))
+    cfg = SearchConfig(tactics_per_expansion=req.tactics, max_expansions=req.expansions, wall_seconds=req.wall)
+    req.out.mkdir(parents=True, exist_ok=True)
+    (req.out / "request.json").write_text(json.dumps({k: str(v) for k, v in asdict(req).items()}, indent=1))
+    proved = set()
+    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TextColumn("proved {task.fields[proved]}"), TimeElapsedColumn(), console=console) as bar:
+        task = bar.add_task(f"{req.benchmark}/{req.split}", total=len(theorems) * attempts, proved=0)
+
+        def progress(rec: AttemptRecord) -> None:
+            if rec.proved:
+                proved.add(rec.theorem_id)
+            bar.update(task, advance=1, proved=len(proved))
+
+        async def main():
+            try:
+                return await evaluate(theorems, env, generator, cfg, req.out, attempts,
+                                      stop_on_success=req.samples is None, concurrency=req.concurrency,
+                                      progress=progress)
+            finally:
+                await env.close()
+
+        t0 = time.perf_counter()
+        summary, _ = asyncio.run(main())
+    (req.out / "summary.json").write_text(json.dumps(asdict(summary), indent=1))
+    console.print(f"[bold green]{summary.line()}[/]  ({time.perf_counter() - t0:.1f}s)")
+    console.print(f"results: {req.out / 'attempts.jsonl'}, proofs: {req.out / 'proofs.jsonl'}")
+
+
+def run_show_tree(theorem_id: str, benchmark: str, model: str, expansions: int, tactics: int, out: Path, seed: int) -> None:
+    from search.best_first import search
+    from search.generators.factory import make_generator
+
+    matches = [t for t in load_benchmark(benchmark) if t.id == theorem_id]
+    if not matches:
+        raise ValueError(f"no theorem {theorem_id!r} in {benchmark}")
+    theorem = matches[0]
+    generator = make_generator("scripted" if model == "scripted" else "hf", model, seed=seed)
+    out.mkdir(parents=True, exist_ok=True)
+
+    async def main():
+        env = make_env(EnvSpec(workers=1))
+        batcher = GenerationBatcher(generator)
+        try:
+            return await search(theorem, env, batcher.propose, SearchConfig(tactics, expansions))
+        finally:
+            await batcher.close()
+            await env.close()
+
+    rec, tree = asyncio.run(main())
+    if tree is None:
+        raise ValueError(f"could not start {theorem_id}: {rec.failure}")
+    stem = out / theorem_id
+    tree.to_json(stem.with_suffix(".json"))
+    tree.to_graphml(stem.with_suffix(".graphml"))
+    tree.draw(stem.with_suffix(".png"))
+    status = f"proved: {rec.proof}" if rec.proved else f"not proved ({rec.failure})"
+    print(f"{theorem_id}: {status}; {rec.expansions} expansions, {len(tree.g)} nodes -> {stem}.{{json,graphml,png}}")
