@@ -9,6 +9,7 @@ passes whole-proof verification ends the attempt.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import heapq
 import itertools
 import time
@@ -54,7 +55,7 @@ def unique_tactics(candidates: Sequence[TacticCandidate]) -> list[TacticCandidat
         if not tac or forbidden_tactic(tac):
             continue
         if tac not in best or c.mean_logprob > best[tac].mean_logprob:
-            best[tac] = c
+            best[tac] = dataclasses.replace(c, tactic=tac)
     return sorted(best.values(), key=lambda c: -c.mean_logprob)
 
 

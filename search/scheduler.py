@@ -58,8 +58,8 @@ async def run_attempts(
             if run_cfg.stop_on_success and t.id in solved:
                 return
             rec, _ = await search(t, env, batcher.propose, search_cfg, attempt, cancels[t.id])
-            if rec.failure == "cancelled":
-                return  # another attempt proved it: this one never counts
+            if rec.failure == "cancelled" or (run_cfg.stop_on_success and t.id in solved):
+                return  # another attempt proved it first: this one never counts
             if rec.proved:
                 solved.add(t.id)
                 if run_cfg.stop_on_success:
