@@ -66,7 +66,8 @@ def evaluate(
     limit: Optional[int] = typer.Option(None, help="Only the first N theorems."),
     out: Path = typer.Option(Path("runs/eval"), help="Output directory (results resume from here)."),
     seed: int = typer.Option(0),
-    ray: Optional[str] = typer.Option(None, "--ray", help="Ray cluster address ('local' for local mode)."),
+    ray: Optional[str] = typer.Option(None, "--ray", help="Run environment workers as Ray actors on this cluster ('local' starts one here)."),
+    ray_actors: int = typer.Option(2, help="Environment actors (each with --workers REPL processes)."),
 ) -> None:
     """pass@k evaluation: best-first search on every theorem of a split; resumable."""
     from prover.evaluate import EvalRequest, run_eval_cli
@@ -77,6 +78,7 @@ def evaluate(
         repl_path=str(repl_path) if repl_path else None, pass_k=pass_k, samples=samples,
         tactics=tactics, expansions=expansions, wall=wall, workers=workers,
         concurrency=concurrency, temperature=temperature, limit=limit, out=out, seed=seed, ray=ray,
+        ray_actors=ray_actors,
     )
     try:
         run_eval_cli(req)

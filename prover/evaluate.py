@@ -47,6 +47,7 @@ class EvalRequest:
     out: Path = Path("runs/eval")
     seed: int = 0
     ray: str | None = None
+    ray_actors: int = 2
 
 
 async def evaluate(
@@ -100,16 +101,18 @@ def run_eval_cli(req: EvalRequest) -> None:
     theorems = load_benchmark(req.benchmark, req.split)
     if req.limit:
         theorems = theorems[: req.limit]
-    if req.ray:
-        from prover.distributed import check_ray
-
-        check_ray(req.ray)
     attempts = req.samples or req.pass_k
     if req.samples is not None and req.samples < req.pass_k:
         raise ValueError("--samples must be >= --pass-k")
     generator = make_generator("scripted" if req.model == "scripted" else req.generator, req.model,
                                base_url=req.base_url, temperature=req.temperature, seed=req.seed)
-    env = make_env(EnvSpec(kind=req.env, workers=req.workers, lean_project=req.lean_project, repl_path=req.repl_path))
+    spec = EnvSpec(kind=req.env, workers=req.workers, lean_project=req.lean_project, repl_path=req.repl_path)
+    if req.ray:
+        from prover.distributed import RayEnv
+
+        env = RayEnv(req.ray, actors=req.ray_actors, spec=spec)
+    else:
+        env = make_env(spec)
     cfg = SearchConfig(tactics_per_expansion=req.tactics, max_expansions=req.expansions, wall_seconds=req.wall)
     req.out.mkdir(parents=True, exist_ok=True)
     (req.out / "request.json").write_text(json.dumps({k: str(v) for k, v in asdict(req).items()}, indent=1))
