@@ -1,0 +1,44 @@
+"""Adaptive entropy control: the upper clip bound k moves so the policy's entropy tracks H*.
+
+The entropy is estimated from sampled tokens as mean_t(-log pi_train(y_t) * r_t) with
+r_t = pi_train(y_t) / pi_infer(y_t): the importance weight makes the estimate unbiased for the
+*training* policy's entropy although the tokens were drawn from the inference policy. A higher
+k lets positive-advantage tokens grow further (which spreads mass and raises entropy), so:
+k <- clip(k + delta * sign(H* - H), 0, k_max), once per optimiser step.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+
+def entropy_estimate(logp_train: torch.Tensor, logp_infer: torch.Tensor) -> float:
+    """Importance-weighted entropy estimate over a flat tensor of sampled tokens."""
+    if logp_train.numel() == 0:
+        raise ValueError("no tokens to estimate the entropy from")
+    lt = logp_train.detach().double()
+    ratio = torch.exp(lt - logp_infer.detach().double())
+    return float((-lt * ratio).mean())
+
+
+@dataclass
+class EntropyController:
+    k: float = 0.28
+    k_max: float = 1.0
+    delta: float = 0.01
+    target: float = 0.3
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.k <= self.k_max:
+            raise ValueError(f"k must start in [0, k_max={self.k_max}], got {self.k}")
+        if self.delta < 0:
+            raise ValueError("delta must be >= 0")
+
+    def update(self, entropy: float) -> float:
+        """One step towards the target; returns the new k."""
+        if entropy != entropy:  # NaN: no information, leave k alone rather than drift
+            return self.k
+        sign = (self.target > entropy) - (self.target < entropy)
+        self.k = min(max(self.k + self.delta * sign, 0.0), self.k_max)
+        return self.k
