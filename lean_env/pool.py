@@ -1,12 +1,17 @@
 """`ReplPool`: N REPL processes behind the `ProofEnv` interface.
 
-- Each process pays for a header once and reuses its env id.
+- Each process pays for a header once and reuses its env id (`ReplProcess.header_env`).
 - A proof state lives on the worker that created it (state-sticky routing); new theorems go to
-  the least-loaded worker, and each worker serves one request at a time behind its own lock, so
-  a slow worker never blocks the others.
+  the least-loaded worker. Each worker serves one request at a time behind its own lock, so a
+  slow worker never blocks requests routed to the others (no global lock around I/O).
 - The pool remembers every state's tactic path from its theorem. When a worker dies (timeout,
   crash, garbage output) or is recycled (request count, memory), it is restarted and the states
-  it owned are rebuilt on demand by replaying their paths: a search never loses a node.
+  it owned are rebuilt on demand by replaying their paths: a search never loses a node. Replays
+  share prefixes through a per-process cache, so siblings replay their common path once.
+
+Missing binaries: a `ReplPool` never raises for a request; a command that cannot start gives
+`EnvFailure` outcomes. Builders for real Lean (`lean_repl_command`, `make_env`) check `lake`, the
+REPL binary and the toolchains up front and raise `LeanNotFoundError` before any pool exists.
 """
 from __future__ import annotations
 
@@ -15,9 +20,11 @@ import contextlib
 import itertools
 import logging
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any, AsyncIterator, Sequence
 
-from lean_env.repl import ReplCommand, ReplError, ReplProcess, ReplTimeoutError
+from lean_env.repl import (
+    HeaderError, LeanNotFoundError, ReplCommand, ReplError, ReplProcess, ReplTimeoutError, reply_errors,
+)
 from lean_env.rules import forbidden_tactic
 from lean_env.types import (
     EnvFailure, LeanError, ProofFinished, ProofGivenUp, StartResult, TacticResult, TacticState, TacticTimeout,
@@ -27,69 +34,78 @@ from lean_env.verify import verify_proof
 
 log = logging.getLogger(__name__)
 
+# (header, statement), tactic path -> proofState id on one process
+_PathKey = tuple[tuple[str, str], tuple[str, ...]]
+
 
 @dataclass
 class PoolConfig:
     workers: int = 2
-    tactic_timeout: float = 12.0      # wall-clock seconds per tactic
-    start_timeout: float = 120.0      # header import + statement (import Mathlib costs 10-20 s)
+    tactic_timeout: float = 12.0       # wall-clock seconds per tactic
+    start_timeout: float = 120.0       # header import + statement (import Mathlib costs 10-20 s)
     verify_timeout: float = 60.0
-    max_requests: int = 5000          # recycle a worker after this many requests
-    max_rss_bytes: int | None = None  # ... or past this resident memory
+    max_requests: int = 5000           # recycle a worker after this many requests
+    max_rss_bytes: int | None = None   # ... or past this resident memory
+    rss_check_every: int = 25          # psutil is not free: look at memory every k requests
     stderr_dir: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.workers < 1:
+            raise ValueError(f"workers must be >= 1, got {self.workers}")
+        for name in ("tactic_timeout", "start_timeout", "verify_timeout"):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"{name} must be > 0, got {getattr(self, name)}")
 
 
 class _Worker:
+    """One REPL slot: the live process, its generation (bumped on every restart) and its lock."""
+
     def __init__(self, index: int, command: ReplCommand, cfg: PoolConfig):
         self.index = index
         self.command = command
         self.cfg = cfg
         self.proc: ReplProcess | None = None
         self.generation = 0
-        self.header_envs: dict[str, int] = {}
         self.lock = asyncio.Lock()
-        self.pending = 0
+        self.pending = 0                       # requests waiting for or holding the lock
+        self.owned = 0                         # state handles routed to this worker
+        self.paths: dict[_PathKey, int] = {}   # replay cache, valid for this generation only
+        self.closed = False
+
+    @property
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.alive
 
     async def ensure_started(self) -> None:
-        if self.proc is None or not self.proc.alive:
+        if not self.alive:
             await self.restart()
 
     async def restart(self) -> None:
+        if self.closed:
+            raise ReplError("the pool is closed")
         if self.proc is not None:
             await self.proc.close()
+            self.proc = None
         self.generation += 1
-        self.header_envs = {}
-        self.proc = ReplProcess(self.command, self.cfg.stderr_dir)
-        await self.proc.start()
-
-    async def request(self, payload: dict[str, Any], timeout: float) -> dict[str, Any]:
-        await self.ensure_started()
-        return await self.proc.request(payload, timeout)
-
-    async def header_env(self, header: str) -> int:
-        """The env id of `header` on this process, importing it on first use."""
-        if header not in self.header_envs:
-            reply = await self.request({"cmd": header}, self.cfg.start_timeout)
-            errors = _errors(reply)
-            if errors or "env" not in reply:
-                raise _HeaderError("header failed: " + (errors or str(reply)[:300]))
-            self.header_envs[header] = reply["env"]
-        return self.header_envs[header]
+        self.paths = {}
+        proc = ReplProcess(self.command, self.cfg.stderr_dir)
+        await proc.start()
+        self.proc = proc
 
     def needs_recycling(self) -> bool:
         if self.proc is None:
             return False
         if self.proc.requests >= self.cfg.max_requests:
             return True
-        return bool(self.cfg.max_rss_bytes and self.proc.rss_bytes() > self.cfg.max_rss_bytes)
-
-
-class _HeaderError(Exception):
-    pass
+        if self.cfg.max_rss_bytes and self.proc.requests % self.cfg.rss_check_every == 0:
+            return self.proc.rss_bytes() > self.cfg.max_rss_bytes
+        return False
 
 
 @dataclass
 class _StateRecord:
+    """Where a pool handle lives now, and how to rebuild it anywhere."""
+
     theorem: Theorem
     path: tuple[str, ...]          # tactics from the theorem's initial state
     worker: int
@@ -97,32 +113,48 @@ class _StateRecord:
     repl_id: int
     goals: tuple[str, ...] = field(default=())
 
+    @property
+    def key(self) -> _PathKey:
+        return _theorem_key(self.theorem), self.path
 
-def _errors(reply: dict[str, Any]) -> str:
-    """The error text of a reply: a `message` key or any error-severity message."""
-    if "message" in reply:
-        return str(reply["message"])
-    errs = [str(m.get("data", "")) for m in reply.get("messages") or [] if isinstance(m, dict) and m.get("severity") == "error"]
-    return "\n".join(errs)
+
+class _ReplayError(Exception):
+    """A state could not be rebuilt on a fresh process."""
+
+
+def _theorem_key(theorem: Theorem) -> tuple[str, str]:
+    return theorem.header, theorem.statement
+
+
+def _start_command(theorem: Theorem) -> str:
+    return theorem.statement.rstrip() + " sorry"
+
+
+def _info_messages(reply: dict[str, Any]) -> tuple[str, ...]:
+    messages = reply.get("messages") or []
+    return tuple(str(m.get("data", "")) for m in messages if isinstance(m, dict) and m.get("severity") != "error")
 
 
 def classify_tactic_reply(reply: dict[str, Any]) -> tuple[str, Any]:
     """Reply -> ("error", msg) | ("given_up", msg) | ("finished", None) | ("state", goals).
 
-    Exactly the protocol doc's rules: an empty goal list with an error is an error, not a proof."""
-    err = _errors(reply)
+    The protocol doc's rules, in order: a `message` key or any error-severity message is an error
+    (even with an empty goal list: the REPL's error recovery); sorries or a "contains sorry" status
+    is given up; no goals with `Completed` (or no status at all, older REPLs) is finished; any
+    other status with no goals (metavariables, `Error: ...`) is an error; otherwise a new state."""
+    err = reply_errors(reply)
     if err:
         return "error", err
     status = str(reply.get("proofStatus", ""))
-    if reply.get("sorries") or "sorry" in status:
+    if reply.get("sorries") or "contains sorry" in status:
         return "given_up", "proof contains sorry"
     goals = reply.get("goals")
-    if not isinstance(goals, list):
-        return "error", f"malformed reply: {str(reply)[:200]}"
+    if not isinstance(goals, list) or not isinstance(reply.get("proofState"), int):
+        return "error", f"malformed tactic reply: {str(reply)[:200]}"
     if not goals:
-        if status and status != "Completed":
-            return "given_up", status
-        return "finished", None
+        if status in ("", "Completed"):
+            return "finished", None
+        return "error", f"no goals left but the proof was not accepted: {status}"
     return "state", tuple(str(g) for g in goals)
 
 
@@ -135,101 +167,139 @@ class ReplPool:
         self.workers = [_Worker(i, command, self.cfg) for i in range(self.cfg.workers)]
         self._states: dict[int, _StateRecord] = {}
         self._ids = itertools.count()
+        self._closed = False
 
     # ------------------------------------------------------------ ProofEnv
     async def start(self, theorem: Theorem) -> StartResult:
-        worker = min(self.workers, key=lambda w: w.pending)
-        for attempt in range(2):
-            try:
-                rec_or_error = await self._start_on(worker, theorem)
-            except ReplTimeoutError as e:
-                await self._restart_quietly(worker)
-                return TacticTimeout(self.cfg.start_timeout, f"starting {theorem.id}: {e}")
-            except ReplError as e:
-                await self._restart_quietly(worker)
-                if attempt == 1:
+        if self._closed:
+            return EnvFailure("the pool is closed")
+        worker = self._least_loaded()
+        failure = ""
+        for _attempt in range(2):
+            async with self._use(worker):
+                try:
+                    await worker.ensure_started()
+                    repl_id_or_error = await self._start_on(worker, theorem)
+                except ReplTimeoutError as e:
+                    await self._restart(worker)
+                    return TacticTimeout(self.cfg.start_timeout, f"starting {theorem.id}: {e}")
+                except (LeanNotFoundError, HeaderError) as e:
                     return EnvFailure(f"starting {theorem.id}: {e}")
-                continue
-            except _HeaderError as e:
-                return EnvFailure(str(e))
-            if isinstance(rec_or_error, LeanError):
-                return rec_or_error
-            return self._register(rec_or_error)
-        return EnvFailure(f"starting {theorem.id}: worker failed twice")
+                except ReplError as e:
+                    failure = str(e)
+                    await self._restart(worker)
+                    continue
+            if isinstance(repl_id_or_error, LeanError):
+                return repl_id_or_error
+            repl_id, goal = repl_id_or_error
+            rec = _StateRecord(theorem, (), worker.index, worker.generation, repl_id, (goal,))
+            return self._register(rec)
+        return EnvFailure(f"starting {theorem.id}: worker failed twice: {failure[:300]}")
 
     async def run_tactic(self, state: TacticState, tactic: str) -> TacticResult:
+        if not isinstance(state, TacticState):
+            return EnvFailure(f"run_tactic needs a TacticState, got {type(state).__name__}")
         rec = self._states.get(state.id)
         if rec is None:
-            return EnvFailure(f"unknown state handle {state.id}")
+            return EnvFailure(f"unknown state handle {state.id} (not issued by this pool)")
         bad = forbidden_tactic(tactic)
         if bad:
             return LeanError(f"forbidden tactic '{bad}' refused before reaching Lean")
-        for attempt in range(2):
+        if self._closed:
+            return EnvFailure("the pool is closed")
+        failure = ""
+        for _attempt in range(2):
             worker = self.workers[rec.worker]
-            try:
-                async with self._use(worker):
-                    if worker.generation != rec.generation or not (worker.proc and worker.proc.alive):
-                        await worker.ensure_started()
-                        rec = await self._replay(worker, rec)
-                    reply = await worker.request({"tactic": tactic, "proofState": rec.repl_id}, self.cfg.tactic_timeout)
-            except ReplTimeoutError:
-                await self._restart_quietly(worker)
-                return TacticTimeout(self.cfg.tactic_timeout, f"tactic {tactic[:80]!r} timed out")
-            except (ReplError, _ReplayError, _HeaderError) as e:
-                log.warning("worker %d failed on %r: %s", worker.index, tactic[:80], e)
-                await self._restart_quietly(worker)
-                if attempt == 1:
-                    return EnvFailure(f"worker failed twice on this tactic: {str(e)[:300]}")
-                continue
-            await self._maybe_recycle(worker)
-            kind, info = classify_tactic_reply(reply)
+            async with self._use(worker):
+                try:
+                    repl_id = await self._locate(worker, rec)
+                    reply = await worker.proc.run_tactic(tactic, repl_id, self.cfg.tactic_timeout)
+                except ReplTimeoutError:
+                    await self._restart(worker)
+                    return TacticTimeout(self.cfg.tactic_timeout, f"tactic {tactic[:80]!r} timed out")
+                except LeanNotFoundError as e:
+                    return EnvFailure(str(e))
+                except (ReplError, _ReplayError) as e:
+                    # garbage, crash, flood, or a replay that failed: fresh process, replay, once more
+                    log.warning("worker %d failed on %r: %s", worker.index, tactic[:80], e)
+                    failure = str(e)
+                    await self._restart(worker)
+                    continue
+                kind, info = classify_tactic_reply(reply)
+                if kind in ("state", "finished"):
+                    worker.paths[(rec.key[0], rec.path + (tactic,))] = int(reply["proofState"])
+                if worker.needs_recycling():
+                    await self._restart(worker)
             if kind == "error":
                 return LeanError(info)
             if kind == "given_up":
                 return ProofGivenUp(info)
-            new = _StateRecord(rec.theorem, rec.path + (tactic,), rec.worker, rec.generation, int(reply["proofState"]))
             if kind == "finished":
-                handle = next(self._ids)
-                self._states[handle] = new
-                return ProofFinished(handle)
-            new.goals = info
-            return self._register(new)
-        return EnvFailure("unreachable")
+                return ProofFinished(next(self._ids), _info_messages(reply))
+            new = _StateRecord(rec.theorem, rec.path + (tactic,), rec.worker, rec.generation,
+                               int(reply["proofState"]), info)
+            return self._register(new, _info_messages(reply))
+        return EnvFailure(f"worker failed twice on tactic {tactic[:80]!r}: {failure[:300]}")
 
     async def verify(self, theorem: Theorem, tactics: Sequence[str]) -> Verdict:
-        worker = min(self.workers, key=lambda w: w.pending)
-        for attempt in range(2):
-            try:
-                async with self._use(worker):
-                    env = await worker.header_env(theorem.header)
+        """Whole-proof check in the header's env on any worker: a fresh environment, since commands
+        never change an existing env and exploration's sorried declarations live in other envs."""
+        if self._closed:
+            return Verdict(False, ("environment failure: the pool is closed",))
+        worker = self._least_loaded()
+        failure = ""
+        for _attempt in range(2):
+            async with self._use(worker):
 
-                    async def run(cmd: str, env_id: int) -> dict[str, Any]:
-                        return await worker.request({"cmd": cmd, "env": env_id}, self.cfg.verify_timeout)
+                async def run(cmd: str, timeout: float) -> dict[str, Any]:
+                    # called only once the prechecks pass: a refused proof starts no process
+                    await worker.ensure_started()
+                    env = await worker.proc.header_env(theorem.header, self.cfg.start_timeout)
+                    return await worker.proc.run_command(cmd, env, timeout)
 
-                    return await verify_proof(run, env, theorem, tactics)
-            except ReplTimeoutError:
-                await self._restart_quietly(worker)
-                return Verdict(False, (f"verification timed out after {self.cfg.verify_timeout:.0f}s",))
-            except (ReplError, _HeaderError) as e:
-                await self._restart_quietly(worker)
-                if attempt == 1:
+                try:
+                    verdict = await verify_proof(run, theorem, tactics, self.cfg.verify_timeout)
+                    if worker.proc is not None and not worker.proc.alive:  # a timeout killed it
+                        await self._restart(worker)
+                    return verdict
+                except (LeanNotFoundError, HeaderError) as e:
                     return Verdict(False, (f"environment failure during verification: {str(e)[:300]}",))
-        return Verdict(False, ("unreachable",))
+                except ReplError as e:
+                    failure = str(e)
+                    await self._restart(worker)
+        return Verdict(False, (f"environment failure during verification (twice): {failure[:300]}",))
+
+    async def warm(self, header: str | None = None) -> None:
+        """Start every worker now (and elaborate `header` on each), instead of on first use."""
+
+        async def one(worker: _Worker) -> None:
+            async with self._use(worker):
+                await worker.ensure_started()
+                if header is not None:
+                    await worker.proc.header_env(header, self.cfg.start_timeout)
+
+        await asyncio.gather(*(one(w) for w in self.workers))
 
     async def close(self) -> None:
+        self._closed = True
         for w in self.workers:
+            w.closed = True
             if w.proc is not None:
                 await w.proc.close()
 
     async def __aenter__(self) -> "ReplPool":
         return self
 
-    async def __aexit__(self, *exc) -> None:
+    async def __aexit__(self, *exc: object) -> None:
         await self.close()
 
     # ------------------------------------------------------------ internals
+    def _least_loaded(self) -> _Worker:
+        # fewest requests in flight; ties go to the worker owning fewer states (less memory to grow)
+        return min(self.workers, key=lambda w: (w.pending, w.owned, w.index))
+
     @contextlib.asynccontextmanager
-    async def _use(self, worker: _Worker):
+    async def _use(self, worker: _Worker) -> AsyncIterator[None]:
         """Hold a worker for one request; `pending` feeds least-loaded routing."""
         worker.pending += 1
         try:
@@ -238,52 +308,66 @@ class ReplPool:
         finally:
             worker.pending -= 1
 
-    def _register(self, rec: _StateRecord) -> TacticState:
+    def _register(self, rec: _StateRecord, messages: tuple[str, ...] = ()) -> TacticState:
         handle = next(self._ids)
         self._states[handle] = rec
-        return TacticState(goals=rec.goals, id=handle)
+        self.workers[rec.worker].owned += 1
+        return TacticState(goals=rec.goals, id=handle, messages=messages)
 
-    async def _start_on(self, worker: _Worker, theorem: Theorem) -> _StateRecord | LeanError:
-        async with self._use(worker):
-            env = await worker.header_env(theorem.header)
-            reply = await worker.request({"cmd": theorem.statement.rstrip() + " sorry", "env": env}, self.cfg.start_timeout)
-        err = _errors(reply)
+    async def _start_on(self, worker: _Worker, theorem: Theorem) -> tuple[int, str] | LeanError:
+        """Elaborate `statement sorry` in the header env: the sorry's proof state is the root."""
+        env = await worker.proc.header_env(theorem.header, self.cfg.start_timeout)
+        reply = await worker.proc.run_command(_start_command(theorem), env, self.cfg.start_timeout)
+        err = reply_errors(reply)
         if err:
             return LeanError(err)
         sorries = reply.get("sorries") or []
-        if len(sorries) != 1 or "proofState" not in sorries[0]:
+        if len(sorries) != 1 or not isinstance(sorries[0], dict) or not isinstance(sorries[0].get("proofState"), int):
             return LeanError(f"statement did not produce exactly one goal: {str(reply)[:300]}")
-        goal = str(sorries[0].get("goal", ""))
-        return _StateRecord(theorem, (), worker.index, worker.generation, int(sorries[0]["proofState"]), (goal,))
+        repl_id = sorries[0]["proofState"]
+        worker.paths[(_theorem_key(theorem), ())] = repl_id
+        return repl_id, str(sorries[0].get("goal", ""))
 
-    async def _replay(self, worker: _Worker, rec: _StateRecord) -> _StateRecord:
-        """Rebuild a state on a fresh process: start its theorem again and rerun its tactic path."""
-        env = await worker.header_env(rec.theorem.header)
-        reply = await worker.request({"cmd": rec.theorem.statement.rstrip() + " sorry", "env": env}, self.cfg.start_timeout)
-        sorries = reply.get("sorries") or []
-        if _errors(reply) or len(sorries) != 1:
-            raise _ReplayError(f"could not restart {rec.theorem.id} for replay")
-        repl_id = int(sorries[0]["proofState"])
-        for tac in rec.path:
-            reply = await worker.request({"tactic": tac, "proofState": repl_id}, self.cfg.tactic_timeout)
-            kind, _ = classify_tactic_reply(reply)
-            if kind not in ("state", "finished"):
-                raise _ReplayError(f"replay of {tac!r} diverged on a fresh worker")
-            repl_id = int(reply["proofState"])
+    async def _locate(self, worker: _Worker, rec: _StateRecord) -> int:
+        """The proofState id of `rec` on `worker`'s live process, replaying it if it was lost."""
+        if worker.alive and rec.generation == worker.generation:
+            return rec.repl_id
+        await worker.ensure_started()
+        repl_id = await self._replay(worker, rec)
         rec.worker, rec.generation, rec.repl_id = worker.index, worker.generation, repl_id
-        return rec
+        return repl_id
 
-    async def _restart_quietly(self, worker: _Worker) -> None:
+    async def _replay(self, worker: _Worker, rec: _StateRecord) -> int:
+        """Rebuild a state on a fresh process from the longest cached prefix of its tactic path."""
+        tkey = _theorem_key(rec.theorem)
+        done = len(rec.path)
+        while done >= 0 and (tkey, rec.path[:done]) not in worker.paths:
+            done -= 1
         try:
-            async with self._use(worker):
-                await worker.restart()
-        except ReplError as e:  # the next request will report it
+            if done < 0:
+                started = await self._start_on(worker, rec.theorem)
+                if isinstance(started, LeanError):
+                    raise _ReplayError(f"could not restart {rec.theorem.id} for replay: {started.message[:200]}")
+                repl_id, done = started[0], 0
+            else:
+                repl_id = worker.paths[(tkey, rec.path[:done])]
+            for i in range(done, len(rec.path)):
+                reply = await worker.proc.run_tactic(rec.path[i], repl_id, self.cfg.tactic_timeout)
+                kind, info = classify_tactic_reply(reply)
+                if kind != "state":
+                    raise _ReplayError(f"replay of {rec.path[i]!r} diverged on a fresh worker ({kind}: {str(info)[:100]})")
+                repl_id = int(reply["proofState"])
+                worker.paths[(tkey, rec.path[: i + 1])] = repl_id
+        except ReplTimeoutError as e:
+            # a tactic that passed before timed out now: not the caller's tactic, so not a TacticTimeout
+            raise _ReplayError(f"replay timed out: {e}") from e
+        if done < len(rec.path) and info != rec.goals:
+            raise _ReplayError("replay diverged: the rebuilt state has different goals")
+        return repl_id
+
+    async def _restart(self, worker: _Worker) -> None:
+        """Replace the worker's process (caller holds its lock). Failures surface on the next use."""
+        try:
+            await worker.restart()
+        except ReplError as e:
             log.warning("restart of worker %d failed: %s", worker.index, e)
-
-    async def _maybe_recycle(self, worker: _Worker) -> None:
-        if worker.needs_recycling():
-            await self._restart_quietly(worker)
-
-
-class _ReplayError(Exception):
-    pass

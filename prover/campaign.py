@@ -160,7 +160,7 @@ def _evaluate_round(run: Run, cfg: CampaignConfig, r: int, soft_reset: bool, ext
     row = {"round": r, "soft_reset": soft_reset, **extra}
     t0 = time.perf_counter()
     for split in cfg.eval.splits:
-        thms = load_benchmark(cfg.eval.benchmark, split)
+        thms = load_benchmark(cfg.eval.benchmark, split)[: cfg.eval.limit]
         summary, _ = asyncio.run(_search(cfg, run.ckpt(r), thms, run.round_dir(r) / f"eval_{split}", r, cfg.eval.pass_k))
         row[f"pass_{split}"] = summary.pass_at_k
         row[f"env_failures_{split}"] = summary.env_failures
@@ -203,7 +203,7 @@ def _run_round(run: Run, cfg: CampaignConfig, r: int) -> None:
     prompt = PromptFormat(cfg.generator.prompt_template)
     timings = state.get("timings", {}) if state["round"] == r else {}
 
-    pool = load_benchmark(cfg.pool_benchmark, cfg.pool_split)
+    pool = load_benchmark(cfg.pool_benchmark, cfg.pool_split)[: cfg.pool_limit]
     if cfg.drop_solved and not resynth:
         solved = {p["theorem_id"] for p in store.pairs()}
         pool = [t for t in pool if t.id not in solved]

@@ -55,6 +55,7 @@ class EvalSettings(Strict):
     benchmark: str = "embedded"
     splits: list[str] = ["test"]
     pass_k: int = Field(1, ge=1)
+    limit: Optional[int] = Field(None, ge=1)      # only the first N theorems of each split (smoke runs)
 
 
 class FilterSettings(Strict):
@@ -105,6 +106,7 @@ class CampaignConfig(Strict):
     learner: Literal["expert-iteration", "grpo"] = "expert-iteration"
     pool_benchmark: str = "embedded"
     pool_split: str = "train"
+    pool_limit: Optional[int] = Field(None, ge=1)  # only the first N problems of the pool (smoke runs)
     drop_solved: bool = False                 # drop problems already solved from the next round's pool
     env: EnvSettings = EnvSettings()
     generator: GeneratorSettings = GeneratorSettings()

@@ -1,10 +1,11 @@
 """Batch generation requests across concurrent searches into one model call.
 
-Every search awaits `propose(state, n)`; a single background task gathers whatever requests are
-pending (up to `max_batch` states, waiting at most `linger` seconds for more) and runs one
+Every search awaits `propose(state, n)`; one background task gathers whatever requests are pending
+(up to `max_batch` states, waiting at most `linger` seconds for more) and runs one
 `TacticGenerator.generate` call in a worker thread, so the model sees big batches while the event
-loop keeps the environment busy. The request queue is bounded: when the model falls behind,
-searches wait (back-pressure) instead of piling up memory.
+loop keeps the environment busy. While the model is busy with one batch, the next one keeps
+filling, so a slow model gets fuller batches (that is what keeps it efficient). The request queue
+is bounded: when the model falls behind, searches wait (back-pressure) instead of piling up memory.
 """
 from __future__ import annotations
 
@@ -24,36 +25,51 @@ class _Request:
 class GenerationBatcher:
     def __init__(self, generator: TacticGenerator, max_batch: int = 64, linger: float = 0.002,
                  max_pending: int = 4096, max_inflight: int = 1):
+        if max_batch < 1 or max_pending < 1 or max_inflight < 1 or linger < 0:
+            raise ValueError("max_batch, max_pending and max_inflight must be >= 1 and linger >= 0")
         self.generator = generator
         self.max_batch = max_batch
         self.linger = linger
-        self.max_inflight = max_inflight
-        self.queue: asyncio.Queue[_Request] = asyncio.Queue(max_pending)
+        self.max_pending = max_pending
+        self.max_inflight = max_inflight      # generator calls running at once (1 for one GPU)
         self.batches: list[int] = []           # sizes of the calls made (for tests and benchmarks)
+        self._queue: asyncio.Queue[_Request] | None = None
         self._task: asyncio.Task | None = None
         self._slots: asyncio.Semaphore | None = None
+        self._running: set[asyncio.Task] = set()
 
     async def propose(self, state: str, n: int) -> list[TacticCandidate]:
+        """Up to `n` tactics for `state`, from a batched generator call. Raises what the generator raised."""
         if self._task is None:
+            # Created lazily: queues and tasks belong to the running event loop.
+            self._queue = asyncio.Queue(self.max_pending)
             self._slots = asyncio.Semaphore(self.max_inflight)
             self._task = asyncio.create_task(self._loop())
         fut = asyncio.get_running_loop().create_future()
-        await self.queue.put(_Request(state, n, fut))
+        await self._queue.put(_Request(state, n, fut))
         return await fut
 
     async def _loop(self) -> None:
+        loop = asyncio.get_running_loop()
         while True:
-            first = await self.queue.get()
+            first = await self._queue.get()
+            await self._slots.acquire()  # wait for the model first, so the batch fills meanwhile
             batch = [first]
-            deadline = asyncio.get_running_loop().time() + self.linger
+            deadline = loop.time() + self.linger
             while len(batch) < self.max_batch:
-                timeout = deadline - asyncio.get_running_loop().time()
-                try:
-                    batch.append(self.queue.get_nowait() if timeout <= 0 else await asyncio.wait_for(self.queue.get(), timeout))
-                except (asyncio.TimeoutError, asyncio.QueueEmpty):
+                if not self._queue.empty():
+                    batch.append(self._queue.get_nowait())
+                    continue
+                timeout = deadline - loop.time()
+                if timeout <= 0:
                     break
-            await self._slots.acquire()
-            asyncio.create_task(self._run(batch))
+                try:
+                    batch.append(await asyncio.wait_for(self._queue.get(), timeout))
+                except asyncio.TimeoutError:
+                    break
+            task = asyncio.create_task(self._run(batch))
+            self._running.add(task)
+            task.add_done_callback(self._running.discard)
 
     async def _run(self, batch: list[_Request]) -> None:
         try:
@@ -61,28 +77,49 @@ class GenerationBatcher:
             for r in batch:
                 by_n.setdefault(r.n, []).append(r)
             for n, reqs in by_n.items():
-                live = [r for r in reqs if not r.future.done()]
-                if not live:
-                    continue
-                self.batches.append(len(live))
-                try:
-                    out = await asyncio.to_thread(self.generator.generate, [r.state for r in live], n)
-                except Exception as e:  # a generator failure fails these requests, not the loop
-                    for r in live:
-                        if not r.future.done():
-                            r.future.set_exception(e)
-                    continue
-                for r, cands in zip(live, out):
-                    if not r.future.done():
-                        r.future.set_result(list(cands))
+                live = [r for r in reqs if not r.future.done()]  # a cancelled search needs nothing
+                if live:
+                    await self._call(live, n)
         finally:
             self._slots.release()
 
+    async def _call(self, reqs: list[_Request], n: int) -> None:
+        self.batches.append(len(reqs))
+        try:
+            out = await asyncio.to_thread(self.generator.generate, [r.state for r in reqs], n)
+            if len(out) != len(reqs):
+                raise RuntimeError(f"generator returned {len(out)} candidate lists for {len(reqs)} states")
+        except asyncio.CancelledError:  # the batcher is closing: nobody will answer these
+            for r in reqs:
+                r.future.cancel()
+            raise
+        except Exception as e:
+            if len(reqs) > 1:
+                # One bad state (or a batch too big for memory) must not fail its batch-mates:
+                # retry one by one, so only requests that fail on their own get the error.
+                for r in reqs:
+                    await self._call([r], n)
+                return
+            if not reqs[0].future.done():
+                reqs[0].future.set_exception(e)
+            return
+        for r, cands in zip(reqs, out):
+            if not r.future.done():
+                r.future.set_result(list(cands))
+
     async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
+        """Stop the background task; requests still waiting get CancelledError."""
+        tasks = [t for t in (self._task, *self._running) if t is not None]
+        for t in tasks:
+            t.cancel()
+        for t in tasks:
             try:
-                await self._task
+                await t
             except asyncio.CancelledError:
                 pass
-            self._task = None
+        if self._queue is not None:
+            while not self._queue.empty():
+                r = self._queue.get_nowait()
+                if not r.future.done():
+                    r.future.cancel()
+        self._task, self._queue, self._running = None, None, set()

@@ -1,4 +1,8 @@
-"""pass@k from attempt records: "solved within k attempts" and the unbiased estimator."""
+"""pass@k from attempt records: "solved within k attempts" and the unbiased estimator.
+
+Every theorem asked for stays in the denominator: one whose environment failed, or that was never
+attempted, counts as unsolved (ReProver's evaluation drops environment failures; we do not).
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -8,9 +12,12 @@ from search.records import AttemptRecord
 
 
 def unbiased_pass_at_k(n: int, c: int, k: int) -> float:
-    """1 - C(n-c, k) / C(n, k), in the numerically stable product form (Chen et al., 2021)."""
-    if k > n:
-        raise ValueError(f"need n >= k samples (n={n}, k={k})")
+    """1 - C(n-c, k) / C(n, k): the chance that k of n samples (c of them correct) include a correct
+    one, as the product prod_{i=n-c+1}^{n} (1 - k/i), which never forms huge binomials."""
+    if not 0 <= c <= n:
+        raise ValueError(f"need 0 <= c <= n (n={n}, c={c})")
+    if not 1 <= k <= n:
+        raise ValueError(f"need 1 <= k <= n samples (n={n}, k={k})")
     if n - c < k:
         return 1.0
     prob_all_fail = 1.0
@@ -19,15 +26,20 @@ def unbiased_pass_at_k(n: int, c: int, k: int) -> float:
     return 1.0 - prob_all_fail
 
 
+def budget_string(passes: int, tactics_per_expansion: int, expansions: int) -> str:
+    """The field's notation "passes x tactics per expansion x expansions", e.g. "32x8x100"."""
+    return f"{passes}x{tactics_per_expansion}x{expansions}"
+
+
 @dataclass
 class PassAtK:
     theorems: int             # the denominator: every theorem asked for, attempted or not
     attempted: int
     proved: int
     k: int
-    pass_at_k: float          # solved within the first k attempts
+    pass_at_k: float          # solved within the first k attempts (attempt index < k)
     unbiased: float | None    # mean unbiased estimate when every theorem has n >= k attempts
-    env_failures: int         # attempts that failed because the environment did (counted as failures)
+    env_failures: int         # unproved attempts that met an environment failure (counted as failures)
     budget: str = ""
 
     def line(self) -> str:
@@ -36,18 +48,28 @@ class PassAtK:
                 f"budget {self.budget}; env failures {self.env_failures}")
 
 
+def solved_within(records: Iterable[AttemptRecord], k: int) -> set[str]:
+    """Theorem ids with a verified proof among their attempts 0..k-1."""
+    return {r.theorem_id for r in records if r.proved and r.attempt < k}
+
+
 def summarize(theorem_ids: Sequence[str], records: Iterable[AttemptRecord], k: int, budget: str = "") -> PassAtK:
-    by_thm: dict[str, list[AttemptRecord]] = {t: [] for t in theorem_ids}
+    """pass@k over `theorem_ids`. Records of other theorems are ignored; a repeated
+    (theorem, attempt) counts once, proved if any copy is."""
+    if k < 1:
+        raise ValueError(f"k must be >= 1, got {k}")
+    outcome: dict[str, dict[int, bool]] = {t: {} for t in theorem_ids}
     env_failures = 0
     for r in records:
-        if r.theorem_id in by_thm:
-            by_thm[r.theorem_id].append(r)
-            env_failures += r.env_failures > 0 and not r.proved
-    proved = sum(any(r.proved and r.attempt < k for r in rs) for rs in by_thm.values())
-    attempted = sum(bool(rs) for rs in by_thm.values())
-    n_total = len(by_thm)
+        if r.theorem_id not in outcome:
+            continue
+        attempts = outcome[r.theorem_id]
+        attempts[r.attempt] = attempts.get(r.attempt, False) or r.proved
+        env_failures += r.env_failures > 0 and not r.proved
+    n_total = len(outcome)
+    proved = sum(any(ok for a, ok in att.items() if a < k) for att in outcome.values())
+    attempted = sum(bool(att) for att in outcome.values())
     unbiased = None
-    if by_thm and all(len({r.attempt for r in rs}) >= k for rs in by_thm.values()):
-        unbiased = sum(unbiased_pass_at_k(len({r.attempt for r in rs}), sum(r.proved for r in rs), k)
-                       for rs in by_thm.values()) / n_total
+    if outcome and all(len(att) >= k for att in outcome.values()):
+        unbiased = sum(unbiased_pass_at_k(len(att), sum(att.values()), k) for att in outcome.values()) / n_total
     return PassAtK(n_total, attempted, proved, k, proved / n_total if n_total else 0.0, unbiased, env_failures, budget)

@@ -5,7 +5,7 @@ double, and as the first job on a machine without a model.
 """
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from typing import Callable, Mapping, Sequence
 
 from search.generators.base import TacticCandidate
 
@@ -15,10 +15,17 @@ DEFAULT_TACTICS = (
 )
 
 
-class ScriptedGenerator:
-    """`tactics` may be a list (same for every state) or a function state -> [(tactic, logprob)]."""
+Scripted = Sequence[str] | Mapping[str, Sequence[tuple[str, float]]] | Callable[[str], Sequence[tuple[str, float]]]
 
-    def __init__(self, tactics: Sequence[str] | Callable[[str], Sequence[tuple[str, float]]] = DEFAULT_TACTICS):
+
+class ScriptedGenerator:
+    """`tactics` is a list (the same for every state, scored -0.1, -0.2, ... in order), a dict
+    state -> [(tactic, logprob)] (states not in it get nothing), or a function state -> that list.
+    `calls` records the batch size of every call, so tests can see batching."""
+
+    def __init__(self, tactics: Scripted = DEFAULT_TACTICS):
+        if isinstance(tactics, str):
+            raise TypeError("ScriptedGenerator wants a list of tactics, not one string")
         self.tactics = tactics
         self.calls: list[int] = []
 
@@ -28,6 +35,8 @@ class ScriptedGenerator:
         for s in states:
             if callable(self.tactics):
                 pairs = list(self.tactics(s))
+            elif isinstance(self.tactics, Mapping):
+                pairs = list(self.tactics.get(s, ()))
             else:
                 pairs = [(t, -0.1 * (i + 1)) for i, t in enumerate(self.tactics)]
             out.append([TacticCandidate(t, lp, 1) for t, lp in pairs[:n]])

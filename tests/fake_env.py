@@ -1,6 +1,8 @@
 """An in-process ProofEnv over a toy world, for search tests: the goal is `⊢ n` (an integer),
-`dec` subtracts one, `half` halves an even n (error if odd), `zero` closes `⊢ 0`, `same` returns
-the same state, `boom` fails the environment, `slow` sleeps. `verify` replays from scratch."""
+`dec` subtracts one, `inc` adds one (back to an ancestor: a cycle), `half` halves an even n (error
+if odd), `zero` closes `⊢ 0`, `same` returns the same state, `cheat` closes any goal in tactic mode
+but fails verification, `boom` raises, `envfail` is an environment failure, `slow` sleeps and
+times out. `verify` replays the tactics from scratch. Every call is counted."""
 from __future__ import annotations
 
 import asyncio
@@ -26,6 +28,8 @@ def step(n: int, tactic: str):
         return "done" if n == 0 else LeanError("not zero")
     if tactic == "same":
         return n
+    if tactic == "inc":
+        return n + 1
     if tactic == "cheat":
         return "done"  # finishes in tactic mode but fails verification
     return LeanError(f"unknown tactic '{tactic}'")
@@ -35,11 +39,13 @@ class FakeEnv:
     def __init__(self, slow_seconds: float = 0.0):
         self.states: dict[int, int] = {}
         self.ids = itertools.count()
-        self.calls: list[str] = []
+        self.calls: list[str] = []            # every tactic that reached the env, in order
+        self.starts: list[str] = []
         self.verified: list[list[str]] = []
         self.slow_seconds = slow_seconds
 
     async def start(self, t: Theorem):
+        self.starts.append(t.id)
         if "bad" in t.name:
             return LeanError("malformed statement")
         return self._state(_start_value(t))

@@ -13,7 +13,15 @@ PRINTED = [
     "∀ (n : ℕ), n + 0 = n", "∃ x, x + 1 = 3", "P → Q → R", "(P → Q) → R", "P ∧ Q ∨ R", "P ∧ (Q ∨ R)",
     "¬(P ∧ Q)", "-x ^ 2", "(-x) ^ 2", "-(a + b)", "a * -b", "∀ (a b : ℕ), a + b = b + a",
     "(∀ (x : ℕ), x = x) → True", "x ^ 2 ^ 3", "(x ^ 2) ^ 3", "a ↔ b ∧ c", "(a ↔ b) ∧ c",
+    "∀ x > 0, x ≥ 1", "∃ x > 0, x * x = 4", "∀ n ≠ 0, 0 < n", "∀ (a b : ℕ), b > 0 → a < b",
 ]
+
+
+def test_binder_predicates_print_as_mathlib_does(session):
+    s = session.handle({"cmd": "theorem bp : ∀ (x : ℕ), x > 0 → x ≥ 1 := by sorry", "env": 0})
+    assert s["sorries"][0]["goal"] == "⊢ ∀ x > 0, x ≥ 1"
+    r = session.handle({"tactic": "intro x hx", "proofState": s["sorries"][0]["proofState"]})
+    assert r["goals"] == ["x : ℕ\nhx : x > 0\n⊢ x ≥ 1"]
 
 
 @pytest.mark.parametrize("text", PRINTED)
@@ -100,7 +108,7 @@ FAILS = [
     ("theorem k (x : ℤ) (h : 2 * x = 1) : False", ["linarith"], "linarith failed"),
     ("theorem k (n : ℕ) (h : n % 2 = 1) : n ^ 2 % 2 = 1", ["omega"], "omega could not prove"),
     ("theorem k (x : ℕ) (h : x > 0) : x ≥ 1 ∧ x ≠ 7", ["linarith"], "linarith failed"),
-    ("theorem k (x : ℕ) : x = x + 0 ∧ x < x + 1", ["norm_num", "decide"], "free variables"),
+    ("theorem k (x : ℕ) : x = x + 0 ∧ x < x + 1", ["decide"], "free variables"),
     ("theorem k (a b : ℕ) (h : a = b) : b = a", ["exact h"], "type mismatch"),
     ("theorem k (a : ℕ) : a = 1", ["rw [foo]"], "unknown identifier 'foo'"),
     ("theorem k (a : ℕ) : a = 1", ["frobnicate"], "unknown tactic"),
@@ -136,3 +144,121 @@ def test_intro_shadows_like_lean(session):
 def test_repeat_cannot_run_forever(session):
     kind, _ = attempt(session, "theorem r (p : Prop) (hp : p) : p", ["repeat (try skip)", "exact hp"])
     assert kind == "ok"
+
+
+# ---------------------------------------------------------------- later additions
+
+MORE_PROVES = [
+    ("theorem k {a b : ℕ} (h : a = b) : b = a", ["exact h.symm"]),                      # implicit binders
+    ("theorem k (x : ℕ) (h₀ : x < 3) : x = 0 ∨ x = 1 ∨ x = 2", ["interval_cases x <;> simp"]),
+    ("theorem k (a b : ℕ) (h : a < b) (h2 : b < 5) : a < 5 ∧ a ≤ b", ["constructor <;> linarith"]),
+    ("theorem k (n : ℕ) : 0 + n = n", ["induction n with\n| zero => rfl\n| succ k ih =>\n  omega"]),
+    ("theorem k (p q : Prop) (h : p ∨ q) : q ∨ p", ["cases h with | inl hp => exact Or.inr hp | inr hq => exact Or.inl hq"]),
+    ("theorem k (n : ℕ) : n + 1 + 0 = n + 1", ["rfl"]),                                  # Nat.add unfolds
+    ("theorem k (n : ℕ) : n + 1 + 1 = n + 2", ["rfl"]),
+    ("theorem k (a b : ℤ) (ha : 0 < a) (hb : 0 < b) : 0 < a * b", ["apply mul_pos", "exact ha", "exact hb"]),
+    ("theorem k (a b c : ℤ) (h1 : a ≤ b) (h2 : b ≤ c) : a ≤ c", ["apply le_trans h1", "exact h2"]),
+    ("theorem k (x : ℕ) : x % 3 < 3", ["exact Nat.mod_lt x (by norm_num)"]),
+    ("theorem k : ∃ n : ℕ, n * n = 16", ["refine ⟨4, ?_⟩", "norm_num"]),
+    ("theorem k (p q : Prop) (hp : p) (hq : q) : p ∧ q", ["refine ⟨?_, ?_⟩", "exact hp", "exact hq"]),
+    ("theorem k (a b c : ℕ) (h1 : a = b) (h2 : a = c) : a = c", ["rw [h1] at *", "exact h2"]),
+    ("theorem k (x : ℕ) (h : x = 3) : x * 2 = 6", ["calc x * 2 = 3 * 2 := by rw [h]\n  _ = 6 := by norm_num"]),
+    ("theorem k (a b c : ℤ) (h1 : a < b) (h2 : b ≤ c) : a < c", ["calc a < b := h1\n  _ ≤ c := h2"]),
+    ("theorem k (p : Prop) : p ∨ ¬p", ["tauto"]),
+    ("theorem k (x : ℕ) : x < x + 1", ["simp"]),
+    ("theorem k (x : ℕ) (h : x + 0 = 5) : x = 5", ["simpa using h"]),
+    ("theorem k (x : ℕ) (h : x = 5) : x + 0 = 5", ["simpa"]),
+    ("theorem k (a b : ℕ) (h : a = b) : a + a = a + b", ["nth_rw 2 [h]"]),
+    ("theorem k (x : ℤ) (hx : (x : ℤ) = 3) : x + 1 = 4", ["push_cast", "omega"]),
+    ("theorem k : ∀ x : ℕ, x < 10 → x * x ≠ 50", ["decide"]),                      # Nat.decidableBallLT
+    ("theorem k : ∃ x : ℕ, x < 10 ∧ x * x = 49", ["decide"]),
+    ("theorem k (a b : ℕ) (h : a ≠ b) : ¬a = b", ["intro hab", "exact h hab"]),       # Ne unfolds
+    ("theorem k (a : ℕ) (h : a + 1 = 3) : a = 2", ["simp at h", "exact h"]),          # Nat.reduceEqDiff
+    ("theorem k (a b : ℕ) (h : a + 5 ≤ b + 2) : a + 3 ≤ b", ["simp at h", "exact h"]),
+    ("theorem k (a : ℕ) (h : a + 3 = 1) : a = 2", ["simp at h"]),
+]
+
+
+@pytest.mark.parametrize("statement,tactics", MORE_PROVES)
+def test_more_tactics_prove_what_lean_proves(session, statement, tactics):
+    assert attempt(session, statement, tactics) == ("ok", [])
+
+
+MORE_FAILS = [
+    ("theorem k (n : ℕ) : 0 + n = n", ["rfl"], "The rfl tactic failed"),               # not by unfolding
+    ("theorem k (n : ℕ) : 0 + n = n", ["induction n with\n| zero => rfl"], "alternative 'succ' has not been provided"),
+    ("theorem k (n : ℕ) : 0 + n = n", ["induction n with\n| zero => rfl\n| succ k ih => skip"], "unsolved goals"),
+    ("theorem k (a b c : ℤ) (h1 : a ≤ b) (h2 : b ≤ c) : a ≤ c", ["apply le_trans"], "synthesize"),
+    ("theorem k (p q : Prop) (hp : p) (hq : q) : p ∧ q", ["refine ⟨_, _⟩"], "synthesize placeholder"),
+    ("theorem k (a b c : ℤ) (h1 : a < b) (h2 : b ≤ c) : a ≤ c", ["calc a < b := h1\n  _ ≤ c := h2"], "type mismatch"),
+    ("theorem k (a b c : ℕ) (h : c = c) : a = b", ["rw [h] at *"], "did not find instance"),
+    ("theorem k (p q : Prop) : p ∨ q", ["tauto"], "tauto failed"),
+    ("theorem k (x : ℕ) (h : x > 2) : x ≥ 3", ["tauto"], "tauto failed"),               # no arithmetic
+    ("theorem k (x : ℕ) : (5 : ℕ) ^ 999999 % 7 = x", ["norm_num"], "failed to simplify"),
+    ("theorem k (x : ℕ) : (5 : ℕ) ^ 999999 % 7 = x", ["omega"], "omega failed"),        # an error, not a crash
+    ("theorem k (a b : ℤ) (h : a ≤ b) : a * a ≤ b * b", ["nlinarith"], "linarith failed"),  # false: a = -3
+    ("theorem k (x : ℤ) (h : x / 2 = 2) : x = 4", ["omega"], "omega could not prove"),   # false: x = 5
+    ("theorem k (x : ℕ) (h : x = 6) : x + 0 = 5", ["simpa using h"], "type mismatch"),
+    ("theorem k : ∀ x : ℕ, x < 10 → x * x ≠ 49", ["decide"], "is false"),
+    ("theorem k : ∀ x : ℕ, x * x ≠ 50", ["decide"], "failed to synthesize"),         # unbounded
+    ("theorem k : ∀ x : ℕ, x < 100000 → x * x ≠ 50", ["decide"], "maximum recursion"),
+    ("theorem k (a b : ℕ) (h : a = b) : a + a = a + b", ["nth_rewrite 3 [h]", "done"], "unsolved goals"),
+]
+
+
+def test_nth_rewrite_counts_occurrences_left_to_right(session):
+    s = session.handle({"cmd": "theorem nr (a b : ℕ) (h : a = b) : a + a = a := by sorry", "env": 0})
+    ps = s["sorries"][0]["proofState"]
+    goals = [session.handle({"tactic": f"nth_rewrite {n} [h]", "proofState": ps})["goals"][0].split("⊢ ")[1]
+             for n in (1, 2, 3)]
+    assert goals == ["b + a = a", "a + b = a", "a + a = b"]
+    r = session.handle({"tactic": "nth_rewrite 4 [h]", "proofState": ps})
+    assert any("occurrence 4" in m["data"] for m in r["messages"])
+
+
+@pytest.mark.parametrize("statement,tactics,message", MORE_FAILS)
+def test_more_tactics_fail_where_lean_fails(session, statement, tactics, message):
+    kind, info = attempt(session, statement, tactics)
+    assert kind == "error" and message in info, info
+
+
+def test_structured_cases_names_the_new_hypotheses(session):
+    s = session.handle({"cmd": "theorem nm (x : ℕ) (h : ∃ y : ℕ, x = 2 * y) : x % 2 = 0 := by sorry", "env": 0})
+    ps = s["sorries"][0]["proofState"]
+    r = session.handle({"tactic": "cases h with\n| intro y hy => exact hy", "proofState": ps})
+    # the alternative saw `y` and `hy`, so the mismatch message talks about them
+    errs = [m["data"] for m in r.get("messages", []) if m["severity"] == "error"]
+    assert errs and "hy" in errs[0] and "x = 2 * y" in errs[0]
+
+
+GARBAGE = ["⟨", ")", "rw [", "exact (", "simp [", "have h :", "((", "· ·", "<;>", ";", "| a => b", "subst zz",
+           "cases h with", "calc", "induction n with | foo => rfl", "refine ⟨?_", "apply", "exact ⟨1, ?_⟩ ?_",
+           "intro ⟨a, b⟩", "use", "specialize", "interval_cases", "omega [", "linarith [foo]", "nlinarith [(]"]
+
+
+@pytest.mark.parametrize("tactic", GARBAGE)
+def test_garbage_tactics_are_errors_not_crashes(session, tactic):
+    s = session.handle({"cmd": "theorem gb (n : ℕ) (h : ∃ y : ℕ, n = y) : n = n := by sorry", "env": 0})
+    r = session.handle({"tactic": tactic, "proofState": s["sorries"][0]["proofState"]})
+    assert "internal error" not in r.get("message", ""), r
+    errors = "message" in r or any(m["severity"] == "error" for m in r.get("messages", []))
+    assert errors or r.get("goals"), r
+
+
+def test_term_mode_proofs_and_in_process_api():
+    from lean_env.embedded import EmbeddedLean
+
+    lean = EmbeddedLean()
+    r = lean.command("theorem tm (p q : Prop) (hp : p) (hq : q) : p ∧ q :=\n  ⟨hp, hq⟩\n#print axioms tm")
+    assert r["messages"][-1]["data"] == "'tm' does not depend on any axioms"
+    r = lean.command("theorem tm2 (p q : Prop) (hp : p) : p ∧ q := ⟨hp, hp⟩", env=r["env"])
+    assert any(m["severity"] == "error" for m in r["messages"])
+    assert lean.tactic("rfl", 99) == {"message": "Unknown proof state."}
+
+
+def test_comments_in_tactic_text_but_not_in_strings(session):
+    s = session.handle({"cmd": "theorem cm (p : Prop) (hp : p) : p := by sorry", "env": 0})
+    ps = s["sorries"][0]["proofState"]
+    assert session.handle({"tactic": "exact hp -- closes it", "proofState": ps})["proofStatus"] == "Completed"
+    r = session.handle({"tactic": 'trace "a -- b" /- note -/', "proofState": ps})
+    assert [m["data"] for m in r["messages"]] == ["a -- b"]

@@ -93,3 +93,41 @@ def test_print_axioms(server):
     assert "sorryAx" in axioms_of(server, lemma_then_use, "c5")
     clean = axioms_of(server, "theorem c6 (x : ℕ) (h : x + 1 = 3) : x = 2 := by\n  omega", "c6")
     assert clean.startswith("'c6' depends on axioms: [") and "sorryAx" not in clean
+
+
+def test_tactic_messages_and_sorry_states(server):
+    server.send({"cmd": HEADER})
+    r = server.send({"cmd": "theorem tm (p : Prop) (hp : p) : p := by sorry", "env": 0})
+    ps = r["sorries"][0]["proofState"]
+    t = server.send({"tactic": 'trace "hello"', "proofState": ps})
+    assert [m["data"] for m in t["messages"]] == ["hello"] and t["proofStatus"] == "Incomplete: open goals remain"
+    assert server.send({"tactic": "sleep 5; exact hp", "proofState": ps})["proofStatus"] == "Completed"
+    q = server.send({"tactic": "exact?", "proofState": ps})
+    assert q["proofStatus"] == "Incomplete: contains sorry" and q["goals"] == []
+    resumed = server.send({"tactic": "exact hp", "proofState": q["sorries"][0]["proofState"]})
+    assert resumed["proofStatus"] == "Completed"        # the sorry's state holds the skipped goal
+    c = server.send({"cmd": "theorem tq (p : Prop) (hp : p) : p := by\n  exact?\n\n#print axioms tq", "env": 0})
+    assert c["sorries"] and "sorryAx" in c["messages"][-1]["data"]
+    u = server.send({"cmd": "/- never closed", "env": 0})
+    assert u["messages"][0]["severity"] == "error" and "comment" in u["messages"][0]["data"]
+
+
+def test_walkthrough_example_end_to_end(server):
+    server.send({"cmd": HEADER})
+    r = server.send({"cmd": "theorem t (a b : ℕ) (h₀ : a = 2) : a + b = b + 2 := by sorry", "env": 0})
+    assert r["sorries"][0]["goal"] == "a b : ℕ\nh₀ : a = 2\n⊢ a + b = b + 2"
+    a = server.send({"tactic": "rw [h₀]", "proofState": r["sorries"][0]["proofState"]})
+    assert a["goals"] == ["a b : ℕ\nh₀ : a = 2\n⊢ 2 + b = b + 2"]
+    for closer in ("ring", "omega"):
+        assert server.send({"tactic": closer, "proofState": a["proofState"]})["proofStatus"] == "Completed"
+
+
+def test_last_request_without_blank_line_and_c_locale():
+    import os
+
+    env = {**os.environ, "LANG": "C", "LC_ALL": "C", "PYTHONIOENCODING": ""}
+    req = json.dumps({"cmd": "theorem u (n : ℕ) : n + 0 = n := by sorry"}, ensure_ascii=False)
+    out = subprocess.run([sys.executable, "-m", "lean_env.embedded"], input=req.encode("utf-8"),
+                         capture_output=True, env=env, timeout=60).stdout.decode("utf-8")
+    reply = json.loads(out.strip())
+    assert reply["sorries"][0]["goal"] == "n : ℕ\n⊢ n + 0 = n"

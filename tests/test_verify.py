@@ -1,14 +1,23 @@
-"""Whole-proof verification: a table of cheats must be rejected, honest proofs accepted."""
+"""Whole-proof verification: a table of cheats must be rejected, honest proofs accepted.
+
+Pure parts (text building, prechecks, reply judging) run on canned replies; the cheat table also
+runs end to end against the embedded server through `ReplPool.verify`."""
 from __future__ import annotations
+
+from pathlib import Path
 
 import pytest
 
 from conftest import run, thm
 from lean_env.factory import make_env
-from lean_env.types import ProofGivenUp, TacticState
-from lean_env.verify import build_proof_text, check_reply, parse_axioms, precheck
+from lean_env.types import TacticState
+from lean_env.verify import build_proof_text, check_reply, declared_name, parse_axioms, precheck, verify_proof
+
+EMBEDDED = Path(__file__).parent.parent / "lean_env" / "embedded" / "__main__.py"
+needs_embedded = pytest.mark.skipif(not EMBEDDED.exists(), reason="lean_env/embedded/__main__.py is absent")
 
 T = thm("theorem v1 (x : ℕ) (h₀ : x + 3 = 7) : x = 4 := by")
+CLEAN = {"severity": "info", "data": "'v1' does not depend on any axioms"}
 
 CHEATS = {
     "sorry": ["sorry"],
@@ -16,14 +25,21 @@ CHEATS = {
     "sorry after a step": ["have h : x = 4 := by omega", "sorry"],
     "native_decide": ["native_decide"],
     "axiom injection": ["omega", "axiom cheat : False"],
+    "indented axiom injection": ["omega", "    axiom cheat : False"],
     "second theorem": ["exact cheat", "theorem cheat : 1 = 1 := by rfl"],
     "exact?": ["exact?"],
     "apply?": ["apply?"],
     "unindented escape": ["omega\ntheorem other : False := by sorry"],
+    "set_option command": ["set_option maxHeartbeats 0", "omega"],
+    "attributed declaration": ["omega", "@[simp] lemma cheat : (1 : ℕ) = 1 := rfl"],
     "proof of another statement": ["norm_num"],     # tactics that do not prove *this* statement
     "empty proof": [],
+    "blank proof": ["  ", "\n"],
     "uses a lemma that is not in the fresh environment": ["exact helper x h₀"],
 }
+
+# cheats that only Lean itself can catch: precheck must let them through to the REPL
+NEEDS_LEAN = {"proof of another statement", "uses a lemma that is not in the fresh environment"}
 
 
 def verify(tactics):
@@ -36,19 +52,30 @@ def verify(tactics):
     return run(go())
 
 
+@needs_embedded
 @pytest.mark.parametrize("name", sorted(CHEATS))
-def test_cheats_are_rejected(name):
+def test_cheats_are_rejected_end_to_end(name):
     verdict = verify(CHEATS[name])
     assert not verdict.ok, (name, verdict)
     assert verdict.reasons
 
 
-def test_honest_proof_is_accepted_with_classical_axioms():
-    verdict = verify(["omega"])
-    assert verdict.ok, verdict.reasons
-    assert set(verdict.axioms) <= {"propext", "Classical.choice", "Quot.sound"}
+@pytest.mark.parametrize("name", sorted(CHEATS))
+def test_prechecks_catch_every_textual_cheat(name):
+    reasons = precheck(T, CHEATS[name])
+    assert bool(reasons) == (name not in NEEDS_LEAN), (name, reasons)
 
 
+@needs_embedded
+def test_honest_proofs_are_accepted_with_classical_axioms():
+    for tactics in (["omega"], ["have h : x = 4 := by\n  omega", "exact h"]):
+        verdict = verify(tactics)
+        assert verdict.ok, (tactics, verdict.reasons)
+        assert set(verdict.axioms) <= {"propext", "Classical.choice", "Quot.sound"}
+        assert verdict.checked_text.startswith(T.statement + "\n  ")
+
+
+@needs_embedded
 def test_a_sorried_lemma_from_exploration_does_not_leak_into_verification():
     async def go():
         env = make_env(workers=1)
@@ -64,34 +91,74 @@ def test_a_sorried_lemma_from_exploration_does_not_leak_into_verification():
     assert not verdict.ok and any("helper" in r for r in verdict.reasons)
 
 
-def test_earlier_sorried_lemma_taints_axioms_in_the_reply():
-    # a reply where the proof leans on a sorried lemma: only #print axioms shows it
-    reply = {"env": 3, "messages": [{"severity": "info", "data": "'v1' depends on axioms: [propext,\n sorryAx]"}]}
-    verdict = check_reply(reply, "v1")
-    assert not verdict.ok and "sorryAx" in verdict.axioms
-
-
 def test_reply_checks():
     ok = {"env": 1, "messages": [{"severity": "info", "data": "'v1' depends on axioms: [propext, Classical.choice,\n  Quot.sound]"}]}
     assert check_reply(ok, "v1").ok
     assert parse_axioms(ok["messages"], "v1") == ("propext", "Classical.choice", "Quot.sound")
-    clean = {"env": 1, "messages": [{"severity": "info", "data": "'v1' does not depend on any axioms"}]}
-    assert check_reply(clean, "v1").ok
-    for bad in (
-        {"message": "Lean error"},
-        {"env": 1, "messages": [{"severity": "error", "data": "unsolved goals"}] + clean["messages"]},
-        {"env": 1, "messages": [{"severity": "warning", "data": "declaration uses `sorry`"}] + clean["messages"]},
-        {"env": 1, "messages": [{"severity": "warning", "data": "declaration uses 'sorry'"}] + clean["messages"]},
-        {"env": 1, "sorries": [{"goal": "⊢ False"}], "messages": clean["messages"]},
-        {"env": 1, "messages": [{"severity": "info", "data": "'v1' depends on axioms: [Lean.ofReduceBool]"}]},
-        {"env": 1, "messages": [{"severity": "info", "data": "'v1' depends on axioms: [cheat]"}]},
-        {"env": 1},  # no axioms output at all
-    ):
-        assert not check_reply(bad, "v1").ok, bad
+    assert check_reply({"env": 1, "messages": [CLEAN]}, "v1").ok
+    bad_replies = {
+        "REPL failure": {"message": "Lean error"},
+        "error message": {"env": 1, "messages": [{"severity": "error", "data": "unsolved goals"}, CLEAN]},
+        "sorry warning, new quotes": {"env": 1, "messages": [{"severity": "warning", "data": "declaration uses `sorry`"}, CLEAN]},
+        "sorry warning, old quotes": {"env": 1, "messages": [{"severity": "warning", "data": "declaration uses 'sorry'"}, CLEAN]},
+        "sorries": {"env": 1, "sorries": [{"goal": "⊢ False"}], "messages": [CLEAN]},
+        "native_decide axiom": {"env": 1, "messages": [{"severity": "info", "data": "'v1' depends on axioms: [Lean.ofReduceBool]"}]},
+        "sorryAx wrapped": {"env": 1, "messages": [{"severity": "info", "data": "'v1' depends on axioms: [propext,\n sorryAx]"}]},
+        "custom axiom": {"env": 1, "messages": [{"severity": "info", "data": "'v1' depends on axioms: [cheat]"}]},
+        "no axioms output": {"env": 1},
+        "axioms of another name": {"env": 1, "messages": [{"severity": "info", "data": "'v2' does not depend on any axioms"}]},
+    }
+    for name, reply in bad_replies.items():
+        verdict = check_reply(reply, "v1")
+        assert not verdict.ok and verdict.reasons, name
+    assert "could not read axioms" in check_reply({"env": 1}, "v1").reasons[0]
+    assert "sorryAx" in check_reply(bad_replies["sorryAx wrapped"], "v1").axioms
 
 
 def test_proof_text_is_statement_verbatim_plus_indented_tactics():
     text = build_proof_text(T, ["have h : x = 4 := by\n  omega", "exact h"])
-    assert text.startswith(T.statement)
+    assert text.startswith(T.statement + "\n")
     assert text.splitlines()[1:] == ["  have h : x = 4 := by", "    omega", "  exact h"]
-    assert precheck(T, ["simp; sorry"]) and precheck(T, ["  set_option maxHeartbeats 0"]) and not precheck(T, ["omega"])
+    # a tactic the model indented itself is dedented first, keeping relative indentation
+    assert build_proof_text(T, ["    have h : x = 4 := by\n      omega"]).splitlines()[1:] == ["  have h : x = 4 := by", "    omega"]
+    assert precheck(T, ["simp; sorry"]) and not precheck(T, ["omega"])
+    assert not precheck(T, ["open Nat in omega"]) and precheck(T, ["open Nat"])
+    assert not precheck(T, ["set_option maxRecDepth 100 in omega"])
+    assert precheck(T, ["set_option pp.all true in axiom cheat : False"])
+    assert precheck(T, ["open Nat in\n  open Real in theorem t2 : 1 = 1 := rfl"])
+    assert declared_name(thm("theorem mathd_algebra_1 (x : ℕ) : x = x := by")) == "mathd_algebra_1"
+    assert declared_name(thm("lemma foo.bar {x : ℕ} : x = x := by", name="foo.bar")) == "foo.bar"
+
+
+def test_verify_proof_sends_one_command_and_handles_timeouts():
+    sent: list[tuple[str, float]] = []
+
+    async def answering(cmd: str, timeout: float) -> dict:
+        sent.append((cmd, timeout))
+        return {"env": 5, "messages": [CLEAN]}
+
+    async def hanging(cmd: str, timeout: float) -> dict:
+        raise TimeoutError
+
+    verdict = run(verify_proof(answering, T, ["omega"], 7.0))
+    assert verdict.ok and len(sent) == 1
+    assert sent[0] == (T.statement + "\n  omega\n\n#print axioms v1", 7.0)
+    refused = run(verify_proof(answering, T, ["sorry"], 7.0))
+    assert not refused.ok and len(sent) == 1          # prechecks reject without sending
+    timed_out = run(verify_proof(hanging, T, ["omega"], 7.0))
+    assert not timed_out.ok and "timed out" in timed_out.reasons[0]
+
+
+@needs_embedded
+def test_verification_timeout_rejects_and_the_pool_recovers():
+    async def go():
+        env = make_env(workers=1, verify_timeout=0.5)
+        try:
+            refused = await env.verify(T, ["sorry"])
+            assert not refused.ok and env.workers[0].proc is None     # refused without starting Lean
+            slow = await env.verify(T, ["sleep 5000", "omega"])
+            assert not slow.ok and "timed out" in slow.reasons[0]
+            assert (await env.verify(T, ["omega"])).ok
+        finally:
+            await env.close()
+    run(go())

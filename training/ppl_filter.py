@@ -1,5 +1,9 @@
-"""The perplexity filter: drop the easy (low-perplexity) and noisy (high-perplexity) tails of the
-collected (state, tactic) pairs, by configurable quantiles, and say what was dropped and why."""
+"""The perplexity filter: score every collected (state, tactic) pair under the current policy and
+drop the two tails. Very low perplexity means the policy already knows the step ("too easy", no
+signal left); very high means a lucky or odd step ("noisy"). The tails are given as fractions of
+the pairs (`low_q`, `high_q`, either may be 0) and cut by rank, so exactly round(q * n) pairs go
+from each side; the reported cut-off is the midpoint between the last dropped and first kept
+perplexity."""
 from __future__ import annotations
 
 import math
@@ -7,64 +11,90 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
 
+from search.generators.base import PromptFormat
 from training.scoring import perplexity, tactic_logprobs
+
+MAX_EXAMPLES = 50        # dropped pairs kept in the report, per tail
 
 
 @dataclass
 class FilterReport:
     total: int
     kept: int
-    low_cut: float | None            # perplexity below this: "too easy"
-    high_cut: float | None           # perplexity above this: "noisy"
+    dropped_low: int
+    dropped_high: int
+    low_cut: float | None                # perplexity below this: "too easy"
+    high_cut: float | None               # perplexity above this: "noisy"
     dropped: list[dict] = field(default_factory=list)   # {"state", "tactic", "ppl", "reason"}, a sample
 
 
-def quantile(sorted_vals: Sequence[float], q: float) -> float:
-    if not sorted_vals:
-        return float("nan")
-    pos = q * (len(sorted_vals) - 1)
-    lo, hi = math.floor(pos), math.ceil(pos)
-    return sorted_vals[lo] + (sorted_vals[hi] - sorted_vals[lo]) * (pos - lo)
+def tail_sizes(n: int, low_q: float, high_q: float) -> tuple[int, int]:
+    for name, q in (("low_q", low_q), ("high_q", high_q)):
+        if not 0.0 <= q < 1.0:
+            raise ValueError(f"{name} must be in [0, 1), got {q}")
+    if low_q + high_q >= 1.0:
+        raise ValueError(f"low_q + high_q must be < 1 (would drop everything), got {low_q} + {high_q}")
+    return round(low_q * n), round(high_q * n)
 
 
-def filter_pairs(model, tokenizer, pairs: Sequence[dict], prompt, low_q: float = 0.0, high_q: float = 0.0,
-                 plot_path: str | Path | None = None) -> tuple[list[dict], FilterReport]:
-    """`pairs` are dicts with "state" and "tactic"; returns the kept ones (with "ppl" added)."""
-    scores = tactic_logprobs(model, tokenizer, [prompt.prompt(p["state"]) for p in pairs], [p["tactic"] for p in pairs])
+def filter_pairs(model, tokenizer, pairs: Sequence[dict], prompt: PromptFormat | None = None,
+                 low_q: float = 0.0, high_q: float = 0.0, plot_path: str | Path | None = None,
+                 batch_tokens: int = 8192) -> tuple[list[dict], FilterReport]:
+    """`pairs` are dicts with "state" and "tactic" (other keys are carried along); returns the
+    kept ones, in input order, each with "ppl" added, and the report."""
+    prompt = prompt or PromptFormat()
+    for i, p in enumerate(pairs):
+        if not isinstance(p.get("state"), str) or not isinstance(p.get("tactic"), str):
+            raise ValueError(f"pair {i} needs string 'state' and 'tactic': {str(p)[:200]}")
+    n_low, n_high = tail_sizes(len(pairs), low_q, high_q)
+    scores = tactic_logprobs(model, tokenizer, [prompt.prompt(p["state"]) for p in pairs],
+                             [p["tactic"] for p in pairs], batch_tokens=batch_tokens)
     ppls = [perplexity(lp, n) for lp, n in scores]
-    ranked = sorted(ppls)
-    low = quantile(ranked, low_q) if low_q > 0 else None
-    high = quantile(ranked, 1 - high_q) if high_q > 0 else None
+    ranked = sorted(range(len(pairs)), key=lambda i: ppls[i])
+    low_set, high_set = set(ranked[:n_low]), set(ranked[len(ranked) - n_high:]) if n_high else set()
+    keep_ranked = ranked[n_low: len(ranked) - n_high]
+    low_cut = _midpoint(ppls, ranked[n_low - 1], keep_ranked[0]) if n_low and keep_ranked else None
+    high_cut = _midpoint(ppls, keep_ranked[-1], ranked[len(ranked) - n_high]) if n_high and keep_ranked else None
+
     kept, dropped = [], []
-    for p, ppl in zip(pairs, ppls):
-        row = {**p, "ppl": ppl}
-        if low is not None and ppl < low:
-            dropped.append({"state": p["state"][:200], "tactic": p["tactic"], "ppl": ppl, "reason": f"too easy: ppl < {low:.3f}"})
-        elif high is not None and ppl > high:
-            dropped.append({"state": p["state"][:200], "tactic": p["tactic"], "ppl": ppl, "reason": f"noisy: ppl > {high:.3f}"})
+    for i, p in enumerate(pairs):
+        if i in low_set or i in high_set:
+            reason = f"too easy: ppl < {low_cut:.4g}" if i in low_set else f"noisy: ppl > {high_cut:.4g}"
+            dropped.append({"state": p["state"][:300], "tactic": p["tactic"], "ppl": ppls[i], "reason": reason})
         else:
-            kept.append(row)
-    report = FilterReport(len(pairs), len(kept), low, high, dropped[:50])
+            kept.append({**p, "ppl": ppls[i]})
+    sample = [d for d in dropped if d["reason"].startswith("too")][:MAX_EXAMPLES] + \
+             [d for d in dropped if d["reason"].startswith("noisy")][:MAX_EXAMPLES]
+    report = FilterReport(len(pairs), len(kept), n_low, n_high, low_cut, high_cut, sample)
     if plot_path is not None and ppls:
-        plot_distribution(ppls, low, high, plot_path)
+        plot_distribution(ppls, low_cut, high_cut, plot_path)
     return kept, report
 
 
-def plot_distribution(ppls: Sequence[float], low: float | None, high: float | None, path: str | Path) -> None:
+def _midpoint(ppls: Sequence[float], a: int, b: int) -> float:
+    return (ppls[a] + ppls[b]) / 2
+
+
+def plot_distribution(ppls: Sequence[float], low: float | None, high: float | None, path: str | Path) -> Path:
+    """Histogram of log-perplexity with the cut-offs, as a PNG (Agg backend: no display needed)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
     fig, ax = plt.subplots(figsize=(6, 3.5))
-    ax.hist([math.log(max(p, 1e-9)) for p in ppls], bins=40, color="#4c72b0")
-    for cut, label in ((low, "low cut"), (high, "high cut")):
+    ax.hist([math.log(max(p, 1e-12)) for p in ppls], bins=40, color="#4c72b0")
+    for cut, label in ((low, "too easy below"), (high, "noisy above")):
         if cut is not None:
-            ax.axvline(math.log(cut), color="#c44e52", linestyle="--", label=label)
-    ax.set_xlabel("log perplexity of the tactic")
+            ax.axvline(math.log(cut), color="#c44e52", linestyle="--", label=f"{label} ({cut:.3g})")
+    ax.set_xlabel("log perplexity of the tactic under the policy")
     ax.set_ylabel("pairs")
+    ax.set_title(f"{len(ppls)} pairs")
     if low is not None or high is not None:
-        ax.legend()
+        ax.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
+    return path

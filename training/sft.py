@@ -1,178 +1,184 @@
 """Expert-iteration SFT: next-token loss on the tactic tokens only (the goal state is context).
 
-Examples are (prompt, tactic) pairs tokenised with the shared convention
-(`search/generators/tokens.py`). Batches are length-bucketed (similar lengths together, padded to
-the longest in the bucket, at most `batch_tokens` tokens), with gradient accumulation, AdamW,
-linear warmup then cosine decay, gradient clipping, bf16 autocast on GPU and fp32 on CPU. The
-loop runs under `accelerate.Accelerator`, so the same code runs on one CPU, one GPU, or many GPUs
-(`accelerate launch`). The result is a Hugging Face model directory (safetensors + tokenizer).
+Examples are (prompt, tactic) pairs tokenised with the shared convention (training/batching.py).
+Micro-batches are either length-bucketed padded rows or packed rows (several examples per row,
+block-diagonal attention through restarting position ids; `SFTConfig.packing`). The loss of one
+optimiser step is the summed NLL over all tactic tokens of its `grad_accum` micro-batches divided
+by their total tactic-token count, so accumulating 2 micro-batches gives the same gradient as one
+batch twice the size. AdamW, linear warmup then cosine (or linear) decay, gradient clipping,
+bf16 autocast on GPU and fp32 on CPU.
+
+The loop runs under `accelerate.Accelerator`: on one CPU or GPU it is a thin wrapper, and under
+`accelerate launch` each process takes every n-th micro-batch and DDP averages gradients (the
+per-step token normalisation is then per process, which is close to but not exactly global).
 """
 from __future__ import annotations
 
-import json
+import contextlib
 import math
 import random
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 import torch
 
-from search.generators.tokens import encode_prompt, encode_tactic
+from training.batching import (IGNORE, Tokenized, bucket_batches, collate_packed, collate_padded, forward_logits,
+                               label_logprobs, pack_rows, tokenize_pairs)
+from training.checkpoint import load_model, save_checkpoint
 
-IGNORE = -100
+__all__ = ["SFTConfig", "SFTResult", "train_sft", "save_checkpoint", "token_nll", "window_backward", "make_micro_batches"]
 
 
 @dataclass
 class SFTConfig:
     lr: float = 1e-3
     epochs: float = 3.0
-    batch_tokens: int = 4096
+    max_steps: int | None = None        # optimiser steps; overrides `epochs` when set
+    batch_tokens: int = 4096            # tokens per micro-batch (padded rows x width, or packed rows x max_len)
     grad_accum: int = 1
     warmup_steps: int = 10
+    schedule: str = "cosine"            # "cosine" or "linear" decay after warmup
+    min_lr_ratio: float = 0.1           # the decay ends at lr * min_lr_ratio
     weight_decay: float = 0.01
-    max_len: int = 512
+    max_len: int = 512                  # longest sequence; also the packed row width
     clip: float = 1.0
     seed: int = 0
+    packing: bool = False
+
+    def validate(self) -> None:
+        if self.lr <= 0 or self.batch_tokens <= 0 or self.grad_accum < 1 or self.max_len < 2:
+            raise ValueError(f"bad SFTConfig: {self}")
+        if self.max_steps is None and self.epochs <= 0:
+            raise ValueError("SFTConfig needs epochs > 0 or max_steps")
+        if self.schedule not in ("cosine", "linear"):
+            raise ValueError(f"unknown schedule {self.schedule!r} (cosine or linear)")
 
 
 @dataclass
 class SFTResult:
+    final_loss: float                   # mean tactic-token NLL of the last optimiser step
     steps: int
-    tokens: int
+    tokens: int                         # real (non-padding) tokens processed
     seconds: float
-    final_loss: float
-    losses: list[float] = field(default_factory=list)
-
-    @property
-    def tokens_per_s(self) -> float:
-        return self.tokens / max(self.seconds, 1e-9)
+    tokens_per_s: float
+    losses: list[float] = field(default_factory=list)   # one per optimiser step
 
 
-def tokenize_examples(tokenizer, examples: Sequence[tuple[str, str]], max_len: int) -> list[tuple[list[int], list[int]]]:
-    """(input ids, labels) with the prompt masked; over-long prompts keep their end."""
-    out = []
-    for prompt, tactic in examples:
-        p, t = encode_prompt(tokenizer, prompt), encode_tactic(tokenizer, tactic)
-        if len(t) >= max_len:
-            continue
-        if len(p) + len(t) > max_len:
-            p = p[:1] + p[-(max_len - len(t) - 1):]
-        out.append((p + t, [IGNORE] * len(p) + t))
-    return out
+def lr_factor(step: int, total: int, cfg: SFTConfig) -> float:
+    """Multiplier of cfg.lr at optimiser step `step` (0-based)."""
+    if step < cfg.warmup_steps:
+        return (step + 1) / cfg.warmup_steps
+    progress = min((step - cfg.warmup_steps) / max(total - cfg.warmup_steps, 1), 1.0)
+    shape = 0.5 * (1 + math.cos(math.pi * progress)) if cfg.schedule == "cosine" else 1 - progress
+    return cfg.min_lr_ratio + (1 - cfg.min_lr_ratio) * shape
 
 
-def bucket_batches(seqs: list[tuple[list[int], list[int]]], batch_tokens: int, rng: random.Random) -> list[list[int]]:
-    """Indices grouped by similar length so padding is small; batch order shuffled."""
-    order = sorted(range(len(seqs)), key=lambda i: (len(seqs[i][0]), rng.random()))
-    batches, cur, longest = [], [], 0
-    for i in order:
-        L = len(seqs[i][0])
-        if cur and max(longest, L) * (len(cur) + 1) > batch_tokens:
-            batches.append(cur)
-            cur, longest = [], 0
-        cur.append(i)
-        longest = max(longest, L)
-    if cur:
-        batches.append(cur)
-    rng.shuffle(batches)
-    return batches
+def make_micro_batches(seqs: Sequence[Tokenized], cfg: SFTConfig, rng: random.Random, pad_id: int) -> list[dict]:
+    """One epoch of collated micro-batches, in training order."""
+    lengths = [len(s) for s in seqs]
+    if cfg.packing:
+        rows = pack_rows(lengths, cfg.max_len, rng)
+        per_batch = max(1, cfg.batch_tokens // cfg.max_len)
+        return [collate_packed([[seqs[i] for i in row] for row in rows[k: k + per_batch]], cfg.max_len, pad_id)
+                for k in range(0, len(rows), per_batch)]
+    return [collate_padded([seqs[i] for i in idx], pad_id) for idx in bucket_batches(lengths, cfg.batch_tokens, rng)]
 
 
-def collate(seqs, idx: list[int], pad_id: int) -> dict[str, torch.Tensor]:
-    width = max(len(seqs[i][0]) for i in idx)
-    ids = torch.full((len(idx), width), pad_id, dtype=torch.long)
-    labels = torch.full((len(idx), width), IGNORE, dtype=torch.long)
-    mask = torch.zeros((len(idx), width), dtype=torch.long)
-    for r, i in enumerate(idx):
-        x, y = seqs[i]
-        ids[r, : len(x)] = torch.tensor(x)
-        labels[r, : len(y)] = torch.tensor(y)
-        mask[r, : len(x)] = 1
-    return {"input_ids": ids, "labels": labels, "attention_mask": mask}
+def token_nll(model, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+    """Summed NLL of the tactic tokens in a micro-batch (prompt positions carry label -100)."""
+    logp, _ = label_logprobs(forward_logits(model, batch), batch["labels"])
+    return -logp.sum()
 
 
-def tactic_loss(model, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, int]:
-    """Sum of token NLLs over tactic tokens, and how many there were (normalise outside, so
-    gradient accumulation weighs every token equally)."""
-    logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits[:, :-1]
-    labels = batch["labels"][:, 1:]
-    loss = torch.nn.functional.cross_entropy(
-        logits.reshape(-1, logits.shape[-1]).float(), labels.reshape(-1), ignore_index=IGNORE, reduction="sum"
-    )
-    return loss, int((labels != IGNORE).sum())
+def num_targets(batch: dict[str, torch.Tensor]) -> int:
+    return int((batch["labels"][:, 1:] != IGNORE).sum())
 
 
-def train_sft(model, tokenizer, examples: Sequence[tuple[str, str]], cfg: SFTConfig, out_dir: str | Path | None = None) -> SFTResult:
+def window_backward(model, batches: Sequence[dict], backward: Callable[[torch.Tensor], None] = torch.Tensor.backward,
+                    no_sync: Callable = lambda m: contextlib.nullcontext()) -> tuple[float, int]:
+    """Forward/backward every micro-batch of one optimiser step, each loss divided by the step's
+    total tactic-token count. Returns (summed NLL, tokens). DDP syncs only on the last one."""
+    n = sum(num_targets(b) for b in batches)
+    total = 0.0
+    for k, batch in enumerate(batches):
+        with no_sync(model) if k < len(batches) - 1 else contextlib.nullcontext():
+            loss = token_nll(model, batch)
+            backward(loss / max(n, 1))
+        total += float(loss.detach())
+    return total, n
+
+
+def train_sft(model_or_path, tokenizer, examples: Sequence[tuple[str, str]], cfg: SFTConfig,
+              out_dir: str | Path | None = None) -> SFTResult:
+    """Fine-tune on (prompt, tactic) pairs; with `out_dir`, save an HF model dir there (the model
+    object passed in is trained in place)."""
     from accelerate import Accelerator
+    from accelerate.utils import set_seed
 
-    rng = random.Random(cfg.seed)
-    torch.manual_seed(cfg.seed)
-    seqs = tokenize_examples(tokenizer, examples, cfg.max_len)
+    cfg.validate()
+    model, tokenizer = load_model(model_or_path, tokenizer)
+    seqs = tokenize_pairs(tokenizer, examples, cfg.max_len)
     if not seqs:
-        raise ValueError("no training examples (all empty or longer than max_len)")
-    accelerator = Accelerator(gradient_accumulation_steps=cfg.grad_accum,
-                              mixed_precision="bf16" if torch.cuda.is_available() else "no", cpu=not torch.cuda.is_available())
+        raise ValueError(f"no training examples: {len(examples)} given, none fits max_len={cfg.max_len}")
+    set_seed(cfg.seed)
+    rng = random.Random(cfg.seed)
+    gpu = torch.cuda.is_available()
+    accelerator = Accelerator(mixed_precision="bf16" if gpu else "no", cpu=not gpu)
+    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+
+    per_epoch = len(make_micro_batches(seqs, cfg, random.Random(cfg.seed), pad))
+    total_steps = cfg.max_steps or max(1, math.ceil(per_epoch * cfg.epochs / cfg.grad_accum))
+    needed = total_steps * cfg.grad_accum * accelerator.num_processes
+
+    decay = [p for n, p in model.named_parameters() if p.ndim >= 2]
+    no_decay = [p for n, p in model.named_parameters() if p.ndim < 2]   # norms and biases
+    opt = torch.optim.AdamW([{"params": decay, "weight_decay": cfg.weight_decay},
+                             {"params": no_decay, "weight_decay": 0.0}], lr=cfg.lr, betas=(0.9, 0.95))
+    model, opt = accelerator.prepare(model, opt)
     model.train()
-    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, betas=(0.9, 0.95))
-    per_epoch = len(bucket_batches(seqs, cfg.batch_tokens, random.Random(0)))
-    total = max(1, math.ceil(per_epoch * cfg.epochs / cfg.grad_accum))
 
-    def lr_at(step: int) -> float:
-        if step < cfg.warmup_steps:
-            return (step + 1) / max(cfg.warmup_steps, 1)
-        progress = (step - cfg.warmup_steps) / max(total - cfg.warmup_steps, 1)
-        return 0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(progress, 1.0)))
+    micro: list[dict] = []
+    while len(micro) < needed:
+        micro += make_micro_batches(seqs, cfg, rng, pad)
+    mine = micro[:needed][accelerator.process_index:: accelerator.num_processes]
 
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_at)
-    model, opt, sched = accelerator.prepare(model, opt, sched)
-    t0, tokens, step, losses = time.perf_counter(), 0, 0, []
-    micro_batches: list[list[int]] = []
-    while len(micro_batches) < total * cfg.grad_accum:
-        micro_batches += bucket_batches(seqs, cfg.batch_tokens, rng)
-    micro_batches = micro_batches[: total * cfg.grad_accum]
-    window_loss, window_tokens = 0.0, 0
-    for i, idx in enumerate(micro_batches):
-        batch = {k: v.to(accelerator.device) for k, v in collate(seqs, idx, tokenizer.pad_token_id).items()}
-        with accelerator.accumulate(model), accelerator.autocast():
-            loss_sum, n_tok = tactic_loss(model, batch)
-            accelerator.backward(loss_sum / max(n_tok, 1) / cfg.grad_accum)
-            if accelerator.sync_gradients:
-                accelerator.clip_grad_norm_(model.parameters(), cfg.clip)
-            opt.step()
-            sched.step()
-            opt.zero_grad()
-        tokens += int(batch["attention_mask"].sum())
-        window_loss += float(loss_sum.detach())
-        window_tokens += n_tok
-        if (i + 1) % cfg.grad_accum == 0:
-            step += 1
-            losses.append(window_loss / max(window_tokens, 1))
-            window_loss, window_tokens = 0.0, 0
+    t0, tokens, losses = time.perf_counter(), 0, []
+    for step in range(total_steps):
+        window = [{k: v.to(accelerator.device) for k, v in b.items()}
+                  for b in mine[step * cfg.grad_accum: (step + 1) * cfg.grad_accum]]
+        for group in opt.param_groups:
+            group["lr"] = cfg.lr * lr_factor(step, total_steps, cfg)
+        with accelerator.autocast():
+            loss_sum, n_tok = window_backward(model, window, accelerator.backward, accelerator.no_sync)
+        if cfg.clip:
+            accelerator.clip_grad_norm_(model.parameters(), cfg.clip)
+        opt.step()
+        opt.zero_grad(set_to_none=True)
+        losses.append(loss_sum / max(n_tok, 1))
+        tokens += sum(real_tokens(b) for b in window)
     seconds = time.perf_counter() - t0
     model = accelerator.unwrap_model(model)
     model.eval()
-    result = SFTResult(step, tokens, seconds, losses[-1] if losses else float("nan"), losses)
-    if out_dir is not None:
-        save_checkpoint(model, tokenizer, out_dir, {"sft": asdict(cfg), "result": asdict(result)})
+    result = SFTResult(losses[-1], total_steps, tokens, seconds, tokens / max(seconds, 1e-9), losses)
+    if out_dir is not None and accelerator.is_main_process:
+        save_checkpoint(model, tokenizer, out_dir, {"kind": "sft", "config": asdict(cfg), **asdict(result)})
     return result
 
 
-def save_checkpoint(model, tokenizer, out_dir: str | Path, meta: dict | None = None) -> Path:
-    """Write an HF model dir atomically: into a temporary sibling, then renamed into place, so a
-    kill mid-save never leaves a half-written checkpoint under the final name."""
-    import shutil
-
-    out = Path(out_dir)
-    tmp = out.with_name(out.name + ".tmp")
-    if tmp.exists():
-        shutil.rmtree(tmp)
-    model.save_pretrained(tmp, safe_serialization=True)
-    tokenizer.save_pretrained(tmp)
-    if meta is not None:
-        (tmp / "training_state.json").write_text(json.dumps(meta, indent=1))
-    if out.exists():
-        shutil.rmtree(out)
-    tmp.rename(out)
-    return out
+def real_tokens(batch: dict[str, torch.Tensor]) -> int:
+    """Non-padding tokens: the attention mask when padded; packed rows end in a padding tail
+    whose labels are all ignored, so count up to each row's last real sequence."""
+    if "attention_mask" in batch:
+        return int(batch["attention_mask"].sum())
+    ids = batch["input_ids"]
+    pos = batch["position_ids"]
+    # the padding tail starts at the last position-0 when that segment has no labels
+    total = 0
+    for r in range(ids.shape[0]):
+        starts = (pos[r] == 0).nonzero().flatten().tolist() + [ids.shape[1]]
+        for a, b in zip(starts, starts[1:]):
+            if (batch["labels"][r, a:b] != IGNORE).any():
+                total += b - a
+    return total

@@ -1,14 +1,20 @@
-"""The trajectory store: (state, tactic) pairs from verified proofs, one Parquet file per round,
-read back as a `datasets.Dataset`, deduplicated, queryable by round and checkpoint.
+"""The trajectory store: (state, tactic) pairs from verified proofs, kept across rounds.
 
-Layout: `<root>/CURRENT` names the live generation directory; each round writes
-`<gen>/pairs_rNNN.parquet` (and `errors_rNNN.parquet` for DPO negatives) through a temporary
-file and `os.replace`. Re-synthesis writes a whole new generation and swaps `CURRENT` atomically,
-so a kill mid-way leaves the old store intact.
+Layout under the store root:
+
+    CURRENT                       one line: the name of the live generation directory
+    gen_000/pairs_r001_search.parquet    one file per (round, source) write
+    gen_000/errors_r001_search.parquet   error siblings of the same write (DPO negatives)
+
+Every file is written to a temporary name and renamed with `os.replace`, so readers see a whole
+file or none. Re-synthesis (`replace_all`) writes a complete new generation directory and then
+swaps `CURRENT` with `os.replace`: a kill at any point leaves either the old store or the new one,
+never a mix. One writer at a time (the campaign driver); any number of readers.
 """
 from __future__ import annotations
 
 import os
+import shutil
 import time
 from pathlib import Path
 from typing import Iterable, Sequence
@@ -18,12 +24,21 @@ import pyarrow.parquet as pq
 
 from search.records import AttemptRecord
 
-PAIR_COLUMNS = ("theorem_id", "benchmark", "round", "checkpoint", "state", "tactic", "logprob", "depth",
-                "proof_length", "timestamp")
+PAIR_SCHEMA = pa.schema([
+    ("theorem_id", pa.string()), ("benchmark", pa.string()), ("round", pa.int64()), ("checkpoint", pa.string()),
+    ("state", pa.string()), ("tactic", pa.string()), ("logprob", pa.float64()), ("depth", pa.int64()),
+    ("proof_length", pa.int64()), ("timestamp", pa.float64()),
+])
+ERROR_SCHEMA = pa.schema([
+    ("theorem_id", pa.string()), ("round", pa.int64()), ("checkpoint", pa.string()), ("state", pa.string()),
+    ("chosen", pa.string()), ("rejected", pa.string()), ("error", pa.string()),
+])
+PAIR_COLUMNS = tuple(PAIR_SCHEMA.names)
 
 
 def pairs_from_records(records: Iterable[AttemptRecord], round_: int, checkpoint: str) -> tuple[list[dict], list[dict]]:
-    """Proof-path pairs and error siblings of every *verified* proof."""
+    """Proof-path pairs and error siblings of every *verified* proof (proved with a proof); a
+    failed attempt contributes nothing, whatever partial steps it carries."""
     pairs, errors, now = [], [], time.time()
     for r in records:
         if not (r.proved and r.proof):
@@ -32,12 +47,31 @@ def pairs_from_records(records: Iterable[AttemptRecord], round_: int, checkpoint
             pairs.append({"theorem_id": r.theorem_id, "benchmark": r.benchmark, "round": round_, "checkpoint": checkpoint,
                           "state": s.state, "tactic": s.tactic, "logprob": float(s.logprob), "depth": s.depth,
                           "proof_length": len(r.proof), "timestamp": now})
+        # the proof's tactic at a state is the "chosen" answer for the siblings that failed there
         good = {s.state: s.tactic for s in r.steps}
         for e in r.error_siblings:
-            if e.state in good:
+            if e.state in good and e.tactic != good[e.state]:
                 errors.append({"theorem_id": r.theorem_id, "round": round_, "checkpoint": checkpoint, "state": e.state,
                                "chosen": good[e.state], "rejected": e.tactic, "error": e.error})
     return pairs, errors
+
+
+def _table(rows: Sequence[dict], schema: pa.Schema, what: str) -> pa.Table:
+    """Rows as a table of exactly `schema`; a missing column or a wrong type is a clear error."""
+    for i, row in enumerate(rows):
+        missing = [c for c in schema.names if c not in row]
+        if missing:
+            raise ValueError(f"{what} row {i} lacks {missing}: {str(row)[:200]}")
+    try:
+        return pa.Table.from_pylist([{c: row[c] for c in schema.names} for row in rows], schema=schema)
+    except (pa.ArrowInvalid, pa.ArrowTypeError) as e:
+        raise ValueError(f"{what} rows do not fit the store schema: {e}") from e
+
+
+def _write_atomic(table: pa.Table, path: Path) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    pq.write_table(table, tmp)
+    os.replace(tmp, path)
 
 
 class TrajectoryStore:
@@ -45,67 +79,87 @@ class TrajectoryStore:
         self.root = Path(root)
         self.root.mkdir(parents=True, exist_ok=True)
         if not (self.root / "CURRENT").exists():
+            (self.root / "gen_000").mkdir(exist_ok=True)
             self._point_to("gen_000")
 
+    # -- layout ---------------------------------------------------------------------------------
     @property
     def generation(self) -> Path:
+        """The live generation directory."""
         return self.root / (self.root / "CURRENT").read_text().strip()
 
     def _point_to(self, name: str) -> None:
-        (self.root / name).mkdir(parents=True, exist_ok=True)
         tmp = self.root / "CURRENT.tmp"
-        tmp.write_text(name)
+        tmp.write_text(name + "\n")
         os.replace(tmp, self.root / "CURRENT")
 
     @staticmethod
-    def _write(path: Path, rows: Sequence[dict], columns: Sequence[str] | None = None) -> None:
-        table = pa.Table.from_pylist(list(rows)) if rows else pa.table({c: [] for c in (columns or ())})
-        tmp = path.with_suffix(".parquet.tmp")
-        pq.write_table(table, tmp)
-        os.replace(tmp, path)
+    def _write_round(gen: Path, round_: int, source: str, pairs: Sequence[dict], errors: Sequence[dict]) -> None:
+        if not source.replace("-", "").replace("_", "").isalnum():
+            raise ValueError(f"source must be a simple name (letters, digits, - or _), got {source!r}")
+        # build both tables before writing anything, so bad input leaves the store untouched
+        pt, et = _table(pairs, PAIR_SCHEMA, "pair"), _table(errors, ERROR_SCHEMA, "error")
+        _write_atomic(et, gen / f"errors_r{round_:03d}_{source}.parquet")
+        _write_atomic(pt, gen / f"pairs_r{round_:03d}_{source}.parquet")
 
-    def add(self, round_: int, pairs: Sequence[dict], errors: Sequence[dict] = ()) -> None:
-        """Write this round's pairs (idempotent: rewriting a round replaces its file)."""
-        gen = self.generation
-        self._write(gen / f"pairs_r{round_:03d}.parquet", pairs, PAIR_COLUMNS)
-        self._write(gen / f"errors_r{round_:03d}.parquet", errors, ("state", "chosen", "rejected"))
+    # -- writing --------------------------------------------------------------------------------
+    def add(self, round_: int, pairs: Sequence[dict], errors: Sequence[dict] = (), source: str = "search") -> None:
+        """Write one round's pairs from one source; writing the same (round, source) again
+        replaces that file, so a retried phase does not duplicate rows."""
+        self._write_round(self.generation, round_, source, pairs, errors)
 
-    def replace_all(self, round_: int, pairs: Sequence[dict], errors: Sequence[dict] = ()) -> None:
-        """Re-synthesis: a fresh generation holding only the new trajectories, swapped in atomically."""
+    def replace_all(self, round_: int, pairs: Sequence[dict], errors: Sequence[dict] = (), source: str = "search") -> None:
+        """Re-synthesis: the store becomes exactly these rows. A new generation is written in
+        full, then `CURRENT` is swapped; older generations are deleted only after the swap."""
         current = self.generation.name
-        name = f"gen_{int(current.split('_')[1]) + 1:03d}"
-        gen = self.root / name
-        gen.mkdir(parents=True, exist_ok=True)
-        self._write(gen / f"pairs_r{round_:03d}.parquet", pairs, PAIR_COLUMNS)
-        self._write(gen / f"errors_r{round_:03d}.parquet", errors, ("state", "chosen", "rejected"))
-        self._point_to(name)
+        new = f"gen_{int(current.split('_')[1]) + 1:03d}"
+        gen = self.root / new
+        if gen.exists():            # debris of an earlier replace_all killed before its swap
+            shutil.rmtree(gen)
+        gen.mkdir()
+        self._write_round(gen, round_, source, pairs, errors)
+        self._point_to(new)
+        for old in self.root.glob("gen_*"):
+            if old.name != new and old.is_dir():
+                shutil.rmtree(old, ignore_errors=True)
 
-    def _rows(self, prefix: str) -> list[dict]:
-        rows: list[dict] = []
-        for f in sorted(self.generation.glob(f"{prefix}_r*.parquet")):
-            rows.extend(pq.read_table(f).to_pylist())
-        return rows
+    # -- reading --------------------------------------------------------------------------------
+    def _read(self, prefix: str, schema: pa.Schema) -> pa.Table:
+        files = sorted(self.generation.glob(f"{prefix}_r*.parquet"))
+        if not files:
+            return schema.empty_table()
+        return pa.concat_tables([pq.read_table(f, schema=schema) for f in files])
 
     def pairs(self, rounds: Iterable[int] | None = None, checkpoint: str | None = None) -> list[dict]:
-        """Deduplicated on (state, tactic), keeping the latest round's row."""
+        """Pairs deduplicated on (state, tactic), keeping the latest round's row (then the
+        newest timestamp), optionally only from some rounds and/or one checkpoint."""
         wanted = set(rounds) if rounds is not None else None
         best: dict[tuple[str, str], dict] = {}
-        for r in self._rows("pairs"):
+        for r in self._read("pairs", PAIR_SCHEMA).to_pylist():
             if wanted is not None and r["round"] not in wanted:
                 continue
             if checkpoint is not None and r["checkpoint"] != checkpoint:
                 continue
             key = (r["state"], r["tactic"])
-            if key not in best or r["round"] >= best[key]["round"]:
+            if key not in best or (r["round"], r["timestamp"]) >= (best[key]["round"], best[key]["timestamp"]):
                 best[key] = r
         return list(best.values())
 
-    def errors(self) -> list[dict]:
-        return self._rows("errors")
+    def errors(self, rounds: Iterable[int] | None = None) -> list[dict]:
+        """(state, chosen, rejected, error) rows for DPO, deduplicated on (state, chosen, rejected)."""
+        wanted = set(rounds) if rounds is not None else None
+        seen: dict[tuple[str, str, str], dict] = {}
+        for r in self._read("errors", ERROR_SCHEMA).to_pylist():
+            if wanted is None or r["round"] in wanted:
+                seen[(r["state"], r["chosen"], r["rejected"])] = r
+        return list(seen.values())
 
-    def dataset(self, **query):
+    def dataset(self, rounds: Iterable[int] | None = None, checkpoint: str | None = None):
         """The deduplicated pairs as a Hugging Face `datasets.Dataset`."""
         from datasets import Dataset
 
-        rows = self.pairs(**query)
-        return Dataset.from_list(rows) if rows else Dataset.from_dict({c: [] for c in PAIR_COLUMNS})
+        rows = self.pairs(rounds, checkpoint)
+        return Dataset(pa.Table.from_pylist(rows, schema=PAIR_SCHEMA))
+
+    def rounds(self) -> list[int]:
+        return sorted(set(self._read("pairs", PAIR_SCHEMA).column("round").to_pylist()))

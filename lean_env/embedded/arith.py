@@ -14,7 +14,7 @@ from typing import Iterable
 
 import z3
 
-from lean_env.embedded.terms import INT, NAT, Bin, Const, Num, Quant, Term, Un, Var, pp, REL_OPS
+from lean_env.embedded.terms import INT, NAT, Bin, Const, Num, Quant, Term, Un, Var, pp, REL_OPS, subst
 
 Ctx = dict[str, str]  # variable name -> "ℕ" / "ℤ"
 
@@ -142,7 +142,30 @@ def decide(p: Term, ctx: Ctx) -> bool:
             return (not a) or decide(p.rhs, ctx)
         if p.op == "↔":
             return a == decide(p.rhs, ctx)
+    if isinstance(p, Quant):
+        return _decide_bounded(p, ctx)
     raise ArithError("failed to synthesize Decidable")
+
+
+MAX_DECIDE_RANGE = 1024   # Lean's kernel gives up on much longer `Nat.decidableBallLT` unfoldings
+
+
+def _decide_bounded(q: Quant, ctx: Ctx) -> bool:
+    """`∀ x, x < n → P x` and `∃ x, x < n ∧ P x` over ℕ with a numeral bound are decidable in
+    Lean (`Nat.decidableBallLT`, `Nat.decidableExistsLT`); every other quantifier is not."""
+    body = q.body
+    link = "→" if q.kind == "∀" else "∧"
+    if q.ty != NAT or not (isinstance(body, Bin) and body.op == link):
+        raise ArithError("failed to synthesize Decidable")
+    bound = body.lhs
+    if not (isinstance(bound, Bin) and bound.op in ("<", "≤") and bound.lhs == Var(q.var)
+            and is_closed_arith(bound.rhs)):
+        raise ArithError("failed to synthesize Decidable")
+    n = evaluate(bound.rhs, NAT) + (1 if bound.op == "≤" else 0)
+    if n > MAX_DECIDE_RANGE:
+        raise ArithError("maximum recursion depth has been reached")
+    values = (decide(subst(body.rhs, q.var, Num(k, NAT)), ctx) for k in range(n))
+    return all(values) if q.kind == "∀" else any(values)
 
 
 # ---------------------------------------------------------------- polynomials

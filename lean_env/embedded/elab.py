@@ -27,7 +27,12 @@ class Lemma:
 
 
 def _lemma(implicit: str, statement: str) -> Lemma:
-    return Lemma(tuple(implicit.split()), parse_term(statement))
+    """Implicit variables are named `?a` so they can never clash with a goal's own `a`."""
+    names = implicit.split()
+    p = parse_term(statement)
+    for n in names:
+        p = subst(p, n, Var("?" + n))
+    return Lemma(tuple("?" + n for n in names), p)
 
 
 LIBRARY: dict[str, Lemma] = {
@@ -74,6 +79,26 @@ LIBRARY: dict[str, Lemma] = {
     "zero_add": _lemma("", "∀ (a : ℤ), 0 + a = a"),
     "mul_add": _lemma("", "∀ (a b c : ℤ), a * (b + c) = a * b + a * c"),
     "add_mul": _lemma("", "∀ (a b c : ℤ), (a + b) * c = a * c + b * c"),
+    "mul_zero": _lemma("", "∀ (a : ℤ), a * 0 = 0"),
+    "zero_mul": _lemma("", "∀ (a : ℤ), 0 * a = 0"),
+    "two_mul": _lemma("", "∀ (a : ℤ), 2 * a = a + a"),
+    "mul_assoc": _lemma("", "∀ (a b c : ℤ), a * b * c = a * (b * c)"),
+    "add_assoc": _lemma("", "∀ (a b c : ℤ), a + b + c = a + (b + c)"),
+    "sub_self": _lemma("", "∀ (a : ℤ), a - a = 0"),
+    "add_sq": _lemma("", "∀ (a b : ℤ), (a + b) ^ 2 = a ^ 2 + 2 * a * b + b ^ 2"),
+    "sub_sq": _lemma("", "∀ (a b : ℤ), (a - b) ^ 2 = a ^ 2 - 2 * a * b + b ^ 2"),
+    "lt_irrefl": _lemma("", "∀ (a : ℤ), ¬a < a"),
+    "lt_add_one": _lemma("", "∀ (a : ℤ), a < a + 1"),
+    "add_lt_add": _lemma("a b c d", "a < b → c < d → a + c < b + d"),
+    "add_le_add": _lemma("a b c d", "a ≤ b → c ≤ d → a + c ≤ b + d"),
+    "mul_le_mul_of_nonneg_left": _lemma("a b c", "b ≤ c → 0 ≤ a → a * b ≤ a * c"),
+    "Nat.lt_succ_self": _lemma("", "∀ (n : ℕ), n < n + 1"),
+    "Nat.le_succ": _lemma("", "∀ (n : ℕ), n ≤ n + 1"),
+    "Nat.succ_le_of_lt": _lemma("n m", "n < m → n + 1 ≤ m"),
+    "Nat.succ_ne_zero": _lemma("", "∀ (n : ℕ), n + 1 ≠ 0"),
+    "Nat.mod_lt": _lemma("y", "∀ (x : ℕ), y > 0 → x % y < y"),
+    "Nat.sub_add_cancel": _lemma("n m", "m ≤ n → n - m + m = n"),
+    "Nat.add_sub_cancel": _lemma("", "∀ (n m : ℕ), n + m - m = n"),
 }
 
 # The elaborator needs to run nested `by` blocks; the tactic engine plugs itself in here.
@@ -88,6 +113,7 @@ class Elab:
     theorems: dict[str, tuple[Term, frozenset]]   # earlier declarations: statement, axioms
     run_by: RunBy
     axioms: frozenset = frozenset()
+    holes: list[Term] | None = None   # `refine`: the propositions its `?_` leave as new goals
 
     # -- proofs
     def check(self, t: Term, expected: Term) -> None:
@@ -100,7 +126,10 @@ class Elab:
             self._check_anon(t, expected)
             return
         if isinstance(t, Hole):
-            raise TacticError("don't know how to synthesize placeholder")
+            if t.synthetic and self.holes is not None:
+                self.holes.append(expected)
+                return
+            raise TacticError(f"don't know how to synthesize placeholder\ncontext:\n{self.goal.with_target(expected).pp()}")
         if isinstance(t, App) and isinstance(t.fn, Var) and t.fn.name in ("Or.inl", "Or.inr"):
             if not (isinstance(expected, Bin) and expected.op == "∨") or len(t.args) != 1:
                 raise TacticError(f"type mismatch\n  {pp(t)}\nis not a proof of\n  {pp(expected)}")
@@ -177,7 +206,7 @@ class Elab:
         if isinstance(t, Proj):
             return self._project(self.infer(t.term), t.field, t)
         if isinstance(t, App):
-            return self._apply(t)
+            return self._apply(t, expected)
         if isinstance(t, ByTac) and expected is not None:
             self.check(t, expected)
             return expected
@@ -201,25 +230,48 @@ class Elab:
             return Bin("≠", p.rhs, p.lhs)
         raise TacticError(f"invalid field '{field}', the environment does not contain it\n  {pp(p)}")
 
-    def _apply(self, t: App) -> Term:
+    def _apply(self, t: App, expected: Term | None = None) -> Term:
         fn = t.fn
         if isinstance(fn, Var) and fn.name in LIBRARY and self.goal.hyp(fn.name) is None:
             lemma = LIBRARY[fn.name]
             self.axioms |= CLASSICAL
-            return self._apply_args(lemma.statement, list(t.args), set(lemma.implicit), pp(t), poly=True)
+            return self._apply_args(lemma.statement, list(t.args), set(lemma.implicit), pp(t), poly=True,
+                                    expected=expected)
         return self._apply_args(self.infer(fn), list(t.args), set(), pp(t))
 
-    def _apply_args(self, p: Term, args: list[Term], metas: set[str], shown: str, poly: bool = False) -> Term:
+    def partial_app(self, t: Term) -> tuple[Term, set[str]]:
+        """What `apply t` starts from: the statement of `t` with the implicit variables its
+        arguments did not determine still open (the goal's unification may solve them)."""
+        fn, args = (t.fn, list(t.args)) if isinstance(t, App) else (t, [])
+        if isinstance(fn, Var) and fn.name in LIBRARY and self.goal.hyp(fn.name) is None and fn.name not in self.theorems:
+            lemma = LIBRARY[fn.name]
+            self.axioms |= CLASSICAL
+            metas = set(lemma.implicit)
+            p = self._apply_args(lemma.statement, args, metas, pp(t), poly=True, open_metas=True)
+            return p, metas & free_vars(p)
+        return self.infer(t), set()
+
+    def _apply_args(self, p: Term, args: list[Term], metas: set[str], shown: str, poly: bool = False,
+                    open_metas: bool = False, expected: Term | None = None) -> Term:
         """Feed arguments to a ∀/→ statement. Library lemmas are polymorphic (`poly`): their
-        variables take a value of any carrier type, as Mathlib's type classes allow."""
+        variables take a value of any carrier type, as Mathlib's type classes allow. A `by` or
+        `⟨..⟩` argument whose type still has implicit variables waits until the expected type
+        has fixed them (Lean elaborates such arguments last, too)."""
         binding: dict[str, Term] = {}
+        postponed: list[tuple[Term, Term]] = []
         for arg in args:
             p = _instantiate(p, binding)
             if isinstance(p, Quant) and p.kind == "∀":
                 p = subst(p.body, p.var, self.value(arg, None if poly else p.ty))
-            elif isinstance(p, Bin) and p.op == "→" or isinstance(p, Un) and p.op == "¬":
-                premise, rest = (p.lhs, p.rhs) if isinstance(p, Bin) else (p.arg, Const(False))
-                if metas & free_vars(premise):
+            elif isinstance(p, Bin) and p.op in ("→", "≠") or isinstance(p, Un) and p.op == "¬":
+                # `a ≠ b` unfolds to `a = b → False`, so `h hab` applies it as Lean allows
+                if isinstance(p, Bin) and p.op == "≠":
+                    premise, rest = Bin("=", p.lhs, p.rhs), Const(False)
+                else:
+                    premise, rest = (p.lhs, p.rhs) if isinstance(p, Bin) else (p.arg, Const(False))
+                if metas & free_vars(premise) and isinstance(arg, (ByTac, Anon, Hole)):
+                    postponed.append((arg, premise))
+                elif metas & free_vars(premise):
                     got = self.infer(arg)
                     if not _match(premise, got, metas, binding, self.goal.ctx):
                         raise TacticError(f"application type mismatch\n  {shown}\nargument has type\n  {pp(got)}")
@@ -229,7 +281,15 @@ class Elab:
             else:
                 raise TacticError(f"function expected\n  {shown}")
         p = _instantiate(p, binding)
-        if metas & free_vars(p):
+        if postponed and expected is not None and metas & free_vars(p):
+            _match(p, expected, metas, binding, self.goal.ctx)
+            p = _instantiate(p, binding)
+        for arg, premise in postponed:
+            premise = _instantiate(premise, binding)
+            if metas & free_vars(premise):
+                raise TacticError(f"don't know how to synthesize implicit arguments in\n  {shown}")
+            self.check(arg, premise)
+        if metas & free_vars(p) and not open_metas:
             raise TacticError(f"don't know how to synthesize implicit arguments in\n  {shown}")
         return p
 

@@ -68,6 +68,22 @@ class Goal:
         hyps.append(Hyp(name, type_))
         return Goal(tuple(hyps), target, self.case)
 
+    def rename(self, old: str, new: str) -> "Goal":
+        """Rename hypothesis `old` to `new` (and its uses, when it is a variable); an existing `new`
+        becomes inaccessible, as when a tactic introduces a name that is already taken."""
+        g = self
+        if new in g.names() and new != old:
+            g = g.rename(new, fresh_inaccessible(new, g.names()))
+        hyp = g.hyp(old)
+        if hyp is None:
+            return g
+        hyps = [Hyp(new, h.type) if h is hyp else h for h in g.hyps]
+        target = g.target
+        if hyp.is_var:
+            hyps = [h if h.is_var else Hyp(h.name, subst(h.type, old, Var(new))) for h in hyps]
+            target = subst(target, old, Var(new))
+        return Goal(tuple(hyps), target, g.case)
+
     def remove(self, name: str) -> "Goal":
         return Goal(tuple(h for h in self.hyps if h.name != name), self.target, self.case)
 
@@ -164,11 +180,33 @@ def _canon_arith(t: Term, ty: str) -> Term:
         except ArithError:
             pass
     if isinstance(t, Bin):
-        return Bin(t.op, _canon_arith(t.lhs, ty), _canon_arith(t.rhs, ty))
+        out = Bin(t.op, _canon_arith(t.lhs, ty), _canon_arith(t.rhs, ty))
+        return _nat_unfold(out) if ty == NAT else out
     if isinstance(t, Un):
         return Un(t.op, _canon_arith(t.arg, ty))
     if isinstance(t, Num):
         return Num(t.value)
+    return t
+
+
+def _nat_unfold(t: Bin) -> Term:
+    """What Lean's kernel sees by unfolding `Nat.add`/`Nat.mul` on their second argument, which is
+    why `n + 1 + 0 = n + 1` and `n + 1 + 1 = n + 2` are `rfl` but `0 + n = n` is not: offsets by
+    literals collect on the right, `a + 0` is `a`, `a * 0` is `0`, `a ^ 0` is `1`."""
+    a, b = t.lhs, t.rhs
+    if t.op == "+":
+        if b == Num(0):
+            return a
+        if isinstance(b, Num):
+            if isinstance(a, Bin) and a.op == "+" and isinstance(a.rhs, Num):
+                return Bin("+", a.lhs, Num(a.rhs.value + b.value))
+            return t
+        if isinstance(b, Bin) and b.op == "+" and isinstance(b.rhs, Num):
+            return _nat_unfold(Bin("+", _nat_unfold(Bin("+", a, b.lhs)), b.rhs))
+    if t.op == "*" and b == Num(0):
+        return Num(0)
+    if t.op == "^" and b == Num(0):
+        return Num(1)
     return t
 
 

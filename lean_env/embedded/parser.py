@@ -27,7 +27,7 @@ _TOKEN_RE = re.compile(
     (?P<ws>\s+)
   | (?P<num>\d+)
   | (?P<ident>[^\W\d][\w'₀-₉✝!?]*(?:\.[^\W\d][\w'₀-₉✝!?]*|\.\d+)*)
-  | (?P<sym><;>|:=|->|<->|<=|>=|=>|[()\[\]⟨⟩,:∀∃→↔∧∨¬=≠≤<≥>∣+\-*/%^←·;|_.])
+  | (?P<sym>\?_|<;>|:=|->|<->|<=|>=|=>|[()\[\]{}⟨⟩,:∀∃→↔∧∨¬=≠≤<≥>∣+\-*/%^←·;|_.])
     """,
     re.VERBOSE,
 )
@@ -124,7 +124,7 @@ class Parser:
             return True
         if t.kind == "ident":
             return t.text not in ("by", "at", "with", "using", "generalizing", "fun", "then", "else")
-        return t.kind == "sym" and t.text in ("(", "⟨", "_")
+        return t.kind == "sym" and t.text in ("(", "⟨", "_", "?_")
 
     def argument(self) -> Term:
         """An atom with optional `.field` projections (application arguments are atoms)."""
@@ -155,6 +155,8 @@ class Parser:
         if t.kind == "num":
             return Num(int(t.text))
         if t.kind == "ident":
+            if t.text == "_":
+                return Hole()
             if t.text == "True":
                 return Const(True)
             if t.text == "False":
@@ -169,6 +171,8 @@ class Parser:
             return Var(t.text)
         if t.kind == "sym" and t.text == "_":
             return Hole()
+        if t.kind == "sym" and t.text == "?_":
+            return Hole(synthetic=True)
         if t.kind == "sym" and t.text == "(":
             inner = self.term()
             if self.at(":"):
@@ -203,6 +207,8 @@ class Parser:
 
     def quantifier(self) -> Term:
         kind = self.next().text
+        if self.tok.kind == "ident" and self.toks[self.i + 1].text in ("<", "≤", ">", "≥", "≠"):
+            return self._binder_predicate(kind)
         groups: list[tuple[list[str], str | None]] = []
         while not self.at(","):
             if self.at("("):
@@ -230,6 +236,18 @@ class Parser:
             for name in reversed(names):
                 body = Quant(kind, name, ty or NAT, body)
         return body
+
+    def _binder_predicate(self, kind: str) -> Term:
+        """`∀ x > 0, P` is `∀ x, x > 0 → P`; `∃ x > 0, P` is `∃ x, x > 0 ∧ P` (binder type from a
+        typed bound such as `(0 : ℤ)`, else ℕ)."""
+        var = self.ident()
+        op = self.next().text
+        bound = self.term(51)
+        self.expect(",")
+        body = self.term(0)
+        ty = bound.ty if isinstance(bound, Num) and bound.ty else NAT
+        pred = Bin(op, Var(var), bound)
+        return Quant(kind, var, ty, Bin("→" if kind == "∀" else "∧", pred, body))
 
     def by_block(self) -> Term:
         """`by tac`: the tactic text runs to the closing bracket or comma at this depth."""
@@ -294,7 +312,6 @@ def parse_statement(text: str) -> Statement:
         while p.tok.kind == "ident" and not p.at(":"):
             names.append(p.ident())
         p.expect(":")
-        start = p.tok.pos
         if p.tok.kind == "ident" and p.tok.text in TYPES and p.toks[p.i + 1].text == close:
             ty: object = p.type_name()
         else:
@@ -307,7 +324,6 @@ def parse_statement(text: str) -> Statement:
             p.expect(close)
         for n in names:
             binders.append((n, ty))
-        del start
     p.expect(":")
     goal = p.term()
     p.done()

@@ -3,6 +3,12 @@
 `Session.handle(request) -> reply` takes and returns the same JSON objects as
 leanprover-community/repl (see ../shared/docs/lean-repl-protocol.md), so every client path that
 talks to real Lean is exercised unchanged against this kernel.
+
+Tactic errors follow the REPL exactly: text that does not parse as tactics (unknown tactic,
+missing argument) is a top-level `{"message": "Lean error:\n<input>:1:0: ..."}`; a tactic that
+parses but fails (`linarith failed`, type mismatch, unknown identifier) gets the REPL's error
+recovery: a new proof state with `goals: []`, an error-severity message and `proofStatus:
+"Incomplete: contains sorry"`. Clients classify both as errors (see the protocol notes).
 """
 from __future__ import annotations
 
@@ -12,10 +18,10 @@ import traceback
 from dataclasses import dataclass, field
 from typing import Any
 
-from lean_env.embedded.goals import CLASSICAL, Goal, Hyp, ProofState, TacticError
+from lean_env.embedded.goals import Goal, ProofState, TacticError
 from lean_env.embedded.parser import ParseError, parse_statement
 from lean_env.embedded.tactics import Engine, TacticSyntaxError, split_tactics
-from lean_env.embedded.terms import INT, NAT, Bin, Quant, Term, Var, free_vars, pp
+from lean_env.embedded.terms import Bin, Quant, Term, free_vars
 
 Theorems = dict[str, tuple[Term, frozenset]]
 
@@ -23,6 +29,7 @@ _CMD_START = re.compile(r"^(import|open|set_option|theorem|lemma|example|axiom|#
                         r"def|noncomputable|namespace|section|end|universe|variable|macro|macro_rules|syntax|"
                         r"notation|infix|infixl|infixr|prefix|postfix|instance|abbrev|structure|inductive|class|"
                         r"attribute|private|protected|elab|run_cmd|local|scoped|opaque|mutual)\b")
+_SORRY_TACTICS = ("sorry", "admit", "exact?", "apply?")  # each leaves a `sorries` entry behind
 _AXIOM_ORDER = ["propext", "sorryAx", "Classical.choice", "Lean.ofReduceBool", "Lean.trustCompiler", "Quot.sound"]
 
 
@@ -53,11 +60,13 @@ class Session:
 
     # ------------------------------------------------------------ tactic mode
     def tactic(self, text: Any, sid: Any) -> dict:
+        """`{"tactic": text, "proofState": sid}` in-process: the same reply dict as the server."""
         if not isinstance(text, str):
             return {"message": "Could not parse JSON: 'tactic' must be a string"}
         if not isinstance(sid, int) or not 0 <= sid < len(self.states):
             return {"message": "Unknown proof state."}
         state, theorems = self.states[sid]
+        text = _strip_comments(text)
         messages: list[str] = []
         engine = Engine(theorems, messages)
         try:
@@ -77,7 +86,9 @@ class Session:
         if messages:
             reply["messages"] = [_msg("info", 1, 0, m) for m in messages]
         if new.sorries > state.sorries:
-            reply["sorries"] = [{"proofState": reply["proofState"], "goal": g} for g in engine_sorry_goals(state)]
+            # like the REPL, the sorry's own proof state holds the goal it skipped (to resume from)
+            reply["sorries"] = [{"proofState": self._new_state(ProofState((state.main,)), theorems), "goal": g}
+                                for g in engine_sorry_goals(state)]
             reply["proofStatus"] = "Incomplete: contains sorry"
         elif new.goals:
             reply["proofStatus"] = "Incomplete: open goals remain"
@@ -86,7 +97,8 @@ class Session:
         return reply
 
     # ------------------------------------------------------------ command mode
-    def command(self, text: Any, env: Any) -> dict:
+    def command(self, text: Any, env: Any = None) -> dict:
+        """`{"cmd": text, "env": env}` in-process: the same reply dict as the server."""
         if not isinstance(text, str):
             return {"message": "Could not parse JSON: 'cmd' must be a string"}
         if env is None:
@@ -97,6 +109,8 @@ class Session:
             return {"message": "Unknown environment."}
         messages: list[dict] = []
         sorries: list[dict] = []
+        if _unterminated_comment(text):
+            messages.append(_msg("error", text.count("\n") + 1, 0, "unterminated comment"))
         for line_no, cmd in split_commands(text):
             self._run_one(cmd, line_no, env is None, theorems, messages, sorries)
         self.envs.append(theorems)
@@ -167,8 +181,11 @@ class Session:
             script, script_line = proof[2:], line + cmd[: cmd.index(proof)].count("\n")
         elif proof == "sorry":
             script, script_line = "sorry", line
+        elif proof:
+            # a term proof `:= e` elaborates like `exact e` (lines joined: terms ignore layout)
+            script, script_line = "exact " + " ".join(proof.split()), line + cmd[: cmd.index(proof)].count("\n")
         else:
-            messages.append(_msg("error", line, 0, "the embedded environment checks tactic proofs (`:= by ...`) only"))
+            messages.append(_msg("error", line, len(cmd.rstrip()), "unexpected end of input; expected term"))
             return
         axioms = self._check_proof(goal, script, script_line, theorems, messages, sorries)
         theorems[st.name] = (closed, axioms)
@@ -185,7 +202,7 @@ class Session:
         for block in blocks:
             before = state
             try:
-                if block.strip() == "sorry" and state.goals:
+                if block.strip() in _SORRY_TACTICS and state.goals:
                     sid = self._new_state(ProofState((state.main,)), dict(theorems))
                     sorries.append({"proofState": sid, "pos": {"line": line, "column": 0}, "goal": state.main.pp()})
                 state = engine.run(state, block)
@@ -238,8 +255,14 @@ def split_commands(text: str) -> list[tuple[int, str]]:
 
 def _strip_comments(text: str) -> str:
     """Remove `/- ... -/` (nested, keeping newlines so positions hold) and `--` comments."""
-    out, i, depth = [], 0, 0
+    out, i, depth, quoted = [], 0, 0, False
     while i < len(text):
+        if not depth and text[i] == '"':  # `--` inside a string literal is not a comment
+            quoted = not quoted
+        if quoted:
+            out.append(text[i])
+            i += 1
+            continue
         if text.startswith("/-", i):
             depth += 1
             i += 2
@@ -260,6 +283,21 @@ def _strip_comments(text: str) -> str:
         out.append(text[i])
         i += 1
     return "".join(out)
+
+
+def _unterminated_comment(text: str) -> bool:
+    depth, i = 0, 0
+    while i < len(text):
+        if text.startswith("/-", i):
+            depth, i = depth + 1, i + 2
+        elif depth and text.startswith("-/", i):
+            depth, i = depth - 1, i + 2
+        elif not depth and text.startswith("--", i):
+            j = text.find("\n", i)
+            i = len(text) if j < 0 else j
+        else:
+            i += 1
+    return depth > 0
 
 
 def _split_assign(cmd: str) -> tuple[str, str] | None:

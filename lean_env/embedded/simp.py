@@ -99,6 +99,17 @@ def _simp(p: Term, ctx: dict[str, str], rules) -> Term:
             return Un("¬", Bin("=", a, b))
         if op == "≤" and a == Num(0) and ty == "ℕ":
             return TRUE
+        if ty == "ℕ" and op in ("=", "≤"):
+            cancelled = _cancel_offsets(op, a, b)
+            if cancelled is not None:
+                return cancelled
+        # default simp set: `a < a + 1`, `a ≤ a + k` (lt/le_add_iff_pos/nonneg_right), and over ℕ
+        # `0 < n + 1` (Nat.zero_lt_succ)
+        if op in ("<", "≤") and isinstance(b, Bin) and b.op == "+" and isinstance(b.rhs, Num):
+            if b.lhs == a:
+                return Const(b.rhs.value > 0 or op == "≤")
+            if op == "<" and a == Num(0) and ty == "ℕ" and b.rhs.value > 0:
+                return TRUE
         if op == "∣" and a == Num(1):
             return TRUE
         return Bin(op, a, b)
@@ -158,6 +169,36 @@ def _simp(p: Term, ctx: dict[str, str], rules) -> Term:
             return body if p.kind == "∀" or not body.value else TRUE
         return Quant(p.kind, p.var, p.ty, body)
     return p
+
+
+def _offset(t: Term) -> tuple[Term | None, int]:
+    """`t + k` as (t, k), a numeral k as (None, k), anything else as (t, 0)."""
+    if isinstance(t, Num):
+        return None, t.value
+    if isinstance(t, Bin) and t.op == "+" and isinstance(t.rhs, Num):
+        return t.lhs, t.rhs.value
+    return t, 0
+
+
+def _cancel_offsets(op: str, a: Term, b: Term) -> Term | None:
+    """Lean core's `Nat.reduceEqDiff`/`Nat.reduceLeDiff` simprocs: cancel numeral offsets,
+    `x + 3 = 7` ↦ `x = 4`, `x + 5 ≤ y + 2` ↦ `x + 3 ≤ y`, `x + 3 = 1` ↦ False."""
+    (ta, ka), (tb, kb) = _offset(a), _offset(b)
+    if min(ka, kb) == 0 or (ta is None and tb is None):
+        return None
+    k = min(ka, kb)
+    ka, kb = ka - k, kb - k
+    if tb is None and kb == 0 and ka > 0:
+        return FALSE      # `x + 2 = 0` and `x + 2 ≤ 0` have no solution in ℕ
+    if ta is None and ka == 0 and op == "=" and kb > 0:
+        return FALSE
+
+    def side(t: Term | None, n: int) -> Term:
+        if t is None:
+            return Num(n)
+        return Bin("+", t, Num(n)) if n else t
+
+    return Bin(op, side(ta, ka), side(tb, kb))
 
 
 def hypothesis_rules(props: list[Term]) -> list[tuple[Term, Term]]:

@@ -9,13 +9,19 @@ from typing import Callable
 
 from lean_env.embedded import arith
 from lean_env.embedded.elab import Elab
-from lean_env.embedded.goals import CLASSICAL, Goal, ProofState, TacticError, defeq, fresh_inaccessible
-from lean_env.embedded.parser import ParseError, Parser, parse_term
+from lean_env.embedded.goals import CLASSICAL, Goal, ProofState, TacticError, canon, defeq, fresh_inaccessible
+from lean_env.embedded.parser import ParseError, parse_term
 from lean_env.embedded.simp import TRUE, hypothesis_rules, push_neg, simp_prop
 from lean_env.embedded.terms import (
-    INT, NAT, Anon, Bin, Const, Hole, Num, Proj, Quant, Term, Un, Var, contains, free_vars, pp, replace, subst,
+    NAT, Anon, Bin, Const, Hole, Num, Proj, Quant, Term, Un, Var, contains, free_vars, pp, replace, subst,
 )
 
+# Tactics whose syntax requires something after the name (a bare `try` is a parse error in Lean).
+_NEEDS_ARGUMENT = frozenset({
+    "try", "repeat", "all_goals", "any_goals", "first", "focus", "subst", "rename_i", "clear", "trace",
+    "exact", "apply", "refine", "use", "exists", "specialize", "show", "calc", "interval_cases", "obtain",
+    "rcases", "cases", "cases'", "induction", "induction'", "rw", "rewrite", "rwa", "sleep",
+})
 MAX_STEPS = 10_000   # tactic applications per request: `repeat` and friends cannot run forever
 
 
@@ -46,12 +52,14 @@ class Engine:
             return self._focus(state, text[1:])
         parts = split_top(text, "<;>")
         if len(parts) > 1:
-            state = self.run_one(state, parts[0])
-            return self._all_new(state, "<;>".join(parts[1:]), before=state)
+            after = self.run_one(state, parts[0])
+            return self._all_new(after, "<;>".join(parts[1:]), before=state)
         if text.startswith("(") and _matching_close(text, 0) == len(text) - 1:
             return self.run(state, text[1:-1])
-        head, _, rest = text.partition(" ")
+        head, rest = (text.split(None, 1) + [""])[:2] if text else ("", "")
         rest = rest.strip()
+        if not rest and head in _NEEDS_ARGUMENT:
+            raise TacticSyntaxError(f"<input>:1:{len(head)}: unexpected end of input")
         if head == "try":
             try:
                 return self.run(state, rest)
@@ -122,7 +130,12 @@ class Engine:
             raise TacticSyntaxError(f"<input>:1:0: unknown tactic '{head}'" if head else "<input>:1:0: unknown tactic")
         if not state.goals and head not in ("skip", "done", "trace", "sleep"):
             raise TacticError("no goals to be proved")
-        return fn(self, state, rest)
+        try:
+            return fn(self, state, rest)
+        except arith.ArithError as err:  # e.g. a numeral too large to evaluate: the tactic fails
+            raise TacticError(f"{head} failed: {err}") from err
+        except RecursionError as err:
+            raise TacticError("maximum recursion depth has been reached") from err
 
     # helpers shared by tactics
     def elab(self, goal: Goal) -> Elab:
@@ -167,6 +180,8 @@ def split_top(text: str, sep: str) -> list[str]:
         elif not quote and depth == 0 and text.startswith(sep, i):
             if sep == "|" and (text.startswith("|>", i) or text.startswith("||", i)):
                 pass
+            elif sep == ";" and text.startswith("<;>", i - 1):
+                pass  # the `;` inside `<;>` is not a sequence separator
             else:
                 out.append(text[start:i])
                 start = i + len(sep)
@@ -187,7 +202,7 @@ def split_tactics(text: str) -> list[str]:
     blocks: list[str] = []
     for line in lines:
         indent = len(line) - len(line.lstrip())
-        if indent > base and blocks:
+        if blocks and (indent > base or line.lstrip().startswith("| ")):  # `| alt =>` continues
             blocks[-1] += "\n" + line[base:]
         else:
             blocks.append(line[base:])
@@ -290,6 +305,15 @@ def t_exact(e: Engine, s: ProofState, rest: str) -> ProofState:
     return s.replace_main([], el.axioms)
 
 
+def t_refine(e: Engine, s: ProofState, rest: str) -> ProofState:
+    """`exact` whose `?_` holes become new goals, in order (plain `_` must be solved, as in Lean)."""
+    g = s.main
+    el = e.elab(g)
+    el.holes = []
+    el.check(term(rest), g.target)
+    return s.replace_main([g.with_target(h) for h in el.holes], el.axioms)
+
+
 def t_apply(e: Engine, s: ProofState, rest: str) -> ProofState:
     g = s.main
     el = e.elab(g)
@@ -299,12 +323,23 @@ def t_apply(e: Engine, s: ProofState, rest: str) -> ProofState:
         return s.replace_main([], el.axioms)
     except TacticError:
         pass
-    p = el.infer(t)
+    from lean_env.embedded.elab import _instantiate, _match
+
+    p, metas = el.partial_app(t)
+    stated = p
     premises: list[Term] = []
     while True:
-        if defeq(p, g.target, g.ctx):
+        binding: dict[str, Term] = {}
+        if defeq(p, g.target, g.ctx) or (metas and _match(p, g.target, metas, binding, g.ctx)):
             break
-        if isinstance(p, Bin) and p.op == "→":
+        if isinstance(p, Quant) and p.kind == "∀":
+            # a universally quantified argument becomes a metavariable solved by unification
+            meta = "?" + p.var
+            while meta in metas:
+                meta += "'"
+            metas.add(meta)
+            p = subst(p.body, p.var, Var(meta))
+        elif isinstance(p, Bin) and p.op == "→":
             premises.append(p.lhs)
             p = p.rhs
         elif isinstance(p, Un) and p.op == "¬" and g.target == Const(False):
@@ -312,9 +347,13 @@ def t_apply(e: Engine, s: ProofState, rest: str) -> ProofState:
             p = Const(False)
         else:
             raise TacticError(
-                f"tactic 'apply' failed, could not unify the conclusion of `{pp(t)}`\n  {pp(p)}\n"
+                f"tactic 'apply' failed, could not unify the conclusion of `{pp(t)}`\n  {pp(stated)}\n"
                 f"with the goal\n  {pp(g.target)}"
             )
+    premises = [_instantiate(q, binding) for q in premises]
+    if any(v in metas for q in premises for v in free_vars(q)):
+        # Lean would leave `?x` as a new goal; the fragment has no metavariable goals
+        raise TacticError(f"don't know how to synthesize placeholder in\n  apply {pp(t)}")
     return s.replace_main([g.with_target(q) for q in premises], el.axioms)
 
 
@@ -465,6 +504,12 @@ def _hyp_prop(g: Goal, name: str) -> Term:
 
 def _rewrite(p: Term, rule: Term, reverse: bool, g: Goal) -> Term:
     """Rewrite every instance of the rule's lhs (first instance fixes ∀-variables)."""
+    lhs, rhs = _rule_sides(p, rule, reverse, g)
+    return replace(p, lhs, rhs)
+
+
+def _rule_sides(p: Term, rule: Term, reverse: bool, g: Goal) -> tuple[Term, Term]:
+    """The instance `lhs ↦ rhs` of a rewrite rule that occurs in `p` (or a rewrite error)."""
     binders: list[tuple[str, str]] = []
     while isinstance(rule, Quant) and rule.kind == "∀":
         binders.append((rule.var, rule.ty))
@@ -486,7 +531,90 @@ def _rewrite(p: Term, rule: Term, reverse: bool, g: Goal) -> Term:
         raise TacticError(
             f"tactic 'rewrite' failed, did not find instance of the pattern in the target expression\n  {pp(lhs)}\n{g.pp()}"
         )
-    return replace(p, lhs, arith.typed(rhs, arith.term_type(lhs, g.ctx)))
+    return lhs, arith.typed(rhs, arith.term_type(lhs, g.ctx))
+
+
+def _replace_nth(t: Term, old: Term, new: Term, n: int) -> tuple[Term, int]:
+    """Replace only the n-th occurrence (1-based, left to right, inner before outer as Lean's
+    `kabstract` counts); returns the new term and how many occurrences were passed."""
+    seen = 0
+
+    def go(u: Term) -> Term:
+        nonlocal seen
+        if isinstance(u, Bin):
+            u = Bin(u.op, go(u.lhs), go(u.rhs))
+        elif isinstance(u, Un):
+            u = Un(u.op, go(u.arg))
+        elif isinstance(u, Quant) and u.var not in free_vars(old):
+            u = Quant(u.kind, u.var, u.ty, go(u.body))
+        if u == old:
+            seen += 1
+            if seen == n:
+                return new
+        return u
+
+    return go(t), seen
+
+
+def t_nth_rewrite(e: Engine, s: ProofState, rest: str) -> ProofState:
+    """`nth_rewrite n [rules] (at h)`: rewrite only the n-th occurrence of each rule's lhs."""
+    m = re.match(r"(\d+)\s+(.*)$", rest, re.S)
+    if not m:
+        raise TacticSyntaxError("<input>:1:12: unexpected token; expected occurrence number")
+    n = int(m.group(1))
+    body, where = at_clause(m.group(2))
+    rules, _ = bracket_list(body)
+    if not rules:
+        raise TacticSyntaxError("<input>:1:0: unexpected token; expected '['")
+    g = s.main
+    el = e.elab(g)
+    for r in rules:
+        reverse = r.startswith("←") or r.startswith("<-")
+        rule = el.infer(term(r.lstrip("←").lstrip("<-").strip()))
+        for name in where or ["⊢"]:
+            p = g.target if name == "⊢" else _hyp_prop(g, name)
+            lhs, rhs = _rule_sides(p, rule, reverse, g)
+            q, seen = _replace_nth(p, lhs, rhs, n)
+            if seen < n:
+                raise TacticError(f"tactic 'nth_rewrite' failed, occurrence {n} of\n  {pp(lhs)}\nnot found, only {seen}")
+            g = g.with_target(q) if name == "⊢" else g.replace_hyp(name, q)
+    return s.replace_main([g], el.axioms | CLASSICAL)
+
+
+def t_simpa(e: Engine, s: ProofState, rest: str) -> ProofState:
+    """`simpa [rules] using e`: simp the goal and the type of `e`, then close the goal with it
+    (without `using`: with a hypothesis, after simp); fails as Lean's simpa does otherwise."""
+    body, _, using = rest.partition("using")
+    body = body.strip()
+    body = body.replace("only", "", 1).strip() if body.startswith("only") else body
+    items, _ = bracket_list(body)
+    g = s.main
+    rules, ax = _simp_rules(e, g, items)
+    ax = ax | CLASSICAL
+    target = simp_prop(g.target, g.ctx, rules)
+    if target == TRUE:
+        return s.replace_main([], ax)
+    if using.strip():
+        el = e.elab(g)
+        given = [el.infer(term(using.strip()), target)]
+        ax |= el.axioms
+    else:
+        given = g.props()
+    for p in given:
+        q = simp_prop(p, g.ctx, [r for r in rules if r[0] != p])
+        if q == Const(False) or defeq(q, target, g.ctx):
+            return s.replace_main([], ax)
+    shown = pp(simp_prop(given[0], g.ctx, rules)) if using.strip() else "(no hypothesis matches)"
+    raise TacticError(f"type mismatch\n  h\nhas type\n  {shown} : Prop\nbut is expected to have type\n  {pp(target)} : Prop")
+
+
+def t_cast_noop(e: Engine, s: ProofState, rest: str) -> ProofState:
+    """`push_cast`/`norm_cast`: the fragment has no coercions, so there is nothing to move; like
+    Mathlib's `push_cast` they do not fail when nothing changes (`norm_cast` closes by assumption)."""
+    g = s.main
+    if any(defeq(p, g.target, g.ctx) for p in g.props()):
+        return s.replace_main([])
+    return s
 
 
 def _syntactic_refl(g: Goal) -> bool:
@@ -531,21 +659,48 @@ def t_rw(e: Engine, s: ProofState, rest: str) -> ProofState:
         raise TacticSyntaxError("<input>:1:3: unexpected token; expected '['")
     g = s.main
     el = e.elab(g)
+    everywhere = where == ["*"]
     for r in rules:
         reverse = r.startswith("←") or r.startswith("<-")
         r = r.lstrip("←").lstrip("<-").strip()
         rule = el.infer(term(r))
-        if where:
+        if everywhere:
+            g = _rewrite_everywhere(g, r, rule, reverse)
+        elif where:
             for h in where:
                 g = g.replace_hyp(h, _rewrite(_hyp_prop(g, h), rule, reverse, g))
         else:
             g = g.with_target(_rewrite(g.target, rule, reverse, g))
+    if everywhere:
+        where = [h.name for h in g.hyps if not h.is_var]
     state = s.replace_main([g], el.axioms | CLASSICAL)
-    if not where and (_syntactic_refl(g) or g.target == TRUE):
+    if (not where or everywhere) and (_syntactic_refl(g) or g.target == TRUE):
         return state.replace_main([])  # `rw` tries `rfl` afterwards
     if where and any(_hyp_prop(g, h) == Const(False) for h in where):
         return state.replace_main([])
     return state
+
+
+def _rewrite_everywhere(g: Goal, source: str, rule: Term, reverse: bool) -> Goal:
+    """`rw [r] at *`: rewrite every hypothesis (but the rule itself) and the goal where the rule
+    applies; Lean fails only when it applies nowhere."""
+    changed = False
+    for h in g.hyps:
+        if h.is_var or h.name == source:
+            continue
+        try:
+            g = g.replace_hyp(h.name, _rewrite(h.type, rule, reverse, g))
+            changed = True
+        except TacticError:
+            pass
+    try:
+        g = g.with_target(_rewrite(g.target, rule, reverse, g))
+        changed = True
+    except TacticError:
+        pass
+    if not changed:
+        raise TacticError(f"tactic 'rewrite' failed, did not find instance of the pattern in the current goal\n{g.pp()}")
+    return g
 
 
 # -- simp family
@@ -590,13 +745,13 @@ def _simp_like(name: str, use_all_hyps: bool = False):
         for tname in targets:
             if tname == "⊢":
                 new = simp_prop(g.target, g.ctx, rules)
-                if new != g.target:
+                if _changed(new, g.target):
                     progress = True
                     g = g.with_target(new)
                 continue
             old = _hyp_prop(g, tname)
             new = simp_prop(old, g.ctx, [r for r in rules if r[0] != old])
-            if new != old:
+            if _changed(new, old):
                 progress = True
                 if new == Const(False):
                     return s.replace_main([], ax)
@@ -610,6 +765,11 @@ def _simp_like(name: str, use_all_hyps: bool = False):
     return run
 
 
+def _changed(new: Term, old: Term) -> bool:
+    """Progress as Lean sees it: dropping a numeral's type ascription is no change."""
+    return new != old and pp(new) != pp(old)
+
+
 def _simp_all(e: Engine, s: ProofState, extra_rules, ax) -> ProofState:
     g = s.main
     changed = False
@@ -619,11 +779,11 @@ def _simp_all(e: Engine, s: ProofState, extra_rules, ax) -> ProofState:
             new = simp_prop(h.type, g.ctx, hypothesis_rules(others) + extra_rules)
             if new == Const(False):
                 return s.replace_main([], ax)
-            if new != h.type:
+            if _changed(new, h.type):
                 changed = True
                 g = g.remove(h.name) if new == TRUE else g.replace_hyp(h.name, new)
         new_t = simp_prop(g.target, g.ctx, hypothesis_rules(g.props()) + extra_rules)
-        if new_t != g.target:
+        if _changed(new_t, g.target):
             changed = True
             g = g.with_target(new_t)
         if g.target == TRUE:
@@ -806,6 +966,8 @@ def t_norm_num(e: Engine, s: ProofState, rest: str) -> ProofState:
 
 
 def t_use(e: Engine, s: ProofState, rest: str) -> ProofState:
+    if not rest.strip():
+        raise TacticSyntaxError("<input>:1:3: unexpected end of input; expected term")
     g = s.main
     el = e.elab(g)
     for w in [x.strip() for x in split_top(rest, ",") if x.strip()]:
@@ -914,6 +1076,8 @@ def t_subst(e: Engine, s: ProofState, rest: str) -> ProofState:
             if not cand:
                 raise TacticError(f"subst failed, no equation for '{name}'")
             h = cand[0]
+        if h is None:
+            raise TacticError(f"unknown identifier '{name}'")
         p = _hyp_prop(g, h.name)
         if not (isinstance(p, Bin) and p.op == "="):
             raise TacticError(f"invalid equality proof, it is not of the form (x = t) or (t = x)\n  {pp(p)}")
@@ -935,6 +1099,48 @@ def _substitute_var(g: Goal, var: str, val: Term) -> Goal:
     return Goal(hyps, subst(g.target, var, val), g.case)
 
 
+_ALT_RE = re.compile(r"\|\s*([\w'.]+)((?:\s+[\w'₀-₉✝]+)*)\s*=>")
+
+
+def parse_alternatives(text: str) -> dict[str, tuple[list[str], str]]:
+    """`| zero => tac | succ n ih => tac` (inline or one per line) as {tag: (names, tactic text)}."""
+    starts = [m for m in _ALT_RE.finditer(text) if _depth_at(text, m.start()) == 0]
+    if not starts or text[: starts[0].start()].strip():
+        raise TacticSyntaxError("<input>:1:0: unexpected token; expected '|'")
+    alts: dict[str, tuple[list[str], str]] = {}
+    for i, m in enumerate(starts):
+        end = starts[i + 1].start() if i + 1 < len(starts) else len(text)
+        alts[m.group(1)] = (m.group(2).split(), _dedent_block(text[m.end():end].strip("\n ")))
+    return alts
+
+
+def _depth_at(text: str, pos: int) -> int:
+    depth = 0
+    for c in text[:pos]:
+        if c in "([⟨{":
+            depth += 1
+        elif c in ")]⟩}":
+            depth -= 1
+    return depth
+
+
+def run_alternatives(e: "Engine", s: ProofState, goals: list[Goal], alts: dict, axioms: frozenset) -> ProofState:
+    """Each new goal is solved by the alternative named after its case tag, as Lean requires."""
+    unused = set(alts) - {g.case for g in goals}
+    if unused:
+        raise TacticError(f"invalid alternative name '{sorted(unused)[0]}'")
+    state = s.replace_main([], axioms)
+    for g in goals:
+        if g.case not in alts:
+            raise TacticError(f"alternative '{g.case}' has not been provided")
+        _, text = alts[g.case]
+        done = e.run(ProofState((g,), state.axioms, state.sorries), text)
+        if done.goals:
+            raise TacticError("unsolved goals\n" + "\n\n".join(done.pp_goals()))
+        state = ProofState(state.goals, done.axioms, done.sorries)
+    return state
+
+
 def t_induction(e: Engine, s: ProofState, rest: str, prime: bool = False) -> ProofState:
     g = s.main
     words = rest.split()
@@ -943,10 +1149,15 @@ def t_induction(e: Engine, s: ProofState, rest: str, prime: bool = False) -> Pro
     n = words[0]
     names: list[str] = []
     if len(words) > 1:
-        if words[1] != "with" or not prime:
-            raise TacticSyntaxError(
-                "<input>:1:0: unexpected token 'with'; Lean 4 `induction ... with` needs `| zero => ..` alternatives (or use `induction'`)"
-            )
+        if words[1] != "with":
+            raise TacticSyntaxError(f"<input>:1:0: unexpected token '{words[1]}'; expected 'with'")
+        if not prime:
+            alts = parse_alternatives(rest.split("with", 1)[1])
+            bare = t_induction(e, s, n, prime=True)
+            new = list(bare.goals[: len(bare.goals) - len(s.goals) + 1])
+            if "succ" in alts:
+                new = [_rename_new(g, s.main, alts[g.case][0]) if g.case in alts else g for g in new]
+            return run_alternatives(e, s, new, alts, bare.axioms)
         names = words[2:]
     if g.ctx.get(n) != NAT:
         raise TacticError(f"index in target's type is not a variable or not of type ℕ: '{n}'")
@@ -1104,9 +1315,23 @@ def t_obtain(e: Engine, s: ProofState, rest: str) -> ProofState:
     return s.replace_main(_destruct(g, name, prop, _rcases_pattern(pat_text), True), ax)
 
 
+def _rename_new(g: Goal, old: Goal, names: list[str]) -> Goal:
+    """Give the hypotheses a case introduced (the inaccessible ones, in order) the user's names."""
+    fresh = [h for h in g.hyps if h.name not in old.names() and h.name.endswith("✝")]
+    for h, name in zip(fresh, names):
+        if name != "_":
+            g = g.rename(h.name, name)
+    return g
+
+
 def t_cases(e: Engine, s: ProofState, rest: str) -> ProofState:
-    if " with " in rest:
-        raise TacticSyntaxError("<input>:1:0: unexpected token 'with'; Lean 4 `cases ... with` needs `| inl h => ..` alternatives (or use `cases'`/`rcases`)")
+    if re.search(r"\swith\s", rest + " "):
+        src, _, alt_text = rest.partition("with")
+        alts = parse_alternatives(alt_text)
+        bare = t_cases(e, s, src.strip())
+        new = list(bare.goals[: len(bare.goals) - len(s.goals) + 1])
+        new = [_rename_new(g, s.main, alts[g.case][0]) if g.case in alts else g for g in new]
+        return run_alternatives(e, s, new, alts, bare.axioms)
     g, name, prop, ax = _source_prop(e, s.main, rest)
     if isinstance(prop, Bin) and prop.op == "∨":
         n1 = fresh_inaccessible("h", g.names())
@@ -1198,7 +1423,7 @@ def t_rename_i(e: Engine, s: ProofState, rest: str) -> ProofState:
 
 
 TACTICS: dict[str, Callable[[Engine, ProofState, str], ProofState]] = {
-    "intro": t_intro, "intros": t_intros, "exact": t_exact, "apply": t_apply, "refine": t_exact,
+    "intro": t_intro, "intros": t_intros, "exact": t_exact, "apply": t_apply, "refine": t_refine,
     "constructor": t_constructor, "left": t_left_right("left"), "right": t_left_right("right"),
     "exfalso": t_exfalso, "contradiction": t_contradiction, "assumption": t_assumption,
     "trivial": t_trivial, "rfl": t_rfl, "decide": t_decide, "native_decide": t_native_decide,
@@ -1215,6 +1440,124 @@ TACTICS: dict[str, Callable[[Engine, ProofState, str], ProofState]] = {
     "skip": t_skip, "done": t_done, "sleep": t_sleep, "trace": t_trace, "clear": t_clear,
     "exact_mod_cast": t_exact_mod_cast, "rename_i": t_rename_i,
 }
+
+
+_CALC_TRANS = {
+    ("≤", "≤"): "≤", ("≤", "<"): "<", ("<", "≤"): "<", ("<", "<"): "<",
+    ("≥", "≥"): "≥", ("≥", ">"): ">", (">", "≥"): ">", (">", ">"): ">", ("↔", "↔"): "↔",
+}
+
+
+def _calc_steps(text: str) -> tuple[Term | None, list[tuple[Term, str]]]:
+    """Cut `calc` text into (start term or None, [(step relation, proof text)]): a new step begins
+    at each line starting with `_`."""
+    chunks: list[str] = []
+    for line in text.split("\n"):
+        if line.strip().startswith("_") or not chunks:
+            chunks.append(line.strip())
+        else:
+            chunks[-1] += "\n" + line
+    start: Term | None = None
+    steps: list[tuple[Term, str]] = []
+    for i, chunk in enumerate(chunks):
+        parts = split_top(chunk, ":=")
+        if len(parts) < 2:
+            if i == 0:
+                start = term(chunk)
+                continue
+            raise TacticSyntaxError("<input>:1:0: unexpected end of input; expected ':='")
+        steps.append((term(parts[0]), ":=".join(parts[1:]).strip()))
+    if not steps:
+        raise TacticSyntaxError("<input>:1:0: unexpected end of input; expected calc steps")
+    return start, steps
+
+
+def t_calc(e: Engine, s: ProofState, rest: str) -> ProofState:
+    g = s.main
+    el = e.elab(g)
+    start, steps = _calc_steps(rest)
+    lhs, rel, rhs = start, None, start
+    for step, proof in steps:
+        if not (isinstance(step, Bin) and step.op in ("=", "≤", "<", "≥", ">", "↔")):
+            raise TacticError(f"invalid 'calc' step, relation expected\n  {pp(step)}")
+        if isinstance(step.lhs, Hole) or step.lhs == Var("_"):
+            if rhs is None:
+                raise TacticError("invalid 'calc' step, the first step cannot start with '_'")
+            step = Bin(step.op, rhs, step.rhs)
+        elif rhs is not None and not defeq(step.lhs, rhs, g.ctx):
+            raise TacticError(f"invalid 'calc' step, left-hand side is\n  {pp(step.lhs)}\nprevious right-hand side is\n  {pp(rhs)}")
+        _check_prop(step, g)
+        el.check(_proof_term(proof), step)
+        if rel is None:
+            lhs, rel = step.lhs, step.op
+        elif rel == "=":
+            rel = step.op
+        elif step.op != "=":
+            rel2 = _CALC_TRANS.get((rel, step.op))
+            if rel2 is None:
+                raise TacticError(f"invalid 'calc' step, failed to synthesize `Trans` instance for {rel} and {step.op}")
+            rel = rel2
+        rhs = step.rhs
+    chain = Bin(rel, lhs, rhs)
+    if not defeq(chain, g.target, g.ctx):
+        raise TacticError(f"type mismatch\n  calc ...\nhas type\n  {pp(chain)} : Prop\nbut is expected to have type\n  {pp(g.target)} : Prop")
+    return s.replace_main([], el.axioms)
+
+
+def _proof_term(text: str) -> Term:
+    text = text.strip()
+    if text.startswith("by") and (len(text) == 2 or not (text[2].isalnum() or text[2] == "_")):
+        from lean_env.embedded.terms import ByTac
+        return ByTac(_dedent_block(text[2:].strip("\n ")) if "\n" in text else text[2:].strip())
+    return term(text)
+
+
+TACTICS["calc"] = t_calc
+TACTICS["nth_rewrite"] = t_nth_rewrite
+TACTICS["nth_rw"] = lambda e, s, r: _rfl_after(t_nth_rewrite(e, s, r))
+TACTICS["simpa"] = t_simpa
+TACTICS["push_cast"] = lambda e, s, r: s
+TACTICS["norm_cast"] = t_cast_noop
+
+
+def _rfl_after(s: ProofState) -> ProofState:
+    """`rw`-style tactics try `rfl` (at reducible transparency) on the goal they leave."""
+    return s.replace_main([]) if s.goals and _syntactic_refl(s.main) else s
+
+
+def t_tauto(e: Engine, s: ProofState, rest: str) -> ProofState:
+    """Mathlib's `tauto`: classical propositional logic over the hypotheses, with every
+    non-propositional formula (`a < b`, `∃ x, ..`) an opaque atom. No arithmetic."""
+    import z3
+
+    g = s.main
+    atoms: dict[Term, object] = {}
+
+    def enc(p: Term):
+        if isinstance(p, Const):
+            return z3.BoolVal(p.value)
+        if isinstance(p, Un) and p.op == "¬":
+            return z3.Not(enc(p.arg))
+        if isinstance(p, Bin) and p.op in ("∧", "∨", "→", "↔"):
+            a, b = enc(p.lhs), enc(p.rhs)
+            return {"∧": z3.And, "∨": z3.Or, "→": z3.Implies, "↔": lambda x, y: x == y}[p.op](a, b)
+        key = canon(p, g.ctx)
+        if isinstance(key, Un) and key.op == "¬":  # `a ≠ b` is `¬a = b`
+            return z3.Not(enc(key.arg))
+        if key not in atoms:
+            atoms[key] = z3.Bool(f"a{len(atoms)}")
+        return atoms[key]
+
+    solver = z3.Solver()
+    for p in g.props():
+        solver.add(enc(p))
+    solver.add(z3.Not(enc(g.target)))
+    if solver.check() != z3.unsat:
+        raise TacticError("tauto failed to solve some goals.")
+    return s.replace_main([], CLASSICAL)
+
+
+TACTICS["tauto"] = t_tauto
 
 
 def t_rwa(e: Engine, s: ProofState, rest: str) -> ProofState:

@@ -72,7 +72,7 @@ class ByTac:
 
 @dataclass(frozen=True)
 class Hole:
-    pass
+    synthetic: bool = False  # `?_` (refine makes it a new goal) rather than `_`
 
 
 Term = Union[Var, Num, Const, Bin, Un, Quant, App, Anon, Proj, ByTac, Hole]
@@ -126,7 +126,7 @@ def _pp(t: Term, prec: int, rightmost: bool) -> str:
     if isinstance(t, Const):
         return "True" if t.value else "False"
     if isinstance(t, Hole):
-        return "_"
+        return "?_" if t.synthetic else "_"
     if isinstance(t, Bin):
         p, lp, rp = BIN_PREC[t.op]
         s = f"{_pp(t.lhs, lp, False)} {t.op} {_pp(t.rhs, rp, rightmost or p < prec)}"
@@ -149,8 +149,27 @@ def _pp(t: Term, prec: int, rightmost: bool) -> str:
     raise TypeError(f"not a term: {t!r}")
 
 
+BINDER_PRED_OPS = ("<", "≤", ">", "≥", "≠")
+
+
+def binder_predicate(t: Quant) -> tuple[str, Term, Term] | None:
+    """`∀ x, x > 0 → P` / `∃ x, x > 0 ∧ P` as (op, bound, P): Mathlib prints them `∀ x > 0, P`."""
+    body = t.body
+    link = "→" if t.kind == "∀" else "∧"
+    if isinstance(body, Bin) and body.op == link and isinstance(body.lhs, Bin):
+        pred = body.lhs
+        if pred.op in BINDER_PRED_OPS and pred.lhs == Var(t.var) and t.var not in free_vars(pred.rhs):
+            return pred.op, pred.rhs, body.rhs
+    return None
+
+
 def _pp_quant(t: Quant) -> str:
-    """`∀ (a b : ℕ), body` and `∃ a b, body`, merging consecutive binders like Lean."""
+    """`∀ (a b : ℕ), body` and `∃ a b, body`, merging consecutive binders like Lean, and
+    `∀ x > 0, body` for a binder predicate directly under its binder (Mathlib's delaborator)."""
+    bp = binder_predicate(t)
+    if bp is not None:
+        op, bound, rest = bp
+        return f"{t.kind} {t.var} {op} {pp(bound)}, {pp(rest)}"
     names, ty, body = [t.var], t.ty, t.body
     while isinstance(body, Quant) and body.kind == t.kind and (t.kind == "∃" or body.ty == ty):
         names.append(body.var)

@@ -83,6 +83,39 @@ def turns_with_advantages(trajectories: Sequence[Trajectory], cfg: GRPOConfig) -
     return items, kept, degenerate
 
 
+def accumulate_gradients(model, items: Sequence[tuple[Turn, float]], cfg: GRPOConfig, k: float,
+                         ref_model=None) -> tuple[TokenStats, float, float]:
+    """Backward over micro-batches of `cfg.micro_batch_size` turns, each normalised by the total
+    token count of ALL items, so the accumulated gradient does not depend on the split.
+    Returns (token sums, total loss, summed k3 KL)."""
+    total = sum(len(turn.completion_ids) for turn, _ in items)
+    if total == 0:
+        raise ValueError("no completion tokens to train on")
+    vocab = model.get_output_embeddings().weight.shape[0]
+    pad = getattr(model.config, "pad_token_id", None)
+    pad = 0 if pad is None else pad
+    model.eval()  # no dropout: the replayed distribution must equal the sampled one
+    sums, loss_total, kl_total = TokenStats(), 0.0, 0.0
+    for i in range(0, len(items), cfg.micro_batch_size):
+        chunk = items[i : i + cfg.micro_batch_size]
+        batch = collate_turns([t for t, _ in chunk], [a for _, a in chunk], pad, vocab)
+        logp = train_logprobs(model, batch)
+        device = logp.device
+        every = torch.ones_like(logp, dtype=torch.bool)
+        loss, st = clipped_objective(logp, batch.logp_infer.to(device), batch.advantages.to(device),
+                                     every, k, cfg.eps_low, cfg.r_max, total)
+        if cfg.kl_coef > 0:
+            with torch.no_grad():
+                ref_logp = train_logprobs(ref_model, batch)
+            kl = k3_kl(logp, ref_logp, every)
+            kl_total += float(kl.detach())
+            loss = loss + cfg.kl_coef * kl / total
+        loss.backward()
+        loss_total += float(loss.detach())
+        sums.add(st)
+    return sums, loss_total, kl_total
+
+
 def grpo_step(model, optimizer, trajectories: Sequence[Trajectory], cfg: GRPOConfig,
               controller: EntropyController, ref_model=None) -> StepStats:
     """One optimiser step on `trajectories` (any number of problems, grouped by problem_id)."""
@@ -97,29 +130,8 @@ def grpo_step(model, optimizer, trajectories: Sequence[Trajectory], cfg: GRPOCon
         return stats
     if cfg.kl_coef > 0 and ref_model is None:
         raise ValueError("kl_coef > 0 needs a reference model")
-    vocab = model.get_output_embeddings().weight.shape[0]
-    pad = getattr(model.config, "pad_token_id", None)
-    pad = 0 if pad is None else pad
-    model.eval()
     optimizer.zero_grad(set_to_none=True)
-    sums, loss_total, kl_total = TokenStats(), 0.0, 0.0
-    for i in range(0, len(items), cfg.micro_batch_size):
-        chunk = items[i : i + cfg.micro_batch_size]
-        batch = collate_turns([t for t, _ in chunk], [a for _, a in chunk], pad, vocab)
-        logp = train_logprobs(model, batch)
-        device = logp.device
-        loss, st = clipped_objective(logp, batch.logp_infer.to(device), batch.advantages.to(device),
-                                     torch.ones_like(logp, dtype=torch.bool), controller.k, cfg.eps_low,
-                                     cfg.r_max, total)
-        if cfg.kl_coef > 0:
-            with torch.no_grad():
-                ref_logp = train_logprobs(ref_model, batch)
-            kl = k3_kl(logp, ref_logp, torch.ones_like(logp, dtype=torch.bool))
-            kl_total += float(kl.detach())
-            loss = loss + cfg.kl_coef * kl / total
-        loss.backward()
-        loss_total += float(loss.detach())
-        sums.add(st)
+    sums, loss_total, kl_total = accumulate_gradients(model, items, cfg, controller.k, ref_model)
     grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.max_grad_norm)
     if not torch.isfinite(grad_norm):
         # never apply a poisoned update; the step is reported so the run can be inspected
@@ -138,7 +150,8 @@ def grpo_step(model, optimizer, trajectories: Sequence[Trajectory], cfg: GRPOCon
     stats.frac_outer_capped = sums.capped / sums.tokens
     stats.entropy = sums.entropy
     stats.kl = kl_total / total
-    stats.k_next = controller.update(stats.entropy)
+    if not stats.skipped:
+        stats.k_next = controller.update(stats.entropy)
     return stats
 
 
@@ -186,7 +199,7 @@ async def collect_groups(policy: Policy, env: ProofEnv, problems: Sequence[Theor
 
 
 def save_policy(policy: Policy, path: Path, meta: dict) -> Path:
-    from training.sft import save_checkpoint  # atomic HF-dir writer shared with SFT
+    from training.checkpoint import save_checkpoint  # atomic HF-dir writer shared with SFT
 
     return save_checkpoint(policy.model, policy.tokenizer, path, meta)
 

@@ -1,0 +1,166 @@
+"""DPO on (goal state, proof tactic, erroring sibling) triples, as in BFS-Prover v1.
+
+The proof's tactic at a state is "chosen", a sibling Lean rejected at that same state is
+"rejected". Loss per triple (Rafailov et al. 2023), on the tactic tokens only (EOS included):
+
+    -log sigmoid(beta * ((logp(chosen) - ref(chosen)) - (logp(rejected) - ref(rejected))))
+
+The reference model is the policy as it was when training starts, frozen. Because it never
+changes, its log-probs are computed once up front (no second model in memory during training).
+Optimiser, schedule, clipping and `accelerate` handling are the same as SFT's.
+"""
+from __future__ import annotations
+
+import contextlib
+import math
+import random
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Sequence
+
+import torch
+import torch.nn.functional as F
+
+from search.generators.base import PromptFormat
+from training.batching import Tokenized, collate_padded, forward_logits, label_logprobs, tokenize_pair
+from training.checkpoint import load_model, save_checkpoint
+from training.scoring import tactic_logprobs
+from training.sft import lr_factor
+
+
+@dataclass
+class DPOConfig:
+    lr: float = 1e-5
+    beta: float = 0.1
+    epochs: float = 1.0
+    max_steps: int | None = None
+    batch_pairs: int = 16               # triples per micro-batch
+    grad_accum: int = 1
+    warmup_steps: int = 5
+    schedule: str = "cosine"
+    min_lr_ratio: float = 0.1
+    weight_decay: float = 0.0
+    max_len: int = 512                  # triples longer than this (either side) are skipped
+    clip: float = 1.0
+    seed: int = 0
+
+
+@dataclass
+class DPOResult:
+    final_loss: float
+    steps: int
+    pairs: int                          # triples used
+    seconds: float
+    losses: list[float] = field(default_factory=list)
+    margins: list[float] = field(default_factory=list)     # mean beta-scaled reward margin per step
+    accuracy: float = 0.0               # last step: share of triples with a positive margin
+
+
+@dataclass
+class Triple:
+    chosen: Tokenized
+    rejected: Tokenized
+    ref_chosen: float
+    ref_rejected: float
+
+
+def triples_from_store(errors: Sequence[dict], prompt: PromptFormat | None = None) -> list[tuple[str, str, str]]:
+    """(prompt, chosen, rejected) from `TrajectoryStore.errors()` rows."""
+    prompt = prompt or PromptFormat()
+    return [(prompt.prompt(e["state"]), e["chosen"], e["rejected"]) for e in errors]
+
+
+def prepare_triples(model, tokenizer, examples: Sequence[tuple[str, str, str]], max_len: int) -> list[Triple]:
+    """Tokenise and attach the reference (current model) log-probs; drops over-long triples and
+    ones whose chosen and rejected tactics are identical."""
+    keep = []
+    for ex in examples:
+        if len(ex) != 3:
+            raise ValueError(f"DPO examples are (prompt, chosen, rejected), got {ex!r:.200}")
+        p, c, r = ex
+        tc, tr = tokenize_pair(tokenizer, p, c, 10**9), tokenize_pair(tokenizer, p, r, 10**9)
+        if c != r and len(tc) <= max_len and len(tr) <= max_len:
+            keep.append((ex, tc, tr))
+    ref = tactic_logprobs(model, tokenizer, [ex[0] for ex, _, _ in keep] * 2,
+                          [ex[1] for ex, _, _ in keep] + [ex[2] for ex, _, _ in keep])
+    n = len(keep)
+    return [Triple(tc, tr, ref[i][0], ref[n + i][0]) for i, (_, tc, tr) in enumerate(keep)]
+
+
+def dpo_loss(model, triples: Sequence[Triple], beta: float, pad_id: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per-triple losses and beta-scaled margins for one micro-batch (chosen and rejected share
+    one padded forward pass)."""
+    batch = collate_padded([t.chosen for t in triples] + [t.rejected for t in triples], pad_id)
+    batch = {k: v.to(next(model.parameters()).device) for k, v in batch.items()}
+    logp, _ = label_logprobs(forward_logits(model, batch), batch["labels"])
+    seq = logp.sum(-1)
+    n = len(triples)
+    ref_c = torch.tensor([t.ref_chosen for t in triples], device=seq.device)
+    ref_r = torch.tensor([t.ref_rejected for t in triples], device=seq.device)
+    margin = beta * ((seq[:n] - ref_c) - (seq[n:] - ref_r))
+    return -F.logsigmoid(margin), margin.detach()
+
+
+def train_dpo(model_or_path, tokenizer, examples: Sequence[tuple[str, str, str]], cfg: DPOConfig,
+              out_dir: str | Path | None = None) -> DPOResult:
+    """Train on (prompt, chosen tactic, rejected tactic) triples; the model is trained in place
+    and, with `out_dir`, saved there as an HF model dir."""
+    from accelerate import Accelerator
+    from accelerate.utils import set_seed
+
+    model, tokenizer = load_model(model_or_path, tokenizer)
+    if cfg.beta <= 0 or cfg.batch_pairs < 1 or cfg.grad_accum < 1:
+        raise ValueError(f"bad DPOConfig: {cfg}")
+    triples = prepare_triples(model, tokenizer, examples, cfg.max_len)
+    if not triples:
+        raise ValueError(f"no usable DPO triples among {len(examples)} (identical or longer than max_len={cfg.max_len})")
+    set_seed(cfg.seed)
+    rng = random.Random(cfg.seed)
+    gpu = torch.cuda.is_available()
+    accelerator = Accelerator(mixed_precision="bf16" if gpu else "no", cpu=not gpu)
+    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+
+    per_epoch = math.ceil(len(triples) / cfg.batch_pairs)
+    total_steps = cfg.max_steps or max(1, math.ceil(per_epoch * cfg.epochs / cfg.grad_accum))
+    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, betas=(0.9, 0.95))
+    model, opt = accelerator.prepare(model, opt)
+    model.train()
+
+    micro: list[list[Triple]] = []
+    needed = total_steps * cfg.grad_accum * accelerator.num_processes
+    while len(micro) < needed:
+        order = list(range(len(triples)))
+        rng.shuffle(order)
+        micro += [[triples[i] for i in order[k: k + cfg.batch_pairs]] for k in range(0, len(order), cfg.batch_pairs)]
+    mine = micro[:needed][accelerator.process_index:: accelerator.num_processes]
+
+    t0, losses, margins, accuracy = time.perf_counter(), [], [], 0.0
+    for step in range(total_steps):
+        window = mine[step * cfg.grad_accum: (step + 1) * cfg.grad_accum]
+        n = sum(len(b) for b in window)
+        for group in opt.param_groups:
+            group["lr"] = cfg.lr * lr_factor(step, total_steps, cfg)   # type: ignore[arg-type]
+        step_loss, step_margins = 0.0, []
+        for k, b in enumerate(window):
+            sync = accelerator.no_sync(model) if k < len(window) - 1 else contextlib.nullcontext()
+            with sync, accelerator.autocast():
+                loss, margin = dpo_loss(model, b, cfg.beta, pad)
+                accelerator.backward(loss.sum() / n)       # mean over the step's triples
+            step_loss += float(loss.detach().sum())
+            step_margins += margin.float().cpu().tolist()
+        if cfg.clip:
+            accelerator.clip_grad_norm_(model.parameters(), cfg.clip)
+        opt.step()
+        opt.zero_grad(set_to_none=True)
+        losses.append(step_loss / n)
+        margins.append(sum(step_margins) / n)
+        accuracy = sum(m > 0 for m in step_margins) / n
+    seconds = time.perf_counter() - t0
+    model = accelerator.unwrap_model(model)
+    model.eval()
+    result = DPOResult(losses[-1], total_steps, len(triples), seconds, losses, margins, accuracy)
+    if out_dir is not None and accelerator.is_main_process:
+        save_checkpoint(model, tokenizer, out_dir, {"kind": "dpo", "config": asdict(cfg), **asdict(result)})
+    return result
+
