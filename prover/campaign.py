@@ -210,7 +210,11 @@ def _run_round(run: Run, cfg: CampaignConfig, r: int) -> None:
 
     for phase in PHASES[start:]:
         t0 = time.perf_counter()
-        if phase == "search":
+        if cfg.learner == "grpo" and phase in ("search", "store", "filter"):
+            continue  # GRPO samples its own rollouts inside the train phase
+        if cfg.learner == "grpo" and phase == "train":
+            _train_grpo(run, cfg, r, prev, pool)
+        elif phase == "search":
             source = _best_checkpoint(run, cfg) if resynth else prev
             run.log(f"round {r}: searching {len(pool)} problems with {source.name}" + (" (re-synthesis)" if resynth else ""))
             asyncio.run(_search(cfg, source, pool, rdir / "search", r))
@@ -243,14 +247,49 @@ def _run_round(run: Run, cfg: CampaignConfig, r: int) -> None:
             run.log(f"round {r}: trained from {start_from.name} on {len(data)} pairs, loss {res.final_loss:.3f}, "
                     f"{res.tokens_per_s:.0f} tokens/s")
         elif phase == "eval":
-            kept = sum(1 for _ in read_jsonl(rdir / "kept.jsonl"))
-            filt = json.loads((rdir / "filter.json").read_text())
             timings[phase] = time.perf_counter() - t0
-            _evaluate_round(run, cfg, r, resynth, {"pairs_total": filt["total"], "pairs_kept": kept,
-                                                    **{f"time_{k}": v for k, v in timings.items()}})
+            extra = {f"time_{k}": v for k, v in timings.items()}
+            if cfg.learner == "grpo":
+                extra.update(_grpo_summary(rdir / "grpo" / "telemetry.jsonl"))
+            else:
+                extra["pairs_total"] = json.loads((rdir / "filter.json").read_text())["total"]
+                extra["pairs_kept"] = sum(1 for _ in read_jsonl(rdir / "kept.jsonl"))
+            _evaluate_round(run, cfg, r, resynth, extra)
             return
         timings[phase] = time.perf_counter() - t0
         run.save_state(r, phase, resynthesis=resynth, timings=timings)
+
+
+def _train_grpo(run: Run, cfg: CampaignConfig, r: int, prev: Path, pool) -> None:
+    """One GRPO round: `grpo.steps` optimiser steps from the previous checkpoint. The GRPO output
+    directory is cleared first, so a round killed half-way restarts cleanly from `prev`."""
+    import shutil
+
+    from training.grpo.trainer import run_grpo
+    from training.sft import save_checkpoint
+
+    out = run.round_dir(r) / "grpo"
+    if out.exists():
+        shutil.rmtree(out)
+    env = make_env(EnvSpec(kind=cfg.env.kind, workers=cfg.env.workers, lean_project=cfg.env.lean_project,
+                           repl_path=cfg.env.repl_path, tactic_timeout=cfg.env.tactic_timeout,
+                           verify_timeout=cfg.env.verify_timeout))
+    gcfg = cfg.grpo.to_grpo_config(cfg.seed + r)
+    final = run_grpo(prev, env, pool, gcfg, out)
+    model, tok = _load(final)
+    save_checkpoint(model, tok, run.ckpt(r), {"grpo": gcfg.to_dict(), "from": prev.name})
+    summary = _grpo_summary(out / "telemetry.jsonl")
+    run.log(f"round {r}: GRPO {gcfg.steps} steps from {prev.name}, " + ", ".join(f"{k} {v:.3f}" for k, v in summary.items()))
+
+
+def _grpo_summary(path: Path) -> dict:
+    rows = list(read_jsonl(path))
+    if not rows:
+        return {}
+    keys = ("reward_mean", "loss", "entropy", "k_next", "frac_clipped", "logp_diff_max", "kept_problems", "tokens")
+    out = {f"grpo_{k}": sum(float(r[k]) for r in rows) / len(rows) for k in keys}
+    out["grpo_steps_taken"] = float(sum(not r["skipped"] for r in rows))
+    return out
 
 
 def _best_checkpoint(run: Run, cfg: CampaignConfig) -> Path:

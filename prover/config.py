@@ -99,6 +99,33 @@ class ModelSettings(Strict):
     seed_epochs: float = Field(20.0, gt=0)
 
 
+class GRPOSettings(Strict):
+    """The GRPO learner's round: `steps` optimiser steps on the problem pool; any other
+    `training.grpo.config.GRPOConfig` field may be set in `options` (checked when the round starts)."""
+
+    steps: int = Field(10, ge=1)
+    G: int = Field(8, ge=2)
+    G_early: int = Field(0, ge=0)
+    problems_per_step: int = Field(8, ge=1)
+    lr: float = Field(1e-4, gt=0)
+    options: dict = {}
+
+    @model_validator(mode="after")
+    def _options_are_grpo_fields(self) -> "GRPOSettings":
+        from training.grpo.config import GRPOConfig
+
+        self.to_grpo_config(0)  # raises ValueError listing every bad value or unknown key
+        del GRPOConfig
+        return self
+
+    def to_grpo_config(self, seed: int):
+        from training.grpo.config import GRPOConfig
+
+        return GRPOConfig.from_dict({"steps": self.steps, "G": self.G, "G_early": self.G_early,
+                                     "problems_per_step": self.problems_per_step, "lr": self.lr, "seed": seed,
+                                     **self.options})
+
+
 class CampaignConfig(Strict):
     name: str = "embedded"
     seed: int = 0
@@ -116,6 +143,7 @@ class CampaignConfig(Strict):
     train: TrainSettings = TrainSettings()
     resynthesis: ResynthesisSettings = ResynthesisSettings()
     model: ModelSettings = ModelSettings()
+    grpo: GRPOSettings = GRPOSettings()
 
 
 class ConfigError(ValueError):
