@@ -408,7 +408,7 @@ def generate(seed: int, target: int = 660) -> tuple[list[dict], list[dict], list
     return rows, known, seeds, rejected
 
 
-CLOSERS = ("omega", "linarith", "nlinarith", "norm_num", "simp", "decide", "ring", "trivial", "positivity")
+CLOSERS = ("omega", "linarith", "nlinarith", "norm_num", "simp", "decide", "ring", "trivial", "positivity", "tauto")
 
 
 def closer_rates(rows: list[dict], split: str = "test") -> tuple[dict[str, float], float]:

@@ -54,7 +54,17 @@ def sample(
     max_new_tokens: int = 48,
     generator: torch.Generator | None = None,
 ) -> list[list[Sample]]:
-    """n samples for each prompt (token ids); greedy when temperature == 0."""
+    """n samples for each prompt (token ids); greedy when temperature == 0.
+
+    Result [p][j] is the j-th sample of prompt p. Rows of finished samples keep running through the
+    model (batch shapes stay fixed) but their tokens and log-probs are masked out.
+    """
+    if not prompts:
+        return []
+    if n < 1:
+        raise ValueError(f"n must be >= 1, got {n}")
+    if any(len(p) == 0 for p in prompts):
+        raise ValueError("every prompt needs at least one token (encode_prompt adds BOS)")
     device = next(model.parameters()).device
     ids, mask = left_pad(prompts, pad_id)
     ids, mask = ids.to(device), mask.to(device)

@@ -2,18 +2,29 @@
 small Llama-architecture causal LM created from scratch. No download is ever needed.
 
 Sizes (on 2 CPU cores: "tiny" trains at several thousand tokens/s):
+    micro ~0.04M parameters (tests only)
     tiny  ~0.7M parameters (hidden 128, 3 layers)
     small ~3.4M parameters (hidden 256, 4 layers)
+
+A saved model is an ordinary Hugging Face directory (config.json, model.safetensors, tokenizer.json),
+so `AutoModelForCausalLM.from_pretrained(dir)` and `AutoTokenizer.from_pretrained(dir)` load it.
 """
 from __future__ import annotations
 
-from typing import Iterable
+import json
+from pathlib import Path
+from typing import Iterable, Iterator
 
 import torch
 from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
 from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
 
 SPECIAL = {"bos_token": "<s>", "eos_token": "</s>", "pad_token": "<pad>", "unk_token": "<unk>"}
+# byte-level BPE starts from all 256 bytes, so a smaller vocabulary could hold no merges at all
+MIN_VOCAB = 256 + len(SPECIAL)
+DEFAULT_MAX_POSITIONS = 1024
+# where `prover init-model` writes the embedded model, and where the "embedded" generator looks
+DEFAULT_EMBEDDED_DIR = Path("runs/models/embedded-tiny")
 
 PRESETS: dict[str, dict[str, int]] = {
     "micro": dict(hidden_size=32, intermediate_size=96, num_hidden_layers=2, num_attention_heads=2),
@@ -22,8 +33,21 @@ PRESETS: dict[str, dict[str, int]] = {
 }
 
 
-def train_tokenizer(texts: Iterable[str], vocab_size: int = 600) -> PreTrainedTokenizerFast:
-    """Byte-level BPE: every string round-trips exactly (ℕ ⊢ ∀ ⟨⟩ ₀ ✝ included)."""
+def _checked_texts(texts: Iterable[str]) -> Iterator[str]:
+    """Pass texts through, refusing non-strings with their position (a silent skip would hide a data bug)."""
+    for i, t in enumerate(texts):
+        if not isinstance(t, str):
+            raise TypeError(f"tokenizer corpus item {i} is {type(t).__name__}, expected str")
+        yield t
+
+
+def train_tokenizer(texts: Iterable[str], vocab_size: int = 600,
+                    model_max_length: int = DEFAULT_MAX_POSITIONS) -> PreTrainedTokenizerFast:
+    """Byte-level BPE: every string round-trips exactly (ℕ ⊢ ∀ ⟨⟩ ₀ ✝ · included), even characters
+    the corpus never showed, because the base alphabet is all 256 bytes. Padding is on the left,
+    which is what batched sampling wants."""
+    if vocab_size < MIN_VOCAB:
+        raise ValueError(f"vocab_size must be at least {MIN_VOCAB} (256 bytes + special tokens), got {vocab_size}")
     tok = Tokenizer(models.BPE())
     tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     tok.decoder = decoders.ByteLevel()
@@ -33,14 +57,46 @@ def train_tokenizer(texts: Iterable[str], vocab_size: int = 600) -> PreTrainedTo
         initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
         show_progress=False,
     )
-    tok.train_from_iterator(texts, trainer)
-    return PreTrainedTokenizerFast(tokenizer_object=tok, **SPECIAL, padding_side="left")
+    seen = [0]
+
+    def counting(it: Iterator[str]) -> Iterator[str]:
+        for t in it:
+            seen[0] += 1
+            yield t
+
+    tok.train_from_iterator(counting(_checked_texts(texts)), trainer)
+    if seen[0] == 0:
+        raise ValueError("cannot train a tokenizer on an empty corpus")
+    # no whitespace clean-up on decode: Lean text like `⟨a , b⟩` must come back byte for byte
+    return PreTrainedTokenizerFast(tokenizer_object=tok, **SPECIAL, padding_side="left",
+                                   model_max_length=model_max_length, clean_up_tokenization_spaces=False)
+
+
+def benchmark_corpus(benchmark: str = "embedded", split: str | None = "train") -> list[str]:
+    """Statements of a benchmark plus the tactics of its seed proofs: text for a tokenizer when no
+    environment is at hand to replay goal states (prover/model_init.py adds those when it can)."""
+    from lean_env.benchmarks import DATA_DIR, load_benchmark
+
+    theorems = load_benchmark(benchmark, split)
+    texts = [t.statement for t in theorems]
+    seeds = DATA_DIR / benchmark / "seed_proofs.jsonl"
+    if seeds.exists():
+        ids = {t.id for t in theorems}
+        for line in seeds.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                row = json.loads(line)
+                if row.get("id") in ids:
+                    texts.extend(row.get("tactics", []))
+    return texts
 
 
 def create_model(tokenizer: PreTrainedTokenizerFast, preset: str = "tiny", seed: int = 0,
-                 max_positions: int = 1024) -> LlamaForCausalLM:
+                 max_positions: int = DEFAULT_MAX_POSITIONS) -> LlamaForCausalLM:
+    """A freshly initialised Llama sized by `preset`; the same seed gives the same weights."""
     if preset not in PRESETS:
         raise ValueError(f"unknown model preset {preset!r}; choose one of {sorted(PRESETS)}")
+    if tokenizer.eos_token_id is None or tokenizer.pad_token_id is None:
+        raise ValueError("the tokenizer needs eos and pad tokens (train it with train_tokenizer)")
     p = PRESETS[preset]
     config = LlamaConfig(
         vocab_size=len(tokenizer),
@@ -52,8 +108,37 @@ def create_model(tokenizer: PreTrainedTokenizerFast, preset: str = "tiny", seed:
         tie_word_embeddings=True,
         **p,
     )
-    torch.manual_seed(seed)
-    return LlamaForCausalLM(config)
+    # fork the RNG so creating a model does not disturb the caller's random stream
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        return LlamaForCausalLM(config)
+
+
+def save_model(model: LlamaForCausalLM, tokenizer: PreTrainedTokenizerFast, path: str | Path) -> Path:
+    """Model (safetensors) and tokenizer side by side in one Hugging Face directory."""
+    path = Path(path)
+    path.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(path)
+    tokenizer.save_pretrained(path)
+    return path
+
+
+def load_model(path: str | Path, device: str = "cpu", dtype: str | torch.dtype | None = None):
+    """(model, tokenizer) from a directory written by `save_model` (or any causal-LM directory;
+    an `owner/name` that is not a local path is handed to the Hugging Face cache as a hub id)."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    torch_dtype = getattr(torch, dtype, None) if isinstance(dtype, str) else dtype
+    if dtype is not None and not isinstance(torch_dtype, torch.dtype):
+        raise ValueError(f"unknown dtype {dtype!r} (try float32, bfloat16, float16)")
+    local = Path(path)
+    looks_like_hub_id = not local.exists() and str(path).count("/") == 1 and not str(path).startswith((".", "/", "~"))
+    if not looks_like_hub_id and not (local / "config.json").exists():
+        raise FileNotFoundError(f"no model at {local} (expected {local / 'config.json'}); "
+                                f"create the embedded one with `prover init-model --out {local}`")
+    model = AutoModelForCausalLM.from_pretrained(str(path), dtype=torch_dtype).to(device).eval()
+    tokenizer = AutoTokenizer.from_pretrained(str(path))
+    return model, tokenizer
 
 
 def num_parameters(model: torch.nn.Module) -> int:
