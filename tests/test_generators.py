@@ -186,6 +186,29 @@ def test_sampling_is_deterministic_with_a_seed_and_greedy_is_argmax(tiny):
     assert greedy.token_ids[0] == expected
 
 
+def test_samples_do_not_depend_on_batch_mates_and_repeat_requests_differ(tiny):
+    model, tok = tiny
+
+    from search.generators.sampling import sample
+
+    def raw(states):
+        gen = HFGenerator(model, tok, max_new_tokens=6, seed=5)
+        seeds = [r for st in states for r in gen._row_seeds(st, 4)]
+        groups = sample(model, [gen.encode(st) for st in states], 4, tok.eos_token_id, tok.pad_token_id,
+                        max_new_tokens=6, row_seeds=seeds)
+        return [[x.token_ids for x in g] for g in groups]
+
+    assert raw(STATES[:1])[0] == raw([STATES[2], STATES[0], STATES[1]])[1]   # other batch mates: same samples
+    gen = HFGenerator(model, tok, max_new_tokens=6, seed=5)
+
+    prompt = gen.encode(STATES[0])
+    first = [s.token_ids for s in sample(model, [prompt], 4, tok.eos_token_id, tok.pad_token_id, max_new_tokens=6,
+                                         row_seeds=gen._row_seeds(STATES[0], 4))[0]]
+    again = [s.token_ids for s in sample(model, [prompt], 4, tok.eos_token_id, tok.pad_token_id, max_new_tokens=6,
+                                         row_seeds=gen._row_seeds(STATES[0], 4))[0]]
+    assert first != again                            # a second visit (another attempt) samples afresh
+
+
 def test_temperature_is_applied_before_top_p():
     logits = torch.tensor([[2.0, 1.0, 0.0, -1.0]])
     cold = sampling_logprobs(logits, temperature=0.5, top_p=0.9).exp()

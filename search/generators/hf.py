@@ -2,6 +2,7 @@
 sampled with our KV-cached batched loop (search/generators/sampling.py)."""
 from __future__ import annotations
 
+import hashlib
 from typing import Sequence
 
 import torch
@@ -43,7 +44,8 @@ class HFGenerator:
         self.max_batch_sequences = max(1, max_batch_sequences)
         self.pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
         self.device = next(model.parameters()).device
-        self.rng = torch.Generator(device=self.device).manual_seed(seed)
+        self.seed = seed
+        self.requests: dict[str, int] = {}   # how often each state was asked for
         self.truncated_prompts = 0
 
     @classmethod
@@ -62,6 +64,15 @@ class HFGenerator:
             ids = head + ids[-(self.max_prompt_tokens - len(head)):]
         return ids
 
+    def _row_seeds(self, state: str, n: int) -> list[int]:
+        """Seeds from (generator seed, state, how often this state was asked for, sample index):
+        a request samples the same tactics whatever batch it lands in, and a state asked for again
+        (another pass@k attempt) gets fresh samples."""
+        visit = self.requests.get(state, 0)
+        self.requests[state] = visit + 1
+        digest = hashlib.sha256(f"{self.seed}\x00{visit}\x00{state}".encode()).digest()
+        return [int.from_bytes(digest[:7], "little") + j for j in range(n)]
+
     def generate(self, states: Sequence[str], n: int) -> list[list[TacticCandidate]]:
         check_request(states, n)
         out: list[list[TacticCandidate]] = []
@@ -69,8 +80,9 @@ class HFGenerator:
         per_call = max(1, self.max_batch_sequences // n)
         for start in range(0, len(states), per_call):
             chunk = states[start:start + per_call]
+            seeds = [seed for s in chunk for seed in self._row_seeds(s, n)]
             groups = sample(self.model, [self.encode(s) for s in chunk], n, self.tokenizer.eos_token_id,
-                            self.pad_id, self.temperature, self.top_p, self.max_new_tokens, self.rng)
+                            self.pad_id, self.temperature, self.top_p, self.max_new_tokens, row_seeds=seeds)
             out.extend([self._candidate(s) for s in group if s.finished] for group in groups)
         return out
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from typing import Sequence
+
 import torch
 
 
@@ -53,8 +55,13 @@ def sample(
     top_p: float = 1.0,
     max_new_tokens: int = 48,
     generator: torch.Generator | None = None,
+    row_seeds: Sequence[int] | None = None,
 ) -> list[list[Sample]]:
     """n samples for each prompt (token ids); greedy when temperature == 0.
+
+    With `row_seeds` (one per sample, prompt-major) each sequence draws its own noise (Gumbel-max
+    over the same log-probs), so what a request samples does not depend on which other requests
+    share its batch: runs are reproducible under the scheduler's dynamic batching.
 
     Result [p][j] is the j-th sample of prompt p. Rows of finished samples keep running through the
     model (batch shapes stay fixed) but their tokens and log-probs are masked out.
@@ -66,6 +73,11 @@ def sample(
     if any(len(p) == 0 for p in prompts):
         raise ValueError("every prompt needs at least one token (encode_prompt adds BOS)")
     device = next(model.parameters()).device
+    row_gens = None
+    if row_seeds is not None:
+        if len(row_seeds) != len(prompts) * n:
+            raise ValueError(f"need {len(prompts) * n} row seeds, got {len(row_seeds)}")
+        row_gens = [torch.Generator(device=device).manual_seed(int(r) % (2**63)) for r in row_seeds]
     ids, mask = left_pad(prompts, pad_id)
     ids, mask = ids.to(device), mask.to(device)
     positions = (mask.cumsum(-1) - 1).clamp(min=0)
@@ -88,7 +100,11 @@ def sample(
             tok = lp.argmax(-1)
         else:
             lp = sampling_logprobs(logits, temperature, top_p)
-            tok = torch.multinomial(lp.exp(), 1, generator=generator).squeeze(-1)
+            if row_gens is not None:
+                uniform = torch.stack([torch.rand(lp.shape[-1], generator=g, device=device) for g in row_gens])
+                tok = (lp - torch.log(-torch.log(uniform.clamp(1e-12, 1 - 1e-7)))).argmax(-1)
+            else:
+                tok = torch.multinomial(lp.exp(), 1, generator=generator).squeeze(-1)
         tok = torch.where(done, torch.full_like(tok, pad_id), tok)
         tokens[:, t] = tok
         logps[:, t] = torch.where(done, torch.zeros_like(logps[:, t]), lp.gather(-1, tok[:, None]).squeeze(-1))
