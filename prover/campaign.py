@@ -33,7 +33,7 @@ from lean_env.factory import EnvSpec, make_env
 from prover.config import CampaignConfig, dump_config, load_config
 from search.best_first import SearchConfig
 from search.generators.base import PromptFormat
-from search.records import append_jsonl, read_jsonl
+from search.records import append_jsonl, read_jsonl, write_jsonl_atomic
 
 PHASES = ("search", "store", "filter", "train", "eval")
 
@@ -119,8 +119,7 @@ def _probe(run: Run, cfg: CampaignConfig) -> tuple[list[str], list[str]]:
     """A fixed entropy probe: the first 64 seed pairs, stored with the run so it never changes."""
     path = run.root / "probe.jsonl"
     if not path.exists():
-        pairs = _seed_pairs(cfg)[:64]
-        append_jsonl(path, pairs)
+        write_jsonl_atomic(path, _seed_pairs(cfg)[:64])
     rows = list(read_jsonl(path))
     prompt = PromptFormat(cfg.generator.prompt_template)
     return [prompt.prompt(r["state"]) for r in rows], [r["tactic"] for r in rows]
@@ -147,9 +146,9 @@ def _round_zero(run: Run, cfg: CampaignConfig) -> None:
                 finally:
                     await env.close()
             asyncio.run(go())
-            base_built = run.ckpt(0).with_name(run.ckpt(0).name + "-base")
-            if base_built.exists() and not run.base.exists():
-                base_built.rename(run.base)
+    base_built = run.ckpt(0).with_name(run.ckpt(0).name + "-base")
+    if base_built.exists() and not run.base.exists():  # also after a kill between the two saves
+        base_built.rename(run.base)
     _evaluate_round(run, cfg, 0, soft_reset=False, extra={})
 
 
@@ -231,8 +230,7 @@ def _run_round(run: Run, cfg: CampaignConfig, r: int) -> None:
             kept, report = filter_pairs(model, tok, pairs, prompt, cfg.filter.low_quantile, cfg.filter.high_quantile,
                                         rdir / "filter.png")
             (rdir / "filter.json").write_text(json.dumps(asdict(report), indent=1))
-            append_jsonl(rdir / "kept.jsonl.tmp", kept)
-            os.replace(rdir / "kept.jsonl.tmp", rdir / "kept.jsonl")
+            write_jsonl_atomic(rdir / "kept.jsonl", kept)
         elif phase == "train":
             kept = list(read_jsonl(rdir / "kept.jsonl"))
             data = [(prompt.prompt(p["state"]), p["tactic"]) for p in kept]

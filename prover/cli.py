@@ -50,7 +50,7 @@ def evaluate(
     benchmark: str = typer.Option("embedded", help="Benchmark name or a .jsonl path."),
     split: str = typer.Option("test"),
     model: str = typer.Option("scripted", help="HF model dir, 'scripted' (a fixed tactic list), or a model name served at --base-url."),
-    generator: str = typer.Option("hf", help="hf, vllm, openai or scripted."),
+    generator: str = typer.Option("hf", help="hf, embedded, vllm, openai or scripted."),
     base_url: Optional[str] = typer.Option(None, help="OpenAI-compatible completions server (generator=openai)."),
     env: str = typer.Option("embedded", help="embedded, lean-repl or dojo."),
     lean_project: Optional[Path] = typer.Option(None),
@@ -171,6 +171,38 @@ def init_model(
 
     path = asyncio.run(main())
     typer.echo(f"embedded model written to {path} (untrained base: {path}-base)")
+
+
+@app.command()
+def distill(
+    checkpoints: List[Path] = typer.Argument(..., help="Late checkpoints to sample successful trajectories from."),
+    base: Path = typer.Option(..., help="The clean checkpoint to fine-tune (soft reset for RL)."),
+    out: Path = typer.Option(..., "--out", "-o", help="Where to write the distilled checkpoint."),
+    benchmark: str = typer.Option("embedded"),
+    split: str = typer.Option("train"),
+    samples: int = typer.Option(4, min=1, help="Attempts per problem from each checkpoint."),
+    include_failed: bool = typer.Option(False, help="Also train on accepted steps of failed attempts."),
+    epochs: float = typer.Option(3.0),
+    limit: Optional[int] = typer.Option(None, help="Only the first N problems."),
+    seed: int = typer.Option(0),
+) -> None:
+    """Self-distillation (soft reset for RL): SFT a clean checkpoint on successful trajectories
+    sampled from late checkpoints; resume GRPO from the result."""
+    from lean_env.benchmarks import load_benchmark
+    from lean_env.factory import make_env
+    from training.grpo.config import GRPOConfig
+    from training.grpo.distill import collect_successful, self_distill
+    from training.sft import SFTConfig
+
+    problems = load_benchmark(benchmark, split)[:limit]
+    env = make_env(workers=2)
+    trajectories = collect_successful([str(c) for c in checkpoints], env, problems, samples, GRPOConfig(seed=seed), seed)
+    typer.echo(f"{sum(t.verified for t in trajectories)} verified trajectories from {len(checkpoints)} checkpoint(s)")
+    try:
+        res = self_distill(str(base), trajectories, out, SFTConfig(epochs=epochs, seed=seed), successful_only=not include_failed)
+    except ValueError as e:
+        _fail(str(e))
+    typer.echo(f"distilled checkpoint written to {out} (loss {res.final_loss:.3f}, {res.steps} steps)")
 
 
 @app.command()

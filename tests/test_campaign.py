@@ -1,0 +1,86 @@
+"""Campaigns: config validation, a smoke campaign killed with SIGKILL and resumed, the report."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from prover.config import ConfigError, load_config
+
+SMOKE = {
+    "name": "smoke", "seed": 0, "rounds": 2, "pool_limit": 10,
+    "env": {"workers": 1},
+    "generator": {"max_new_tokens": 24},
+    "search": {"tactics_per_expansion": 4, "max_expansions": 3, "concurrency": 8},
+    "eval": {"splits": ["test"], "limit": 6},
+    "filter": {"low_quantile": 0.1, "high_quantile": 0.1},
+    "train": {"epochs": 1, "warmup_steps": 1},
+    "model": {"preset": "micro", "seed_epochs": 1},
+}
+
+
+def write(tmp_path: Path, cfg: dict) -> Path:
+    p = tmp_path / "c.yaml"
+    p.write_text(yaml.safe_dump(cfg))
+    return p
+
+
+def test_bad_configs_get_clear_errors(tmp_path):
+    with pytest.raises(ConfigError, match="not found"):
+        load_config(tmp_path / "missing.yaml")
+    (tmp_path / "x.yaml").write_text("rounds: [unclosed")
+    with pytest.raises(ConfigError, match="not valid YAML"):
+        load_config(tmp_path / "x.yaml")
+    with pytest.raises(ConfigError, match="roundz"):
+        load_config(write(tmp_path, {"roundz": 3}))
+    with pytest.raises(ConfigError, match="search.alpha"):
+        load_config(write(tmp_path, {"search": {"alpha": -1}}))
+    with pytest.raises(ConfigError, match="low_quantile"):
+        load_config(write(tmp_path, {"filter": {"low_quantile": 0.6, "high_quantile": 0.5}}))
+    with pytest.raises(ConfigError, match="grpo"):
+        load_config(write(tmp_path, {"grpo": {"options": {"not_a_field": 1}}}))
+    assert load_config(Path(__file__).parent.parent / "configs" / "embedded.yaml").rounds >= 1
+
+
+def campaign(cfg_path: Path, run_dir: Path) -> subprocess.Popen:
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    return subprocess.Popen([sys.executable, "-m", "prover.cli", "campaign", "--config", str(cfg_path), "--run-dir", str(run_dir)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+
+
+@pytest.mark.slow
+def test_smoke_campaign_survives_sigkill_and_resumes_without_duplicates(tmp_path):
+    cfg, run = write(tmp_path, SMOKE), tmp_path / "run"
+    p = campaign(cfg, run)
+    deadline = time.time() + 240
+    state = run / "state.json"
+    while time.time() < deadline:   # kill once round 1 has started (mid-round)
+        if state.exists() and json.loads(state.read_text())["round"] >= 1:
+            break
+        if p.poll() is not None:
+            pytest.fail(p.stderr.read().decode()[-2000:])
+        time.sleep(0.2)
+    p.send_signal(signal.SIGKILL)
+    p.wait()
+    p = campaign(cfg, run)
+    _, err = p.communicate(timeout=400)
+    assert p.returncode == 0, err.decode()[-2000:]
+    metrics = [json.loads(l) for l in (run / "metrics.jsonl").read_text().splitlines()]
+    assert [m["round"] for m in metrics] == [0, 1, 2]
+    for r in (1, 2):
+        rows = [json.loads(l) for l in (run / "rounds" / f"{r:03d}" / "search" / "attempts.jsonl").read_text().splitlines()]
+        keys = [(x["theorem_id"], x["attempt"]) for x in rows]
+        assert len(keys) == len(set(keys)) == 10
+        assert (run / "checkpoints" / f"round_{r:03d}" / "model.safetensors").exists()
+        assert all(0.0 <= m["pass_test"] <= 1.0 for m in metrics)
+    # the report prints the table and draws the curves
+    out = subprocess.run([sys.executable, "-m", "prover.cli", "report", str(run)], capture_output=True, text=True)
+    assert out.returncode == 0 and "round" in out.stdout
+    assert (run / "plots" / "learning_curves.png").stat().st_size > 1000
