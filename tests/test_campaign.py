@@ -23,6 +23,7 @@ SMOKE = {
     "filter": {"low_quantile": 0.1, "high_quantile": 0.1},
     "train": {"epochs": 1, "warmup_steps": 1},
     "model": {"preset": "micro", "seed_epochs": 1},
+    "resynthesis": {"every": 2},   # round 2 re-proves everything and retrains from the base
 }
 
 
@@ -80,6 +81,10 @@ def test_smoke_campaign_survives_sigkill_and_resumes_without_duplicates(tmp_path
         assert len(keys) == len(set(keys)) == 10
         assert (run / "checkpoints" / f"round_{r:03d}" / "model.safetensors").exists()
         assert all(0.0 <= m["pass_test"] <= 1.0 for m in metrics)
+    # round 2 was a re-synthesis: a soft reset, with a fresh store generation holding only its data
+    assert [m["soft_reset"] for m in metrics] == [False, False, True]
+    assert (run / "store" / "CURRENT").read_text().strip() == "gen_001"
+    assert (run / "checkpoints" / "base" / "model.safetensors").exists()
     # the report prints the table and draws the curves
     out = subprocess.run([sys.executable, "-m", "prover.cli", "report", str(run)], capture_output=True, text=True)
     assert out.returncode == 0 and "round" in out.stdout
