@@ -154,7 +154,7 @@ def _round_zero(run: Run, cfg: CampaignConfig) -> None:
 
 def _evaluate_round(run: Run, cfg: CampaignConfig, r: int, soft_reset: bool, extra: dict) -> None:
     """Held-out pass@1 for each eval split, the entropy probe, one metrics row."""
-    from training.scoring import mean_entropy
+    from training.entropy import policy_entropy
 
     row = {"round": r, "soft_reset": soft_reset, **extra}
     t0 = time.perf_counter()
@@ -165,7 +165,7 @@ def _evaluate_round(run: Run, cfg: CampaignConfig, r: int, soft_reset: bool, ext
         row[f"env_failures_{split}"] = summary.env_failures
         row["budget"] = summary.budget
     model, tok = _load(run.ckpt(r))
-    row["entropy"] = mean_entropy(model, tok, *_probe(run, cfg))
+    row["entropy"] = policy_entropy(model, tok, *_probe(run, cfg))
     row["time_eval"] = time.perf_counter() - t0
     done = {m["round"] for m in run.metrics()}
     if r not in done:

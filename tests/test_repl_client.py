@@ -160,7 +160,8 @@ def test_bad_header_raises_header_error():
 
 def test_run_commands_helper_raises_on_garbage():
     with pytest.raises(ReplProtocolError):
-        run(run_commands(ReplCommand([sys.executable, str(FAKES / "garbage_repl.py")]), [{"cmd": "x"}, {"cmd": "y"}], timeout=5))
+        run(run_commands(fake(), [{"cmd": "header"}, {"cmd": "theorem g : True := by sorry", "env": 0},
+                                  {"tactic": "garbage", "proofState": 0}], timeout=5))
 
 
 def _fake_lean_install(tmp_path: Path, project_tc: str | None, repl_tc: str | None, binary: bool = True) -> tuple[Path, Path]:

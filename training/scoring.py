@@ -50,10 +50,3 @@ def perplexity(logprob: float, tokens: int) -> float:
 
 def tactic_perplexities(model, tokenizer, prompts: Sequence[str], tactics: Sequence[str], **kw) -> list[float]:
     return [perplexity(lp, n) for lp, n in tactic_logprobs(model, tokenizer, prompts, tactics, **kw)]
-
-
-def mean_entropy(model, tokenizer, prompts: Sequence[str], tactics: Sequence[str]) -> float:
-    """Kept here for callers that import it from scoring; see training/entropy.py."""
-    from training.entropy import policy_entropy
-
-    return policy_entropy(model, tokenizer, prompts, tactics)
