@@ -236,7 +236,7 @@ def _run_round(run: Run, cfg: CampaignConfig, r: int) -> None:
             data = [(prompt.prompt(p["state"]), p["tactic"]) for p in kept]
             if cfg.train.include_seed_proofs:
                 data += [(prompt.prompt(p["state"]), p["tactic"]) for p in _seed_pairs(cfg)]
-            start_from = run.base if resynth else prev
+            start_from = _fresh_base(run, cfg) if resynth else prev
             model, tok = _load(start_from)
             t = cfg.train
             res = train_sft(model, tok, data, SFTConfig(lr=t.lr, epochs=t.epochs, batch_tokens=t.batch_tokens,
@@ -244,6 +244,8 @@ def _run_round(run: Run, cfg: CampaignConfig, r: int) -> None:
                                                         max_len=t.max_len, seed=cfg.seed + r), run.ckpt(r))
             run.log(f"round {r}: trained from {start_from.name} on {len(data)} pairs, loss {res.final_loss:.3f}, "
                     f"{res.tokens_per_s:.0f} tokens/s")
+            if t.dpo:
+                _dpo(run, cfg, r, store, prompt)
         elif phase == "eval":
             timings[phase] = time.perf_counter() - t0
             extra = {f"time_{k}": v for k, v in timings.items()}
@@ -288,6 +290,36 @@ def _grpo_summary(path: Path) -> dict:
     out = {f"grpo_{k}": sum(float(r[k]) for r in rows) / len(rows) for k in keys}
     out["grpo_steps_taken"] = float(sum(not r["skipped"] for r in rows))
     return out
+
+
+def _fresh_base(run: Run, cfg: CampaignConfig) -> Path:
+    """Where a soft reset restarts: the initial base, or (scale-up) a larger model created from
+    scratch with the same tokenizer."""
+    if cfg.resynthesis.base == "initial":
+        return run.base
+    larger = run.root / "checkpoints" / f"base_{cfg.resynthesis.larger_preset}"
+    if not larger.exists():
+        from search.generators.tiny import create_model
+        from training.sft import save_checkpoint
+
+        _, tok = _load(run.base)
+        model = create_model(tok, cfg.resynthesis.larger_preset, seed=cfg.seed)
+        save_checkpoint(model, tok, larger, {"preset": cfg.resynthesis.larger_preset, "what": "larger base for scale-up"})
+    return larger
+
+
+def _dpo(run: Run, cfg: CampaignConfig, r: int, store, prompt: PromptFormat) -> None:
+    """BFS-Prover v1's DPO pass on this round's checkpoint: proof tactic vs erroring sibling."""
+    from training.dpo import DPOConfig, train_dpo, triples_from_store
+
+    triples = triples_from_store(store.errors(), prompt)
+    if not triples:
+        run.log(f"round {r}: no (proof tactic, erroring sibling) pairs: DPO skipped")
+        return
+    model, tok = _load(run.ckpt(r))
+    res = train_dpo(model, tok, triples, DPOConfig(lr=cfg.train.dpo_lr, beta=cfg.train.dpo_beta, seed=cfg.seed + r),
+                    run.ckpt(r))
+    run.log(f"round {r}: DPO on {len(triples)} pairs, loss {res.final_loss:.3f}")
 
 
 def _best_checkpoint(run: Run, cfg: CampaignConfig) -> Path:

@@ -79,6 +79,9 @@ class TrainSettings(Strict):
     warmup_steps: int = Field(10, ge=0)
     max_len: int = Field(512, ge=16)
     include_seed_proofs: bool = True          # keep the human seed proofs in every round's data
+    dpo: bool = False                         # after SFT, DPO on (state, proof tactic, erroring sibling) (BFS-Prover v1)
+    dpo_beta: float = Field(0.1, gt=0)
+    dpo_lr: float = Field(1e-4, gt=0)
 
 
 class ResynthesisSettings(Strict):

@@ -89,3 +89,20 @@ def test_smoke_campaign_survives_sigkill_and_resumes_without_duplicates(tmp_path
     out = subprocess.run([sys.executable, "-m", "prover.cli", "report", str(run)], capture_output=True, text=True)
     assert out.returncode == 0 and "round" in out.stdout
     assert (run / "plots" / "learning_curves.png").stat().st_size > 1000
+
+
+@pytest.mark.slow
+def test_scale_up_resynthesis_and_dpo(tmp_path):
+    cfg = {**SMOKE, "rounds": 1, "resynthesis": {"every": 1, "base": "larger", "larger_preset": "tiny"},
+           "train": {**SMOKE["train"], "dpo": True}}
+    run = tmp_path / "run"
+    p = campaign(write(tmp_path, cfg), run)
+    _, err = p.communicate(timeout=400)
+    assert p.returncode == 0, err.decode()[-2000:]
+    from transformers import AutoModelForCausalLM
+
+    sizes = [sum(x.numel() for x in AutoModelForCausalLM.from_pretrained(run / "checkpoints" / f"round_{r:03d}").parameters())
+             for r in (0, 1)]
+    assert sizes[1] > 5 * sizes[0]           # round 1 was retrained from the larger base
+    log = (run / "logs" / "campaign.log").read_text()
+    assert "trained from base_tiny" in log and "DPO" in log
