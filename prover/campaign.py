@@ -275,7 +275,7 @@ def _train_grpo(run: Run, cfg: CampaignConfig, r: int, prev: Path, pool) -> None
                            repl_path=cfg.env.repl_path, tactic_timeout=cfg.env.tactic_timeout,
                            verify_timeout=cfg.env.verify_timeout))
     gcfg = cfg.grpo.to_grpo_config(cfg.seed + r)
-    final = run_grpo(prev, env, pool, gcfg, out)
+    final = run_grpo(prev, env, pool, gcfg, out, tensorboard=cfg.grpo.tensorboard)
     model, tok = _load(final)
     save_checkpoint(model, tok, run.ckpt(r), {"grpo": gcfg.to_dict(), "from": prev.name})
     summary = _grpo_summary(out / "telemetry.jsonl")

@@ -111,6 +111,7 @@ class GRPOSettings(Strict):
     G_early: int = Field(0, ge=0)
     problems_per_step: int = Field(8, ge=1)
     lr: float = Field(1e-4, gt=0)
+    tensorboard: bool = False                 # also log the per-step telemetry to TensorBoard
     options: dict = {}
 
     @model_validator(mode="after")
