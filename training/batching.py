@@ -149,3 +149,19 @@ def segment_sums(values: torch.Tensor, batch: dict[str, torch.Tensor]) -> list[t
         for k in seq_id[scored].unique(sorted=True).tolist():
             out.append(values[r][(seq_id == k) & scored].sum())
     return out
+
+
+def scoring_batches(tokenizer, prompts: Sequence[str], tactics: Sequence[str], batch_tokens: int, device):
+    """Teacher-forced (prompt, tactic) batches for scoring, length-bucketed, never truncated:
+    yields (indices into the inputs, padded batch on `device`). Shared by scoring and the entropy probe."""
+    from search.generators.tokens import encode_prompt, encode_tactic
+
+    if len(prompts) != len(tactics):
+        raise ValueError(f"{len(prompts)} prompts but {len(tactics)} tactics")
+    seqs = []
+    for p, t in zip(prompts, tactics):
+        pi, ti = encode_prompt(tokenizer, p), encode_tactic(tokenizer, t)
+        seqs.append(Tokenized(pi + ti, [IGNORE] * len(pi) + ti))
+    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+    for idx in bucket_batches([len(s) for s in seqs], batch_tokens, rng=None):
+        yield idx, {k: v.to(device) for k, v in collate_padded([seqs[i] for i in idx], pad).items()}

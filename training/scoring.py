@@ -9,8 +9,7 @@ from typing import Sequence
 
 import torch
 
-from search.generators.tokens import encode_prompt, encode_tactic
-from training.batching import IGNORE, Tokenized, bucket_batches, collate_padded, forward_logits, label_logprobs
+from training.batching import forward_logits, label_logprobs, scoring_batches
 
 
 def model_device(model) -> torch.device:
@@ -22,19 +21,11 @@ def tactic_logprobs(model, tokenizer, prompts: Sequence[str], tactics: Sequence[
                     batch_tokens: int = 8192, device: torch.device | str | None = None) -> list[tuple[float, int]]:
     """(sum of tactic-token log-probs, number of tactic tokens) per pair, in input order.
     Nothing is truncated: a score must be of the whole tactic or it means nothing."""
-    if len(prompts) != len(tactics):
-        raise ValueError(f"{len(prompts)} prompts but {len(tactics)} tactics")
     device = torch.device(device) if device is not None else model_device(model)
     was_training = model.training
     model.eval()
-    seqs = []
-    for p, t in zip(prompts, tactics):
-        pi, ti = encode_prompt(tokenizer, p), encode_tactic(tokenizer, t)
-        seqs.append(Tokenized(pi + ti, [IGNORE] * len(pi) + ti))
-    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
-    out: list[tuple[float, int]] = [(0.0, 0)] * len(seqs)
-    for idx in bucket_batches([len(s) for s in seqs], batch_tokens, rng=None):
-        batch = {k: v.to(device) for k, v in collate_padded([seqs[i] for i in idx], pad).items()}
+    out: list[tuple[float, int]] = [(0.0, 0)] * len(prompts)
+    for idx, batch in scoring_batches(tokenizer, prompts, tactics, batch_tokens, device):
         logp, mask = label_logprobs(forward_logits(model, batch), batch["labels"])
         sums, counts = logp.sum(-1).cpu(), mask.sum(-1).cpu()
         for r, i in enumerate(idx):

@@ -106,13 +106,8 @@ class Goal:
 
 
 def fresh_inaccessible(name: str, taken: set[str]) -> str:
-    base = name.rstrip("✝") + "✝"
-    if base not in taken:
-        return base
-    i = 1
-    while f"{base}{i}" in taken:
-        i += 1
-    return f"{base}{i}"
+    """An inaccessible name as Lean prints it: h✝, h✝1, ..."""
+    return fresh_name(name.rstrip("✝") + "✝", taken, sep="")
 
 
 @dataclass(frozen=True)

@@ -254,14 +254,14 @@ def contains(t: Term, sub: Term) -> bool:
 _SUBSCRIPTS = "₀₁₂₃₄₅₆₇₈₉"
 
 
-def fresh_name(base: str, taken: set[str]) -> str:
-    """Lean-style fresh names: x, x_1, x_2, ..."""
+def fresh_name(base: str, taken: set[str], sep: str = "_") -> str:
+    """Lean-style fresh names: x, x_1, x_2, ... (with sep="": h✝, h✝1, h✝2, ...)."""
     if base not in taken:
         return base
     i = 1
-    while f"{base}_{i}" in taken:
+    while f"{base}{sep}{i}" in taken:
         i += 1
-    return f"{base}_{i}"
+    return f"{base}{sep}{i}"
 
 
 def is_prop(t: Term) -> bool:
