@@ -1,0 +1,224 @@
+"""Arithmetic tactics: the decision procedures (`linarith`, `nlinarith`, `omega`, `positivity`),
+ring normalisation (`ring`, `ring_nf`), `norm_num`, and `interval_cases`."""
+from __future__ import annotations
+
+from lean_env.embedded import arith
+from lean_env.embedded.goals import CLASSICAL, Goal, ProofState, TacticError
+from lean_env.embedded.terms import NAT, Bin, Num, Term, Un, Var, subst
+from lean_env.embedded.tactics.closers import contradiction_in, rfl_closes
+from lean_env.embedded.tactics.engine import Engine, hyp_prop
+from lean_env.embedded.tactics.registry import tactic
+from lean_env.embedded.tactics.rewriting import simp_like
+from lean_env.embedded.tactics.text import at_clause, bracket_list, term
+
+
+def _extra_facts(e: Engine, g: Goal, items: list[str]) -> tuple[list[Term], frozenset]:
+    el = e.elab(g)
+    facts = [el.infer(term(it)) for it in items]
+    return facts, el.axioms
+
+
+def _closer(name: str, decide_fn):
+    def run(e: Engine, s: ProofState, rest: str) -> ProofState:
+        g = s.main
+        items, _ = bracket_list(rest)
+        extra, ax = _extra_facts(e, g, items)
+        if not decide_fn(g, extra):
+            raise TacticError(CLOSER_MESSAGES[name] + "\n" + g.pp())
+        return s.replace_main([], ax | CLASSICAL)
+    return run
+
+
+CLOSER_MESSAGES = {
+    "linarith": "linarith failed to find a contradiction",
+    "nlinarith": "linarith failed to find a contradiction",
+    "omega": "omega could not prove the goal:\na possible counterexample may satisfy the constraints",
+    "positivity": "failed to prove positivity",
+}
+
+
+def _linarith(g: Goal, extra: list[Term]) -> bool:
+    return arith.linarith(g.props(), g.target, g.ctx, extra)
+
+
+def _nlinarith(g: Goal, extra: list[Term]) -> bool:
+    squares = _square_hints(g)
+    return arith.linarith(g.props(), g.target, g.ctx, extra + squares, products=True)
+
+
+def _square_hints(g: Goal) -> list[Term]:
+    """nlinarith also knows `t ^ 2 ≥ 0` / `t * t ≥ 0` for squares appearing in the problem."""
+    found: list[Term] = []
+
+    def walk(t: Term) -> None:
+        if isinstance(t, Bin):
+            if t.op == "^" and t.rhs == Num(2) or t.op == "*" and t.lhs == t.rhs:
+                found.append(Bin("≤", Num(0), t))
+            walk(t.lhs)
+            walk(t.rhs)
+        elif isinstance(t, Un):
+            walk(t.arg)
+    for p in g.props() + [g.target]:
+        walk(p)
+    return found
+
+
+def _omega(g: Goal, extra: list[Term]) -> bool:
+    if arith.has_quantifier(g.target):
+        return False
+    return arith.omega(g.props() + extra, g.target, g.ctx)
+
+
+def _positivity(g: Goal, extra: list[Term]) -> bool:
+    t = g.target
+    if not isinstance(t, Bin):
+        return False
+    if t.op in ("<", "≤") and t.lhs == Num(0):
+        need_strict, e_ = t.op == "<", t.rhs
+    elif t.op in (">", "≥") and t.rhs == Num(0):
+        need_strict, e_ = t.op == ">", t.lhs
+    elif t.op == "≠" and t.rhs == Num(0):
+        need_strict, e_ = True, t.lhs
+    else:
+        return False
+    sign = _sign(e_, g)
+    return sign == "pos" or (sign == "nonneg" and not need_strict)
+
+
+def _sign(t: Term, g: Goal) -> str:
+    ctx = g.ctx
+    if isinstance(t, Num):
+        return "pos" if t.value > 0 else "nonneg"
+    if isinstance(t, Var):
+        for p in g.props():
+            if p in (Bin("<", Num(0), t), Bin(">", t, Num(0)), Bin("≠", t, Num(0))) and ctx.get(t.name) == NAT:
+                return "pos"
+            if p in (Bin("<", Num(0), t), Bin(">", t, Num(0))):
+                return "pos"
+        for p in g.props():
+            if p in (Bin("≤", Num(0), t), Bin("≥", t, Num(0))):
+                return "nonneg"
+        return "nonneg" if ctx.get(t.name) == NAT else "none"
+    if isinstance(t, Bin):
+        a, b = _sign(t.lhs, g), _sign(t.rhs, g)
+        if t.op == "^":
+            if t.rhs.__class__ is Num and t.rhs.value % 2 == 0:
+                return "pos" if a == "pos" else "nonneg"
+            return a if a in ("pos", "nonneg") else "none"
+        if t.op in ("+", "*"):
+            if a == "none" or b == "none":
+                return "none"
+            if t.op == "+":
+                return "pos" if "pos" in (a, b) else "nonneg"
+            return "pos" if a == b == "pos" else "nonneg"
+        if t.op in ("/", "%") and arith.term_type(t, ctx) == NAT:
+            return "nonneg"
+    return "none"
+
+
+@tactic("ring")
+def t_ring(e: Engine, s: ProofState, rest: str) -> ProofState:
+    g = s.main
+    t = g.target
+    if isinstance(t, Bin) and t.op == "=":
+        ty = arith.relation_type(t, g.ctx)
+        if arith.ring_equal(t.lhs, t.rhs, ty):
+            return s.replace_main([], CLASSICAL)
+    raise TacticError(f"ring failed, ring_nf subsidiary goal\n{g.pp()}")
+
+
+def _ring_nf_prop(p: Term, ctx: dict[str, str]) -> Term:
+    if isinstance(p, Bin) and p.op in ("=", "≠", "<", "≤", ">", "≥", "∣"):
+        ty = arith.relation_type(p, ctx)
+        if ty == NAT and (_has_op(p, "-") or _has_op(p, "/")):
+            return p  # truncated ℕ subtraction is not a ring operation: leave it alone
+        return Bin(p.op, arith.ring_normalize(p.lhs, ty), arith.ring_normalize(p.rhs, ty))
+    if isinstance(p, Bin) and p.op in ("∧", "∨", "→", "↔"):
+        return Bin(p.op, _ring_nf_prop(p.lhs, ctx), _ring_nf_prop(p.rhs, ctx))
+    if isinstance(p, Un) and p.op == "¬":
+        return Un("¬", _ring_nf_prop(p.arg, ctx))
+    return p
+
+
+def _has_op(t: Term, op: str) -> bool:
+    if isinstance(t, Bin):
+        return t.op == op or _has_op(t.lhs, op) or _has_op(t.rhs, op)
+    if isinstance(t, Un):
+        return _has_op(t.arg, op)
+    return False
+
+
+@tactic("ring_nf")
+def t_ring_nf(e: Engine, s: ProofState, rest: str) -> ProofState:
+    """Normalise ring expressions in the goal (or `at h`); closes goals that become `a = a`."""
+    _, where = at_clause(rest)
+    g = s.main
+    try:
+        if where:
+            for h in where:
+                old = hyp_prop(g, h)
+                g = g.replace_hyp(h, _ring_nf_prop(old, g.ctx))
+            if g == s.main:
+                raise TacticError("ring_nf failed")
+            return s.replace_main([g], CLASSICAL)
+        new = _ring_nf_prop(g.target, g.ctx)
+    except arith.ArithError as err:
+        raise TacticError(f"ring_nf failed: {err}") from None
+    if rfl_closes(g.with_target(new)):
+        return s.replace_main([], CLASSICAL)
+    if new == g.target:
+        raise TacticError("ring_nf failed")
+    return s.replace_main([g.with_target(new)], CLASSICAL)
+
+
+@tactic("norm_num")
+def t_norm_num(e: Engine, s: ProofState, rest: str) -> ProofState:
+    """`norm_num [h] at h'`: simp with arithmetic evaluation; closes goals that become True."""
+    try:
+        return simp_like("norm_num")(e, s, rest)
+    except TacticError as err:
+        if "failed to simplify" in str(err) or "made no progress" in str(err):
+            g = s.main
+            body, where = at_clause(rest)
+            if not where and contradiction_in(g):
+                return s.replace_main([], CLASSICAL)
+        raise
+
+
+@tactic("interval_cases", argument=True)
+def t_interval_cases(e: Engine, s: ProofState, rest: str) -> ProofState:
+    g = s.main
+    x = rest.strip()
+    ty = g.ctx.get(x)
+    if ty is None:
+        raise TacticError(f"interval_cases failed: unknown variable '{x}'")
+    lo = 0 if ty == NAT else None
+    hi = None
+    for p in g.props():
+        if not isinstance(p, Bin) or p.op not in ("<", "≤", ">", "≥"):
+            continue
+        op, a, b = p.op, p.lhs, p.rhs
+        if op in (">", "≥"):
+            op, a, b = {">": "<", "≥": "≤"}[op], b, a
+        if a == Var(x) and arith.is_closed_arith(b):
+            v = arith.evaluate(b, ty) - (1 if op == "<" else 0)
+            hi = v if hi is None else min(hi, v)
+        elif b == Var(x) and arith.is_closed_arith(a):
+            v = arith.evaluate(a, ty) + (1 if op == "<" else 0)
+            lo = v if lo is None else max(lo, v)
+    if lo is None or hi is None:
+        raise TacticError(f"interval_cases failed: could not find upper and lower bounds on {x}")
+    if hi - lo > 64:
+        raise TacticError("interval_cases failed: too many cases")
+    goals = []
+    for v in range(lo, hi + 1):
+        val = Num(v, ty) if v >= 0 else Un("-", Num(-v, ty))
+        hyps = tuple(h if h.is_var else type(h)(h.name, subst(h.type, x, val)) for h in g.hyps)
+        goals.append(Goal(hyps, subst(g.target, x, val), g.case))
+    return s.replace_main(goals, CLASSICAL)
+
+
+tactic("linarith")(_closer("linarith", _linarith))
+tactic("nlinarith")(_closer("nlinarith", _nlinarith))
+tactic("omega")(_closer("omega", _omega))
+tactic("positivity")(_closer("positivity", _positivity))

@@ -1,0 +1,213 @@
+"""The tactic engine: runs tactic text on a proof state. Structure (`·` focus blocks, `<;>`,
+parentheses) is handled here, the combinators (`try`, `repeat`, `first`, `all_goals`, ...) and
+control tactics (`skip`, `done`, `trace`, `sleep`) are registered here, and every other tactic is
+looked up in the registry and run on the main goal with Lean's names, semantics and messages."""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from lean_env.embedded import arith
+from lean_env.embedded.elab import Elab
+from lean_env.embedded.goals import Goal, ProofState, TacticError
+from lean_env.embedded.terms import Anon, Hole, Proj, Quant, Bin, Term, Un, Var, pp
+from lean_env.embedded.tactics.registry import TACTICS, tactic
+from lean_env.embedded.tactics.text import TacticSyntaxError, matching_close, split_tactics, split_top
+
+MAX_STEPS = 10_000   # tactic applications per request: `repeat` and friends cannot run forever
+
+
+@dataclass
+class Engine:
+    """Runs tactic text against proof states; `theorems` are the environment's declarations."""
+
+    theorems: dict[str, tuple[Term, frozenset]]
+    messages: list[str]
+    steps: int = 0
+
+    def run(self, state: ProofState, text: str) -> ProofState:
+        for block in split_tactics(text):
+            state = self.run_one(state, block)
+        return state
+
+    def run_one(self, state: ProofState, text: str) -> ProofState:
+        self.steps += 1
+        if self.steps > MAX_STEPS:
+            raise TacticError("maximum recursion depth has been reached")
+        text = text.strip()
+        if text.startswith("·") or text.startswith(". "):
+            return self.focus(state, text[1:])
+        parts = split_top(text, "<;>")
+        if len(parts) > 1:
+            after = self.run_one(state, parts[0])
+            return self._all_new(after, "<;>".join(parts[1:]), before=state)
+        if text.startswith("(") and matching_close(text, 0) == len(text) - 1:
+            return self.run(state, text[1:-1])
+        head, rest = (text.split(None, 1) + [""])[:2] if text else ("", "")
+        return self.atomic(state, head, rest.strip())
+
+    def atomic(self, state: ProofState, head: str, rest: str) -> ProofState:
+        tac = TACTICS.get(head)
+        if tac is None:
+            raise TacticSyntaxError(f"<input>:1:0: unknown tactic '{head}'" if head else "<input>:1:0: unknown tactic")
+        if tac.argument and not rest:
+            raise TacticSyntaxError(f"<input>:1:{len(head)}: unexpected end of input")
+        if tac.goal and not state.goals:
+            raise TacticError("no goals to be proved")
+        try:
+            return tac.run(self, state, rest)
+        except arith.ArithError as err:  # e.g. a numeral too large to evaluate: the tactic fails
+            raise TacticError(f"{head} failed: {err}") from err
+        except RecursionError as err:
+            raise TacticError("maximum recursion depth has been reached") from err
+
+    def focus(self, state: ProofState, text: str) -> ProofState:
+        """Run `text` on the main goal alone; it must close it."""
+        main = ProofState((state.main,), state.axioms, state.sorries)
+        done = self.run(main, text)
+        if done.goals:
+            raise TacticError("unsolved goals\n" + "\n\n".join(done.pp_goals()))
+        return ProofState(state.goals[1:], done.axioms, done.sorries)
+
+    def each_goal(self, state: ProofState, text: str, must_all: bool) -> ProofState:
+        out: list[Goal] = []
+        axioms, sorries, progress = state.axioms, state.sorries, False
+        for g in state.goals:
+            try:
+                r = self.run(ProofState((g,), axioms, sorries), text)
+                out.extend(r.goals)
+                axioms, sorries, progress = r.axioms, r.sorries, True
+            except TacticError:
+                if must_all:
+                    raise
+                out.append(g)
+        if not must_all and not progress:
+            raise TacticError("any_goals failed on every goal")
+        return ProofState(tuple(out), axioms, sorries)
+
+    def _all_new(self, state: ProofState, text: str, before: ProofState) -> ProofState:
+        """`t <;> s`: run s on every goal t produced (the goals not inherited from before)."""
+        inherited = len(before.goals) - 1 if before.goals else 0
+        new_count = len(state.goals) - inherited
+        head = ProofState(state.goals[:new_count], state.axioms, state.sorries)
+        r = self.each_goal(head, text, must_all=True)
+        return ProofState(r.goals + state.goals[new_count:], r.axioms, r.sorries)
+
+    # helpers shared by tactics
+    def elab(self, goal: Goal) -> Elab:
+        return Elab(goal, self.theorems, self._run_by)
+
+    def _run_by(self, goal: Goal, text: str) -> frozenset:
+        r = self.run(ProofState((goal,)), text)
+        if r.goals:
+            raise TacticError("unsolved goals\n" + "\n\n".join(r.pp_goals()))
+        return r.axioms | (frozenset({"sorryAx"}) if r.sorries else frozenset())
+
+
+def hyp_prop(g: Goal, name: str) -> Term:
+    """The proposition of hypothesis `name` (a variable or an unknown name is an error)."""
+    h = g.hyp(name)
+    if h is None:
+        raise TacticError(f"unknown identifier '{name}'")
+    if h.is_var:
+        raise TacticError(f"'{name}' is a variable, not a hypothesis")
+    return h.type
+
+
+def check_prop(p: Term, g: Goal) -> None:
+    """`p` (a type written in a tactic, e.g. `have h : p`) is a proposition over the context."""
+    ctx = g.ctx
+
+    def walk(t: Term, bound: set[str]) -> None:
+        if isinstance(t, Var) and t.name not in bound and t.name not in ctx:
+            raise TacticError(f"unknown identifier '{t.name}'")
+        if isinstance(t, Quant):
+            walk(t.body, bound | {t.var})
+        elif isinstance(t, Bin):
+            walk(t.lhs, bound)
+            walk(t.rhs, bound)
+        elif isinstance(t, Un):
+            walk(t.arg, bound)
+        elif isinstance(t, (Anon, Hole, Proj)) or t.__class__.__name__ in ("App", "ByTac"):
+            raise TacticError(f"type expected, got\n  {pp(t)}")
+    walk(p, set())
+
+
+# ---------------------------------------------------------------- combinators and control
+
+@tactic("try", argument=True, goal=False)
+def t_try(e: Engine, s: ProofState, rest: str) -> ProofState:
+    try:
+        return e.run(s, rest)
+    except TacticError:
+        return s
+
+
+@tactic("repeat", argument=True, goal=False)
+def t_repeat(e: Engine, s: ProofState, rest: str) -> ProofState:
+    for _ in range(200):
+        try:
+            new = e.run(s, rest)
+        except TacticError:
+            break
+        if new == s:
+            break
+        s = new
+    return s
+
+
+@tactic("all_goals", argument=True, goal=False)
+def t_all_goals(e: Engine, s: ProofState, rest: str) -> ProofState:
+    return e.each_goal(s, rest, must_all=True)
+
+
+@tactic("any_goals", argument=True, goal=False)
+def t_any_goals(e: Engine, s: ProofState, rest: str) -> ProofState:
+    return e.each_goal(s, rest, must_all=False)
+
+
+@tactic("first", argument=True, goal=False)
+def t_first(e: Engine, s: ProofState, rest: str) -> ProofState:
+    last = TacticError("first: no alternatives")
+    for alt in (a.strip() for a in split_top(rest.lstrip("|"), "|")):
+        try:
+            return e.run(s, alt)
+        except TacticError as err:
+            last = err
+    raise last
+
+
+@tactic("focus", argument=True, goal=False)
+def t_focus(e: Engine, s: ProofState, rest: str) -> ProofState:
+    return e.focus(s, rest)
+
+
+@tactic("skip", goal=False)
+def t_skip(e: Engine, s: ProofState, rest: str) -> ProofState:
+    return s
+
+
+@tactic("done", goal=False)
+def t_done(e: Engine, s: ProofState, rest: str) -> ProofState:
+    if s.goals:
+        raise TacticError("unsolved goals\n" + "\n\n".join(s.pp_goals()))
+    return s
+
+
+@tactic("sleep", argument=True, goal=False)
+def t_sleep(e: Engine, s: ProofState, rest: str) -> ProofState:
+    try:
+        ms = int(rest.strip())
+    except ValueError:
+        raise TacticSyntaxError("<input>:1:6: expected numeral") from None
+    time.sleep(ms / 1000)
+    return s
+
+
+@tactic("trace", argument=True, goal=False)
+def t_trace(e: Engine, s: ProofState, rest: str) -> ProofState:
+    msg = rest.strip()
+    if msg.startswith('"') and msg.endswith('"'):
+        msg = msg[1:-1].encode().decode("unicode_escape") if "\\" in msg else msg[1:-1]
+    e.messages.append(msg)
+    return s

@@ -1,0 +1,455 @@
+"""Tactics that reshape the goal and its context: introduction (`intro`, `constructor`, `left`,
+`use`, `have`, ...), case analysis (`cases`, `rcases`, `obtain`, `induction`), and context edits
+(`subst`, `specialize`, `clear`, `rename_i`)."""
+from __future__ import annotations
+
+import re
+
+from lean_env.embedded import arith
+from lean_env.embedded.goals import CLASSICAL, Goal, ProofState, TacticError, defeq, fresh_inaccessible
+from lean_env.embedded.simp import TRUE
+from lean_env.embedded.terms import NAT, App, Bin, Const, Num, Quant, Term, Un, Var, free_vars, pp, subst
+from lean_env.embedded.tactics.closers import t_trivial
+from lean_env.embedded.tactics.engine import Engine, check_prop, hyp_prop
+from lean_env.embedded.tactics.registry import tactic
+from lean_env.embedded.tactics.text import (
+    TacticSyntaxError, matching_close, names_list, parse_alternatives, split_top, term,
+)
+
+
+# -- introduction
+
+
+@tactic("intro")
+def t_intro(e: Engine, s: ProofState, rest: str) -> ProofState:
+    g = s.main
+    names = names_list(rest) or [None]
+    for name in names:
+        g = _intro_one(g, name)
+    return s.replace_main([g])
+
+
+@tactic("intros")
+def t_intros(e: Engine, s: ProofState, rest: str) -> ProofState:
+    g = s.main
+    if rest.strip():
+        return t_intro(e, s, rest)
+    while _introducible(g.target):
+        g = _intro_one(g, None)
+    return s.replace_main([g])
+
+
+def _introducible(t: Term) -> bool:
+    return (isinstance(t, Quant) and t.kind == "∀") or (isinstance(t, Bin) and t.op == "→") or (
+        isinstance(t, Un) and t.op == "¬") or (isinstance(t, Bin) and t.op == "≠")
+
+
+def _intro_one(g: Goal, name: str | None) -> Goal:
+    t = g.target
+    if isinstance(t, Quant) and t.kind == "∀":
+        n = name if name and name != "_" else fresh_inaccessible(t.var, g.names())
+        g2 = g.add(n, t.ty)
+        return g2.with_target(subst(t.body, t.var, Var(n)) if n != t.var else t.body)
+    if isinstance(t, Bin) and t.op == "→":
+        prem, concl = t.lhs, t.rhs
+    elif isinstance(t, Un) and t.op == "¬":
+        prem, concl = t.arg, Const(False)
+    elif isinstance(t, Bin) and t.op == "≠":
+        prem, concl = Bin("=", t.lhs, t.rhs), Const(False)
+    else:
+        raise TacticError(f"no additional binders or let-variables to introduce in\n{g.pp()}")
+    n = name if name and name != "_" else fresh_inaccessible("a", g.names())
+    return g.add(n, prem).with_target(concl)
+
+
+@tactic("constructor")
+def t_constructor(e: Engine, s: ProofState, rest: str) -> ProofState:
+    g = s.main
+    t = g.target
+    if isinstance(t, Bin) and t.op == "∧":
+        return s.replace_main([Goal(g.hyps, t.lhs, "left"), Goal(g.hyps, t.rhs, "right")])
+    if isinstance(t, Bin) and t.op == "↔":
+        return s.replace_main([Goal(g.hyps, Bin("→", t.lhs, t.rhs), "mp"), Goal(g.hyps, Bin("→", t.rhs, t.lhs), "mpr")])
+    if t == TRUE:
+        return s.replace_main([])
+    raise TacticError(f"tactic 'constructor' failed, target is not an inductive datatype\n{g.pp()}")
+
+
+def t_left_right(side: str):
+    def run(e: Engine, s: ProofState, rest: str) -> ProofState:
+        g = s.main
+        t = g.target
+        if not (isinstance(t, Bin) and t.op == "∨"):
+            raise TacticError(f"tactic '{side}' failed, target is not an inductive datatype with 2 constructors")
+        return s.replace_main([Goal(g.hyps, t.lhs if side == "left" else t.rhs, "h")])
+    return run
+
+
+@tactic("exfalso")
+def t_exfalso(e: Engine, s: ProofState, rest: str) -> ProofState:
+    return s.replace_main([s.main.with_target(Const(False))])
+
+
+@tactic("by_contra")
+def t_by_contra(e: Engine, s: ProofState, rest: str) -> ProofState:
+    g = s.main
+    name = rest.strip() or "h"  # Mathlib's `by_contra` without a name introduces `h✝`; we mirror `this`
+    if not rest.strip():
+        name = fresh_inaccessible("h", g.names())
+    t = g.target
+    hyp = t.arg if isinstance(t, Un) and t.op == "¬" else Un("¬", t)
+    return s.replace_main([g.add(name, hyp).with_target(Const(False))], CLASSICAL)
+
+
+@tactic("use", argument=True)
+def t_use(e: Engine, s: ProofState, rest: str) -> ProofState:
+    if not rest.strip():
+        raise TacticSyntaxError("<input>:1:3: unexpected end of input; expected term")
+    g = s.main
+    el = e.elab(g)
+    for w in [x.strip() for x in split_top(rest, ",") if x.strip()]:
+        t = g.target
+        if not (isinstance(t, Quant) and t.kind == "∃"):
+            if isinstance(t, Bin) and t.op == "∧":
+                break
+            raise TacticError(f"use: the goal is not an existential\n{g.pp()}")
+        g = g.with_target(subst(t.body, t.var, el.value(term(w), t.ty)))
+    state = s.replace_main([g], el.axioms)
+    # `use` discharges the remaining goal with `rfl`/`trivial` when it can
+    try:
+        return t_trivial(e, state, "")
+    except TacticError:
+        return state
+
+
+@tactic("exists", argument=True)
+def t_exists(e: Engine, s: ProofState, rest: str) -> ProofState:
+    state = t_use(e, s, rest)
+    if state.goals and state.goals[0] is not None and len(state.goals) >= len(s.goals):
+        return t_trivial(e, state, "")
+    return state
+
+
+def _parse_have(rest: str) -> tuple[str, str | None, str | None]:
+    """`h : t := proof`, `h : t`, `: t := ...`, `h := proof` -> (name, type text, proof text)."""
+    proof = None
+    parts = split_top(rest, ":=")
+    if len(parts) > 1:
+        rest, proof = parts[0], ":=".join(parts[1:]).strip()
+    name, sep, ty = rest.partition(":")
+    name = name.strip() or "this"
+    return name, (ty.strip() if sep else None), proof
+
+
+@tactic("have")
+def t_have(e: Engine, s: ProofState, rest: str) -> ProofState:
+    g = s.main
+    name, ty_text, proof = _parse_have(rest)
+    el = e.elab(g)
+    if ty_text is None:
+        if proof is None:
+            raise TacticSyntaxError("<input>:1:5: unexpected end of input; expected ':=' or ':'")
+        prop = el.infer(term(proof))
+        return s.replace_main([g.add(name, prop)], el.axioms)
+    prop = term(ty_text)
+    check_prop(prop, g)
+    if proof is None:  # `have h : t` opens a goal for t first
+        return s.replace_main([g.with_target(prop), g.add(name, prop)])
+    el.check(term(proof), prop)
+    return s.replace_main([g.add(name, prop)], el.axioms)
+
+
+@tactic("show", argument=True)
+def t_show(e: Engine, s: ProofState, rest: str) -> ProofState:
+    g = s.main
+    p = term(rest)
+    if not defeq(p, g.target, g.ctx):
+        raise TacticError(f"type mismatch\n  {pp(p)}\nis not definitionally equal to the goal\n  {pp(g.target)}")
+    return s.replace_main([g.with_target(p)])
+
+
+# -- context edits
+
+
+@tactic("specialize", argument=True)
+def t_specialize(e: Engine, s: ProofState, rest: str) -> ProofState:
+    g = s.main
+    t = term(rest)
+    if not isinstance(t, App) or not isinstance(t.fn, Var):
+        raise TacticError("'specialize' requires a term of the form `h x_1 .. x_n`")
+    el = e.elab(g)
+    p = el.infer(t)
+    return s.replace_main([g.replace_hyp(t.fn.name, p)], el.axioms)
+
+
+@tactic("subst", argument=True)
+def t_subst(e: Engine, s: ProofState, rest: str) -> ProofState:
+    g = s.main
+    for name in names_list(rest):
+        h = g.hyp(name)
+        if h is not None and h.is_var:  # `subst x`: find an equation for x
+            cand = [x for x in g.hyps if not x.is_var and isinstance(x.type, Bin) and x.type.op == "="
+                    and Var(name) in (x.type.lhs, x.type.rhs)]
+            if not cand:
+                raise TacticError(f"subst failed, no equation for '{name}'")
+            h = cand[0]
+        if h is None:
+            raise TacticError(f"unknown identifier '{name}'")
+        p = hyp_prop(g, h.name)
+        if not (isinstance(p, Bin) and p.op == "="):
+            raise TacticError(f"invalid equality proof, it is not of the form (x = t) or (t = x)\n  {pp(p)}")
+        if isinstance(p.rhs, Var) and p.rhs.name in g.ctx and p.rhs.name not in free_vars(p.lhs):
+            var, val = p.rhs.name, p.lhs
+        elif isinstance(p.lhs, Var) and p.lhs.name in g.ctx and p.lhs.name not in free_vars(p.rhs):
+            var, val = p.lhs.name, p.rhs
+        else:
+            raise TacticError(f"'subst' failed, no variable side in\n  {pp(p)}")
+        g = _substitute_var(g.remove(h.name), var, val)
+    return s.replace_main([g])
+
+
+def _substitute_var(g: Goal, var: str, val: Term) -> Goal:
+    val = arith.typed(val, g.ctx.get(var))
+    hyps = tuple(
+        h if h.is_var else type(h)(h.name, subst(h.type, var, val)) for h in g.hyps if h.name != var
+    )
+    return Goal(hyps, subst(g.target, var, val), g.case)
+
+
+@tactic("clear", argument=True)
+def t_clear(e: Engine, s: ProofState, rest: str) -> ProofState:
+    g = s.main
+    for n in names_list(rest):
+        if g.hyp(n) is None:
+            raise TacticError(f"unknown hypothesis '{n}'")
+        g = g.remove(n)
+    return s.replace_main([g])
+
+
+@tactic("rename_i", argument=True)
+def t_rename_i(e: Engine, s: ProofState, rest: str) -> ProofState:
+    g = s.main
+    new = names_list(rest)
+    dead = [h for h in g.hyps if "✝" in h.name][-len(new):] if new else []
+    hyps = list(g.hyps)
+    target = g.target
+    for h, n in zip(dead, new):
+        idx = hyps.index(h)
+        hyps[idx] = type(h)(n, h.type)
+        if h.is_var:
+            hyps = [x if x.is_var else type(x)(x.name, subst(x.type, h.name, Var(n))) for x in hyps]
+            target = subst(target, h.name, Var(n))
+    return s.replace_main([Goal(tuple(hyps), target, g.case)])
+
+
+# -- case analysis
+
+
+def run_alternatives(e: "Engine", s: ProofState, goals: list[Goal], alts: dict, axioms: frozenset) -> ProofState:
+    """Each new goal is solved by the alternative named after its case tag, as Lean requires."""
+    unused = set(alts) - {g.case for g in goals}
+    if unused:
+        raise TacticError(f"invalid alternative name '{sorted(unused)[0]}'")
+    state = s.replace_main([], axioms)
+    for g in goals:
+        if g.case not in alts:
+            raise TacticError(f"alternative '{g.case}' has not been provided")
+        _, text = alts[g.case]
+        done = e.run(ProofState((g,), state.axioms, state.sorries), text)
+        if done.goals:
+            raise TacticError("unsolved goals\n" + "\n\n".join(done.pp_goals()))
+        state = ProofState(state.goals, done.axioms, done.sorries)
+    return state
+
+
+@tactic("induction", argument=True)
+def t_induction(e: Engine, s: ProofState, rest: str, prime: bool = False) -> ProofState:
+    g = s.main
+    words = rest.split()
+    if not words:
+        raise TacticSyntaxError("<input>:1:9: unexpected end of input")
+    n = words[0]
+    names: list[str] = []
+    if len(words) > 1:
+        if words[1] != "with":
+            raise TacticSyntaxError(f"<input>:1:0: unexpected token '{words[1]}'; expected 'with'")
+        if not prime:
+            alts = parse_alternatives(rest.split("with", 1)[1])
+            bare = t_induction(e, s, n, prime=True)
+            new = list(bare.goals[: len(bare.goals) - len(s.goals) + 1])
+            if "succ" in alts:
+                new = [_rename_new(g, s.main, alts[g.case][0]) if g.case in alts else g for g in new]
+            return run_alternatives(e, s, new, alts, bare.axioms)
+        names = words[2:]
+    if g.ctx.get(n) != NAT:
+        raise TacticError(f"index in target's type is not a variable or not of type ℕ: '{n}'")
+    deps = [h for h in g.hyps if not h.is_var and n in free_vars(h.type)]
+    base = Goal(tuple(h for h in g.hyps if h not in deps), g.target, g.case)
+    motive = g.target
+    for h in reversed(deps):
+        motive = Bin("→", h.type, motive)
+    k = names[0] if names else fresh_inaccessible(n, base.names() - {n})
+    ih = names[1] if len(names) > 1 else fresh_inaccessible("a", base.names())
+    without_n = Goal(tuple(h for h in base.hyps if h.name != n), motive, g.case)
+    zero = without_n.with_target(subst(motive, n, Num(0)))
+    succ = without_n.add(k, NAT)
+    succ = succ.add(ih, subst(motive, n, Var(k))).with_target(subst(motive, n, Bin("+", Var(k), Num(1))))
+    zero = Goal(zero.hyps, zero.target, "zero")
+    succ = Goal(succ.hyps, succ.target, "succ")
+    # dependent hypotheses come back as premises, as Lean's `induction` generalises them
+    out = []
+    for goal in (zero, succ):
+        for h in deps:
+            goal = _intro_one(goal, h.name)
+        out.append(goal)
+    return s.replace_main(out)
+
+
+def _rcases_pattern(text: str):
+    """Parse an rcases pattern: name | ⟨p, q, ...⟩ | p | q (alternatives) | rfl | _ | -."""
+    text = text.strip()
+    alts = split_top(text, "|")
+    if len(alts) > 1:
+        return ("alt", [_rcases_pattern(a) for a in alts])
+    if text.startswith("(") and matching_close(text, 0) == len(text) - 1:
+        return _rcases_pattern(text[1:-1])
+    if text.startswith("⟨"):
+        if matching_close(text, 0) != len(text) - 1:
+            raise TacticSyntaxError("<input>:1:0: unexpected token; expected '⟩'")
+        return ("tuple", [_rcases_pattern(p) for p in split_top(text[1:-1], ",")])
+    if not text:
+        return ("name", "_")
+    return ("name", text)
+
+
+def _destruct(g: Goal, name: str, prop: Term, pat, tags: bool) -> list[Goal]:
+    """Destructure hypothesis `name : prop` (already removed from g) along an rcases pattern."""
+    kind, arg = pat
+    if kind == "name":
+        if arg == "-":
+            return [g]
+        if arg == "rfl":
+            if not (isinstance(prop, Bin) and prop.op == "="):
+                raise TacticError("rcases: `rfl` pattern needs an equation")
+            tmp = fresh_inaccessible("h", g.names())
+            return t_subst(None, ProofState((g.add(tmp, prop),)), tmp).goals[:1]
+        n = fresh_inaccessible("h", g.names()) if arg == "_" else arg
+        return [g.add(n, prop)]
+    if kind == "alt":
+        if not (isinstance(prop, Bin) and prop.op == "∨"):
+            if len(arg) == 1:
+                return _destruct(g, name, prop, arg[0], tags)
+            raise TacticError(f"rcases: alternative pattern for a non-disjunction\n  {pp(prop)}")
+        left = _destruct(Goal(g.hyps, g.target, "inl"), name, prop.lhs, arg[0], tags)
+        rest = arg[1:]
+        right_pat = rest[0] if len(rest) == 1 else ("alt", rest)
+        right = _destruct(Goal(g.hyps, g.target, "inr"), name, prop.rhs, right_pat, tags)
+        return left + right
+    # tuple
+    pats = list(arg)
+    if len(pats) == 1:
+        return _destruct(g, name, prop, pats[0], tags)
+    if isinstance(prop, Bin) and prop.op in ("∧", "↔"):
+        lhs, rhs = (prop.lhs, prop.rhs) if prop.op == "∧" else (
+            Bin("→", prop.lhs, prop.rhs), Bin("→", prop.rhs, prop.lhs))
+        first = _destruct(g, name, lhs, pats[0], tags)
+        rest_pat = pats[1] if len(pats) == 2 else ("tuple", pats[1:])
+        return [r for g1 in first for r in _destruct(g1, name, rhs, rest_pat, tags)]
+    if isinstance(prop, Quant) and prop.kind == "∃":
+        vpat = pats[0]
+        vname = vpat[1] if vpat[0] == "name" and vpat[1] not in ("_", "-", "rfl") else fresh_inaccessible(prop.var, g.names())
+        g1 = g.add(vname, prop.ty)
+        body = subst(prop.body, prop.var, Var(vname)) if vname != prop.var else prop.body
+        rest_pat = pats[1] if len(pats) == 2 else ("tuple", pats[1:])
+        return _destruct(g1, name, body, rest_pat, tags)
+    if isinstance(prop, Bin) and prop.op == "∨":
+        return _destruct(g, name, prop, ("alt", pats), tags)
+    raise TacticError(f"rcases: cannot destructure\n  {pp(prop)}")
+
+
+def _source_prop(e: Engine, g: Goal, src: str) -> tuple[Goal, str, Term, frozenset]:
+    """The hypothesis (removed from the context) or proof term that rcases/obtain destructs."""
+    src = src.strip()
+    h = g.hyp(src)
+    if h is not None and not h.is_var:
+        return g.remove(src), src, h.type, frozenset()
+    el = e.elab(g)
+    p = el.infer(term(src))
+    return g, src, p, el.axioms
+
+
+@tactic("rcases", argument=True)
+def t_rcases(e: Engine, s: ProofState, rest: str) -> ProofState:
+    src, sep, pat = rest.partition(" with ")
+    g, name, prop, ax = _source_prop(e, s.main, src)
+    pattern = _rcases_pattern(pat) if sep else ("name", "_")
+    return s.replace_main(_destruct(g, name, prop, pattern, True), ax)
+
+
+@tactic("obtain", argument=True)
+def t_obtain(e: Engine, s: ProofState, rest: str) -> ProofState:
+    parts = split_top(rest, ":=")
+    if len(parts) != 2:
+        raise TacticSyntaxError("<input>:1:0: obtain: expected `obtain pat := proof`")
+    pat_text, src = parts[0].strip(), parts[1].strip()
+    ty_text = None
+    if ":" in pat_text and not pat_text.startswith("⟨"):
+        pat_text, ty_text = pat_text.split(":", 1)
+    if ty_text is not None:
+        return t_have(e, s, f"{pat_text.strip()} : {ty_text} := {src}")
+    g, name, prop, ax = _source_prop(e, s.main, src)
+    return s.replace_main(_destruct(g, name, prop, _rcases_pattern(pat_text), True), ax)
+
+
+def _rename_new(g: Goal, old: Goal, names: list[str]) -> Goal:
+    """Give the hypotheses a case introduced (the inaccessible ones, in order) the user's names."""
+    fresh = [h for h in g.hyps if h.name not in old.names() and h.name.endswith("✝")]
+    for h, name in zip(fresh, names):
+        if name != "_":
+            g = g.rename(h.name, name)
+    return g
+
+
+@tactic("cases", argument=True)
+def t_cases(e: Engine, s: ProofState, rest: str) -> ProofState:
+    if re.search(r"\swith\s", rest + " "):
+        src, _, alt_text = rest.partition("with")
+        alts = parse_alternatives(alt_text)
+        bare = t_cases(e, s, src.strip())
+        new = list(bare.goals[: len(bare.goals) - len(s.goals) + 1])
+        new = [_rename_new(g, s.main, alts[g.case][0]) if g.case in alts else g for g in new]
+        return run_alternatives(e, s, new, alts, bare.axioms)
+    g, name, prop, ax = _source_prop(e, s.main, rest)
+    if isinstance(prop, Bin) and prop.op == "∨":
+        n1 = fresh_inaccessible("h", g.names())
+        return s.replace_main([Goal(g.add(n1, prop.lhs).hyps, g.target, "inl"), Goal(g.add(n1, prop.rhs).hyps, g.target, "inr")], ax)
+    if isinstance(prop, Bin) and prop.op == "∧":
+        g1 = g.add(fresh_inaccessible("left", g.names()), prop.lhs)
+        g1 = g1.add(fresh_inaccessible("right", g1.names()), prop.rhs)
+        return s.replace_main([Goal(g1.hyps, g1.target, "intro")], ax)
+    if isinstance(prop, Quant) and prop.kind == "∃":
+        w = fresh_inaccessible("w", g.names())
+        g1 = g.add(w, prop.ty)
+        g1 = g1.add(fresh_inaccessible("h", g1.names()), subst(prop.body, prop.var, Var(w)))
+        return s.replace_main([Goal(g1.hyps, g1.target, "intro")], ax)
+    if prop == Const(False):
+        return s.replace_main([], ax)
+    raise TacticError(f"tactic 'cases' failed, cannot destructure\n  {pp(prop)}")
+
+
+@tactic("cases'", argument=True)
+def t_cases_prime(e: Engine, s: ProofState, rest: str) -> ProofState:
+    src, sep, names = rest.partition(" with ")
+    ns = names.split()
+    g, name, prop, ax = _source_prop(e, s.main, src)
+    if isinstance(prop, Bin) and prop.op == "∨":
+        n1 = ns[0] if ns else fresh_inaccessible("h", g.names())
+        n2 = ns[1] if len(ns) > 1 else n1
+        return s.replace_main([Goal(g.add(n1, prop.lhs).hyps, g.target, "inl"), Goal(g.add(n2, prop.rhs).hyps, g.target, "inr")], ax)
+    pats = [("name", n) for n in ns] or [("name", "_"), ("name", "_")]
+    return s.replace_main(_destruct(g, name, prop, ("tuple", pats), True), ax)
+
+
+tactic("left")(t_left_right("left"))
+tactic("right")(t_left_right("right"))
+tactic("induction'", argument=True)(lambda e, s, r: t_induction(e, s, r, prime=True))

@@ -1,0 +1,37 @@
+"""The one table of tactics: each tactic module registers its tactics here with `@tactic(...)`,
+and the engine looks a tactic's name up here and nowhere else."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Callable
+
+if TYPE_CHECKING:
+    from lean_env.embedded.goals import ProofState
+    from lean_env.embedded.tactics.engine import Engine
+
+TacticFn = Callable[["Engine", "ProofState", str], "ProofState"]
+
+
+@dataclass(frozen=True)
+class Tactic:
+    """A registered tactic: `argument` says the syntax needs text after the name (a bare `try` is
+    a parse error in Lean); `goal` says it fails with "no goals" when nothing is left to prove."""
+
+    name: str
+    run: TacticFn
+    argument: bool = False
+    goal: bool = True
+
+
+TACTICS: dict[str, Tactic] = {}
+
+
+def tactic(*names: str, argument: bool = False, goal: bool = True) -> Callable[[TacticFn], TacticFn]:
+    """Register a tactic function under one or more names; registering a name twice is a bug."""
+    def register(fn: TacticFn) -> TacticFn:
+        for name in names:
+            if name in TACTICS:
+                raise ValueError(f"tactic '{name}' is registered twice")
+            TACTICS[name] = Tactic(name, fn, argument, goal)
+        return fn
+    return register

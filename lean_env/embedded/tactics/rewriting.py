@@ -1,0 +1,355 @@
+"""Tactics that rewrite the goal or hypotheses: `rw` and its variants, `symm`, the `simp` family,
+`push_neg` and the cast tactics (no-ops: the fragment has no coercions)."""
+from __future__ import annotations
+
+import re
+
+from lean_env.embedded import arith
+from lean_env.embedded.elab import _unify
+from lean_env.embedded.goals import CLASSICAL, Goal, ProofState, TacticError, defeq
+from lean_env.embedded.simp import TRUE, hypothesis_rules, push_neg, simp_prop
+from lean_env.embedded.terms import Bin, Const, Num, Quant, Term, Un, Var, contains, free_vars, pp, replace, subst
+from lean_env.embedded.tactics.closers import t_assumption
+from lean_env.embedded.tactics.engine import Engine, hyp_prop
+from lean_env.embedded.tactics.registry import tactic
+from lean_env.embedded.tactics.text import TacticSyntaxError, at_clause, bracket_list, term
+
+
+# -- rw family
+
+
+def _rewrite(p: Term, rule: Term, reverse: bool, g: Goal) -> Term:
+    """Rewrite every instance of the rule's lhs (first instance fixes ∀-variables)."""
+    lhs, rhs = _rule_sides(p, rule, reverse, g)
+    return replace(p, lhs, rhs)
+
+
+def _rule_sides(p: Term, rule: Term, reverse: bool, g: Goal) -> tuple[Term, Term]:
+    """The instance `lhs ↦ rhs` of a rewrite rule that occurs in `p` (or a rewrite error)."""
+    binders: list[tuple[str, str]] = []
+    while isinstance(rule, Quant) and rule.kind == "∀":
+        binders.append((rule.var, rule.ty))
+        rule = rule.body
+    if isinstance(rule, Bin) and rule.op in ("=", "↔"):
+        lhs, rhs = (rule.rhs, rule.lhs) if reverse else (rule.lhs, rule.rhs)
+    elif not reverse and not isinstance(rule, Quant):
+        lhs, rhs = rule, TRUE   # rw with `h : P` rewrites P to True
+    else:
+        raise TacticError(f"equality or iff proof expected\n  {pp(rule)}")
+    metas = {v for v, _ in binders}
+    if metas:
+        inst = _find_instance(p, lhs, metas)
+        if inst is None:
+            raise TacticError(f"tactic 'rewrite' failed, did not find instance of the pattern in the target expression\n  {pp(lhs)}")
+        for v, val in inst.items():
+            lhs, rhs = subst(lhs, v, val), subst(rhs, v, val)
+    if not contains(p, lhs):
+        raise TacticError(
+            f"tactic 'rewrite' failed, did not find instance of the pattern in the target expression\n  {pp(lhs)}\n{g.pp()}"
+        )
+    return lhs, arith.typed(rhs, arith.term_type(lhs, g.ctx))
+
+
+def _replace_nth(t: Term, old: Term, new: Term, n: int) -> tuple[Term, int]:
+    """Replace only the n-th occurrence (1-based, left to right, inner before outer as Lean's
+    `kabstract` counts); returns the new term and how many occurrences were passed."""
+    seen = 0
+
+    def go(u: Term) -> Term:
+        nonlocal seen
+        if isinstance(u, Bin):
+            u = Bin(u.op, go(u.lhs), go(u.rhs))
+        elif isinstance(u, Un):
+            u = Un(u.op, go(u.arg))
+        elif isinstance(u, Quant) and u.var not in free_vars(old):
+            u = Quant(u.kind, u.var, u.ty, go(u.body))
+        if u == old:
+            seen += 1
+            if seen == n:
+                return new
+        return u
+
+    return go(t), seen
+
+
+@tactic("nth_rewrite")
+def t_nth_rewrite(e: Engine, s: ProofState, rest: str) -> ProofState:
+    """`nth_rewrite n [rules] (at h)`: rewrite only the n-th occurrence of each rule's lhs."""
+    m = re.match(r"(\d+)\s+(.*)$", rest, re.S)
+    if not m:
+        raise TacticSyntaxError("<input>:1:12: unexpected token; expected occurrence number")
+    n = int(m.group(1))
+    body, where = at_clause(m.group(2))
+    rules, _ = bracket_list(body)
+    if not rules:
+        raise TacticSyntaxError("<input>:1:0: unexpected token; expected '['")
+    g = s.main
+    el = e.elab(g)
+    for r in rules:
+        reverse = r.startswith("←") or r.startswith("<-")
+        rule = el.infer(term(r.lstrip("←").lstrip("<-").strip()))
+        for name in where or ["⊢"]:
+            p = g.target if name == "⊢" else hyp_prop(g, name)
+            lhs, rhs = _rule_sides(p, rule, reverse, g)
+            q, seen = _replace_nth(p, lhs, rhs, n)
+            if seen < n:
+                raise TacticError(f"tactic 'nth_rewrite' failed, occurrence {n} of\n  {pp(lhs)}\nnot found, only {seen}")
+            g = g.with_target(q) if name == "⊢" else g.replace_hyp(name, q)
+    return s.replace_main([g], el.axioms | CLASSICAL)
+
+
+def syntactic_refl(g: Goal) -> bool:
+    """`rw` closes a goal with `rfl` at reducible transparency: both sides must be the same term
+    (no arithmetic evaluation: `2 * 2 + 3 = 7` stays open after a rewrite, as in Lean)."""
+    t = g.target
+    if isinstance(t, Bin) and t.op in ("=", "↔", "≤"):
+        return _untype(t.lhs) == _untype(t.rhs)
+    return False
+
+
+def _untype(t: Term) -> Term:
+    if isinstance(t, Num):
+        return Num(t.value)
+    if isinstance(t, Bin):
+        return Bin(t.op, _untype(t.lhs), _untype(t.rhs))
+    if isinstance(t, Un):
+        return Un(t.op, _untype(t.arg))
+    return t
+
+
+def _find_instance(p: Term, pattern: Term, metas: set[str]) -> dict[str, Term] | None:
+    stack = [p]
+    while stack:
+        t = stack.pop(0)
+        binding: dict[str, Term] = {}
+        if _unify(pattern, t, metas, binding) and set(binding) == metas:
+            return binding
+        if isinstance(t, Bin):
+            stack += [t.lhs, t.rhs]
+        elif isinstance(t, Un):
+            stack.append(t.arg)
+    return None
+
+
+@tactic("rw", "rewrite", argument=True)
+def t_rw(e: Engine, s: ProofState, rest: str) -> ProofState:
+    body, where = at_clause(rest)
+    rules, tail = bracket_list(body)
+    if not rules:
+        raise TacticSyntaxError("<input>:1:3: unexpected token; expected '['")
+    g = s.main
+    el = e.elab(g)
+    everywhere = where == ["*"]
+    for r in rules:
+        reverse = r.startswith("←") or r.startswith("<-")
+        r = r.lstrip("←").lstrip("<-").strip()
+        rule = el.infer(term(r))
+        if everywhere:
+            g = _rewrite_everywhere(g, r, rule, reverse)
+        elif where:
+            for h in where:
+                g = g.replace_hyp(h, _rewrite(hyp_prop(g, h), rule, reverse, g))
+        else:
+            g = g.with_target(_rewrite(g.target, rule, reverse, g))
+    if everywhere:
+        where = [h.name for h in g.hyps if not h.is_var]
+    state = s.replace_main([g], el.axioms | CLASSICAL)
+    if (not where or everywhere) and (syntactic_refl(g) or g.target == TRUE):
+        return state.replace_main([])  # `rw` tries `rfl` afterwards
+    if where and any(hyp_prop(g, h) == Const(False) for h in where):
+        return state.replace_main([])
+    return state
+
+
+@tactic("rwa", argument=True)
+def t_rwa(e: Engine, s: ProofState, rest: str) -> ProofState:
+    return t_assumption(e, t_rw(e, s, rest), "")
+
+
+def _rewrite_everywhere(g: Goal, source: str, rule: Term, reverse: bool) -> Goal:
+    """`rw [r] at *`: rewrite every hypothesis (but the rule itself) and the goal where the rule
+    applies; Lean fails only when it applies nowhere."""
+    changed = False
+    for h in g.hyps:
+        if h.is_var or h.name == source:
+            continue
+        try:
+            g = g.replace_hyp(h.name, _rewrite(h.type, rule, reverse, g))
+            changed = True
+        except TacticError:
+            pass
+    try:
+        g = g.with_target(_rewrite(g.target, rule, reverse, g))
+        changed = True
+    except TacticError:
+        pass
+    if not changed:
+        raise TacticError(f"tactic 'rewrite' failed, did not find instance of the pattern in the current goal\n{g.pp()}")
+    return g
+
+
+def _rfl_after(s: ProofState) -> ProofState:
+    """`rw`-style tactics try `rfl` (at reducible transparency) on the goal they leave."""
+    return s.replace_main([]) if s.goals and syntactic_refl(s.main) else s
+
+
+@tactic("symm")
+def t_symm(e: Engine, s: ProofState, rest: str) -> ProofState:
+    g = s.main
+    t = g.target
+    if isinstance(t, Bin) and t.op in ("=", "≠", "↔"):
+        return s.replace_main([g.with_target(Bin(t.op, t.rhs, t.lhs))])
+    raise TacticError("symm failed, the goal is not a symmetric relation")
+
+
+@tactic("push_neg")
+def t_push_neg(e: Engine, s: ProofState, rest: str) -> ProofState:
+    _, where = at_clause(rest)
+    g = s.main
+    if where:
+        for h in where:
+            hyp = hyp_prop(g, h)
+            new = push_neg(hyp)
+            if new == hyp:
+                raise TacticError("push_neg made no progress")
+            g = g.replace_hyp(h, new)
+        return s.replace_main([g], CLASSICAL)
+    new = push_neg(g.target)
+    if new == g.target:
+        raise TacticError("push_neg made no progress")
+    return s.replace_main([g.with_target(new)], CLASSICAL)
+
+
+# -- simp family
+
+
+def simp_rules(e: Engine, g: Goal, items: list[str]) -> tuple[list, frozenset]:
+    el = e.elab(g)
+    props: list[Term] = []
+    for it in items:
+        if it == "*":
+            props.extend(g.props())
+            continue
+        reverse = it.startswith("←")
+        t = term(it.lstrip("←").strip())
+        try:
+            p = el.infer(t)
+        except TacticError:
+            if isinstance(t, Var):
+                continue  # an unknown simp lemma name: Mathlib would know it; we skip it
+            raise
+        if reverse and isinstance(p, Bin) and p.op == "=":
+            p = Bin("=", p.rhs, p.lhs)
+        props.append(p)
+    return hypothesis_rules(props), el.axioms
+
+
+def simp_like(name: str, use_all_hyps: bool = False):
+    def run(e: Engine, s: ProofState, rest: str) -> ProofState:
+        body, where = at_clause(rest)
+        body = body.replace("only", "", 1).strip() if body.startswith("only") else body
+        items, _ = bracket_list(body)
+        g = s.main
+        rules, ax = simp_rules(e, g, items)
+        ax = ax | CLASSICAL
+        if use_all_hyps:
+            return _simp_all(e, s, rules, ax)
+        targets = where or []
+        if targets == ["*"]:
+            targets = [h.name for h in g.hyps if not h.is_var] + ["⊢"]
+        if not targets:
+            targets = ["⊢"]
+        progress = False
+        for tname in targets:
+            if tname == "⊢":
+                new = simp_prop(g.target, g.ctx, rules)
+                if _changed(new, g.target):
+                    progress = True
+                    g = g.with_target(new)
+                continue
+            old = hyp_prop(g, tname)
+            new = simp_prop(old, g.ctx, [r for r in rules if r[0] != old])
+            if _changed(new, old):
+                progress = True
+                if new == Const(False):
+                    return s.replace_main([], ax)
+                g = g.remove(tname) if new == TRUE else g.replace_hyp(tname, new)
+        if g.target == TRUE:
+            return s.replace_main([], ax)
+        if not progress:
+            msg = "simp made no progress" if name.startswith("simp") else f"{name} failed to simplify"
+            raise TacticError(msg)
+        return s.replace_main([g], ax)
+    return run
+
+
+def _changed(new: Term, old: Term) -> bool:
+    """Progress as Lean sees it: dropping a numeral's type ascription is no change."""
+    return new != old and pp(new) != pp(old)
+
+
+def _simp_all(e: Engine, s: ProofState, extra_rules, ax) -> ProofState:
+    g = s.main
+    changed = False
+    for _ in range(5):
+        for h in [h for h in g.hyps if not h.is_var]:
+            others = [x.type for x in g.hyps if not x.is_var and x.name != h.name]
+            new = simp_prop(h.type, g.ctx, hypothesis_rules(others) + extra_rules)
+            if new == Const(False):
+                return s.replace_main([], ax)
+            if _changed(new, h.type):
+                changed = True
+                g = g.remove(h.name) if new == TRUE else g.replace_hyp(h.name, new)
+        new_t = simp_prop(g.target, g.ctx, hypothesis_rules(g.props()) + extra_rules)
+        if _changed(new_t, g.target):
+            changed = True
+            g = g.with_target(new_t)
+        if g.target == TRUE:
+            return s.replace_main([], ax)
+    if not changed:
+        raise TacticError("simp_all made no progress")
+    return s.replace_main([g], ax)
+
+
+@tactic("simpa")
+def t_simpa(e: Engine, s: ProofState, rest: str) -> ProofState:
+    """`simpa [rules] using e`: simp the goal and the type of `e`, then close the goal with it
+    (without `using`: with a hypothesis, after simp); fails as Lean's simpa does otherwise."""
+    body, _, using = rest.partition("using")
+    body = body.strip()
+    body = body.replace("only", "", 1).strip() if body.startswith("only") else body
+    items, _ = bracket_list(body)
+    g = s.main
+    rules, ax = simp_rules(e, g, items)
+    ax = ax | CLASSICAL
+    target = simp_prop(g.target, g.ctx, rules)
+    if target == TRUE:
+        return s.replace_main([], ax)
+    if using.strip():
+        el = e.elab(g)
+        given = [el.infer(term(using.strip()), target)]
+        ax |= el.axioms
+    else:
+        given = g.props()
+    for p in given:
+        q = simp_prop(p, g.ctx, [r for r in rules if r[0] != p])
+        if q == Const(False) or defeq(q, target, g.ctx):
+            return s.replace_main([], ax)
+    shown = pp(simp_prop(given[0], g.ctx, rules)) if using.strip() else "(no hypothesis matches)"
+    raise TacticError(f"type mismatch\n  h\nhas type\n  {shown} : Prop\nbut is expected to have type\n  {pp(target)} : Prop")
+
+
+@tactic("norm_cast")
+def t_cast_noop(e: Engine, s: ProofState, rest: str) -> ProofState:
+    """`push_cast`/`norm_cast`: the fragment has no coercions, so there is nothing to move; like
+    Mathlib's `push_cast` they do not fail when nothing changes (`norm_cast` closes by assumption)."""
+    g = s.main
+    if any(defeq(p, g.target, g.ctx) for p in g.props()):
+        return s.replace_main([])
+    return s
+
+
+tactic("nth_rw")(lambda e, s, r: _rfl_after(t_nth_rewrite(e, s, r)))
+tactic("push_cast")(lambda e, s, r: s)
+tactic("simp")(simp_like("simp"))
+tactic("simp_all")(simp_like("simp_all", use_all_hyps=True))

@@ -1,0 +1,144 @@
+"""Tactic text: cutting a script into tactic blocks (Lean's layout rule, `;`), splitting on
+separators outside brackets, and parsing the pieces tactics take (terms, name lists, `at h`,
+`[rules]`, `| tag names => tac` alternatives)."""
+from __future__ import annotations
+
+import re
+
+from lean_env.embedded.goals import TacticError
+from lean_env.embedded.parser import ParseError, parse_term
+from lean_env.embedded.terms import Term
+
+
+class TacticSyntaxError(TacticError):
+    """The text does not parse as tactics (reported by the REPL as a top-level `message`)."""
+
+
+def matching_close(text: str, i: int) -> int:
+    pairs = {"(": ")", "[": "]", "⟨": "⟩", "{": "}"}
+    depth, want = 0, []
+    for j in range(i, len(text)):
+        c = text[j]
+        if c in pairs:
+            want.append(pairs[c])
+            depth += 1
+        elif want and c == want[-1]:
+            want.pop()
+            depth -= 1
+            if depth == 0:
+                return j
+    return -1
+
+
+def split_top(text: str, sep: str) -> list[str]:
+    """Split on `sep` outside brackets and quotes."""
+    out, depth, start, i, quote = [], 0, 0, 0, False
+    while i < len(text):
+        c = text[i]
+        if c == '"':
+            quote = not quote
+        elif not quote and c in "([⟨{":
+            depth += 1
+        elif not quote and c in ")]⟩}":
+            depth -= 1
+        elif not quote and depth == 0 and text.startswith(sep, i):
+            if sep == "|" and (text.startswith("|>", i) or text.startswith("||", i)):
+                pass
+            elif sep == ";" and text.startswith("<;>", i - 1):
+                pass  # the `;` inside `<;>` is not a sequence separator
+            else:
+                out.append(text[start:i])
+                start = i + len(sep)
+                i += len(sep)
+                continue
+        i += 1
+    out.append(text[start:])
+    return out
+
+
+def split_tactics(text: str) -> list[str]:
+    """Top-level tactic blocks of a script: one per line (more-indented lines continue the block
+    above, as Lean's layout rule says), then `;` within a line."""
+    lines = [l for l in text.replace("\t", "  ").split("\n") if l.strip() and not l.strip().startswith("--")]
+    if not lines:
+        return []
+    base = min(len(l) - len(l.lstrip()) for l in lines)
+    blocks: list[str] = []
+    for line in lines:
+        indent = len(line) - len(line.lstrip())
+        if blocks and (indent > base or line.lstrip().startswith("| ")):  # `| alt =>` continues
+            blocks[-1] += "\n" + line[base:]
+        else:
+            blocks.append(line[base:])
+    out: list[str] = []
+    for b in blocks:
+        if b.lstrip().startswith("·") or b.lstrip().startswith(". ") or "\n" in b:
+            out.append(b)  # a focus block or a multi-line tactic keeps its own layout
+        else:
+            out.extend(p for p in (s.strip() for s in split_top(b, ";")) if p)
+    return out
+
+
+def dedent_block(text: str) -> str:
+    lines = text.split("\n")
+    first, rest = lines[0], lines[1:]
+    if not rest:
+        return first
+    ind = min((len(l) - len(l.lstrip()) for l in rest if l.strip()), default=0)
+    return "\n".join([first] + [l[ind:] for l in rest])
+
+
+def term(text: str) -> Term:
+    try:
+        return parse_term(text.strip())
+    except ParseError as e:
+        raise TacticSyntaxError(f"<input>:1:{e.pos}: {e.message}") from e
+
+
+def names_list(text: str) -> list[str]:
+    return [n for n in text.split() if n]
+
+
+def at_clause(rest: str) -> tuple[str, list[str] | None]:
+    """Split `... at h h'` (or `at *`) off a tactic's arguments."""
+    m = re.search(r"(?:^|\s)at\s+(.+)$", rest)
+    if not m:
+        return rest, None
+    return rest[: m.start()].strip(), m.group(1).split()
+
+
+def bracket_list(rest: str) -> tuple[list[str], str]:
+    """`[a, b, c] tail` -> (["a", "b", "c"], "tail")."""
+    rest = rest.strip()
+    if not rest.startswith("["):
+        return [], rest
+    close = matching_close(rest, 0)
+    if close < 0:
+        raise TacticSyntaxError("<input>:1:0: unexpected end of input; expected ']'")
+    items = [s.strip() for s in split_top(rest[1:close], ",") if s.strip()]
+    return items, rest[close + 1 :].strip()
+
+
+_ALT_RE = re.compile(r"\|\s*([\w'.]+)((?:\s+[\w'₀-₉✝]+)*)\s*=>")
+
+
+def parse_alternatives(text: str) -> dict[str, tuple[list[str], str]]:
+    """`| zero => tac | succ n ih => tac` (inline or one per line) as {tag: (names, tactic text)}."""
+    starts = [m for m in _ALT_RE.finditer(text) if _depth_at(text, m.start()) == 0]
+    if not starts or text[: starts[0].start()].strip():
+        raise TacticSyntaxError("<input>:1:0: unexpected token; expected '|'")
+    alts: dict[str, tuple[list[str], str]] = {}
+    for i, m in enumerate(starts):
+        end = starts[i + 1].start() if i + 1 < len(starts) else len(text)
+        alts[m.group(1)] = (m.group(2).split(), dedent_block(text[m.end():end].strip("\n ")))
+    return alts
+
+
+def _depth_at(text: str, pos: int) -> int:
+    depth = 0
+    for c in text[:pos]:
+        if c in "([⟨{":
+            depth += 1
+        elif c in ")]⟩}":
+            depth -= 1
+    return depth
