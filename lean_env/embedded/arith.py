@@ -14,7 +14,7 @@ from typing import Iterable
 
 import z3
 
-from lean_env.embedded.terms import INT, NAT, Bin, Const, Num, Quant, Term, Un, Var, pp, REL_OPS, subst
+from lean_env.embedded.terms import INT, NAT, Bin, Cast, Const, Num, Quant, Term, Typed, Un, Var, pp, REL_OPS, subst
 
 Ctx = dict[str, str]  # variable name -> "ℕ" / "ℤ"
 
@@ -30,6 +30,8 @@ def term_type(t: Term, ctx: Ctx) -> str | None:
     if isinstance(t, Var):
         return ctx.get(t.name)
     if isinstance(t, Num):
+        return t.ty
+    if isinstance(t, (Cast, Typed)):
         return t.ty
     if isinstance(t, Bin):
         if t.op == "^":
@@ -57,7 +59,8 @@ def typed(t: Term, ty: str | None) -> Term:
 
 
 def relation_type(t: Bin, ctx: Ctx) -> str:
-    """Lean elaborates `a R b` at one type; numerals alone default to ℕ."""
+    """The type of `a R b`: elaboration (`types.py`) put both sides at one type with typed
+    numerals, so any typed leaf tells it; numerals alone default to ℕ."""
     return term_type(t.lhs, ctx) or term_type(t.rhs, ctx) or NAT
 
 
@@ -79,6 +82,8 @@ def evaluate(t: Term, ty: str) -> int:
     """Value of a closed arithmetic term with Lean's semantics for `ty`."""
     if isinstance(t, Num):
         return t.value
+    if isinstance(t, Cast):   # `Nat.cast`: the natural number's value, computed in ℕ
+        return evaluate(t.arg, NAT)
     if isinstance(t, Un) and t.op == "-":
         if ty == NAT:
             raise ArithError("failed to synthesize Neg ℕ")
@@ -107,6 +112,8 @@ def evaluate(t: Term, ty: str) -> int:
 def is_closed_arith(t: Term) -> bool:
     if isinstance(t, Num):
         return True
+    if isinstance(t, Cast):
+        return is_closed_arith(t.arg)
     if isinstance(t, Un) and t.op == "-":
         return is_closed_arith(t.arg)
     if isinstance(t, Bin) and t.op in ("+", "-", "*", "/", "%", "^"):
@@ -213,25 +220,33 @@ class Atoms:
         return k
 
 
-def to_poly(t: Term, ty: str, atoms: Atoms) -> Poly:
-    """Normal form as a commutative-ring polynomial; non-ring operations become atoms."""
+def to_poly(t: Term, ty: str, atoms: Atoms, casts: bool = False) -> Poly:
+    """Normal form as a commutative-ring polynomial; non-ring operations become atoms. A cast
+    `↑e` is an atom (as for `ring`) unless `casts`: then, as linarith's ℕ-to-ℤ preprocessing
+    does, it is `e` read in ℕ (the same value), so facts about `n` and `↑n` share atoms."""
     if isinstance(t, Num):
         return _const(t.value)
+    if isinstance(t, Cast):
+        if casts:
+            return to_poly(t.arg, NAT, atoms, casts)
+        if is_closed_arith(t):
+            return _const(evaluate(t, ty))
+        return {((atoms.key(t), 1),): Fraction(1)}
     if isinstance(t, Var):
         return {((atoms.key(t), 1),): Fraction(1)}
-    if isinstance(t, Un) and t.op == "-":
-        return _padd({}, to_poly(t.arg, ty, atoms), Fraction(-1))
+    if isinstance(t, Un) and t.op == "-" and ty != NAT:
+        return _padd({}, to_poly(t.arg, ty, atoms, casts), Fraction(-1))
     if isinstance(t, Bin):
         if t.op == "+":
-            return _padd(to_poly(t.lhs, ty, atoms), to_poly(t.rhs, ty, atoms))
+            return _padd(to_poly(t.lhs, ty, atoms, casts), to_poly(t.rhs, ty, atoms, casts))
         if t.op == "*":
-            return _pmul(to_poly(t.lhs, ty, atoms), to_poly(t.rhs, ty, atoms))
+            return _pmul(to_poly(t.lhs, ty, atoms, casts), to_poly(t.rhs, ty, atoms, casts))
         if t.op == "-" and ty == INT:
-            return _padd(to_poly(t.lhs, ty, atoms), to_poly(t.rhs, ty, atoms), Fraction(-1))
+            return _padd(to_poly(t.lhs, ty, atoms, casts), to_poly(t.rhs, ty, atoms, casts), Fraction(-1))
         if t.op == "^" and is_closed_arith(t.rhs):
             n = evaluate(t.rhs, NAT)
             if n <= 64:
-                base = to_poly(t.lhs, ty, atoms)
+                base = to_poly(t.lhs, ty, atoms, casts)
                 out = _const(1)
                 for _ in range(n):
                     out = _pmul(out, base)
@@ -276,7 +291,7 @@ def comparison_fact(p: Term, ctx: Ctx, atoms: Atoms) -> list[Fact] | None:
             return None
         op, a, b = {"<": "≤", "≤": "<"}[op], b, a  # ¬ a < b  ->  b ≤ a
     ty = relation_type(Bin(op, a, b), ctx)
-    diff = _padd(to_poly(a, ty, atoms), to_poly(b, ty, atoms), Fraction(-1))
+    diff = _padd(to_poly(a, ty, atoms, casts=True), to_poly(b, ty, atoms, casts=True), Fraction(-1))
     if op == "<" and ty in (NAT, INT):
         return [(_padd(diff, _const(1)), "≤")]  # integer strengthening: a < b  ->  a + 1 ≤ b
     return [(diff, op)]
@@ -380,9 +395,13 @@ class _Z3Int:
     def term(self, t: Term, ty: str) -> z3.ArithRef:
         if isinstance(t, Num):
             return z3.IntVal(t.value)
+        if isinstance(t, Cast):   # omega knows `↑(n : ℕ) : ℤ`: the same value, computed in ℕ
+            return self.term(t.arg, NAT)
         if isinstance(t, Var):
             return self.var(t.name, self.ctx.get(t.name, ty) == NAT)
         if isinstance(t, Un) and t.op == "-":
+            if ty == NAT:   # no `Neg ℕ`: such a term never elaborates; never read it as ℤ
+                raise _OmegaUnsupported()
             return -self.term(t.arg, ty)
         if isinstance(t, Bin):
             if is_closed_arith(t):

@@ -6,100 +6,18 @@ anonymous constructors, `Or.inl`/`Or.inr`, `absurd`, and nested `by` blocks.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable
 
-from lean_env.embedded.goals import CLASSICAL, Goal, TacticError, defeq, value_type
-from lean_env.embedded.parser import parse_term
+from lean_env.embedded.arith import relation_type, term_type, typed
+from lean_env.embedded.goals import CLASSICAL, Goal, TacticError, defeq
+from lean_env.embedded.lemmas import LIBRARY, Lemma
 from lean_env.embedded.terms import (
-    NAT, Anon, App, Bin, ByTac, Const, Hole, Num, Proj, Quant, Term, Un, Var, free_vars, pp, subst,
+    NAT, Anon, App, Bin, ByTac, Cast, Const, Hole, Num, Proj, Quant, Term, TyVar, Un, Var, free_vars, pp, subst,
 )
-
-
-@dataclass(frozen=True)
-class Lemma:
-    """A library lemma: implicit variables (solved by matching), then its statement, where
-    leading `∀` are explicit arguments and `→` premises are proof arguments."""
-
-    implicit: tuple[str, ...]
-    statement: Term
-    axioms: frozenset[str] = frozenset()
-
-
-def _lemma(implicit: str, statement: str) -> Lemma:
-    """Implicit variables are named `?a` so they can never clash with a goal's own `a`."""
-    names = implicit.split()
-    p = parse_term(statement)
-    for n in names:
-        p = subst(p, n, Var("?" + n))
-    return Lemma(tuple("?" + n for n in names), p)
-
-
-LIBRARY: dict[str, Lemma] = {
-    "sq_nonneg": _lemma("", "∀ (a : ℤ), 0 ≤ a ^ 2"),
-    "mul_self_nonneg": _lemma("", "∀ (a : ℤ), 0 ≤ a * a"),
-    "pow_two_nonneg": _lemma("", "∀ (a : ℤ), 0 ≤ a ^ 2"),
-    "mul_pos": _lemma("a b", "0 < a → 0 < b → 0 < a * b"),
-    "mul_nonneg": _lemma("a b", "0 ≤ a → 0 ≤ b → 0 ≤ a * b"),
-    "add_pos": _lemma("a b", "0 < a → 0 < b → 0 < a + b"),
-    "add_nonneg": _lemma("a b", "0 ≤ a → 0 ≤ b → 0 ≤ a + b"),
-    "pow_pos": _lemma("a", "0 < a → ∀ (n : ℕ), 0 < a ^ n"),
-    "pow_nonneg": _lemma("a", "0 ≤ a → ∀ (n : ℕ), 0 ≤ a ^ n"),
-    "le_refl": _lemma("", "∀ (a : ℤ), a ≤ a"),
-    "le_rfl": _lemma("a", "a ≤ a"),
-    "le_of_lt": _lemma("a b", "a < b → a ≤ b"),
-    "le_of_eq": _lemma("a b", "a = b → a ≤ b"),
-    "ne_of_gt": _lemma("a b", "a > b → a ≠ b"),
-    "ne_of_lt": _lemma("a b", "a < b → a ≠ b"),
-    "le_trans": _lemma("a b c", "a ≤ b → b ≤ c → a ≤ c"),
-    "lt_trans": _lemma("a b c", "a < b → b < c → a < c"),
-    "lt_of_le_of_lt": _lemma("a b c", "a ≤ b → b < c → a < c"),
-    "lt_of_lt_of_le": _lemma("a b c", "a < b → b ≤ c → a < c"),
-    "le_antisymm": _lemma("a b", "a ≤ b → b ≤ a → a = b"),
-    "Nat.zero_le": _lemma("", "∀ (n : ℕ), 0 ≤ n"),
-    "Nat.succ_pos": _lemma("", "∀ (n : ℕ), 0 < n + 1"),
-    "Nat.pos_of_ne_zero": _lemma("n", "n ≠ 0 → 0 < n"),
-    "Nat.le_of_lt_succ": _lemma("m n", "m < n + 1 → m ≤ n"),
-    "Nat.lt_of_lt_of_le": _lemma("a b c", "a < b → b ≤ c → a < c"),
-    "dvd_refl": _lemma("", "∀ (a : ℤ), a ∣ a"),
-    "dvd_mul_right": _lemma("", "∀ (a b : ℤ), a ∣ a * b"),
-    "dvd_mul_left": _lemma("", "∀ (a b : ℤ), a ∣ b * a"),
-    "dvd_add": _lemma("a b c", "a ∣ b → a ∣ c → a ∣ b + c"),
-    "dvd_trans": _lemma("a b c", "a ∣ b → b ∣ c → a ∣ c"),
-    "trivial": _lemma("", "True"),
-    "pow_succ": _lemma("", "∀ (a : ℤ) (n : ℕ), a ^ (n + 1) = a ^ n * a"),
-    "pow_zero": _lemma("", "∀ (a : ℤ), a ^ 0 = 1"),
-    "pow_two": _lemma("", "∀ (a : ℤ), a ^ 2 = a * a"),
-    "sq": _lemma("", "∀ (a : ℤ), a ^ 2 = a * a"),
-    "mul_comm": _lemma("", "∀ (a b : ℤ), a * b = b * a"),
-    "add_comm": _lemma("", "∀ (a b : ℤ), a + b = b + a"),
-    "mul_one": _lemma("", "∀ (a : ℤ), a * 1 = a"),
-    "one_mul": _lemma("", "∀ (a : ℤ), 1 * a = a"),
-    "add_zero": _lemma("", "∀ (a : ℤ), a + 0 = a"),
-    "zero_add": _lemma("", "∀ (a : ℤ), 0 + a = a"),
-    "mul_add": _lemma("", "∀ (a b c : ℤ), a * (b + c) = a * b + a * c"),
-    "add_mul": _lemma("", "∀ (a b c : ℤ), (a + b) * c = a * c + b * c"),
-    "mul_zero": _lemma("", "∀ (a : ℤ), a * 0 = 0"),
-    "zero_mul": _lemma("", "∀ (a : ℤ), 0 * a = 0"),
-    "two_mul": _lemma("", "∀ (a : ℤ), 2 * a = a + a"),
-    "mul_assoc": _lemma("", "∀ (a b c : ℤ), a * b * c = a * (b * c)"),
-    "add_assoc": _lemma("", "∀ (a b c : ℤ), a + b + c = a + (b + c)"),
-    "sub_self": _lemma("", "∀ (a : ℤ), a - a = 0"),
-    "add_sq": _lemma("", "∀ (a b : ℤ), (a + b) ^ 2 = a ^ 2 + 2 * a * b + b ^ 2"),
-    "sub_sq": _lemma("", "∀ (a b : ℤ), (a - b) ^ 2 = a ^ 2 - 2 * a * b + b ^ 2"),
-    "lt_irrefl": _lemma("", "∀ (a : ℤ), ¬a < a"),
-    "lt_add_one": _lemma("", "∀ (a : ℤ), a < a + 1"),
-    "add_lt_add": _lemma("a b c d", "a < b → c < d → a + c < b + d"),
-    "add_le_add": _lemma("a b c d", "a ≤ b → c ≤ d → a + c ≤ b + d"),
-    "mul_le_mul_of_nonneg_left": _lemma("a b c", "b ≤ c → 0 ≤ a → a * b ≤ a * c"),
-    "Nat.lt_succ_self": _lemma("", "∀ (n : ℕ), n < n + 1"),
-    "Nat.le_succ": _lemma("", "∀ (n : ℕ), n ≤ n + 1"),
-    "Nat.succ_le_of_lt": _lemma("n m", "n < m → n + 1 ≤ m"),
-    "Nat.succ_ne_zero": _lemma("", "∀ (n : ℕ), n + 1 ≠ 0"),
-    "Nat.mod_lt": _lemma("y", "∀ (x : ℕ), y > 0 → x % y < y"),
-    "Nat.sub_add_cancel": _lemma("n m", "m ≤ n → n - m + m = n"),
-    "Nat.add_sub_cancel": _lemma("", "∀ (n m : ℕ), n + m - m = n"),
-}
+from lean_env.embedded.types import (
+    ElabError, check_class, elab_prop, elab_value, subst_type, type_vars,
+)
 
 # The elaborator needs to run nested `by` blocks; the tactic engine plugs itself in here.
 RunBy = Callable[[Goal, str], frozenset]
@@ -114,6 +32,7 @@ class Elab:
     run_by: RunBy
     axioms: frozenset = frozenset()
     holes: list[Term] | None = None   # `refine`: the propositions its `?_` leave as new goals
+    meta_types: dict[str, str] = field(default_factory=dict)   # `apply`: types of its open variables
 
     # -- proofs
     def check(self, t: Term, expected: Term) -> None:
@@ -197,11 +116,13 @@ class Elab:
                 self.axioms |= ax
                 return stmt
             if t.name in LIBRARY:
+                # implicit arguments become ∀-binders, which `rw` and `apply` instantiate
                 lemma = LIBRARY[t.name]
-                if lemma.implicit:
-                    raise TacticError(f"don't know how to synthesize implicit arguments of '{t.name}'")
                 self.axioms |= CLASSICAL
-                return lemma.statement
+                out = lemma.statement
+                for n, ty in reversed(lemma.implicit):
+                    out = Quant("∀", n[1:], ty, subst(out, n, Var(n[1:])))
+                return out
             raise TacticError(f"unknown identifier '{t.name}'")
         if isinstance(t, Proj):
             return self._project(self.infer(t.term), t.field, t)
@@ -235,9 +156,8 @@ class Elab:
         if isinstance(fn, Var) and fn.name in LIBRARY and self.goal.hyp(fn.name) is None:
             lemma = LIBRARY[fn.name]
             self.axioms |= CLASSICAL
-            return self._apply_args(lemma.statement, list(t.args), set(lemma.implicit), pp(t), poly=True,
-                                    expected=expected)
-        return self._apply_args(self.infer(fn), list(t.args), set(), pp(t))
+            return self._apply_args(lemma.statement, list(t.args), dict(lemma.implicit), pp(t), expected=expected)
+        return self._apply_args(self.infer(fn), list(t.args), {}, pp(t), expected=expected)
 
     def partial_app(self, t: Term) -> tuple[Term, set[str]]:
         """What `apply t` starts from: the statement of `t` with the implicit variables its
@@ -246,56 +166,70 @@ class Elab:
         if isinstance(fn, Var) and fn.name in LIBRARY and self.goal.hyp(fn.name) is None and fn.name not in self.theorems:
             lemma = LIBRARY[fn.name]
             self.axioms |= CLASSICAL
-            metas = set(lemma.implicit)
-            p = self._apply_args(lemma.statement, args, metas, pp(t), poly=True, open_metas=True)
-            return p, metas & free_vars(p)
+            metas = dict(lemma.implicit)
+            p = self._apply_args(lemma.statement, args, metas, pp(t), open_metas=True)
+            self.meta_types.update(metas)
+            return p, set(metas) & free_vars(p)
         return self.infer(t), set()
 
-    def _apply_args(self, p: Term, args: list[Term], metas: set[str], shown: str, poly: bool = False,
+    def _apply_args(self, p: Term, args: list[Term], metas: dict[str, str], shown: str,
                     open_metas: bool = False, expected: Term | None = None) -> Term:
-        """Feed arguments to a ∀/→ statement. Library lemmas are polymorphic (`poly`): their
-        variables take a value of any carrier type, as Mathlib's type classes allow. A `by` or
-        `⟨..⟩` argument whose type still has implicit variables waits until the expected type
-        has fixed them (Lean elaborates such arguments last, too)."""
+        """Feed arguments to a ∀/→ statement. Each explicit argument is elaborated at its
+        binder's type; a lemma's type variable `α` is fixed by the first argument or premise
+        that tells it, and must have the lemma's class. A `by` or `⟨..⟩` argument whose type
+        still has implicit variables waits until the expected type has fixed them (Lean
+        elaborates such arguments last, too)."""
         binding: dict[str, Term] = {}
         postponed: list[tuple[Term, Term]] = []
+        ctx = self.goal.ctx
         for arg in args:
-            p = _instantiate(p, binding)
+            p = _instantiate(p, binding, ctx)
             if isinstance(p, Quant) and p.kind == "∀":
-                p = subst(p.body, p.var, self.value(arg, None if poly else p.ty))
+                want = None if isinstance(p.ty, TyVar) else p.ty
+                v, got = self.value_typed(arg, want)
+                if isinstance(p.ty, TyVar):
+                    tv = p.ty
+                    p = _fix_type(p, tv, got)
+                    postponed = [(a, subst_type(q, tv, got)) for a, q in postponed]
+                p = subst(p.body, p.var, v)
             elif isinstance(p, Bin) and p.op in ("→", "≠") or isinstance(p, Un) and p.op == "¬":
                 # `a ≠ b` unfolds to `a = b → False`, so `h hab` applies it as Lean allows
                 if isinstance(p, Bin) and p.op == "≠":
                     premise, rest = Bin("=", p.lhs, p.rhs), Const(False)
                 else:
                     premise, rest = (p.lhs, p.rhs) if isinstance(p, Bin) else (p.arg, Const(False))
-                if metas & free_vars(premise) and isinstance(arg, (ByTac, Anon, Hole)):
+                open_vars = set(metas) & free_vars(premise) or type_vars(premise)
+                if open_vars and isinstance(arg, (ByTac, Anon, Hole)):
                     postponed.append((arg, premise))
-                elif metas & free_vars(premise):
+                elif open_vars:
                     got = self.infer(arg)
-                    if not _match(premise, got, metas, binding, self.goal.ctx):
-                        raise TacticError(f"application type mismatch\n  {shown}\nargument has type\n  {pp(got)}")
+                    if not _match(premise, got, set(metas), binding, ctx, metas):
+                        raise TacticError(f"application type mismatch\n  {shown}\nargument has type\n  {pp(got)} : Prop\n"
+                                          f"but is expected to have type\n  {pp(_instantiate(premise, binding, ctx))} : Prop")
                 else:
                     self.check(arg, premise)
                 p = rest
             else:
                 raise TacticError(f"function expected\n  {shown}")
-        p = _instantiate(p, binding)
-        if postponed and expected is not None and metas & free_vars(p):
-            _match(p, expected, metas, binding, self.goal.ctx)
-            p = _instantiate(p, binding)
+        p = _instantiate(p, binding, ctx)
+        if expected is not None and (set(metas) & free_vars(p) or postponed):
+            _match(p, expected, set(metas), binding, ctx, metas)
+            p = _instantiate(p, binding, ctx)
         for arg, premise in postponed:
-            premise = _instantiate(premise, binding)
-            if metas & free_vars(premise):
+            premise = _instantiate(premise, binding, ctx)
+            if set(metas) & free_vars(premise):
                 raise TacticError(f"don't know how to synthesize implicit arguments in\n  {shown}")
             self.check(arg, premise)
-        if metas & free_vars(p) and not open_metas:
+        if set(metas) & free_vars(p) and not open_metas:
             raise TacticError(f"don't know how to synthesize implicit arguments in\n  {shown}")
         return p
 
     # -- values (witnesses, ∀ instantiation)
     def value(self, t: Term, ty: str | None) -> Term:
-        """Check a value term (a witness, a ∀ instance); `ty=None` accepts ℕ and ℤ."""
+        """Elaborate a value term (a witness, a ∀ instance) at type `ty` (None: its own type)."""
+        return self.value_typed(t, ty)[0]
+
+    def value_typed(self, t: Term, ty: str | None) -> tuple[Term, str]:
         ctx = self.goal.ctx
         for v in free_vars(t):
             if v not in ctx:
@@ -304,35 +238,121 @@ class Elab:
                 raise TacticError(f"unknown identifier '{v}'")
         if isinstance(t, (Anon, ByTac, Proj, App)):
             raise TacticError(f"type mismatch: expected a term of type {ty}, got\n  {pp(t)}")
-        got = value_type(t, ctx, ty or NAT)
-        if ty is not None and got != ty:
-            raise TacticError(f"type mismatch\n  {pp(t)}\nhas type\n  {got} : Type\nbut is expected to have type\n  {ty} : Type")
-        return _retype_numerals(t, got)
+        return elab_value(t, ctx, ty)
+
+    def prop(self, t: Term) -> Term:
+        """Elaborate a proposition written in a tactic (`have h : p`, `show p`, a calc step)."""
+        return elab_prop(t, self.goal.ctx)
 
 
-def _retype_numerals(t: Term, ty: str) -> Term:
-    if isinstance(t, Num):
-        return Num(t.value, ty)  # keeps `3` an integer after it replaces `x : ℤ` (printed as `3`)
-    if isinstance(t, Bin):
-        return Bin(t.op, _retype_numerals(t.lhs, ty), _retype_numerals(t.rhs, ty))
-    if isinstance(t, Un):
-        return Un(t.op, _retype_numerals(t.arg, ty))
-    return t
-
-
-def _instantiate(p: Term, binding: dict[str, Term]) -> Term:
+def _instantiate(p: Term, binding: dict[str, Term], ctx: dict | None = None) -> Term:
+    """Put the solved implicit variables into `p`; a value of a known type also fixes the type
+    variable `α` of the lemma (its numerals and binders), checking the lemma's class."""
     for k, v in binding.items():
-        p = subst(p, k, v)
+        if not k.startswith("?"):   # a type variable fixed by `_match`: `α ↦ ℤ`
+            for tv in type_vars(p):
+                if tv == k:
+                    p = _fix_type(p, tv, v.name)
+        elif k in free_vars(p):
+            p = subst(p, k, v)
+    if ctx is not None:
+        for tv in type_vars(p):
+            ty = _type_from_binding(binding, ctx)
+            if ty is not None:
+                p = _fix_type(p, tv, ty)
     return p
 
 
-def _match(pattern: Term, term: Term, metas: set[str], binding: dict[str, Term], ctx) -> bool:
-    """First-order matching of a lemma premise against a hypothesis, binding implicit variables."""
+def _type_from_binding(binding: dict[str, Term], ctx: dict) -> str | None:
+    for v in binding.values():
+        ty = term_type(v, ctx)
+        if ty is not None and not isinstance(ty, TyVar):
+            return ty
+    return None
+
+
+def _fix_type(p: Term, tv: str, ty: str) -> Term:
+    check_class(tv, ty)
+    return subst_type(p, tv, ty)
+
+
+def instantiate_rule(binders: list[tuple[str, str]], inst: dict[str, Term], sides: tuple[Term, ...],
+                     ctx: dict) -> tuple[Term, ...]:
+    """A rewrite rule `∀ binders, lhs = rhs` at the instance `inst` found in the goal: every
+    value must have its binder's type (a `Nat.*` lemma does not rewrite an integer), and the
+    lemma's `α` takes the values' type if that type has the lemma's class."""
+    fixed: dict[str, str] = {}
+    for var, ty in binders:
+        val = inst.get(var)
+        vty = term_type(val, ctx) if val is not None else None
+        if vty is None:
+            continue
+        if isinstance(ty, TyVar):
+            if fixed.setdefault(ty, vty) != vty:
+                raise TacticError("motive is not type correct")
+            check_class(ty, vty)
+        elif vty != ty:
+            raise TacticError(
+                f"tactic 'rewrite' failed, did not find instance of the pattern in the target expression\n"
+                f"  (the instance has type {vty}, the rule is about {ty})")
+    out = []
+    for side in sides:
+        for var, ty in binders:
+            if var in inst:
+                side = subst(side, var, typed(inst[var], fixed.get(ty, ty if not isinstance(ty, TyVar) else None)))
+        for tv, vty in fixed.items():
+            side = subst_type(side, tv, vty)
+        out.append(side)
+    return tuple(out)
+
+
+def _match(pattern: Term, term: Term, metas: set[str], binding: dict[str, Term], ctx,
+           meta_types: dict[str, str] | None = None) -> bool:
+    """First-order matching of a lemma premise against a hypothesis, binding implicit variables;
+    the relations matched must be at the same type (the premise's `α` takes the hypothesis')."""
     from lean_env.embedded.goals import canon
 
-    pattern, term = _instantiate(pattern, binding), term
-    pc, tc = canon(pattern, {**ctx, **{m: NAT for m in metas}}), canon(term, ctx)
-    return _unify(pc, tc, metas, binding)
+    pattern = _instantiate(pattern, binding, ctx)
+    pctx = {**ctx, **(meta_types or {})}
+    fixed: dict[str, str] = {}
+    try:
+        if not _same_carriers(pattern, term, pctx, ctx, fixed):
+            return False
+    except ElabError:
+        return False
+    pc, tc = canon(pattern, pctx), canon(term, ctx)
+    trial = dict(binding)
+    if not _unify(pc, tc, metas, trial):
+        return False
+    binding.update(trial)
+    binding.update({tv: Var(ty) for tv, ty in fixed.items()})
+    return True
+
+
+def _carrier(t: Bin, ctx: dict) -> str | None:
+    return term_type(t.lhs, ctx) or term_type(t.rhs, ctx)
+
+
+def _same_carriers(p: Term, t: Term, pctx: dict, tctx: dict, fixed: dict[str, str]) -> bool:
+    """Walk two propositions of the same shape; at each relation compare the carrier types. A
+    type variable in the pattern takes the term's type (its class checked); a carrier that
+    cannot be told (only implicit variables of unknown type) matches anything."""
+    if isinstance(p, Bin) and isinstance(t, Bin):
+        rel = ("=", "≠", "<", "≤", ">", "≥", "∣")
+        if p.op in rel and t.op in rel:
+            pty, tty = _carrier(p, pctx), relation_type(t, tctx)
+            if isinstance(pty, TyVar):
+                if fixed.setdefault(pty, tty) != tty:
+                    return False
+                check_class(pty, tty)
+                return True
+            return pty is None or pty == tty
+        if p.op == t.op:
+            return _same_carriers(p.lhs, t.lhs, pctx, tctx, fixed) and _same_carriers(p.rhs, t.rhs, pctx, tctx, fixed)
+        return True
+    if isinstance(p, Un) and isinstance(t, Un):
+        return _same_carriers(p.arg, t.arg, pctx, tctx, fixed)
+    return True
 
 
 def _unify(p: Term, t: Term, metas: set[str], binding: dict[str, Term]) -> bool:
@@ -343,10 +363,14 @@ def _unify(p: Term, t: Term, metas: set[str], binding: dict[str, Term]) -> bool:
         return True
     if type(p) is not type(t):
         return False
+    if isinstance(p, Num):   # a lemma's numeral `(2 : α)` matches `2` at any type α may take
+        return p.value == t.value and (isinstance(p.ty, TyVar) or p == t)
     if isinstance(p, Bin):
         return p.op == t.op and _unify(p.lhs, t.lhs, metas, binding) and _unify(p.rhs, t.rhs, metas, binding)
     if isinstance(p, Un):
         return p.op == t.op and _unify(p.arg, t.arg, metas, binding)
+    if isinstance(p, Cast):
+        return p.ty == t.ty and _unify(p.arg, t.arg, metas, binding)
     return p == t
 
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, replace as dc_replace
 
 from lean_env.embedded.arith import ArithError, evaluate, is_closed_arith, relation_type, term_type
 from lean_env.embedded.terms import (
-    INT, NAT, Bin, Const, Num, Quant, Term, Un, Var, fresh_name, free_vars, pp, subst, REL_OPS,
+    INT, NAT, Bin, Cast, Const, Num, Quant, Term, Un, Var, fresh_name, free_vars, pp, subst, REL_OPS,
 )
 
 CLASSICAL = frozenset({"propext", "Classical.choice", "Quot.sound"})
@@ -86,6 +86,31 @@ class Goal:
 
     def remove(self, name: str) -> "Goal":
         return Goal(tuple(h for h in self.hyps if h.name != name), self.target, self.case)
+
+    def clear(self, name: str) -> "Goal":
+        """Lean's `clear`: a variable that other hypotheses or the target mention cannot go
+        (removing it would leave them talking about an unknown, untyped name)."""
+        h = self.hyp(name)
+        if h is None:
+            raise TacticError(f"unknown hypothesis '{name}'")
+        if h.is_var:
+            users = [x.name for x in self.hyps if not x.is_var and name in free_vars(x.type)]
+            if users or name in free_vars(self.target):
+                dep = f"hypothesis '{users[0]}'" if users else "the goal"
+                raise TacticError(f"variable '{name}' depends on {dep}, it cannot be cleared")
+        hyps = list(self.hyps)
+        idx = max(i for i, x in enumerate(hyps) if x.name == name)   # the accessible one
+        return Goal(tuple(hyps[:idx] + hyps[idx + 1:]), self.target, self.case)
+
+    def intro_var(self, name: str, ty: str, *terms: Term) -> tuple["Goal", tuple[Term, ...]]:
+        """Add a variable, shadowing any hypothesis of that name, and return `terms` (which are
+        about to mention the new variable, e.g. a binder's body) with the old one renamed to
+        its inaccessible name, as `add` renames it in the context."""
+        old = self.hyp(name)
+        if old is not None and old.is_var:
+            dead = fresh_inaccessible(name, self.names())   # the name `add` gives the old one
+            terms = tuple(subst(t, name, Var(dead)) for t in terms)
+        return self.add(name, ty), terms
 
     def replace_hyp(self, name: str, type_: Term) -> "Goal":
         return Goal(tuple(Hyp(h.name, type_) if h.name == name else h for h in self.hyps), self.target, self.case)
@@ -174,8 +199,11 @@ def _canon_arith(t: Term, ty: str) -> Term:
             return Num(v) if v >= 0 else Un("-", Num(-v))
         except ArithError:
             pass
+    if isinstance(t, Cast):
+        return Cast(t.ty, _canon_arith(t.arg, NAT))
     if isinstance(t, Bin):
-        out = Bin(t.op, _canon_arith(t.lhs, ty), _canon_arith(t.rhs, ty))
+        rty = NAT if t.op == "^" else ty
+        out = Bin(t.op, _canon_arith(t.lhs, ty), _canon_arith(t.rhs, rty))
         return _nat_unfold(out) if ty == NAT else out
     if isinstance(t, Un):
         return Un(t.op, _canon_arith(t.arg, ty))

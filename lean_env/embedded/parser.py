@@ -9,7 +9,8 @@ import re
 from dataclasses import dataclass
 
 from lean_env.embedded.terms import (
-    BIN_PREC, INT, MAX_PREC, NAT, Anon, App, Bin, ByTac, Const, Hole, Num, Proj, Quant, Term, Un, Var,
+    BIN_PREC, INT, MAX_PREC, NAT, Anon, App, Bin, ByTac, Cast, Const, Hole, Num, Proj, Quant, Term, Typed,
+    Un, Var, int_of_digits,
 )
 
 
@@ -27,7 +28,7 @@ _TOKEN_RE = re.compile(
     (?P<ws>\s+)
   | (?P<num>\d+)
   | (?P<ident>[^\W\d][\w'₀-₉✝!?]*(?:\.[^\W\d][\w'₀-₉✝!?]*|\.\d+)*)
-  | (?P<sym>\?_|<;>|:=|->|<->|<=|>=|=>|[()\[\]{}⟨⟩,:∀∃→↔∧∨¬=≠≤<≥>∣+\-*/%^←·;|_.])
+  | (?P<sym>\?_|<;>|:=|->|<->|<=|>=|=>|[()\[\]{}⟨⟩,:∀∃→↔∧∨¬=≠≤<≥>∣+\-*/%^←·;|_.↑])
     """,
     re.VERBOSE,
 )
@@ -63,10 +64,11 @@ def tokenize(text: str) -> list[Tok]:
 
 
 class Parser:
-    def __init__(self, text: str):
+    def __init__(self, text: str, type_vars: dict[str, str] | None = None):
         self.text = text
         self.toks = tokenize(text)
         self.i = 0
+        self.type_vars = type_vars or {}   # the lemma table's `α`
 
     # -- helpers
     @property
@@ -148,12 +150,15 @@ class Parser:
             return self.quantifier()
         if t.kind == "ident" and t.text == "by":
             return self.by_block()
+        if t.kind == "sym" and t.text == "↑":
+            self.next()
+            return Cast(None, self.argument())
         return self.argument()
 
     def atom(self) -> Term:
         t = self.next()
         if t.kind == "num":
-            return Num(int(t.text))
+            return Num(int_of_digits(t.text))
         if t.kind == "ident":
             if t.text == "_":
                 return Hole()
@@ -179,11 +184,9 @@ class Parser:
                 self.next()
                 ty = self.type_name()
                 self.expect(")")
-                if isinstance(inner, Num):
+                if isinstance(inner, Num) and inner.ty is None:
                     return Num(inner.value, ty)
-                if isinstance(inner, Un) and inner.op == "-" and isinstance(inner.arg, Num):
-                    return Un("-", Num(inner.arg.value, ty))
-                return _ascribe(inner, ty)
+                return Typed(inner, ty)
             self.expect(")")
             return inner
         if t.kind == "sym" and t.text == "⟨":
@@ -201,6 +204,8 @@ class Parser:
     def type_name(self) -> str:
         t = self.tok
         name = self.ident()
+        if name in self.type_vars:
+            return self.type_vars[name]
         if name not in TYPES:
             raise ParseError(f"unknown type '{name}' (the embedded fragment has ℕ, ℤ and Prop)", t.pos)
         return TYPES[name]
@@ -234,20 +239,19 @@ class Parser:
         body = self.term(0)
         for names, ty in reversed(groups):
             for name in reversed(names):
-                body = Quant(kind, name, ty or NAT, body)
+                body = Quant(kind, name, ty, body)   # an untyped binder is typed by elaboration
         return body
 
     def _binder_predicate(self, kind: str) -> Term:
-        """`∀ x > 0, P` is `∀ x, x > 0 → P`; `∃ x > 0, P` is `∃ x, x > 0 ∧ P` (binder type from a
-        typed bound such as `(0 : ℤ)`, else ℕ)."""
+        """`∀ x > 0, P` is `∀ x, x > 0 → P`; `∃ x > 0, P` is `∃ x, x > 0 ∧ P` (the binder's type
+        is found by elaboration, from the bound and the body)."""
         var = self.ident()
         op = self.next().text
         bound = self.term(51)
         self.expect(",")
         body = self.term(0)
-        ty = bound.ty if isinstance(bound, Num) and bound.ty else NAT
         pred = Bin(op, Var(var), bound)
-        return Quant(kind, var, ty, Bin("→" if kind == "∀" else "∧", pred, body))
+        return Quant(kind, var, None, Bin("→" if kind == "∀" else "∧", pred, body))
 
     def by_block(self) -> Term:
         """`by tac`: the tactic text runs to the closing bracket or comma at this depth."""
@@ -266,20 +270,12 @@ class Parser:
         return ByTac(self.text[start:self.tok.pos].strip())
 
 
-def _ascribe(t: Term, ty: str) -> Term:
-    """`(a + 2 : ℤ)`: push the ascription onto the numerals (variables already carry a type)."""
-    if isinstance(t, Num):
-        return Num(t.value, ty)
-    if isinstance(t, Bin):
-        return Bin(t.op, _ascribe(t.lhs, ty), _ascribe(t.rhs, ty))
-    if isinstance(t, Un):
-        return Un(t.op, _ascribe(t.arg, ty))
-    return t
-
-
-def parse_term(text: str) -> Term:
-    p = Parser(text)
-    t = p.term()
+def parse_term(text: str, type_vars: dict[str, str] | None = None) -> Term:
+    p = Parser(text, type_vars)
+    try:
+        t = p.term()
+    except RecursionError:
+        raise ParseError("maximum recursion depth has been reached (term nested too deeply)", 0) from None
     p.done()
     return t
 
@@ -297,13 +293,42 @@ class Statement:
 
 
 def parse_statement(text: str) -> Statement:
-    """Parse a declaration header up to (not including) `:=`."""
-    p = Parser(text)
+    """Parse and elaborate a declaration header up to (not including) `:=`: every hypothesis and
+    the goal come back typed (`types.elab_prop`); an elaboration error is reported like a parse
+    error, with Lean's message."""
+    try:
+        kind, name, binders, goal = _parse_header(text)
+        binders = [(n, ty) for n, ty, _ in binders]
+    except RecursionError:
+        raise ParseError("maximum recursion depth has been reached (term nested too deeply)", 0) from None
+    from lean_env.embedded.types import ElabError, elab_prop
+
+    ctx: dict[str, str] = {}
+    typed_binders: list[tuple[str, object]] = []
+    try:
+        for n, ty in binders:
+            if isinstance(ty, str):
+                ctx[n] = ty
+                typed_binders.append((n, ty))
+            else:
+                typed_binders.append((n, elab_prop(ty, ctx)))
+        goal = elab_prop(goal, ctx)
+    except ElabError as e:
+        raise ParseError(str(e), 0) from None
+    except RecursionError:
+        raise ParseError("maximum recursion depth has been reached (term nested too deeply)", 0) from None
+    return Statement(kind, name, tuple(typed_binders), goal)
+
+
+def _parse_header(text: str, type_vars: dict[str, str] | None = None
+                  ) -> tuple[str, str, list[tuple[str, object, bool]], Term]:
+    """`theorem NAME binders : goal` as parsed (binders are (name, type, implicit))."""
+    p = Parser(text, type_vars)
     kind = p.ident()
     if kind not in ("theorem", "lemma", "example"):
         raise ParseError(f"unexpected token '{kind}'; expected 'theorem'", 0)
     name = "_example" if kind == "example" else p.ident()
-    binders: list[tuple[str, object]] = []
+    binders: list[tuple[str, object, bool]] = []
     while p.at("(", "{", "["):
         close = {"(": ")", "{": "}", "[": "]"}[p.next().text]
         if close == "]":
@@ -312,7 +337,7 @@ def parse_statement(text: str) -> Statement:
         while p.tok.kind == "ident" and not p.at(":"):
             names.append(p.ident())
         p.expect(":")
-        if p.tok.kind == "ident" and p.tok.text in TYPES and p.toks[p.i + 1].text == close:
+        if p.tok.kind == "ident" and (p.tok.text in TYPES or p.tok.text in p.type_vars) and p.toks[p.i + 1].text == close:
             ty: object = p.type_name()
         else:
             ty = p.term()
@@ -323,8 +348,8 @@ def parse_statement(text: str) -> Statement:
         else:
             p.expect(close)
         for n in names:
-            binders.append((n, ty))
+            binders.append((n, ty, close == "}"))
     p.expect(":")
     goal = p.term()
     p.done()
-    return Statement(kind, name, tuple(binders), goal)
+    return kind, name, binders, goal

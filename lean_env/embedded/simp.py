@@ -8,20 +8,30 @@ does that) and no linear arithmetic (that is `linarith`'s job).
 from __future__ import annotations
 
 from lean_env.embedded.arith import ArithError, decide_relation, evaluate, is_closed_arith, relation_type, typed
-from lean_env.embedded.terms import Bin, Const, Num, Quant, Term, Un, Var, REL_OPS, contains, replace
+from lean_env.embedded.terms import (
+    NAT, Bin, Cast, Const, Num, Quant, Term, Un, Var, REL_OPS, contains, free_vars, fresh_name, num, replace, subst,
+)
 
 TRUE, FALSE = Const(True), Const(False)
 
 
 def simp_arith(t: Term, ty: str) -> Term:
+    """Simplify an arithmetic term of type `ty`; results keep their type (numerals are typed)."""
+    if isinstance(t, Cast):   # Nat.cast_ofNat: a cast numeral is the numeral
+        a = simp_arith(t.arg, NAT)
+        if is_closed_arith(a):
+            try:
+                return num(evaluate(a, NAT), t.ty)
+            except ArithError:
+                pass
+        return Cast(t.ty, a)
     if isinstance(t, Bin) and t.op in ("+", "-", "*", "/", "%", "^"):
         a = simp_arith(t.lhs, ty)
-        b = simp_arith(t.rhs, ty if t.op != "^" else "ℕ")
+        b = simp_arith(t.rhs, ty if t.op != "^" else NAT)
         t = Bin(t.op, a, b)
         if is_closed_arith(t):
             try:
-                v = evaluate(t, ty)
-                return Num(v) if v >= 0 else Un("-", Num(-v))
+                return num(evaluate(t, ty), ty)
             except ArithError:
                 return t
         zero, one = Num(0), Num(1)
@@ -33,10 +43,10 @@ def simp_arith(t: Term, ty: str) -> Term:
         if t.op == "-" and b == zero:
             return a
         if t.op == "-" and a == b:
-            return zero
+            return Num(0, ty)
         if t.op == "*":
             if a == zero or b == zero:
-                return zero
+                return Num(0, ty)
             if a == one:
                 return b
             if b == one:
@@ -45,7 +55,7 @@ def simp_arith(t: Term, ty: str) -> Term:
             return a
         if t.op == "^":
             if b == zero:
-                return one
+                return Num(1, ty)
             if b == one:
                 return a
         return t
@@ -56,8 +66,6 @@ def simp_arith(t: Term, ty: str) -> Term:
         if a == Num(0):
             return a
         return Un("-", a)
-    if isinstance(t, Num):
-        return Num(t.value)
     return t
 
 
@@ -162,9 +170,13 @@ def _simp(p: Term, ctx: dict[str, str], rules) -> Term:
                 return a
         return Bin(p.op, a, b)
     if isinstance(p, Quant):
+        rule_vars = set().union(*(free_vars(l) | free_vars(r) for l, r in rules)) if rules else set()
+        if p.var in rule_vars:   # rename the binder rather than capture a rule's variable
+            fresh = fresh_name(p.var, rule_vars | free_vars(p.body))
+            p = Quant(p.kind, fresh, p.ty, subst(p.body, p.var, Var(fresh)))
         inner = dict(ctx)
         inner[p.var] = p.ty
-        body = _simp(p.body, inner, [(l, r) for l, r in rules if not contains(l, Var(p.var))])
+        body = _simp(p.body, inner, rules)
         if isinstance(body, Const):
             return body if p.kind == "∀" or not body.value else TRUE
         return Quant(p.kind, p.var, p.ty, body)

@@ -11,15 +11,57 @@ from typing import Union
 NAT, INT = "ℕ", "ℤ"
 
 
+class TyVar(str):
+    """A lemma's type variable (`α`), with the type class its carrier must have (`CommRing`).
+    It is a `str` so that it sits where the concrete types ℕ/ℤ sit, and prints as its name."""
+
+    cls: str
+
+    def __new__(cls_, name: str, cls: str) -> "TyVar":
+        obj = super().__new__(cls_, name)
+        obj.cls = cls
+        return obj
+
+
 @dataclass(frozen=True)
 class Var:
     name: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Num:
+    """A numeral. After elaboration every numeral carries its type (`OfNat ℤ 2`); numerals that
+    tactics build without a type (`Num(0)`) stand for "this numeral at whatever type is there"
+    and compare equal to a typed one, while two typed numerals are equal only at the same type
+    (a rewrite with `(2 : ℤ) = ...` must never fire on a natural-number `2`)."""
+
     value: int            # non-negative; negative numerals are Un("-", Num)
-    ty: str | None = None  # set by a type ascription `(2 : ℤ)`
+    ty: str | None = None  # ℕ/ℤ (or a lemma's type variable) once elaborated
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Num):
+            return NotImplemented
+        return self.value == other.value and (self.ty is None or other.ty is None or self.ty == other.ty)
+
+    def __hash__(self) -> int:
+        return hash(("Num", self.value))
+
+
+@dataclass(frozen=True)
+class Cast:
+    """The coercion `↑t` (`Nat.cast`): a function application, not a no-op. `ty` is the target
+    type once elaborated (None while `↑t` is still as parsed)."""
+
+    ty: str | None
+    arg: "Term"
+
+
+@dataclass(frozen=True)
+class Typed:
+    """A type ascription `(t : T)` as parsed; elaboration (`types.py`) removes it."""
+
+    term: "Term"
+    ty: str
 
 
 @dataclass(frozen=True)
@@ -44,7 +86,7 @@ class Un:
 class Quant:
     kind: str             # "∀" or "∃"
     var: str
-    ty: str
+    ty: str | None        # None: an untyped binder as parsed, until elaboration infers it
     body: "Term"
 
 
@@ -75,7 +117,7 @@ class Hole:
     synthetic: bool = False  # `?_` (refine makes it a new goal) rather than `_`
 
 
-Term = Union[Var, Num, Const, Bin, Un, Quant, App, Anon, Proj, ByTac, Hole]
+Term = Union[Var, Num, Const, Bin, Un, Quant, App, Anon, Proj, ByTac, Hole, Cast, Typed]
 
 ARITH_OPS = ("+", "-", "*", "/", "%", "^")
 REL_OPS = ("=", "≠", "<", "≤", ">", "≥", "∣")
@@ -122,7 +164,11 @@ def _pp(t: Term, prec: int, rightmost: bool) -> str:
     if isinstance(t, Var):
         return t.name
     if isinstance(t, Num):
-        return str(t.value)
+        return int_to_str(t.value)
+    if isinstance(t, Cast):
+        return _paren("↑" + _pp(t.arg, MAX_PREC + 1, rightmost), prec > MAX_PREC)
+    if isinstance(t, Typed):
+        return f"({pp(t.term)} : {t.ty})"
     if isinstance(t, Const):
         return "True" if t.value else "False"
     if isinstance(t, Hole):
@@ -134,7 +180,8 @@ def _pp(t: Term, prec: int, rightmost: bool) -> str:
     if isinstance(t, Un):
         if t.op == "¬":
             return f"¬{_pp(t.arg, 40, rightmost)}"  # `¬` is max-precedence, its argument level 40
-        return _paren(f"-{_pp(t.arg, 75, rightmost)}", 75 < prec)
+        inner = _pp(t.arg, 75, rightmost)
+        return _paren(f"- {inner}" if inner.startswith("-") else f"-{inner}", 75 < prec)
     if isinstance(t, Quant):
         return _paren(_pp_quant(t), prec > 0 and not rightmost)
     if isinstance(t, App):
@@ -181,74 +228,126 @@ def _pp_quant(t: Quant) -> str:
 
 # ---------------------------------------------------------------- structure
 
+def children(t: Term) -> tuple[Term, ...]:
+    """The immediate subterms (a binder's body included)."""
+    if isinstance(t, Bin):
+        return (t.lhs, t.rhs)
+    if isinstance(t, (Un, Cast)):
+        return (t.arg,)
+    if isinstance(t, Quant):
+        return (t.body,)
+    if isinstance(t, App):
+        return (t.fn,) + t.args
+    if isinstance(t, Anon):
+        return t.items
+    if isinstance(t, (Proj, Typed)):
+        return (t.term,)
+    return ()
+
+
+def with_children(t: Term, kids: list[Term] | tuple[Term, ...]) -> Term:
+    """`t` with its immediate subterms replaced (inverse of `children`)."""
+    if isinstance(t, Bin):
+        return Bin(t.op, kids[0], kids[1])
+    if isinstance(t, Un):
+        return Un(t.op, kids[0])
+    if isinstance(t, Cast):
+        return Cast(t.ty, kids[0])
+    if isinstance(t, Quant):
+        return Quant(t.kind, t.var, t.ty, kids[0])
+    if isinstance(t, App):
+        return App(kids[0], tuple(kids[1:]))
+    if isinstance(t, Anon):
+        return Anon(tuple(kids))
+    if isinstance(t, Proj):
+        return Proj(kids[0], t.field)
+    if isinstance(t, Typed):
+        return Typed(kids[0], t.ty)
+    return t
+
+
 def free_vars(t: Term) -> set[str]:
     if isinstance(t, Var):
         return {t.name}
-    if isinstance(t, Bin):
-        return free_vars(t.lhs) | free_vars(t.rhs)
-    if isinstance(t, Un):
-        return free_vars(t.arg)
     if isinstance(t, Quant):
         return free_vars(t.body) - {t.var}
-    if isinstance(t, App):
-        out = free_vars(t.fn)
-        for a in t.args:
-            out |= free_vars(a)
-        return out
-    if isinstance(t, Anon):
-        out: set[str] = set()
-        for a in t.items:
-            out |= free_vars(a)
-        return out
-    if isinstance(t, Proj):
-        return free_vars(t.term)
-    return set()
+    out: set[str] = set()
+    for c in children(t):
+        out |= free_vars(c)
+    return out
+
+
+def _rename_binder(t: Quant, avoid: set[str]) -> Quant:
+    """The same binder under a name outside `avoid` (alpha-conversion)."""
+    fresh = fresh_name(t.var, avoid | free_vars(t.body))
+    return Quant(t.kind, fresh, t.ty, subst(t.body, t.var, Var(fresh)))
 
 
 def subst(t: Term, name: str, value: Term) -> Term:
     """Capture-avoiding substitution of `value` for the free variable `name`."""
     if isinstance(t, Var):
         return value if t.name == name else t
-    if isinstance(t, Bin):
-        return Bin(t.op, subst(t.lhs, name, value), subst(t.rhs, name, value))
-    if isinstance(t, Un):
-        return Un(t.op, subst(t.arg, name, value))
     if isinstance(t, Quant):
-        if t.var == name:
+        if t.var == name or name not in free_vars(t.body):
             return t
         if t.var in free_vars(value):
-            fresh = fresh_name(t.var, free_vars(value) | free_vars(t.body))
-            body = subst(t.body, t.var, Var(fresh))
-            return Quant(t.kind, fresh, t.ty, subst(body, name, value))
+            t = _rename_binder(t, free_vars(value) | {name})
         return Quant(t.kind, t.var, t.ty, subst(t.body, name, value))
-    return t
+    kids = children(t)
+    if not kids:
+        return t
+    return with_children(t, [subst(c, name, value) for c in kids])
 
 
 def replace(t: Term, old: Term, new: Term) -> Term:
-    """Replace every occurrence of the subterm `old` (not under a binder of its variables)."""
+    """Replace every occurrence of the subterm `old`, also under binders that do not bind its
+    variables; a binder that would capture a variable of `new` is renamed first (as Lean's
+    locally nameless terms make automatic)."""
     if t == old:
         return new
-    if isinstance(t, Bin):
-        return Bin(t.op, replace(t.lhs, old, new), replace(t.rhs, old, new))
-    if isinstance(t, Un):
-        return Un(t.op, replace(t.arg, old, new))
     if isinstance(t, Quant):
         if t.var in free_vars(old):
             return t
+        if t.var in free_vars(new):
+            t = _rename_binder(t, free_vars(new) | free_vars(old))
         return Quant(t.kind, t.var, t.ty, replace(t.body, old, new))
+    if isinstance(t, (Bin, Un, Cast)):
+        return with_children(t, [replace(c, old, new) for c in children(t)])
     return t
 
 
 def contains(t: Term, sub: Term) -> bool:
     if t == sub:
         return True
-    if isinstance(t, Bin):
-        return contains(t.lhs, sub) or contains(t.rhs, sub)
-    if isinstance(t, Un):
-        return contains(t.arg, sub)
     if isinstance(t, Quant):
         return t.var not in free_vars(sub) and contains(t.body, sub)
+    if isinstance(t, (Bin, Un, Cast)):
+        return any(contains(c, sub) for c in children(t))
     return False
+
+
+# Python refuses int <-> str conversions beyond 4300 digits (CVE-2020-10735); Lean's numerals
+# are unbounded, so long digit strings are converted in chunks.
+_CHUNK = 1000
+
+
+def int_of_digits(digits: str) -> int:
+    if len(digits) <= _CHUNK:
+        return int(digits)
+    value = 0
+    for i in range(0, len(digits), _CHUNK):
+        chunk = digits[i : i + _CHUNK]
+        value = value * 10 ** len(chunk) + int(chunk)
+    return value
+
+
+def int_to_str(n: int) -> str:
+    if n < 0:
+        return "-" + int_to_str(-n)
+    if n < 10 ** _CHUNK:
+        return str(n)
+    hi, lo = divmod(n, 10 ** _CHUNK)
+    return int_to_str(hi) + str(lo).rjust(_CHUNK, "0")
 
 
 _SUBSCRIPTS = "₀₁₂₃₄₅₆₇₈₉"

@@ -1,0 +1,312 @@
+"""Elaboration: give every term of the fragment its type, the way Lean's elaborator does.
+
+Arithmetic and relations elaborate like Lean's `binop%`/`binrel%`: the leaves of an operator tree
+(`a - b ≥ 0` has leaves a, b, 0) meet at their largest type (ℕ < ℤ, and an ascription's expected
+type counts as a leaf), and every leaf of a smaller type gets the coercion `↑` (`Cast`). So with
+`a : ℕ` and `b : ℤ`, `a - b ≥ 0` is `↑a - b ≥ 0` over ℤ, while `((a - b : ℕ) : ℤ)` is the cast of a
+truncated subtraction. Numerals take the type of their tree (`OfNat`), ℕ when nothing else says;
+the exponent of `^` is its own tree (a natural number). A negation at ℕ fails as Lean fails.
+Untyped binders (`∀ x, x < y → ...`) get their type from their first use next to a typed leaf.
+
+The result has no `Typed` nodes and no untyped binder; every numeral carries its type, so the
+arithmetic procedures read a relation's type off any leaf.
+"""
+from __future__ import annotations
+
+from lean_env.embedded.goals import TacticError
+from lean_env.embedded.terms import (
+    INT, LOGIC_OPS, NAT, REL_OPS, Bin, Cast, Const, Num, Quant, Term, TyVar, Typed, Un, Var, pp,
+)
+
+PROP = "Prop"
+_TREE_OPS = ("+", "-", "*", "/", "%")
+Ctx = dict[str, str | None]   # variable -> ℕ / ℤ / Prop / a lemma's α (None: not yet inferred)
+
+
+class ElabError(TacticError):
+    """The term does not elaborate; the message is Lean's."""
+
+
+def mismatch(t: Term, got: str, want: str) -> ElabError:
+    return ElabError(f"type mismatch\n  {pp(t)}\nhas type\n  {got} : Type\nbut is expected to have type\n  {want} : Type")
+
+
+def failed_to_synthesize(cls: str, ty: str) -> ElabError:
+    return ElabError(
+        f"failed to synthesize\n  {cls} {ty}\n"
+        "Additional diagnostic information may be available using the `set_option diagnostics true` command."
+    )
+
+
+# ---------------------------------------------------------------- type classes
+
+# Which carriers of the fragment have which Mathlib class (ℕ is a semiring, not a ring).
+_SEMIRING_CLASSES = {
+    "Monoid", "CommMonoid", "AddMonoid", "AddCommMonoid", "Semiring", "CommSemiring", "OrderedSemiring",
+    "StrictOrderedSemiring", "OrderedCommSemiring", "LinearOrderedSemiring", "LinearOrderedCommSemiring",
+    "Preorder", "PartialOrder", "LinearOrder", "OrderedAddCommMonoid", "CanonicallyOrderedAddCommMonoid",
+    "Dvd", "Nontrivial", "MulZeroClass", "AddLeftCancelMonoid",
+}
+_RING_CLASSES = {
+    "Neg", "Sub", "AddGroup", "AddCommGroup", "Ring", "CommRing", "OrderedRing", "StrictOrderedRing",
+    "LinearOrderedRing", "LinearOrderedCommRing", "OrderedAddCommGroup", "LinearOrderedAddCommGroup",
+}
+_CANONICAL_ONLY = {"CanonicallyOrderedAddCommMonoid"}
+
+
+def has_class(ty: str, cls: str) -> bool:
+    if cls in _CANONICAL_ONLY:
+        return ty == NAT
+    if cls in _SEMIRING_CLASSES:
+        return ty in (NAT, INT)
+    if cls in _RING_CLASSES:
+        return ty == INT
+    return False   # fields (`div_add_div`, ...): neither ℕ nor ℤ
+
+
+def check_class(tv: str, ty: str) -> None:
+    """Instantiating a lemma's `α` at `ty` needs `ty` to have the lemma's class."""
+    if isinstance(tv, TyVar) and not has_class(ty, tv.cls):
+        raise failed_to_synthesize(tv.cls, ty)
+
+
+# ---------------------------------------------------------------- trees
+
+def _leaves(t: Term, out: list[Term]) -> list[Term]:
+    """The leaves of the operator tree rooted at `t` (an exponent is a tree of its own)."""
+    if isinstance(t, Bin) and t.op in _TREE_OPS:
+        _leaves(t.lhs, out)
+        _leaves(t.rhs, out)
+    elif isinstance(t, Bin) and t.op == "^":
+        _leaves(t.lhs, out)
+    elif isinstance(t, Un) and t.op == "-":
+        _leaves(t.arg, out)
+    else:
+        out.append(t)
+    return out
+
+
+def _leaf_type(t: Term, ctx: Ctx) -> str | None:
+    if isinstance(t, Num):
+        return t.ty
+    if isinstance(t, Var):
+        if t.name not in ctx:
+            raise ElabError(f"unknown identifier '{t.name}'")
+        return ctx[t.name]
+    if isinstance(t, Typed):
+        return t.ty
+    if isinstance(t, Cast):
+        return t.ty   # `↑e` as parsed takes the type its tree decides
+    raise ElabError(f"type expected, got\n  {pp(t)}")
+
+
+def _max_type(types: list[str | None]) -> str | None:
+    known = [ty for ty in types if ty is not None]
+    if INT in known:
+        return INT
+    if NAT in known:
+        return NAT
+    return known[0] if known else None
+
+
+def _coerce(t: Term, got: str, want: str) -> Term:
+    if got == want:
+        return t
+    if got == NAT and want == INT:
+        return Cast(INT, t)
+    raise mismatch(t, got, want)
+
+
+def _at(t: Term, ty: str, ctx: Ctx) -> Term:
+    """Elaborate the tree `t` at the type `ty` its analysis chose, inserting casts at leaves."""
+    if isinstance(t, Bin) and t.op in _TREE_OPS:
+        return Bin(t.op, _at(t.lhs, ty, ctx), _at(t.rhs, ty, ctx))
+    if isinstance(t, Bin) and t.op == "^":
+        exponent, ety = tree(t.rhs, ctx, None)
+        if ety != NAT:
+            raise failed_to_synthesize("HPow", f"{ty} {ety} ?m")
+        return Bin("^", _at(t.lhs, ty, ctx), exponent)
+    if isinstance(t, Un) and t.op == "-":
+        if ty == NAT or isinstance(ty, TyVar) and not has_class(INT, ty.cls) or ty == PROP:
+            raise failed_to_synthesize("Neg", ty)
+        return Un("-", _at(t.arg, ty, ctx))
+    if isinstance(t, Num):
+        if t.ty is not None and t.ty != ty:
+            return _coerce(t, t.ty, ty)
+        return Num(t.value, ty)
+    if isinstance(t, Var):
+        got = _leaf_type(t, ctx)
+        if got == PROP:
+            raise ElabError(f"failed to synthesize\n  OfNat Prop\n  {pp(t)} is a proposition, not a number")
+        return _coerce(t, got or ty, ty)
+    if isinstance(t, Typed):
+        inner, got = tree(t.term, ctx, t.ty)
+        return _coerce(inner, got, ty)
+    if isinstance(t, Cast):
+        if t.ty is not None:   # already elaborated
+            return _coerce(t, t.ty, ty)
+        inner, got = tree(t.arg, ctx, None)
+        return _coerce(inner, got, ty)
+    raise ElabError(f"type expected, got\n  {pp(t)}")
+
+
+def tree(t: Term, ctx: Ctx, expected: str | None) -> tuple[Term, str]:
+    """Elaborate an arithmetic term; with an `expected` type (an ascription, a witness) it must
+    end up of that type (ℕ terms are cast up to ℤ, a ℤ term where ℕ is expected is an error)."""
+    types = [_leaf_type(leaf, ctx) for leaf in _leaves(t, [])]
+    ty = _max_type(types + [expected]) or NAT
+    out = _at(t, ty, ctx)
+    if expected is not None and ty != expected:
+        out = _coerce(out, ty, expected)
+        ty = expected
+    return out, ty
+
+
+# ---------------------------------------------------------------- propositions
+
+def _is_prop_side(t: Term, ctx: Ctx) -> bool:
+    if isinstance(t, Var):
+        return ctx.get(t.name) == PROP
+    if isinstance(t, Const) or isinstance(t, Quant):
+        return True
+    if isinstance(t, Bin):
+        return t.op in REL_OPS or t.op in LOGIC_OPS
+    return isinstance(t, Un) and t.op == "¬"
+
+
+def elab_prop(t: Term, ctx: Ctx) -> Term:
+    """Elaborate a proposition over the variables `ctx`."""
+    if isinstance(t, Const):
+        return t
+    if isinstance(t, Var):
+        if t.name not in ctx:
+            raise ElabError(f"unknown identifier '{t.name}'")
+        if ctx[t.name] != PROP:
+            raise ElabError(f"type expected, got\n  ({t.name} : {ctx[t.name]})")
+        return t
+    if isinstance(t, Typed) and t.ty == PROP:
+        return elab_prop(t.term, ctx)
+    if isinstance(t, Un) and t.op == "¬":
+        return Un("¬", elab_prop(t.arg, ctx))
+    if isinstance(t, Bin) and t.op in LOGIC_OPS:
+        return Bin(t.op, elab_prop(t.lhs, ctx), elab_prop(t.rhs, ctx))
+    if isinstance(t, Bin) and t.op in REL_OPS:
+        if t.op in ("=", "≠") and _is_prop_side(t.lhs, ctx) and _is_prop_side(t.rhs, ctx):
+            return Bin(t.op, elab_prop(t.lhs, ctx), elab_prop(t.rhs, ctx))
+        types = [_leaf_type(leaf, ctx) for leaf in _leaves(t.lhs, []) + _leaves(t.rhs, [])]
+        ty = _max_type(types) or NAT
+        if ty == PROP:
+            raise ElabError(f"failed to synthesize\n  LT Prop\n  {pp(t)}")
+        return Bin(t.op, _at(t.lhs, ty, ctx), _at(t.rhs, ty, ctx))
+    if isinstance(t, Quant):
+        ty = t.ty if t.ty is not None else binder_type(t.var, t.body, ctx)
+        return Quant(t.kind, t.var, ty, elab_prop(t.body, {**ctx, t.var: ty}))
+    raise ElabError(f"type expected, got\n  {pp(t)}")
+
+
+def elab_value(t: Term, ctx: Ctx, expected: str | None = None) -> tuple[Term, str]:
+    """Elaborate a value (a witness, a lemma argument); returns it with its type."""
+    if expected == PROP:
+        return elab_prop(t, ctx), PROP
+    if isinstance(t, Var) and ctx.get(t.name) == PROP and expected is None:
+        return t, PROP
+    return tree(t, ctx, expected)
+
+
+# ---------------------------------------------------------------- untyped binders
+
+def binder_type(var: str, body: Term, ctx: Ctx) -> str:
+    """The type Lean's unifier gives an untyped binder: from the first operator tree where it
+    meets a typed leaf, Prop where it is used as a proposition, else ℕ (the numerals' default)."""
+    inner = {**ctx, var: None}
+    found = _binder_use(var, body, inner)
+    return found or NAT
+
+
+def _binder_use(var: str, t: Term, ctx: Ctx) -> str | None:
+    if isinstance(t, Var):
+        return PROP if t.name == var else None
+    if isinstance(t, Quant):
+        if t.var == var:
+            return None
+        return _binder_use(var, t.body, {**ctx, t.var: t.ty or NAT})
+    if isinstance(t, Un) and t.op == "¬":
+        return _binder_use(var, t.arg, ctx)
+    if isinstance(t, Bin) and t.op in LOGIC_OPS:
+        return _binder_use(var, t.lhs, ctx) or _binder_use(var, t.rhs, ctx)
+    if isinstance(t, Bin) and t.op in REL_OPS:
+        return _tree_use(var, [t.lhs, t.rhs], ctx)
+    return None
+
+
+def _tree_use(var: str, sides: list[Term], ctx: Ctx) -> str | None:
+    leaves: list[Term] = []
+    for s in sides:
+        _leaves(s, leaves)
+    if Var(var) in leaves:
+        others = []
+        for leaf in leaves:
+            if leaf == Var(var):
+                continue
+            try:
+                others.append(_leaf_type(leaf, ctx))
+            except ElabError:
+                others.append(None)
+        ty = _max_type(others)
+        if ty is not None:
+            return ty
+    for s in sides:   # exponents are trees of their own
+        for sub in _exponents(s):
+            found = _tree_use(var, [sub], ctx)
+            if found:
+                return found
+            if Var(var) in _leaves(sub, []):
+                return NAT
+    return None
+
+
+def _exponents(t: Term) -> list[Term]:
+    if isinstance(t, Bin) and t.op == "^":
+        return _exponents(t.lhs) + [t.rhs]
+    if isinstance(t, Bin) and t.op in _TREE_OPS:
+        return _exponents(t.lhs) + _exponents(t.rhs)
+    if isinstance(t, Un):
+        return _exponents(t.arg)
+    return []
+
+
+# ---------------------------------------------------------------- instantiating type variables
+
+def subst_type(t: Term, tv: str, ty: str) -> Term:
+    """Replace the type variable `tv` by `ty` in numerals, casts and binders."""
+    if isinstance(t, Num):
+        return Num(t.value, ty) if t.ty == tv and isinstance(t.ty, TyVar) else t
+    if isinstance(t, Cast):
+        return Cast(ty if t.ty == tv and isinstance(t.ty, TyVar) else t.ty, subst_type(t.arg, tv, ty))
+    if isinstance(t, Quant):
+        qty = ty if isinstance(t.ty, TyVar) and t.ty == tv else t.ty
+        return Quant(t.kind, t.var, qty, subst_type(t.body, tv, ty))
+    if isinstance(t, Bin):
+        return Bin(t.op, subst_type(t.lhs, tv, ty), subst_type(t.rhs, tv, ty))
+    if isinstance(t, Un):
+        return Un(t.op, subst_type(t.arg, tv, ty))
+    return t
+
+
+def type_vars(t: Term) -> set[TyVar]:
+    out: set[TyVar] = set()
+
+    def walk(u: Term) -> None:
+        for ty in (getattr(u, "ty", None),):
+            if isinstance(ty, TyVar):
+                out.add(ty)
+        if isinstance(u, Bin):
+            walk(u.lhs)
+            walk(u.rhs)
+        elif isinstance(u, (Un, Cast)):
+            walk(u.arg)
+        elif isinstance(u, Quant):
+            walk(u.body)
+
+    walk(t)
+    return out
