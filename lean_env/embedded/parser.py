@@ -10,8 +10,9 @@ from dataclasses import dataclass
 
 from lean_env.embedded.terms import (
     BIN_PREC, INT, MAX_PREC, NAT, Anon, App, Bin, ByTac, Cast, Const, Hole, Num, Proj, Quant, Term, Typed,
-    Un, Var, int_of_digits,
+    Un, Var,
 )
+from lean_env.lexer import numeral_value
 
 
 class ParseError(Exception):
@@ -158,7 +159,7 @@ class Parser:
     def atom(self) -> Term:
         t = self.next()
         if t.kind == "num":
-            return Num(int_of_digits(t.text))
+            return Num(numeral_value(t.text))
         if t.kind == "ident":
             if t.text == "_":
                 return Hole()

@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Union
 
+from lean_env.lexer import numeral_text
+
 NAT, INT = "ℕ", "ℤ"
 
 
@@ -164,7 +166,7 @@ def _pp(t: Term, prec: int, rightmost: bool) -> str:
     if isinstance(t, Var):
         return t.name
     if isinstance(t, Num):
-        return int_to_str(t.value)
+        return numeral_text(t.value)   # any size (no 4300-digit str limit)
     if isinstance(t, Cast):
         return _paren("↑" + _pp(t.arg, MAX_PREC + 1, rightmost), prec > MAX_PREC)
     if isinstance(t, Typed):
@@ -324,30 +326,6 @@ def contains(t: Term, sub: Term) -> bool:
     if isinstance(t, (Bin, Un, Cast)):
         return any(contains(c, sub) for c in children(t))
     return False
-
-
-# Python refuses int <-> str conversions beyond 4300 digits (CVE-2020-10735); Lean's numerals
-# are unbounded, so long digit strings are converted in chunks.
-_CHUNK = 1000
-
-
-def int_of_digits(digits: str) -> int:
-    if len(digits) <= _CHUNK:
-        return int(digits)
-    value = 0
-    for i in range(0, len(digits), _CHUNK):
-        chunk = digits[i : i + _CHUNK]
-        value = value * 10 ** len(chunk) + int(chunk)
-    return value
-
-
-def int_to_str(n: int) -> str:
-    if n < 0:
-        return "-" + int_to_str(-n)
-    if n < 10 ** _CHUNK:
-        return str(n)
-    hi, lo = divmod(n, 10 ** _CHUNK)
-    return int_to_str(hi) + str(lo).rjust(_CHUNK, "0")
 
 
 _SUBSCRIPTS = "₀₁₂₃₄₅₆₇₈₉"
