@@ -21,7 +21,7 @@ def _extra_facts(e: Engine, g: Goal, items: list[str]) -> tuple[list[Term], froz
 def _closer(name: str, decide_fn):
     def run(e: Engine, s: ProofState, rest: str) -> ProofState:
         g = s.main
-        items, _ = bracket_list(rest)
+        items = bracket_list(rest)
         extra, ax = _extra_facts(e, g, items)
         if not decide_fn(g, extra):
             raise TacticError(CLOSER_MESSAGES[name] + "\n" + g.pp())
@@ -116,7 +116,7 @@ def _sign(t: Term, g: Goal) -> str:
     return "none"
 
 
-@tactic("ring")
+@tactic("ring", argument="none")
 def t_ring(e: Engine, s: ProofState, rest: str) -> ProofState:
     g = s.main
     t = g.target
@@ -185,7 +185,7 @@ def t_norm_num(e: Engine, s: ProofState, rest: str) -> ProofState:
         raise
 
 
-@tactic("interval_cases", argument=True)
+@tactic("interval_cases", argument="required")
 def t_interval_cases(e: Engine, s: ProofState, rest: str) -> ProofState:
     g = s.main
     x = rest.strip()

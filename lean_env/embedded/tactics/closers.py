@@ -6,25 +6,25 @@ from lean_env.embedded import arith
 from lean_env.embedded.elab import _instantiate, _is_refl, _match
 from lean_env.embedded.goals import CLASSICAL, Goal, ProofState, TacticError, canon, defeq
 from lean_env.embedded.simp import TRUE
-from lean_env.embedded.terms import ByTac, Bin, Const, Hole, Quant, Term, Un, Var, free_vars, pp, subst
+from lean_env.embedded.terms import NAT, ByTac, Bin, Const, Hole, Num, Quant, Term, Un, Var, free_vars, pp, subst
 from lean_env.embedded.tactics.engine import Engine, check_prop
 from lean_env.embedded.tactics.registry import tactic
 from lean_env.embedded.tactics.text import TacticSyntaxError, dedent_block, split_top, term
 
 
-@tactic("exact", argument=True)
+@tactic("exact", argument="required")
 def t_exact(e: Engine, s: ProofState, rest: str) -> ProofState:
     el = e.elab(s.main)
     el.check(term(rest), s.main.target)
     return s.replace_main([], el.axioms)
 
 
-@tactic("exact_mod_cast")
+@tactic("exact_mod_cast", argument="required")
 def t_exact_mod_cast(e: Engine, s: ProofState, rest: str) -> ProofState:
     return t_exact(e, s, rest)
 
 
-@tactic("refine", argument=True)
+@tactic("refine", argument="required")
 def t_refine(e: Engine, s: ProofState, rest: str) -> ProofState:
     """`exact` whose `?_` holes become new goals, in order (plain `_` must be solved, as in Lean)."""
     g = s.main
@@ -34,7 +34,7 @@ def t_refine(e: Engine, s: ProofState, rest: str) -> ProofState:
     return s.replace_main([g.with_target(h) for h in el.holes], el.axioms)
 
 
-@tactic("apply", argument=True)
+@tactic("apply", argument="required")
 def t_apply(e: Engine, s: ProofState, rest: str) -> ProofState:
     g = s.main
     el = e.elab(g)
@@ -49,7 +49,7 @@ def t_apply(e: Engine, s: ProofState, rest: str) -> ProofState:
     premises: list[Term] = []
     while True:
         binding: dict[str, Term] = {}
-        if defeq(p, g.target, g.ctx) or (metas and _match(p, g.target, metas, binding, g.ctx)):
+        if defeq(p, g.target, g.ctx) or (metas and _match(p, g.target, metas, binding, g.ctx, el.meta_types)):
             break
         if isinstance(p, Quant) and p.kind == "∀":
             # a universally quantified argument becomes a metavariable solved by unification
@@ -57,6 +57,7 @@ def t_apply(e: Engine, s: ProofState, rest: str) -> ProofState:
             while meta in metas:
                 meta += "'"
             metas.add(meta)
+            el.meta_types[meta] = p.ty
             p = subst(p.body, p.var, Var(meta))
         elif isinstance(p, Bin) and p.op == "→":
             premises.append(p.lhs)
@@ -69,7 +70,7 @@ def t_apply(e: Engine, s: ProofState, rest: str) -> ProofState:
                 f"tactic 'apply' failed, could not unify the conclusion of `{pp(t)}`\n  {pp(stated)}\n"
                 f"with the goal\n  {pp(g.target)}"
             )
-    premises = [_instantiate(q, binding) for q in premises]
+    premises = [_instantiate(q, binding, g.ctx) for q in premises]
     if any(v in metas for q in premises for v in free_vars(q)):
         # Lean would leave `?x` as a new goal; the fragment has no metavariable goals
         raise TacticError(f"don't know how to synthesize placeholder in\n  apply {pp(t)}")
@@ -96,14 +97,14 @@ def contradiction_in(g: Goal) -> bool:
     return isinstance(g.target, Bin) and False
 
 
-@tactic("contradiction")
+@tactic("contradiction", argument="none")
 def t_contradiction(e: Engine, s: ProofState, rest: str) -> ProofState:
     if contradiction_in(s.main):
         return s.replace_main([])
     raise TacticError(f"tactic 'contradiction' failed\n{s.main.pp()}")
 
 
-@tactic("assumption")
+@tactic("assumption", argument="none")
 def t_assumption(e: Engine, s: ProofState, rest: str) -> ProofState:
     g = s.main
     if any(defeq(p, g.target, g.ctx) for p in g.props()):
@@ -115,14 +116,88 @@ def rfl_closes(g: Goal) -> bool:
     return _is_refl(g.target, g.ctx)
 
 
-@tactic("rfl")
+# -- reflexivity at reducible transparency (`with_reducible rfl`, run by `rw` and `use`)
+#
+# At reducible transparency `Int.add` does not unfold, so `(4 : ℤ) + 3 = 7` is not closed; but
+# ℕ literal arithmetic is evaluated by the defeq check itself (instances are reducible, and
+# `Nat.add`/`Nat.pow`/... on literals reduce natively; `isDefEqOffsetNat` handles `x + 2 + 1 =
+# x + 3`), so `(4 : ℕ) + 3 = 7` and `25 ^ 3 = 15625` are.
+
+_NAT_OPS = {"+": lambda a, b: a + b, "-": lambda a, b: max(a - b, 0), "*": lambda a, b: a * b,
+            "/": lambda a, b: a // b if b else 0, "%": lambda a, b: a % b if b else a}
+
+
+def _eval_nat(t: Term) -> int | None:
+    if isinstance(t, Num):
+        return t.value
+    if isinstance(t, Bin) and (t.op in _NAT_OPS or t.op == "^"):
+        a, b = _eval_nat(t.lhs), _eval_nat(t.rhs)
+        if a is None or b is None or (t.op == "^" and b > 4096):
+            return None
+        return a ** b if t.op == "^" else _NAT_OPS[t.op](a, b)
+    return None
+
+
+def _nat_offset(t: Term) -> tuple[Term, int]:
+    """`s + k₁ + k₂` -> (s, k₁ + k₂) for literals kᵢ, as Lean's `isOffset?` reads it."""
+    if isinstance(t, Bin) and t.op == "+":
+        k = _eval_nat(t.rhs)
+        if k is not None:
+            base, k0 = _nat_offset(t.lhs)
+            return base, k0 + k
+    return t, 0
+
+
+def reducible_eq(a: Term, b: Term, nat: bool) -> bool:
+    """`a =?= b` at reducible transparency: the same term up to numerals' type ascriptions, with
+    ℕ literal arithmetic evaluated when `nat` (the terms are natural numbers)."""
+    if nat:
+        va, vb = _eval_nat(a), _eval_nat(b)
+        if va is not None and vb is not None:
+            return va == vb
+        (sa, ka), (sb, kb) = _nat_offset(a), _nat_offset(b)
+        if (ka or kb) and ka == kb:
+            return reducible_eq(sa, sb, nat)
+    if isinstance(a, Num) and isinstance(b, Num):
+        return a.value == b.value
+    if isinstance(a, Bin) and isinstance(b, Bin):
+        return a.op == b.op and reducible_eq(a.lhs, b.lhs, nat) and reducible_eq(a.rhs, b.rhs, nat)
+    if isinstance(a, Un) and isinstance(b, Un):
+        return a.op == b.op and reducible_eq(a.arg, b.arg, nat)
+    return a == b
+
+
+def reducible_rfl(g: Goal) -> bool:
+    """`with_reducible rfl`: `Eq.refl`, `Iff.refl` and the `@[refl]` lemmas `le_refl`/`dvd_refl`,
+    each needing its two sides equal at reducible transparency."""
+    t = g.target
+    if not (isinstance(t, Bin) and t.op in ("=", "↔", "≤", "≥", "∣")):
+        return False
+    if t.op == "↔":
+        return reducible_eq(t.lhs, t.rhs, False)
+    return reducible_eq(t.lhs, t.rhs, arith.relation_type(t, g.ctx) == NAT)
+
+
+def reducible_prop_eq(p: Term, q: Term, ctx: dict[str, str]) -> bool:
+    """Two propositions equal at reducible transparency (what `with_reducible assumption` needs)."""
+    if isinstance(p, Bin) and isinstance(q, Bin) and p.op == q.op:
+        if p.op in ("∧", "∨", "→", "↔"):
+            return reducible_prop_eq(p.lhs, q.lhs, ctx) and reducible_prop_eq(p.rhs, q.rhs, ctx)
+        nat = arith.relation_type(p, ctx) == NAT and arith.relation_type(q, ctx) == NAT
+        return reducible_eq(p.lhs, q.lhs, nat) and reducible_eq(p.rhs, q.rhs, nat)
+    if isinstance(p, Un) and isinstance(q, Un) and p.op == q.op == "¬":
+        return reducible_prop_eq(p.arg, q.arg, ctx)
+    return p == q
+
+
+@tactic("rfl", argument="none")
 def t_rfl(e: Engine, s: ProofState, rest: str) -> ProofState:
     if rfl_closes(s.main):
         return s.replace_main([])
     raise TacticError(f"The rfl tactic failed. Possible reasons:\n- The goal is not a reflexive relation\n{s.main.pp()}")
 
 
-@tactic("trivial")
+@tactic("trivial", argument="none")
 def t_trivial(e: Engine, s: ProofState, rest: str) -> ProofState:
     g = s.main
     if g.target == TRUE or rfl_closes(g) or any(defeq(p, g.target, g.ctx) for p in g.props()):
@@ -142,7 +217,7 @@ def t_trivial(e: Engine, s: ProofState, rest: str) -> ProofState:
     raise TacticError(f"tactic 'trivial' failed\n{g.pp()}")
 
 
-@tactic("decide")
+@tactic("decide", argument="none")
 def t_decide(e: Engine, s: ProofState, rest: str, axioms: frozenset = frozenset()) -> ProofState:
     g = s.main
     if free_vars(g.target):
@@ -156,12 +231,12 @@ def t_decide(e: Engine, s: ProofState, rest: str, axioms: frozenset = frozenset(
     return s.replace_main([], axioms)
 
 
-@tactic("native_decide")
+@tactic("native_decide", argument="none")
 def t_native_decide(e: Engine, s: ProofState, rest: str) -> ProofState:
     return t_decide(e, s, rest, frozenset({"Lean.ofReduceBool", "Lean.trustCompiler"}))
 
 
-@tactic("tauto")
+@tactic("tauto", argument="none")
 def t_tauto(e: Engine, s: ProofState, rest: str) -> ProofState:
     """Mathlib's `tauto`: classical propositional logic over the hypotheses, with every
     non-propositional formula (`a < b`, `∃ x, ..`) an opaque atom. No arithmetic."""
@@ -224,7 +299,7 @@ def _calc_steps(text: str) -> tuple[Term | None, list[tuple[Term, str]]]:
     return start, steps
 
 
-@tactic("calc", argument=True)
+@tactic("calc", argument="required")
 def t_calc(e: Engine, s: ProofState, rest: str) -> ProofState:
     g = s.main
     el = e.elab(g)
@@ -239,7 +314,7 @@ def t_calc(e: Engine, s: ProofState, rest: str) -> ProofState:
             step = Bin(step.op, rhs, step.rhs)
         elif rhs is not None and not defeq(step.lhs, rhs, g.ctx):
             raise TacticError(f"invalid 'calc' step, left-hand side is\n  {pp(step.lhs)}\nprevious right-hand side is\n  {pp(rhs)}")
-        check_prop(step, g)
+        step = check_prop(step, g)
         el.check(_proof_term(proof), step)
         if rel is None:
             lhs, rel = step.lhs, step.op
@@ -264,7 +339,7 @@ def _proof_term(text: str) -> Term:
     return term(text)
 
 
-@tactic("sorry", "admit", "exact?", "apply?")
+@tactic("sorry", "admit", "exact?", "apply?", argument="none")
 def t_sorry(e: Engine, s: ProofState, rest: str) -> ProofState:
     r = s.replace_main([], frozenset({"sorryAx"}))
     return ProofState(r.goals, r.axioms, r.sorries + 1)

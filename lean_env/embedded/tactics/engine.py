@@ -12,7 +12,7 @@ from lean_env.embedded.elab import Elab
 from lean_env.embedded.goals import Goal, ProofState, TacticError
 from lean_env.embedded.terms import Anon, Hole, Proj, Quant, Bin, Term, Un, Var, pp
 from lean_env.embedded.tactics.registry import TACTICS, tactic
-from lean_env.embedded.tactics.text import TacticSyntaxError, matching_close, split_tactics, split_top
+from lean_env.embedded.tactics.text import TacticSyntaxError, dedent_block, matching_close, split_tactics, split_top
 
 MAX_STEPS = 10_000   # tactic applications per request: `repeat` and friends cannot run forever
 
@@ -50,8 +50,10 @@ class Engine:
         tac = TACTICS.get(head)
         if tac is None:
             raise TacticSyntaxError(f"<input>:1:0: unknown tactic '{head}'" if head else "<input>:1:0: unknown tactic")
-        if tac.argument and not rest:
+        if tac.argument == "required" and not rest:
             raise TacticSyntaxError(f"<input>:1:{len(head)}: unexpected end of input")
+        if tac.argument == "none" and rest:
+            raise TacticSyntaxError(f"<input>:1:{len(head) + 1}: unexpected token '{rest.split()[0]}'; expected command")
         if tac.goal and not state.goals:
             raise TacticError("no goals to be proved")
         try:
@@ -98,7 +100,10 @@ class Engine:
         return Elab(goal, self.theorems, self._run_by)
 
     def _run_by(self, goal: Goal, text: str) -> frozenset:
-        r = self.run(ProofState((goal,)), text)
+        """Run a nested `by` block; it must close its goal. The parser keeps the continuation
+        lines' original indentation (`by\n    rw [h]\n    simp`), so they are dedented to the
+        block's own column first."""
+        r = self.run(ProofState((goal,)), dedent_block(text))
         if r.goals:
             raise TacticError("unsolved goals\n" + "\n\n".join(r.pp_goals()))
         return r.axioms | (frozenset({"sorryAx"}) if r.sorries else frozenset())
@@ -114,28 +119,17 @@ def hyp_prop(g: Goal, name: str) -> Term:
     return h.type
 
 
-def check_prop(p: Term, g: Goal) -> None:
-    """`p` (a type written in a tactic, e.g. `have h : p`) is a proposition over the context."""
-    ctx = g.ctx
+def check_prop(p: Term, g: Goal) -> Term:
+    """`p` (a type written in a tactic, e.g. `have h : p`) elaborated over the context: typed,
+    with its casts (`types.elab_prop`); unknown names and non-propositions are errors."""
+    from lean_env.embedded.types import elab_prop
 
-    def walk(t: Term, bound: set[str]) -> None:
-        if isinstance(t, Var) and t.name not in bound and t.name not in ctx:
-            raise TacticError(f"unknown identifier '{t.name}'")
-        if isinstance(t, Quant):
-            walk(t.body, bound | {t.var})
-        elif isinstance(t, Bin):
-            walk(t.lhs, bound)
-            walk(t.rhs, bound)
-        elif isinstance(t, Un):
-            walk(t.arg, bound)
-        elif isinstance(t, (Anon, Hole, Proj)) or t.__class__.__name__ in ("App", "ByTac"):
-            raise TacticError(f"type expected, got\n  {pp(t)}")
-    walk(p, set())
+    return elab_prop(p, g.ctx)
 
 
 # ---------------------------------------------------------------- combinators and control
 
-@tactic("try", argument=True, goal=False)
+@tactic("try", argument="required", goal=False)
 def t_try(e: Engine, s: ProofState, rest: str) -> ProofState:
     try:
         return e.run(s, rest)
@@ -143,7 +137,7 @@ def t_try(e: Engine, s: ProofState, rest: str) -> ProofState:
         return s
 
 
-@tactic("repeat", argument=True, goal=False)
+@tactic("repeat", argument="required", goal=False)
 def t_repeat(e: Engine, s: ProofState, rest: str) -> ProofState:
     for _ in range(200):
         try:
@@ -156,17 +150,17 @@ def t_repeat(e: Engine, s: ProofState, rest: str) -> ProofState:
     return s
 
 
-@tactic("all_goals", argument=True, goal=False)
+@tactic("all_goals", argument="required", goal=False)
 def t_all_goals(e: Engine, s: ProofState, rest: str) -> ProofState:
     return e.each_goal(s, rest, must_all=True)
 
 
-@tactic("any_goals", argument=True, goal=False)
+@tactic("any_goals", argument="required", goal=False)
 def t_any_goals(e: Engine, s: ProofState, rest: str) -> ProofState:
     return e.each_goal(s, rest, must_all=False)
 
 
-@tactic("first", argument=True, goal=False)
+@tactic("first", argument="required", goal=False)
 def t_first(e: Engine, s: ProofState, rest: str) -> ProofState:
     last = TacticError("first: no alternatives")
     for alt in (a.strip() for a in split_top(rest.lstrip("|"), "|")):
@@ -177,24 +171,24 @@ def t_first(e: Engine, s: ProofState, rest: str) -> ProofState:
     raise last
 
 
-@tactic("focus", argument=True, goal=False)
+@tactic("focus", argument="required", goal=False)
 def t_focus(e: Engine, s: ProofState, rest: str) -> ProofState:
     return e.focus(s, rest)
 
 
-@tactic("skip", goal=False)
+@tactic("skip", argument="none", goal=False)
 def t_skip(e: Engine, s: ProofState, rest: str) -> ProofState:
     return s
 
 
-@tactic("done", goal=False)
+@tactic("done", argument="none", goal=False)
 def t_done(e: Engine, s: ProofState, rest: str) -> ProofState:
     if s.goals:
         raise TacticError("unsolved goals\n" + "\n\n".join(s.pp_goals()))
     return s
 
 
-@tactic("sleep", argument=True, goal=False)
+@tactic("sleep", argument="required", goal=False)
 def t_sleep(e: Engine, s: ProofState, rest: str) -> ProofState:
     try:
         ms = int(rest.strip())
@@ -204,7 +198,7 @@ def t_sleep(e: Engine, s: ProofState, rest: str) -> ProofState:
     return s
 
 
-@tactic("trace", argument=True, goal=False)
+@tactic("trace", argument="required", goal=False)
 def t_trace(e: Engine, s: ProofState, rest: str) -> ProofState:
     msg = rest.strip()
     if msg.startswith('"') and msg.endswith('"'):

@@ -8,8 +8,8 @@ import re
 from lean_env.embedded import arith
 from lean_env.embedded.goals import CLASSICAL, Goal, ProofState, TacticError, defeq, fresh_inaccessible
 from lean_env.embedded.simp import TRUE
-from lean_env.embedded.terms import NAT, App, Bin, Const, Num, Quant, Term, Un, Var, free_vars, pp, subst
-from lean_env.embedded.tactics.closers import t_trivial
+from lean_env.embedded.terms import NAT, App, Bin, Const, Num, Quant, Term, Un, Var, free_vars, fresh_name, pp, subst
+from lean_env.embedded.tactics.closers import reducible_prop_eq, reducible_rfl, t_trivial
 from lean_env.embedded.tactics.engine import Engine, check_prop, hyp_prop
 from lean_env.embedded.tactics.registry import tactic
 from lean_env.embedded.tactics.text import (
@@ -39,6 +39,33 @@ def t_intros(e: Engine, s: ProofState, rest: str) -> ProofState:
     return s.replace_main([g])
 
 
+_BOUND = "·bound"   # a placeholder no Lean identifier can spell
+
+
+def open_binder(g: Goal, name: str, ty: str, var: str, body: Term, *others: Term) -> tuple[Goal, Term, list[Term]]:
+    """Introduce the variable `name : ty` for the binder `var` of `body` and return the goal,
+    `body[var := name]`, and `others` (terms about the old context, e.g. a destructed
+    hypothesis). An older variable called `name` becomes inaccessible (`name✝`) in the goal
+    *and* in the returned terms, so nothing that meant the old variable is captured by the new."""
+    terms = [subst(body, var, Var(_BOUND)), *others]
+    old = g.hyp(name)
+    g2 = g.add(name, ty)
+    if old is not None and old.is_var:
+        dead = next(h2.name for h1, h2 in zip(g.hyps, g2.hyps) if h1 is old)
+        terms = [subst(t, name, Var(dead)) for t in terms]
+    return g2, subst(terms[0], _BOUND, Var(name)), terms[1:]
+
+
+def as_exists(p: Term, ctx: dict[str, str]) -> Term:
+    """`a ∣ b` is, by definition (`Nat.instDvdNat`, `Int.instDvdInt`), `∃ c, b = a * c`; what
+    `rcases`, `obtain`, `cases` and `use` see through. Other propositions are returned as they are."""
+    if isinstance(p, Bin) and p.op == "∣":
+        ty = arith.relation_type(p, ctx)
+        c = fresh_name("c", free_vars(p))
+        return Quant("∃", c, ty, Bin("=", p.rhs, Bin("*", p.lhs, Var(c))))
+    return p
+
+
 def _introducible(t: Term) -> bool:
     return (isinstance(t, Quant) and t.kind == "∀") or (isinstance(t, Bin) and t.op == "→") or (
         isinstance(t, Un) and t.op == "¬") or (isinstance(t, Bin) and t.op == "≠")
@@ -48,8 +75,8 @@ def _intro_one(g: Goal, name: str | None) -> Goal:
     t = g.target
     if isinstance(t, Quant) and t.kind == "∀":
         n = name if name and name != "_" else fresh_inaccessible(t.var, g.names())
-        g2 = g.add(n, t.ty)
-        return g2.with_target(subst(t.body, t.var, Var(n)) if n != t.var else t.body)
+        g2, body, _ = open_binder(g, n, t.ty, t.var, t.body)
+        return g2.with_target(body)
     if isinstance(t, Bin) and t.op == "→":
         prem, concl = t.lhs, t.rhs
     elif isinstance(t, Un) and t.op == "¬":
@@ -62,7 +89,7 @@ def _intro_one(g: Goal, name: str | None) -> Goal:
     return g.add(n, prem).with_target(concl)
 
 
-@tactic("constructor")
+@tactic("constructor", argument="none")
 def t_constructor(e: Engine, s: ProofState, rest: str) -> ProofState:
     g = s.main
     t = g.target
@@ -70,8 +97,14 @@ def t_constructor(e: Engine, s: ProofState, rest: str) -> ProofState:
         return s.replace_main([Goal(g.hyps, t.lhs, "left"), Goal(g.hyps, t.rhs, "right")])
     if isinstance(t, Bin) and t.op == "↔":
         return s.replace_main([Goal(g.hyps, Bin("→", t.lhs, t.rhs), "mp"), Goal(g.hyps, Bin("→", t.rhs, t.lhs), "mpr")])
+    if isinstance(t, Bin) and t.op == "∨":
+        # Lean tries the constructors in order and `Or.inl` always applies: the goal becomes `a`
+        return s.replace_main([Goal(g.hyps, t.lhs, "h")])
     if t == TRUE:
         return s.replace_main([])
+    if isinstance(t, Quant) and t.kind == "∃":
+        # `Exists.intro` would leave the witness as a metavariable goal, which the fragment lacks
+        raise TacticError(f"tactic 'constructor' is not supported on `∃` here: give the witness with `use`\n{g.pp()}")
     raise TacticError(f"tactic 'constructor' failed, target is not an inductive datatype\n{g.pp()}")
 
 
@@ -85,7 +118,7 @@ def t_left_right(side: str):
     return run
 
 
-@tactic("exfalso")
+@tactic("exfalso", argument="none")
 def t_exfalso(e: Engine, s: ProofState, rest: str) -> ProofState:
     return s.replace_main([s.main.with_target(Const(False))])
 
@@ -101,33 +134,56 @@ def t_by_contra(e: Engine, s: ProofState, rest: str) -> ProofState:
     return s.replace_main([g.add(name, hyp).with_target(Const(False))], CLASSICAL)
 
 
-@tactic("use", argument=True)
-def t_use(e: Engine, s: ProofState, rest: str) -> ProofState:
-    if not rest.strip():
-        raise TacticSyntaxError("<input>:1:3: unexpected end of input; expected term")
-    g = s.main
+def _instantiate_witnesses(e: Engine, g: Goal, args: list[str], tactic_name: str) -> tuple[Goal, frozenset]:
+    """Feed `args` to the goal's constructors in order, as `use`/`exists` do: an `∃` (or `∣`,
+    which unfolds to one) takes a witness, an `∧` takes a proof of its left side; the goal left
+    is what no argument reached."""
     el = e.elab(g)
-    for w in [x.strip() for x in split_top(rest, ",") if x.strip()]:
-        t = g.target
-        if not (isinstance(t, Quant) and t.kind == "∃"):
-            if isinstance(t, Bin) and t.op == "∧":
-                break
-            raise TacticError(f"use: the goal is not an existential\n{g.pp()}")
-        g = g.with_target(subst(t.body, t.var, el.value(term(w), t.ty)))
-    state = s.replace_main([g], el.axioms)
-    # `use` discharges the remaining goal with `rfl`/`trivial` when it can
+    for i, w in enumerate(args):
+        t = as_exists(g.target, g.ctx)
+        if isinstance(t, Quant) and t.kind == "∃":
+            g = g.with_target(subst(t.body, t.var, el.value(term(w), t.ty)))
+        elif isinstance(t, Bin) and t.op == "∧":
+            el.check(term(w), t.lhs)
+            g = g.with_target(t.rhs)
+        elif i > 0:
+            raise TacticError(f"too many arguments supplied to `{tactic_name}`")
+        else:
+            raise TacticError(f"{tactic_name}: the goal is not an existential\n{g.pp()}")
+    return g, el.axioms
+
+
+def use_discharger(g: Goal) -> bool:
+    """Mathlib's `use_discharger` under `with_reducible`: `And.intro` (both sides must close),
+    `rfl` and `assumption` at reducible transparency, `True.intro`. No `decide`, no arithmetic:
+    after `use 4` the goal `(4 : ℤ) + 3 = 7` stays open, as in Lean."""
+    t = g.target
+    if t == TRUE or reducible_rfl(g):
+        return True
+    if any(reducible_prop_eq(p, t, g.ctx) for p in g.props()):
+        return True
+    if isinstance(t, Bin) and t.op == "∧":
+        return use_discharger(g.with_target(t.lhs)) and use_discharger(g.with_target(t.rhs))
+    return False
+
+
+@tactic("use", argument="required")
+def t_use(e: Engine, s: ProofState, rest: str) -> ProofState:
+    args = [x.strip() for x in split_top(rest, ",") if x.strip()]
+    g, axioms = _instantiate_witnesses(e, s.main, args, "use")
+    return s.replace_main([] if use_discharger(g) else [g], axioms)
+
+
+@tactic("exists", argument="required")
+def t_exists(e: Engine, s: ProofState, rest: str) -> ProofState:
+    """Lean's `exists x, y`: `refine ⟨x, y, ?_⟩; try trivial` (full `trivial`, `decide` included)."""
+    args = [x.strip() for x in split_top(rest, ",") if x.strip()]
+    g, axioms = _instantiate_witnesses(e, s.main, args, "exists")
+    state = s.replace_main([g], axioms)
     try:
         return t_trivial(e, state, "")
     except TacticError:
         return state
-
-
-@tactic("exists", argument=True)
-def t_exists(e: Engine, s: ProofState, rest: str) -> ProofState:
-    state = t_use(e, s, rest)
-    if state.goals and state.goals[0] is not None and len(state.goals) >= len(s.goals):
-        return t_trivial(e, state, "")
-    return state
 
 
 def _parse_have(rest: str) -> tuple[str, str | None, str | None]:
@@ -152,17 +208,17 @@ def t_have(e: Engine, s: ProofState, rest: str) -> ProofState:
         prop = el.infer(term(proof))
         return s.replace_main([g.add(name, prop)], el.axioms)
     prop = term(ty_text)
-    check_prop(prop, g)
+    prop = check_prop(prop, g)
     if proof is None:  # `have h : t` opens a goal for t first
         return s.replace_main([g.with_target(prop), g.add(name, prop)])
     el.check(term(proof), prop)
     return s.replace_main([g.add(name, prop)], el.axioms)
 
 
-@tactic("show", argument=True)
+@tactic("show", argument="required")
 def t_show(e: Engine, s: ProofState, rest: str) -> ProofState:
     g = s.main
-    p = term(rest)
+    p = check_prop(term(rest), g)
     if not defeq(p, g.target, g.ctx):
         raise TacticError(f"type mismatch\n  {pp(p)}\nis not definitionally equal to the goal\n  {pp(g.target)}")
     return s.replace_main([g.with_target(p)])
@@ -171,7 +227,7 @@ def t_show(e: Engine, s: ProofState, rest: str) -> ProofState:
 # -- context edits
 
 
-@tactic("specialize", argument=True)
+@tactic("specialize", argument="required")
 def t_specialize(e: Engine, s: ProofState, rest: str) -> ProofState:
     g = s.main
     t = term(rest)
@@ -182,7 +238,7 @@ def t_specialize(e: Engine, s: ProofState, rest: str) -> ProofState:
     return s.replace_main([g.replace_hyp(t.fn.name, p)], el.axioms)
 
 
-@tactic("subst", argument=True)
+@tactic("subst", argument="required")
 def t_subst(e: Engine, s: ProofState, rest: str) -> ProofState:
     g = s.main
     for name in names_list(rest):
@@ -216,30 +272,27 @@ def _substitute_var(g: Goal, var: str, val: Term) -> Goal:
     return Goal(hyps, subst(g.target, var, val), g.case)
 
 
-@tactic("clear", argument=True)
+@tactic("clear", argument="required")
 def t_clear(e: Engine, s: ProofState, rest: str) -> ProofState:
     g = s.main
     for n in names_list(rest):
-        if g.hyp(n) is None:
-            raise TacticError(f"unknown hypothesis '{n}'")
-        g = g.remove(n)
+        g = g.clear(n)
     return s.replace_main([g])
 
 
-@tactic("rename_i", argument=True)
+@tactic("rename_i", argument="required")
 def t_rename_i(e: Engine, s: ProofState, rest: str) -> ProofState:
+    """Name the last inaccessible hypotheses, in order. A name that a later hypothesis already
+    has stays shadowed (inaccessible), as in Lean; uses of a renamed variable follow it."""
     g = s.main
     new = names_list(rest)
-    dead = [h for h in g.hyps if "✝" in h.name][-len(new):] if new else []
-    hyps = list(g.hyps)
-    target = g.target
-    for h, n in zip(dead, new):
-        idx = hyps.index(h)
-        hyps[idx] = type(h)(n, h.type)
-        if h.is_var:
-            hyps = [x if x.is_var else type(x)(x.name, subst(x.type, h.name, Var(n))) for x in hyps]
-            target = subst(target, h.name, Var(n))
-    return s.replace_main([Goal(tuple(hyps), target, g.case)])
+    dead = [h.name for h in g.hyps if "✝" in h.name][-len(new):]
+    for old, name in zip(dead, new):
+        if name == "_":
+            continue
+        later = [h.name for h in g.hyps[[h.name for h in g.hyps].index(old) + 1:]]
+        g = g.rename(old, fresh_inaccessible(name, g.names()) if name in later else name)
+    return s.replace_main([g])
 
 
 # -- case analysis
@@ -262,7 +315,7 @@ def run_alternatives(e: "Engine", s: ProofState, goals: list[Goal], alts: dict, 
     return state
 
 
-@tactic("induction", argument=True)
+@tactic("induction", argument="required")
 def t_induction(e: Engine, s: ProofState, rest: str, prime: bool = False) -> ProofState:
     g = s.main
     words = rest.split()
@@ -283,26 +336,32 @@ def t_induction(e: Engine, s: ProofState, rest: str, prime: bool = False) -> Pro
         names = words[2:]
     if g.ctx.get(n) != NAT:
         raise TacticError(f"index in target's type is not a variable or not of type ℕ: '{n}'")
+    k = names[0] if names else fresh_inaccessible(n, g.names() - {n})
+    ih = names[1] if len(names) > 1 else fresh_inaccessible("a", g.names())
+    return s.replace_main(nat_split(g, n, k, ih))
+
+
+def nat_split(g: Goal, n: str, k: str, ih: str | None) -> list[Goal]:
+    """Split on the ℕ variable `n`: goals `zero` (n := 0) and `succ` (n := k + 1, with the
+    induction hypothesis `ih` unless it is None, as for `cases`). Hypotheses mentioning `n` are
+    generalised and reintroduced by name afterwards, as Lean's `induction`/`cases` do."""
     deps = [h for h in g.hyps if not h.is_var and n in free_vars(h.type)]
-    base = Goal(tuple(h for h in g.hyps if h not in deps), g.target, g.case)
     motive = g.target
     for h in reversed(deps):
         motive = Bin("→", h.type, motive)
-    k = names[0] if names else fresh_inaccessible(n, base.names() - {n})
-    ih = names[1] if len(names) > 1 else fresh_inaccessible("a", base.names())
-    without_n = Goal(tuple(h for h in base.hyps if h.name != n), motive, g.case)
-    zero = without_n.with_target(subst(motive, n, Num(0)))
-    succ = without_n.add(k, NAT)
-    succ = succ.add(ih, subst(motive, n, Var(k))).with_target(subst(motive, n, Bin("+", Var(k), Num(1))))
-    zero = Goal(zero.hyps, zero.target, "zero")
-    succ = Goal(succ.hyps, succ.target, "succ")
-    # dependent hypotheses come back as premises, as Lean's `induction` generalises them
+    without_n = Goal(tuple(h for h in g.hyps if h not in deps and h.name != n), motive, g.case)
+    zero = Goal(without_n.hyps, subst(motive, n, Num(0)), "zero")
+    # `k` may shadow a variable the motive mentions: open_binder renames that one to `k✝`
+    succ, ih_type, (renamed,) = open_binder(without_n, k, NAT, n, motive, motive)
+    if ih is not None:
+        succ = succ.add(ih, ih_type)
+    succ = Goal(succ.hyps, subst(renamed, n, Bin("+", Var(k), Num(1))), "succ")
     out = []
     for goal in (zero, succ):
         for h in deps:
             goal = _intro_one(goal, h.name)
         out.append(goal)
-    return s.replace_main(out)
+    return out
 
 
 def _rcases_pattern(text: str):
@@ -358,8 +417,7 @@ def _destruct(g: Goal, name: str, prop: Term, pat, tags: bool) -> list[Goal]:
     if isinstance(prop, Quant) and prop.kind == "∃":
         vpat = pats[0]
         vname = vpat[1] if vpat[0] == "name" and vpat[1] not in ("_", "-", "rfl") else fresh_inaccessible(prop.var, g.names())
-        g1 = g.add(vname, prop.ty)
-        body = subst(prop.body, prop.var, Var(vname)) if vname != prop.var else prop.body
+        g1, body, _ = open_binder(g, vname, prop.ty, prop.var, prop.body)
         rest_pat = pats[1] if len(pats) == 2 else ("tuple", pats[1:])
         return _destruct(g1, name, body, rest_pat, tags)
     if isinstance(prop, Bin) and prop.op == "∨":
@@ -372,21 +430,46 @@ def _source_prop(e: Engine, g: Goal, src: str) -> tuple[Goal, str, Term, frozens
     src = src.strip()
     h = g.hyp(src)
     if h is not None and not h.is_var:
-        return g.remove(src), src, h.type, frozenset()
+        return g.remove(src), src, as_exists(h.type, g.ctx), frozenset()
+    if h is not None:
+        raise TacticError(f"tactic 'cases' failed: '{src}' is a variable of type {h.type}; only ℕ variables split (zero/succ)")
     el = e.elab(g)
     p = el.infer(term(src))
-    return g, src, p, el.axioms
+    return g, src, as_exists(p, g.ctx), el.axioms
 
 
-@tactic("rcases", argument=True)
+def _nat_var(g: Goal, src: str) -> str | None:
+    """`src` names a ℕ variable of the goal (what `cases n` / `rcases n with _ | m` split)."""
+    h = g.hyp(src.strip())
+    return h.name if h is not None and h.is_var and h.type == NAT else None
+
+
+def _nat_cases(g: Goal, n: str, succ_name: str | None) -> list[Goal]:
+    k = succ_name if succ_name not in (None, "_") else fresh_inaccessible(n, g.names() - {n})
+    return nat_split(g, n, k, None)
+
+
+@tactic("rcases", argument="required")
 def t_rcases(e: Engine, s: ProofState, rest: str) -> ProofState:
     src, sep, pat = rest.partition(" with ")
-    g, name, prop, ax = _source_prop(e, s.main, src)
     pattern = _rcases_pattern(pat) if sep else ("name", "_")
+    n = _nat_var(s.main, src)
+    if n is not None:
+        return s.replace_main(_nat_cases(s.main, n, _succ_name(pattern)))
+    g, name, prop, ax = _source_prop(e, s.main, src)
     return s.replace_main(_destruct(g, name, prop, pattern, True), ax)
 
 
-@tactic("obtain", argument=True)
+def _succ_name(pattern) -> str | None:
+    """The name an rcases pattern gives the predecessor: `_ | m` -> m; a plain name -> None."""
+    if pattern[0] != "alt":
+        return None
+    if len(pattern[1]) != 2 or pattern[1][1][0] != "name":
+        raise TacticError("rcases: a ℕ variable splits along the pattern `_ | m`")
+    return pattern[1][1][1]
+
+
+@tactic("obtain", argument="required")
 def t_obtain(e: Engine, s: ProofState, rest: str) -> ProofState:
     parts = split_top(rest, ":=")
     if len(parts) != 2:
@@ -397,8 +480,12 @@ def t_obtain(e: Engine, s: ProofState, rest: str) -> ProofState:
         pat_text, ty_text = pat_text.split(":", 1)
     if ty_text is not None:
         return t_have(e, s, f"{pat_text.strip()} : {ty_text} := {src}")
+    pattern = _rcases_pattern(pat_text)
+    n = _nat_var(s.main, src)
+    if n is not None:
+        return s.replace_main(_nat_cases(s.main, n, _succ_name(pattern)))
     g, name, prop, ax = _source_prop(e, s.main, src)
-    return s.replace_main(_destruct(g, name, prop, _rcases_pattern(pat_text), True), ax)
+    return s.replace_main(_destruct(g, name, prop, pattern, True), ax)
 
 
 def _rename_new(g: Goal, old: Goal, names: list[str]) -> Goal:
@@ -410,7 +497,7 @@ def _rename_new(g: Goal, old: Goal, names: list[str]) -> Goal:
     return g
 
 
-@tactic("cases", argument=True)
+@tactic("cases", argument="required")
 def t_cases(e: Engine, s: ProofState, rest: str) -> ProofState:
     if re.search(r"\swith\s", rest + " "):
         src, _, alt_text = rest.partition("with")
@@ -419,6 +506,9 @@ def t_cases(e: Engine, s: ProofState, rest: str) -> ProofState:
         new = list(bare.goals[: len(bare.goals) - len(s.goals) + 1])
         new = [_rename_new(g, s.main, alts[g.case][0]) if g.case in alts else g for g in new]
         return run_alternatives(e, s, new, alts, bare.axioms)
+    n = _nat_var(s.main, rest)
+    if n is not None:
+        return s.replace_main(_nat_cases(s.main, n, None))
     g, name, prop, ax = _source_prop(e, s.main, rest)
     if isinstance(prop, Bin) and prop.op == "∨":
         n1 = fresh_inaccessible("h", g.names())
@@ -428,19 +518,21 @@ def t_cases(e: Engine, s: ProofState, rest: str) -> ProofState:
         g1 = g1.add(fresh_inaccessible("right", g1.names()), prop.rhs)
         return s.replace_main([Goal(g1.hyps, g1.target, "intro")], ax)
     if isinstance(prop, Quant) and prop.kind == "∃":
-        w = fresh_inaccessible("w", g.names())
-        g1 = g.add(w, prop.ty)
-        g1 = g1.add(fresh_inaccessible("h", g1.names()), subst(prop.body, prop.var, Var(w)))
+        g1, body, _ = open_binder(g, fresh_inaccessible("w", g.names()), prop.ty, prop.var, prop.body)
+        g1 = g1.add(fresh_inaccessible("h", g1.names()), body)
         return s.replace_main([Goal(g1.hyps, g1.target, "intro")], ax)
     if prop == Const(False):
         return s.replace_main([], ax)
     raise TacticError(f"tactic 'cases' failed, cannot destructure\n  {pp(prop)}")
 
 
-@tactic("cases'", argument=True)
+@tactic("cases'", argument="required")
 def t_cases_prime(e: Engine, s: ProofState, rest: str) -> ProofState:
     src, sep, names = rest.partition(" with ")
     ns = names.split()
+    n = _nat_var(s.main, src)
+    if n is not None:   # `cases' n with m`: the predecessor is the first name
+        return s.replace_main(_nat_cases(s.main, n, ns[0] if ns else None))
     g, name, prop, ax = _source_prop(e, s.main, src)
     if isinstance(prop, Bin) and prop.op == "∨":
         n1 = ns[0] if ns else fresh_inaccessible("h", g.names())
@@ -450,6 +542,6 @@ def t_cases_prime(e: Engine, s: ProofState, rest: str) -> ProofState:
     return s.replace_main(_destruct(g, name, prop, ("tuple", pats), True), ax)
 
 
-tactic("left")(t_left_right("left"))
-tactic("right")(t_left_right("right"))
-tactic("induction'", argument=True)(lambda e, s, r: t_induction(e, s, r, prime=True))
+tactic("left", argument="none")(t_left_right("left"))
+tactic("right", argument="none")(t_left_right("right"))
+tactic("induction'", argument="required")(lambda e, s, r: t_induction(e, s, r, prime=True))

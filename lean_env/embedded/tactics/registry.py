@@ -3,30 +3,32 @@ and the engine looks a tactic's name up here and nowhere else."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Callable, Literal
 
 if TYPE_CHECKING:
     from lean_env.embedded.goals import ProofState
     from lean_env.embedded.tactics.engine import Engine
 
 TacticFn = Callable[["Engine", "ProofState", str], "ProofState"]
+Argument = Literal["none", "optional", "required"]
 
 
 @dataclass(frozen=True)
 class Tactic:
-    """A registered tactic: `argument` says the syntax needs text after the name (a bare `try` is
-    a parse error in Lean); `goal` says it fails with "no goals" when nothing is left to prove."""
+    """A registered tactic: `argument` says whether its syntax takes text after the name (a bare
+    `try` and `ring foo` are both parse errors in Lean); `goal` says it fails with "no goals" when
+    nothing is left to prove."""
 
     name: str
     run: TacticFn
-    argument: bool = False
+    argument: Argument = "optional"
     goal: bool = True
 
 
 TACTICS: dict[str, Tactic] = {}
 
 
-def tactic(*names: str, argument: bool = False, goal: bool = True) -> Callable[[TacticFn], TacticFn]:
+def tactic(*names: str, argument: Argument = "optional", goal: bool = True) -> Callable[[TacticFn], TacticFn]:
     """Register a tactic function under one or more names; registering a name twice is a bug."""
     def register(fn: TacticFn) -> TacticFn:
         for name in names:

@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 
 from lean_env.embedded import arith
-from lean_env.embedded.elab import _unify
+from lean_env.embedded.elab import _unify, instantiate_rule
 from lean_env.embedded.goals import CLASSICAL, Goal, ProofState, TacticError, defeq
 from lean_env.embedded.simp import TRUE, hypothesis_rules, push_neg, simp_prop
 from lean_env.embedded.terms import Bin, Const, Num, Quant, Term, Un, Var, contains, free_vars, pp, replace, subst
-from lean_env.embedded.tactics.closers import t_assumption
+from lean_env.embedded.tactics.closers import reducible_rfl, t_assumption
 from lean_env.embedded.tactics.engine import Engine, hyp_prop
 from lean_env.embedded.tactics.registry import tactic
 from lean_env.embedded.tactics.text import TacticSyntaxError, at_clause, bracket_list, term
@@ -41,8 +41,7 @@ def _rule_sides(p: Term, rule: Term, reverse: bool, g: Goal) -> tuple[Term, Term
         inst = _find_instance(p, lhs, metas)
         if inst is None:
             raise TacticError(f"tactic 'rewrite' failed, did not find instance of the pattern in the target expression\n  {pp(lhs)}")
-        for v, val in inst.items():
-            lhs, rhs = subst(lhs, v, val), subst(rhs, v, val)
+        lhs, rhs = instantiate_rule(binders, inst, (lhs, rhs), g.ctx)
     if not contains(p, lhs):
         raise TacticError(
             f"tactic 'rewrite' failed, did not find instance of the pattern in the target expression\n  {pp(lhs)}\n{g.pp()}"
@@ -72,7 +71,7 @@ def _replace_nth(t: Term, old: Term, new: Term, n: int) -> tuple[Term, int]:
     return go(t), seen
 
 
-@tactic("nth_rewrite")
+@tactic("nth_rewrite", argument="required")
 def t_nth_rewrite(e: Engine, s: ProofState, rest: str) -> ProofState:
     """`nth_rewrite n [rules] (at h)`: rewrite only the n-th occurrence of each rule's lhs."""
     m = re.match(r"(\d+)\s+(.*)$", rest, re.S)
@@ -80,7 +79,7 @@ def t_nth_rewrite(e: Engine, s: ProofState, rest: str) -> ProofState:
         raise TacticSyntaxError("<input>:1:12: unexpected token; expected occurrence number")
     n = int(m.group(1))
     body, where = at_clause(m.group(2))
-    rules, _ = bracket_list(body)
+    rules = bracket_list(body)
     if not rules:
         raise TacticSyntaxError("<input>:1:0: unexpected token; expected '['")
     g = s.main
@@ -98,25 +97,6 @@ def t_nth_rewrite(e: Engine, s: ProofState, rest: str) -> ProofState:
     return s.replace_main([g], el.axioms | CLASSICAL)
 
 
-def syntactic_refl(g: Goal) -> bool:
-    """`rw` closes a goal with `rfl` at reducible transparency: both sides must be the same term
-    (no arithmetic evaluation: `2 * 2 + 3 = 7` stays open after a rewrite, as in Lean)."""
-    t = g.target
-    if isinstance(t, Bin) and t.op in ("=", "↔", "≤"):
-        return _untype(t.lhs) == _untype(t.rhs)
-    return False
-
-
-def _untype(t: Term) -> Term:
-    if isinstance(t, Num):
-        return Num(t.value)
-    if isinstance(t, Bin):
-        return Bin(t.op, _untype(t.lhs), _untype(t.rhs))
-    if isinstance(t, Un):
-        return Un(t.op, _untype(t.arg))
-    return t
-
-
 def _find_instance(p: Term, pattern: Term, metas: set[str]) -> dict[str, Term] | None:
     stack = [p]
     while stack:
@@ -131,10 +111,10 @@ def _find_instance(p: Term, pattern: Term, metas: set[str]) -> dict[str, Term] |
     return None
 
 
-@tactic("rw", "rewrite", argument=True)
+@tactic("rw", "rewrite", argument="required")
 def t_rw(e: Engine, s: ProofState, rest: str) -> ProofState:
     body, where = at_clause(rest)
-    rules, tail = bracket_list(body)
+    rules = bracket_list(body)
     if not rules:
         raise TacticSyntaxError("<input>:1:3: unexpected token; expected '['")
     g = s.main
@@ -154,14 +134,14 @@ def t_rw(e: Engine, s: ProofState, rest: str) -> ProofState:
     if everywhere:
         where = [h.name for h in g.hyps if not h.is_var]
     state = s.replace_main([g], el.axioms | CLASSICAL)
-    if (not where or everywhere) and (syntactic_refl(g) or g.target == TRUE):
+    if (not where or everywhere) and (reducible_rfl(g) or g.target == TRUE):
         return state.replace_main([])  # `rw` tries `rfl` afterwards
     if where and any(hyp_prop(g, h) == Const(False) for h in where):
         return state.replace_main([])
     return state
 
 
-@tactic("rwa", argument=True)
+@tactic("rwa", argument="required")
 def t_rwa(e: Engine, s: ProofState, rest: str) -> ProofState:
     return t_assumption(e, t_rw(e, s, rest), "")
 
@@ -190,7 +170,7 @@ def _rewrite_everywhere(g: Goal, source: str, rule: Term, reverse: bool) -> Goal
 
 def _rfl_after(s: ProofState) -> ProofState:
     """`rw`-style tactics try `rfl` (at reducible transparency) on the goal they leave."""
-    return s.replace_main([]) if s.goals and syntactic_refl(s.main) else s
+    return s.replace_main([]) if s.goals and reducible_rfl(s.main) else s
 
 
 @tactic("symm")
@@ -248,7 +228,7 @@ def simp_like(name: str, use_all_hyps: bool = False):
     def run(e: Engine, s: ProofState, rest: str) -> ProofState:
         body, where = at_clause(rest)
         body = body.replace("only", "", 1).strip() if body.startswith("only") else body
-        items, _ = bracket_list(body)
+        items = bracket_list(body)
         g = s.main
         rules, ax = simp_rules(e, g, items)
         ax = ax | CLASSICAL
@@ -318,7 +298,7 @@ def t_simpa(e: Engine, s: ProofState, rest: str) -> ProofState:
     body, _, using = rest.partition("using")
     body = body.strip()
     body = body.replace("only", "", 1).strip() if body.startswith("only") else body
-    items, _ = bracket_list(body)
+    items = bracket_list(body)
     g = s.main
     rules, ax = simp_rules(e, g, items)
     ax = ax | CLASSICAL
@@ -349,7 +329,7 @@ def t_cast_noop(e: Engine, s: ProofState, rest: str) -> ProofState:
     return s
 
 
-tactic("nth_rw")(lambda e, s, r: _rfl_after(t_nth_rewrite(e, s, r)))
+tactic("nth_rw", argument="required")(lambda e, s, r: _rfl_after(t_nth_rewrite(e, s, r)))
 tactic("push_cast")(lambda e, s, r: s)
 tactic("simp")(simp_like("simp"))
 tactic("simp_all")(simp_like("simp_all", use_all_hyps=True))

@@ -30,8 +30,20 @@ def matching_close(text: str, i: int) -> int:
     return -1
 
 
+def _is_ident_char(c: str) -> bool:
+    return c.isalnum() or c in "_'!?.₀₁₂₃₄₅₆₇₈₉✝"
+
+
+def starts_by(text: str, i: int) -> bool:
+    """Whether the keyword `by` (not part of a longer name) starts at `text[i]`."""
+    return (text.startswith("by", i) and (i == 0 or not _is_ident_char(text[i - 1]))
+            and (i + 2 == len(text) or not _is_ident_char(text[i + 2])))
+
+
 def split_top(text: str, sep: str) -> list[str]:
-    """Split on `sep` outside brackets and quotes."""
+    """Split on `sep` outside brackets and quotes. A nested `by` outside brackets takes the rest
+    of the text as its tactic sequence (`have h : p := by simp; ring` runs both inside the `by`),
+    so the tactic separators `;` and `<;>` are not split after it."""
     out, depth, start, i, quote = [], 0, 0, 0, False
     while i < len(text):
         c = text[i]
@@ -41,6 +53,8 @@ def split_top(text: str, sep: str) -> list[str]:
             depth += 1
         elif not quote and c in ")]⟩}":
             depth -= 1
+        elif not quote and depth == 0 and sep in (";", "<;>") and starts_by(text, i):
+            break
         elif not quote and depth == 0 and text.startswith(sep, i):
             if sep == "|" and (text.startswith("|>", i) or text.startswith("||", i)):
                 pass
@@ -107,16 +121,21 @@ def at_clause(rest: str) -> tuple[str, list[str] | None]:
     return rest[: m.start()].strip(), m.group(1).split()
 
 
-def bracket_list(rest: str) -> tuple[list[str], str]:
-    """`[a, b, c] tail` -> (["a", "b", "c"], "tail")."""
+def bracket_list(rest: str) -> list[str]:
+    """`[a, b, c]` -> ["a", "b", "c"]; no list -> []. Text after the list is a syntax error, as
+    in Lean (`rw [h] norm_num` must not silently drop `norm_num`)."""
     rest = rest.strip()
+    if not rest:
+        return []
     if not rest.startswith("["):
-        return [], rest
+        raise TacticSyntaxError(f"<input>:1:0: unexpected token '{rest.split()[0]}'; expected '['")
     close = matching_close(rest, 0)
     if close < 0:
         raise TacticSyntaxError("<input>:1:0: unexpected end of input; expected ']'")
-    items = [s.strip() for s in split_top(rest[1:close], ",") if s.strip()]
-    return items, rest[close + 1 :].strip()
+    tail = rest[close + 1 :].strip()
+    if tail:
+        raise TacticSyntaxError(f"<input>:1:{close + 1}: unexpected token '{tail.split()[0]}'; expected command")
+    return [s.strip() for s in split_top(rest[1:close], ",") if s.strip()]
 
 
 _ALT_RE = re.compile(r"\|\s*([\w'.]+)((?:\s+[\w'₀-₉✝]+)*)\s*=>")

@@ -1,0 +1,171 @@
+"""Tactics behave as Lean 4 / Mathlib do where the kernel used to differ (issue 8, section 8 and
+the tactic side of sections 2-3). Each class has the behaviour Lean shows and an adversarial
+script that would close a false goal if the tactic were unsound."""
+from __future__ import annotations
+
+import pytest
+
+from lean_env.embedded.session import Session
+
+
+@pytest.fixture(scope="module")
+def session():
+    s = Session()
+    s.handle({"cmd": "import Mathlib"})
+    return s
+
+
+def attempt(session, statement, tactics):
+    """Run tactics one request at a time; ("ok", goals) or ("error", message)."""
+    r = session.handle({"cmd": statement + " := by sorry", "env": 0})
+    assert "sorries" in r, r
+    ps = r["sorries"][0]["proofState"]
+    for t in tactics:
+        r = session.handle({"tactic": t, "proofState": ps})
+        errs = [m["data"] for m in r.get("messages", []) if m["severity"] == "error"]
+        if "message" in r or errs:
+            return "error", r.get("message") or errs[0]
+        ps = r["proofState"]
+    return "ok", r["goals"]
+
+
+def errors(session, cmd):
+    """Error messages of a whole command (a theorem with its `by` block)."""
+    r = session.handle({"cmd": cmd, "env": 0})
+    return [m["data"] for m in r.get("messages", []) if m["severity"] == "error"] + (
+        [r["message"]] if "message" in r else [])
+
+
+# ---------------------------------------------------------------- cases n on a ℕ variable
+
+def test_cases_on_a_nat_variable_splits_zero_and_succ(session):
+    assert attempt(session, "theorem t (n : ℕ) (h : 0 < n) : n ≥ 1", ["cases n"]) == ("ok", [
+        "case zero\nh : 0 < 0\n⊢ 0 ≥ 1",
+        "case succ\nn✝ : ℕ\nh : 0 < n✝ + 1\n⊢ n✝ + 1 ≥ 1"])
+    kind, goals = attempt(session, "theorem t (n : ℕ) : n = 0 ∨ n ≥ 1", ["cases' n with m"])
+    assert kind == "ok" and goals[1] == "case succ\nm : ℕ\n⊢ m + 1 = 0 ∨ m + 1 ≥ 1"
+    kind, goals = attempt(session, "theorem t (n : ℕ) : n = 0 ∨ n ≥ 1", ["rcases n with _ | m"])
+    assert kind == "ok" and goals[1] == "case succ\nm : ℕ\n⊢ m + 1 = 0 ∨ m + 1 ≥ 1"
+    assert attempt(session, "theorem t (n : ℕ) : n = 0 ∨ n ≥ 1",
+                   ["cases n with\n| zero => left; rfl\n| succ m => right; omega"]) == ("ok", [])
+
+
+def test_cases_on_a_nat_variable_cannot_prove_a_false_goal(session):
+    # n = 5 is false for n = 0: the zero case must stay `0 = 5`, the succ case `m + 1 = 5`
+    kind, goals = attempt(session, "theorem t (n : ℕ) : n = 5", ["cases n"])
+    assert kind == "ok" and goals == ["case zero\n⊢ 0 = 5", "case succ\nn✝ : ℕ\n⊢ n✝ + 1 = 5"]
+    assert attempt(session, "theorem t (n : ℕ) : n = 5", ["cases n", "omega"])[0] == "error"
+
+
+# ---------------------------------------------------------------- constructor on ∨
+
+def test_constructor_on_or_applies_or_inl(session):
+    assert attempt(session, "theorem t (p q : Prop) (hp : p) : p ∨ q", ["constructor"]) == (
+        "ok", ["case h\np q : Prop\nhp : p\n⊢ p"])
+    # Or.inl commits to the left side: a true right side does not help
+    assert attempt(session, "theorem t (p q : Prop) (hq : q) : p ∨ q", ["constructor", "exact hq"])[0] == "error"
+
+
+# ---------------------------------------------------------------- use: discharger and ∣
+
+def test_use_discharges_with_reducible_rfl_only(session):
+    assert attempt(session, "theorem t : ∃ x : ℕ, x + 3 = 7", ["use 4"]) == ("ok", [])   # ℕ literals reduce
+    assert attempt(session, "theorem t : ∃ x : ℤ, x + 3 = 7", ["use 4"]) == ("ok", ["⊢ 4 + 3 = 7"])
+    assert attempt(session, "theorem t : ∃ x : ℤ, x + 3 = 7", ["use 4", "norm_num"]) == ("ok", [])
+    assert attempt(session, "theorem t : ∃ x : ℤ, x = 4", ["use 4"]) == ("ok", [])
+    # `exists` runs the full `trivial` (with `decide`), so it does close the ℤ goal
+    assert attempt(session, "theorem t : ∃ x : ℤ, x + 3 = 7", ["exists 4"]) == ("ok", [])
+
+
+def test_use_does_not_close_a_false_instance(session):
+    assert attempt(session, "theorem t : ∃ x : ℕ, x + 3 = 8", ["use 4"]) == ("ok", ["⊢ 4 + 3 = 8"])
+    assert attempt(session, "theorem t : ∃ x : ℤ, x * x = 2", ["use 1"]) == ("ok", ["⊢ 1 * 1 = 2"])
+    assert attempt(session, "theorem t : ∃ x : ℕ, x = 1 ∧ x = 2", ["use 1"]) == ("ok", ["⊢ 1 = 1 ∧ 1 = 2"])
+
+
+def test_use_and_obtain_see_through_dvd(session):
+    assert attempt(session, "theorem t : (3 : ℕ) ∣ 12", ["use 4"]) == ("ok", [])
+    assert attempt(session, "theorem t : (3 : ℕ) ∣ 13", ["use 4"]) == ("ok", ["⊢ 13 = 3 * 4"])
+    assert attempt(session, "theorem t : (3 : ℤ) ∣ 12", ["use 4"]) == ("ok", ["⊢ 12 = 3 * 4"])
+    assert attempt(session, "theorem t (a b : ℕ) (h : a ∣ b) : b % a = 0", ["obtain ⟨k, hk⟩ := h"]) == (
+        "ok", ["a b k : ℕ\nhk : b = a * k\n⊢ b % a = 0"])
+    assert attempt(session, "theorem t (a b : ℤ) (h : a ∣ b) : True", ["rcases h with ⟨c, rfl⟩"]) == (
+        "ok", ["a c : ℤ\n⊢ True"])
+    kind, goals = attempt(session, "theorem t (a b : ℕ) (h : a ∣ b) : True", ["cases h"])
+    assert kind == "ok" and goals == ["case intro\na b w✝ : ℕ\nh✝ : b = a * w✝\n⊢ True"]
+
+
+def test_use_with_too_many_arguments_fails(session):
+    assert attempt(session, "theorem t : ∃ x : ℕ, x = 3", ["use 3, 5"])[0] == "error"
+    # a second argument proves the left conjunct; a wrong proof is a type error, never skipped
+    assert attempt(session, "theorem t (h : 1 = 2) : ∃ x : ℕ, x = 2 ∧ x = 3", ["use 2, h"])[0] == "error"
+
+
+# ---------------------------------------------------------------- simp at h ⟶ False
+
+def test_simp_at_h_turning_h_into_false_closes_the_goal(session):
+    assert attempt(session, "theorem t (x : ℕ) (h : 2 < 1) : x = 7", ["simp at h"]) == ("ok", [])
+    assert attempt(session, "theorem t (x : ℕ) (h : x ≠ x) : x = 7", ["norm_num at h"]) == ("ok", [])
+    # a hypothesis simp turns into True is removed, and the goal stays
+    assert attempt(session, "theorem t (x : ℕ) (h : 1 < 2) : x = 7", ["simp at h"]) == ("ok", ["x : ℕ\n⊢ x = 7"])
+
+
+# ---------------------------------------------------------------- nested `by` blocks
+
+def test_nested_by_keeps_semicolon_tactics_inside(session):
+    cmd = "theorem w (x : ℤ) (h : x = 2) : x + 1 = 3 := by\n  have h2 : x + 1 = 3 := by rw [h]; norm_num\n  exact h2"
+    assert errors(session, cmd) == []
+    # both tactics run inside the nested `by`: the second finds no goal there
+    cmd = "theorem w (x : ℤ) (h : x = 2) : x = 2 := by\n  have h2 : x = 2 := by exact h; exact h\n  exact h2"
+    assert any("no goals" in m for m in errors(session, cmd))
+
+
+def test_multi_line_by_under_have(session):
+    cmd = "theorem w (x : ℤ) (h : x = 2) : x + 1 = 3 := by\n  have h2 : x + 1 = 3 := by\n    rw [h]\n    norm_num\n  exact h2"
+    assert errors(session, cmd) == []
+    # the block's second line really runs: without it the nested goal stays open
+    cmd = "theorem w (x : ℤ) (h : x = 2) : x + 1 = 3 := by\n  have h2 : x + 1 = 3 := by\n    rw [h]\n  exact h2"
+    assert any("unsolved goals" in m for m in errors(session, cmd))
+
+
+def test_text_after_a_complete_tactic_is_a_syntax_error(session):
+    for statement, tactic in [("theorem t (a : ℕ) (h : a = 1) : a = 1", "rw [h] norm_num"),
+                              ("theorem t (a : ℕ) : a = a", "rfl foo"),
+                              ("theorem t (a : ℕ) (h : a < 1) : a = 0", "omega bar")]:
+        assert attempt(session, statement, [tactic])[0] == "error", tactic
+
+
+# ---------------------------------------------------------------- capture and shadowing
+
+CAPTURE = [
+    # each would prove a false theorem if the new variable captured the old one
+    ("theorem t (x : ℕ) : ∀ y : ℕ, y = x", ["intro x", "rfl"]),
+    ("theorem t (n m : ℕ) : n ≤ m + 1", ["induction' n with m ih", "· omega", "· omega"]),
+    ("theorem t (n m : ℕ) : n ≤ m + 1", ["induction n with\n| zero => omega\n| succ m ih => omega"]),
+    ("theorem t (x : ℕ) (h : ∃ y : ℕ, y ≠ x) : ∃ y : ℕ, y ≠ y", ["obtain ⟨x, hx⟩ := h", "exact ⟨x, hx⟩"]),
+    ("theorem t (x : ℕ) (h : ∃ y : ℕ, y ≠ x) : ∃ y : ℕ, y ≠ y", ["rcases h with ⟨x, hx⟩", "exact ⟨x, hx⟩"]),
+    ("theorem t (n m : ℕ) : n ≤ m + 1", ["cases' n with m", "· omega", "· omega"]),
+]
+
+
+@pytest.mark.parametrize("statement,tactics", CAPTURE)
+def test_a_new_variable_never_captures_an_old_one(session, statement, tactics):
+    kind, info = attempt(session, statement, tactics)
+    assert not (kind == "ok" and info == []), info
+
+
+def test_shadowed_variables_become_inaccessible(session):
+    kind, goals = attempt(session, "theorem t (x : ℕ) (h : x = 1) : ∀ y : ℕ, y + x = y + 1", ["intro x"])
+    assert goals == ["x✝ : ℕ\nh : x✝ = 1\nx : ℕ\n⊢ x + x✝ = x + 1"]
+    assert attempt(session, "theorem t (x : ℕ) (h : x = 1) : ∀ y : ℕ, y + x = y + 1", ["intro x", "rw [h]"]) == ("ok", [])
+    kind, goals = attempt(session, "theorem t (x : ℕ) (h : ∃ y : ℕ, y ≠ x) : True", ["obtain ⟨x, hx⟩ := h"])
+    assert goals == ["x✝ x : ℕ\nhx : x ≠ x✝\n⊢ True"]
+
+
+def test_rename_i_follows_the_variable(session):
+    kind, goals = attempt(session, "theorem t : ∀ x : ℕ, x = x", ["intro", "rename_i y"])
+    assert goals == ["y : ℕ\n⊢ y = y"]
+    # naming an inaccessible variable like a later one leaves it shadowed, never conflated
+    kind, goals = attempt(session, "theorem t (x : ℕ) (h : x = 1) : ∀ x : ℕ, x = 1", ["intro x", "rename_i x"])
+    assert kind == "ok" and "h : x = 1\nx : ℕ\n⊢ x = 1" not in goals[0]
+    assert attempt(session, "theorem t (x : ℕ) (h : x = 1) : ∀ x : ℕ, x = 1", ["intro x", "rename_i x", "exact h"])[0] == "error"
