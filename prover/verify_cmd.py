@@ -10,10 +10,13 @@ from rich.table import Table
 
 from lean_env.benchmarks import load_benchmark
 from lean_env.factory import EnvSpec, make_env
-from lean_env.types import Verdict
+from lean_env.types import Theorem, Verdict
+from lean_env.verify import check_statement, split_full_proof
 
 
 def read_proofs(path: Path) -> list[dict]:
+    """Rows `{"id", "tactics": [str, ...]}` or `{"id", "proof": "<whole theorem text>"}`; either
+    may carry the `"statement"` it claims to prove, which must then be the benchmark's."""
     if not path.exists():
         raise FileNotFoundError(f"proof file not found: {path}")
     rows = []
@@ -24,10 +27,40 @@ def read_proofs(path: Path) -> list[dict]:
             row = json.loads(line)
         except json.JSONDecodeError as e:
             raise ValueError(f"{path}:{i}: not valid JSON ({e.msg})") from e
-        if not isinstance(row, dict) or not isinstance(row.get("id"), str) or not isinstance(row.get("tactics"), list):
-            raise ValueError(f"{path}:{i}: expected {{\"id\": str, \"tactics\": [str, ...]}}")
+        ok = isinstance(row, dict) and isinstance(row.get("id"), str) and (
+            isinstance(row.get("tactics"), list) or isinstance(row.get("proof"), str))
+        if not ok or not isinstance(row.get("statement", ""), str):
+            raise ValueError(f"{path}:{i}: expected {{\"id\": str, \"tactics\": [str, ...]}} or {{\"id\": str, \"proof\": str}}")
         rows.append(row)
     return rows
+
+
+async def verify_row(env, theorem: Theorem, row: dict) -> Verdict:
+    """One row against its benchmark theorem: a claimed statement or a whole-theorem proof must
+    match the benchmark's statement (else statement tampering), then the tactics are verified."""
+    reasons = check_statement(theorem, row["statement"]) if "statement" in row else []
+    if "proof" in row:
+        tactics, more = split_full_proof(theorem, row["proof"])
+        reasons += more
+    else:
+        tactics = [str(t) for t in row["tactics"]]
+    if reasons:
+        return Verdict(False, tuple(reasons))
+    return await env.verify(theorem, tactics)
+
+
+def verify_rows(rows: list[dict], theorems: dict[str, Theorem], env, benchmark: str) -> list[Verdict]:
+    async def main() -> list[Verdict]:
+        try:
+            async def one(row: dict) -> Verdict:
+                if row["id"] not in theorems:
+                    return Verdict(False, (f"no theorem {row['id']!r} in {benchmark}",))
+                return await verify_row(env, theorems[row["id"]], row)
+            return await asyncio.gather(*(one(r) for r in rows))
+        finally:
+            await env.close()
+
+    return asyncio.run(main())
 
 
 def run_verify(proofs: Path, benchmark: str, env_kind: str, lean_project, repl_path, workers: int, timeout: float) -> int:
@@ -36,23 +69,12 @@ def run_verify(proofs: Path, benchmark: str, env_kind: str, lean_project, repl_p
     env = make_env(EnvSpec(kind=env_kind, workers=workers, verify_timeout=timeout,
                            lean_project=str(lean_project) if lean_project else None,
                            repl_path=str(repl_path) if repl_path else None))
-
-    async def main() -> list[Verdict]:
-        try:
-            async def one(row: dict) -> Verdict:
-                if row["id"] not in theorems:
-                    return Verdict(False, (f"no theorem {row['id']!r} in {benchmark}",))
-                return await env.verify(theorems[row["id"]], [str(t) for t in row["tactics"]])
-            return await asyncio.gather(*(one(r) for r in rows))
-        finally:
-            await env.close()
-
-    verdicts = asyncio.run(main())
+    verdicts = verify_rows(rows, theorems, env, benchmark)
     table = Table(title=f"{proofs} against {benchmark} ({env_kind})")
     for col in ("id", "verdict", "axioms", "reasons"):
         table.add_column(col)
     for row, v in zip(rows, verdicts):
-        table.add_row(row["id"], "[green]ok[/]" if v.ok else "[red]rejected[/]", ", ".join(v.axioms), "; ".join(v.reasons)[:120])
+        table.add_row(row["id"], "[green]ok[/]" if v.ok else "[red]rejected[/]", ", ".join(v.axioms), "; ".join(v.reasons)[:200])
     console = Console()
     console.print(table)
     ok = sum(v.ok for v in verdicts)

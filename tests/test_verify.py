@@ -11,13 +11,23 @@ import pytest
 from conftest import run, thm
 from lean_env.factory import make_env
 from lean_env.types import TacticState
-from lean_env.verify import build_proof_text, check_reply, declared_name, parse_axioms, precheck, verify_proof
+from lean_env.verify import (
+    AXIOMS_SPOOFING, build_proof_text, check_reply, declared_name, parse_axioms, precheck, verification_command,
+    verify_proof,
+)
 
 EMBEDDED = Path(__file__).parent.parent / "lean_env" / "embedded" / "__main__.py"
 needs_embedded = pytest.mark.skipif(not EMBEDDED.exists(), reason="lean_env/embedded/__main__.py is absent")
 
 T = thm("theorem v1 (x : ℕ) (h₀ : x + 3 = 7) : x = 4 := by")
-CLEAN = {"severity": "info", "data": "'v1' does not depend on any axioms"}
+AXIOMS_LINE = verification_command(T, ["omega"])[2]     # `#print axioms` is the sent command's last line
+
+
+def at(line: int, data: str, severity: str = "info") -> dict:
+    return {"severity": severity, "pos": {"line": line, "column": 0}, "data": data}
+
+
+CLEAN = at(AXIOMS_LINE, "'v1' does not depend on any axioms")
 
 CHEATS = {
     "sorry": ["sorry"],
@@ -92,27 +102,50 @@ def test_a_sorried_lemma_from_exploration_does_not_leak_into_verification():
 
 
 def test_reply_checks():
-    ok = {"env": 1, "messages": [{"severity": "info", "data": "'v1' depends on axioms: [propext, Classical.choice,\n  Quot.sound]"}]}
-    assert check_reply(ok, "v1").ok
-    assert parse_axioms(ok["messages"], "v1") == ("propext", "Classical.choice", "Quot.sound")
-    assert check_reply({"env": 1, "messages": [CLEAN]}, "v1").ok
+    L = AXIOMS_LINE
+    ok = {"env": 1, "messages": [at(L, "'v1' depends on axioms: [propext, Classical.choice,\n  Quot.sound]")]}
+    assert check_reply(ok, "v1", L).ok
+    assert parse_axioms(ok["messages"], "v1", L) == ("propext", "Classical.choice", "Quot.sound")
+    assert check_reply({"env": 1, "messages": [CLEAN]}, "v1", L).ok
     bad_replies = {
         "REPL failure": {"message": "Lean error"},
-        "error message": {"env": 1, "messages": [{"severity": "error", "data": "unsolved goals"}, CLEAN]},
-        "sorry warning, new quotes": {"env": 1, "messages": [{"severity": "warning", "data": "declaration uses `sorry`"}, CLEAN]},
-        "sorry warning, old quotes": {"env": 1, "messages": [{"severity": "warning", "data": "declaration uses 'sorry'"}, CLEAN]},
+        "error message": {"env": 1, "messages": [at(2, "unsolved goals", "error"), CLEAN]},
+        "sorry warning, new quotes": {"env": 1, "messages": [at(1, "declaration uses `sorry`", "warning"), CLEAN]},
+        "sorry warning, old quotes": {"env": 1, "messages": [at(1, "declaration uses 'sorry'", "warning"), CLEAN]},
         "sorries": {"env": 1, "sorries": [{"goal": "⊢ False"}], "messages": [CLEAN]},
-        "native_decide axiom": {"env": 1, "messages": [{"severity": "info", "data": "'v1' depends on axioms: [Lean.ofReduceBool]"}]},
-        "sorryAx wrapped": {"env": 1, "messages": [{"severity": "info", "data": "'v1' depends on axioms: [propext,\n sorryAx]"}]},
-        "custom axiom": {"env": 1, "messages": [{"severity": "info", "data": "'v1' depends on axioms: [cheat]"}]},
+        "native_decide axiom": {"env": 1, "messages": [at(L, "'v1' depends on axioms: [Lean.ofReduceBool]")]},
+        "sorryAx wrapped": {"env": 1, "messages": [at(L, "'v1' depends on axioms: [propext,\n sorryAx]")]},
+        "custom axiom": {"env": 1, "messages": [at(L, "'v1' depends on axioms: [cheat]")]},
         "no axioms output": {"env": 1},
-        "axioms of another name": {"env": 1, "messages": [{"severity": "info", "data": "'v2' does not depend on any axioms"}]},
+        "axioms of another name": {"env": 1, "messages": [at(L, "'v2' does not depend on any axioms")]},
+        "report with extra text": {"env": 1, "messages": [at(L, "'v1' does not depend on any axioms, trust me")]},
+        "report as a warning": {"env": 1, "messages": [at(L, "'v1' does not depend on any axioms", "warning")]},
+        "report without a position": {"env": 1, "messages": [{"severity": "info", "data": "'v1' does not depend on any axioms"}]},
     }
     for name, reply in bad_replies.items():
-        verdict = check_reply(reply, "v1")
+        verdict = check_reply(reply, "v1", L)
         assert not verdict.ok and verdict.reasons, name
-    assert "could not read axioms" in check_reply({"env": 1}, "v1").reasons[0]
-    assert "sorryAx" in check_reply(bad_replies["sorryAx wrapped"], "v1").axioms
+    assert "could not read axioms" in check_reply({"env": 1}, "v1", L).reasons[0]
+    assert "sorryAx" in check_reply(bad_replies["sorryAx wrapped"], "v1", L).axioms
+    assert any(r.startswith("foreign axiom") for r in check_reply(bad_replies["custom axiom"], "v1", L).reasons)
+
+
+def test_axioms_are_read_only_from_the_print_axioms_command_itself():
+    L = AXIOMS_LINE
+    real = at(L, "'v1' depends on axioms: [sorryAx]")
+    # a `trace`/`logInfo` from inside the proof (an earlier line) claiming a clean report,
+    # before or after the real one: the real report still decides, and the imitation is named
+    for spoof in (at(3, "'v1' does not depend on any axioms"), at(3, "'v1' depends on axioms: [propext]")):
+        for messages in ([spoof, real], [real, spoof]):
+            verdict = check_reply({"env": 1, "messages": messages}, "v1", L)
+            assert not verdict.ok and verdict.axioms == ("sorryAx",)
+            assert any(r.startswith(AXIOMS_SPOOFING) for r in verdict.reasons), verdict.reasons
+    # the imitation alone, with no report from the command: unreadable, and named as spoofing
+    alone = check_reply({"env": 1, "messages": [at(2, "'v1' does not depend on any axioms")]}, "v1", L)
+    assert not alone.ok and any(r.startswith(AXIOMS_SPOOFING) for r in alone.reasons)
+    assert any("could not read axioms" in r for r in alone.reasons)
+    # an honest proof whose tactics print something harmless is still accepted
+    assert check_reply({"env": 1, "messages": [at(2, "x = 4"), CLEAN]}, "v1", L).ok
 
 
 def test_proof_text_is_statement_verbatim_plus_indented_tactics():
@@ -135,7 +168,7 @@ def test_verify_proof_sends_one_command_and_handles_timeouts():
 
     async def answering(cmd: str, timeout: float) -> dict:
         sent.append((cmd, timeout))
-        return {"env": 5, "messages": [CLEAN]}
+        return {"env": 5, "messages": [CLEAN]}      # the report sits on the command's last line
 
     async def hanging(cmd: str, timeout: float) -> dict:
         raise TimeoutError

@@ -1,0 +1,314 @@
+"""Random statements and tactic scripts for the soundness fuzzer, and the check that runs one case
+through whole-proof verification and holds every accepted statement to the oracle.
+
+Generators take a `Draw` so the same code runs under hypothesis (shrinking to a minimal case, in
+the test suite) and under `random.Random` (the long run, `bench/fuzz_soundness.py`). Choices are
+listed simplest first, so shrinking moves towards small, readable reproductions.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import signal
+from dataclasses import dataclass
+from typing import Callable, Sequence, TypeVar
+
+from lean_env.embedded.session import Session
+from lean_env.types import Theorem, Verdict
+from lean_env.verify import verify_proof
+from soundness_oracle import (
+    INT, NAT, Arith, Bounded, Cast, Conn, Decision, Expr, Lit, Neg, Not, Pow, Prop, Rel, Statement, Truth, Var,
+    decide, pp_prop,
+)
+
+T = TypeVar("T")
+HEADER = "import Mathlib\nimport Aesop\n\nset_option maxHeartbeats 400000\n\nopen BigOperators Real Nat Topology Rat\n\n"
+VAR_NAMES = ("x", "y", "n", "a", "b")
+BOUND_NAMES = ("k", "i", "x", "n")          # clash with free variables on purpose
+HYP_NAMES = ("h₀", "h₁", "h₂")
+LITERALS = (0, 1, 2, 3, 4, 5, 6, 7, 10, 12, 100)
+RELATIONS = ("=", "≤", "<", "≠", "≥", ">", "∣")
+
+
+class Draw:
+    """A source of choices: `integer` is the only primitive."""
+
+    def integer(self, lo: int, hi: int) -> int:
+        raise NotImplementedError
+
+    def choice(self, options: Sequence[T]) -> T:
+        return options[self.integer(0, len(options) - 1)]
+
+    def coin(self, one_in: int = 2) -> bool:
+        return self.integer(0, one_in - 1) == 0
+
+
+class RandomDraw(Draw):
+    def __init__(self, rng: random.Random):
+        self.rng = rng
+
+    def integer(self, lo: int, hi: int) -> int:
+        return self.rng.randint(lo, hi)
+
+
+class HypothesisDraw(Draw):
+    def __init__(self, data):
+        from hypothesis import strategies as st
+
+        self.data, self.st = data, st
+
+    def integer(self, lo: int, hi: int) -> int:
+        return self.data.draw(self.st.integers(lo, hi))
+
+
+# ---------------------------------------------------------------- statements
+
+Scope = dict[str, tuple[str, bool]]   # variable -> (type, may be cast to ℤ)
+
+
+def gen_expr(d: Draw, ty: str, scope: Scope, depth: int) -> Expr:
+    names = [n for n, (t, _) in scope.items() if t == ty]
+    castable = [n for n, (t, ok) in scope.items() if t == NAT and ok]
+    if depth <= 0 or d.coin(3):
+        leaves = ["literal"] + ["variable"] * 2 * bool(names) + ["cast"] * bool(ty == INT and castable) \
+            + ["negative"] * (ty == INT)
+        kind = d.choice(leaves)
+        if kind == "variable":
+            return Var(d.choice(names), ty)
+        if kind == "cast":
+            return Cast(Var(d.choice(castable), NAT))
+        if kind == "negative":
+            return Neg(Lit(d.choice(LITERALS[1:]), INT, d.coin()))
+        return Lit(d.choice(LITERALS), ty, ty == INT and d.coin())
+    op = d.choice(("+", "-", "*", "/", "%", "^", "neg", "cast"))
+    if op == "^":
+        exp: Expr = Lit(d.integer(0, 3), NAT)
+        nat_vars = [n for n, (t, _) in scope.items() if t == NAT]
+        if nat_vars and d.coin(6):
+            exp = Var(d.choice(nat_vars), NAT)
+        return Pow(gen_expr(d, ty, scope, depth - 1), exp, ty)
+    if op == "neg" and ty == INT:
+        return Neg(gen_expr(d, ty, scope, depth - 1))
+    if op == "cast" and ty == INT:
+        return Cast(gen_expr(d, NAT, scope, depth - 1))
+    if op in ("neg", "cast"):
+        op = "-"
+    return Arith(op, gen_expr(d, ty, scope, depth - 1), gen_expr(d, ty, scope, depth - 1), ty)
+
+
+def gen_atom(d: Draw, scope: Scope, depth: int) -> Rel:
+    ty = d.choice((NAT, INT))
+    return Rel(d.choice(RELATIONS), gen_expr(d, ty, scope, depth), gen_expr(d, ty, scope, depth))
+
+
+def gen_prop(d: Draw, scope: Scope, depth: int) -> Prop:
+    kind = d.integer(0, 9) if depth > 0 else 0
+    if kind <= 3:
+        return gen_atom(d, scope, d.integer(0, 2))
+    if kind == 4:
+        return Not(gen_prop(d, scope, depth - 1))
+    if kind <= 7:
+        return Conn(d.choice(("∧", "∨", "→", "↔")), gen_prop(d, scope, depth - 1), gen_prop(d, scope, depth - 1))
+    if kind == 8 and d.coin(8):
+        return Truth(d.coin())
+    return gen_bounded(d, scope, depth)
+
+
+def gen_bounded(d: Draw, scope: Scope, depth: int) -> Bounded:
+    var, q = d.choice(BOUND_NAMES), d.choice(("∀", "∃"))
+    if d.coin(4):
+        lo = -d.integer(0, 3)
+        inner = {**scope, var: (INT, False)}
+        return Bounded(q, var, INT, gen_prop(d, inner, depth - 1), lo=lo, hi=lo + d.integer(0, 5))
+    sugar = d.coin()
+    nat_vars = [n for n, (t, _) in scope.items() if t == NAT and n != var]
+    bound: Expr = Lit(d.integer(0, 6), NAT)
+    if nat_vars and d.coin(4):
+        bound = Var(d.choice(nat_vars), NAT)
+    # a binder-predicate variable gets its type from its uses, so it must never be cast
+    inner = {**scope, var: (NAT, not sugar)}
+    return Bounded(q, var, NAT, gen_prop(d, inner, depth - 1), d.choice(("<", "≤")), bound, sugar=sugar)
+
+
+# identities over ℤ that fail over ℕ (truncation) or at 0 (division): near-misses for closers
+_MUTATIONS: tuple[Callable[[Expr, Expr, str], tuple[Expr, Expr]], ...] = (
+    lambda a, b, t: (Arith("+", Arith("-", a, b, t), b, t), a),
+    lambda a, b, t: (Arith("-", a, Arith("-", a, b, t), t), b),
+    lambda a, b, t: (Arith("*", Arith("/", a, b, t), b, t), a),
+    lambda a, b, t: (Arith("/", Arith("*", a, b, t), b, t), a),
+    lambda a, b, t: (Arith("+", Arith("%", a, b, t), Arith("*", b, Arith("/", a, b, t), t), t), a),
+    lambda a, b, t: (Pow(Arith("-", a, b, t), Lit(2, NAT), t),
+                     Arith("+", Arith("-", Pow(a, Lit(2, NAT), t), Arith("*", Arith("*", Lit(2, t), a, t), b, t), t),
+                           Pow(b, Lit(2, NAT), t), t)),
+    lambda a, b, t: (Arith("/", Arith("+", a, b, t), Lit(2, t), t), Arith("+", Arith("/", a, Lit(2, t), t), Arith("/", b, Lit(2, t), t), t)),
+    lambda a, b, t: (Arith("%", Arith("-", a, b, t), Lit(3, t), t), Arith("-", Arith("%", a, Lit(3, t), t), Arith("%", b, Lit(3, t), t), t)),
+    lambda a, b, t: (Arith("-", Arith("*", a, a, t), Arith("*", b, b, t), t), Arith("*", Arith("+", a, b, t), Arith("-", a, b, t), t)),
+)
+
+
+def gen_statement(d: Draw, name: str = "fz") -> Statement:
+    shape = d.integer(0, 3)
+    if shape == 0:                      # closed: exact evaluation decides it
+        return Statement(name, goal=gen_prop(d, {}, d.integer(0, 2)))
+    nvars = d.integer(1, 3)
+    names = list(VAR_NAMES[:nvars])
+    variables = tuple((n, d.choice((NAT, INT))) for n in names)
+    scope: Scope = {n: (t, True) for n, t in variables}
+    hyps = tuple((HYP_NAMES[i], gen_prop(d, scope, d.integer(0, 1))) for i in range(d.integer(0, 2)))
+    if shape == 1:                      # an identity that may only hold over ℤ or away from 0
+        ty = d.choice((NAT, INT))
+        lhs, rhs = d.choice(_MUTATIONS)(gen_expr(d, ty, scope, 1), gen_expr(d, ty, scope, 1), ty)
+        if d.coin():
+            lhs, rhs = rhs, lhs
+        return Statement(name, variables, hyps, Rel(d.choice(("=", "≤", "≥")), lhs, rhs))
+    return Statement(name, variables, hyps, gen_prop(d, scope, d.integer(0, 2)))
+
+
+# ---------------------------------------------------------------- tactic scripts
+
+CLOSERS = ("omega", "decide", "norm_num", "simp", "linarith", "nlinarith", "positivity", "ring", "ring_nf",
+           "rfl", "trivial", "tauto", "simp_all", "assumption", "contradiction", "exact h₀", "norm_num [h₀]",
+           "simp [h₀]", "linarith [h₀]", "nlinarith [h₀, h₁]", "omega", "decide", "exact_mod_cast h₀",
+           "push_cast; omega", "norm_num at h₀", "simp at h₀", "exact absurd h₀ (by decide)", "exact h₀.1",
+           "exact h₀.2", "exact h₀ 0", "exact ⟨_, _⟩", "exact (by omega)", "exact Nat.le_refl _")
+LEMMAS = ("Nat.add_comm", "Nat.mul_comm", "Nat.sub_add_cancel", "Nat.add_sub_cancel", "mul_comm", "add_comm",
+          "sub_sq", "add_sq", "sub_self", "two_mul", "pow_two", "sq", "mul_add", "add_mul", "mul_assoc",
+          "add_assoc", "Nat.mod_lt", "pow_succ", "pow_zero", "mul_one", "one_mul", "add_zero", "zero_add",
+          "mul_zero", "zero_mul", "Nat.div_add_mod", "Nat.mod_add_div", "Nat.sub_self", "Nat.sub_zero",
+          "Nat.zero_sub", "Nat.mul_div_cancel", "Nat.div_mul_cancel", "Int.sub_add_cancel", "Nat.succ_ne_zero",
+          "h₀", "h₁")
+
+
+def _names_in(s: Statement) -> list[str]:
+    return [n for n, _ in s.variables] + [h for h, _ in s.hyps]
+
+
+def gen_step(d: Draw, s: Statement) -> str:
+    """One tactic that changes the state (it may fail, or be wrong in a kernel with a hole)."""
+    names = _names_in(s) + ["h", "k"]
+    hyps = tuple(h for h, _ in s.hyps) or ("h",)
+    nat_vars = [n for n, t in s.variables if t == NAT] or ["x"]
+    scope: Scope = {n: (t, True) for n, t in s.variables}
+    kind = d.integer(0, 17)
+    if kind == 0:
+        return "intro " + " ".join(d.choice(names) for _ in range(d.integer(1, 2)))
+    if kind == 1:
+        return d.choice(("constructor", "left", "right", "exfalso", "refine ⟨?_, ?_⟩", "intros", "symm", "push_neg"))
+    if kind == 2:
+        return f"use {d.choice(LITERALS)}"
+    if kind == 3:
+        claim = pp_prop(gen_prop(d, scope, d.integer(0, 1)))
+        return f"have {d.choice(('h', 'h₀', 'this'))} : {claim} := by {d.choice(CLOSERS)}"
+    if kind == 4:
+        return f"obtain ⟨{d.choice(names)}, {d.choice(names)}⟩ := {d.choice(hyps)}"
+    if kind == 5:
+        return f"rcases {d.choice(hyps)} with {d.choice(names)} | {d.choice(names)}"
+    if kind == 6:
+        x = d.choice(nat_vars)
+        ih = d.choice(("ih", "h₀", x))
+        return (f"induction {x} with\n  | zero => {d.choice(CLOSERS)}\n"
+                f"  | succ {d.choice((x, 'm'))} {ih} => {d.choice(CLOSERS)}")
+    if kind == 7:
+        return d.choice((f"cases {d.choice(nat_vars)}", f"interval_cases {d.choice(nat_vars)}",
+                         f"subst {d.choice(names)}", f"clear {d.choice(names)}", f"specialize h₀ {d.choice(LITERALS)}"))
+    if kind in (8, 9):
+        lemma = d.choice(LEMMAS)
+        arrow = "← " if d.coin(3) else ""
+        where = f" at {d.choice(hyps)}" if d.coin(3) else ""
+        return d.choice((f"rw [{arrow}{lemma}]{where}", f"nth_rewrite 1 [{lemma}]{where}",
+                         f"simp only [{lemma}]{where}", f"rwa [{arrow}{lemma}]{where}"))
+    if kind == 10:
+        return f"by_contra {d.choice(('h', 'h₀'))}"
+    if kind == 11:
+        return f"show {pp_prop(gen_prop(d, scope, 1))}"
+    if kind == 12:
+        return d.choice(("norm_num at h₀", "simp at h₀", "ring_nf at h₀", "push_neg at h₀", "norm_num at h₀ ⊢",
+                         "ring_nf", "push_cast", "norm_cast", "simp at *"))
+    if kind == 13:
+        inner = d.choice(CLOSERS)
+        return f"have h : {pp_prop(gen_prop(d, scope, 0))} := by\n  have h' : {pp_prop(gen_prop(d, scope, 0))} := by {inner}\n  {d.choice(CLOSERS)}"
+    if kind == 14:
+        return f"exact (by {d.choice(CLOSERS)} : {pp_prop(gen_prop(d, scope, 0))})"
+    if kind == 15:
+        return f"refine ⟨by {d.choice(CLOSERS)}, ?_⟩"
+    if kind == 16:
+        return f"cases' {d.choice(hyps)} with {d.choice(names)} {d.choice(names)}"
+    return f"obtain {d.choice(names)} | {d.choice(names)} := {d.choice(hyps)}"
+
+
+def gen_finish(d: Draw) -> list[str]:
+    c = d.choice(CLOSERS)
+    kind = d.integer(0, 7)
+    if kind == 1:
+        return [f"all_goals {c}"]
+    if kind == 2:
+        return [f"{d.choice(('constructor', 'refine ⟨?_, ?_⟩', 'left', 'right', 'intro h', 'skip'))} <;> {c}"]
+    if kind == 3:
+        return [f"first | {c} | {d.choice(CLOSERS)}"]
+    if kind == 4:
+        return [f"try {c}", d.choice(CLOSERS)]
+    if kind == 5:
+        return ["constructor", f"· {c}", f"· {d.choice(CLOSERS)}"]
+    if kind == 6:
+        return [f"any_goals {c}", f"repeat {d.choice(CLOSERS)}"]
+    return [c]
+
+
+def gen_script(d: Draw, s: Statement) -> list[str]:
+    return [gen_step(d, s) for _ in range(d.integer(0, 2))] + gen_finish(d)
+
+
+# ---------------------------------------------------------------- running one case
+
+class _Timeout(BaseException):
+    """Raised by SIGALRM inside the kernel; a BaseException so no `except Exception` eats it."""
+
+
+def _alarm(_signum, _frame):
+    raise _Timeout()
+
+
+def verify_in_process(theorem: Theorem, tactics: Sequence[str], timeout: float = 5.0) -> Verdict:
+    """`verify_proof` against a fresh embedded `Session`: the path every proof takes (prechecks,
+    one command with `#print axioms`, the reply judged), minus the pipe. Raises _Timeout."""
+    session = Session()
+    header_env = session.handle({"cmd": theorem.header})["env"]
+
+    async def run(cmd: str, limit: float) -> dict:
+        return json.loads(json.dumps(session.handle({"cmd": cmd, "env": header_env}), ensure_ascii=False))
+
+    old = signal.signal(signal.SIGALRM, _alarm)
+    signal.setitimer(signal.ITIMER_REAL, timeout)
+    try:
+        return asyncio.run(verify_proof(run, theorem, list(tactics), timeout))
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
+
+
+@dataclass
+class Outcome:
+    kind: str                 # rejected | accepted-true | accepted-undecided | HOLE | timeout
+    statement: str
+    tactics: list[str]
+    decision: Decision | None = None
+    verdict: Verdict | None = None
+
+    def reproduction(self) -> str:
+        lines = [self.statement] + ["  " + t.replace("\n", "\n  ") for t in self.tactics]
+        cex = self.decision.counterexample if self.decision else None
+        return "\n".join(lines) + f"\n-- accepted, but false: counterexample {cex} ({self.decision.how if self.decision else ''})"
+
+
+def check_case(s: Statement, tactics: Sequence[str], timeout: float = 5.0) -> Outcome:
+    theorem = Theorem(name=s.name, header=HEADER, statement=s.text())
+    try:
+        verdict = verify_in_process(theorem, tactics, timeout)
+    except _Timeout:
+        return Outcome("timeout", theorem.statement, list(tactics))
+    if not verdict.ok:
+        return Outcome("rejected", theorem.statement, list(tactics), verdict=verdict)
+    decision = decide(s)
+    kind = {True: "accepted-true", None: "accepted-undecided", False: "HOLE"}[decision.truth]
+    return Outcome(kind, theorem.statement, list(tactics), decision, verdict)

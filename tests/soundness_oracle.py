@@ -1,0 +1,432 @@
+"""An independent truth oracle for the soundness fuzzer: the fragment's syntax trees, their Lean
+text, and their meaning, written from Lean 4's definitions and never from the embedded kernel.
+
+Semantics (Lean 4 core / Mathlib):
+- ℕ: `a - b` truncates at 0; `a / 0 = 0`, `a % 0 = a` (`Nat.div`, `Nat.mod`).
+- ℤ: `/` is `Int.ediv` and `%` is `Int.emod` (the E-rounding convention that powers `/` on `Int`):
+  for `b ≠ 0`, `0 ≤ a % b < |b|` and `a = b * (a / b) + a % b`; `a / 0 = 0`, `a % 0 = a`.
+  So `-12 / 7 = -2`, `12 / -7 = -1`, `-12 / -7 = 2`, `-12 % 7 = 2`, `12 % -7 = 5`.
+- `a ^ n` has a ℕ exponent (`Monoid.npow`), `0 ^ 0 = 1`; `a ∣ b` is `∃ c, b = a * c`.
+- `((e : ℕ) : ℤ)` is `↑e`: `e` is computed in ℕ first (so `((2 - 3 : ℕ) : ℤ) = 0`).
+
+Elaboration: `binop%`/`binrel%` give every leaf of a relation one type, so a ℤ relation must
+contain a ℤ-typed leaf (a ℤ variable, `(n : ℤ)`, or a cast); the printer ascribes a numeral when
+none is present. ℕ variables enter ℤ relations only through an explicit cast, and a variable bound
+by `∀ k < n` (whose type Lean infers from its uses) is never cast, so every printed statement has
+exactly the meaning `holds` gives it.
+
+Precedences are Lean's: `+ -` 65 left, `* / %` 70 left, `^` 80 right, prefix `-` 75, relations 50,
+`¬` max with its argument at 40, `∧` 35 right, `∨` 30 right, `→` 25 right, `↔` 20.
+"""
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from typing import Iterator, Union
+
+import z3
+
+NAT, INT = "ℕ", "ℤ"
+
+
+# ---------------------------------------------------------------- syntax
+
+@dataclass(frozen=True)
+class Lit:
+    value: int
+    ty: str
+    ascribed: bool = False      # print as `(n : ℤ)`
+
+
+@dataclass(frozen=True)
+class Var:
+    name: str
+    ty: str
+
+
+@dataclass(frozen=True)
+class Arith:
+    op: str                     # + - * / %
+    lhs: "Expr"
+    rhs: "Expr"
+    ty: str
+
+
+@dataclass(frozen=True)
+class Pow:
+    base: "Expr"
+    exp: "Expr"                 # always ℕ
+    ty: str
+
+
+@dataclass(frozen=True)
+class Neg:
+    arg: "Expr"                 # ℤ only
+    ty: str = INT
+
+
+@dataclass(frozen=True)
+class Cast:
+    arg: "Expr"                 # a ℕ expression, seen in ℤ
+    ty: str = INT
+
+
+Expr = Union[Lit, Var, Arith, Pow, Neg, Cast]
+
+
+@dataclass(frozen=True)
+class Rel:
+    op: str                     # = ≠ < ≤ > ≥ ∣
+    lhs: Expr
+    rhs: Expr
+
+
+@dataclass(frozen=True)
+class Not:
+    arg: "Prop"
+
+
+@dataclass(frozen=True)
+class Conn:
+    op: str                     # ∧ ∨ → ↔
+    lhs: "Prop"
+    rhs: "Prop"
+
+
+@dataclass(frozen=True)
+class Truth:
+    value: bool
+
+
+@dataclass(frozen=True)
+class Bounded:
+    """`∀ k < n, P` / `∃ k ≤ n, P` over ℕ (`sugar`: the binder-predicate spelling), or over ℤ
+    `∀ k : ℤ, lo ≤ k → k ≤ hi → P` / `∃ k : ℤ, lo ≤ k ∧ k ≤ hi ∧ P`."""
+
+    kind: str                   # ∀ ∃
+    var: str
+    ty: str
+    body: "Prop"
+    rel: str = "<"              # ℕ: < or ≤
+    bound: Expr = Lit(0, NAT)   # ℕ upper bound (a numeral or a ℕ variable)
+    lo: int = 0                 # ℤ range
+    hi: int = 0
+    sugar: bool = True
+
+
+Prop = Union[Rel, Not, Conn, Truth, Bounded]
+
+
+@dataclass(frozen=True)
+class Statement:
+    name: str
+    variables: tuple[tuple[str, str], ...] = ()
+    hyps: tuple[tuple[str, Prop], ...] = ()
+    goal: Prop = Truth(True)
+
+    def text(self) -> str:
+        parts = [f"theorem {self.name}"]
+        for ty, group in itertools.groupby(self.variables, key=lambda v: v[1]):
+            parts.append(f"({' '.join(n for n, _ in group)} : {ty})")
+        parts += [f"({h} : {pp_prop(p)})" for h, p in self.hyps]
+        return " ".join(parts) + f" : {pp_prop(self.goal)} := by"
+
+
+# ---------------------------------------------------------------- printing
+
+_ARITH_PREC = {"+": 65, "-": 65, "*": 70, "/": 70, "%": 70}
+_CONN_PREC = {"∧": (35, 36, 35), "∨": (30, 31, 30), "→": (25, 26, 25), "↔": (20, 21, 21)}
+
+
+def _anchored(e: Expr) -> bool:
+    """Whether a leaf of `e` (outside exponents) fixes its type to ℤ for the elaborator."""
+    if isinstance(e, Lit):
+        return e.ascribed
+    if isinstance(e, (Var, Cast)):
+        return True
+    if isinstance(e, Arith):
+        return _anchored(e.lhs) or _anchored(e.rhs)
+    if isinstance(e, Pow):
+        return _anchored(e.base)
+    return _anchored(e.arg)
+
+
+def _anchor(e: Expr) -> Expr:
+    """Ascribe the leftmost ℤ numeral of a relation side that has no ℤ-typed leaf."""
+    if isinstance(e, Lit):
+        return Lit(e.value, e.ty, True)
+    if isinstance(e, Arith):
+        return Arith(e.op, _anchor(e.lhs), e.rhs, e.ty)
+    if isinstance(e, Pow):
+        return Pow(_anchor(e.base), e.exp, e.ty)
+    if isinstance(e, Neg):
+        return Neg(_anchor(e.arg))
+    return e
+
+
+def anchor_rel(r: Rel) -> Rel:
+    if r.lhs.ty == INT and not (_anchored(r.lhs) or _anchored(r.rhs)):
+        return Rel(r.op, _anchor(r.lhs), r.rhs)
+    return r
+
+
+def pp_expr(e: Expr, prec: int = 0) -> str:
+    def par(s: str, level: int) -> str:
+        return f"({s})" if level < prec else s
+
+    if isinstance(e, Lit):
+        if e.ascribed:
+            return f"({e.value} : {e.ty})"
+        return par(str(e.value), 1024) if e.value >= 0 else par(f"-{-e.value}", 75)
+    if isinstance(e, Var):
+        return e.name
+    if isinstance(e, Cast):
+        if isinstance(e.arg, Var):
+            return f"({e.arg.name} : ℤ)"
+        return f"(({pp_expr(e.arg)} : ℕ) : ℤ)"
+    if isinstance(e, Neg):
+        if isinstance(e.arg, Lit) and e.arg.ascribed:      # `(-3 : ℤ)` rather than `-(3 : ℤ)`
+            return f"(-{e.arg.value} : ℤ)"
+        arg = pp_expr(e.arg, 75)
+        return par("-" + (f"({arg})" if arg.startswith("-") else arg), 75)   # `--` opens a comment
+    if isinstance(e, Pow):
+        return par(f"{pp_expr(e.base, 81)} ^ {pp_expr(e.exp, 80)}", 80)
+    p = _ARITH_PREC[e.op]
+    return par(f"{pp_expr(e.lhs, p)} {e.op} {pp_expr(e.rhs, p + 1)}", p)
+
+
+def pp_prop(p: Prop, prec: int = 0) -> str:
+    def par(s: str, level: int) -> str:
+        return f"({s})" if level < prec else s
+
+    if isinstance(p, Truth):
+        return "True" if p.value else "False"
+    if isinstance(p, Rel):
+        r = anchor_rel(p)
+        return par(f"{pp_expr(r.lhs, 51)} {r.op} {pp_expr(r.rhs, 51)}", 50)
+    if isinstance(p, Not):
+        return par("¬" + pp_prop(p.arg, 40), 1024)
+    if isinstance(p, Conn):
+        lvl, lp, rp = _CONN_PREC[p.op]
+        return par(f"{pp_prop(p.lhs, lp)} {p.op} {pp_prop(p.rhs, rp)}", lvl)
+    link, link_prec = ("→", 25) if p.kind == "∀" else ("∧", 35)
+    body = pp_prop(p.body, link_prec)      # the right operand of the chain of links
+    if p.ty == NAT and p.sugar:
+        text = f"{p.kind} {p.var} {p.rel} {pp_expr(p.bound, 51)}, {pp_prop(p.body)}"
+    elif p.ty == NAT:
+        text = f"{p.kind} {p.var} : ℕ, {p.var} {p.rel} {pp_expr(p.bound, 51)} {link} {body}"
+    else:
+        text = f"{p.kind} {p.var} : ℤ, {p.lo} ≤ {p.var} {link} {p.var} ≤ {p.hi} {link} {body}"
+    # a binder's body runs as far right as possible: parenthesise unless nothing follows
+    return f"({text})" if prec > 0 else text
+
+
+# ---------------------------------------------------------------- meaning
+
+class Undefined(Exception):
+    """The value is too large to compute exactly (a huge power)."""
+
+
+def int_ediv(a: int, b: int) -> int:
+    """`Int.ediv`: floor(a / b) for b > 0, ceil(a / b) for b < 0, and 0 for b = 0."""
+    if b == 0:
+        return 0
+    q = a // abs(b)              # Python's // is floor division
+    return q if b > 0 else -q
+
+
+def int_emod(a: int, b: int) -> int:
+    return a if b == 0 else a - b * int_ediv(a, b)
+
+
+def value(e: Expr, env: dict[str, int]) -> int:
+    if isinstance(e, Lit):
+        return e.value
+    if isinstance(e, Var):
+        return env[e.name]
+    if isinstance(e, Neg):
+        return -value(e.arg, env)
+    if isinstance(e, Cast):
+        return value(e.arg, env)
+    if isinstance(e, Pow):
+        base, n = value(e.base, env), value(e.exp, env)
+        if n > 64 or (abs(base) > 1 and n * abs(base).bit_length() > 4096):
+            raise Undefined("power too large")
+        return base ** n
+    a, b = value(e.lhs, env), value(e.rhs, env)
+    nat = e.ty == NAT
+    if e.op == "+":
+        return a + b
+    if e.op == "*":
+        return a * b
+    if e.op == "-":
+        return max(a - b, 0) if nat else a - b
+    if e.op == "/":
+        return (a // b if b else 0) if nat else int_ediv(a, b)
+    return (a % b if b else a) if nat else int_emod(a, b)
+
+
+def _divides(a: int, b: int) -> bool:
+    return b == 0 if a == 0 else b % abs(a) == 0
+
+
+def holds(p: Prop, env: dict[str, int]) -> bool:
+    if isinstance(p, Truth):
+        return p.value
+    if isinstance(p, Rel):
+        a, b = value(p.lhs, env), value(p.rhs, env)
+        return {"=": a == b, "≠": a != b, "<": a < b, "≤": a <= b, ">": a > b, "≥": a >= b,
+                "∣": _divides(a, b)}[p.op]
+    if isinstance(p, Not):
+        return not holds(p.arg, env)
+    if isinstance(p, Conn):
+        a = holds(p.lhs, env)
+        if p.op == "∧":
+            return a and holds(p.rhs, env)
+        if p.op == "∨":
+            return a or holds(p.rhs, env)
+        if p.op == "→":
+            return (not a) or holds(p.rhs, env)
+        return a == holds(p.rhs, env)
+    values = bounded_range(p, env)
+    results = (holds(p.body, {**env, p.var: k}) for k in values)
+    return all(results) if p.kind == "∀" else any(results)
+
+
+def bounded_range(p: Bounded, env: dict[str, int]) -> range:
+    if p.ty == INT:
+        return range(p.lo, p.hi + 1)
+    n = value(p.bound, env)
+    return range(n + 1 if p.rel == "≤" else n)
+
+
+def statement_holds_at(s: Statement, env: dict[str, int]) -> bool:
+    return not all(holds(h, env) for _, h in s.hyps) or holds(s.goal, env)
+
+
+# ---------------------------------------------------------------- deciding a statement
+
+@dataclass
+class Decision:
+    truth: bool | None                      # None: neither refuted nor proved
+    counterexample: dict[str, int] | None = None
+    how: str = ""                           # "eval", "brute force", "z3"
+
+
+def _box(variables: tuple[tuple[str, str], ...]) -> Iterator[dict[str, int]]:
+    radius = {0: 0, 1: 12, 2: 7, 3: 4}.get(len(variables), 3)
+    ranges = [range(0, 2 * radius + 1) if ty == NAT else range(-radius, radius + 1) for _, ty in variables]
+    for combo in itertools.product(*ranges):
+        yield {name: v for (name, _), v in zip(variables, combo)}
+
+
+def decide(s: Statement, z3_timeout_ms: int = 2000) -> Decision:
+    """Refute by brute force over a box of small values (an exact counterexample), then ask z3,
+    whose counterexamples are re-checked by exact evaluation before they count."""
+    try:
+        for env in _box(s.variables):
+            if not statement_holds_at(s, env):
+                return Decision(False, env, "eval" if not s.variables else "brute force")
+    except Undefined:
+        return Decision(None, how="too large")
+    if not s.variables:
+        return Decision(True, how="eval")
+    return _z3_decide(s, z3_timeout_ms)
+
+
+class _NoZ3(Exception):
+    pass
+
+
+def _z3_expr(e: Expr, env: dict[str, z3.ArithRef]) -> z3.ArithRef:
+    if isinstance(e, Lit):
+        return z3.IntVal(e.value)
+    if isinstance(e, Var):
+        return env[e.name]
+    if isinstance(e, Neg):
+        return -_z3_expr(e.arg, env)
+    if isinstance(e, Cast):
+        return _z3_expr(e.arg, env)
+    if isinstance(e, Pow):
+        if not isinstance(e.exp, Lit) or e.exp.value > 6:
+            raise _NoZ3("non-literal exponent")
+        base, out = _z3_expr(e.base, env), z3.IntVal(1)
+        for _ in range(e.exp.value):
+            out = out * base
+        return out
+    a, b = _z3_expr(e.lhs, env), _z3_expr(e.rhs, env)
+    if e.op == "+":
+        return a + b
+    if e.op == "*":
+        return a * b
+    if e.op == "-":
+        return z3.If(a >= b, a - b, 0) if e.ty == NAT else a - b
+    # SMT-LIB integer div/mod are Euclidean (0 <= mod < |b|), like Int.ediv/emod; x / 0 is ours
+    if e.op == "/":
+        return z3.If(b == 0, 0, a / b)
+    return z3.If(b == 0, a, a % b)
+
+
+def _z3_prop(p: Prop, env: dict[str, z3.ArithRef]) -> z3.BoolRef:
+    if isinstance(p, Truth):
+        return z3.BoolVal(p.value)
+    if isinstance(p, Rel):
+        a, b = _z3_expr(p.lhs, env), _z3_expr(p.rhs, env)
+        if p.op == "∣":
+            return z3.If(a == 0, b == 0, b % a == 0)   # `%` by a nonzero value is Euclidean
+        return {"=": a == b, "≠": a != b, "<": a < b, "≤": a <= b, ">": a > b, "≥": a >= b}[p.op]
+    if isinstance(p, Not):
+        return z3.Not(_z3_prop(p.arg, env))
+    if isinstance(p, Conn):
+        a, b = _z3_prop(p.lhs, env), _z3_prop(p.rhs, env)
+        return {"∧": z3.And, "∨": z3.Or, "→": z3.Implies, "↔": lambda x, y: x == y}[p.op](a, b)
+    if p.ty == INT:
+        values = range(p.lo, p.hi + 1)
+    elif isinstance(p.bound, Lit):
+        values = range(p.bound.value + (1 if p.rel == "≤" else 0))
+    else:
+        raise _NoZ3("variable bound")
+    if len(values) > 40:
+        raise _NoZ3("range too long")
+    cases = [_z3_prop(p.body, {**env, p.var: z3.IntVal(k)}) for k in values]
+    return z3.And(*cases) if p.kind == "∀" else z3.Or(*cases)
+
+
+def _z3_decide(s: Statement, timeout_ms: int) -> Decision:
+    env = {name: z3.Int(name) for name, _ in s.variables}
+    solver = z3.Solver()
+    solver.set("timeout", timeout_ms)
+    try:
+        for name, ty in s.variables:
+            if ty == NAT:
+                solver.add(env[name] >= 0)
+        for _, h in s.hyps:
+            solver.add(_z3_prop(h, env))
+        solver.add(z3.Not(_z3_prop(s.goal, env)))
+    except _NoZ3:
+        return Decision(None, how="outside z3 encoding")
+    verdict = solver.check()
+    if verdict == z3.unsat:
+        return Decision(True, how="z3")
+    if verdict == z3.sat:
+        model = solver.model()
+        point = {name: model.eval(env[name], model_completion=True).as_long() for name, _ in s.variables}
+        try:
+            if not statement_holds_at(s, point):
+                return Decision(False, point, "z3")
+        except Undefined:
+            pass
+    return Decision(None, how="z3 unknown")
+
+
+@dataclass
+class Tally:
+    """What a fuzzing run tried and found."""
+
+    statements: int = 0
+    scripts: int = 0
+    accepted: int = 0
+    accepted_true: int = 0
+    accepted_undecided: int = 0
+    timeouts: int = 0
+    holes: list[str] = field(default_factory=list)
