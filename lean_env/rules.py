@@ -50,7 +50,8 @@ ALLOWED_OPTIONS: frozenset[str] = frozenset(
     {"maxHeartbeats", "maxRecDepth", "synthInstance.maxHeartbeats", "synthInstance.maxSize"})
 
 # Characters Lean would either reject or that make text read differently than it parses:
-# format controls (zero-width, bidi overrides), non-ASCII spaces, private-use and unassigned ones.
+# format controls (zero-width, bidi overrides), non-ASCII spaces, private-use and unassigned ones,
+# and letters that imitate Latin ones (Cyrillic `ѕ`, fullwidth `ｓ`).
 _SUSPICIOUS_CATEGORIES = {"Cf", "Co", "Cn", "Cs", "Zs", "Zl", "Zp", "Cc"}
 
 
@@ -74,7 +75,7 @@ def _suspicious_char(text: str) -> Finding | None:
         if c == "\n":
             line, col = line + 1, 0
             continue
-        if c != " " and (unicodedata.category(c) in _SUSPICIOUS_CATEGORIES or "CYRILLIC" in unicodedata.name(c, "")):
+        if c != " " and (unicodedata.category(c) in _SUSPICIOUS_CATEGORIES or any(w in unicodedata.name(c, "") for w in ("CYRILLIC", "FULLWIDTH"))):
             return Finding(UNICODE, f"character U+{ord(c):04X} {unicodedata.name(c, '(unnamed)')!s}", line, col)
         col += 1
     return None
@@ -92,8 +93,8 @@ def scan(text: str) -> list[Finding]:
     while i < len(toks):
         t = toks[i]
         if t.kind == SYMBOL and (t.text.startswith("#") and len(t.text) > 1 and t.text not in ("#[",)):
-            findings.append(Finding(COMMAND if t.text in ("#check", "#print", "#reduce") else METAPROGRAMMING,
-                                    t.text, t.line, t.column))
+            cls = METAPROGRAMMING if t.text.startswith("#eval") else COMMAND   # `#exit` would skip the check
+            findings.append(Finding(cls, f"`{t.text}`", t.line, t.column))
         elif t.kind == SYMBOL and t.text == "@[":
             findings.append(Finding(DECLARATION, "attribute `@[...]`", t.line, t.column))
         elif t.kind == IDENT and t.text == "set_option":

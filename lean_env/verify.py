@@ -49,7 +49,7 @@ import time
 from typing import Any, Awaitable, Callable, Sequence
 
 from lean_env.lexer import IDENT, LexError, code_tokens
-from lean_env.rules import ALLOWED_AXIOMS, scan
+from lean_env.rules import ALLOWED_AXIOMS, COMPILER, SORRY, scan
 from lean_env.types import Theorem, Verdict
 
 # (command text, timeout seconds) -> the REPL's reply, elaborated in the fresh header env.
@@ -201,13 +201,13 @@ def check_reply(reply: dict[str, Any], name: str, axioms_line: int | None = None
         if m.get("severity") == "error":
             reasons.append(f"error: {data[:300]}")
         elif _SORRY_WARNING.search(data):
-            reasons.append("sorry: declaration uses sorry")
+            reasons.append(f"{SORRY}: declaration uses sorry")
         if axioms_line is not None and _message_line(m) != axioms_line and (
                 _axioms_report(data) or "depend" in data and "axioms" in data):
             reasons.append(f"{AXIOMS_SPOOFING}: a message at line {_message_line(m)} imitates the "
                            "`#print axioms` report; only the command's own message counts")
     if reply.get("sorries"):
-        reasons.append(f"sorry: {len(reply['sorries'])} sorry(ies) in the proof")
+        reasons.append(f"{SORRY}: {len(reply['sorries'])} sorry(ies) in the proof")
     anchored = [m for m in messages if axioms_line is None or _message_line(m) == axioms_line]
     reports = [r for m in anchored if (r := _axioms_report(str(m.get("data", "")))) and r[0] == name]
     if len(reports) > 1:
@@ -216,9 +216,14 @@ def check_reply(reply: dict[str, Any], name: str, axioms_line: int | None = None
     if axioms is None:
         reasons.append(f"could not read axioms: no `#print axioms {name}` output in the reply")
         axioms = ()
-    bad = [a for a in axioms if a not in ALLOWED_AXIOMS]
-    if bad:
-        reasons.append(f"{FOREIGN_AXIOM}: uses axioms outside the allowed set: {', '.join(bad)}")
+    for a in axioms:
+        if a == "sorryAx":
+            reasons.append(f"{SORRY}: the proof depends on sorryAx")
+        elif a in ("Lean.ofReduceBool", "Lean.trustCompiler"):
+            reasons.append(f"{COMPILER}: the proof depends on {a}")
+        elif a not in ALLOWED_AXIOMS:
+            reasons.append(f"{FOREIGN_AXIOM}: {a} is outside the allowed set "
+                           f"{{{', '.join(sorted(ALLOWED_AXIOMS))}}}")
     return Verdict(ok=not reasons, reasons=tuple(dict.fromkeys(reasons)), axioms=tuple(axioms))
 
 
