@@ -1,51 +1,157 @@
 """`python -m lean_env.embedded`: serve the embedded kernel over the Lean REPL protocol on stdio.
 
-Requests are JSON objects separated by blank lines; each reply is one JSON object followed by a
-blank line, flushed at once, exactly as leanprover-community/repl does. A request still buffered
-when stdin closes is answered too, so a client that forgets the final blank line loses nothing.
+Framing is the REPL's own (`getLines` in REPL/Main.lean): a request is the lines up to a blank
+line, each with its trailing whitespace cut off and joined with nothing in between (so a raw
+newline inside a JSON string joins the words, as in Lean); a request that starts with `#` or `--`
+is skipped without a reply; each reply is one JSON object and a blank line, flushed at once. A
+request still buffered when stdin closes is answered too. Unlike the REPL, text that is not JSON
+gets a `{"message": "Could not parse JSON: ..."}` reply instead of ending the process.
+
+Resources, like a real REPL worker under the pool: `--max-memory-mb N` (or the environment
+variable LEAN_EMBEDDED_MAX_MEMORY_MB) caps the address space at N MB (RLIMIT_AS: a single huge
+allocation fails with MemoryError) and starts a watchdog that interrupts the request in flight
+once resident memory passes 80% of N (a computation growing step by step, e.g. `ring` on a large
+power). Either way the request is answered with an error and the server lives on, its memory
+freed. Integers print with any number of digits (Python's 4300-digit guard is lifted here, in the
+server process only).
 """
 from __future__ import annotations
 
+import argparse
+import gc
 import json
+import os
+import signal
 import sys
+import threading
+import time
 from typing import TextIO
 
 from lean_env.embedded.session import Session
+
+MEMORY_ENV = "LEAN_EMBEDDED_MAX_MEMORY_MB"
+WATCH_FRACTION = 0.8     # of the cap: interrupt before allocations start failing at random places
+WATCH_INTERVAL = 0.05    # seconds between resident-memory checks
+
+
+class MemoryCapExceeded(BaseException):
+    """Raised in the main thread by the watchdog; a BaseException so that no `except Exception`
+    inside the kernel swallows it: it ends the whole request."""
+
+
+class MemoryGuard:
+    """RLIMIT_AS at `limit_mb`, plus a thread that interrupts the request in flight when resident
+    memory passes WATCH_FRACTION of it. Only requests are interrupted, never the idle loop."""
+
+    def __init__(self, limit_mb: int):
+        import psutil  # a dependency of lean_env already (the pool measures workers with it)
+
+        self.limit_mb = limit_mb
+        self.busy = False
+        self.tripped = False
+        self._proc = psutil.Process()
+        self._threshold = int(limit_mb * WATCH_FRACTION) * 1024 * 1024
+
+    def start(self) -> None:
+        import resource
+
+        cap = self.limit_mb * 1024 * 1024
+        soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+        if hard != resource.RLIM_INFINITY:
+            cap = min(cap, hard)
+        resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
+        signal.signal(signal.SIGUSR1, self._interrupt)
+        threading.Thread(target=self._watch, name="rss-watchdog", daemon=True).start()
+
+    def _interrupt(self, signum, frame) -> None:
+        if self.busy and self.tripped:
+            raise MemoryCapExceeded(
+                f"out of memory: the request used more than {int(self.limit_mb * WATCH_FRACTION)} MB "
+                f"(cap {self.limit_mb} MB); it was stopped")
+
+    def _watch(self) -> None:
+        while True:
+            time.sleep(WATCH_INTERVAL)
+            if self.busy and not self.tripped and self._proc.memory_info().rss > self._threshold:
+                self.tripped = True
+                os.kill(os.getpid(), signal.SIGUSR1)   # the handler runs in the main thread
 
 
 def _answer(session: Session, text: str) -> dict:
     try:
         req = json.loads(text)
     except json.JSONDecodeError as e:
-        return {"message": f"Could not parse JSON: {e.msg} at line {e.lineno} column {e.colno}"}
+        return {"message": f"Could not parse JSON:\n{e.msg} at line {e.lineno} column {e.colno}"}
+    except RecursionError:
+        return {"message": "Could not parse JSON:\nnested too deeply"}
     return session.handle(req)
 
 
-def serve(stdin: TextIO, stdout: TextIO) -> None:
+def _reply(session: Session, text: str, guard: MemoryGuard | None) -> str:
+    if guard:
+        guard.busy, guard.tripped = True, False
+    try:
+        reply = _answer(session, text)
+        out = json.dumps(reply, ensure_ascii=False)
+    except MemoryCapExceeded as e:
+        out = json.dumps({"message": f"Lean error:\n{e}"}, ensure_ascii=False)
+    except MemoryError:
+        out = json.dumps({"message": "Lean error:\nout of memory (the embedded server's memory cap)"})
+    except Exception as e:  # noqa: BLE001 -- whatever happens, the client gets an answer
+        out = json.dumps({"message": f"Lean error:\nembedded server exception: {type(e).__name__}: {e}"})
+    finally:
+        if guard:
+            guard.busy = False
+    if guard and guard.tripped:
+        gc.collect()
+    return out
+
+
+def serve(stdin: TextIO, stdout: TextIO, guard: MemoryGuard | None = None) -> None:
     session = Session()
     buf: list[str] = []
 
     def flush_request() -> None:
         text = "".join(buf)
         buf.clear()
-        stdout.write(json.dumps(_answer(session, text), ensure_ascii=False) + "\n\n")
+        if text.startswith("#") or text.startswith("--"):
+            return   # the REPL skips these without a reply (comment lines in scripted sessions)
+        try:
+            out = _reply(session, text, guard)
+        except MemoryCapExceeded as e:   # the watchdog fired as the request was finishing
+            out = json.dumps({"message": f"Lean error:\n{e}"}, ensure_ascii=False)
+        stdout.write(out + "\n\n")
         stdout.flush()
 
     for line in stdin:
         if line.strip():
-            buf.append(line)
+            buf.append(line.rstrip())
         elif buf:
             flush_request()
     if buf:
         flush_request()
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m lean_env.embedded", description=__doc__.split("\n")[0])
+    parser.add_argument("--max-memory-mb", type=int, default=None,
+                        help=f"cap the address space (and watch resident memory); default ${MEMORY_ENV} or no cap")
+    args, _ = parser.parse_known_args(argv)   # the REPL ignores its arguments; so do we, but ours
+    limit = args.max_memory_mb or int(os.environ.get(MEMORY_ENV) or 0) or None
+    if hasattr(sys, "set_int_max_str_digits"):
+        sys.set_int_max_str_digits(0)   # Lean prints numerals of any length
     # Goals are full of ∀ ℕ ⊢: never let a C locale turn them into encoding errors.
     for stream in (sys.stdin, sys.stdout):
         if hasattr(stream, "reconfigure"):
             stream.reconfigure(encoding="utf-8")
-    serve(sys.stdin, sys.stdout)
+    guard = None
+    if limit:
+        guard = MemoryGuard(limit)
+        guard.start()
+    try:
+        serve(sys.stdin, sys.stdout, guard)
+    except (BrokenPipeError, KeyboardInterrupt):
+        pass
 
 
 if __name__ == "__main__":
