@@ -169,3 +169,37 @@ def test_rename_i_follows_the_variable(session):
     kind, goals = attempt(session, "theorem t (x : ℕ) (h : x = 1) : ∀ x : ℕ, x = 1", ["intro x", "rename_i x"])
     assert kind == "ok" and "h : x = 1\nx : ℕ\n⊢ x = 1" not in goals[0]
     assert attempt(session, "theorem t (x : ℕ) (h : x = 1) : ∀ x : ℕ, x = 1", ["intro x", "rename_i x", "exact h"])[0] == "error"
+
+
+# ---------------------------------------------------------------- conditional rewrites, norm_num, simpa
+
+def test_rw_with_a_conditional_rule_leaves_its_premise_as_a_goal(session):
+    statement = "theorem t (a : ℕ) (h : 1 ≤ a) : a - 1 + 1 = a"
+    assert attempt(session, statement, ["rw [Nat.sub_add_cancel]"]) == ("ok", ["a : ℕ\nh : 1 ≤ a\n⊢ 1 ≤ a"])
+    assert attempt(session, statement, ["rw [Nat.sub_add_cancel]", "exact h"]) == ("ok", [])
+    assert attempt(session, statement, ["rw [Nat.sub_add_cancel h]"]) == ("ok", [])
+    # the premise is not dropped: without `1 ≤ a` it cannot be discharged
+    assert attempt(session, "theorem t (a : ℕ) : a - 1 + 1 = a", ["rw [Nat.sub_add_cancel]", "omega"])[0] == "error"
+
+
+def test_a_rewritten_hypothesis_cannot_prove_the_rules_premise(session):
+    # rewriting `h : True` with `False → (True ↔ False)` makes h `False`; the premise `False`
+    # must be proved in the context before the rewrite, where h is still `True`
+    statement = "theorem t (hr : False → (True ↔ False)) (h : True) : False"
+    assert attempt(session, statement, ["rw [hr] at h"]) == ("ok", ["hr : False → (True ↔ False)\nh : True\n⊢ False"])
+    assert attempt(session, statement, ["rw [hr] at h", "exact h"])[0] == "error"
+
+
+def test_norm_num_does_not_use_contradictory_hypotheses(session):
+    # Mathlib's norm_num simplifies the goal only; `h : 1 = 2` does not close `x = 7`
+    assert attempt(session, "theorem t (x : ℕ) (h : 1 = 2) : x = 7", ["norm_num"])[0] == "error"
+    assert attempt(session, "theorem t (x : ℕ) (h : 2 < 1) : x = 7", ["norm_num"])[0] == "error"
+    assert attempt(session, "theorem t (x : ℕ) (h : 2 < 1) : x = 7", ["norm_num at h"]) == ("ok", [])
+
+
+def test_simpa(session):
+    assert attempt(session, "theorem t (x : ℕ) (h : x + 0 = 3) : x = 3", ["simpa using h"]) == ("ok", [])
+    assert attempt(session, "theorem t (x : ℕ) (h : x + 0 = 3) : x = 4", ["simpa using h"])[0] == "error"
+    # without `using`: the simplified goal must be a hypothesis; others are not simplified
+    assert attempt(session, "theorem t (x : ℕ) (h : x = 3) : x + 0 = 3", ["simpa"]) == ("ok", [])
+    assert attempt(session, "theorem t (x : ℕ) (h : 2 < 1) : x = 3", ["simpa"])[0] == "error"

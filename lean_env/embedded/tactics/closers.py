@@ -21,7 +21,23 @@ def t_exact(e: Engine, s: ProofState, rest: str) -> ProofState:
 
 @tactic("exact_mod_cast", argument="required")
 def t_exact_mod_cast(e: Engine, s: ProofState, rest: str) -> ProofState:
-    return t_exact(e, s, rest)
+    """`exact` up to casts: the term's type and the goal agree in `norm_cast` normal form."""
+    from lean_env.embedded.simp import norm_cast_prop
+
+    g = s.main
+    el = e.elab(g)
+    try:
+        el.check(term(rest), g.target)
+        return s.replace_main([], el.axioms)
+    except TacticError as err:
+        t = term(rest)
+        try:
+            got = el.infer(t)
+        except TacticError:
+            raise err from None
+        if not defeq(norm_cast_prop(got), norm_cast_prop(g.target), g.ctx):
+            raise err from None
+    return s.replace_main([], el.axioms)
 
 
 @tactic("refine", argument="required")

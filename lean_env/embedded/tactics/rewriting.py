@@ -7,7 +7,7 @@ import re
 from lean_env.embedded import arith
 from lean_env.embedded.elab import _unify, instantiate_rule
 from lean_env.embedded.goals import CLASSICAL, Goal, ProofState, TacticError, defeq
-from lean_env.embedded.simp import TRUE, hypothesis_rules, push_neg, simp_prop
+from lean_env.embedded.simp import TRUE, hypothesis_rules, norm_cast_prop, push_cast_prop, push_neg, simp_prop
 from lean_env.embedded.terms import Bin, Const, Num, Quant, Term, Un, Var, contains, free_vars, pp, replace, subst
 from lean_env.embedded.tactics.closers import reducible_rfl, t_assumption
 from lean_env.embedded.tactics.engine import Engine, hyp_prop
@@ -18,18 +18,29 @@ from lean_env.embedded.tactics.text import TacticSyntaxError, at_clause, bracket
 # -- rw family
 
 
-def _rewrite(p: Term, rule: Term, reverse: bool, g: Goal) -> Term:
-    """Rewrite every instance of the rule's lhs (first instance fixes ∀-variables)."""
-    lhs, rhs = _rule_sides(p, rule, reverse, g)
+def _rewrite(p: Term, rule: Term, reverse: bool, g: Goal, side: list[Goal]) -> Term:
+    """Rewrite every instance of the rule's lhs (the first instance fixes ∀-variables). The
+    rule's premises, instantiated, are appended to `side` as goals in `g`'s context: the
+    context *before* this rewrite, so a hypothesis rewritten with the rule cannot prove them."""
+    lhs, rhs, premises = _rule_sides(p, rule, reverse, g)
+    side.extend(g.with_target(q) for q in premises)
     return replace(p, lhs, rhs)
 
 
-def _rule_sides(p: Term, rule: Term, reverse: bool, g: Goal) -> tuple[Term, Term]:
-    """The instance `lhs ↦ rhs` of a rewrite rule that occurs in `p` (or a rewrite error)."""
+def _rule_sides(p: Term, rule: Term, reverse: bool, g: Goal) -> tuple[Term, Term, list[Term]]:
+    """The instance `lhs ↦ rhs` of a rewrite rule that occurs in `p`, with the rule's premises
+    (`h : m ≤ n → n - m + m = n` rewrites and leaves `m ≤ n` to prove, as Lean's `rw` does)."""
     binders: list[tuple[str, str]] = []
-    while isinstance(rule, Quant) and rule.kind == "∀":
-        binders.append((rule.var, rule.ty))
-        rule = rule.body
+    premises: list[Term] = []
+    while True:
+        if isinstance(rule, Quant) and rule.kind == "∀" and not premises:
+            binders.append((rule.var, rule.ty))
+            rule = rule.body
+        elif isinstance(rule, Bin) and rule.op == "→":
+            premises.append(rule.lhs)
+            rule = rule.rhs
+        else:
+            break
     if isinstance(rule, Bin) and rule.op in ("=", "↔"):
         lhs, rhs = (rule.rhs, rule.lhs) if reverse else (rule.lhs, rule.rhs)
     elif not reverse and not isinstance(rule, Quant):
@@ -41,12 +52,14 @@ def _rule_sides(p: Term, rule: Term, reverse: bool, g: Goal) -> tuple[Term, Term
         inst = _find_instance(p, lhs, metas)
         if inst is None:
             raise TacticError(f"tactic 'rewrite' failed, did not find instance of the pattern in the target expression\n  {pp(lhs)}")
-        lhs, rhs = instantiate_rule(binders, inst, (lhs, rhs), g.ctx)
+        lhs, rhs, *premises = instantiate_rule(binders, inst, (lhs, rhs, *premises), g.ctx)
     if not contains(p, lhs):
         raise TacticError(
             f"tactic 'rewrite' failed, did not find instance of the pattern in the target expression\n  {pp(lhs)}\n{g.pp()}"
         )
-    return lhs, arith.typed(rhs, arith.term_type(lhs, g.ctx))
+    if any(metas & free_vars(q) for q in premises):
+        raise TacticError(f"tactic 'rewrite' failed, the premises of the rule mention variables the pattern does not fix\n  {pp(lhs)}")
+    return lhs, arith.typed(rhs, arith.term_type(lhs, g.ctx)), premises
 
 
 def _replace_nth(t: Term, old: Term, new: Term, n: int) -> tuple[Term, int]:
@@ -84,17 +97,19 @@ def t_nth_rewrite(e: Engine, s: ProofState, rest: str) -> ProofState:
         raise TacticSyntaxError("<input>:1:0: unexpected token; expected '['")
     g = s.main
     el = e.elab(g)
+    side: list[Goal] = []
     for r in rules:
         reverse = r.startswith("←") or r.startswith("<-")
         rule = el.infer(term(r.lstrip("←").lstrip("<-").strip()))
         for name in where or ["⊢"]:
             p = g.target if name == "⊢" else hyp_prop(g, name)
-            lhs, rhs = _rule_sides(p, rule, reverse, g)
+            lhs, rhs, premises = _rule_sides(p, rule, reverse, g)
+            side.extend(g.with_target(q) for q in premises)
             q, seen = _replace_nth(p, lhs, rhs, n)
             if seen < n:
                 raise TacticError(f"tactic 'nth_rewrite' failed, occurrence {n} of\n  {pp(lhs)}\nnot found, only {seen}")
             g = g.with_target(q) if name == "⊢" else g.replace_hyp(name, q)
-    return s.replace_main([g], el.axioms | CLASSICAL)
+    return s.replace_main([g] + side, el.axioms | CLASSICAL)
 
 
 def _find_instance(p: Term, pattern: Term, metas: set[str]) -> dict[str, Term] | None:
@@ -120,22 +135,23 @@ def t_rw(e: Engine, s: ProofState, rest: str) -> ProofState:
     g = s.main
     el = e.elab(g)
     everywhere = where == ["*"]
+    side: list[Goal] = []   # premises of conditional rules: new goals after the main one
     for r in rules:
         reverse = r.startswith("←") or r.startswith("<-")
         r = r.lstrip("←").lstrip("<-").strip()
         rule = el.infer(term(r))
         if everywhere:
-            g = _rewrite_everywhere(g, r, rule, reverse)
+            g = _rewrite_everywhere(g, r, rule, reverse, side)
         elif where:
             for h in where:
-                g = g.replace_hyp(h, _rewrite(hyp_prop(g, h), rule, reverse, g))
+                g = g.replace_hyp(h, _rewrite(hyp_prop(g, h), rule, reverse, g, side))
         else:
-            g = g.with_target(_rewrite(g.target, rule, reverse, g))
+            g = g.with_target(_rewrite(g.target, rule, reverse, g, side))
     if everywhere:
         where = [h.name for h in g.hyps if not h.is_var]
-    state = s.replace_main([g], el.axioms | CLASSICAL)
+    state = s.replace_main([g] + side, el.axioms | CLASSICAL)
     if (not where or everywhere) and (reducible_rfl(g) or g.target == TRUE):
-        return state.replace_main([])  # `rw` tries `rfl` afterwards
+        return state.replace_main([])  # `rw` tries `rfl` on the main goal afterwards
     if where and any(hyp_prop(g, h) == Const(False) for h in where):
         return state.replace_main([])
     return state
@@ -146,7 +162,7 @@ def t_rwa(e: Engine, s: ProofState, rest: str) -> ProofState:
     return t_assumption(e, t_rw(e, s, rest), "")
 
 
-def _rewrite_everywhere(g: Goal, source: str, rule: Term, reverse: bool) -> Goal:
+def _rewrite_everywhere(g: Goal, source: str, rule: Term, reverse: bool, side: list[Goal]) -> Goal:
     """`rw [r] at *`: rewrite every hypothesis (but the rule itself) and the goal where the rule
     applies; Lean fails only when it applies nowhere."""
     changed = False
@@ -154,12 +170,12 @@ def _rewrite_everywhere(g: Goal, source: str, rule: Term, reverse: bool) -> Goal
         if h.is_var or h.name == source:
             continue
         try:
-            g = g.replace_hyp(h.name, _rewrite(h.type, rule, reverse, g))
+            g = g.replace_hyp(h.name, _rewrite(h.type, rule, reverse, g, side))
             changed = True
         except TacticError:
             pass
     try:
-        g = g.with_target(_rewrite(g.target, rule, reverse, g))
+        g = g.with_target(_rewrite(g.target, rule, reverse, g, side))
         changed = True
     except TacticError:
         pass
@@ -307,29 +323,54 @@ def t_simpa(e: Engine, s: ProofState, rest: str) -> ProofState:
         return s.replace_main([], ax)
     if using.strip():
         el = e.elab(g)
-        given = [el.infer(term(using.strip()), target)]
+        given = el.infer(term(using.strip()), target)
         ax |= el.axioms
-    else:
-        given = g.props()
-    for p in given:
-        q = simp_prop(p, g.ctx, [r for r in rules if r[0] != p])
-        if q == Const(False) or defeq(q, target, g.ctx):
+    elif g.hyp("this") is not None and not g.hyp("this").is_var:
+        given = g.hyp("this").type   # Mathlib's simpa simplifies `this`, then `assumption`
+    else:                            # otherwise the simplified goal must be a hypothesis as it is
+        if any(defeq(p, target, g.ctx) for p in g.props()):
             return s.replace_main([], ax)
-    shown = pp(simp_prop(given[0], g.ctx, rules)) if using.strip() else "(no hypothesis matches)"
-    raise TacticError(f"type mismatch\n  h\nhas type\n  {shown} : Prop\nbut is expected to have type\n  {pp(target)} : Prop")
+        raise TacticError(f"simpa failed: no hypothesis matches the simplified goal\n  {pp(target)}")
+    q = simp_prop(given, g.ctx, [r for r in rules if r[0] != given])
+    others = [p for p in g.props() if p is not given] if not using.strip() else []
+    if q == Const(False) or defeq(q, target, g.ctx) or any(defeq(p, target, g.ctx) for p in others):
+        return s.replace_main([], ax)
+    raise TacticError(f"type mismatch\n  h\nhas type\n  {pp(q)} : Prop\nbut is expected to have type\n  {pp(target)} : Prop")
 
 
 @tactic("norm_cast")
-def t_cast_noop(e: Engine, s: ProofState, rest: str) -> ProofState:
-    """`push_cast`/`norm_cast`: the fragment has no coercions, so there is nothing to move; like
-    Mathlib's `push_cast` they do not fail when nothing changes (`norm_cast` closes by assumption)."""
+def t_norm_cast(e: Engine, s: ProofState, rest: str) -> ProofState:
+    """`norm_cast (at h)`: casts moved up and relations between casts stated over ℕ
+    (`simp.norm_cast_prop`); closes the goal by `rfl` or a hypothesis in the same normal form."""
+    _, where = at_clause(rest)
     g = s.main
-    if any(defeq(p, g.target, g.ctx) for p in g.props()):
+    if where:
+        for h in where:
+            g = g.replace_hyp(h, norm_cast_prop(hyp_prop(g, h)))
+        return s.replace_main([g])
+    target = norm_cast_prop(g.target)
+    if any(defeq(norm_cast_prop(p), target, g.ctx) for p in g.props()) or reducible_rfl(g.with_target(target)):
         return s.replace_main([])
-    return s
+    return s.replace_main([g.with_target(target)])
+
+
+@tactic("push_cast")
+def t_push_cast(e: Engine, s: ProofState, rest: str) -> ProofState:
+    """`push_cast [h] (at h')`: casts moved to the leaves (`simp.push_cast_prop`); a fact `b ≤ a`
+    among the given terms lets `↑(a - b)` move too (`Nat.cast_sub`). Never fails, like Mathlib's."""
+    body, where = at_clause(rest)
+    items = bracket_list(body)
+    g = s.main
+    el = e.elab(g)
+    facts = [el.infer(term(it)) for it in items]
+    if where:
+        for h in where:
+            g = g.replace_hyp(h, push_cast_prop(hyp_prop(g, h), facts))
+        return s.replace_main([g], el.axioms)
+    g = g.with_target(push_cast_prop(g.target, facts))
+    return s.replace_main([] if reducible_rfl(g) else [g], el.axioms)
 
 
 tactic("nth_rw", argument="required")(lambda e, s, r: _rfl_after(t_nth_rewrite(e, s, r)))
-tactic("push_cast")(lambda e, s, r: s)
 tactic("simp")(simp_like("simp"))
 tactic("simp_all")(simp_like("simp_all", use_all_hyps=True))
