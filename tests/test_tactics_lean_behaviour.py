@@ -203,3 +203,12 @@ def test_simpa(session):
     # without `using`: the simplified goal must be a hypothesis; others are not simplified
     assert attempt(session, "theorem t (x : ℕ) (h : x = 3) : x + 0 = 3", ["simpa"]) == ("ok", [])
     assert attempt(session, "theorem t (x : ℕ) (h : 2 < 1) : x = 3", ["simpa"])[0] == "error"
+
+
+def test_scoped_combinators_run_their_tactic(session):
+    statement = "theorem t (x : ℕ) (h₀ : x + 3 = 7) : x = 4"
+    assert attempt(session, statement, ["open Nat in omega"]) == ("ok", [])
+    assert attempt(session, statement, ["set_option maxHeartbeats 400000 in omega"]) == ("ok", [])
+    # the inner tactic still has to prove the goal
+    assert attempt(session, "theorem t (x : ℕ) (h₀ : x + 3 = 7) : x = 5", ["open Nat in omega"])[0] == "error"
+    assert attempt(session, statement, ["open Nat omega"])[0] == "error"   # `in` is required

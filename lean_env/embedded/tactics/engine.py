@@ -4,6 +4,7 @@ control tactics (`skip`, `done`, `trace`, `sleep`) are registered here, and ever
 looked up in the registry and run on the main goal with Lean's names, semantics and messages."""
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass
 
@@ -174,6 +175,24 @@ def t_first(e: Engine, s: ProofState, rest: str) -> ProofState:
 @tactic("focus", argument="required", goal=False)
 def t_focus(e: Engine, s: ProofState, rest: str) -> ProofState:
     return e.focus(s, rest)
+
+
+@tactic("set_option", argument="required", goal=False)
+def t_set_option(e: Engine, s: ProofState, rest: str) -> ProofState:
+    """`set_option NAME VAL in tac`: the options change nothing the kernel computes, so `tac` runs."""
+    m = re.match(r"([A-Za-z_][\w.]*)\s+(true|false|\d+|\"[^\"]*\")\s+in\s+(.+)$", rest, re.S)
+    if not m:
+        raise TacticSyntaxError("<input>:1:0: expected `set_option NAME VALUE in TACTIC`")
+    return e.run(s, dedent_block(m.group(3)))
+
+
+@tactic("open", argument="required", goal=False)
+def t_open(e: Engine, s: ProofState, rest: str) -> ProofState:
+    """`open Ns in tac`: names are resolved in full by the kernel anyway, so `tac` runs."""
+    m = re.match(r"((?:[A-Za-z_][\w.]*\s+)+?)in\s+(.+)$", rest, re.S)
+    if not m:
+        raise TacticSyntaxError("<input>:1:0: expected `open NAMESPACE in TACTIC`")
+    return e.run(s, dedent_block(m.group(2)))
 
 
 @tactic("skip", argument="none", goal=False)
