@@ -118,6 +118,17 @@ FALSE_PROOFS = [
     "theorem t (a b : ℕ) (h : a = b) : ∀ b : ℕ, a = b := by subst h; intro c; rfl",
     "theorem t (x : ℕ) (h : ∃ y : ℕ, y > x) : ∃ z : ℕ, z > z := by obtain ⟨x, hx⟩ := h; exact ⟨x, hx⟩",
     "theorem t (x : ℕ) (h : x = 0) : ∀ y : ℕ, y = x → y = 1 := by intro x hx; omega",
+    # cast tactics move casts only where the lemmas allow
+    "theorem t (a b : ℕ) (h : a < b) : ((a - b : ℕ) : ℤ) = a - b := by push_cast",
+    "theorem t (a b : ℕ) (h : a < b) : ((a - b : ℕ) : ℤ) = a - b := by norm_cast",
+    "theorem t (a b : ℕ) (h : a < b) : ((a - b : ℕ) : ℤ) = a - b := Nat.cast_sub h",
+    "theorem t (a b : ℕ) (h : a < b) : ((a - b : ℕ) : ℤ) = a - b := by rw [Nat.cast_sub h]",
+    "theorem t (a b : ℤ) (h : a ≤ b) : ((a - b : ℤ) : ℤ) = 0 := by exact_mod_cast h",
+    "theorem t (x : ℤ) : (0 : ℤ) ≤ x := by positivity",
+    "theorem t (x : ℤ) (n : ℕ) (h : x = n) : x ≥ 0 ∧ x ≠ 0 := by constructor <;> positivity",
+    "theorem t (x : ℕ) : (x : ℤ) - 1 ≥ 0 := by exact_mod_cast Nat.zero_le (x - 1)",
+    "theorem t (a b : ℤ) (h1 : a ≤ b) (h2 : b ≤ a + 1) : a < b := h1.trans_lt h2",
+    "theorem t (n : ℕ) (h : n < 5) : n + 2 ≤ 5 := h",
     # clear never leaves a variable's uses behind with a different type
     "theorem t (x : ℤ) (h : x < 0) : x < 0 := by clear x; omega",
 ]
@@ -157,6 +168,24 @@ TRUE_PROOFS = [
     "theorem t (a b : ℕ) (h : a = b) : ∀ c : ℕ, a + c = b + c := by rw [h]; intro c; rfl",
     "theorem t (x : ℕ) (h : x = 0) : ∀ y : ℕ, y = x → y = 0 := by intro x hx; omega",
     "theorem t (x : ℤ) (h : x = 2) : (x : ℤ) * 2 = 4 := by subst h; norm_num",
+    # cast lemmas and the tactics that know them
+    "theorem t (a b : ℕ) : ((a + b : ℕ) : ℤ) = a + b := by push_cast",
+    "theorem t (a b : ℕ) : ((a + b : ℕ) : ℤ) = a + b := by simp",
+    "theorem t (a b : ℕ) : ((a + b : ℕ) : ℤ) = a + b := Nat.cast_add a b",
+    "theorem t (n : ℕ) : ((n + 1 : ℕ) : ℤ) ^ 2 = n ^ 2 + 2 * n + 1 := by push_cast; ring",
+    "theorem t (a b : ℕ) (h : b ≤ a) : ((a - b : ℕ) : ℤ) = a - b := Nat.cast_sub h",
+    "theorem t (a b : ℕ) (h : b ≤ a) : ((a - b : ℕ) : ℤ) = a - b := by rw [Nat.cast_sub h]",
+    "theorem t (a b : ℕ) (h : a ≤ b) : (a : ℤ) ≤ b := by exact_mod_cast h",
+    "theorem t (a b : ℕ) (h : (a : ℤ) < b) : a < b := by exact_mod_cast h",
+    "theorem t (a b : ℕ) (h : a ≤ b) : (a : ℤ) ≤ b := by norm_cast",
+    "theorem t (n : ℕ) : (0 : ℤ) ≤ n := by positivity",
+    "theorem t (n : ℕ) : (0 : ℤ) ≤ n := by simp",
+    "theorem t (n : ℕ) : (0 : ℤ) ≤ n := Int.natCast_nonneg n",
+    # fields of global names, transitivity fields, `<` is `+ 1 ≤` by definition
+    "theorem t (n m : ℕ) (h : n < m) : n + 1 ≤ m := Nat.succ_le.mpr h",
+    "theorem t (a b c : ℤ) (h1 : a ≤ b) (h2 : b < c) : a < c := h1.trans_lt h2",
+    "theorem t (n m : ℕ) (h : n < m) : n + 1 ≤ m := h",
+    "theorem t (a b : ℕ) (h : a = b) : b = a := Eq.symm h",
 ]
 
 

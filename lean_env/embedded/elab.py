@@ -103,8 +103,33 @@ class Elab:
             f"invalid constructor ⟨...⟩, expected type must be an inductive type \n  {pp(expected)}"
         )
 
+    def _known(self, name: str) -> bool:
+        return self.goal.hyp(name) is not None or name in self.theorems or name in LIBRARY
+
+    def resolve(self, t: Term) -> Term:
+        """`Nat.succ_le.mpr` is the field `mpr` of the lemma `Nat.succ_le` (the parser splits
+        dotted names only after a local name; a global name's fields are found here)."""
+        if isinstance(t, Var) and "." in t.name and not self._known(t.name):
+            parts = t.name.split(".")
+            for k in range(len(parts) - 1, 0, -1):
+                head = ".".join(parts[:k])
+                if self._known(head):
+                    out: Term = Var(head)
+                    for f in parts[k:]:
+                        out = Proj(out, f)
+                    return out
+        return t
+
     def infer(self, t: Term, expected: Term | None = None) -> Term:
         """The proposition a proof term proves."""
+        t = self.resolve(t)
+        if isinstance(t, Proj) and isinstance(t.term, Var) and self._lemma(t.term.name):
+            lemma = self._lemma(t.term.name)   # a field of a lemma with implicit arguments
+            self.axioms |= CLASSICAL
+            out = self._project(lemma.statement, t.field, t)
+            for n, ty in reversed(lemma.implicit):
+                out = Quant("∀", n[1:], ty, subst(out, n, Var(n[1:])))
+            return out
         if isinstance(t, Var):
             h = self.goal.hyp(t.name)
             if h is not None:
@@ -151,8 +176,21 @@ class Elab:
             return Bin("≠", p.rhs, p.lhs)
         raise TacticError(f"invalid field '{field}', the environment does not contain it\n  {pp(p)}")
 
+    def _lemma(self, name: str) -> Lemma | None:
+        """The library lemma `name` (not shadowed by a hypothesis or a declaration)."""
+        if name in LIBRARY and self.goal.hyp(name) is None and name not in self.theorems:
+            return LIBRARY[name]
+        return None
+
     def _apply(self, t: App, expected: Term | None = None) -> Term:
-        fn = t.fn
+        fn = self.resolve(t.fn)
+        if isinstance(fn, Proj) and fn.field in _TRANS_FIELDS and len(t.args) == 1:
+            return _trans(self.infer(fn.term), self.infer(t.args[0]), fn.field, self.goal.ctx, pp(t))
+        if isinstance(fn, Proj) and isinstance(fn.term, Var) and self._lemma(fn.term.name):
+            lemma = self._lemma(fn.term.name)
+            self.axioms |= CLASSICAL
+            p = self._project(lemma.statement, fn.field, fn)
+            return self._apply_args(p, list(t.args), dict(lemma.implicit), pp(t), expected=expected)
         if isinstance(fn, Var) and fn.name in LIBRARY and self.goal.hyp(fn.name) is None:
             lemma = LIBRARY[fn.name]
             self.axioms |= CLASSICAL
@@ -245,6 +283,30 @@ class Elab:
         return elab_prop(t, self.goal.ctx)
 
 
+_TRANS_FIELDS = ("trans", "trans_le", "trans_lt")
+_FLIP = {"≥": "≤", ">": "<"}
+_CHAIN = {("=", "="): "=", ("≤", "≤"): "≤", ("<", "<"): "<", ("<", "≤"): "<", ("≤", "<"): "<",
+          ("=", "≤"): "≤", ("≤", "="): "≤", ("=", "<"): "<", ("<", "="): "<"}
+
+
+def _trans(p: Term, q: Term, field: str, ctx: dict, shown: str) -> Term:
+    """`h₁.trans h₂` (`Eq.trans`, `LE.le.trans`, `LT.lt.trans`, `.trans_le`, `.trans_lt`)."""
+    def norm(r: Term) -> Term:
+        if isinstance(r, Bin) and r.op in _FLIP:
+            return Bin(_FLIP[r.op], r.rhs, r.lhs)
+        return r
+    p, q = norm(p), norm(q)
+    if not (isinstance(p, Bin) and isinstance(q, Bin) and (p.op, q.op) in _CHAIN):
+        raise TacticError(f"invalid field '{field}', the environment does not contain it\n  {pp(p)}")
+    wanted = {"trans": p.op, "trans_le": "≤", "trans_lt": "<"}[field]
+    if q.op != wanted and not (field == "trans" and p.op == "=" or q.op == "="):
+        raise TacticError(f"application type mismatch\n  {shown}\nargument has type\n  {pp(q)} : Prop")
+    if not defeq(p.rhs, q.lhs, ctx):
+        raise TacticError(f"application type mismatch\n  {shown}\nargument has type\n  {pp(q)} : Prop\n"
+                          f"but is expected to start at\n  {pp(p.rhs)}")
+    return Bin(_CHAIN[(p.op, q.op)], p.lhs, q.rhs)
+
+
 def _instantiate(p: Term, binding: dict[str, Term], ctx: dict | None = None) -> Term:
     """Put the solved implicit variables into `p`; a value of a known type also fixes the type
     variable `α` of the lemma (its numerals and binders), checking the lemma's class."""
@@ -320,7 +382,7 @@ def _match(pattern: Term, term: Term, metas: set[str], binding: dict[str, Term],
             return False
     except ElabError:
         return False
-    pc, tc = canon(pattern, pctx), canon(term, ctx)
+    pc, tc = canon(pattern, pctx, True), canon(term, ctx, True)
     trial = dict(binding)
     if not _unify(pc, tc, metas, trial):
         return False

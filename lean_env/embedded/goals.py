@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, replace as dc_replace
 
 from lean_env.embedded.arith import ArithError, evaluate, is_closed_arith, relation_type, term_type
 from lean_env.embedded.terms import (
-    INT, NAT, Bin, Cast, Const, Num, Quant, Term, Un, Var, fresh_name, free_vars, pp, subst, REL_OPS,
+    INT, NAT, Bin, Cast, Const, Num, Quant, Term, TyVar, Un, Var, fresh_name, free_vars, pp, subst, REL_OPS,
 )
 
 CLASSICAL = frozenset({"propext", "Classical.choice", "Quot.sound"})
@@ -156,25 +156,26 @@ class ProofState:
 
 # ---------------------------------------------------------------- definitional equality
 
-def canon(t: Term, ctx: dict[str, str]) -> Term:
+def canon(t: Term, ctx: dict[str, str], unfold_lt: bool = False) -> Term:
     """A normal form under which Lean's `exact` would accept two propositions as the same:
     `≥`/`>` unfold to `≤`/`<`, `≠` and `→ False` to `¬`, closed numerals evaluate, binder names
-    are erased, numeral ascriptions dropped."""
-    return _canon(t, ctx, 0)
+    are erased, numeral ascriptions dropped; with `unfold_lt` (default transparency, `exact`),
+    `a < b` over ℕ/ℤ is `a + 1 ≤ b` as `Nat.lt`/`Int.lt` are defined."""
+    return _canon(t, ctx, 0, unfold_lt)
 
 
-def _canon(t: Term, ctx: dict[str, str], depth: int) -> Term:
+def _canon(t: Term, ctx: dict[str, str], depth: int, unfold_lt: bool = False) -> Term:
     if isinstance(t, Num):
         return Num(t.value)
     if isinstance(t, Var) or isinstance(t, Const):
         return t
     if isinstance(t, Un):
-        return Un(t.op, _canon(t.arg, ctx, depth))
+        return Un(t.op, _canon(t.arg, ctx, depth, unfold_lt))
     if isinstance(t, Quant):
         bound = f"#{depth}"
         inner = dict(ctx)
         inner[bound] = t.ty
-        return Quant(t.kind, "", t.ty, _canon(subst(t.body, t.var, Var(bound)), inner, depth + 1))
+        return Quant(t.kind, "", t.ty, _canon(subst(t.body, t.var, Var(bound)), inner, depth + 1, unfold_lt))
     if isinstance(t, Bin):
         op, a, b = t.op, t.lhs, t.rhs
         if op == "≥":
@@ -182,13 +183,16 @@ def _canon(t: Term, ctx: dict[str, str], depth: int) -> Term:
         elif op == ">":
             op, a, b = "<", b, a
         elif op == "≠":
-            return Un("¬", _canon(Bin("=", a, b), ctx, depth))
+            return Un("¬", _canon(Bin("=", a, b), ctx, depth, unfold_lt))
         elif op == "→" and isinstance(b, Const) and not b.value:
-            return Un("¬", _canon(a, ctx, depth))
+            return Un("¬", _canon(a, ctx, depth, unfold_lt))
         if op in REL_OPS:
             ty = relation_type(Bin(op, a, b), ctx)
+            if unfold_lt and op == "<" and (ty in (NAT, INT) or isinstance(ty, TyVar)):
+                # `Nat.lt n m` and `Int.lt n m` are `n + 1 ≤ m` (a lemma's α is ℕ or ℤ here)
+                op, a = "≤", Bin("+", a, Num(1, ty))
             return Bin(op, _canon_arith(a, ty), _canon_arith(b, ty))
-        return Bin(op, _canon(a, ctx, depth), _canon(b, ctx, depth))
+        return Bin(op, _canon(a, ctx, depth, unfold_lt), _canon(b, ctx, depth, unfold_lt))
     return t
 
 
@@ -234,7 +238,8 @@ def _nat_unfold(t: Bin) -> Term:
 
 
 def defeq(p: Term, q: Term, ctx: dict[str, str]) -> bool:
-    return p == q or canon(p, ctx) == canon(q, ctx)
+    """Definitional equality at default transparency (what `exact` checks): `<` unfolds too."""
+    return p == q or canon(p, ctx, True) == canon(q, ctx, True)
 
 
 def value_type(t: Term, ctx: dict[str, str], default: str = NAT) -> str:

@@ -63,7 +63,37 @@ TABLE = """
 -                      | Nat.add_le_add {a b c d : ℕ} : a ≤ b → c ≤ d → a + c ≤ b + d
 -                      | Int.add_mul_emod_self {a b c : ℤ} : (a + b * c) % c = a % c
 -                      | Int.emod_emod_of_dvd (n : ℤ) {m k : ℤ} : m ∣ k → n % k % m = n % m
+-                      | Nat.lt_of_succ_le {n m : ℕ} : n + 1 ≤ m → n < m
+-                      | Nat.succ_le_succ {n m : ℕ} : n ≤ m → n + 1 ≤ m + 1
+-                      | Nat.le_add_right (n k : ℕ) : n ≤ n + k
+-                      | Nat.le_add_left (n m : ℕ) : n ≤ m + n
+-                      | Nat.lt_add_one (n : ℕ) : n < n + 1
+-                      | Nat.sub_le (n m : ℕ) : n - m ≤ n
+-                      | Nat.div_le_self (n k : ℕ) : n / k ≤ n
+-                      | Nat.mod_le (x y : ℕ) : x % y ≤ x
+-                      | Nat.cast_zero : ((0 : ℕ) : ℤ) = 0
+-                      | Nat.cast_one : ((1 : ℕ) : ℤ) = 1
+-                      | Nat.cast_add (m n : ℕ) : ((m + n : ℕ) : ℤ) = m + n
+-                      | Nat.cast_mul (m n : ℕ) : ((m * n : ℕ) : ℤ) = m * n
+-                      | Nat.cast_pow (n m : ℕ) : ((n ^ m : ℕ) : ℤ) = (n : ℤ) ^ m
+-                      | Nat.cast_succ (n : ℕ) : ((n + 1 : ℕ) : ℤ) = n + 1
+-                      | Nat.cast_sub {m n : ℕ} : m ≤ n → ((n - m : ℕ) : ℤ) = n - m
+-                      | Nat.cast_le {m n : ℕ} : (m : ℤ) ≤ n ↔ m ≤ n
+-                      | Nat.cast_lt {m n : ℕ} : (m : ℤ) < n ↔ m < n
+-                      | Nat.cast_inj {m n : ℕ} : (m : ℤ) = n ↔ m = n
+-                      | Nat.cast_nonneg (n : ℕ) : 0 ≤ (n : ℤ)
+-                      | Nat.cast_pos {n : ℕ} : (0 : ℤ) < n ↔ 0 < n
+-                      | Int.natCast_nonneg (n : ℕ) : 0 ≤ (n : ℤ)
+-                      | Int.ofNat_nonneg (n : ℕ) : 0 ≤ (n : ℤ)
+-                      | Int.natCast_dvd_natCast {m n : ℕ} : (m : ℤ) ∣ n ↔ m ∣ n
+-                      | Int.emod_two_eq_zero_or_one (n : ℤ) : n % 2 = 0 ∨ n % 2 = 1
+-                      | Int.emod_nonneg (a : ℤ) {b : ℤ} : b ≠ 0 → 0 ≤ a % b
+-                      | Int.emod_lt_of_pos (a : ℤ) {b : ℤ} : 0 < b → a % b < b
 -                      | trivial : True
+Type                   | Eq.symm {a b : α} : a = b → b = a
+Type                   | Eq.trans {a b c : α} : a = b → b = c → a = c
+Type                   | Ne.symm {a b : α} : a ≠ b → b ≠ a
+Type                   | rfl {a : α} : a = a
 OrderedSemiring        | sq_nonneg (a : α) : 0 ≤ a ^ 2
 OrderedSemiring        | pow_two_nonneg (a : α) : 0 ≤ a ^ 2
 OrderedSemiring        | mul_self_nonneg (a : α) : 0 ≤ a * a
@@ -116,6 +146,11 @@ Semiring               | right_distrib (a b c : α) : (a + b) * c = a * c + b * 
 MulZeroClass           | mul_zero (a : α) : a * 0 = 0
 MulZeroClass           | zero_mul (a : α) : 0 * a = 0
 Semiring               | two_mul (a : α) : 2 * a = a + a
+Semiring               | mul_two (a : α) : a * 2 = a + a
+OrderedSemiring        | le_add_of_nonneg_right {a b : α} : 0 ≤ b → a ≤ a + b
+OrderedSemiring        | le_add_of_nonneg_left {a b : α} : 0 ≤ b → a ≤ b + a
+OrderedSemiring        | mul_le_mul {a b c d : α} : a ≤ b → c ≤ d → 0 ≤ c → 0 ≤ b → a * c ≤ b * d
+OrderedSemiring        | pow_le_pow_left {a b : α} : 0 ≤ a → a ≤ b → ∀ (n : ℕ), a ^ n ≤ b ^ n
 Monoid                 | mul_assoc (a b c : α) : a * b * c = a * (b * c)
 AddMonoid              | add_assoc (a b c : α) : a + b + c = a + (b + c)
 CommSemiring           | add_sq (a b : α) : (a + b) ^ 2 = a ^ 2 + 2 * a * b + b ^ 2
@@ -132,6 +167,10 @@ CommRing               | mul_sub (a b c : α) : a * (b - c) = a * b - a * c
 CommRing               | sub_mul (a b c : α) : (a - b) * c = a * c - b * c
 OrderedAddCommGroup    | sub_nonneg {a b : α} : 0 ≤ a - b ↔ b ≤ a
 OrderedAddCommGroup    | sub_pos {a b : α} : 0 < a - b ↔ b < a
+OrderedAddCommGroup    | sub_nonneg_of_le {a b : α} : b ≤ a → 0 ≤ a - b
+OrderedAddCommGroup    | lt_of_sub_pos {a b : α} : 0 < a - b → b < a
+OrderedAddCommGroup    | neg_nonpos {a : α} : -a ≤ 0 ↔ 0 ≤ a
+AddGroup               | sub_eq_zero {a b : α} : a - b = 0 ↔ a = b
 """
 
 

@@ -17,14 +17,14 @@ TRUE, FALSE = Const(True), Const(False)
 
 def simp_arith(t: Term, ty: str) -> Term:
     """Simplify an arithmetic term of type `ty`; results keep their type (numerals are typed)."""
-    if isinstance(t, Cast):   # Nat.cast_ofNat: a cast numeral is the numeral
+    if isinstance(t, Cast):   # Nat.cast_ofNat, Nat.cast_add/mul/pow are simp lemmas
         a = simp_arith(t.arg, NAT)
         if is_closed_arith(a):
             try:
                 return num(evaluate(a, NAT), t.ty)
             except ArithError:
                 pass
-        return Cast(t.ty, a)
+        return push_cast_term(Cast(t.ty, a))
     if isinstance(t, Bin) and t.op in ("+", "-", "*", "/", "%", "^"):
         a = simp_arith(t.lhs, ty)
         b = simp_arith(t.rhs, ty if t.op != "^" else NAT)
@@ -103,6 +103,9 @@ def _simp(p: Term, ctx: dict[str, str], rules) -> Term:
                 pass
         if a == b:
             return Const(op in ("=", "≤", "∣"))
+        lifted = _simp_lift(op, a, b)
+        if lifted is not None:
+            return lifted
         if op == "≠":
             return Un("¬", Bin("=", a, b))
         if op == "≤" and a == Num(0) and ty == "ℕ":
@@ -256,4 +259,106 @@ def push_neg(p: Term) -> Term:
         return Bin(p.op, push_neg(p.lhs), push_neg(p.rhs))
     if isinstance(p, Quant):
         return Quant(p.kind, p.var, p.ty, push_neg(p.body))
+    return p
+
+
+# ---------------------------------------------------------------- casts (Nat.cast : ℕ → ℤ)
+
+def push_cast_term(t: Term, le_facts: list[Term] = ()) -> Term:
+    """Move casts to the leaves (`Nat.cast_add`, `Nat.cast_mul`, `Nat.cast_pow`, `Nat.cast_ofNat`,
+    `Nat.cast_succ`): `↑(a + b * 2)` ↦ `↑a + ↑b * 2`. A truncated subtraction `↑(a - b)` moves only
+    given a fact `b ≤ a` (`Nat.cast_sub h`); `↑(a / b)` and `↑(a % b)` stay."""
+    if isinstance(t, Cast):
+        a, ty = t.arg, t.ty
+        if isinstance(a, Num):
+            return Num(a.value, ty)
+        if isinstance(a, Bin) and a.op in ("+", "*"):
+            return Bin(a.op, push_cast_term(Cast(ty, a.lhs), le_facts), push_cast_term(Cast(ty, a.rhs), le_facts))
+        if isinstance(a, Bin) and a.op == "^":
+            return Bin("^", push_cast_term(Cast(ty, a.lhs), le_facts), a.rhs)
+        if isinstance(a, Bin) and a.op == "-" and _proved_le(a.rhs, a.lhs, le_facts):
+            return Bin("-", push_cast_term(Cast(ty, a.lhs), le_facts), push_cast_term(Cast(ty, a.rhs), le_facts))
+        return t
+    if isinstance(t, Bin) and t.op in ("+", "-", "*", "/", "%", "^"):
+        return Bin(t.op, push_cast_term(t.lhs, le_facts), push_cast_term(t.rhs, le_facts))
+    if isinstance(t, Un) and t.op == "-":
+        return Un("-", push_cast_term(t.arg, le_facts))
+    return t
+
+
+def _proved_le(small: Term, big: Term, facts: list[Term]) -> bool:
+    return any(f in (Bin("≤", small, big), Bin("≥", big, small)) for f in facts)
+
+
+def _as_nat(t: Term) -> Term | None:
+    """The natural-number term whose cast `t` is, when `t` is built from casts and numerals
+    with `+`, `*`, `^` only (what `norm_cast` can move the cast out of); else None."""
+    if isinstance(t, Cast):
+        return t.arg
+    if isinstance(t, Num):
+        return Num(t.value, NAT)
+    if isinstance(t, Bin) and t.op in ("+", "*"):
+        a, b = _as_nat(t.lhs), _as_nat(t.rhs)
+        return Bin(t.op, a, b) if a is not None and b is not None else None
+    if isinstance(t, Bin) and t.op == "^":
+        a = _as_nat(t.lhs)
+        return Bin("^", a, t.rhs) if a is not None else None
+    return None
+
+
+def _has_cast(t: Term) -> bool:
+    if isinstance(t, Cast):
+        return True
+    if isinstance(t, Bin):
+        return _has_cast(t.lhs) or _has_cast(t.rhs)
+    return isinstance(t, Un) and _has_cast(t.arg)
+
+
+def lift_relation(op: str, a: Term, b: Term) -> Term | None:
+    """`↑x + 1 ≤ ↑y` as `x + 1 ≤ y` over ℕ (`Nat.cast_le`, `Nat.cast_inj`, `Nat.cast_lt`,
+    `Int.natCast_dvd_natCast` after moving casts up), or None when a side is not a cast."""
+    if not (_has_cast(a) or _has_cast(b)):
+        return None
+    na, nb = _as_nat(a), _as_nat(b)
+    if na is None or nb is None:
+        return None
+    return Bin(op, na, nb)
+
+
+def _simp_lift(op: str, a: Term, b: Term) -> Term | None:
+    """The simp lemmas `Nat.cast_inj`/`Nat.cast_le`/`Nat.cast_lt`/`Nat.cast_nonneg`/
+    `Nat.cast_eq_ofNat`/...: they apply where each side is a single cast or a numeral."""
+    if not all(isinstance(x, (Cast, Num)) for x in (a, b)):
+        return None
+    if op == "≤" and isinstance(a, Num) and a.value == 0 and isinstance(b, Cast):
+        return TRUE   # Nat.cast_nonneg
+    return lift_relation(op, a, b)
+
+
+def push_cast_prop(p: Term, le_facts: list[Term] = ()) -> Term:
+    """Mathlib's `push_cast` on a proposition: casts moved to the leaves everywhere in it."""
+    if isinstance(p, Bin) and p.op in REL_OPS:
+        return Bin(p.op, push_cast_term(p.lhs, le_facts), push_cast_term(p.rhs, le_facts))
+    if isinstance(p, Bin):
+        return Bin(p.op, push_cast_prop(p.lhs, le_facts), push_cast_prop(p.rhs, le_facts))
+    if isinstance(p, Un) and p.op == "¬":
+        return Un("¬", push_cast_prop(p.arg, le_facts))
+    if isinstance(p, Quant):
+        return Quant(p.kind, p.var, p.ty, push_cast_prop(p.body, le_facts))
+    return p
+
+
+def norm_cast_prop(p: Term) -> Term:
+    """Mathlib's `norm_cast` normal form: casts pushed to the leaves, then every relation whose
+    two sides are casts of natural-number terms stated over ℕ instead."""
+    if isinstance(p, Bin) and p.op in REL_OPS:
+        a, b = push_cast_term(p.lhs), push_cast_term(p.rhs)
+        lifted = lift_relation(p.op, a, b)
+        return lifted if lifted is not None else Bin(p.op, a, b)
+    if isinstance(p, Bin):
+        return Bin(p.op, norm_cast_prop(p.lhs), norm_cast_prop(p.rhs))
+    if isinstance(p, Un) and p.op == "¬":
+        return Un("¬", norm_cast_prop(p.arg))
+    if isinstance(p, Quant):
+        return Quant(p.kind, p.var, p.ty, norm_cast_prop(p.body))
     return p

@@ -55,6 +55,8 @@ _CANONICAL_ONLY = {"CanonicallyOrderedAddCommMonoid"}
 
 
 def has_class(ty: str, cls: str) -> bool:
+    if cls == "Type":   # no class needed (`Eq.symm`)
+        return True
     if cls in _CANONICAL_ONLY:
         return ty == NAT
     if cls in _SEMIRING_CLASSES:
