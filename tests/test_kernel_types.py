@@ -129,6 +129,7 @@ FALSE_PROOFS = [
     "theorem t (x : ℕ) : (x : ℤ) - 1 ≥ 0 := by exact_mod_cast Nat.zero_le (x - 1)",
     "theorem t (a b : ℤ) (h1 : a ≤ b) (h2 : b ≤ a + 1) : a < b := h1.trans_lt h2",
     "theorem t (n : ℕ) (h : n < 5) : n + 2 ≤ 5 := h",
+    "theorem t (x : ℕ) (hx : x = 0) : x = 1 := by have x : x + 1 > 0 := by omega; exact hx",
     # clear never leaves a variable's uses behind with a different type
     "theorem t (x : ℤ) (h : x < 0) : x < 0 := by clear x; omega",
 ]
@@ -213,3 +214,9 @@ def test_deeply_nested_terms_are_a_clean_error(session):
     deep = "(" * 5000 + "1" + ")" * 5000
     errs = errors(session, f"theorem t : {deep} = 1 := by rfl")
     assert errs and "maximum recursion" in errs[0]
+
+
+def test_a_hypothesis_named_like_a_variable_talks_about_the_old_variable(session):
+    r = session.handle({"cmd": "theorem t (x : ℕ) : x + 1 > 0 := by sorry", "env": 0})
+    r = session.handle({"tactic": "have x : x > 0 := by sorry", "proofState": r["sorries"][0]["proofState"]})
+    assert r["goals"][0] == "x✝ : ℕ\nx : x✝ > 0\n⊢ x✝ + 1 > 0"

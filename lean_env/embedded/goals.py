@@ -65,6 +65,8 @@ class Goal:
             if old.is_var:  # later mentions of the shadowed variable print as `x✝`
                 hyps = [h if h.is_var else Hyp(h.name, subst(h.type, name, Var(dead))) for h in hyps]
                 target = subst(target, name, Var(dead))
+                if not isinstance(type_, str):   # `have x : x > 0` is about the old `x`
+                    type_ = subst(type_, name, Var(dead))
         hyps.append(Hyp(name, type_))
         return Goal(tuple(hyps), target, self.case)
 
