@@ -212,3 +212,30 @@ def test_scoped_combinators_run_their_tactic(session):
     # the inner tactic still has to prove the goal
     assert attempt(session, "theorem t (x : ℕ) (h₀ : x + 3 = 7) : x = 5", ["open Nat in omega"])[0] == "error"
     assert attempt(session, statement, ["open Nat omega"])[0] == "error"   # `in` is required
+
+
+# ---------------------------------------------------------------- which instance `rw` rewrites
+
+def test_rw_picks_instances_in_kabstract_order(session):
+    # pre-order, left to right: the outer `+` of `a + b + c`, and `a + b` before `d + a`
+    assert attempt(session, "theorem t (a b c : ℕ) : a + b + c = 0", ["rw [Nat.add_comm]"]) == (
+        "ok", ["a b c : ℕ\n⊢ c + (a + b) = 0"])
+    assert attempt(session, "theorem t (a b c d : ℕ) : (a + b) * c = d + a", ["rw [Nat.add_comm]"]) == (
+        "ok", ["a b c d : ℕ\n⊢ (b + a) * c = d + a"])
+    # nth_rewrite counts every instance in that order, each matched afresh
+    assert attempt(session, "theorem t (a b c d : ℕ) : a + b + (c + d) = 0", ["nth_rewrite 3 [Nat.add_comm]"]) == (
+        "ok", ["a b c d : ℕ\n⊢ a + b + (d + c) = 0"])
+    assert attempt(session, "theorem t (a b c d : ℕ) : a + b + (c + d) = 0", ["nth_rewrite 4 [Nat.add_comm]"])[0] == "error"
+
+
+def test_rw_skips_instances_at_the_wrong_type(session):
+    # the integer `x + 1` is no instance of `Nat.add_comm`; the natural `n + 1` under the cast is
+    assert attempt(session, "theorem t (x : ℤ) (n : ℕ) : x + 1 = (↑(n + 1) : ℤ)", ["rw [Nat.add_comm]"]) == (
+        "ok", ["x : ℤ\nn : ℕ\n⊢ x + 1 = ↑(1 + n)"])
+    assert attempt(session, "theorem t (x y : ℤ) : x + y = y + x", ["rw [Nat.add_comm]"])[0] == "error"
+
+
+def test_rw_does_not_rewrite_what_depends_on_a_bound_variable(session):
+    assert attempt(session, "theorem t (a : ℕ) : ∀ x : ℕ, x + a = a + x", ["rw [Nat.add_comm]"])[0] == "error"
+    # `a` under `∀ a` is the bound one, not the hypothesis' `a`
+    assert attempt(session, "theorem t (a b : ℕ) (h : a = b) : ∀ a : ℕ, a = b", ["rw [h]"])[0] == "error"

@@ -8,7 +8,7 @@ from lean_env.embedded import arith
 from lean_env.embedded.elab import _unify, instantiate_rule
 from lean_env.embedded.goals import CLASSICAL, Goal, ProofState, TacticError, defeq
 from lean_env.embedded.simp import TRUE, hypothesis_rules, norm_cast_prop, push_cast_prop, push_neg, simp_prop
-from lean_env.embedded.terms import Bin, Const, Num, Quant, Term, Un, Var, contains, free_vars, pp, replace, subst
+from lean_env.embedded.terms import Bin, Const, Quant, Term, Var, children, free_vars, pp, replace, with_children
 from lean_env.embedded.tactics.closers import reducible_rfl, t_assumption
 from lean_env.embedded.tactics.engine import Engine, hyp_prop
 from lean_env.embedded.tactics.registry import tactic
@@ -22,14 +22,19 @@ def _rewrite(p: Term, rule: Term, reverse: bool, g: Goal, side: list[Goal]) -> T
     """Rewrite every instance of the rule's lhs (the first instance fixes ∀-variables). The
     rule's premises, instantiated, are appended to `side` as goals in `g`'s context: the
     context *before* this rewrite, so a hypothesis rewritten with the rule cannot prove them."""
-    lhs, rhs, premises = _rule_sides(p, rule, reverse, g)
+    lhs, rhs, premises, _ = _rule_sides(p, rule, reverse, g)
     side.extend(g.with_target(q) for q in premises)
     return replace(p, lhs, rhs)
 
 
-def _rule_sides(p: Term, rule: Term, reverse: bool, g: Goal) -> tuple[Term, Term, list[Term]]:
-    """The instance `lhs ↦ rhs` of a rewrite rule that occurs in `p`, with the rule's premises
-    (`h : m ≤ n → n - m + m = n` rewrites and leaves `m ≤ n` to prove, as Lean's `rw` does)."""
+def _rule_sides(p: Term, rule: Term, reverse: bool, g: Goal, occurrence: int | None = None
+                ) -> tuple[Term, Term, list[Term], tuple[int, ...] | None]:
+    """The instance `lhs ↦ rhs` of a rewrite rule in `p`, with the rule's premises (`h : m ≤ n →
+    n - m + m = n` rewrites and leaves `m ≤ n` to prove, as Lean's `rw` does). Instances are
+    tried in Lean's `kabstract` order (pre-order, left to right); one at the wrong type for the
+    rule (a `Nat.*` lemma at an integer `+`) is no instance. With `occurrence` n, the n-th instance
+    is chosen and its position returned (`nth_rewrite`); otherwise the first fixes the rule's
+    variables and every occurrence of it is rewritten."""
     binders: list[tuple[str, str]] = []
     premises: list[Term] = []
     while True:
@@ -48,40 +53,46 @@ def _rule_sides(p: Term, rule: Term, reverse: bool, g: Goal) -> tuple[Term, Term
     else:
         raise TacticError(f"equality or iff proof expected\n  {pp(rule)}")
     metas = {v for v, _ in binders}
-    if metas:
-        inst = _find_instance(p, lhs, metas)
-        if inst is None:
-            raise TacticError(f"tactic 'rewrite' failed, did not find instance of the pattern in the target expression\n  {pp(lhs)}")
-        lhs, rhs, *premises = instantiate_rule(binders, inst, (lhs, rhs, *premises), g.ctx)
-    if not contains(p, lhs):
+    found, seen = None, 0
+    for path, binding in _instances(p, lhs, metas):
+        try:
+            inst = instantiate_rule(binders, binding, (lhs, rhs, *premises), g.ctx) if metas else (lhs, rhs, *premises)
+        except TacticError:
+            continue   # ill-typed for this rule: Lean's defeq check fails here, try the next one
+        seen += 1
+        if occurrence is None or seen == occurrence:
+            found = (path, inst)
+            break
+    if found is None:
+        if occurrence is not None and seen:
+            raise TacticError(f"tactic 'nth_rewrite' failed, occurrence {occurrence} of\n  {pp(lhs)}\nnot found, only {seen}")
         raise TacticError(
             f"tactic 'rewrite' failed, did not find instance of the pattern in the target expression\n  {pp(lhs)}\n{g.pp()}"
         )
+    path, (lhs, rhs, *premises) = found
     if any(metas & free_vars(q) for q in premises):
         raise TacticError(f"tactic 'rewrite' failed, the premises of the rule mention variables the pattern does not fix\n  {pp(lhs)}")
-    return lhs, arith.typed(rhs, arith.term_type(lhs, g.ctx)), premises
+    return lhs, arith.typed(rhs, arith.term_type(lhs, g.ctx)), premises, (path if occurrence is not None else None)
 
 
-def _replace_nth(t: Term, old: Term, new: Term, n: int) -> tuple[Term, int]:
-    """Replace only the n-th occurrence (1-based, left to right, inner before outer as Lean's
-    `kabstract` counts); returns the new term and how many occurrences were passed."""
-    seen = 0
+def _instances(p: Term, pattern: Term, metas: set[str], bound: frozenset = frozenset(), path: tuple = ()):
+    """(position, binding) of each subterm of `p` matching `pattern`, in pre-order, left to
+    right. A subterm mentioning a variable bound inside `p` is skipped (Lean cannot abstract
+    it: `rw` does not rewrite under a binder its instance depends on)."""
+    binding: dict[str, Term] = {}
+    if not (bound & free_vars(p)) and _unify(pattern, p, metas, binding) and set(binding) == metas:
+        yield path, binding
+    inner = bound | {p.var} if isinstance(p, Quant) else bound
+    for i, c in enumerate(children(p)):
+        yield from _instances(c, pattern, metas, inner, path + (i,))
 
-    def go(u: Term) -> Term:
-        nonlocal seen
-        if isinstance(u, Bin):
-            u = Bin(u.op, go(u.lhs), go(u.rhs))
-        elif isinstance(u, Un):
-            u = Un(u.op, go(u.arg))
-        elif isinstance(u, Quant) and u.var not in free_vars(old):
-            u = Quant(u.kind, u.var, u.ty, go(u.body))
-        if u == old:
-            seen += 1
-            if seen == n:
-                return new
-        return u
 
-    return go(t), seen
+def _replace_at(t: Term, path: tuple[int, ...], new: Term) -> Term:
+    if not path:
+        return new
+    kids = list(children(t))
+    kids[path[0]] = _replace_at(kids[path[0]], path[1:], new)
+    return with_children(t, kids)
 
 
 @tactic("nth_rewrite", argument="required")
@@ -103,27 +114,11 @@ def t_nth_rewrite(e: Engine, s: ProofState, rest: str) -> ProofState:
         rule = el.infer(term(r.lstrip("←").lstrip("<-").strip()))
         for name in where or ["⊢"]:
             p = g.target if name == "⊢" else hyp_prop(g, name)
-            lhs, rhs, premises = _rule_sides(p, rule, reverse, g)
+            lhs, rhs, premises, path = _rule_sides(p, rule, reverse, g, occurrence=n)
             side.extend(g.with_target(q) for q in premises)
-            q, seen = _replace_nth(p, lhs, rhs, n)
-            if seen < n:
-                raise TacticError(f"tactic 'nth_rewrite' failed, occurrence {n} of\n  {pp(lhs)}\nnot found, only {seen}")
+            q = _replace_at(p, path, rhs)
             g = g.with_target(q) if name == "⊢" else g.replace_hyp(name, q)
     return s.replace_main([g] + side, el.axioms | CLASSICAL)
-
-
-def _find_instance(p: Term, pattern: Term, metas: set[str]) -> dict[str, Term] | None:
-    stack = [p]
-    while stack:
-        t = stack.pop(0)
-        binding: dict[str, Term] = {}
-        if _unify(pattern, t, metas, binding) and set(binding) == metas:
-            return binding
-        if isinstance(t, Bin):
-            stack += [t.lhs, t.rhs]
-        elif isinstance(t, Un):
-            stack.append(t.arg)
-    return None
 
 
 @tactic("rw", "rewrite", argument="required")
