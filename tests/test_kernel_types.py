@@ -116,6 +116,11 @@ FALSE_PROOFS = [
     "theorem t (a b : ℕ) (h : a = b) : ∀ b : ℕ, a = b := by rw [h]; intro c; rfl",
     "theorem t (a b : ℕ) (h : a = b) : ∀ b : ℕ, a = b := by simp [h]",
     "theorem t (a b : ℕ) (h : a = b) : ∀ b : ℕ, a = b := by subst h; intro c; rfl",
+    "theorem t (a b : ℕ) (h : a = b + 1) : ∀ b : ℕ, a = b + 1 := by nth_rw 1 [h]; intro c; rfl",
+    "theorem t (a b : ℕ) (h : a = b + 1) : ∀ b : ℕ, a = b + 1 := by simp_all",
+    "theorem t (a b : ℕ) (h : a = b + 1) : ∀ b : ℕ, a = b + 1 := by norm_num [h]",
+    "theorem t (x : ℕ) (h : ∀ y : ℕ, ∃ x : ℕ, x > y) : ∃ y, y > y := by obtain ⟨z, hz⟩ := h x; exact ⟨z, hz⟩",
+    "theorem t (a : ℕ) (h : ∀ b : ℕ, a ≤ b) : ∀ a : ℕ, a ≤ 0 := by intro a; exact h 0",
     "theorem t (x : ℕ) (h : ∃ y : ℕ, y > x) : ∃ z : ℕ, z > z := by obtain ⟨x, hx⟩ := h; exact ⟨x, hx⟩",
     "theorem t (x : ℕ) (h : x = 0) : ∀ y : ℕ, y = x → y = 1 := by intro x hx; omega",
     # cast tactics move casts only where the lemmas allow

@@ -279,7 +279,7 @@ def free_vars(t: Term) -> set[str]:
     return out
 
 
-def _rename_binder(t: Quant, avoid: set[str]) -> Quant:
+def rename_binder(t: Quant, avoid: set[str]) -> Quant:
     """The same binder under a name outside `avoid` (alpha-conversion)."""
     fresh = fresh_name(t.var, avoid | free_vars(t.body))
     return Quant(t.kind, fresh, t.ty, subst(t.body, t.var, Var(fresh)))
@@ -293,7 +293,7 @@ def subst(t: Term, name: str, value: Term) -> Term:
         if t.var == name or name not in free_vars(t.body):
             return t
         if t.var in free_vars(value):
-            t = _rename_binder(t, free_vars(value) | {name})
+            t = rename_binder(t, free_vars(value) | {name})
         return Quant(t.kind, t.var, t.ty, subst(t.body, name, value))
     kids = children(t)
     if not kids:
@@ -311,7 +311,7 @@ def replace(t: Term, old: Term, new: Term) -> Term:
         if t.var in free_vars(old):
             return t
         if t.var in free_vars(new):
-            t = _rename_binder(t, free_vars(new) | free_vars(old))
+            t = rename_binder(t, free_vars(new) | free_vars(old))
         return Quant(t.kind, t.var, t.ty, replace(t.body, old, new))
     if isinstance(t, (Bin, Un, Cast)):
         return with_children(t, [replace(c, old, new) for c in children(t)])
