@@ -135,6 +135,10 @@ FALSE_PROOFS = [
     "theorem t (a b : ℤ) (h1 : a ≤ b) (h2 : b ≤ a + 1) : a < b := h1.trans_lt h2",
     "theorem t (n : ℕ) (h : n < 5) : n + 2 ≤ 5 := h",
     "theorem t (x : ℕ) (hx : x = 0) : x = 1 := by have x : x + 1 > 0 := by omega; exact hx",
+    "theorem t (p q : Prop) : p → q → p := fun hp hq => hq",
+    "theorem t (x : ℕ) (h : x = 1) : ∀ x : ℕ, x = 1 := fun x => h",
+    "theorem t (x : ℕ) (h : x = 1) : ∀ y : ℤ, x = 1 := fun (y : ℕ) => h",
+    "theorem t (n : ℕ) (hn : n > 0) : ∃ m : ℕ, ∀ n : ℕ, n ≤ m := ⟨n, fun k => by omega⟩",
     # clear never leaves a variable's uses behind with a different type
     "theorem t (x : ℤ) (h : x < 0) : x < 0 := by clear x; omega",
 ]
@@ -192,6 +196,12 @@ TRUE_PROOFS = [
     "theorem t (a b c : ℤ) (h1 : a ≤ b) (h2 : b < c) : a < c := h1.trans_lt h2",
     "theorem t (n m : ℕ) (h : n < m) : n + 1 ≤ m := h",
     "theorem t (a b : ℕ) (h : a = b) : b = a := Eq.symm h",
+    # `fun` proof terms
+    "theorem t : ∀ x : ℤ, x ^ 2 ≥ 0 := fun x => sq_nonneg x",
+    "theorem t (p q : Prop) : p ∧ q ↔ q ∧ p := ⟨fun h => ⟨h.2, h.1⟩, fun h => ⟨h.2, h.1⟩⟩",
+    "theorem t (n : ℕ) (hn : n > 0) : ∃ m : ℕ, ∀ k : ℕ, k ≤ m → k ≤ n + m := ⟨n, fun k hk => by omega⟩",
+    "theorem t (x : ℕ) (h : x = 1) : ∀ y : ℕ, x = 1 := fun x => h",
+    "theorem t (p : Prop) (hp : p) : ¬¬p := fun hn => hn hp",
 ]
 
 

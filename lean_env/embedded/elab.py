@@ -10,13 +10,13 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from lean_env.embedded.arith import relation_type, term_type, typed
-from lean_env.embedded.goals import CLASSICAL, Goal, TacticError, defeq
+from lean_env.embedded.goals import CLASSICAL, Goal, TacticError, defeq, fresh_inaccessible
 from lean_env.embedded.lemmas import LIBRARY, Lemma
 from lean_env.embedded.terms import (
     NAT, Anon, App, Bin, ByTac, Cast, Const, Hole, Num, Proj, Quant, Term, TyVar, Un, Var, free_vars, pp, subst,
 )
 from lean_env.embedded.types import (
-    ElabError, check_class, elab_prop, elab_value, subst_type, type_vars,
+    ElabError, check_class, elab_prop, elab_value, mismatch, subst_type, type_vars,
 )
 
 # The elaborator needs to run nested `by` blocks; the tactic engine plugs itself in here.
@@ -43,6 +43,9 @@ class Elab:
             return
         if isinstance(t, Anon):
             self._check_anon(t, expected)
+            return
+        if isinstance(t, Quant) and t.kind == "fun":
+            self._check_fun(t, expected)
             return
         if isinstance(t, Hole):
             if t.synthetic and self.holes is not None:
@@ -71,6 +74,32 @@ class Elab:
             raise TacticError(
                 f"type mismatch\n  {pp(t)}\nhas type\n  {pp(got)} : Prop\nbut is expected to have type\n  {pp(expected)} : Prop"
             )
+
+    def _check_fun(self, t: Quant, expected: Term) -> None:
+        """`fun x => e` against `∀ x, P x` (a new variable) or `fun h => e` against `P → Q` (a new
+        hypothesis); the name shadows an older one, which becomes inaccessible."""
+        g = self.goal
+        if isinstance(expected, Quant) and expected.kind == "∀":
+            if t.ty is not None and t.ty != expected.ty:
+                raise mismatch(Var(t.var), t.ty, expected.ty)
+            name = t.var if t.var != "_" else fresh_inaccessible(expected.var, g.names())
+            placeholder = Var("#bound")
+            g2, (body,) = g.intro_var(name, expected.ty, subst(expected.body, expected.var, placeholder))
+            body = subst(body, "#bound", Var(name))
+        elif isinstance(expected, Bin) and expected.op in ("→", "≠") or isinstance(expected, Un) and expected.op == "¬":
+            if isinstance(expected, Bin) and expected.op == "→":
+                premise, body = expected.lhs, expected.rhs
+            elif isinstance(expected, Bin):
+                premise, body = Bin("=", expected.lhs, expected.rhs), Const(False)
+            else:
+                premise, body = expected.arg, Const(False)
+            name = t.var if t.var != "_" else fresh_inaccessible("a", g.names())
+            g2 = g.add(name, premise)
+        else:
+            raise TacticError(f"type mismatch\n  {pp(t)}\nis a function, but is expected to have type\n  {pp(expected)}")
+        inner = Elab(g2.with_target(body), self.theorems, self.run_by, holes=self.holes)
+        inner.check(t.body, body)
+        self.axioms |= inner.axioms
 
     def _check_anon(self, t: Anon, expected: Term) -> None:
         items = list(t.items)

@@ -151,6 +151,8 @@ class Parser:
             return self.quantifier()
         if t.kind == "ident" and t.text == "by":
             return self.by_block()
+        if t.kind == "ident" and t.text in ("fun", "λ"):
+            return self.lambda_()
         if t.kind == "sym" and t.text == "↑":
             self.next()
             return Cast(None, self.argument())
@@ -241,6 +243,38 @@ class Parser:
         for names, ty in reversed(groups):
             for name in reversed(names):
                 body = Quant(kind, name, ty, body)   # an untyped binder is typed by elaboration
+        return body
+
+    def lambda_(self) -> Term:
+        """`fun x (h : p) _ => e` (a proof term; binder types are optional)."""
+        self.next()
+        binders: list[tuple[str, str | None]] = []
+        while not self.at("=>"):
+            if self.at("("):
+                self.next()
+                names = [self.ident()]
+                while self.tok.kind == "ident" and not self.at(":"):
+                    names.append(self.ident())
+                ty = None
+                if self.at(":"):
+                    self.next()
+                    ty = self.type_name() if self.tok.text in TYPES and self.toks[self.i + 1].text == ")" else None
+                    if ty is None:   # a hypothesis binder `(h : p)`: its type is the goal's premise
+                        depth = 0
+                        while not (depth == 0 and self.at(")")) and self.tok.kind != "end":
+                            depth += self.at("(") - self.at(")")
+                            self.next()
+                self.expect(")")
+                binders.extend((n, ty) for n in names)
+            elif self.tok.kind == "ident" or self.at("_"):
+                binders.append((self.next().text, None))
+            else:
+                got = self.tok.text or "end of input"
+                raise ParseError(f"unexpected token '{got}'; expected '=>'", self.tok.pos)
+        self.expect("=>")
+        body = self.term(0)
+        for name, ty in reversed(binders):
+            body = Quant("fun", name, ty, body)
         return body
 
     def _binder_predicate(self, kind: str) -> Term:

@@ -86,7 +86,10 @@ class Un:
 
 @dataclass(frozen=True)
 class Quant:
-    kind: str             # "∀" or "∃"
+    """A binder: `∀`/`∃` over a proposition, or `fun` (a proof term `fun x => e`, which binds
+    like them, so substitution and capture avoidance are the same code)."""
+
+    kind: str             # "∀", "∃" or "fun"
     var: str
     ty: str | None        # None: an untyped binder as parsed, until elaboration infers it
     body: "Term"
@@ -215,6 +218,12 @@ def binder_predicate(t: Quant) -> tuple[str, Term, Term] | None:
 def _pp_quant(t: Quant) -> str:
     """`∀ (a b : ℕ), body` and `∃ a b, body`, merging consecutive binders like Lean, and
     `∀ x > 0, body` for a binder predicate directly under its binder (Mathlib's delaborator)."""
+    if t.kind == "fun":
+        names, body = [t.var], t.body
+        while isinstance(body, Quant) and body.kind == "fun":
+            names.append(body.var)
+            body = body.body
+        return f"fun {' '.join(names)} => {pp(body)}"
     bp = binder_predicate(t)
     if bp is not None:
         op, bound, rest = bp
@@ -342,7 +351,7 @@ def fresh_name(base: str, taken: set[str], sep: str = "_") -> str:
 
 
 def is_prop(t: Term) -> bool:
-    if isinstance(t, Const) or isinstance(t, Quant):
+    if isinstance(t, Const) or isinstance(t, Quant) and t.kind != "fun":
         return True
     if isinstance(t, Bin):
         return t.op in REL_OPS or t.op in LOGIC_OPS
