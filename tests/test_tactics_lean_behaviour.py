@@ -239,3 +239,20 @@ def test_rw_does_not_rewrite_what_depends_on_a_bound_variable(session):
     assert attempt(session, "theorem t (a : ℕ) : ∀ x : ℕ, x + a = a + x", ["rw [Nat.add_comm]"])[0] == "error"
     # `a` under `∀ a` is the bound one, not the hypothesis' `a`
     assert attempt(session, "theorem t (a b : ℕ) (h : a = b) : ∀ a : ℕ, a = b", ["rw [h]"])[0] == "error"
+
+
+# ---------------------------------------------------------------- rintro, and rfl patterns in tuples
+
+def test_rintro_introduces_and_destructures(session):
+    assert attempt(session, "theorem t (p q : Prop) : p ∧ q → q ∧ p", ["rintro ⟨hp, hq⟩", "exact ⟨hq, hp⟩"]) == ("ok", [])
+    assert attempt(session, "theorem t (p q : Prop) : p ∨ q → q ∨ p", ["rintro (hp | hq)"]) == ("ok", [
+        "case inl\np q : Prop\nhp : p\n⊢ q ∨ p", "case inr\np q : Prop\nhq : q\n⊢ q ∨ p"])
+    assert attempt(session, "theorem t : ∀ x : ℕ, (∃ y : ℕ, x = 2 * y) → x % 2 = 0", ["rintro x ⟨y, rfl⟩"]) == (
+        "ok", ["y : ℕ\n⊢ 2 * y % 2 = 0"])
+
+
+def test_an_rfl_pattern_substitutes_into_the_rest_of_the_tuple(session):
+    # the right conjunct must not keep mentioning the eliminated `x`
+    assert attempt(session, "theorem t (x : ℕ) (h : x = 2 ∧ x > 1) : True", ["obtain ⟨rfl, h2⟩ := h"]) == (
+        "ok", ["h2 : 2 > 1\n⊢ True"])
+    assert attempt(session, "theorem t (x : ℕ) : x = 2 ∧ x > 1 → x > 5", ["rintro ⟨rfl, h2⟩", "omega"])[0] == "error"

@@ -29,6 +29,43 @@ def t_intro(e: Engine, s: ProofState, rest: str) -> ProofState:
     return s.replace_main([g])
 
 
+@tactic("rintro", argument="required")
+def t_rintro(e: Engine, s: ProofState, rest: str) -> ProofState:
+    """`rintro p₁ p₂ ...`: introduce one binder per pattern and destructure it like `rcases`
+    (`rintro ⟨x, hx⟩ (h | h)`); alternatives multiply the goals, later patterns apply to each."""
+    goals = [s.main]
+    for pat_text in _rintro_patterns(rest):
+        pattern = _rcases_pattern(pat_text)
+        out: list[Goal] = []
+        for g in goals:
+            t = g.target
+            if pattern[0] == "name" or (isinstance(t, Quant) and t.kind == "∀"):
+                out.append(_intro_one(g, pattern[1] if pattern[0] == "name" else None))
+                continue
+            tmp = fresh_inaccessible("h", g.names())
+            g1 = _intro_one(g, tmp)
+            out.extend(_destruct(g1.remove(tmp), tmp, g1.hyp(tmp).type, pattern, True))
+        goals = out
+    return s.replace_main(goals)
+
+
+def _rintro_patterns(text: str) -> list[str]:
+    """Split `rintro` arguments at spaces outside brackets: `⟨x, hx⟩ (h | h) y`."""
+    out, depth, cur = [], 0, ""
+    for c in text.strip():
+        if c in "(⟨[":
+            depth += 1
+        elif c in ")⟩]":
+            depth -= 1
+        if c.isspace() and depth == 0:
+            if cur:
+                out.append(cur)
+            cur = ""
+        else:
+            cur += c
+    return out + ([cur] if cur else [])
+
+
 @tactic("intros")
 def t_intros(e: Engine, s: ProofState, rest: str) -> ProofState:
     g = s.main
@@ -39,7 +76,8 @@ def t_intros(e: Engine, s: ProofState, rest: str) -> ProofState:
     return s.replace_main([g])
 
 
-_BOUND = "·bound"   # a placeholder no Lean identifier can spell
+_BOUND = "·bound"     # placeholders no Lean identifier can spell
+_PENDING = "·pending"
 
 
 def open_binder(g: Goal, name: str, ty: str, var: str, body: Term, *others: Term) -> tuple[Goal, Term, list[Term]]:
@@ -411,9 +449,11 @@ def _destruct(g: Goal, name: str, prop: Term, pat, tags: bool) -> list[Goal]:
     if isinstance(prop, Bin) and prop.op in ("∧", "↔"):
         lhs, rhs = (prop.lhs, prop.rhs) if prop.op == "∧" else (
             Bin("→", prop.lhs, prop.rhs), Bin("→", prop.rhs, prop.lhs))
-        first = _destruct(g, name, lhs, pats[0], tags)
+        # the right side waits in the context while the left is destructed, so an `rfl` or a
+        # shadowing name there updates it too (`⟨rfl, h⟩` on `x = 2 ∧ x > 1` gives `h : 2 > 1`)
+        first = _destruct(g.add(_PENDING, rhs), name, lhs, pats[0], tags)
         rest_pat = pats[1] if len(pats) == 2 else ("tuple", pats[1:])
-        return [r for g1 in first for r in _destruct(g1, name, rhs, rest_pat, tags)]
+        return [r for g1 in first for r in _destruct(g1.remove(_PENDING), name, g1.hyp(_PENDING).type, rest_pat, tags)]
     if isinstance(prop, Quant) and prop.kind == "∃":
         vpat = pats[0]
         vname = vpat[1] if vpat[0] == "name" and vpat[1] not in ("_", "-", "rfl") else fresh_inaccessible(prop.var, g.names())
