@@ -18,8 +18,8 @@ from lean_env.embedded.session import Session
 from lean_env.types import Theorem, Verdict
 from lean_env.verify import verify_proof
 from soundness_oracle import (
-    INT, NAT, Arith, Bounded, Cast, Conn, Decision, Expr, Lit, Neg, Not, Pow, Prop, Rel, Statement, Truth, Var,
-    decide, pp_prop,
+    INT, NAT, Arith, Bounded, Cast, Conn, Decision, Expr, Lit, Neg, Not, Pow, Prop, Rel, Statement, Truth,
+    Unbounded, Var, decide, pp_prop,
 )
 
 T = TypeVar("T")
@@ -112,6 +112,9 @@ def gen_prop(d: Draw, scope: Scope, depth: int) -> Prop:
         return Conn(d.choice(("∧", "∨", "→", "↔")), gen_prop(d, scope, depth - 1), gen_prop(d, scope, depth - 1))
     if kind == 8 and d.coin(8):
         return Truth(d.coin())
+    if kind == 8:
+        var, ty = d.choice(BOUND_NAMES), d.choice((NAT, INT))
+        return Unbounded(d.choice(("∃", "∀")), var, ty, gen_prop(d, {**scope, var: (ty, True)}, depth - 1))
     return gen_bounded(d, scope, depth)
 
 
@@ -147,8 +150,45 @@ _MUTATIONS: tuple[Callable[[Expr, Expr, str], tuple[Expr, Expr]], ...] = (
 )
 
 
+def gen_fact(d: Draw, v: Var, scope: Scope) -> Prop:
+    """A hypothesis that tactics can use: a bound, a value, a residue, a divisor, a witness."""
+    c = Lit(d.choice(LITERALS[:8]), v.ty)
+    kind = d.integer(0, 5)
+    if kind == 0:
+        return Rel("=", v, c)
+    if kind == 1:
+        return Rel(d.choice(("≤", "<")), v, c)
+    if kind == 2:
+        return Rel(d.choice(("≤", "<")), c, v)
+    if kind == 3:
+        m = Lit(d.choice((2, 3, 4, 5)), v.ty)
+        return Rel("=", Arith("%", v, m, v.ty), Lit(d.integer(0, 3), v.ty))
+    if kind == 4:
+        return Rel("∣", Lit(d.choice((2, 3, 4)), v.ty), v)
+    k = d.choice(("k", v.name))                 # the witness's name may shadow the variable
+    body = Rel("=", v, Arith("+", Arith("*", Lit(d.choice((2, 3)), v.ty), Var(k, v.ty), v.ty), Lit(d.integer(0, 2), v.ty), v.ty))
+    return Unbounded("∃", k, v.ty, body)
+
+
+def near_miss(d: Draw, fact: Prop, scope: Scope) -> Prop:
+    """A goal close to what a fact gives: often true, often off by one or one case."""
+    if isinstance(fact, Rel) and fact.op in ("=", "≤", "<") and isinstance(fact.lhs, Var):
+        v = fact.lhs
+        rhs = fact.rhs if isinstance(fact.rhs, Lit) else Lit(1, v.ty)
+        bump = Lit(max(rhs.value + d.integer(-1, 1), 0), v.ty)
+        lhs = d.choice((v, Pow(v, Lit(2, NAT), v.ty), Arith("*", Lit(2, v.ty), v, v.ty),
+                        Arith("-", v, Lit(1, v.ty), v.ty), Arith("/", v, Lit(2, v.ty), v.ty)))
+        target = Pow(bump, Lit(2, NAT), v.ty) if isinstance(lhs, Pow) else bump
+        return Rel(d.choice(("=", "≤", "<", "≠", "≥")), lhs, target)
+    if isinstance(fact, Unbounded) and isinstance(fact.body, Rel):
+        v = fact.body.lhs
+        m = Lit(d.choice((2, 3)), v.ty)
+        return Rel(d.choice(("=", "≠")), Arith("%", v, m, v.ty), Lit(d.integer(0, 2), v.ty))
+    return gen_prop(d, scope, 1)
+
+
 def gen_statement(d: Draw, name: str = "fz") -> Statement:
-    shape = d.integer(0, 3)
+    shape = d.integer(0, 4) if d.coin(3) else 4
     if shape == 0:                      # closed: exact evaluation decides it
         return Statement(name, goal=gen_prop(d, {}, d.integer(0, 2)))
     nvars = d.integer(1, 3)
@@ -156,13 +196,23 @@ def gen_statement(d: Draw, name: str = "fz") -> Statement:
     variables = tuple((n, d.choice((NAT, INT))) for n in names)
     scope: Scope = {n: (t, True) for n, t in variables}
     hyps = tuple((HYP_NAMES[i], gen_prop(d, scope, d.integer(0, 1))) for i in range(d.integer(0, 2)))
+    if shape == 4:                      # facts about the variables, and a goal just next to them
+        facts = tuple((HYP_NAMES[j], gen_fact(d, Var(n, t), scope)) for j, (n, t) in enumerate(variables[:2]))
+        goal = near_miss(d, facts[0][1], scope)
+        # a later binder of the same name makes the goal about a new variable the facts never saw
+        late = (variables[0],) if d.coin(3) else ()
+        return Statement(name, variables, facts, goal, late)
     if shape == 1:                      # an identity that may only hold over ℤ or away from 0
         ty = d.choice((NAT, INT))
         lhs, rhs = d.choice(_MUTATIONS)(gen_expr(d, ty, scope, 1), gen_expr(d, ty, scope, 1), ty)
         if d.coin():
             lhs, rhs = rhs, lhs
         return Statement(name, variables, hyps, Rel(d.choice(("=", "≤", "≥")), lhs, rhs))
-    return Statement(name, variables, hyps, gen_prop(d, scope, d.integer(0, 2)))
+    late: tuple[tuple[str, str], ...] = ()
+    if hyps and d.coin(3):              # a variable after the hypotheses, often shadowing one before
+        late = ((d.choice(VAR_NAMES[:nvars + 1]), d.choice((NAT, INT))),)
+        scope = {**scope, late[0][0]: (late[0][1], True)}
+    return Statement(name, variables, hyps, gen_prop(d, scope, d.integer(0, 2)), late)
 
 
 # ---------------------------------------------------------------- tactic scripts
@@ -181,15 +231,15 @@ LEMMAS = ("Nat.add_comm", "Nat.mul_comm", "Nat.sub_add_cancel", "Nat.add_sub_can
 
 
 def _names_in(s: Statement) -> list[str]:
-    return [n for n, _ in s.variables] + [h for h, _ in s.hyps]
+    return [n for n, _ in s.variables + s.late] + [h for h, _ in s.hyps]
 
 
 def gen_step(d: Draw, s: Statement) -> str:
     """One tactic that changes the state (it may fail, or be wrong in a kernel with a hole)."""
     names = _names_in(s) + ["h", "k"]
     hyps = tuple(h for h, _ in s.hyps) or ("h",)
-    nat_vars = [n for n, t in s.variables if t == NAT] or ["x"]
-    scope: Scope = {n: (t, True) for n, t in s.variables}
+    nat_vars = [n for n, t in s.variables + s.late if t == NAT] or ["x"]
+    scope: Scope = {n: (t, True) for n, t in s.variables + s.late}
     kind = d.integer(0, 17)
     if kind == 0:
         return "intro " + " ".join(d.choice(names) for _ in range(d.integer(1, 2)))

@@ -114,7 +114,17 @@ class Bounded:
     sugar: bool = True
 
 
-Prop = Union[Rel, Not, Conn, Truth, Bounded]
+@dataclass(frozen=True)
+class Unbounded:
+    """`∀ k : ℕ, P` / `∃ k : ℤ, P`: only a search can witness it, so its truth may stay unknown."""
+
+    kind: str
+    var: str
+    ty: str
+    body: "Prop"
+
+
+Prop = Union[Rel, Not, Conn, Truth, Bounded, Unbounded]
 
 
 @dataclass(frozen=True)
@@ -123,13 +133,19 @@ class Statement:
     variables: tuple[tuple[str, str], ...] = ()
     hyps: tuple[tuple[str, Prop], ...] = ()
     goal: Prop = Truth(True)
+    late: tuple[tuple[str, str], ...] = ()   # variables bound after the hypotheses (may shadow)
 
     def text(self) -> str:
-        parts = [f"theorem {self.name}"]
-        for ty, group in itertools.groupby(self.variables, key=lambda v: v[1]):
-            parts.append(f"({' '.join(n for n, _ in group)} : {ty})")
+        def group(variables: tuple[tuple[str, str], ...]) -> list[str]:
+            return [f"({' '.join(n for n, _ in g)} : {ty})" for ty, g in itertools.groupby(variables, key=lambda v: v[1])]
+
+        parts = [f"theorem {self.name}"] + group(self.variables)
         parts += [f"({h} : {pp_prop(p)})" for h, p in self.hyps]
-        return " ".join(parts) + f" : {pp_prop(self.goal)} := by"
+        return " ".join(parts + group(self.late)) + f" : {pp_prop(self.goal)} := by"
+
+    def binders(self) -> list[tuple[str, str, str]]:
+        """(key, name, type) of every variable; a late variable's key is `name@late`."""
+        return [(n, n, t) for n, t in self.variables] + [(f"{n}@late", n, t) for n, t in self.late]
 
 
 # ---------------------------------------------------------------- printing
@@ -209,6 +225,9 @@ def pp_prop(p: Prop, prec: int = 0) -> str:
     if isinstance(p, Conn):
         lvl, lp, rp = _CONN_PREC[p.op]
         return par(f"{pp_prop(p.lhs, lp)} {p.op} {pp_prop(p.rhs, rp)}", lvl)
+    if isinstance(p, Unbounded):
+        text = f"{p.kind} {p.var} : {p.ty}, {pp_prop(p.body)}"
+        return f"({text})" if prec > 0 else text
     link, link_prec = ("→", 25) if p.kind == "∀" else ("∧", 35)
     body = pp_prop(p.body, link_prec)      # the right operand of the chain of links
     if p.ty == NAT and p.sugar:
@@ -270,7 +289,33 @@ def _divides(a: int, b: int) -> bool:
     return b == 0 if a == 0 else b % abs(a) == 0
 
 
-def holds(p: Prop, env: dict[str, int]) -> bool:
+SEARCH = 30   # an unbounded quantifier is searched over [0, SEARCH] (ℕ) or [-SEARCH, SEARCH] (ℤ)
+Truth3 = Union[bool, None]   # None: the searches could not settle it
+
+
+def _and(values) -> Truth3:
+    out: Truth3 = True
+    for v in values:
+        if v is False:
+            return False
+        if v is None:
+            out = None
+    return out
+
+
+def _or(values) -> Truth3:
+    out: Truth3 = False
+    for v in values:
+        if v is True:
+            return True
+        if v is None:
+            out = None
+    return out
+
+
+def truth(p: Prop, env: dict[str, int]) -> Truth3:
+    """Kleene's three-valued truth: exact for everything but unbounded quantifiers, which are
+    True (∃) or False (∀) once a search finds a witness and unknown otherwise."""
     if isinstance(p, Truth):
         return p.value
     if isinstance(p, Rel):
@@ -278,19 +323,33 @@ def holds(p: Prop, env: dict[str, int]) -> bool:
         return {"=": a == b, "≠": a != b, "<": a < b, "≤": a <= b, ">": a > b, "≥": a >= b,
                 "∣": _divides(a, b)}[p.op]
     if isinstance(p, Not):
-        return not holds(p.arg, env)
+        v = truth(p.arg, env)
+        return None if v is None else not v
     if isinstance(p, Conn):
-        a = holds(p.lhs, env)
+        a, b = truth(p.lhs, env), truth(p.rhs, env)
         if p.op == "∧":
-            return a and holds(p.rhs, env)
+            return _and((a, b))
         if p.op == "∨":
-            return a or holds(p.rhs, env)
+            return _or((a, b))
         if p.op == "→":
-            return (not a) or holds(p.rhs, env)
-        return a == holds(p.rhs, env)
-    values = bounded_range(p, env)
-    results = (holds(p.body, {**env, p.var: k}) for k in values)
-    return all(results) if p.kind == "∀" else any(results)
+            return _or((None if a is None else not a, b))
+        return None if a is None or b is None else a == b
+    if isinstance(p, Unbounded):
+        values = range(0, SEARCH + 1) if p.ty == NAT else range(-SEARCH, SEARCH + 1)
+        found = (truth(p.body, {**env, p.var: k}) for k in values)
+        if p.kind == "∀":
+            return False if any(v is False for v in found) else None
+        return True if any(v is True for v in found) else None
+    results = (truth(p.body, {**env, p.var: k}) for k in bounded_range(p, env))
+    return _and(results) if p.kind == "∀" else _or(results)
+
+
+def holds(p: Prop, env: dict[str, int]) -> bool:
+    """Two-valued truth, for propositions without unbounded quantifiers."""
+    v = truth(p, env)
+    if v is None:
+        raise ValueError(f"undetermined: {pp_prop(p)}")
+    return v
 
 
 def bounded_range(p: Bounded, env: dict[str, int]) -> range:
@@ -300,8 +359,13 @@ def bounded_range(p: Bounded, env: dict[str, int]) -> range:
     return range(n + 1 if p.rel == "≤" else n)
 
 
-def statement_holds_at(s: Statement, env: dict[str, int]) -> bool:
-    return not all(holds(h, env) for _, h in s.hyps) or holds(s.goal, env)
+def statement_truth_at(s: Statement, env: dict[str, int]) -> Truth3:
+    """Whether `hyps → goal` holds at a point (keys of `Statement.binders`); False only with
+    every hypothesis surely true. Hypotheses see the early variables, the goal the late ones."""
+    early = {name: env[name] for name, _ in s.variables}
+    hyps = _and(truth(h, early) for _, h in s.hyps)
+    late = {**early, **{name: env[f"{name}@late"] for name, _ in s.late}}
+    return _or((None if hyps is None else not hyps, truth(s.goal, late)))
 
 
 # ---------------------------------------------------------------- deciding a statement
@@ -313,23 +377,26 @@ class Decision:
     how: str = ""                           # "eval", "brute force", "z3"
 
 
-def _box(variables: tuple[tuple[str, str], ...]) -> Iterator[dict[str, int]]:
-    radius = {0: 0, 1: 12, 2: 7, 3: 4}.get(len(variables), 3)
-    ranges = [range(0, 2 * radius + 1) if ty == NAT else range(-radius, radius + 1) for _, ty in variables]
+def _box(binders: list[tuple[str, str, str]]) -> Iterator[dict[str, int]]:
+    radius = {0: 0, 1: 12, 2: 7, 3: 4}.get(len(binders), 3)
+    ranges = [range(0, 2 * radius + 1) if ty == NAT else range(-radius, radius + 1) for _, _, ty in binders]
     for combo in itertools.product(*ranges):
-        yield {name: v for (name, _), v in zip(variables, combo)}
+        yield {key: v for (key, _, _), v in zip(binders, combo)}
 
 
 def decide(s: Statement, z3_timeout_ms: int = 2000) -> Decision:
     """Refute by brute force over a box of small values (an exact counterexample), then ask z3,
     whose counterexamples are re-checked by exact evaluation before they count."""
+    unknown = False
     try:
-        for env in _box(s.variables):
-            if not statement_holds_at(s, env):
-                return Decision(False, env, "eval" if not s.variables else "brute force")
+        for env in _box(s.binders()):
+            v = statement_truth_at(s, env)
+            if v is False:
+                return Decision(False, env, "eval" if not s.binders() else "brute force")
+            unknown = unknown or v is None
     except Undefined:
         return Decision(None, how="too large")
-    if not s.variables:
+    if not s.binders() and not unknown:
         return Decision(True, how="eval")
     return _z3_decide(s, z3_timeout_ms)
 
@@ -380,6 +447,11 @@ def _z3_prop(p: Prop, env: dict[str, z3.ArithRef]) -> z3.BoolRef:
     if isinstance(p, Conn):
         a, b = _z3_prop(p.lhs, env), _z3_prop(p.rhs, env)
         return {"∧": z3.And, "∨": z3.Or, "→": z3.Implies, "↔": lambda x, y: x == y}[p.op](a, b)
+    if isinstance(p, Unbounded):
+        k = z3.Int(f"{p.var}_{len(env)}_{id(p)}")
+        body = _z3_prop(p.body, {**env, p.var: k})
+        guard = k >= 0 if p.ty == NAT else z3.BoolVal(True)
+        return z3.ForAll([k], z3.Implies(guard, body)) if p.kind == "∀" else z3.Exists([k], z3.And(guard, body))
     if p.ty == INT:
         values = range(p.lo, p.hi + 1)
     elif isinstance(p.bound, Lit):
@@ -393,16 +465,18 @@ def _z3_prop(p: Prop, env: dict[str, z3.ArithRef]) -> z3.BoolRef:
 
 
 def _z3_decide(s: Statement, timeout_ms: int) -> Decision:
-    env = {name: z3.Int(name) for name, _ in s.variables}
+    keys = {key: z3.Int(key) for key, _, _ in s.binders()}
+    early = {name: keys[name] for name, _ in s.variables}
+    late = {**early, **{name: keys[f"{name}@late"] for name, _ in s.late}}
     solver = z3.Solver()
     solver.set("timeout", timeout_ms)
     try:
-        for name, ty in s.variables:
+        for key, _, ty in s.binders():
             if ty == NAT:
-                solver.add(env[name] >= 0)
+                solver.add(keys[key] >= 0)
         for _, h in s.hyps:
-            solver.add(_z3_prop(h, env))
-        solver.add(z3.Not(_z3_prop(s.goal, env)))
+            solver.add(_z3_prop(h, early))
+        solver.add(z3.Not(_z3_prop(s.goal, late)))
     except _NoZ3:
         return Decision(None, how="outside z3 encoding")
     verdict = solver.check()
@@ -410,12 +484,16 @@ def _z3_decide(s: Statement, timeout_ms: int) -> Decision:
         return Decision(True, how="z3")
     if verdict == z3.sat:
         model = solver.model()
-        point = {name: model.eval(env[name], model_completion=True).as_long() for name, _ in s.variables}
+        point = {key: model.eval(var, model_completion=True).as_long() for key, var in keys.items()}
         try:
-            if not statement_holds_at(s, point):
-                return Decision(False, point, "z3")
+            v = statement_truth_at(s, point)
         except Undefined:
-            pass
+            v = True
+        if v is False:
+            return Decision(False, point, "z3")
+        if v is None:
+            # an unbounded quantifier no search settles: z3's model is the only witness
+            return Decision(False, point, "z3 (quantified)")
     return Decision(None, how="z3 unknown")
 
 

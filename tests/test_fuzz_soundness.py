@@ -8,10 +8,11 @@ oracle cannot hide a hole. The bounded run is deterministic (derandomized, no ex
 from __future__ import annotations
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from soundness_fuzz import HypothesisDraw, check_case, gen_script, gen_statement
+from lean_env.types import Theorem
+from soundness_fuzz import HEADER, HypothesisDraw, check_case, gen_script, gen_statement, verify_in_process
 from soundness_oracle import (
     INT, NAT, Arith, Bounded, Cast, Conn, Lit, Neg, Not, Pow, Rel, Statement, Var, decide, holds, int_ediv,
     int_emod, pp_expr, pp_prop, value,
@@ -101,9 +102,34 @@ def test_a_false_statement_accepted_is_reported_with_a_reproduction():
     assert false_case.kind == "rejected"
 
 
+# ---------------------------------------------------------------- holes found, not yet fixed
+
+# Each open hole: a minimal reproduction that must be rejected (strict xfail until the kernel is
+# fixed: an XPASS fails the suite, so the entry and its filter below get removed), and a narrow
+# description of the statements it covers, which the random run below does not count as new.
+KNOWN_HOLES = {
+    "shadowed binder": (
+        "theorem t (x : ℕ) (h : x = 1) (x : ℕ) : x = 1 := by", ["exact h"],
+        lambda s: any(n == m for n, _ in s.late for m, _ in s.variables),
+    ),
+}
+
+
+@pytest.mark.xfail(strict=True, reason="open kernel soundness hole, see NOTES-K4.md")
+@pytest.mark.parametrize("name", sorted(KNOWN_HOLES))
+def test_known_hole_rejected(name):
+    statement, tactics, _ = KNOWN_HOLES[name]
+    verdict = verify_in_process(Theorem("t", HEADER, statement), tactics)
+    assert not verdict.ok, f"accepted a false statement: {statement} {tactics}"
+
+
+def known_hole(s: Statement) -> str | None:
+    return next((name for name, (_, _, covers) in KNOWN_HOLES.items() if covers(s)), None)
+
+
 # ---------------------------------------------------------------- the bounded fuzzing run
 
-@settings(max_examples=120, derandomize=True, database=None, deadline=None,
+@settings(max_examples=150, derandomize=True, database=None, deadline=None,
           suppress_health_check=list(HealthCheck))
 @given(st.data())
 def test_no_false_statement_is_accepted(data):
@@ -111,4 +137,8 @@ def test_no_false_statement_is_accepted(data):
     statement = gen_statement(d)
     for _ in range(3):
         outcome = check_case(statement, gen_script(d, statement), timeout=5.0)
+        event(outcome.kind)           # pytest --hypothesis-show-statistics shows the tally
+        if outcome.kind == "HOLE" and known_hole(statement):
+            event(f"known hole: {known_hole(statement)}")
+            continue
         assert outcome.kind != "HOLE", outcome.reproduction()
