@@ -110,6 +110,9 @@ FALSE_PROOFS = [
     "theorem t (x : ℤ) : 0 ≤ x := by have h := Nat.zero_le x; exact h",
     "theorem t (x : ℤ) : 0 ≤ x := by linarith [Nat.zero_le x]",
     "theorem t (m n : ℤ) (h : m ≤ n) : n - m + m = n ∧ m ≥ 0 := by have := Nat.sub_add_cancel h; omega",
+    # unevaluated closed terms keep their type when compared
+    "theorem t (h : (2 : ℕ) ^ 100000 - 2 ^ 100001 = 0) : (2 : ℤ) ^ 100000 - 2 ^ 100001 = 0 := h",
+    "theorem t (h : (2 : ℕ) ^ 100000 - 2 ^ 100001 = 0) : (2 : ℤ) ^ 100000 - 2 ^ 100001 = 0 := by exact h",
     # a numeral rewrite at another type
     "theorem t (h : (5 : ℤ) - 7 = -2) (h1 : (5 : ℕ) - 7 = 0) : False := by rw [h] at h1; simp at h1",
     # capture: renaming must never change what a statement says

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, replace as dc_replace
 
 from lean_env.embedded.arith import ArithError, evaluate, is_closed_arith, relation_type, term_type
 from lean_env.embedded.terms import (
-    INT, NAT, Bin, Cast, Const, Num, Quant, Term, TyVar, Un, Var, fresh_name, free_vars, pp, subst, REL_OPS,
+    INT, NAT, Bin, Cast, Const, Num, Quant, Term, TyVar, Un, Var, fresh_name, free_vars, num, pp, subst, REL_OPS,
 )
 
 CLASSICAL = frozenset({"propext", "Classical.choice", "Quot.sound"})
@@ -202,7 +202,7 @@ def _canon_arith(t: Term, ty: str) -> Term:
     if is_closed_arith(t):
         try:
             v = evaluate(t, ty)
-            return Num(v) if v >= 0 else Un("-", Num(-v))
+            return num(v, ty)   # typed: `2 ^ 10⁶ - 2 ^ (10⁶ + 1)` means different things in ℕ and ℤ
         except ArithError:
             pass
     if isinstance(t, Cast):
@@ -214,7 +214,7 @@ def _canon_arith(t: Term, ty: str) -> Term:
     if isinstance(t, Un):
         return Un(t.op, _canon_arith(t.arg, ty))
     if isinstance(t, Num):
-        return Num(t.value)
+        return Num(t.value, ty)
     return t
 
 
