@@ -256,3 +256,29 @@ def test_an_rfl_pattern_substitutes_into_the_rest_of_the_tuple(session):
     assert attempt(session, "theorem t (x : ℕ) (h : x = 2 ∧ x > 1) : True", ["obtain ⟨rfl, h2⟩ := h"]) == (
         "ok", ["h2 : 2 > 1\n⊢ True"])
     assert attempt(session, "theorem t (x : ℕ) : x = 2 ∧ x > 1 → x > 5", ["rintro ⟨rfl, h2⟩", "omega"])[0] == "error"
+
+
+# ---------------------------------------------------------------- fun terms
+
+def test_fun_terms_prove_pi_goals(session):
+    assert attempt(session, "theorem t (p : Prop) : p → p", ["exact fun h => h"]) == ("ok", [])
+    assert attempt(session, "theorem t : ∀ x : ℕ, x = x", ["exact fun y => rfl"]) == ("ok", [])
+    assert attempt(session, "theorem t (p q : Prop) : p ∧ q → q", ["exact fun ⟨_, hq⟩ => hq"]) == ("ok", [])
+    assert attempt(session, "theorem t (p : Prop) (hp : p) : ¬¬p", ["exact fun hn => hn hp"]) == ("ok", [])
+    assert attempt(session, "theorem t : ∀ x : ℕ, x + 0 = x", ["exact fun (x : ℕ) => by simp"]) == ("ok", [])
+    assert attempt(session, "theorem t : ∀ x : ℕ, x + 0 = x", ["refine fun x => ?_"]) == ("ok", ["x : ℕ\n⊢ x + 0 = x"])
+    assert attempt(session, "theorem t (p : Prop) (hp : p) : True", ["have h : ¬¬p := fun hn => hn hp", "trivial"]) == ("ok", [])
+
+
+FUN_FALSE = [
+    ("theorem t : ∀ x : ℕ, x = x + 1", "exact fun y => rfl"),
+    ("theorem t (p q : Prop) : p ∧ q → p", "exact fun ⟨_, hq⟩ => hq"),
+    ("theorem t : ∀ x : ℕ, x + 0 = x", "exact fun (x : ℤ) => by simp"),   # wrong binder type
+    ("theorem t (x : ℕ) : ∀ y : ℕ, y = x", "exact fun x => rfl"),          # capture
+    ("theorem t (x : ℕ) : 0 ≤ x", "exact fun y => y"),                     # not a pi goal
+]
+
+
+@pytest.mark.parametrize("statement,tactic", FUN_FALSE)
+def test_fun_terms_do_not_prove_what_they_should_not(session, statement, tactic):
+    assert attempt(session, statement, [tactic])[0] == "error"

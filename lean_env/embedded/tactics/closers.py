@@ -9,14 +9,56 @@ from lean_env.embedded.simp import TRUE
 from lean_env.embedded.terms import NAT, ByTac, Bin, Const, Hole, Num, Quant, Term, Un, Var, free_vars, pp, subst
 from lean_env.embedded.tactics.engine import Engine, check_prop
 from lean_env.embedded.tactics.registry import tactic
-from lean_env.embedded.tactics.text import TacticSyntaxError, dedent_block, split_top, term
+from lean_env.embedded.tactics.text import TacticSyntaxError, dedent_block, matching_close, parse_fun, split_top, term
 
 
 @tactic("exact", argument="required")
 def t_exact(e: Engine, s: ProofState, rest: str) -> ProofState:
+    done = run_fun(e, s.main, rest, "exact")
+    if done is not None:
+        return _merge(s, done)
     el = e.elab(s.main)
     el.check(term(rest), s.main.target)
     return s.replace_main([], el.axioms)
+
+
+def run_fun(e: Engine, g: Goal, text: str, final: str) -> ProofState | None:
+    """Elaborate a `fun` proof of `g` the way Lean does for a `∀`/`→`/`¬` goal: each binder
+    introduces one (an anonymous-constructor pattern destructures it, `fun ⟨x, hx⟩ => ..`),
+    then `final` (`exact` or `refine`) takes the body. None if `text` is not a `fun` term."""
+    parsed = parse_fun(text)
+    if parsed is None:
+        return None
+    binders, body = parsed
+    state = ProofState((g,))
+    for b in binders:
+        if b.startswith("⟨"):
+            state = e.atomic(state, "rintro", b)
+        elif b.startswith("(") and matching_close(b, 0) == len(b) - 1 and ":" in b:
+            names, _, ty = b[1:-1].partition(":")
+            for name in names.split():
+                state = e.atomic(state, "intro", name)
+                _check_binder_type(state.main, name, ty.strip())
+        else:
+            state = e.atomic(state, "intro", b)
+    return e.atomic(state, final, body)
+
+
+def _check_binder_type(g: Goal, name: str, ty: str) -> None:
+    """`fun (x : T) => ..`: the binder's stated type must be the goal's."""
+    h = g.hyps[-1]
+    if h.is_var:
+        ok = {"Nat": NAT, "Int": "ℤ"}.get(ty, ty) == h.type
+    else:
+        ok = defeq(check_prop(term(ty), g), h.type, g.ctx)
+    if not ok:
+        shown = h.type if h.is_var else pp(h.type)
+        raise TacticError(f"type mismatch\n  {name}\nhas type\n  {ty}\nbut is expected to have type\n  {shown}")
+
+
+def _merge(s: ProofState, done: ProofState) -> ProofState:
+    """The main goal of `s` replaced by the goals a nested run on it left."""
+    return ProofState(done.goals + s.goals[1:], s.axioms | done.axioms, s.sorries + done.sorries)
 
 
 @tactic("exact_mod_cast", argument="required")
@@ -44,6 +86,9 @@ def t_exact_mod_cast(e: Engine, s: ProofState, rest: str) -> ProofState:
 def t_refine(e: Engine, s: ProofState, rest: str) -> ProofState:
     """`exact` whose `?_` holes become new goals, in order (plain `_` must be solved, as in Lean)."""
     g = s.main
+    done = run_fun(e, g, rest, "refine")
+    if done is not None:
+        return _merge(s, done)
     el = e.elab(g)
     el.holes = []
     el.check(term(rest), g.target)

@@ -9,6 +9,7 @@ from lean_env.embedded.elab import _unify, instantiate_rule
 from lean_env.embedded.goals import CLASSICAL, Goal, ProofState, TacticError, defeq
 from lean_env.embedded.simp import TRUE, hypothesis_rules, norm_cast_prop, push_cast_prop, push_neg, simp_prop
 from lean_env.embedded.terms import Bin, Const, Quant, Term, Var, children, free_vars, pp, replace, with_children
+from lean_env.embedded.terms import rename_binder
 from lean_env.embedded.tactics.closers import reducible_rfl, t_assumption
 from lean_env.embedded.tactics.engine import Engine, hyp_prop
 from lean_env.embedded.tactics.registry import tactic
@@ -90,6 +91,8 @@ def _instances(p: Term, pattern: Term, metas: set[str], bound: frozenset = froze
 def _replace_at(t: Term, path: tuple[int, ...], new: Term) -> Term:
     if not path:
         return new
+    if isinstance(t, Quant) and t.var in free_vars(new):   # rename the binder, never capture
+        t = rename_binder(t, free_vars(new))
     kids = list(children(t))
     kids[path[0]] = _replace_at(kids[path[0]], path[1:], new)
     return with_children(t, kids)

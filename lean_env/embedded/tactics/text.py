@@ -121,6 +121,48 @@ def at_clause(rest: str) -> tuple[str, list[str] | None]:
     return rest[: m.start()].strip(), m.group(1).split()
 
 
+def split_patterns(text: str) -> list[str]:
+    """Split binder patterns at spaces outside brackets: `x ⟨a, b⟩ (h : p)` -> three."""
+    out, depth, cur = [], 0, ""
+    for c in text.strip():
+        if c in "(⟨[{":
+            depth += 1
+        elif c in ")⟩]}":
+            depth -= 1
+        if c.isspace() and depth == 0:
+            if cur:
+                out.append(cur)
+            cur = ""
+        else:
+            cur += c
+    return out + ([cur] if cur else [])
+
+
+def parse_fun(text: str) -> tuple[list[str], str] | None:
+    """`fun x ⟨a, b⟩ (h : p) => body` (or `λ`, `↦`) as (binder patterns, body); None if `text`
+    is not a `fun` term. Parentheses around the whole term are dropped."""
+    t = text.strip()
+    while t.startswith("(") and matching_close(t, 0) == len(t) - 1:
+        t = t[1:-1].strip()
+    if t.startswith("λ"):
+        t = "fun" + t[1:]
+    if not (t.startswith("fun") and len(t) > 3 and not _is_ident_char(t[3])):
+        return None
+    depth = 0
+    for i in range(3, len(t)):
+        c = t[i]
+        if c in "([⟨{":
+            depth += 1
+        elif c in ")]⟩}":
+            depth -= 1
+        elif depth == 0 and (t.startswith("=>", i) or c == "↦"):
+            binders = split_patterns(t[3:i])
+            if not binders:
+                raise TacticSyntaxError("<input>:1:3: expected binder")
+            return binders, t[i + (1 if c == "↦" else 2):].strip()
+    raise TacticSyntaxError("<input>:1:0: unexpected end of input; expected '↦', '=>'")
+
+
 def bracket_list(rest: str) -> list[str]:
     """`[a, b, c]` -> ["a", "b", "c"]; no list -> []. Text after the list is a syntax error, as
     in Lean (`rw [h] norm_num` must not silently drop `norm_num`)."""
