@@ -142,6 +142,11 @@ FALSE_PROOFS = [
     "theorem t (x : ℕ) (h : x = 1) : ∀ x : ℕ, x = 1 := fun x => h",
     "theorem t (x : ℕ) (h : x = 1) : ∀ y : ℤ, x = 1 := fun (y : ℕ) => h",
     "theorem t (n : ℕ) (hn : n > 0) : ∃ m : ℕ, ∀ n : ℕ, n ≤ m := ⟨n, fun k => by omega⟩",
+    # a later binder shadows an earlier one (K4's fuzzer, H1)
+    "theorem t (x : ℕ) (h : x = 1) (x : ℕ) : x = 1 := by exact h",
+    "theorem t (x : ℕ) (h : x = 1) (x : ℕ) : x = 1 := by omega",
+    "theorem t (x : ℤ) (h₀ : x < 3) (x : ℤ) : x - 1 < 4 := by omega",
+    "theorem t (x : ℕ) (h : x = 1) (x : ℤ) : x = 1 := by simp_all",
     # clear never leaves a variable's uses behind with a different type
     "theorem t (x : ℤ) (h : x < 0) : x < 0 := by clear x; omega",
 ]
@@ -238,3 +243,8 @@ def test_a_hypothesis_named_like_a_variable_talks_about_the_old_variable(session
     r = session.handle({"cmd": "theorem t (x : ℕ) : x + 1 > 0 := by sorry", "env": 0})
     r = session.handle({"tactic": "have x : x > 0 := by sorry", "proofState": r["sorries"][0]["proofState"]})
     assert r["goals"][0] == "x✝ : ℕ\nx : x✝ > 0\n⊢ x✝ + 1 > 0"
+
+
+def test_a_later_binder_shadows_an_earlier_one(session):
+    r = session.handle({"cmd": "theorem t (x : ℕ) (h : x = 1) (x : ℤ) (h : x = 2) : x = 2 := by sorry", "env": 0})
+    assert r["sorries"][0]["goal"] == "x✝ : ℕ\nh✝ : x✝ = 1\nx : ℤ\nh : x = 2\n⊢ x = 2"

@@ -338,10 +338,14 @@ def parse_statement(text: str) -> Statement:
         raise ParseError("maximum recursion depth has been reached (term nested too deeply)", 0) from None
     from lean_env.embedded.types import ElabError, elab_prop
 
+    from lean_env.embedded.goals import fresh_inaccessible
+
     ctx: dict[str, str] = {}
     typed_binders: list[tuple[str, object]] = []
     try:
         for n, ty in binders:
+            if any(m == n for m, _ in typed_binders):
+                typed_binders, ctx = _shadow(typed_binders, ctx, n, fresh_inaccessible(n, {m for m, _ in typed_binders}))
             if isinstance(ty, str):
                 ctx[n] = ty
                 typed_binders.append((n, ty))
@@ -353,6 +357,25 @@ def parse_statement(text: str) -> Statement:
     except RecursionError:
         raise ParseError("maximum recursion depth has been reached (term nested too deeply)", 0) from None
     return Statement(kind, name, tuple(typed_binders), goal)
+
+
+def _shadow(binders: list[tuple[str, object]], ctx: dict[str, str], name: str, dead: str
+            ) -> tuple[list[tuple[str, object]], dict[str, str]]:
+    """A later binder `name` shadows the earlier one, which becomes inaccessible (`x✝`), as do
+    its mentions in the hypotheses stated before the new one (they keep their meaning)."""
+    from lean_env.embedded.terms import subst
+
+    out: list[tuple[str, object]] = []
+    renamed_var = False
+    for n, ty in binders:
+        if n == name:
+            renamed_var = renamed_var or isinstance(ty, str)
+            n = dead
+        elif renamed_var and not isinstance(ty, str):
+            ty = subst(ty, name, Var(dead))
+        out.append((n, ty))
+    ctx = {(dead if k == name else k): v for k, v in ctx.items()}
+    return out, ctx
 
 
 def _parse_header(text: str, type_vars: dict[str, str] | None = None
