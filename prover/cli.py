@@ -34,12 +34,14 @@ def verify(
     repl_path: Optional[Path] = typer.Option(None, help="leanprover-community/repl checkout (lean-repl)."),
     workers: int = typer.Option(2, min=1),
     timeout: float = typer.Option(60.0, help="Wall-clock seconds per whole-proof check."),
+    recheck: Optional[str] = typer.Option(None, help="Kernel re-check command taking TARGET.olean SUBMISSION.olean "
+                                          "(e.g. SafeVerify), run in --lean-project on every accepted proof."),
 ) -> None:
     """Check a file of proofs against a benchmark from scratch and print a table of verdicts."""
     from prover.verify_cmd import run_verify
 
     try:
-        code = run_verify(proofs, benchmark, env, lean_project, repl_path, workers, timeout)
+        code = run_verify(proofs, benchmark, env, lean_project, repl_path, workers, timeout, recheck)
     except (ValueError, FileNotFoundError) as e:
         _fail(str(e))
     raise typer.Exit(code)

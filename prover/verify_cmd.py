@@ -10,6 +10,8 @@ from rich.table import Table
 
 from lean_env.benchmarks import load_benchmark
 from lean_env.factory import EnvSpec, make_env
+from lean_env.recheck import KernelRecheck
+from lean_env.repl import LeanNotFoundError
 from lean_env.types import Theorem, Verdict
 from lean_env.verify import check_statement, split_full_proof
 
@@ -35,9 +37,10 @@ def read_proofs(path: Path) -> list[dict]:
     return rows
 
 
-async def verify_row(env, theorem: Theorem, row: dict) -> Verdict:
+async def verify_row(env, theorem: Theorem, row: dict, recheck: KernelRecheck | None = None) -> Verdict:
     """One row against its benchmark theorem: a claimed statement or a whole-theorem proof must
-    match the benchmark's statement (else statement tampering), then the tactics are verified."""
+    match the benchmark's statement (else statement tampering), then the tactics are verified;
+    with `recheck`, an accepted proof must also pass the kernel re-check."""
     reasons = check_statement(theorem, row["statement"]) if "statement" in row else []
     if "proof" in row:
         tactics, more = split_full_proof(theorem, row["proof"])
@@ -46,16 +49,22 @@ async def verify_row(env, theorem: Theorem, row: dict) -> Verdict:
         tactics = [str(t) for t in row["tactics"]]
     if reasons:
         return Verdict(False, tuple(reasons))
-    return await env.verify(theorem, tactics)
+    verdict = await env.verify(theorem, tactics)
+    if verdict.ok and recheck is not None:
+        failed = await recheck(theorem, verdict.checked_text)
+        if failed:
+            return Verdict(False, tuple(failed), verdict.axioms, verdict.seconds, verdict.checked_text)
+    return verdict
 
 
-def verify_rows(rows: list[dict], theorems: dict[str, Theorem], env, benchmark: str) -> list[Verdict]:
+def verify_rows(rows: list[dict], theorems: dict[str, Theorem], env, benchmark: str,
+                recheck: KernelRecheck | None = None) -> list[Verdict]:
     async def main() -> list[Verdict]:
         try:
             async def one(row: dict) -> Verdict:
                 if row["id"] not in theorems:
                     return Verdict(False, (f"no theorem {row['id']!r} in {benchmark}",))
-                return await verify_row(env, theorems[row["id"]], row)
+                return await verify_row(env, theorems[row["id"]], row, recheck)
             return await asyncio.gather(*(one(r) for r in rows))
         finally:
             await env.close()
@@ -63,13 +72,21 @@ def verify_rows(rows: list[dict], theorems: dict[str, Theorem], env, benchmark: 
     return asyncio.run(main())
 
 
-def run_verify(proofs: Path, benchmark: str, env_kind: str, lean_project, repl_path, workers: int, timeout: float) -> int:
+def run_verify(proofs: Path, benchmark: str, env_kind: str, lean_project, repl_path, workers: int, timeout: float,
+               recheck: str | None = None) -> int:
     rows = read_proofs(proofs)
     theorems = {t.id: t for t in load_benchmark(benchmark)}
+    if recheck and env_kind == "embedded":
+        raise ValueError("--recheck needs real Lean (--env lean-repl --lean-project ...): the embedded "
+                         "environment has no kernel to re-check with")
+    try:
+        rechecker = KernelRecheck.from_setting(lean_project, recheck) if recheck else None
+    except LeanNotFoundError as e:
+        raise ValueError(str(e)) from e
     env = make_env(EnvSpec(kind=env_kind, workers=workers, verify_timeout=timeout,
                            lean_project=str(lean_project) if lean_project else None,
                            repl_path=str(repl_path) if repl_path else None))
-    verdicts = verify_rows(rows, theorems, env, benchmark)
+    verdicts = verify_rows(rows, theorems, env, benchmark, rechecker)
     table = Table(title=f"{proofs} against {benchmark} ({env_kind})")
     for col in ("id", "verdict", "axioms", "reasons"):
         table.add_column(col)

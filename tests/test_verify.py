@@ -4,12 +4,15 @@ Pure parts (text building, prechecks, reply judging) run on canned replies; the 
 runs end to end against the embedded server through `ReplPool.verify`."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
 from conftest import run, thm
 from lean_env.factory import make_env
+from lean_env.recheck import KernelRecheck
+from lean_env.repl import LeanNotFoundError
 from lean_env.types import TacticState
 from lean_env.verify import (
     AXIOMS_SPOOFING, build_proof_text, check_reply, declared_name, parse_axioms, precheck, verification_command,
@@ -195,3 +198,73 @@ def test_verification_timeout_rejects_and_the_pool_recovers():
         finally:
             await env.close()
     run(go())
+
+
+# ---------------------------------------------------------------- the optional kernel re-check
+
+FAKE_LAKE = """#!{python}
+import sys, pathlib
+args = sys.argv[1:]
+assert args[0] == "env", args
+if args[1] == "lean":                     # lake env lean -o OUT.olean IN.lean: "compile"
+    out, src = args[3], args[4]
+    text = pathlib.Path(src).read_text()
+    if "does_not_compile" in text:
+        print("error: unknown identifier"); sys.exit(1)
+    pathlib.Path(out).write_text(text)
+    sys.exit(0)
+sys.exit(99)
+"""
+# stands in for SafeVerify: the submission must contain the target's statement and no `cheat`
+FAKE_CHECKER = """#!{python}
+import sys, pathlib
+target, sub = (pathlib.Path(p).read_text() for p in sys.argv[1:3])
+statement = target.strip().splitlines()[-1].removesuffix(" sorry")
+if statement not in sub or "cheat" in sub:
+    print("theorem v1 does not match the target"); sys.exit(1)
+"""
+
+
+def _fake_toolchain(tmp_path, monkeypatch):
+    import sys as _sys
+
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for name, text in (("lake", FAKE_LAKE), ("checker", FAKE_CHECKER)):
+        f = bin_dir / name
+        f.write_text(text.format(python=_sys.executable))
+        f.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
+    project = tmp_path / "proj"
+    project.mkdir()
+    return project, str(bin_dir / "checker")
+
+
+def test_kernel_recheck_compiles_both_files_and_maps_the_checker_verdict(tmp_path, monkeypatch):
+    project, checker = _fake_toolchain(tmp_path, monkeypatch)
+    recheck = KernelRecheck.from_setting(project, checker)
+    honest = build_proof_text(T, ["omega"])
+    assert run(recheck(T, honest)) == []
+    rejected = run(recheck(T, build_proof_text(T, ["exact cheat"])))
+    assert len(rejected) == 1 and rejected[0].startswith("kernel re-check: the checker rejected") and "match" in rejected[0]
+    broken = run(recheck(T, build_proof_text(T, ["exact does_not_compile"])))
+    assert broken[0].startswith("kernel re-check: compiling Submission failed")
+
+
+def test_kernel_recheck_needs_a_toolchain(tmp_path, monkeypatch):
+    with pytest.raises(LeanNotFoundError, match="--lean-project"):
+        KernelRecheck.from_setting(None, "checker")
+    with pytest.raises(LeanNotFoundError, match="not found"):
+        KernelRecheck.from_setting(tmp_path / "nope", "checker")
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(LeanNotFoundError, match="lake"):
+        KernelRecheck.from_setting(tmp_path, "checker")
+
+
+def test_prover_verify_refuses_a_recheck_without_real_lean(tmp_path):
+    from prover.verify_cmd import run_verify
+
+    proofs = tmp_path / "p.jsonl"
+    proofs.write_text('{"id": "x", "tactics": ["omega"]}\n')
+    with pytest.raises(ValueError, match="needs real Lean"):
+        run_verify(proofs, "embedded", "embedded", None, None, 1, 10.0, recheck="checker")
