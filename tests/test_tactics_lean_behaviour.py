@@ -282,3 +282,23 @@ FUN_FALSE = [
 @pytest.mark.parametrize("statement,tactic", FUN_FALSE)
 def test_fun_terms_do_not_prove_what_they_should_not(session, statement, tactic):
     assert attempt(session, statement, [tactic])[0] == "error"
+
+
+# ---------------------------------------------------------------- obtain with a type, by_cases
+
+def test_obtain_with_a_stated_type(session):
+    statement = "theorem t (n : ℕ) (h : n % 2 = 0) : True"
+    assert attempt(session, statement, ["obtain ⟨k, hk⟩ : ∃ k, n = 2 * k := ⟨n / 2, by omega⟩"]) == (
+        "ok", ["n : ℕ\nh : n % 2 = 0\nk : ℕ\nhk : n = 2 * k\n⊢ True"])
+    # without a proof the stated type is the first goal
+    assert attempt(session, statement, ["obtain ⟨k, hk⟩ : ∃ k, n = 2 * k"]) == ("ok", [
+        "n : ℕ\nh : n % 2 = 0\n⊢ ∃ k, n = 2 * k", "n : ℕ\nh : n % 2 = 0\nk : ℕ\nhk : n = 2 * k\n⊢ True"])
+    assert attempt(session, "theorem t (n : ℕ) (h : n % 2 = 1) : True",
+                   ["obtain ⟨k, hk⟩ : ∃ k, n = 2 * k := ⟨n / 2, by omega⟩"])[0] == "error"
+    assert attempt(session, "theorem t (p q : Prop) (h : p ∧ q) : q", ["have ⟨hp, hq⟩ := h", "exact hq"]) == ("ok", [])
+
+
+def test_by_cases(session):
+    assert attempt(session, "theorem t (p : Prop) : p ∨ ¬p", ["by_cases h : p"]) == ("ok", [
+        "case pos\np : Prop\nh : p\n⊢ p ∨ ¬p", "case neg\np : Prop\nh : ¬p\n⊢ p ∨ ¬p"])
+    assert attempt(session, "theorem t (p : Prop) : p", ["by_cases h : p", "exact h", "exact h"])[0] == "error"

@@ -61,6 +61,7 @@ def t_intros(e: Engine, s: ProofState, rest: str) -> ProofState:
 
 _BOUND = "·bound"     # placeholders no Lean identifier can spell
 _PENDING = "·pending"
+_OBTAINED = "·obtained"
 
 
 def open_binder(g: Goal, name: str, ty: str, var: str, body: Term, *others: Term) -> tuple[Goal, Term, list[Term]]:
@@ -188,6 +189,19 @@ def use_discharger(g: Goal) -> bool:
     return False
 
 
+@tactic("by_cases", argument="required")
+def t_by_cases(e: Engine, s: ProofState, rest: str) -> ProofState:
+    """`by_cases h : p`: goals `pos` with `h : p` and `neg` with `h : ¬p` (Mathlib decides `p`
+    classically). Without a name the hypothesis is called `h`."""
+    g = s.main
+    name, sep, prop_text = rest.partition(":")
+    if not sep:
+        name, prop_text = "h", rest
+    name = name.strip() or "h"
+    p = check_prop(term(prop_text), g)
+    return s.replace_main([Goal(g.add(name, p).hyps, g.target, "pos"), Goal(g.add(name, Un("¬", p)).hyps, g.target, "neg")], CLASSICAL)
+
+
 @tactic("use", argument="required")
 def t_use(e: Engine, s: ProofState, rest: str) -> ProofState:
     args = [x.strip() for x in split_top(rest, ",") if x.strip()]
@@ -222,6 +236,8 @@ def _parse_have(rest: str) -> tuple[str, str | None, str | None]:
 def t_have(e: Engine, s: ProofState, rest: str) -> ProofState:
     g = s.main
     name, ty_text, proof = _parse_have(rest)
+    if name.startswith("⟨"):   # `have ⟨x, hx⟩ := h` destructures, like `obtain`
+        return t_obtain(e, s, rest)
     el = e.elab(g)
     if ty_text is None:
         if proof is None:
@@ -497,16 +513,21 @@ def _succ_name(pattern) -> str | None:
 
 @tactic("obtain", argument="required")
 def t_obtain(e: Engine, s: ProofState, rest: str) -> ProofState:
+    """`obtain pat := proof`, `obtain pat : type := proof`, and `obtain pat : type` (which first
+    opens a goal for `type`, as Lean does)."""
     parts = split_top(rest, ":=")
-    if len(parts) != 2:
-        raise TacticSyntaxError("<input>:1:0: obtain: expected `obtain pat := proof`")
-    pat_text, src = parts[0].strip(), parts[1].strip()
-    ty_text = None
-    if ":" in pat_text and not pat_text.startswith("⟨"):
-        pat_text, ty_text = pat_text.split(":", 1)
-    if ty_text is not None:
-        return t_have(e, s, f"{pat_text.strip()} : {ty_text} := {src}")
+    head, src = parts[0].strip(), ":=".join(parts[1:]).strip()
+    pat_text, *ty = split_top(head, ":")
     pattern = _rcases_pattern(pat_text)
+    if ty:
+        state = t_have(e, s, f"{_OBTAINED} : {':'.join(ty)}" + (f" := {src}" if src else ""))
+        i = 0 if src else 1          # without a proof, the goal for `type` comes first
+        g = state.goals[i]
+        prop = g.hyp(_OBTAINED).type
+        return ProofState(state.goals[:i] + tuple(_destruct(g.remove(_OBTAINED), _OBTAINED, prop, pattern, True))
+                          + state.goals[i + 1:], state.axioms, state.sorries)
+    if len(parts) < 2 or not src:
+        raise TacticSyntaxError("<input>:1:0: obtain: expected `obtain pat := proof` or `obtain pat : type`")
     n = _nat_var(s.main, src)
     if n is not None:
         return s.replace_main(_nat_cases(s.main, n, _succ_name(pattern)))
