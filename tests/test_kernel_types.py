@@ -147,6 +147,9 @@ FALSE_PROOFS = [
     "theorem t (x : ℕ) (h : x = 1) (x : ℕ) : x = 1 := by omega",
     "theorem t (x : ℤ) (h₀ : x < 3) (x : ℤ) : x - 1 < 4 := by omega",
     "theorem t (x : ℕ) (h : x = 1) (x : ℤ) : x = 1 := by simp_all",
+    # inaccessible names cannot be mentioned in a proof (Lean's lexer has no `x✝` identifier)
+    "theorem t (x : ℕ) (h : x = 1) : ∀ x : ℕ, x = 1 := by intro x; exact h",
+    "theorem t (x : ℕ) (h : x = 1) : ∀ x : ℕ, x✝ = 1 := by intro x; exact h",
     # clear never leaves a variable's uses behind with a different type
     "theorem t (x : ℤ) (h : x < 0) : x < 0 := by clear x; omega",
 ]

@@ -5,14 +5,13 @@ prints back the way Lean prints it.
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from lean_env.embedded.terms import (
     BIN_PREC, INT, MAX_PREC, NAT, Anon, App, Bin, ByTac, Cast, Const, Hole, Num, Proj, Quant, Term, Typed,
     Un, Var,
 )
-from lean_env.lexer import numeral_value
+from lean_env.lexer import LexError, code_tokens, numeral_value
 
 
 class ParseError(Exception):
@@ -24,17 +23,9 @@ class ParseError(Exception):
         self.pos = pos
 
 
-_TOKEN_RE = re.compile(
-    r"""
-    (?P<ws>\s+)
-  | (?P<num>\d+)
-  | (?P<ident>[^\W\d][\w'₀-₉✝!?]*(?:\.[^\W\d][\w'₀-₉✝!?]*|\.\d+)*)
-  | (?P<sym>\?_|<;>|:=|->|<->|<=|>=|=>|[()\[\]{}⟨⟩,:∀∃→↔∧∨¬=≠≤<≥>∣+\-*/%^←·;|_.↑])
-    """,
-    re.VERBOSE,
-)
-_ASCII = {"->": "→", "<->": "↔", "<=": "≤", ">=": "≥"}
+_ASCII = {"->": "→", "<->": "↔", "<=": "≤", ">=": "≥", "λ": "fun"}
 TYPES = {"ℕ": NAT, "ℤ": INT, "Nat": NAT, "Int": INT, "Prop": "Prop"}
+_KINDS = {"ident": "ident", "num": "num", "symbol": "sym"}
 
 
 @dataclass
@@ -45,21 +36,22 @@ class Tok:
 
 
 def tokenize(text: str) -> list[Tok]:
+    """Lean's tokens (`lean_env.lexer`, the one tokenizer) as the parser reads them: `?_` is one
+    token, ASCII arrows are their Unicode forms. Text Lean's lexer refuses (`x✝` is not an
+    identifier a proof may mention) is a parse error."""
+    try:
+        lexed = code_tokens(text)
+    except LexError as e:
+        raise ParseError(e.message, e.offset) from None
     toks: list[Tok] = []
-    i = 0
-    while i < len(text):
-        if text.startswith("ℕ", i) or text.startswith("ℤ", i):
-            toks.append(Tok("ident", text[i], i))
-            i += 1
+    for t in lexed:
+        kind = _KINDS.get(t.kind)
+        if kind is None:
+            raise ParseError(f"unexpected token '{t.text}'; expected term", t.start)
+        if t.text == "_" and toks and toks[-1].text == "?" and toks[-1].pos + 1 == t.start:
+            toks[-1] = Tok("sym", "?_", toks[-1].pos)
             continue
-        m = _TOKEN_RE.match(text, i)
-        if not m:
-            raise ParseError(f"unexpected token '{text[i]}'; expected term", i)
-        kind = m.lastgroup
-        if kind != "ws":
-            s = m.group()
-            toks.append(Tok(kind, _ASCII.get(s, s), i))
-        i = m.end()
+        toks.append(Tok("ident" if t.text == "λ" else kind, _ASCII.get(t.text, t.text), t.start))
     toks.append(Tok("end", "", len(text)))
     return toks
 
@@ -151,7 +143,7 @@ class Parser:
             return self.quantifier()
         if t.kind == "ident" and t.text == "by":
             return self.by_block()
-        if t.kind == "ident" and t.text in ("fun", "λ"):
+        if t.kind == "ident" and t.text == "fun":
             return self.lambda_()
         if t.kind == "sym" and t.text == "↑":
             self.next()
