@@ -251,3 +251,9 @@ def test_a_hypothesis_named_like_a_variable_talks_about_the_old_variable(session
 def test_a_later_binder_shadows_an_earlier_one(session):
     r = session.handle({"cmd": "theorem t (x : ℕ) (h : x = 1) (x : ℤ) (h : x = 2) : x = 2 := by sorry", "env": 0})
     assert r["sorries"][0]["goal"] == "x✝ : ℕ\nh✝ : x✝ = 1\nx : ℤ\nh : x = 2\n⊢ x = 2"
+
+
+def test_term_sorry_proves_its_goal_through_sorryAx(session):
+    r = session.handle({"cmd": "theorem t (p q : Prop) (hq : q) : p ∧ q := ⟨sorry, hq⟩\n#print axioms t", "env": 0})
+    assert not [m for m in r["messages"] if m["severity"] == "error"], r
+    assert any("sorryAx" in m["data"] for m in r["messages"]), r
