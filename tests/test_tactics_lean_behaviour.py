@@ -186,8 +186,18 @@ def test_a_rewritten_hypothesis_cannot_prove_the_rules_premise(session):
     # rewriting `h : True` with `False → (True ↔ False)` makes h `False`; the premise `False`
     # must be proved in the context before the rewrite, where h is still `True`
     statement = "theorem t (hr : False → (True ↔ False)) (h : True) : False"
-    assert attempt(session, statement, ["rw [hr] at h"]) == ("ok", ["hr : False → (True ↔ False)\nh : True\n⊢ False"])
-    assert attempt(session, statement, ["rw [hr] at h", "exact h"])[0] == "error"
+    assert attempt(session, statement, ["rw [hr] at h"]) == ("ok", [
+        "hr : False → (True ↔ False)\nh : False\n⊢ False", "hr : False → (True ↔ False)\nh : True\n⊢ False"])
+    assert attempt(session, statement, ["rw [hr] at h", "exact h", "exact h"])[0] == "error"
+
+
+def test_rw_at_h_tries_rfl_on_the_goal_and_nothing_else(session):
+    # `rw ... at h` is `rewrite ... at h; with_reducible rfl`: the goal's rfl is tried...
+    assert attempt(session, "theorem t (a b : ℕ) (h : a = b) (h2 : a = 1) : b = b", ["rw [h] at h2"]) == ("ok", [])
+    # ...but a hypothesis rewritten to `False` does not close the goal
+    assert attempt(session, "theorem t (p : Prop) (hp : p ↔ False) (h : p) : 1 = 2", ["rw [hp] at h"]) == (
+        "ok", ["p : Prop\nhp : p ↔ False\nh : False\n⊢ 1 = 2"])
+    assert attempt(session, "theorem t (a : ℕ) (h : a = 2) (h2 : a + 1 = 3) : a + 1 = 3", ["rw [h] at h2 ⊢"]) == ("ok", [])
 
 
 def test_norm_num_does_not_use_contradictory_hypotheses(session):

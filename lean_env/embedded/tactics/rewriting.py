@@ -140,17 +140,16 @@ def t_rw(e: Engine, s: ProofState, rest: str) -> ProofState:
         rule = el.infer(term(r))
         if everywhere:
             g = _rewrite_everywhere(g, r, rule, reverse, side)
-        elif where:
-            for h in where:
-                g = g.replace_hyp(h, _rewrite(hyp_prop(g, h), rule, reverse, g, side))
         else:
-            g = g.with_target(_rewrite(g.target, rule, reverse, g, side))
-    if everywhere:
-        where = [h.name for h in g.hyps if not h.is_var]
+            for h in where or ["⊢"]:
+                if h == "⊢":
+                    g = g.with_target(_rewrite(g.target, rule, reverse, g, side))
+                else:
+                    g = g.replace_hyp(h, _rewrite(hyp_prop(g, h), rule, reverse, g, side))
     state = s.replace_main([g] + side, el.axioms | CLASSICAL)
-    if (not where or everywhere) and (reducible_rfl(g) or g.target == TRUE):
-        return state.replace_main([])  # `rw` tries `rfl` on the main goal afterwards
-    if where and any(hyp_prop(g, h) == Const(False) for h in where):
+    # `rw` is `rewrite` then `with_reducible rfl` on the main goal, wherever it rewrote; a
+    # hypothesis rewritten to `False` does not close the goal (Lean's `rw` never looks at it)
+    if reducible_rfl(g) or g.target == TRUE:
         return state.replace_main([])
     return state
 
