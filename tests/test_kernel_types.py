@@ -48,6 +48,8 @@ def test_untyped_binders_get_their_type_from_their_uses():
     assert parse_statement("theorem t : ∀ x, x + 1 > 0").goal.ty == "ℕ"
     assert parse_statement("theorem t (y : ℤ) : ∀ x > y, x ≥ y").goal.ty == "ℤ"
     assert parse_statement("theorem t : ∀ p, p ∨ ¬p").goal.ty == "Prop"
+    linked = parse_statement("theorem t (z : ℤ) : ∀ x y, x < y → y = z → x ≥ 0").goal
+    assert (linked.ty, linked.body.ty) == ("ℤ", "ℤ")   # x meets z only through y
 
 
 @pytest.mark.parametrize("statement", [
@@ -97,6 +99,7 @@ FALSE_PROOFS = [
     "theorem t (y : ℤ) (h : y = 0) : ∀ x, x < y → False := by intro x hx; omega",
     "theorem t (y : ℤ) (h : y = 0) : ∀ x, x < y → False := by intro x hx; simp at hx",
     "theorem t (y : ℤ) (h : y = 0) : ∀ x < y, False := by intro x hx; omega",
+    "theorem t (z : ℤ) : ∀ x y, x < y → y = z → x ≥ 0 := by intro x y h1 h2; omega",
     # a ring lemma at a semiring, a ℕ lemma at ℤ
     "theorem t (a b : ℕ) : (a - b) ^ 2 = a ^ 2 - 2 * a * b + b ^ 2 := sub_sq a b",
     "theorem t (a b : ℕ) : (a - b) ^ 2 = a ^ 2 - 2 * a * b + b ^ 2 := by rw [sub_sq]",

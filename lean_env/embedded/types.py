@@ -218,53 +218,65 @@ def elab_value(t: Term, ctx: Ctx, expected: str | None = None) -> tuple[Term, st
 # ---------------------------------------------------------------- untyped binders
 
 def binder_type(var: str, body: Term, ctx: Ctx) -> str:
-    """The type Lean's unifier gives an untyped binder: from the first operator tree where it
-    meets a typed leaf, Prop where it is used as a proposition, else ℕ (the numerals' default)."""
-    inner = {**ctx, var: None}
-    found = _binder_use(var, body, inner)
-    return found or NAT
-
-
-def _binder_use(var: str, t: Term, ctx: Ctx) -> str | None:
-    if isinstance(t, Var):
-        return PROP if t.name == var else None
-    if isinstance(t, Quant):
-        if t.var == var:
-            return None
-        return _binder_use(var, t.body, {**ctx, t.var: t.ty or NAT})
-    if isinstance(t, Un) and t.op == "¬":
-        return _binder_use(var, t.arg, ctx)
-    if isinstance(t, Bin) and t.op in LOGIC_OPS:
-        return _binder_use(var, t.lhs, ctx) or _binder_use(var, t.rhs, ctx)
-    if isinstance(t, Bin) and t.op in REL_OPS:
-        return _tree_use(var, [t.lhs, t.rhs], ctx)
-    return None
-
-
-def _tree_use(var: str, sides: list[Term], ctx: Ctx) -> str | None:
-    leaves: list[Term] = []
-    for s in sides:
-        _leaves(s, leaves)
-    if Var(var) in leaves:
-        others = []
-        for leaf in leaves:
-            if leaf == Var(var):
+    """The type Lean's unifier gives an untyped binder. Every operator tree of the body is a
+    constraint: its leaves share one type. The binder takes the type of the first tree that
+    fixes it, directly or through other untyped binders it shares a tree with (`∀ x y, x < y ∧
+    y = z` makes both integers when z is); Prop where it is used as a proposition; else ℕ."""
+    trees: list[tuple[list[str], str | None]] = []   # (untyped binders in the tree, known type)
+    props: set[str] = set()
+    _collect(body, {**ctx, var: None}, trees, props)
+    if var in props:
+        return PROP
+    fixed: dict[str, str] = {}
+    for _ in range(len(trees) + 1):
+        changed = False
+        for names, known in trees:
+            ty = known or next((fixed[n] for n in names if n in fixed), None)
+            if ty is None:
                 continue
-            try:
-                others.append(_leaf_type(leaf, ctx))
-            except ElabError:
-                others.append(None)
-        ty = _max_type(others)
-        if ty is not None:
-            return ty
-    for s in sides:   # exponents are trees of their own
-        for sub in _exponents(s):
-            found = _tree_use(var, [sub], ctx)
-            if found:
-                return found
-            if Var(var) in _leaves(sub, []):
-                return NAT
-    return None
+            for n in names:
+                if n not in fixed:
+                    fixed[n] = ty
+                    changed = True
+        if not changed:
+            break
+    return fixed.get(var, NAT)
+
+
+def _collect(t: Term, ctx: Ctx, trees: list, props: set[str]) -> None:
+    if isinstance(t, Var):
+        if ctx.get(t.name, PROP) is None:
+            props.add(t.name)
+    elif isinstance(t, Quant):
+        _collect(t.body, {**ctx, t.var: t.ty}, trees, props)
+    elif isinstance(t, Un) and t.op == "¬":
+        _collect(t.arg, ctx, trees, props)
+    elif isinstance(t, Bin) and t.op in LOGIC_OPS:
+        _collect(t.lhs, ctx, trees, props)
+        _collect(t.rhs, ctx, trees, props)
+    elif isinstance(t, Bin) and t.op in REL_OPS:
+        _collect_tree([t.lhs, t.rhs], ctx, trees)
+
+
+def _collect_tree(sides: list[Term], ctx: Ctx, trees: list) -> None:
+    leaves: list[Term] = []
+    for side in sides:
+        _leaves(side, leaves)
+    names, types = [], []
+    for leaf in leaves:
+        if isinstance(leaf, Var) and leaf.name in ctx and ctx[leaf.name] is None:
+            names.append(leaf.name)
+            continue
+        try:
+            types.append(_leaf_type(leaf, ctx))
+        except ElabError:
+            pass
+    trees.append((names, _max_type(types)))
+    for side in sides:   # an exponent is a tree of its own, of natural numbers by default
+        for sub in _exponents(side):
+            _collect_tree([sub], ctx, trees)
+            trees.append(([leaf.name for leaf in _leaves(sub, []) if isinstance(leaf, Var)
+                           and ctx.get(leaf.name, NAT) is None], NAT))
 
 
 def _exponents(t: Term) -> list[Term]:
