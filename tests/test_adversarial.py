@@ -82,6 +82,9 @@ HONEST: dict[str, list[str]] = {
     "sorry in a block comment": ["/- sorry, admit -/ omega"],
     "sorry in a string": ["trace \"sorry\"", "omega"],
     "names containing forbidden words": ["have h_sorry_free : x = 4 := by omega", "exact h_sorry_free"],
+    "allowed set_option ... in": ["set_option maxHeartbeats 400000 in omega"],
+    "allowed set_option on two lines": ["set_option maxRecDepth 1000 in\n  omega"],
+    "open ... in": ["open Nat in omega"],
 }
 
 
@@ -95,26 +98,9 @@ def test_prechecks_refuse_textual_cheats_naming_the_class(label):
         assert any(r.startswith(cls) for r in reasons), (label, reasons)
 
 
-# honest in Lean, where `set_option ... in` and `open ... in` are tactic combinators; the
-# embedded tactics do not have them yet (see NOTES-K4.md), so Lean-only for now
-LEAN_COMBINATORS = {
-    "allowed set_option ... in": ["set_option maxHeartbeats 400000 in omega"],
-    "allowed set_option on two lines": ["set_option maxRecDepth 1000 in\n  omega"],
-    "open ... in": ["open Nat in omega"],
-}
-
-
-@pytest.mark.parametrize("label", sorted(HONEST) + sorted(LEAN_COMBINATORS))
+@pytest.mark.parametrize("label", sorted(HONEST))
 def test_prechecks_let_honest_proofs_through(label):
-    assert precheck(T, {**HONEST, **LEAN_COMBINATORS}[label]) == []
-
-
-@pytest.mark.xfail(strict=True, reason="embedded tactics lack the `set_option ... in` / `open ... in` combinators")
-@pytest.mark.parametrize("label", sorted(LEAN_COMBINATORS))
-def test_embedded_accepts_the_scoped_combinators(label):
-    verdicts = verify_rows([{"id": "adv", "tactics": LEAN_COMBINATORS[label]}], {"adv": T},
-                           make_env("embedded", workers=1), "adversarial")
-    assert verdicts[0].ok, verdicts[0].reasons
+    assert precheck(T, HONEST[label]) == []
 
 
 def _rows() -> list[dict]:

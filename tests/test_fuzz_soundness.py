@@ -7,6 +7,8 @@ oracle cannot hide a hole. The bounded run is deterministic (derandomized, no ex
 """
 from __future__ import annotations
 
+from typing import Callable
+
 import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
@@ -102,17 +104,32 @@ def test_a_false_statement_accepted_is_reported_with_a_reproduction():
     assert false_case.kind == "rejected"
 
 
-# ---------------------------------------------------------------- holes found, not yet fixed
+# ---------------------------------------------------------------- holes found
 
-# Each open hole: a minimal reproduction that must be rejected (strict xfail until the kernel is
-# fixed: an XPASS fails the suite, so the entry and its filter below get removed), and a narrow
-# description of the statements it covers, which the random run below does not count as new.
-KNOWN_HOLES = {
-    "shadowed binder": (
-        "theorem t (x : ℕ) (h : x = 1) (x : ℕ) : x = 1 := by", ["exact h"],
-        lambda s: any(n == m for n, _ in s.late for m, _ in s.variables),
-    ),
+# Holes the fuzzer found and the kernel fixed: each reproduction must stay rejected.
+FIXED_HOLES = {
+    # H1: a later statement binder merged with an earlier one of the same name
+    "shadowed binder, exact": ("theorem t (x : ℕ) (h : x = 1) (x : ℕ) : x = 1 := by", ["exact h"]),
+    "shadowed binder, omega": ("theorem fz (x : ℤ) (h₀ : x < 3) (x : ℤ) : x - 1 < 4 := by", ["omega"]),
+    "shadowed binder, simp_all": ("theorem fz (x : ℤ) (y : ℕ) (h₀ : x = 2) (h₁ : y % 5 = 3) (x : ℤ) : x - 1 ≤ 2 := by",
+                                  ["simp_all"]),
+    "shadowed binder, nlinarith": ("theorem fz (x y : ℤ) (n : ℕ) (h₀ : x ≤ 5) (h₁ : y = 3) (x : ℤ) : x - 1 < 6 := by",
+                                   ["all_goals nlinarith"]),
+    "shadowed binder, cast": ("theorem t (x : ℕ) (h : x = 1) (x : ℤ) : x = 1 := by", ["exact_mod_cast h"]),
 }
+
+
+@pytest.mark.parametrize("name", sorted(FIXED_HOLES))
+def test_fixed_hole_stays_closed(name):
+    statement, tactics = FIXED_HOLES[name]
+    verdict = verify_in_process(Theorem("t", HEADER, statement), tactics)
+    assert not verdict.ok, f"accepted a false statement again: {statement} {tactics}"
+
+
+# Holes found and not yet fixed: name -> (minimal reproduction, tactics, which statements it
+# covers). The reproduction is a strict xfail (an XPASS fails the suite, so a fixed hole moves to
+# FIXED_HOLES), and the random run below does not count statements it covers as new holes.
+KNOWN_HOLES: dict[str, tuple[str, list[str], Callable[[Statement], bool]]] = {}
 
 
 @pytest.mark.xfail(strict=True, reason="open kernel soundness hole, see NOTES-K4.md")
