@@ -150,6 +150,8 @@ FALSE_PROOFS = [
     "theorem t (x : ℕ) (h : x = 1) (x : ℕ) : x = 1 := by omega",
     "theorem t (x : ℤ) (h₀ : x < 3) (x : ℤ) : x - 1 < 4 := by omega",
     "theorem t (x : ℕ) (h : x = 1) (x : ℤ) : x = 1 := by simp_all",
+    "theorem t (x : ℤ) : 0 ≤ x := Nat.zero_le _",
+    "theorem t (x y : ℕ) : x + y = x + y + 1 := Nat.add_comm _ _",
     # inaccessible names cannot be mentioned in a proof (Lean's lexer has no `x✝` identifier)
     "theorem t (x : ℕ) (h : x = 1) : ∀ x : ℕ, x = 1 := by intro x; exact h",
     "theorem t (x : ℕ) (h : x = 1) : ∀ x : ℕ, x✝ = 1 := by intro x; exact h",
@@ -210,6 +212,9 @@ TRUE_PROOFS = [
     "theorem t (a b c : ℤ) (h1 : a ≤ b) (h2 : b < c) : a < c := h1.trans_lt h2",
     "theorem t (n m : ℕ) (h : n < m) : n + 1 ≤ m := h",
     "theorem t (a b : ℕ) (h : a = b) : b = a := Eq.symm h",
+    # `_` arguments are solved by unification
+    "theorem t (a b : ℕ) : 0 ≤ a - b := Nat.zero_le _",
+    "theorem t (x y : ℕ) : x + y = y + x := Nat.add_comm _ _",
     # `fun` proof terms
     "theorem t : ∀ x : ℤ, x ^ 2 ≥ 0 := fun x => sq_nonneg x",
     "theorem t (p q : Prop) : p ∧ q ↔ q ∧ p := ⟨fun h => ⟨h.2, h.1⟩, fun h => ⟨h.2, h.1⟩⟩",

@@ -257,6 +257,14 @@ class Elab:
         ctx = self.goal.ctx
         for arg in args:
             p = _instantiate(p, binding, ctx)
+            if isinstance(p, Quant) and p.kind == "∀" and isinstance(arg, Hole) and not arg.synthetic:
+                # `_` for an explicit argument: a new implicit variable, solved by unification
+                meta = "?" + p.var
+                while meta in metas or meta in free_vars(p):
+                    meta += "'"
+                metas = {**metas, meta: p.ty}
+                p = subst(p.body, p.var, Var(meta))
+                continue
             if isinstance(p, Quant) and p.kind == "∀":
                 want = None if isinstance(p.ty, TyVar) else p.ty
                 v, got = self.value_typed(arg, want)
