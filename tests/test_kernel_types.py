@@ -152,6 +152,10 @@ FALSE_PROOFS = [
     "theorem t (x : ℕ) (h : x = 1) (x : ℤ) : x = 1 := by simp_all",
     "theorem t (x : ℤ) : 0 ≤ x := Nat.zero_le _",
     "theorem t (x y : ℕ) : x + y = x + y + 1 := Nat.add_comm _ _",
+    "theorem t (x : ℤ) (hx : x < 3) : x ≤ 2 := Nat.le_of_lt_succ hx",
+    "theorem t : (7 : ℤ) ∣ 22 := ⟨3, by norm_num⟩",
+    "theorem t (a b : ℕ) (h : a * b = 0) : b = 0 := by simp_all",
+    "theorem t (x : ℤ) (h₁ : x * (x + 2) = 15) : x = 3 := by nlinarith",
     # inaccessible names cannot be mentioned in a proof (Lean's lexer has no `x✝` identifier)
     "theorem t (x : ℕ) (h : x = 1) : ∀ x : ℕ, x = 1 := by intro x; exact h",
     "theorem t (x : ℕ) (h : x = 1) : ∀ x : ℕ, x✝ = 1 := by intro x; exact h",
@@ -212,6 +216,11 @@ TRUE_PROOFS = [
     "theorem t (a b c : ℤ) (h1 : a ≤ b) (h2 : b < c) : a < c := h1.trans_lt h2",
     "theorem t (n m : ℕ) (h : n < m) : n + 1 ≤ m := h",
     "theorem t (a b : ℕ) (h : a = b) : b = a := Eq.symm h",
+    # Nat literals unify with offsets; `∣` unfolds to its ∃; mul_eq_zero; nlinarith uses ℕ atoms ≥ 0
+    "theorem t (x : ℕ) (hx : x < 3) : x ≤ 2 := Nat.le_of_lt_succ hx",
+    "theorem t : (7 : ℤ) ∣ 21 := ⟨3, by norm_num⟩",
+    "theorem t (a b : ℕ) (h : a * b = 0) (ha : a ≠ 0) : b = 0 := by simp_all",
+    "theorem t (x y : ℕ) (h₀ : y = x + 2) (h₁ : x * y = 15) : x = 3 := by subst h₀; nlinarith",
     # `_` arguments are solved by unification
     "theorem t (a b : ℕ) : 0 ≤ a - b := Nat.zero_le _",
     "theorem t (x y : ℕ) : x + y = y + x := Nat.add_comm _ _",

@@ -347,11 +347,14 @@ def linarith(hyps: list[Term], goal: Term, ctx: Ctx, extra: list[Term] = (), pro
         if f:
             base.extend(f)
     branches = negated_goal_facts(goal, ctx, atoms)
+    nat_facts = _nat_atoms(atoms, ctx)
     for branch in branches:
-        facts = base + branch
+        facts = base + branch + nat_facts
         if products:
-            facts = facts + _pairwise_products(facts)
-        if not _infeasible(facts + _nat_atoms(atoms, ctx)):
+            # Mathlib multiplies every pair of the preprocessed comparisons: the negated goal,
+            # the hypotheses, and the nonnegativity of natural-number atoms (natToInt)
+            facts = facts + _pairwise_products(branch + base + nat_facts)
+        if not _infeasible(facts):
             return False
     return True
 

@@ -13,7 +13,8 @@ from lean_env.embedded.arith import relation_type, term_type, typed
 from lean_env.embedded.goals import CLASSICAL, Goal, TacticError, defeq, fresh_inaccessible
 from lean_env.embedded.lemmas import LIBRARY, Lemma
 from lean_env.embedded.terms import (
-    NAT, Anon, App, Bin, ByTac, Cast, Const, Hole, Num, Proj, Quant, Term, TyVar, Un, Var, free_vars, pp, subst,
+    NAT, Anon, App, Bin, ByTac, Cast, Const, Hole, Num, Proj, Quant, Term, TyVar, Un, Var, free_vars, fresh_name, pp,
+    subst,
 )
 from lean_env.embedded.types import (
     ElabError, check_class, elab_prop, elab_value, mismatch, subst_type, type_vars,
@@ -126,6 +127,8 @@ class Elab:
                 self.check(items[0], Bin("→", expected.lhs, expected.rhs))
                 self.check(items[1], Bin("→", expected.rhs, expected.lhs))
             return
+        if isinstance(expected, Bin) and expected.op == "∣":
+            expected = unfold_dvd(expected, self.goal.ctx)
         if isinstance(expected, Quant) and expected.kind == "∃":
             witness = self.value(items[0], expected.ty)
             body = subst(expected.body, expected.var, witness)
@@ -326,6 +329,14 @@ class Elab:
         return elab_prop(t, self.goal.ctx)
 
 
+def unfold_dvd(p: Bin, ctx: dict) -> Term:
+    """`a ∣ b` is by definition (`Nat.instDvdNat`, `Int.instDvdInt`) `∃ c, b = a * c`: what an
+    anonymous constructor `⟨c, h⟩` (and `rcases`, `use`) sees."""
+    ty = relation_type(p, ctx)
+    c = fresh_name("c", free_vars(p))
+    return Quant("∃", c, ty, Bin("=", p.rhs, Bin("*", p.lhs, Var(c))))
+
+
 _TRANS_FIELDS = ("trans", "trans_le", "trans_lt")
 _FLIP = {"≥": "≤", ">": "<"}
 _CHAIN = {("=", "="): "=", ("≤", "≤"): "≤", ("<", "<"): "<", ("<", "≤"): "<", ("≤", "<"): "<",
@@ -466,6 +477,10 @@ def _unify(p: Term, t: Term, metas: set[str], binding: dict[str, Term]) -> bool:
             return binding[p.name] == t
         binding[p.name] = t
         return True
+    if (isinstance(p, Bin) and p.op == "+" and isinstance(p.rhs, Num) and isinstance(t, Num)
+            and t.ty in (NAT, None) and t.value >= p.rhs.value):
+        # Nat literals unify with offsets: `?n + 1 =?= 3` gives `?n := 2` (not so at ℤ)
+        return _unify(p.lhs, Num(t.value - p.rhs.value, t.ty), metas, binding)
     if type(p) is not type(t):
         return False
     if isinstance(p, Num):   # a lemma's numeral `(2 : α)` matches `2` at any type α may take

@@ -106,6 +106,9 @@ def _simp(p: Term, ctx: dict[str, str], rules) -> Term:
         lifted = _simp_lift(op, a, b)
         if lifted is not None:
             return lifted
+        if op == "=" and isinstance(b, Num) and b.value == 0 and isinstance(a, Bin) and a.op == "*":
+            # mul_eq_zero (ℕ and ℤ have no zero divisors)
+            return Bin("∨", Bin("=", a.lhs, Num(0, ty)), Bin("=", a.rhs, Num(0, ty)))
         if op == "≠":
             return Un("¬", Bin("=", a, b))
         if op == "≤" and a == Num(0) and ty == "ℕ":
