@@ -312,3 +312,12 @@ def test_by_cases(session):
     assert attempt(session, "theorem t (p : Prop) : p ∨ ¬p", ["by_cases h : p"]) == ("ok", [
         "case pos\np : Prop\nh : p\n⊢ p ∨ ¬p", "case neg\np : Prop\nh : ¬p\n⊢ p ∨ ¬p"])
     assert attempt(session, "theorem t (p : Prop) : p", ["by_cases h : p", "exact h", "exact h"])[0] == "error"
+
+
+def test_contradiction_is_lean_strength(session):
+    for hyp in ["h : False", "h : 0 = 1", "h : x ≠ x", "h : ¬x = x", "h : 2 + 2 ≠ 4"]:
+        assert attempt(session, f"theorem t (x : ℕ) ({hyp}) : x = 7", ["contradiction"]) == ("ok", []), hyp
+    assert attempt(session, "theorem t (x : ℕ) (h : x < 1) (h' : ¬x < 1) : x = 7", ["contradiction"]) == ("ok", [])
+    # no arithmetic: `2 + 2 = 5` is not a constructor clash, and ℤ literals are not constructors
+    for hyp in ["h : 2 + 2 = 5", "h : (0 : ℤ) = 1", "h : x < 0"]:
+        assert attempt(session, f"theorem t (x : ℕ) ({hyp}) : x = 7", ["contradiction"])[0] == "error", hyp
