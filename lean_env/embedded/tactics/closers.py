@@ -149,7 +149,7 @@ def contradiction_in(g: Goal) -> bool:
             return True
         diseq = p if isinstance(p, Bin) and p.op == "≠" else (
             p.arg if isinstance(p, Un) and p.op == "¬" and isinstance(p.arg, Bin) and p.arg.op == "=" else None)
-        if diseq is not None and defeq(diseq.lhs, diseq.rhs, ctx):
+        if diseq is not None and (defeq(diseq.lhs, diseq.rhs, ctx) or _closed_equal(diseq, ctx)):
             return True
         if (isinstance(p, Bin) and p.op == "=" and isinstance(p.lhs, Num) and isinstance(p.rhs, Num)
                 and p.lhs.value != p.rhs.value and arith.relation_type(p, ctx) == NAT):
@@ -158,6 +158,17 @@ def contradiction_in(g: Goal) -> bool:
         if any(defeq(q, neg, ctx) for q in props):
             return True
     return False
+
+
+def _closed_equal(p: Bin, ctx: dict[str, str]) -> bool:
+    """Both sides are closed arithmetic with the same value: defeq at default transparency,
+    where ℕ and ℤ operations on literals compute (`2 + 2 ≠ 4` is `a ≠ a`)."""
+    if not (arith.is_closed_arith(p.lhs) and arith.is_closed_arith(p.rhs)):
+        return False
+    try:
+        return arith.decide(Bin("=", p.lhs, p.rhs), ctx)
+    except arith.ArithError:
+        return False
 
 
 @tactic("contradiction", argument="none")
