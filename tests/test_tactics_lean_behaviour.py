@@ -321,3 +321,11 @@ def test_contradiction_is_lean_strength(session):
     # no arithmetic: `2 + 2 = 5` is not a constructor clash, and ℤ literals are not constructors
     for hyp in ["h : 2 + 2 = 5", "h : (0 : ℤ) = 1", "h : x < 0"]:
         assert attempt(session, f"theorem t (x : ℕ) ({hyp}) : x = 7", ["contradiction"])[0] == "error", hyp
+
+
+def test_a_focus_block_runs_all_its_lines(session):
+    proof = ("theorem w (x y : ℤ) (h₀ : x + y = 10) (h₁ : x - y = 2) : x = 6 ∧ y = {} := by\n"
+             "  have hx : x = 6 := by\n    have h2 : 2 * x = 12 := by\n      linarith\n    linarith\n"
+             "  constructor\n  · exact hx\n  · rw [hx] at h₀\n    linarith")
+    assert errors(session, proof.format(4)) == []
+    assert any("linarith failed" in m for m in errors(session, proof.format(5)))

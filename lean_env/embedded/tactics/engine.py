@@ -37,7 +37,7 @@ class Engine:
             raise TacticError("maximum recursion depth has been reached")
         text = text.strip()
         if text.startswith("·") or text.startswith(". "):
-            return self.focus(state, text[1:])
+            return self.focus(state, _focus_body(text))
         parts = split_top(text, "<;>")
         if len(parts) > 1:
             after = self.run_one(state, parts[0])
@@ -108,6 +108,15 @@ class Engine:
         if r.goals:
             raise TacticError("unsolved goals\n" + "\n\n".join(r.pp_goals()))
         return r.axioms | (frozenset({"sorryAx"}) if r.sorries else frozenset())
+
+
+def _focus_body(text: str) -> str:
+    """The tactics of a `· tac` block, laid out from column 0: the block's column is that of its
+    first tactic (after `· `), which its other lines share (`· rw [h] at h₀\n  linarith`)."""
+    body = text[1:]
+    col = 1 + len(body) - len(body.lstrip(" "))
+    first, *rest = body.lstrip(" ").split("\n")
+    return "\n".join([first] + [l[col:] if l[:col].strip() == "" else l.lstrip() for l in rest])
 
 
 def hyp_prop(g: Goal, name: str) -> Term:
