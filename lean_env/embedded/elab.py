@@ -1,8 +1,11 @@
 """Elaborate proof terms: what proposition does `h.1`, `mul_pos ha hb` or `⟨3, by norm_num⟩` prove?
 
 The term language is the part of Lean's that tactic proofs in this fragment use: hypotheses,
-earlier theorems and axioms, a small library of Mathlib lemmas, application, projections,
-anonymous constructors, `Or.inl`/`Or.inr`, `absurd`, and nested `by` blocks.
+earlier theorems and axioms, the typed library lemmas (`lemmas.py`), application, projections,
+anonymous constructors, `fun`, `Or.inl`/`Or.inr`, `absurd`, `sorry` and nested `by` blocks.
+Lemmas are typed: an argument is elaborated at its binder's type, and a lemma's type variable
+`α` is fixed by the first argument or hypothesis that tells it, which must have the lemma's
+class (`sub_sq` needs a commutative ring; ℕ is not one).
 """
 from __future__ import annotations
 

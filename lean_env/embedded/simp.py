@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from lean_env.embedded.arith import ArithError, decide_relation, evaluate, is_closed_arith, relation_type, typed
 from lean_env.embedded.terms import (
-    NAT, Bin, Cast, Const, Num, Quant, Term, Un, Var, REL_OPS, contains, free_vars, fresh_name, num, replace, subst,
+    NAT, Bin, Cast, Const, Num, Quant, Term, Un, Var, REL_OPS, free_vars, fresh_name, num, replace, subst,
 )
 
 TRUE, FALSE = Const(True), Const(False)
