@@ -156,6 +156,7 @@ FALSE_PROOFS = [
     "theorem t : (7 : ℤ) ∣ 22 := ⟨3, by norm_num⟩",
     "theorem t (a b : ℕ) (h : a * b = 0) : b = 0 := by simp_all",
     "theorem t (x : ℤ) (h₁ : x * (x + 2) = 15) : x = 3 := by nlinarith",
+    "theorem t (a : ℕ) : a ≤ a := rfl",     # the term rfl is Eq.refl (the rfl tactic knows le_refl)
     # inaccessible names cannot be mentioned in a proof (Lean's lexer has no `x✝` identifier)
     "theorem t (x : ℕ) (h : x = 1) : ∀ x : ℕ, x = 1 := by intro x; exact h",
     "theorem t (x : ℕ) (h : x = 1) : ∀ x : ℕ, x✝ = 1 := by intro x; exact h",

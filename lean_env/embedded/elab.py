@@ -74,8 +74,8 @@ class Elab:
             if t.fn.name == "False.elim" and len(t.args) == 1:
                 self.check(t.args[0], Const(False))
                 return
-        if isinstance(t, Var) and t.name == "rfl":
-            if not _is_refl(expected, ctx):
+        if isinstance(t, Var) and t.name == "rfl":   # the term `rfl` is `Eq.refl`: equations only
+            if not _is_refl(expected, ctx, eq_only=True):
                 raise TacticError(f"type mismatch\n  rfl\nhas type\n  ?a = ?a\nbut is expected to have type\n  {pp(expected)}")
             return
         got = self.infer(t, expected)
@@ -497,10 +497,12 @@ def _unify(p: Term, t: Term, metas: set[str], binding: dict[str, Term]) -> bool:
     return p == t
 
 
-def _is_refl(p: Term, ctx) -> bool:
+def _is_refl(p: Term, ctx, eq_only: bool = False) -> bool:
+    """Both sides of a reflexive relation agree up to evaluation (the `rfl` tactic also knows the
+    `@[refl]` lemmas `le_refl`, `Iff.refl`, `dvd_refl`; the term `rfl` only `Eq.refl`)."""
     from lean_env.embedded.goals import canon
 
     c = canon(p, ctx)
-    if isinstance(c, Bin) and c.op in ("=", "≤", "↔", "∣"):
+    if isinstance(c, Bin) and c.op in (("=",) if eq_only else ("=", "≤", "↔", "∣")):
         return c.lhs == c.rhs
     return False
