@@ -329,3 +329,11 @@ def test_a_focus_block_runs_all_its_lines(session):
              "  constructor\n  · exact hx\n  · rw [hx] at h₀\n    linarith")
     assert errors(session, proof.format(4)) == []
     assert any("linarith failed" in m for m in errors(session, proof.format(5)))
+
+
+def test_intro_patterns(session):
+    assert attempt(session, "theorem t (p q : Prop) : p ∧ q → q", ["intro ⟨hp, hq⟩", "exact hq"]) == ("ok", [])
+    assert attempt(session, "theorem t (x : ℕ) : x = 2 → x + 1 = 3", ["rintro rfl"]) == ("ok", ["⊢ 2 + 1 = 3"])
+    assert attempt(session, "theorem t : ∀ x : ℕ, x = x", ["rintro ⟨a, b⟩"])[0] == "error"
+    # `specialize` needs a local hypothesis, not a library lemma
+    assert attempt(session, "theorem t (x : ℕ) : 0 ≤ x", ["specialize Nat.zero_le x"])[0] == "error"

@@ -22,25 +22,32 @@ from lean_env.embedded.tactics.text import (
 
 @tactic("intro")
 def t_intro(e: Engine, s: ProofState, rest: str) -> ProofState:
-    g = s.main
-    names = names_list(rest) or [None]
-    for name in names:
-        g = _intro_one(g, name)
-    return s.replace_main([g])
+    """`intro x h ⟨a, b⟩`: names introduce; an anonymous-constructor pattern destructures the
+    binder it introduces (Lean's `intro` matches on it)."""
+    state = s.replace_main([s.main])
+    for pat in split_patterns(rest) or [None]:
+        if pat is not None and pat.startswith("⟨"):
+            state = t_rintro(e, state, pat)
+        else:
+            state = state.replace_main([_intro_one(state.main, pat)])
+    return state
 
 
 @tactic("rintro", argument="required")
 def t_rintro(e: Engine, s: ProofState, rest: str) -> ProofState:
     """`rintro p₁ p₂ ...`: introduce one binder per pattern and destructure it like `rcases`
-    (`rintro ⟨x, hx⟩ (h | h)`); alternatives multiply the goals, later patterns apply to each."""
+    (`rintro ⟨x, hx⟩ (h | h) rfl`); alternatives multiply the goals, later patterns apply to each."""
     goals = [s.main]
     for pat_text in split_patterns(rest):
         pattern = _rcases_pattern(pat_text)
+        plain = pattern[0] == "name" and pattern[1] not in ("rfl", "-")
         out: list[Goal] = []
         for g in goals:
             t = g.target
-            if pattern[0] == "name" or (isinstance(t, Quant) and t.kind == "∀"):
-                out.append(_intro_one(g, pattern[1] if pattern[0] == "name" else None))
+            if plain or (isinstance(t, Quant) and t.kind == "∀"):
+                if not plain:
+                    raise TacticError(f"rintro: the pattern `{pat_text}` does not destructure a variable\n{g.pp()}")
+                out.append(_intro_one(g, pattern[1]))
                 continue
             tmp = fresh_inaccessible("h", g.names())
             g1 = _intro_one(g, tmp)
@@ -273,6 +280,7 @@ def t_specialize(e: Engine, s: ProofState, rest: str) -> ProofState:
     t = term(rest)
     if not isinstance(t, App) or not isinstance(t.fn, Var):
         raise TacticError("'specialize' requires a term of the form `h x_1 .. x_n`")
+    hyp_prop(g, t.fn.name)   # a local hypothesis, not a library lemma or a variable
     el = e.elab(g)
     p = el.infer(t)
     return s.replace_main([g.replace_hyp(t.fn.name, p)], el.axioms)
