@@ -188,7 +188,7 @@ def near_miss(d: Draw, fact: Prop, scope: Scope) -> Prop:
 
 
 def gen_statement(d: Draw, name: str = "fz") -> Statement:
-    shape = d.integer(0, 4) if d.coin(3) else 4
+    shape = d.integer(0, 5) if d.coin(3) else d.choice((4, 5))
     if shape == 0:                      # closed: exact evaluation decides it
         return Statement(name, goal=gen_prop(d, {}, d.integer(0, 2)))
     nvars = d.integer(1, 3)
@@ -196,6 +196,15 @@ def gen_statement(d: Draw, name: str = "fz") -> Statement:
     variables = tuple((n, d.choice((NAT, INT))) for n in names)
     scope: Scope = {n: (t, True) for n, t in variables}
     hyps = tuple((HYP_NAMES[i], gen_prop(d, scope, d.integer(0, 1))) for i in range(d.integer(0, 2)))
+    if shape == 5:                      # a goal to introduce or to witness, about the facts
+        facts = tuple((HYP_NAMES[j], gen_fact(d, Var(n, t), scope)) for j, (n, t) in enumerate(variables[:2]))
+        v = d.choice(BOUND_NAMES)
+        ty = d.choice((NAT, INT))
+        inner = {**scope, v: (ty, True)}
+        body = near_miss(d, gen_fact(d, Var(v, ty), inner), inner)
+        if d.coin():
+            body = Conn("→", gen_fact(d, Var(v, ty), inner), body)
+        return Statement(name, variables, facts, Unbounded(d.choice(("∀", "∃")), v, ty, body))
     if shape == 4:                      # facts about the variables, and a goal just next to them
         facts = tuple((HYP_NAMES[j], gen_fact(d, Var(n, t), scope)) for j, (n, t) in enumerate(variables[:2]))
         goal = near_miss(d, facts[0][1], scope)
@@ -240,7 +249,7 @@ def gen_step(d: Draw, s: Statement) -> str:
     hyps = tuple(h for h, _ in s.hyps) or ("h",)
     nat_vars = [n for n, t in s.variables + s.late if t == NAT] or ["x"]
     scope: Scope = {n: (t, True) for n, t in s.variables + s.late}
-    kind = d.integer(0, 17)
+    kind = d.integer(0, 24)
     if kind == 0:
         return "intro " + " ".join(d.choice(names) for _ in range(d.integer(1, 2)))
     if kind == 1:
@@ -284,6 +293,22 @@ def gen_step(d: Draw, s: Statement) -> str:
         return f"refine ⟨by {d.choice(CLOSERS)}, ?_⟩"
     if kind == 16:
         return f"cases' {d.choice(hyps)} with {d.choice(names)} {d.choice(names)}"
+    if kind == 18:
+        return (f"by_cases {d.choice(('h', 'h₀'))} : {pp_prop(gen_atom(d, scope, 1))}\n"
+                f"· {d.choice(CLOSERS)}\n· {d.choice(CLOSERS)}")
+    if kind == 19:
+        return d.choice((f"exact fun {d.choice(names)} {d.choice(names)} => by {d.choice(CLOSERS)}",
+                         f"refine fun {d.choice(names)} => ?_", f"exact fun {d.choice(names)} => by {d.choice(CLOSERS)}"))
+    if kind == 20:
+        return f"rw [{d.choice(hyps)}] at {d.choice(hyps)} ⊢"
+    if kind == 21:
+        claim = pp_prop(Unbounded("∃", "k", NAT, gen_prop(d, {**scope, "k": (NAT, True)}, 0)))
+        return f"obtain ⟨{d.choice(names)}, {d.choice(names)}⟩ : {claim} := ⟨{d.choice(LITERALS)}, by {d.choice(CLOSERS)}⟩"
+    if kind == 22:
+        return f"have ⟨{d.choice(names)}, {d.choice(names)}⟩ := {d.choice(hyps)}"
+    if kind == 23:
+        return d.choice((f"exact ⟨{d.choice(LITERALS)}, by {d.choice(CLOSERS)}⟩", f"apply {d.choice(LEMMAS)}",
+                         f"exact {d.choice(hyps)}.symm", f"exact {d.choice(hyps)}.le", f"exact {d.choice(LEMMAS)} _ _"))
     return f"obtain {d.choice(names)} | {d.choice(names)} := {d.choice(hyps)}"
 
 

@@ -508,3 +508,196 @@ class Tally:
     accepted_undecided: int = 0
     timeouts: int = 0
     holes: list[str] = field(default_factory=list)
+
+
+# ---------------------------------------------------------------- reading Lean statements
+
+class ReadError(ValueError):
+    pass
+
+
+# (precedence, left operand's precedence, right operand's precedence), as Lean declares them
+_INFIX = {"↔": (20, 21, 21), "→": (25, 26, 25), "∨": (30, 31, 30), "∧": (35, 36, 35),
+          **{r: (50, 51, 51) for r in ("=", "≠", "<", "≤", ">", "≥", "∣")},
+          "+": (65, 65, 66), "-": (65, 65, 66), "*": (70, 70, 71), "/": (70, 70, 71), "%": (70, 70, 71),
+          "^": (80, 81, 80)}
+_TYPES = {"ℕ": NAT, "ℤ": INT, "Nat": NAT, "Int": INT}
+
+
+class _Reader:
+    """Lean text -> raw trees, then Lean's `binop%` elaboration -> the oracle's typed syntax.
+
+    Raw trees are tuples: ("num", n) ("var", x, T) ("asc", t, T) ("neg", t) ("op", o, a, b)
+    ("not", p) ("all", x, T, p) ("const", bool); `↑e` reads as `((e : ℕ) : ℤ)`."""
+
+    def __init__(self, text: str, types: dict[str, str]):
+        from lean_env.lexer import code_tokens
+
+        self.toks = [t.text for t in code_tokens(text)] + ["<end>"]
+        self.i = 0
+        self.types = dict(types)        # variable -> type, as the binders say
+
+    def peek(self) -> str:
+        return self.toks[self.i]
+
+    def take(self, want: str | None = None) -> str:
+        t = self.toks[self.i]
+        if want is not None and t != want:
+            raise ReadError(f"expected {want!r}, found {t!r}")
+        self.i += 1
+        return t
+
+    def type_name(self) -> str:
+        t = self.take()
+        if t not in self.types.get("<types>", {}) and t not in _TYPES:
+            raise ReadError(f"unknown type {t!r}")
+        return _TYPES.get(t) or self.types["<types>"][t]
+
+    def binders(self) -> list[tuple[str, str]]:
+        out = []
+        while self.peek() in ("(", "{"):
+            close = ")" if self.take() == "(" else "}"
+            names = []
+            while self.peek() != ":":
+                names.append(self.take())
+            self.take(":")
+            ty = self.type_name()
+            self.take(close)
+            out += [(n, ty) for n in names]
+        return out
+
+    def term(self, prec: int = 0):
+        t = self.peek()
+        if t == "¬":
+            self.take()
+            lhs = ("not", self.term(40))
+        elif t == "-":
+            self.take()
+            lhs = ("neg", self.term(75))
+        elif t == "↑":                    # the fragment's only coercion: ℕ into ℤ
+            self.take()
+            lhs = ("asc", ("asc", self.term(1024), NAT), INT)
+        elif t == "∀":
+            self.take()
+            bound = self.binders()
+            self.take(",")
+            saved = dict(self.types)
+            self.types.update(bound)
+            body = self.term(0)
+            self.types = saved
+            for name, ty in reversed(bound):
+                body = ("all", name, ty, body)
+            return body
+        else:
+            lhs = self.atom()
+        while self.peek() in _INFIX and _INFIX[self.peek()][0] >= prec:
+            op = self.take()
+            _, _, rp = _INFIX[op]
+            lhs = ("op", op, lhs, self.term(rp))
+        return lhs
+
+    def atom(self):
+        t = self.take()
+        if t == "(":
+            inner = self.term(0)
+            if self.peek() == ":":
+                self.take()
+                ty = self.type_name()
+                self.take(")")
+                return ("asc", inner, ty)
+            self.take(")")
+            return inner
+        if t in ("True", "False"):
+            return ("const", t == "True")
+        if t.isdigit():
+            return ("num", int(t))
+        if t in self.types:
+            return ("var", t, self.types[t])
+        raise ReadError(f"unexpected token {t!r}")
+
+
+_ARITH = {"+", "-", "*", "/", "%", "^"}
+
+
+def _leaf_types(raw, out: set[str]) -> None:
+    kind = raw[0]
+    if kind == "var":
+        out.add(raw[2])
+    elif kind == "asc":
+        out.add(raw[2])
+    elif kind == "neg":
+        _leaf_types(raw[1], out)
+    elif kind == "op" and raw[1] in _ARITH:
+        _leaf_types(raw[2], out)
+        if raw[1] != "^":                 # the exponent is a tree of its own
+            _leaf_types(raw[3], out)
+
+
+def _tree_type(raws, default: str = NAT) -> str:
+    """`binop%`: one type for a whole tree, the largest of its leaves' (ℕ < ℤ), else the default."""
+    leaves: set[str] = set()
+    for r in raws:
+        _leaf_types(r, leaves)
+    return INT if INT in leaves else NAT if NAT in leaves else default
+
+
+def _expr(raw, ty: str) -> Expr:
+    kind = raw[0]
+    if kind == "num":
+        return Lit(raw[1], ty)
+    if kind == "var":
+        v = Var(raw[1], raw[2])
+        return Cast(v) if raw[2] == NAT and ty == INT else v
+    if kind == "asc":
+        inner = _expr(raw[1], raw[2])
+        return Cast(inner) if raw[2] == NAT and ty == INT else inner
+    if kind == "neg":
+        if ty == NAT:
+            raise ReadError("failed to synthesize Neg ℕ")
+        return Neg(_expr(raw[1], ty))
+    op, a, b = raw[1], raw[2], raw[3]
+    if op == "^":
+        return Pow(_expr(a, ty), _expr(b, _tree_type([b])), ty)
+    return Arith(op, _expr(a, ty), _expr(b, ty), ty)
+
+
+def _prop(raw) -> Prop:
+    kind = raw[0]
+    if kind == "const":
+        return Truth(raw[1])
+    if kind == "not":
+        return Not(_prop(raw[1]))
+    if kind == "all":
+        return Unbounded("∀", raw[1], raw[2], _prop(raw[3]))
+    if kind == "op" and raw[1] in ("∧", "∨", "→", "↔"):
+        return Conn(raw[1], _prop(raw[2]), _prop(raw[3]))
+    if kind == "op" and raw[1] in _INFIX and raw[1] not in _ARITH:
+        ty = _tree_type([raw[2], raw[3]])
+        return Rel(raw[1], _expr(raw[2], ty), _expr(raw[3], ty))
+    raise ReadError(f"not a proposition: {raw}")
+
+
+def read_declaration(text: str, type_vars: dict[str, str] | None = None) -> Statement:
+    """`NAME binders : prop` (a library lemma's Lean declaration) as a statement, type variables
+    such as `α` instantiated by `type_vars`; ReadError outside the fragment."""
+    r = _Reader(text, {"<types>": type_vars or {}})
+    name = r.take()
+    variables = tuple(r.binders())
+    r.types.update(variables)
+    r.take(":")
+    goal = _prop(r.term(0))
+    if r.peek() != "<end>":
+        raise ReadError(f"unexpected {r.peek()!r} after the statement")
+    # `∀ a b, P → ∀ n, Q` as binders `(a b) (h : P) (n)`: the same truth, searched on a small box
+    taken = {n for n, _ in variables}
+    while isinstance(goal, Unbounded) and goal.kind == "∀" and goal.var not in taken:
+        variables, goal = variables + ((goal.var, goal.ty),), goal.body
+        taken.add(variables[-1][0])
+    hyps: tuple[tuple[str, Prop], ...] = ()
+    while isinstance(goal, Conn) and goal.op == "→":
+        hyps, goal = hyps + ((f"h{len(hyps)}", goal.lhs),), goal.rhs
+    late: tuple[tuple[str, str], ...] = ()
+    while hyps and isinstance(goal, Unbounded) and goal.kind == "∀" and goal.var not in taken:
+        late, goal = late + ((goal.var, goal.ty),), goal.body
+        taken.add(late[-1][0])
+    return Statement(name.replace(".", "_"), variables, hyps, goal, late)

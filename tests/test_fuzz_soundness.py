@@ -2,8 +2,10 @@
 whole-proof verification, and every accepted statement must be true by an independent oracle.
 
 The oracle (`soundness_oracle`) is tested first against Lean's documented semantics, so a wrong
-oracle cannot hide a hole. The bounded run is deterministic (derandomized, no example database);
-`bench/fuzz_soundness.py --minutes N` runs the same generators for longer.
+oracle cannot hide a hole. Then the kernel's library lemmas (the statements `rw`/`exact`/`apply`
+trust) are read back and audited at every carrier their type class allows. The bounded run is
+deterministic (derandomized, no example database); `bench/fuzz_soundness.py --minutes N` runs the
+same generators for longer.
 """
 from __future__ import annotations
 
@@ -16,8 +18,8 @@ from hypothesis import strategies as st
 from lean_env.types import Theorem
 from soundness_fuzz import HEADER, HypothesisDraw, check_case, gen_script, gen_statement, verify_in_process
 from soundness_oracle import (
-    INT, NAT, Arith, Bounded, Cast, Conn, Lit, Neg, Not, Pow, Rel, Statement, Var, decide, holds, int_ediv,
-    int_emod, pp_expr, pp_prop, value,
+    INT, NAT, Arith, Bounded, Cast, Conn, Lit, Neg, Not, Pow, ReadError, Rel, Statement, Var, decide, holds,
+    int_ediv, int_emod, pp_expr, pp_prop, read_declaration, value,
 )
 
 x, y = Var("x", NAT), Var("y", NAT)
@@ -95,6 +97,23 @@ def test_decide_refutes_exactly_and_proves_beyond_the_box():
                                               lo=-2, hi=2))).truth is False   # k = 0
 
 
+def test_reading_lean_declarations_elaborates_like_lean():
+    # binop%: `((m + n : ℕ) : ℤ) = m + n` casts the right side's leaves, so it is true
+    cast_add = read_declaration("Nat.cast_add (m n : ℕ) : ((m + n : ℕ) : ℤ) = m + n")
+    assert cast_add.goal.rhs == Arith("+", Cast(Var("m", NAT)), Cast(Var("n", NAT)), INT)
+    assert decide(cast_add).truth is True
+    # a ring lemma is true at ℤ and refuted at ℕ, where `-` truncates
+    lemma = "sub_add_cancel : ∀ (a b : α), a - b + b = a"
+    assert decide(read_declaration(lemma, {"α": INT})).truth is True
+    assert decide(read_declaration(lemma, {"α": NAT})).truth is False
+    # premises become hypotheses, a later ∀ a variable the goal alone sees
+    pow_pos = read_declaration("pow_pos {a : α} : 0 < a → ∀ (n : ℕ), 0 < a ^ n", {"α": INT})
+    assert [h for h, _ in pow_pos.hyps] == ["h0"] and pow_pos.late == (("n", NAT),)
+    assert decide(read_declaration("bad {a : α} : 0 ≤ a → ∀ (n : ℕ), 0 < a ^ n", {"α": INT})).truth is False
+    with pytest.raises(ReadError, match="Neg ℕ"):
+        read_declaration("neg_neg : ∀ (a : α), - -a = a", {"α": NAT})
+
+
 def test_a_false_statement_accepted_is_reported_with_a_reproduction():
     # the check itself: a statement the kernel proves (by `decide` here: it is closed) is
     # classified by the oracle; a wrong oracle answer would show up as a HOLE
@@ -102,6 +121,80 @@ def test_a_false_statement_accepted_is_reported_with_a_reproduction():
     assert true_case.kind == "accepted-true", true_case
     false_case = check_case(Statement("t", goal=Rel("=", Arith("/", Neg(i(7)), i(2), INT), Neg(i(3)))), ["decide"])
     assert false_case.kind == "rejected"
+
+
+# ---------------------------------------------------------------- the kernel's library lemmas
+
+# Type classes ℕ is an instance of (Mathlib): a lemma about `α` with another class, such as
+# `AddGroup`, `Ring` or `OrderedAddCommGroup`, does not apply to ℕ (whose `-` truncates).
+NAT_CLASSES = {"Type", "Preorder", "PartialOrder", "Monoid", "CommMonoid", "AddMonoid", "AddCommMonoid",
+               "MulZeroClass", "Semiring", "CommSemiring", "OrderedSemiring", "StrictOrderedSemiring"}
+
+
+def library_instances():
+    """(lemma name, carrier or None, the class α needs, the kernel's statement of the lemma printed
+    back as Lean text): what the oracle audits is what the kernel rewrites and applies with."""
+    from lean_env.embedded.lemmas import LIBRARY
+    from lean_env.embedded.terms import pp
+
+    out = []
+    for name, lemma in LIBRARY.items():
+        binders = " ".join(f"{{{n.replace('?', 'q_')} : {t if isinstance(t, str) else 'α'}}}" for n, t in lemma.implicit)
+        text = f"{name} {binders} : {pp(lemma.statement).replace('?', 'q_')}"
+        alpha = next(iter(_type_vars((lemma.implicit, lemma.statement))), None)
+        for ty in ((NAT, INT) if alpha else (None,)):
+            out.append((name, ty, alpha.cls if alpha else None, text))
+    return out
+
+
+def _type_vars(t):
+    from dataclasses import fields, is_dataclass
+
+    from lean_env.embedded.terms import TyVar
+
+    if isinstance(t, TyVar):
+        yield t
+    elif isinstance(t, (tuple, list)):
+        for x in t:
+            yield from _type_vars(x)
+    elif is_dataclass(t):
+        for f in fields(t):
+            yield from _type_vars(getattr(t, f.name))
+
+
+def test_every_library_lemma_is_true_where_it_applies():
+    """Each lemma the kernel rewrites or applies with, as the kernel holds it (printed back and
+    read by the oracle), at each carrier its class allows: none may be refutable."""
+    checked, refuted = 0, []
+    for name, ty, cls, text in library_instances():
+        if ty == NAT and cls not in NAT_CLASSES:
+            continue
+        statement = read_declaration(text, {"α": ty} if ty else {})
+        d = decide(statement, z3_timeout_ms=200)
+        checked += 1
+        if d.truth is False:
+            refuted.append((name, ty, text, d.counterexample))
+    assert checked > 100 and not refuted, refuted
+
+
+def test_lemmas_for_rings_do_not_apply_to_nat():
+    """An `AddGroup`/`Ring` lemma stated at ℕ is false (truncated `-`): the kernel must not use it."""
+    tried = 0
+    for name, ty, cls, text in library_instances():
+        if ty != NAT or cls in NAT_CLASSES:
+            continue
+        try:
+            s = read_declaration(text, {"α": NAT})
+        except ReadError:          # mentions `-a`: not even a ℕ statement
+            continue
+        if decide(s, z3_timeout_ms=200).truth is not False:
+            continue
+        theorem = Theorem("t", HEADER, Statement("t", s.variables, (), s.goal).text())
+        for tactics in ([f"rw [{name}]"], [f"exact {name} _ _"], [f"simp only [{name}]"], [f"apply {name}"]):
+            tried += 1
+            verdict = verify_in_process(theorem, tactics)
+            assert not verdict.ok, (theorem.statement, tactics)
+    assert tried >= 8
 
 
 # ---------------------------------------------------------------- holes found
@@ -146,7 +239,7 @@ def known_hole(s: Statement) -> str | None:
 
 # ---------------------------------------------------------------- the bounded fuzzing run
 
-@settings(max_examples=150, derandomize=True, database=None, deadline=None,
+@settings(max_examples=120, derandomize=True, database=None, deadline=None,
           suppress_health_check=list(HealthCheck))
 @given(st.data())
 def test_no_false_statement_is_accepted(data):
