@@ -337,3 +337,12 @@ def test_intro_patterns(session):
     assert attempt(session, "theorem t : ∀ x : ℕ, x = x", ["rintro ⟨a, b⟩"])[0] == "error"
     # `specialize` needs a local hypothesis, not a library lemma
     assert attempt(session, "theorem t (x : ℕ) : 0 ≤ x", ["specialize Nat.zero_le x"])[0] == "error"
+
+
+def test_rw_takes_equations_and_iffs_only(session):
+    # Lean's `rewrite`: "equality or iff proof expected" for `h : p`, `h : ¬p`, `h : a ≠ b`
+    for hyp in ["h : p", "h : ¬p"]:
+        kind, info = attempt(session, f"theorem t (p : Prop) ({hyp}) : p", ["rw [h]"])
+        assert kind == "error" and "equality or iff proof expected" in info, info
+    # a goal rewritten to `True` stays open: `rfl` does not prove `True`
+    assert attempt(session, "theorem t (p : Prop) (h : p ↔ True) : p", ["rw [h]"]) == ("ok", ["p : Prop\nh : p ↔ True\n⊢ True"])

@@ -8,7 +8,7 @@ from lean_env.embedded import arith
 from lean_env.embedded.elab import _unify, instantiate_rule
 from lean_env.embedded.goals import CLASSICAL, Goal, ProofState, TacticError, defeq
 from lean_env.embedded.simp import TRUE, hypothesis_rules, norm_cast_prop, push_cast_prop, push_neg, simp_prop
-from lean_env.embedded.terms import Bin, Const, Quant, Term, Var, children, free_vars, pp, replace, with_children
+from lean_env.embedded.terms import Bin, Const, Quant, Term, Un, Var, children, free_vars, pp, replace, with_children
 from lean_env.embedded.terms import rename_binder
 from lean_env.embedded.tactics.closers import reducible_rfl, t_assumption
 from lean_env.embedded.tactics.engine import Engine, hyp_prop
@@ -47,12 +47,11 @@ def _rule_sides(p: Term, rule: Term, reverse: bool, g: Goal, occurrence: int | N
             rule = rule.rhs
         else:
             break
-    if isinstance(rule, Bin) and rule.op in ("=", "↔"):
-        lhs, rhs = (rule.rhs, rule.lhs) if reverse else (rule.lhs, rule.rhs)
-    elif not reverse and not isinstance(rule, Quant):
-        lhs, rhs = rule, TRUE   # rw with `h : P` rewrites P to True
-    else:
-        raise TacticError(f"equality or iff proof expected\n  {pp(rule)}")
+    if not (isinstance(rule, Bin) and rule.op in ("=", "↔")):
+        # Lean's `rewrite` takes equations and iffs only (`h : p` is no rewrite rule)
+        shown = Const(False) if isinstance(rule, Un) and rule.op == "¬" or isinstance(rule, Bin) and rule.op == "≠" else rule
+        raise TacticError(f"equality or iff proof expected\n  {pp(shown)}")
+    lhs, rhs = (rule.rhs, rule.lhs) if reverse else (rule.lhs, rule.rhs)
     metas = {v for v, _ in binders}
     found, seen = None, 0
     for path, binding in _instances(p, lhs, metas):
@@ -149,7 +148,7 @@ def t_rw(e: Engine, s: ProofState, rest: str) -> ProofState:
     state = s.replace_main([g] + side, el.axioms | CLASSICAL)
     # `rw` is `rewrite` then `with_reducible rfl` on the main goal, wherever it rewrote; a
     # hypothesis rewritten to `False` does not close the goal (Lean's `rw` never looks at it)
-    if reducible_rfl(g) or g.target == TRUE:
+    if reducible_rfl(g):   # not `True`: `rfl` does not prove it
         return state.replace_main([])
     return state
 
