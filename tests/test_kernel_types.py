@@ -157,6 +157,9 @@ FALSE_PROOFS = [
     "theorem t (a b : ℕ) (h : a * b = 0) : b = 0 := by simp_all",
     "theorem t (x : ℤ) (h₁ : x * (x + 2) = 15) : x = 3 := by nlinarith",
     "theorem t (a : ℕ) : a ≤ a := rfl",     # the term rfl is Eq.refl (the rfl tactic knows le_refl)
+    "theorem t (x : ℕ) (h : x = 1 ∨ x = 2) : x ≥ 2 := h.elim (fun h1 => by omega) (fun h2 => by omega)",
+    "theorem t (p q : Prop) (h : p ∨ q) (hp : ¬p) : p := Or.resolve_left h hp",
+    "theorem t (a b : ℤ) (h : a = b) : b < a := h.le",
     # inaccessible names cannot be mentioned in a proof (Lean's lexer has no `x✝` identifier)
     "theorem t (x : ℕ) (h : x = 1) : ∀ x : ℕ, x = 1 := by intro x; exact h",
     "theorem t (x : ℕ) (h : x = 1) : ∀ x : ℕ, x✝ = 1 := by intro x; exact h",
@@ -225,6 +228,12 @@ TRUE_PROOFS = [
     # `_` arguments are solved by unification
     "theorem t (a b : ℕ) : 0 ≤ a - b := Nat.zero_le _",
     "theorem t (x y : ℕ) : x + y = y + x := Nat.add_comm _ _",
+    # logic lemmas and generalized field notation (`h.elim` is `Or.elim h`)
+    "theorem t (p q r : Prop) (h : p ∨ q) (hp : p → r) (hq : q → r) : r := h.elim hp hq",
+    "theorem t (x : ℕ) (h : x = 1 ∨ x = 2) : x ≥ 1 := Or.elim h (fun h1 => by omega) (fun h2 => by omega)",
+    "theorem t (p q : Prop) (h : p ∨ q) (hp : ¬p) : q := Or.resolve_left h hp",
+    "theorem t (a b : ℤ) (h : a = b) : a ≤ b := h.le",
+    "theorem t (a b : ℕ) (h : a ≠ b) (h' : a ≤ b) : a < b := h.lt_of_le h'",
     # `fun` proof terms
     "theorem t : ∀ x : ℤ, x ^ 2 ≥ 0 := fun x => sq_nonneg x",
     "theorem t (p q : Prop) : p ∧ q ↔ q ∧ p := ⟨fun h => ⟨h.2, h.1⟩, fun h => ⟨h.2, h.1⟩⟩",

@@ -191,6 +191,9 @@ class Elab:
                 return out
             raise TacticError(f"unknown identifier '{t.name}'")
         if isinstance(t, Proj):
+            dotted = self._dot_lemma(t)
+            if dotted is not None:
+                return self._apply(App(Var(dotted), (t.term,)), expected)
             return self._project(self.infer(t.term), t.field, t)
         if isinstance(t, App):
             return self._apply(t, expected)
@@ -217,6 +220,25 @@ class Elab:
             return Bin("≠", p.rhs, p.lhs)
         raise TacticError(f"invalid field '{field}', the environment does not contain it\n  {pp(p)}")
 
+    def _dot_lemma(self, t: Proj) -> str | None:
+        """The library lemma `h.f` means when `f` is not a built-in projection: `Or.f` for a proof
+        of a disjunction, `And.f`, `Iff.f`, `Eq.f`, `Ne.f`, `Not.f` likewise."""
+        try:
+            p = self.infer(t.term)
+            self._project(p, t.field, t)
+            return None   # a built-in projection (`h.1`, `h.mp`, `h.symm`, `h.le` of `<`, ...)
+        except TacticError:
+            pass
+        try:
+            p = self.infer(t.term)
+        except TacticError:
+            return None
+        head = {"∨": "Or", "∧": "And", "↔": "Iff", "=": "Eq", "≠": "Ne"}.get(p.op) if isinstance(p, Bin) else None
+        if isinstance(p, Un) and p.op == "¬":
+            head = "Not"
+        name = f"{head}.{t.field}"
+        return name if head and self._lemma(name) else None
+
     def _lemma(self, name: str) -> Lemma | None:
         """The library lemma `name` (not shadowed by a hypothesis or a declaration)."""
         if name in LIBRARY and self.goal.hyp(name) is None and name not in self.theorems:
@@ -227,6 +249,10 @@ class Elab:
         fn = self.resolve(t.fn)
         if isinstance(fn, Proj) and fn.field in _TRANS_FIELDS and len(t.args) == 1:
             return _trans(self.infer(fn.term), self.infer(t.args[0]), fn.field, self.goal.ctx, pp(t))
+        if isinstance(fn, Proj) and not (isinstance(fn.term, Var) and self._lemma(fn.term.name)):
+            dotted = self._dot_lemma(fn)
+            if dotted is not None:   # `h.elim a b` is `Or.elim h a b` (generalized field notation)
+                return self._apply(App(Var(dotted), (fn.term,) + tuple(t.args)), expected)
         if isinstance(fn, Proj) and isinstance(fn.term, Var) and self._lemma(fn.term.name):
             lemma = self._lemma(fn.term.name)
             self.axioms |= CLASSICAL
@@ -286,7 +312,7 @@ class Elab:
                 else:
                     premise, rest = (p.lhs, p.rhs) if isinstance(p, Bin) else (p.arg, Const(False))
                 open_vars = set(metas) & free_vars(premise) or type_vars(premise)
-                if open_vars and isinstance(arg, (ByTac, Anon, Hole)):
+                if open_vars and (isinstance(arg, (ByTac, Anon, Hole)) or isinstance(arg, Quant) and arg.kind == "fun"):
                     postponed.append((arg, premise))
                 elif open_vars:
                     got = self.infer(arg)

@@ -90,10 +90,26 @@ TABLE = """
 -                      | Int.emod_nonneg (a : ℤ) {b : ℤ} : b ≠ 0 → 0 ≤ a % b
 -                      | Int.emod_lt_of_pos (a : ℤ) {b : ℤ} : 0 < b → a % b < b
 -                      | trivial : True
+-                      | Or.elim {a b c : Prop} : a ∨ b → (a → c) → (b → c) → c
+-                      | Or.resolve_left {a b : Prop} : a ∨ b → ¬a → b
+-                      | Or.resolve_right {a b : Prop} : a ∨ b → ¬b → a
+-                      | And.intro {a b : Prop} : a → b → a ∧ b
+-                      | And.left {a b : Prop} : a ∧ b → a
+-                      | And.right {a b : Prop} : a ∧ b → b
+-                      | Iff.intro {a b : Prop} : (a → b) → (b → a) → (a ↔ b)
+-                      | Iff.mp {a b : Prop} : (a ↔ b) → a → b
+-                      | Iff.mpr {a b : Prop} : (a ↔ b) → b → a
+-                      | not_not {a : Prop} : ¬¬a ↔ a
+-                      | Not.elim {a b : Prop} : ¬a → a → b
+-                      | Classical.em (p : Prop) : p ∨ ¬p
+-                      | em (p : Prop) : p ∨ ¬p
 Type                   | Eq.symm {a b : α} : a = b → b = a
 Type                   | Eq.trans {a b c : α} : a = b → b = c → a = c
 Type                   | Ne.symm {a b : α} : a ≠ b → b ≠ a
 Type                   | rfl {a : α} : a = a
+Preorder               | Eq.le {a b : α} : a = b → a ≤ b
+Preorder               | Eq.ge {a b : α} : a = b → b ≤ a
+PartialOrder           | Ne.lt_of_le {a b : α} : a ≠ b → a ≤ b → a < b
 OrderedSemiring        | sq_nonneg (a : α) : 0 ≤ a ^ 2
 OrderedSemiring        | pow_two_nonneg (a : α) : 0 ≤ a ^ 2
 OrderedSemiring        | mul_self_nonneg (a : α) : 0 ≤ a * a
