@@ -185,9 +185,14 @@ def parse_axioms(messages: Sequence[Any], name: str, line: int | None = None) ->
         if line is not None and (_message_line(m) != line or m.get("severity") != "info"):
             continue
         report = _axioms_report(m["data"])
-        if report and report[0] == name:
+        if report and _same_name(report[0], name):
             return report[1]
     return None
+
+
+def _same_name(reported: str, name: str) -> bool:
+    """Lean prints the full name: `X.foo` when the header opened `namespace X`."""
+    return reported == name or reported.endswith("." + name)
 
 
 def check_reply(reply: dict[str, Any], name: str, axioms_line: int | None = None) -> Verdict:
@@ -209,7 +214,7 @@ def check_reply(reply: dict[str, Any], name: str, axioms_line: int | None = None
     if reply.get("sorries"):
         reasons.append(f"{SORRY}: {len(reply['sorries'])} sorry(ies) in the proof")
     anchored = [m for m in messages if axioms_line is None or _message_line(m) == axioms_line]
-    reports = [r for m in anchored if (r := _axioms_report(str(m.get("data", "")))) and r[0] == name]
+    reports = [r for m in anchored if (r := _axioms_report(str(m.get("data", "")))) and _same_name(r[0], name)]
     if len(reports) > 1:
         reasons.append(f"{AXIOMS_SPOOFING}: {len(reports)} axioms reports for {name}")
     axioms = parse_axioms(messages, name, axioms_line)

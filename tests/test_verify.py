@@ -147,6 +147,9 @@ def test_axioms_are_read_only_from_the_print_axioms_command_itself():
     alone = check_reply({"env": 1, "messages": [at(2, "'v1' does not depend on any axioms")]}, "v1", L)
     assert not alone.ok and any(r.startswith(AXIOMS_SPOOFING) for r in alone.reasons)
     assert any("could not read axioms" in r for r in alone.reasons)
+    # the full name Lean prints inside a namespace still names the theorem; another theorem does not
+    assert check_reply({"env": 1, "messages": [at(L, "'Ns.v1' does not depend on any axioms")]}, "v1", L).ok
+    assert not check_reply({"env": 1, "messages": [at(L, "'xv1' does not depend on any axioms")]}, "v1", L).ok
     # an honest proof whose tactics print something harmless is still accepted
     assert check_reply({"env": 1, "messages": [at(2, "x = 4"), CLEAN]}, "v1", L).ok
 
