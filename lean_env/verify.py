@@ -146,7 +146,8 @@ def precheck(theorem: Theorem, tactics: Sequence[str]) -> list[str]:
         reasons.append(f"the benchmark statement does not lex: {e.message}")
     if not tactics or not any(t.strip() for t in tactics):
         reasons.append("empty proof")
-    body = "\n".join(build_proof_text(theorem, tactics).split("\n")[1:])
+    # the proof part of the checked text (the statement may span several lines)
+    body = build_proof_text(theorem, tactics)[len(theorem.statement.rstrip()) + 1:]
     findings = scan(body)
     reasons += [f.reason() for f in findings]
     if not findings:
