@@ -337,7 +337,8 @@ def gen_script(d: Draw, s: Statement) -> list[str]:
 # ---------------------------------------------------------------- running one case
 
 class _Timeout(BaseException):
-    """Raised by SIGALRM inside the kernel; a BaseException so no `except Exception` eats it."""
+    """Raised by SIGVTALRM inside the kernel; a BaseException so no `except Exception` eats it.
+    CPU time, not wall time (fair on a loaded machine), and not SIGALRM, which pytest-timeout owns."""
 
 
 def _alarm(_signum, _frame):
@@ -346,20 +347,21 @@ def _alarm(_signum, _frame):
 
 def verify_in_process(theorem: Theorem, tactics: Sequence[str], timeout: float = 5.0) -> Verdict:
     """`verify_proof` against a fresh embedded `Session`: the path every proof takes (prechecks,
-    one command with `#print axioms`, the reply judged), minus the pipe. Raises _Timeout."""
+    one command with `#print axioms`, the reply judged), minus the pipe. Raises _Timeout after
+    `timeout` seconds of CPU time."""
     session = Session()
     header_env = session.handle({"cmd": theorem.header})["env"]
 
     async def run(cmd: str, limit: float) -> dict:
         return json.loads(json.dumps(session.handle({"cmd": cmd, "env": header_env}), ensure_ascii=False))
 
-    old = signal.signal(signal.SIGALRM, _alarm)
-    signal.setitimer(signal.ITIMER_REAL, timeout)
+    old = signal.signal(signal.SIGVTALRM, _alarm)
+    signal.setitimer(signal.ITIMER_VIRTUAL, timeout)
     try:
         return asyncio.run(verify_proof(run, theorem, list(tactics), timeout))
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, old)
+        signal.setitimer(signal.ITIMER_VIRTUAL, 0)
+        signal.signal(signal.SIGVTALRM, old)
 
 
 @dataclass
