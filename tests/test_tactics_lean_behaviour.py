@@ -346,3 +346,9 @@ def test_rw_takes_equations_and_iffs_only(session):
         assert kind == "error" and "equality or iff proof expected" in info, info
     # a goal rewritten to `True` stays open: `rfl` does not prove `True`
     assert attempt(session, "theorem t (p : Prop) (h : p ↔ True) : p", ["rw [h]"]) == ("ok", ["p : Prop\nh : p ↔ True\n⊢ True"])
+
+
+def test_typed_rcases_patterns(session):
+    assert attempt(session, "theorem t (p q : Prop) (h : p ∧ q) : q", ["obtain ⟨hp, (hq : q)⟩ := h", "exact hq"]) == ("ok", [])
+    # the stated type must be the component's (up to defeq), never another proposition
+    assert attempt(session, "theorem t (p q : Prop) (h : p ∧ q) : p", ["obtain ⟨hp, (hq : p)⟩ := h"])[0] == "error"

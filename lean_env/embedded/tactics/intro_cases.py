@@ -413,13 +413,17 @@ def nat_split(g: Goal, n: str, k: str, ih: str | None) -> list[Goal]:
 
 
 def _rcases_pattern(text: str):
-    """Parse an rcases pattern: name | ⟨p, q, ...⟩ | p | q (alternatives) | rfl | _ | -."""
+    """Parse an rcases pattern: name | ⟨p, q, ...⟩ | p | q (alternatives) | (p : t) | rfl | _ | -."""
     text = text.strip()
     alts = split_top(text, "|")
     if len(alts) > 1:
         return ("alt", [_rcases_pattern(a) for a in alts])
     if text.startswith("(") and matching_close(text, 0) == len(text) - 1:
-        return _rcases_pattern(text[1:-1])
+        inner = text[1:-1]
+        pat, *ty = split_top(inner, ":")
+        if ty:   # `(h : t)`: the component, stated as `t`
+            return ("typed", (_rcases_pattern(pat), ":".join(ty)))
+        return _rcases_pattern(inner)
     if text.startswith("⟨"):
         if matching_close(text, 0) != len(text) - 1:
             raise TacticSyntaxError("<input>:1:0: unexpected token; expected '⟩'")
@@ -432,6 +436,12 @@ def _rcases_pattern(text: str):
 def _destruct(g: Goal, name: str, prop: Term, pat, tags: bool) -> list[Goal]:
     """Destructure hypothesis `name : prop` (already removed from g) along an rcases pattern."""
     kind, arg = pat
+    if kind == "typed":
+        inner, ty_text = arg
+        stated = check_prop(term(ty_text), g)
+        if not defeq(stated, prop, g.ctx):
+            raise TacticError(f"type mismatch\n  {pp(prop)}\nis not definitionally equal to\n  {pp(stated)}")
+        return _destruct(g, name, stated, inner, tags)
     if kind == "name":
         if arg == "-":
             return [g]
