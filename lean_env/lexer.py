@@ -23,6 +23,7 @@ message and position; `LexError.tokens` holds the tokens read before it.
 from __future__ import annotations
 
 import bisect
+import re
 import sys
 from dataclasses import dataclass
 from typing import Iterator
@@ -47,6 +48,12 @@ _SYMBOLS = sorted(
     key=len,
     reverse=True,
 )
+_BLANKS = re.compile(r"[ \n]+")
+_ASCII_IDENT_PART = re.compile(r"[A-Za-z_][A-Za-z0-9_'!?]*")
+_DECIMAL = re.compile(r"[0-9][0-9_]*")
+_SYMBOLS_BY_FIRST: dict[str, list[str]] = {}
+for _sym in _SYMBOLS:
+    _SYMBOLS_BY_FIRST.setdefault(_sym[0], []).append(_sym)
 _QUOTABLE = set("\\\"'rnt")
 _HEX = set("0123456789abcdefABCDEF")
 
@@ -140,11 +147,12 @@ def code_tokens(text: str) -> list[Token]:
     return tokenize(text, comments=False)
 
 
-def blank_comments(text: str) -> str:
+def blank_comments(text: str, tokens: list[Token] | None = None) -> str:
     """`text` with every comment replaced by spaces (newlines kept): same length, same offsets,
-    same lines and columns, and a comment still separates the words around it. Raises LexError."""
+    same lines and columns, and a comment still separates the words around it. Raises LexError.
+    Pass `tokens` (from `tokenize(text)`) to avoid reading the text twice."""
     out = list(text)
-    for t in tokenize(text):
+    for t in tokenize(text) if tokens is None else tokens:
         if t.kind == COMMENT:
             for i in range(t.start, t.end):
                 if out[i] != "\n":
@@ -203,6 +211,8 @@ class _Lexer:
         self.tokens: list[Token] = []
         self._byte_at = 0     # UTF-8 offset of `_byte_pos`, advanced incrementally
         self._byte_pos = 0
+        self._row = 0         # line index of the last position asked
+        self.ascii = text.isascii()
 
     # -- helpers
     def at(self, i: int) -> str:
@@ -213,13 +223,22 @@ class _Lexer:
         return LexError(message, offset, line, col, list(self.tokens))
 
     def byte(self, offset: int) -> int:
+        if self.ascii:
+            return offset
         self._byte_at += len(self.text[self._byte_pos:offset].encode("utf-8", "surrogatepass"))
         self._byte_pos = offset
         return self._byte_at
 
+    def position(self, offset: int) -> tuple[int, int]:
+        """(line, column) of an offset at or after the last one asked: tokens come in order."""
+        starts = self.lines.starts
+        while self._row + 1 < len(starts) and starts[self._row + 1] <= offset:
+            self._row += 1
+        return self._row + 1, offset - starts[self._row]
+
     def emit(self, kind: str, start: int, end: int, doc: bool = False) -> None:
-        line, col = self.lines.position(start)
-        end_line, end_col = self.lines.position(end)
+        line, col = self.position(start)
+        end_line, end_col = self.position(end)
         self.tokens.append(Token(kind, self.text[start:end], start, end, line, col, end_line, end_col,
                                  self.byte(start), doc))
 
@@ -234,6 +253,8 @@ class _Lexer:
                 if self.at(i + 1) != "\n":
                     raise self.error("isolated carriage returns are not allowed", i)
                 i += 1
+            elif c == " " or c == "\n":
+                i = _BLANKS.match(self.text, i).end()
             elif c.isspace():
                 i += 1
             elif c == "-" and self.at(i + 1) == "-":
@@ -293,7 +314,7 @@ class _Lexer:
                 j += 1
             self.emit(SYMBOL, i, j)
             return j
-        for sym in _SYMBOLS:
+        for sym in _SYMBOLS_BY_FIRST.get(c, ()):
             if self.text.startswith(sym, i):
                 self.emit(SYMBOL, i, i + len(sym))
                 return i + len(sym)
@@ -309,7 +330,8 @@ class _Lexer:
                     raise self.error("unterminated identifier escape", i + 1)
                 i = j + 1
             else:
-                i += 1
+                m = _ASCII_IDENT_PART.match(self.text, i)
+                i = m.end() if m else i + 1
                 while i < self.n and is_id_rest(self.text[i]):
                     i += 1
             # a `.` continues the name only when a name part follows it at once
@@ -351,7 +373,9 @@ class _Lexer:
             self.emit(NUM, i, j)
             return j
         isdigit = lambda c: "0" <= c <= "9"  # noqa: E731 -- ASCII digits only, like Lean
-        j = self.digits(i, isdigit, "decimal number", need=False)
+        j = _DECIMAL.match(self.text, i).end()
+        if self.text[j - 1] == "_":   # a `_` separator must be followed by a digit
+            raise self.error("unexpected character; expected decimal number", j)
         if self.at(j) not in (".", "e", "E"):
             self.emit(NUM, i, j)
             return j

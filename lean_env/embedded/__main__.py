@@ -24,7 +24,6 @@ import os
 import signal
 import sys
 import threading
-import time
 from typing import TextIO
 
 from lean_env.embedded.session import Session
@@ -41,38 +40,60 @@ class MemoryCapExceeded(BaseException):
 
 class MemoryGuard:
     """RLIMIT_AS at `limit_mb`, plus a thread that interrupts the request in flight when resident
-    memory passes WATCH_FRACTION of it. Only requests are interrupted, never the idle loop."""
+    memory passes `watch_mb` (default WATCH_FRACTION of the cap). Only requests are interrupted
+    (`busy`), never the idle loop."""
 
-    def __init__(self, limit_mb: int):
+    def __init__(self, limit_mb: int, watch_mb: int | None = None):
         import psutil  # a dependency of lean_env already (the pool measures workers with it)
 
         self.limit_mb = limit_mb
+        self.watch_mb = watch_mb or int(limit_mb * WATCH_FRACTION)
         self.busy = False
         self.tripped = False
         self._proc = psutil.Process()
-        self._threshold = int(limit_mb * WATCH_FRACTION) * 1024 * 1024
+        self._stop = threading.Event()
+        self._previous_handler = None
 
     def start(self) -> None:
+        self.watch()               # first: the thread's stack and malloc arena count against the cap
+        self.cap_address_space()
+
+    def cap_address_space(self) -> None:
         import resource
 
         cap = self.limit_mb * 1024 * 1024
-        soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+        _, hard = resource.getrlimit(resource.RLIMIT_AS)
         if hard != resource.RLIM_INFINITY:
             cap = min(cap, hard)
         resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
-        signal.signal(signal.SIGUSR1, self._interrupt)
+
+    def watch(self) -> None:
+        """Install the interrupt (main thread only) and start the watchdog thread."""
+        self._previous_handler = signal.signal(signal.SIGUSR1, self._interrupt)
         threading.Thread(target=self._watch, name="rss-watchdog", daemon=True).start()
+
+    def stop(self) -> None:
+        """Stop watching and put the previous SIGUSR1 handler back."""
+        self._stop.set()
+        if self._previous_handler is not None:
+            signal.signal(signal.SIGUSR1, self._previous_handler)
 
     def _interrupt(self, signum, frame) -> None:
         if self.busy and self.tripped:
             raise MemoryCapExceeded(
-                f"out of memory: the request used more than {int(self.limit_mb * WATCH_FRACTION)} MB "
-                f"(cap {self.limit_mb} MB); it was stopped")
+                f"out of memory: the request used more than {self.watch_mb} MB of resident memory "
+                f"(the embedded server's cap is {self.limit_mb} MB); it was stopped")
 
     def _watch(self) -> None:
-        while True:
-            time.sleep(WATCH_INTERVAL)
-            if self.busy and not self.tripped and self._proc.memory_info().rss > self._threshold:
+        threshold = self.watch_mb * 1024 * 1024
+        while not self._stop.wait(WATCH_INTERVAL):
+            if not self.busy or self.tripped:
+                continue
+            try:
+                rss = self._proc.memory_info().rss
+            except Exception:  # noqa: BLE001 -- even MemoryError here: look again next time
+                continue
+            if rss > threshold:
                 self.tripped = True
                 os.kill(os.getpid(), signal.SIGUSR1)   # the handler runs in the main thread
 
@@ -123,7 +144,19 @@ def serve(stdin: TextIO, stdout: TextIO, guard: MemoryGuard | None = None) -> No
         stdout.write(out + "\n\n")
         stdout.flush()
 
-    for line in stdin:
+    lines = iter(stdin)
+    while True:
+        try:
+            line = next(lines, None)
+        except MemoryError:   # a request larger than the memory cap: answer it, drop it, go on
+            buf.clear()
+            gc.collect()
+            stdout.write(json.dumps({"message": "Lean error:\nout of memory: the request is larger than "
+                                                "the embedded server's memory cap"}) + "\n\n")
+            stdout.flush()
+            continue
+        if line is None:
+            break
         if line.strip():
             buf.append(line.rstrip())
         elif buf:

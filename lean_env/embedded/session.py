@@ -472,7 +472,8 @@ def _lex(text: str, out: _Output) -> tuple[str, list[Token]]:
     code = text
     while True:
         try:
-            return blank_comments(code), [t for t in tokenize(code) if t.kind != "comment"]
+            tokens = tokenize(code)
+            return blank_comments(code, tokens), [t for t in tokens if t.kind != "comment"]
         except LexError as e:
             out.add("error", e.offset, e.offset, e.message)
             good_end = e.tokens[-1].end if e.tokens else 0
