@@ -384,7 +384,9 @@ class _CommandRun:
         if state.goals:
             self.out.add("error", by.start, end, "unsolved goals\n" + "\n\n".join(state.pp_goals()))
             return state.axioms | {"sorryAx"}, False
-        return state.axioms | ({"sorryAx"} if state.sorries else set()), True
+        # a `sorry` the engine ran is a fact, whatever the tactics did with their axioms
+        gave_up = state.sorries or engine.sorry_goals
+        return state.axioms | ({"sorryAx"} if gave_up else set()), True
 
     def _sorries_of(self, block: _Block, goals: list[Goal]) -> None:
         """Pair the sorries a block ran with its `sorry` tokens: in order; a token run on several
