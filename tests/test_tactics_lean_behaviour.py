@@ -277,6 +277,12 @@ def test_fun_terms_prove_pi_goals(session):
     assert attempt(session, "theorem t (p : Prop) (hp : p) : ¬¬p", ["exact fun hn => hn hp"]) == ("ok", [])
     assert attempt(session, "theorem t : ∀ x : ℕ, x + 0 = x", ["exact fun (x : ℕ) => by simp"]) == ("ok", [])
     assert attempt(session, "theorem t : ∀ x : ℕ, x + 0 = x", ["refine fun x => ?_"]) == ("ok", ["x : ℕ\n⊢ x + 0 = x"])
+    # a `?_` under `fun` is a goal in the function's context, where the bound `x` is the new one
+    assert attempt(session, "theorem t (x : ℕ) (h : x = 0) : ∀ x : ℕ, x = 0", ["refine fun x => ?_"]) == (
+        "ok", ["x✝ : ℕ\nh : x✝ = 0\nx : ℕ\n⊢ x = 0"])
+    assert attempt(session, "theorem t (x : ℕ) (h : x = 0) : ∀ x : ℕ, x = 0", ["refine fun x => ?_", "exact h"])[0] == "error"
+    assert attempt(session, "theorem t (x : ℕ) (h : x = 0) : (∀ x : ℕ, x = 0) ∧ True",
+                   ["refine ⟨fun x => ?_, trivial⟩", "exact h"])[0] == "error"
     assert attempt(session, "theorem t (p : Prop) (hp : p) : True", ["have h : ¬¬p := fun hn => hn hp", "trivial"]) == ("ok", [])
 
 

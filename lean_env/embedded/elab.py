@@ -35,7 +35,7 @@ class Elab:
     theorems: dict[str, tuple[Term, frozenset]]   # earlier declarations: statement, axioms
     run_by: RunBy
     axioms: frozenset = frozenset()
-    holes: list[Term] | None = None   # `refine`: the propositions its `?_` leave as new goals
+    holes: list[Goal] | None = None   # `refine`: the goals its `?_` leave (each in its own context)
     meta_types: dict[str, str] = field(default_factory=dict)   # `apply`: types of its open variables
     sorries: int = 0   # term-mode `sorry`s elaborated (each proves its expected type, via `sorryAx`)
 
@@ -58,7 +58,7 @@ class Elab:
             return
         if isinstance(t, Hole):
             if t.synthetic and self.holes is not None:
-                self.holes.append(expected)
+                self.holes.append(self.goal.with_target(expected))   # in its own context (under `fun`)
                 return
             raise TacticError(f"don't know how to synthesize placeholder\ncontext:\n{self.goal.with_target(expected).pp()}")
         if isinstance(t, App) and isinstance(t.fn, Var) and t.fn.name in ("Or.inl", "Or.inr"):

@@ -7,7 +7,7 @@ from lean_env.embedded.elab import _instantiate, _is_refl, _match
 from lean_env.embedded.goals import CLASSICAL, Goal, ProofState, TacticError, canon, defeq
 from lean_env.embedded.simp import TRUE
 from lean_env.embedded.terms import NAT, ByTac, Bin, Const, Hole, Num, Quant, Term, Un, Var, free_vars, pp, subst
-from lean_env.embedded.tactics.engine import Engine, check_prop
+from lean_env.embedded.tactics.engine import Engine, check_prop, elaborated
 from lean_env.embedded.tactics.registry import tactic
 from lean_env.embedded.tactics.text import TacticSyntaxError, dedent_block, matching_close, parse_fun, split_top, term
 
@@ -19,16 +19,17 @@ def t_exact(e: Engine, s: ProofState, rest: str) -> ProofState:
         return _merge(s, done)
     el = e.elab(s.main)
     el.check(term(rest), s.main.target)
-    return s.replace_main([], el.axioms)
+    return elaborated(s, [], el)
 
 
 def run_fun(e: Engine, g: Goal, text: str, final: str) -> ProofState | None:
-    """Elaborate a `fun` proof of `g` the way Lean does for a `∀`/`→`/`¬` goal: each binder
-    introduces one (an anonymous-constructor pattern destructures it, `fun ⟨x, hx⟩ => ..`),
-    then `final` (`exact` or `refine`) takes the body. None if `text` is not a `fun` term."""
+    """A `fun` proof with an anonymous-constructor binder (`fun ⟨x, hx⟩ h => ..`, which the term
+    parser does not read) the way Lean elaborates it against a `∀`/`→`/`¬` goal: each binder
+    introduces one, a pattern destructures it, then `final` (`exact`/`refine`) takes the body.
+    None for any other text (plain `fun` terms are the elaborator's)."""
     parsed = parse_fun(text)
-    if parsed is None:
-        return None
+    if parsed is None or not any(b.startswith("⟨") for b in parsed[0]):
+        return None   # plain binders: the elaborator checks `fun` terms (Elab._check_fun)
     binders, body = parsed
     state = ProofState((g,))
     for b in binders:
@@ -70,7 +71,7 @@ def t_exact_mod_cast(e: Engine, s: ProofState, rest: str) -> ProofState:
     el = e.elab(g)
     try:
         el.check(term(rest), g.target)
-        return s.replace_main([], el.axioms)
+        return elaborated(s, [], el)
     except TacticError as err:
         t = term(rest)
         try:
@@ -79,7 +80,7 @@ def t_exact_mod_cast(e: Engine, s: ProofState, rest: str) -> ProofState:
             raise err from None
         if not defeq(norm_cast_prop(got), norm_cast_prop(g.target), g.ctx):
             raise err from None
-    return s.replace_main([], el.axioms)
+    return elaborated(s, [], el)
 
 
 @tactic("refine", argument="required")
@@ -92,7 +93,7 @@ def t_refine(e: Engine, s: ProofState, rest: str) -> ProofState:
     el = e.elab(g)
     el.holes = []
     el.check(term(rest), g.target)
-    return s.replace_main([g.with_target(h) for h in el.holes], el.axioms)
+    return elaborated(s, list(el.holes), el)
 
 
 @tactic("apply", argument="required")
@@ -102,7 +103,7 @@ def t_apply(e: Engine, s: ProofState, rest: str) -> ProofState:
     t = term(rest)
     try:
         el.check(t, g.target)
-        return s.replace_main([], el.axioms)
+        return elaborated(s, [], el)
     except TacticError:
         pass
     p, metas = el.partial_app(t)
@@ -135,7 +136,7 @@ def t_apply(e: Engine, s: ProofState, rest: str) -> ProofState:
     if any(v in metas for q in premises for v in free_vars(q)):
         # Lean would leave `?x` as a new goal; the fragment has no metavariable goals
         raise TacticError(f"don't know how to synthesize placeholder in\n  apply {pp(t)}")
-    return s.replace_main([g.with_target(q) for q in premises], el.axioms)
+    return elaborated(s, [g.with_target(q) for q in premises], el)
 
 
 def contradiction_in(g: Goal) -> bool:
@@ -403,7 +404,7 @@ def t_calc(e: Engine, s: ProofState, rest: str) -> ProofState:
     chain = Bin(rel, lhs, rhs)
     if not defeq(chain, g.target, g.ctx):
         raise TacticError(f"type mismatch\n  calc ...\nhas type\n  {pp(chain)} : Prop\nbut is expected to have type\n  {pp(g.target)} : Prop")
-    return s.replace_main([], el.axioms)
+    return elaborated(s, [], el)
 
 
 def _proof_term(text: str) -> Term:

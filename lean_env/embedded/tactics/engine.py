@@ -119,6 +119,13 @@ def _focus_body(text: str) -> str:
     return "\n".join([first] + [l[col:] if l[:col].strip() == "" else l.lstrip() for l in rest])
 
 
+def elaborated(s: ProofState, goals: list[Goal], el: Elab) -> ProofState:
+    """`s` with its main goal replaced by `goals` after elaborating a term with `el`: the axioms
+    the term used and the term-mode `sorry`s in it (`exact sorry`) go into the proof state."""
+    r = s.replace_main(goals, el.axioms)
+    return ProofState(r.goals, r.axioms, r.sorries + el.sorries)
+
+
 def hyp_prop(g: Goal, name: str) -> Term:
     """The proposition of hypothesis `name` (a variable or an unknown name is an error)."""
     h = g.hyp(name)

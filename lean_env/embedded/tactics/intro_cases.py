@@ -6,11 +6,12 @@ from __future__ import annotations
 import re
 
 from lean_env.embedded import arith
+from lean_env.embedded.elab import unfold_dvd
 from lean_env.embedded.goals import CLASSICAL, Goal, ProofState, TacticError, defeq, fresh_inaccessible
 from lean_env.embedded.simp import TRUE
 from lean_env.embedded.terms import NAT, App, Bin, Const, Num, Quant, Term, Un, Var, free_vars, fresh_name, pp, subst
 from lean_env.embedded.tactics.closers import reducible_prop_eq, reducible_rfl, run_fun, t_trivial
-from lean_env.embedded.tactics.engine import Engine, check_prop, hyp_prop
+from lean_env.embedded.tactics.engine import Engine, check_prop, elaborated, hyp_prop
 from lean_env.embedded.tactics.registry import tactic
 from lean_env.embedded.tactics.text import (
     TacticSyntaxError, matching_close, names_list, parse_alternatives, split_patterns, split_top, term,
@@ -86,13 +87,9 @@ def open_binder(g: Goal, name: str, ty: str, var: str, body: Term, *others: Term
 
 
 def as_exists(p: Term, ctx: dict[str, str]) -> Term:
-    """`a ∣ b` is, by definition (`Nat.instDvdNat`, `Int.instDvdInt`), `∃ c, b = a * c`; what
-    `rcases`, `obtain`, `cases` and `use` see through. Other propositions are returned as they are."""
-    if isinstance(p, Bin) and p.op == "∣":
-        ty = arith.relation_type(p, ctx)
-        c = fresh_name("c", free_vars(p))
-        return Quant("∃", c, ty, Bin("=", p.rhs, Bin("*", p.lhs, Var(c))))
-    return p
+    """What `rcases`, `obtain`, `cases` and `use` see: `a ∣ b` unfolds to `∃ c, b = a * c`;
+    other propositions are returned as they are."""
+    return unfold_dvd(p, ctx) if isinstance(p, Bin) and p.op == "∣" else p
 
 
 def _introducible(t: Term) -> bool:
@@ -250,7 +247,7 @@ def t_have(e: Engine, s: ProofState, rest: str) -> ProofState:
         if proof is None:
             raise TacticSyntaxError("<input>:1:5: unexpected end of input; expected ':=' or ':'")
         prop = el.infer(term(proof))
-        return s.replace_main([g.add(name, prop)], el.axioms)
+        return elaborated(s, [g.add(name, prop)], el)
     prop = term(ty_text)
     prop = check_prop(prop, g)
     if proof is None:  # `have h : t` opens a goal for t first
@@ -259,7 +256,7 @@ def t_have(e: Engine, s: ProofState, rest: str) -> ProofState:
     if done is not None:
         return ProofState((g.add(name, prop),) + s.goals[1:], s.axioms | done.axioms, s.sorries + done.sorries)
     el.check(term(proof), prop)
-    return s.replace_main([g.add(name, prop)], el.axioms)
+    return elaborated(s, [g.add(name, prop)], el)
 
 
 @tactic("show", argument="required")
@@ -283,7 +280,7 @@ def t_specialize(e: Engine, s: ProofState, rest: str) -> ProofState:
     hyp_prop(g, t.fn.name)   # a local hypothesis, not a library lemma or a variable
     el = e.elab(g)
     p = el.infer(t)
-    return s.replace_main([g.replace_hyp(t.fn.name, p)], el.axioms)
+    return elaborated(s, [g.replace_hyp(t.fn.name, p)], el)
 
 
 @tactic("subst", argument="required")
