@@ -127,6 +127,9 @@ SORRY_CASES = {
     "first": ("  first | sorry | exact hp", 1),
     "refine with by sorry": ("  refine ⟨?_, by sorry⟩\n  exact hp", 1),
     "try": ("  constructor\n  · try sorry\n  · exact hq", 1),
+    "term sorry": ("  exact sorry", 1),
+    "term sorry in a constructor": ("  exact ⟨sorry, hq⟩", 1),
+    "have := sorry": ("  have h : p := sorry\n  exact ⟨h, hq⟩", 1),
 }
 
 
@@ -145,6 +148,14 @@ def test_every_sorry_is_reported(s, name):
         goal = e["goal"].split("⊢ ")[1]
         closer = "exact hp" if goal == "p" else "exact hq" if goal == "q" else "exact ⟨hp, hq⟩"
         assert s.handle({"proofState": e["proofState"], "tactic": closer})["proofStatus"] == "Completed"
+
+
+def test_induction_alternatives_belong_to_their_tactic(s):
+    text = ("theorem w (n : ℕ) : n * (n + 1) % 2 = 0 := by\n  induction n with\n  | zero => rfl\n"
+            "  | succ k ih =>\n    sorry")
+    r = cmd(s, text)
+    assert [m["severity"] for m in r["messages"]] == ["warning"], r
+    assert r["sorries"][0]["pos"] == at(text, "sorry") and "ih :" in r["sorries"][0]["goal"]
 
 
 def test_admit_gives_up_without_a_sorries_entry(s):

@@ -68,6 +68,12 @@ def test_symbols_longest_match():
     assert kinds_texts("`foo ``Nat.succ") == [(NAME, "`foo"), (NAME, "``Nat.succ")]
 
 
+def test_mathlib_tokens_with_a_prime_are_not_char_literals():
+    assert code_words("f ⁻¹' {7} ∪ f '' A ∪ ∑' i, g i ∪ ∏' i, g i ∪ h''") == [
+        "f", "⁻¹'", "{", "7", "}", "∪", "f", "''", "A", "∪", "∑'", "i", ",", "g", "i", "∪", "∏'", "i", ",",
+        "g", "i", "∪", "h''"]
+
+
 def test_positions_are_lean_positions():
     text = "theorem t (h₀ : a = 2) :\n  a = 2 := by\n  exact h₀ -- done"
     toks = {t.text: t for t in tokenize(text)}

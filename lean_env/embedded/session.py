@@ -30,13 +30,14 @@ import re
 import sys
 import traceback
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 from lean_env.embedded import arith
+from lean_env.embedded.elab import Elab
 from lean_env.embedded.goals import Goal, ProofState, TacticError
 from lean_env.embedded.parser import ParseError, parse_statement, parse_term
 from lean_env.embedded.tactics import Engine, TacticSyntaxError
-from lean_env.embedded.terms import NAT, REL_OPS, Bin, Quant, Term, free_vars
+from lean_env.embedded.terms import NAT, REL_OPS, Bin, Quant, Term, Var, free_vars
 from lean_env.lexer import IDENT, LexError, LineIndex, Token, blank_comments, numeral_text, tokenize
 
 Theorems = dict[str, tuple[Term, frozenset]]
@@ -71,8 +72,9 @@ class _ReplyError(Exception):
 
 @dataclass
 class _Engine(Engine):
-    """The tactic engine, noting the goal of every `sorry` tactic it runs: the REPL reports each
-    one as a `sorries` entry (matching `sorry` syntax, so `admit` and `exact?` are not noted)."""
+    """The tactic engine, noting the goal of every `sorry` it runs, tactic or term: the REPL
+    reports each as a `sorries` entry. It matches `sorry` syntax only, so `admit` and `exact?`
+    (which close goals with `sorryAx` without it) are not noted."""
 
     sorry_goals: list[Goal] = field(default_factory=list)
 
@@ -80,6 +82,21 @@ class _Engine(Engine):
         if head == "sorry" and not rest and state.goals:
             self.sorry_goals.append(state.main)
         return super().atomic(state, head, rest)
+
+    def elab(self, goal: Goal) -> Elab:
+        return _NotingElab(goal, self.theorems, self._run_by, note=self.sorry_goals.append)
+
+
+@dataclass
+class _NotingElab(Elab):
+    """Term elaboration that notes the expected type of every term `sorry` (as a goal)."""
+
+    note: Callable[[Goal], None] | None = None
+
+    def check(self, t: Term, expected: Term) -> None:
+        if self.note and isinstance(t, Var) and t.name == "sorry" and self.goal.hyp("sorry") is None:
+            self.note(self.goal.with_target(expected))
+        super().check(t, expected)
 
 
 @dataclass
@@ -581,7 +598,8 @@ def _tactic_blocks(toks: list[Token], by: Token, code: str) -> tuple[list[_Block
     col, blocks, current, depth = first.column, [], [first], _depth_change(first)
     for i in range(1, len(toks)):
         prev, tok = toks[i - 1], toks[i]
-        if tok.line > prev.end_line and depth <= 0 and tok.column <= col:
+        continues = tok.text in ("|", "<;>")   # alternatives and `<;>` belong to the tactic above
+        if tok.line > prev.end_line and depth <= 0 and tok.column <= col and not continues:
             blocks.append(current)
             if tok.column < col:
                 return _blocks(blocks, code), toks[i:]
