@@ -12,10 +12,9 @@ HEADER = "import Mathlib\nimport Aesop\n\nset_option maxHeartbeats 0\n\nopen Big
 
 
 class Server:
-    def __init__(self, *args: str, env: dict | None = None):
+    def __init__(self, *args: str, env: dict | None = None, stderr=subprocess.DEVNULL):
         self.p = subprocess.Popen([sys.executable, "-m", "lean_env.embedded", *args], stdin=subprocess.PIPE,
-                                  stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, encoding="utf-8",
-                                  env=env)
+                                  stdout=subprocess.PIPE, stderr=stderr, text=True, encoding="utf-8", env=env)
 
     def raw(self, text: str) -> dict:
         self.p.stdin.write(text + "\n\n")
@@ -177,16 +176,19 @@ def _needs_too_much_memory() -> dict:
     return {"cmd": "theorem t : 1 = 1 := by rfl" + "\n" * 5_000_000}
 
 
-def test_address_space_cap_turns_a_huge_request_into_an_error():
+def test_address_space_cap_turns_a_huge_request_into_an_error(tmp_path):
     """Under `--max-memory-mb` an allocation past the cap is a clean error, and the server lives on
-    with its memory back (the cap real REPL workers get from the pool)."""
-    s = Server("--max-memory-mb", "220")
-    try:
-        r = s.send(_needs_too_much_memory())
-        assert "out of memory" in json.dumps(r), r
-        assert s.send({"cmd": "theorem u : 1 = 1 := by rfl"}) == {"env": 0}
-    finally:
-        s.close()
+    with its memory back (the cap real REPL workers get from the pool). Nothing goes to stderr:
+    Kimina's server takes any stderr output for a dead REPL."""
+    with open(tmp_path / "stderr", "w") as err:
+        s = Server("--max-memory-mb", "220", stderr=err)
+        try:
+            r = s.send(_needs_too_much_memory())
+            assert "out of memory" in json.dumps(r), r
+            assert s.send({"cmd": "theorem u : 1 = 1 := by rfl"}) == {"env": 0}
+        finally:
+            s.close()
+    assert (tmp_path / "stderr").read_text() == ""
 
 
 def test_memory_cap_from_the_environment_variable():

@@ -12,7 +12,8 @@ variable LEAN_EMBEDDED_MAX_MEMORY_MB) caps the address space at N MB (RLIMIT_AS:
 allocation fails with MemoryError) and starts a watchdog that interrupts the request in flight
 once resident memory passes 80% of N (a computation growing step by step, e.g. `ring` on a large
 power). Either way the request is answered with an error and the server lives on, its memory
-freed. Integers print with any number of digits (Python's 4300-digit guard is lifted here, in the
+freed. Nothing is written to stderr unless LEAN_EMBEDDED_DEBUG is set (kernel tracebacks), as
+some clients take any stderr output for a crashed REPL. Integers print with any number of digits (Python's 4300-digit guard is lifted here, in the
 server process only).
 """
 from __future__ import annotations
@@ -29,6 +30,7 @@ from typing import TextIO
 from lean_env.embedded.session import Session
 
 MEMORY_ENV = "LEAN_EMBEDDED_MAX_MEMORY_MB"
+DEBUG_ENV = "LEAN_EMBEDDED_DEBUG"        # set: kernel exceptions print their traceback to stderr
 WATCH_FRACTION = 0.8     # of the cap: interrupt before allocations start failing at random places
 WATCH_INTERVAL = 0.05    # seconds between resident-memory checks
 
@@ -128,8 +130,8 @@ def _reply(session: Session, text: str, guard: MemoryGuard | None) -> str:
     return out
 
 
-def serve(stdin: TextIO, stdout: TextIO, guard: MemoryGuard | None = None) -> None:
-    session = Session()
+def serve(stdin: TextIO, stdout: TextIO, guard: MemoryGuard | None = None, debug: bool = False) -> None:
+    session = Session(debug=debug)
     buf: list[str] = []
 
     def flush_request() -> None:
@@ -182,7 +184,7 @@ def main(argv: list[str] | None = None) -> None:
         guard = MemoryGuard(limit)
         guard.start()
     try:
-        serve(sys.stdin, sys.stdout, guard)
+        serve(sys.stdin, sys.stdout, guard, debug=bool(os.environ.get(DEBUG_ENV)))
     except (BrokenPipeError, KeyboardInterrupt):
         pass
 

@@ -138,6 +138,13 @@ class _Block:
 class Session:
     envs: list[Theorems] = field(default_factory=list)
     states: list[tuple[ProofState, Theorems]] = field(default_factory=list)  # with the env they live in
+    # Print a kernel exception's traceback to stderr. Off by default: like the REPL, the server
+    # writes nothing there in normal operation (Kimina's server treats any stderr as a dead REPL).
+    debug: bool = False
+
+    def _report(self) -> None:
+        if self.debug:
+            traceback.print_exc(file=sys.stderr)
 
     # ------------------------------------------------------------ requests
     def handle(self, req: Any) -> dict:
@@ -161,7 +168,7 @@ class Session:
         except RecursionError:
             return {"message": f"Lean error:\n{MAX_REC_DEPTH}"}
         except Exception as e:  # a kernel bug must never take the server down
-            traceback.print_exc(file=sys.stderr)
+            self._report()
             return {"message": f"Lean error:\n{_exception_text(e)}"}
 
     def _new_state(self, st: ProofState, theorems: Theorems) -> int:
@@ -240,7 +247,7 @@ class Session:
             except RecursionError:
                 out.at("error", cmd[0], MAX_REC_DEPTH)
             except Exception as e:  # noqa: BLE001 -- Lean logs a failing command and goes on
-                traceback.print_exc(file=sys.stderr)
+                self._report()
                 out.at("error", cmd[0], _exception_text(e))
         self.envs.append(theorems)
         reply: dict[str, Any] = {"env": len(self.envs) - 1}
