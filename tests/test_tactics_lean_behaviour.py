@@ -358,3 +358,15 @@ def test_typed_rcases_patterns(session):
     assert attempt(session, "theorem t (p q : Prop) (h : p ∧ q) : q", ["obtain ⟨hp, (hq : q)⟩ := h", "exact hq"]) == ("ok", [])
     # the stated type must be the component's (up to defeq), never another proposition
     assert attempt(session, "theorem t (p q : Prop) (h : p ∧ q) : p", ["obtain ⟨hp, (hq : p)⟩ := h"])[0] == "error"
+
+
+def test_induction_generalizing(session):
+    statement = "theorem t (n m : ℕ) (h : m ≤ n) : m ≤ n + 1"
+    assert attempt(session, statement, ["induction n generalizing m"]) == ("ok", [
+        "case zero\nm : ℕ\nh : m ≤ 0\n⊢ m ≤ 0 + 1",
+        "case succ\nn✝ : ℕ\na✝ : ∀ m ≤ n✝, m ≤ n✝ + 1\nm : ℕ\nh : m ≤ n✝ + 1\n⊢ m ≤ n✝ + 1 + 1"])
+    assert attempt(session, statement, ["induction n generalizing m with\n| zero => omega\n| succ k ih => omega"]) == ("ok", [])
+    # false for n = 5, m = 0: naming the predecessor like the generalized variable must not conflate them
+    assert attempt(session, "theorem t (n m : ℕ) : n ≤ m + 1",
+                   ["induction n generalizing m with\n| zero => omega\n| succ m ih => omega"])[0] == "error"
+    assert attempt(session, "theorem t (n : ℕ) : n = n", ["induction n generalizing k"])[0] == "error"

@@ -362,39 +362,50 @@ def run_alternatives(e: "Engine", s: ProofState, goals: list[Goal], alts: dict, 
 
 @tactic("induction", argument="required")
 def t_induction(e: Engine, s: ProofState, rest: str, prime: bool = False) -> ProofState:
+    """`induction n (generalizing m ..) (with | zero => .. | succ k ih => ..)`, and Mathlib's
+    `induction' n with k ih` (`prime`: names after `with`)."""
     g = s.main
-    words = rest.split()
-    if not words:
-        raise TacticSyntaxError("<input>:1:9: unexpected end of input")
-    n = words[0]
+    text = " " + rest.strip()
+    m = re.search(r"\swith(?:\s|$)", text)
+    head, sep, tail = (text[:m.start()], True, text[m.end():]) if m else (text, False, "")
+    words = head.split()
+    n, generalize = words[0], words[2:]
+    if len(words) > 1 and (words[1] != "generalizing" or not generalize):
+        raise TacticSyntaxError(f"<input>:1:0: unexpected token '{words[1]}'; expected 'with'")
     names: list[str] = []
-    if len(words) > 1:
-        if words[1] != "with":
-            raise TacticSyntaxError(f"<input>:1:0: unexpected token '{words[1]}'; expected 'with'")
+    if sep:
         if not prime:
-            alts = parse_alternatives(rest.split("with", 1)[1])
-            bare = t_induction(e, s, n, prime=True)
+            alts = parse_alternatives(tail)
+            bare = t_induction(e, s, head, prime=True)
             new = list(bare.goals[: len(bare.goals) - len(s.goals) + 1])
             if "succ" in alts:
                 new = [_rename_new(g, s.main, alts[g.case][0]) if g.case in alts else g for g in new]
             return run_alternatives(e, s, new, alts, bare.axioms)
-        names = words[2:]
+        names = tail.split()
     if g.ctx.get(n) != NAT:
         raise TacticError(f"index in target's type is not a variable or not of type ℕ: '{n}'")
+    for v in generalize:
+        if v not in g.ctx or v == n:
+            raise TacticError(f"unknown variable '{v}' to generalize")
     k = names[0] if names else fresh_inaccessible(n, g.names() - {n})
     ih = names[1] if len(names) > 1 else fresh_inaccessible("a", g.names())
-    return s.replace_main(nat_split(g, n, k, ih))
+    return s.replace_main(nat_split(g, n, k, ih, generalize))
 
 
-def nat_split(g: Goal, n: str, k: str, ih: str | None) -> list[Goal]:
+def nat_split(g: Goal, n: str, k: str, ih: str | None, generalize: list[str] = ()) -> list[Goal]:
     """Split on the ℕ variable `n`: goals `zero` (n := 0) and `succ` (n := k + 1, with the
-    induction hypothesis `ih` unless it is None, as for `cases`). Hypotheses mentioning `n` are
-    generalised and reintroduced by name afterwards, as Lean's `induction`/`cases` do."""
-    deps = [h for h in g.hyps if not h.is_var and n in free_vars(h.type)]
+    induction hypothesis `ih` unless it is None, as for `cases`). The variables in `generalize`
+    and every hypothesis mentioning `n` or them are reverted into the motive (so the induction
+    hypothesis is about all their values) and reintroduced by name afterwards, as Lean does."""
+    gen = [h for h in g.hyps if h.is_var and h.name in generalize]
+    reverted = {n, *generalize}
+    deps = [h for h in g.hyps if not h.is_var and reverted & free_vars(h.type)]
     motive = g.target
     for h in reversed(deps):
         motive = Bin("→", h.type, motive)
-    without_n = Goal(tuple(h for h in g.hyps if h not in deps and h.name != n), motive, g.case)
+    for v in reversed(gen):
+        motive = Quant("∀", v.name, v.type, motive)
+    without_n = Goal(tuple(h for h in g.hyps if h not in deps and h.name not in reverted), motive, g.case)
     zero = Goal(without_n.hyps, subst(motive, n, Num(0)), "zero")
     # `k` may shadow a variable the motive mentions: open_binder renames that one to `k✝`
     succ, ih_type, (renamed,) = open_binder(without_n, k, NAT, n, motive, motive)
@@ -403,8 +414,8 @@ def nat_split(g: Goal, n: str, k: str, ih: str | None) -> list[Goal]:
     succ = Goal(succ.hyps, subst(renamed, n, Bin("+", Var(k), Num(1))), "succ")
     out = []
     for goal in (zero, succ):
-        for h in deps:
-            goal = _intro_one(goal, h.name)
+        for name in [v.name for v in gen] + [h.name for h in deps]:
+            goal = _intro_one(goal, name)
         out.append(goal)
     return out
 
