@@ -124,7 +124,15 @@ class Unbounded:
     body: "Prop"
 
 
-Prop = Union[Rel, Not, Conn, Truth, Bounded, Unbounded]
+@dataclass(frozen=True)
+class Atom:
+    """A propositional variable `p : Prop` (library lemmas such as `Or.elim` quantify over them)."""
+
+    name: str
+
+
+PROP = "Prop"
+Prop = Union[Rel, Not, Conn, Truth, Bounded, Unbounded, Atom]
 
 
 @dataclass(frozen=True)
@@ -217,6 +225,8 @@ def pp_prop(p: Prop, prec: int = 0) -> str:
 
     if isinstance(p, Truth):
         return "True" if p.value else "False"
+    if isinstance(p, Atom):
+        return p.name
     if isinstance(p, Rel):
         r = anchor_rel(p)
         return par(f"{pp_expr(r.lhs, 51)} {r.op} {pp_expr(r.rhs, 51)}", 50)
@@ -318,6 +328,8 @@ def truth(p: Prop, env: dict[str, int]) -> Truth3:
     True (∃) or False (∀) once a search finds a witness and unknown otherwise."""
     if isinstance(p, Truth):
         return p.value
+    if isinstance(p, Atom):
+        return bool(env[p.name])
     if isinstance(p, Rel):
         a, b = value(p.lhs, env), value(p.rhs, env)
         return {"=": a == b, "≠": a != b, "<": a < b, "≤": a <= b, ">": a > b, "≥": a >= b,
@@ -334,6 +346,9 @@ def truth(p: Prop, env: dict[str, int]) -> Truth3:
         if p.op == "→":
             return _or((None if a is None else not a, b))
         return None if a is None or b is None else a == b
+    if isinstance(p, Unbounded) and p.ty == PROP:      # two values: the search is exhaustive
+        results = [truth(p.body, {**env, p.var: k}) for k in (0, 1)]
+        return _and(results) if p.kind == "∀" else _or(results)
     if isinstance(p, Unbounded):
         values = range(0, SEARCH + 1) if p.ty == NAT else range(-SEARCH, SEARCH + 1)
         found = (truth(p.body, {**env, p.var: k}) for k in values)
@@ -379,7 +394,8 @@ class Decision:
 
 def _box(binders: list[tuple[str, str, str]]) -> Iterator[dict[str, int]]:
     radius = {0: 0, 1: 12, 2: 7, 3: 4}.get(len(binders), 3)
-    ranges = [range(0, 2 * radius + 1) if ty == NAT else range(-radius, radius + 1) for _, _, ty in binders]
+    ranges = [range(2) if ty == PROP else range(0, 2 * radius + 1) if ty == NAT else range(-radius, radius + 1)
+              for _, _, ty in binders]
     for combo in itertools.product(*ranges):
         yield {key: v for (key, _, _), v in zip(binders, combo)}
 
@@ -437,6 +453,8 @@ def _z3_expr(e: Expr, env: dict[str, z3.ArithRef]) -> z3.ArithRef:
 def _z3_prop(p: Prop, env: dict[str, z3.ArithRef]) -> z3.BoolRef:
     if isinstance(p, Truth):
         return z3.BoolVal(p.value)
+    if isinstance(p, Atom):
+        return env[p.name]
     if isinstance(p, Rel):
         a, b = _z3_expr(p.lhs, env), _z3_expr(p.rhs, env)
         if p.op == "∣":
@@ -447,6 +465,10 @@ def _z3_prop(p: Prop, env: dict[str, z3.ArithRef]) -> z3.BoolRef:
     if isinstance(p, Conn):
         a, b = _z3_prop(p.lhs, env), _z3_prop(p.rhs, env)
         return {"∧": z3.And, "∨": z3.Or, "→": z3.Implies, "↔": lambda x, y: x == y}[p.op](a, b)
+    if isinstance(p, Unbounded) and p.ty == PROP:
+        k = z3.Bool(f"{p.var}_{len(env)}_{id(p)}")
+        body = _z3_prop(p.body, {**env, p.var: k})
+        return z3.ForAll([k], body) if p.kind == "∀" else z3.Exists([k], body)
     if isinstance(p, Unbounded):
         k = z3.Int(f"{p.var}_{len(env)}_{id(p)}")
         body = _z3_prop(p.body, {**env, p.var: k})
@@ -465,7 +487,7 @@ def _z3_prop(p: Prop, env: dict[str, z3.ArithRef]) -> z3.BoolRef:
 
 
 def _z3_decide(s: Statement, timeout_ms: int) -> Decision:
-    keys = {key: z3.Int(key) for key, _, _ in s.binders()}
+    keys = {key: z3.Bool(key) if ty == PROP else z3.Int(key) for key, _, ty in s.binders()}
     early = {name: keys[name] for name, _ in s.variables}
     late = {**early, **{name: keys[f"{name}@late"] for name, _ in s.late}}
     solver = z3.Solver()
@@ -484,7 +506,8 @@ def _z3_decide(s: Statement, timeout_ms: int) -> Decision:
         return Decision(True, how="z3")
     if verdict == z3.sat:
         model = solver.model()
-        point = {key: model.eval(var, model_completion=True).as_long() for key, var in keys.items()}
+        point = {key: (int(z3.is_true(model.eval(var, model_completion=True))) if z3.is_bool(var)
+                       else model.eval(var, model_completion=True).as_long()) for key, var in keys.items()}
         try:
             v = statement_truth_at(s, point)
         except Undefined:
@@ -521,7 +544,7 @@ _INFIX = {"↔": (20, 21, 21), "→": (25, 26, 25), "∨": (30, 31, 30), "∧": 
           **{r: (50, 51, 51) for r in ("=", "≠", "<", "≤", ">", "≥", "∣")},
           "+": (65, 65, 66), "-": (65, 65, 66), "*": (70, 70, 71), "/": (70, 70, 71), "%": (70, 70, 71),
           "^": (80, 81, 80)}
-_TYPES = {"ℕ": NAT, "ℤ": INT, "Nat": NAT, "Int": INT}
+_TYPES = {"ℕ": NAT, "ℤ": INT, "Nat": NAT, "Int": INT, "Prop": PROP}
 
 
 class _Reader:
@@ -612,7 +635,7 @@ class _Reader:
         if t.isdigit():
             return ("num", int(t))
         if t in self.types:
-            return ("var", t, self.types[t])
+            return ("pvar", t) if self.types[t] == PROP else ("var", t, self.types[t])
         raise ReadError(f"unexpected token {t!r}")
 
 
@@ -665,6 +688,8 @@ def _prop(raw) -> Prop:
     kind = raw[0]
     if kind == "const":
         return Truth(raw[1])
+    if kind == "pvar":
+        return Atom(raw[1])
     if kind == "not":
         return Not(_prop(raw[1]))
     if kind == "all":
