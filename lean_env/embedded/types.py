@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from lean_env.embedded.goals import TacticError
 from lean_env.embedded.terms import (
-    INT, LOGIC_OPS, NAT, REL_OPS, Bin, Cast, Const, Num, Quant, Term, TyVar, Typed, Un, Var, pp,
+    INT, LOGIC_OPS, NAT, REL_OPS, Bin, Cast, Const, Num, Quant, Term, TyVar, Typed, Un, Var, children, pp,
 )
 
 PROP = "Prop"
@@ -308,19 +308,9 @@ def subst_type(t: Term, tv: str, ty: str) -> Term:
 
 
 def type_vars(t: Term) -> set[TyVar]:
-    out: set[TyVar] = set()
-
-    def walk(u: Term) -> None:
-        for ty in (getattr(u, "ty", None),):
-            if isinstance(ty, TyVar):
-                out.add(ty)
-        if isinstance(u, Bin):
-            walk(u.lhs)
-            walk(u.rhs)
-        elif isinstance(u, (Un, Cast)):
-            walk(u.arg)
-        elif isinstance(u, Quant):
-            walk(u.body)
-
-    walk(t)
+    """The lemma type variables a term mentions (in numerals, casts and binders)."""
+    ty = getattr(t, "ty", None)
+    out = {ty} if isinstance(ty, TyVar) else set()
+    for c in children(t):
+        out |= type_vars(c)
     return out
