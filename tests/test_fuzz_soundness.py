@@ -165,16 +165,21 @@ def _type_vars(t):
 def test_every_library_lemma_is_true_where_it_applies():
     """Each lemma the kernel rewrites or applies with, as the kernel holds it (printed back and
     read by the oracle), at each carrier its class allows: none may be refutable."""
-    checked, refuted = 0, []
+    checked, refuted, unreadable = 0, [], []
     for name, ty, cls, text in library_instances():
         if ty == NAT and cls not in NAT_CLASSES:
             continue
-        statement = read_declaration(text, {"α": ty} if ty else {})
+        try:
+            statement = read_declaration(text, {"α": ty} if ty else {})
+        except ReadError as e:       # a new kind of lemma: extend the oracle's reader to audit it
+            unreadable.append((text, str(e)))
+            continue
         d = decide(statement, z3_timeout_ms=200)
         checked += 1
         if d.truth is False:
             refuted.append((name, ty, text, d.counterexample))
-    assert checked > 100 and not refuted, refuted
+    assert not refuted, refuted
+    assert checked > 100 and not unreadable, unreadable
 
 
 def test_lemmas_for_rings_do_not_apply_to_nat():
