@@ -1,6 +1,6 @@
 """The tactic engine: runs tactic text on a proof state. Structure (`·` focus blocks, `<;>`,
-parentheses) is handled here, the combinators (`try`, `repeat`, `first`, `all_goals`, ...) and
-control tactics (`skip`, `done`, `trace`, `sleep`) are registered here, and every other tactic is
+parentheses) is handled here, the combinators (`try`, `repeat`, `first`, `all_goals`, `set_option
+.. in`, ...) and control tactics (`skip`, `done`, `trace`, `sleep`) are registered here, and every other tactic is
 looked up in the registry and run on the main goal with Lean's names, semantics and messages."""
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from lean_env.embedded import arith
 from lean_env.embedded.elab import Elab
 from lean_env.embedded.goals import Goal, ProofState, TacticError
-from lean_env.embedded.terms import Anon, Hole, Proj, Quant, Bin, Term, Un, Var, pp
+from lean_env.embedded.terms import Term
+from lean_env.embedded.types import elab_prop
 from lean_env.embedded.tactics.registry import TACTICS, tactic
 from lean_env.embedded.tactics.text import TacticSyntaxError, dedent_block, matching_close, split_tactics, split_top
 
@@ -139,8 +140,6 @@ def hyp_prop(g: Goal, name: str) -> Term:
 def check_prop(p: Term, g: Goal) -> Term:
     """`p` (a type written in a tactic, e.g. `have h : p`) elaborated over the context: typed,
     with its casts (`types.elab_prop`); unknown names and non-propositions are errors."""
-    from lean_env.embedded.types import elab_prop
-
     return elab_prop(p, g.ctx)
 
 

@@ -9,7 +9,7 @@ from lean_env.embedded import arith
 from lean_env.embedded.elab import unfold_dvd
 from lean_env.embedded.goals import CLASSICAL, Goal, ProofState, TacticError, defeq, fresh_inaccessible
 from lean_env.embedded.simp import TRUE
-from lean_env.embedded.terms import NAT, App, Bin, Const, Num, Quant, Term, Un, Var, free_vars, fresh_name, pp, subst
+from lean_env.embedded.terms import NAT, App, Bin, Const, Num, Quant, Term, Un, Var, free_vars, pp, subst
 from lean_env.embedded.tactics.closers import reducible_prop_eq, reducible_rfl, run_fun, t_trivial
 from lean_env.embedded.tactics.engine import Engine, check_prop, elaborated, hyp_prop
 from lean_env.embedded.tactics.registry import tactic

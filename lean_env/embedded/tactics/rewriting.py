@@ -1,5 +1,5 @@
 """Tactics that rewrite the goal or hypotheses: `rw` and its variants, `symm`, the `simp` family,
-`push_neg` and the cast tactics (no-ops: the fragment has no coercions)."""
+`push_neg` and the cast tactics (`push_cast`, `norm_cast`)."""
 from __future__ import annotations
 
 import re
