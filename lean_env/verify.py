@@ -82,8 +82,9 @@ def declared_name(theorem: Theorem) -> str:
 
 
 def _tactic_lines(tactic: str) -> list[str]:
-    """A tactic's lines with the common indentation removed and trailing blank lines dropped."""
-    return textwrap.dedent(tactic.replace("\t", "  ")).strip("\n").split("\n")
+    """A tactic's lines with the common indentation removed and trailing blank lines dropped
+    (tabs, which Lean refuses, become two spaces; Windows line ends become plain ones)."""
+    return textwrap.dedent(tactic.replace("\r\n", "\n").replace("\t", "  ")).strip("\n").split("\n")
 
 
 def build_proof_text(theorem: Theorem, tactics: Sequence[str]) -> str:

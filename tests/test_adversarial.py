@@ -85,6 +85,7 @@ HONEST: dict[str, list[str]] = {
     "allowed set_option ... in": ["set_option maxHeartbeats 400000 in omega"],
     "allowed set_option on two lines": ["set_option maxRecDepth 1000 in\n  omega"],
     "open ... in": ["open Nat in omega"],
+    "Windows line ends": ["have h : x = 4 := by\r\n  omega", "exact h"],
 }
 
 

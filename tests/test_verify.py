@@ -176,13 +176,9 @@ def test_multi_line_statements_are_checked_from_their_proof_on():
     assert precheck(stmt, ["sorry"])
 
 
-# Mathlib notation the shared lexer must know as tokens (`f ⁻¹' s`, `f '' s`, `∑' i, f i`).
-LEX_GAPS = pytest.mark.xfail(strict=True, reason="lean_env/lexer.py lacks Mathlib's ⁻¹' '' ∑' tokens (NOTES-K4.md)")
-
-
-@pytest.mark.parametrize("name", [pytest.param("minif2f", marks=LEX_GAPS),
-                                       pytest.param("minif2f-goedel", marks=LEX_GAPS),
-                                       pytest.param("proofnet", marks=LEX_GAPS), "embedded"])
+# Every benchmark statement, proved honestly, passes the prechecks (Mathlib notation such as
+# `f ⁻¹' s`, `f '' s`, `∑' i, f i` and multi-line statements included).
+@pytest.mark.parametrize("name", ["minif2f", "minif2f-goedel", "proofnet", "embedded"])
 def test_every_benchmark_statement_passes_the_prechecks(name):
     from lean_env.benchmarks import load_benchmark
 
