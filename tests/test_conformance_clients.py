@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.repl_shim import make_repl_shim
+from repl_shim import make_repl_shim
 
 HEADER = "import Mathlib\nimport Aesop\n\nset_option maxHeartbeats 400000\n\nopen BigOperators Real Nat Topology Rat"
 THEOREM = "theorem two_step (a b : ℕ) (h₀ : a = 2) : a + b = b + 2 := by sorry"

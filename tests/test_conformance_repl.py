@@ -285,10 +285,12 @@ def test_python_exceptions_become_lean_errors(s, monkeypatch):
         raise ZeroDivisionError("kernel bug")
 
     monkeypatch.setattr(session_module.Engine, "run", boom)
-    text = "theorem b1 : 1 = 1 := by rfl\ntheorem b2 : 2 = 2 := by rfl"
+    text = "theorem b1 : 1 = 1 := by rfl\ntheorem b2 : 2 = 2 := by\n  rfl\n#print axioms b2"
     r = cmd(s, text)
-    assert [m["severity"] for m in r["messages"]] == ["error", "error"]      # each command, and on
-    assert "ZeroDivisionError" in r["messages"][0]["data"] and r["messages"][1]["pos"]["line"] == 2
+    assert [m["severity"] for m in r["messages"]] == ["error", "error", "info"]   # each command, and on
+    assert "ZeroDivisionError" in r["messages"][0]["data"]
+    assert r["messages"][1]["pos"] == at(text, "rfl", 1)                          # at the tactic
+    assert r["messages"][2]["data"] == "'b2' depends on axioms: [sorryAx]"        # added, as Lean does
     ps = cmd(s, "theorem b3 : 1 = 1 := sorry")["sorries"][0]["proofState"]
     t = s.handle({"proofState": ps, "tactic": "rfl"})
-    assert "ZeroDivisionError" in t.get("message", "") + str(t.get("messages"))
+    assert t["proofStatus"] == "Incomplete: contains sorry" and "ZeroDivisionError" in t["messages"][0]["data"]

@@ -193,8 +193,10 @@ class Session:
             new = engine.run(state, text)
         except TacticSyntaxError as e:
             return {"message": f"Lean error:\n{e}"}
-        except (TacticError, RecursionError, ArithmeticError, ValueError) as e:
+        except Exception as e:  # noqa: BLE001 -- a kernel bug fails the tactic, never the session
             # The REPL's error recovery: the error is a message and the goal is admitted.
+            if not isinstance(e, (TacticError, RecursionError)):
+                self._report()
             k = self._new_state(ProofState((), state.axioms | {"sorryAx"}, state.sorries + 1), theorems)
             messages = [_tactic_message("error", _error_text(e))] + [_tactic_message("info", m) for m in info]
             return {"proofState": k, "goals": [], "messages": messages, "proofStatus": "Incomplete: contains sorry"}
@@ -395,12 +397,11 @@ class _CommandRun:
             except TacticSyntaxError as e:
                 self.out.add("error", block.start, block.end, _error_text(e))
                 return state.axioms | {"sorryAx"}, False
-            except (TacticError, ArithmeticError, ValueError) as e:
+            except Exception as e:  # noqa: BLE001 -- a kernel bug fails this tactic, as a Lean error
+                if not isinstance(e, (TacticError, RecursionError)):
+                    self.session._report()
                 self._sorries_of(block, engine.sorry_goals[noted:])
                 self.out.add("error", block.start, block.end, _error_text(e))
-                return state.axioms | {"sorryAx"}, False
-            except RecursionError:
-                self.out.add("error", block.start, block.end, MAX_REC_DEPTH)
                 return state.axioms | {"sorryAx"}, False
             self._sorries_of(block, engine.sorry_goals[noted:])
             for m in info[shown:]:
