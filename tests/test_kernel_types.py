@@ -160,6 +160,8 @@ FALSE_PROOFS = [
     "theorem t (x : ℕ) (h : x = 1 ∨ x = 2) : x ≥ 2 := h.elim (fun h1 => by omega) (fun h2 => by omega)",
     "theorem t (p q : Prop) (h : p ∨ q) (hp : ¬p) : p := Or.resolve_left h hp",
     "theorem t (a b : ℤ) (h : a = b) : b < a := h.le",
+    "theorem t (x : ℕ) (h : x < 3) : x < 5 := by exact (by omega : x < 4)",
+    "theorem t (a b : ℤ) (h : a < b) : a ≤ b := le_of_lt (h : b < a)",
     # inaccessible names cannot be mentioned in a proof (Lean's lexer has no `x✝` identifier)
     "theorem t (x : ℕ) (h : x = 1) : ∀ x : ℕ, x = 1 := by intro x; exact h",
     "theorem t (x : ℕ) (h : x = 1) : ∀ x : ℕ, x✝ = 1 := by intro x; exact h",
@@ -225,6 +227,10 @@ TRUE_PROOFS = [
     "theorem t : (7 : ℤ) ∣ 21 := ⟨3, by norm_num⟩",
     "theorem t (a b : ℕ) (h : a * b = 0) (ha : a ≠ 0) : b = 0 := by simp_all",
     "theorem t (x y : ℕ) (h₀ : y = x + 2) (h₁ : x * y = 15) : x = 3 := by subst h₀; nlinarith",
+    # a proof ascribed its proposition
+    "theorem t (x : ℕ) (h : x < 3) : x < 5 := by have := (by omega : x < 4); omega",
+    "theorem t (a b : ℤ) : a ^ 2 + b ^ 2 ≥ 2 * a * b := by nlinarith [(by positivity : (0:ℤ) ≤ (a - b) ^ 2)]",
+    "theorem t (x : ℕ) (h : x = 2) : x + 1 = 3 := (by have h2 : x = 2 := h; omega : x + 1 = 3)",
     # `_` arguments are solved by unification
     "theorem t (a b : ℕ) : 0 ≤ a - b := Nat.zero_le _",
     "theorem t (x y : ℕ) : x + y = y + x := Nat.add_comm _ _",

@@ -16,8 +16,8 @@ from lean_env.embedded.arith import relation_type, term_type, typed
 from lean_env.embedded.goals import CLASSICAL, Goal, TacticError, defeq, fresh_inaccessible
 from lean_env.embedded.lemmas import LIBRARY, Lemma
 from lean_env.embedded.terms import (
-    NAT, Anon, App, Bin, ByTac, Cast, Const, Hole, Num, Proj, Quant, Term, TyVar, Un, Var, free_vars, fresh_name, pp,
-    subst,
+    NAT, Anon, App, Bin, ByTac, Cast, Const, Hole, Num, Proj, Quant, Term, TyVar, Typed, Un, Var, free_vars, fresh_name,
+    pp, subst,
 )
 from lean_env.embedded.types import (
     ElabError, check_class, elab_prop, elab_value, mismatch, subst_type, type_vars,
@@ -55,6 +55,12 @@ class Elab:
             return
         if isinstance(t, Quant) and t.kind == "fun":
             self._check_fun(t, expected)
+            return
+        if isinstance(t, Typed) and not isinstance(t.ty, str):
+            got = self.infer(t)
+            if not defeq(got, expected, ctx):
+                raise TacticError(f"type mismatch\n  {pp(t)}\nhas type\n  {pp(got)} : Prop\n"
+                                  f"but is expected to have type\n  {pp(expected)} : Prop")
             return
         if isinstance(t, Hole):
             if t.synthetic and self.holes is not None:
@@ -197,6 +203,10 @@ class Elab:
             return self._project(self.infer(t.term), t.field, t)
         if isinstance(t, App):
             return self._apply(t, expected)
+        if isinstance(t, Typed) and not isinstance(t.ty, str):   # `(e : P)`: e proves P
+            p = self.prop(t.ty)
+            self.check(t.term, p)
+            return p
         if isinstance(t, ByTac) and expected is not None:
             self.check(t, expected)
             return expected

@@ -174,14 +174,20 @@ class Parser:
         if t.kind == "sym" and t.text == "?_":
             return Hole(synthetic=True)
         if t.kind == "sym" and t.text == "(":
-            inner = self.term()
+            colon = self._ascription_colon() if self.at("by") else None
+            inner = self.by_block(stop=colon) if colon is not None else self.term()
             if self.at(":"):
                 self.next()
-                ty = self.type_name()
+                if self.tok.kind == "ident" and self.toks[self.i + 1].text == ")" and (
+                        self.tok.text in TYPES or self.tok.text in self.type_vars):
+                    ty = self.type_name()
+                    self.expect(")")
+                    if isinstance(inner, Num) and inner.ty is None:
+                        return Num(inner.value, ty)
+                    return Typed(inner, ty)
+                prop = self.term()   # `(h : a < b)`, `(by omega : x < 5)`: a proof ascribed its proposition
                 self.expect(")")
-                if isinstance(inner, Num) and inner.ty is None:
-                    return Num(inner.value, ty)
-                return Typed(inner, ty)
+                return Typed(inner, prop)
             self.expect(")")
             return inner
         if t.kind == "sym" and t.text == "⟨":
@@ -280,11 +286,30 @@ class Parser:
         pred = Bin(op, Var(var), bound)
         return Quant(kind, var, None, Bin("→" if kind == "∀" else "∧", pred, body))
 
-    def by_block(self) -> Term:
-        """`by tac`: the tactic text runs to the closing bracket or comma at this depth."""
+    def _ascription_colon(self) -> int | None:
+        """In `(by tac : P)`, the index of the `:` that ascribes P: the last one at the bracket's
+        depth with no `:=` after it (`(by have h : p := q; exact h)` has none)."""
+        depth, candidate = 0, None
+        for j in range(self.i, len(self.toks)):
+            text = self.toks[j].text if self.toks[j].kind == "sym" else ""
+            if text in ("(", "⟨", "["):
+                depth += 1
+            elif text in (")", "⟩", "]"):
+                if depth == 0:
+                    return candidate
+                depth -= 1
+            elif depth == 0 and text == ":":
+                candidate = j
+            elif depth == 0 and text == ":=":
+                candidate = None
+        return None
+
+    def by_block(self, stop: int | None = None) -> Term:
+        """`by tac`: the tactic text runs to the closing bracket or comma at this depth (or to
+        the token `stop`, an ascription's colon)."""
         start = self.next().pos + 2
         depth = 0
-        while self.tok.kind != "end":
+        while self.tok.kind != "end" and self.i != stop:
             if self.at("(", "⟨", "["):
                 depth += 1
             elif self.at(")", "⟩", "]"):

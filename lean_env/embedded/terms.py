@@ -60,10 +60,11 @@ class Cast:
 
 @dataclass(frozen=True)
 class Typed:
-    """A type ascription `(t : T)` as parsed; elaboration (`types.py`) removes it."""
+    """An ascription `(t : T)` as parsed: a type (ℕ/ℤ/Prop), which elaboration (`types.py`)
+    removes, or a proposition for a proof (`(by omega : x < 5)`), which `elab.Elab` checks."""
 
     term: "Term"
-    ty: str
+    ty: "str | Term"
 
 
 @dataclass(frozen=True)
@@ -173,7 +174,7 @@ def _pp(t: Term, prec: int, rightmost: bool) -> str:
     if isinstance(t, Cast):
         return _paren("↑" + _pp(t.arg, MAX_PREC + 1, rightmost), prec > MAX_PREC)
     if isinstance(t, Typed):
-        return f"({pp(t.term)} : {t.ty})"
+        return f"({pp(t.term)} : {t.ty if isinstance(t.ty, str) else pp(t.ty)})"
     if isinstance(t, Const):
         return "True" if t.value else "False"
     if isinstance(t, Hole):

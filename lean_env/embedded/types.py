@@ -96,6 +96,8 @@ def _leaf_type(t: Term, ctx: Ctx) -> str | None:
             raise ElabError(f"unknown identifier '{t.name}'")
         return ctx[t.name]
     if isinstance(t, Typed):
+        if not isinstance(t.ty, str):   # `(h : P)` is a proof, not a number
+            raise ElabError(f"type expected, got\n  {pp(t)}")
         return t.ty
     if isinstance(t, Cast):
         return t.ty   # `↑e` as parsed takes the type its tree decides
