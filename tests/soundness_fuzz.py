@@ -188,7 +188,7 @@ def near_miss(d: Draw, fact: Prop, scope: Scope) -> Prop:
 
 
 def gen_statement(d: Draw, name: str = "fz") -> Statement:
-    shape = d.integer(0, 5) if d.coin(3) else d.choice((4, 5))
+    shape = d.integer(0, 6) if d.coin(3) else d.choice((4, 5, 6))
     if shape == 0:                      # closed: exact evaluation decides it
         return Statement(name, goal=gen_prop(d, {}, d.integer(0, 2)))
     nvars = d.integer(1, 3)
@@ -196,6 +196,14 @@ def gen_statement(d: Draw, name: str = "fz") -> Statement:
     variables = tuple((n, d.choice((NAT, INT))) for n in names)
     scope: Scope = {n: (t, True) for n, t in variables}
     hyps = tuple((HYP_NAMES[i], gen_prop(d, scope, d.integer(0, 1))) for i in range(d.integer(0, 2)))
+    if shape == 6:                      # a cast moved through an operation: true for + * / % ^, not for -
+        nat_scope = {n: (NAT, True) for n, _ in variables}
+        a, b = gen_expr(d, NAT, nat_scope, 1), gen_expr(d, NAT, nat_scope, 1)
+        op = d.choice(("-", "+", "*", "/", "%", "-"))
+        lhs, rhs = Cast(Arith(op, a, b, NAT)), Arith(op, Cast(a), Cast(b), INT)
+        nat_vars = tuple((n, NAT) for n, _ in variables)
+        facts = (("h₀", Rel(d.choice(("≤", "<")), b, a)),) if d.coin() else ()
+        return Statement(name, nat_vars, facts, Rel(d.choice(("=", "≤", "≥")), lhs, rhs) if d.coin(3) else Rel("=", lhs, rhs))
     if shape == 5:                      # a goal to introduce or to witness, about the facts
         facts = tuple((HYP_NAMES[j], gen_fact(d, Var(n, t), scope)) for j, (n, t) in enumerate(variables[:2]))
         v = d.choice(BOUND_NAMES)
@@ -230,7 +238,9 @@ CLOSERS = ("omega", "decide", "norm_num", "simp", "linarith", "nlinarith", "posi
            "rfl", "trivial", "tauto", "simp_all", "assumption", "contradiction", "exact h₀", "norm_num [h₀]",
            "simp [h₀]", "linarith [h₀]", "nlinarith [h₀, h₁]", "omega", "decide", "exact_mod_cast h₀",
            "push_cast; omega", "norm_num at h₀", "simp at h₀", "exact absurd h₀ (by decide)", "exact h₀.1",
-           "exact h₀.2", "exact h₀ 0", "exact ⟨_, _⟩", "exact (by omega)", "exact Nat.le_refl _")
+           "exact h₀.2", "exact h₀ 0", "exact ⟨_, _⟩", "exact (by omega)", "exact Nat.le_refl _",
+           "push_cast; ring", "norm_cast", "exact_mod_cast (by omega)", "zify; omega", "simp [Nat.cast_sub]",
+           "rw [Nat.cast_sub h₀]", "push_cast [Nat.cast_sub h₀]; ring", "norm_num [Nat.cast_sub]")
 LEMMAS = ("Nat.add_comm", "Nat.mul_comm", "Nat.sub_add_cancel", "Nat.add_sub_cancel", "mul_comm", "add_comm",
           "sub_sq", "add_sq", "sub_self", "two_mul", "pow_two", "sq", "mul_add", "add_mul", "mul_assoc",
           "add_assoc", "Nat.mod_lt", "pow_succ", "pow_zero", "mul_one", "one_mul", "add_zero", "zero_add",
