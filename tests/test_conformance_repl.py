@@ -266,6 +266,15 @@ def test_what_the_kernel_cannot_serve_is_refused_explicitly(s, extra, word):
     assert set(r) == {"message"} and word in r["message"]
 
 
+def test_options_that_would_change_the_answer_are_refused_in_the_text_too(s):
+    text = "set_option pp.all true\nset_option maxHeartbeats 0\nset_option linter.unusedVariables false\n" \
+           "set_option autoImplicit true in\ntheorem ai : 1 = 1 := by rfl"
+    r = cmd(s, text)
+    assert [(m["pos"], m["data"]) for m in r["messages"]] == [
+        (at(text, "pp.all"), "the embedded environment does not support the option 'pp.all'"),
+        (at(text, "autoImplicit"), "the embedded environment does not support the option 'autoImplicit'")]
+
+
 def test_inert_options_are_accepted(s):
     """LeanInteract adds `incrementality` and `Elab.async`: neither changes a result."""
     r = cmd(s, "theorem q : 1 = 1 := by rfl", incrementality=True, setOptions=[[["Elab", "async"], True]],

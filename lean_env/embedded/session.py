@@ -61,8 +61,16 @@ _MODIFIERS = frozenset({"private", "protected", "noncomputable", "partial", "uns
 _HARMLESS_MODIFIERS = frozenset({"private", "protected", "noncomputable"})  # no effect on a theorem
 _OPEN = {"(": ")", "[": "]", "{": "}", "⟨": "⟩", "@[": "]", "#[": "]", "%[": "]"}
 _CLOSE = frozenset(_OPEN.values())
-# Options that change nothing the embedded kernel computes (LeanInteract sends `Elab.async`).
-_INERT_OPTIONS = frozenset({"Elab.async"})
+# Options that change nothing the embedded kernel computes: limits it has no counterpart of
+# (heartbeats), linters, and `Elab.async` (which LeanInteract sends). Any other option (`pp.all`,
+# `autoImplicit`, `warningAsError`, ...) would change Lean's answer, so it is refused explicitly.
+_INERT_OPTIONS = frozenset({"maxHeartbeats", "maxRecDepth", "synthInstance.maxHeartbeats", "synthInstance.maxSize",
+                            "Elab.async", "exponentiation.threshold",
+                            "checkBinderAnnotations"})   # relaxes instance binders, which the parser refuses
+
+
+def _inert_option(name: str) -> bool:
+    return name in _INERT_OPTIONS or name.startswith("linter.")
 _INPUT_PREFIX = re.compile(r"^<input>:\d+:\d+: ")
 
 
@@ -283,7 +291,8 @@ class _CommandRun:
         if head.text in ("open", "set_option"):
             inner = _after_in(toks)
             if inner is not None:
-                self.command(mods + inner)
+                if head.text == "open" or self._scoped_option(toks[:toks.index(inner[0]) - 1]):
+                    self.command(mods + inner)
                 return
         if head.text == "import":
             if not (self.fresh and header):
@@ -311,11 +320,15 @@ class _CommandRun:
         self.out.at("error", head, f"the embedded environment does not support '{what}' (only theorem, lemma, "
                                    "example, axiom, #print axioms, #eval, open, set_option, section, end)")
 
-    def _scoped_option(self, toks: list[Token]) -> None:
-        """`set_option NAME VALUE`: accepted; no option changes what the kernel does (it has no
-        heartbeats, and prints as Lean does by default)."""
+    def _scoped_option(self, toks: list[Token]) -> bool:
+        """`set_option NAME VALUE`: whether it is one the kernel may ignore (else an error)."""
         if len(toks) < 3:
             self.out.add("error", toks[-1].end, toks[-1].end, "unexpected end of input; expected an option value")
+            return False
+        if not _inert_option(toks[1].text):
+            self.out.at("error", toks[1], f"the embedded environment does not support the option '{toks[1].text}'")
+            return False
+        return True
 
     # ---------------------------------------------------------- declarations
     def _declaration(self, toks: list[Token]) -> None:
@@ -487,7 +500,7 @@ def _command_options(req: dict) -> dict:
         raise _ReplyError("the embedded environment does not support \"infotree\": it builds no info trees")
     for opt in req.get("setOptions") or []:
         name = ".".join(opt[0]) if isinstance(opt, list) and opt and isinstance(opt[0], list) else repr(opt)
-        if name not in _INERT_OPTIONS:
+        if not _inert_option(name):
             raise _ReplyError(f"the embedded environment does not support the option '{name}' (setOptions)")
     return {"root_goals": bool(req.get("rootGoals"))}
 
