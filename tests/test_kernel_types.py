@@ -162,6 +162,7 @@ FALSE_PROOFS = [
     "theorem t (a b : ℤ) (h : a = b) : b < a := h.le",
     "theorem t (x : ℕ) (h : x < 3) : x < 5 := by exact (by omega : x < 4)",
     "theorem t (a b : ℤ) (h : a < b) : a ≤ b := le_of_lt (h : b < a)",
+    "theorem t (x : ℤ) : Nat.succ x > x := by omega",
     # inaccessible names cannot be mentioned in a proof (Lean's lexer has no `x✝` identifier)
     "theorem t (x : ℕ) (h : x = 1) : ∀ x : ℕ, x = 1 := by intro x; exact h",
     "theorem t (x : ℕ) (h : x = 1) : ∀ x : ℕ, x✝ = 1 := by intro x; exact h",
@@ -227,6 +228,9 @@ TRUE_PROOFS = [
     "theorem t : (7 : ℤ) ∣ 21 := ⟨3, by norm_num⟩",
     "theorem t (a b : ℕ) (h : a * b = 0) (ha : a ≠ 0) : b = 0 := by simp_all",
     "theorem t (x y : ℕ) (h₀ : y = x + 2) (h₁ : x * y = 15) : x = 3 := by subst h₀; nlinarith",
+    # Nat.succ n is n + 1
+    "theorem t (n : ℕ) : n.succ = n + 1 := rfl",
+    "theorem t (n : ℕ) : ∃ m : ℕ, m > n := ⟨n.succ, by omega⟩",
     # a proof ascribed its proposition
     "theorem t (x : ℕ) (h : x < 3) : x < 5 := by have := (by omega : x < 4); omega",
     "theorem t (a b : ℤ) : a ^ 2 + b ^ 2 ≥ 2 * a * b := by nlinarith [(by positivity : (0:ℤ) ≤ (a - b) ^ 2)]",

@@ -20,7 +20,7 @@ from lean_env.embedded.terms import (
     pp, subst,
 )
 from lean_env.embedded.types import (
-    ElabError, check_class, elab_prop, elab_value, mismatch, subst_type, type_vars,
+    ElabError, check_class, elab_prop, elab_value, mismatch, nat_succ, subst_type, type_vars,
 )
 
 # The elaborator needs to run nested `by` blocks; the tactic engine plugs itself in here.
@@ -354,12 +354,12 @@ class Elab:
 
     def value_typed(self, t: Term, ty: str | None) -> tuple[Term, str]:
         ctx = self.goal.ctx
-        for v in free_vars(t):
+        for v in free_vars(t) - {"Nat.succ"}:
             if v not in ctx:
                 if self.goal.hyp(v) is not None:
                     raise TacticError(f"type mismatch: '{v}' is a proof, expected a term of type {ty}")
                 raise TacticError(f"unknown identifier '{v}'")
-        if isinstance(t, (Anon, ByTac, Proj, App)):
+        if isinstance(t, (Anon, ByTac, Proj, App)) and nat_succ(t) is None:
             raise TacticError(f"type mismatch: expected a term of type {ty}, got\n  {pp(t)}")
         return elab_value(t, ctx, ty)
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from lean_env.embedded.goals import TacticError
 from lean_env.embedded.terms import (
-    INT, LOGIC_OPS, NAT, REL_OPS, Bin, Cast, Const, Num, Quant, Term, TyVar, Typed, Un, Var, children, pp,
+    INT, LOGIC_OPS, NAT, REL_OPS, App, Bin, Cast, Const, Num, Proj, Quant, Term, TyVar, Typed, Un, Var, children, pp,
 )
 
 PROP = "Prop"
@@ -74,9 +74,21 @@ def check_class(tv: str, ty: str) -> None:
 
 # ---------------------------------------------------------------- trees
 
+def nat_succ(t: Term) -> Term | None:
+    """`Nat.succ n` / `n.succ` is `n + 1` at ℕ (definitionally; Mathlib's simp normal form)."""
+    if isinstance(t, App) and t.fn == Var("Nat.succ") and len(t.args) == 1:
+        return Typed(Bin("+", t.args[0], Num(1)), NAT)
+    if isinstance(t, Proj) and t.field == "succ":
+        return Typed(Bin("+", t.term, Num(1)), NAT)
+    return None
+
+
 def _leaves(t: Term, out: list[Term]) -> list[Term]:
     """The leaves of the operator tree rooted at `t` (an exponent is a tree of its own)."""
-    if isinstance(t, Bin) and t.op in _TREE_OPS:
+    succ = nat_succ(t)
+    if succ is not None:
+        out.append(succ)
+    elif isinstance(t, Bin) and t.op in _TREE_OPS:
         _leaves(t.lhs, out)
         _leaves(t.rhs, out)
     elif isinstance(t, Bin) and t.op == "^":
@@ -123,6 +135,7 @@ def _coerce(t: Term, got: str, want: str) -> Term:
 
 def _at(t: Term, ty: str, ctx: Ctx) -> Term:
     """Elaborate the tree `t` at the type `ty` its analysis chose, inserting casts at leaves."""
+    t = nat_succ(t) or t
     if isinstance(t, Bin) and t.op in _TREE_OPS:
         return Bin(t.op, _at(t.lhs, ty, ctx), _at(t.rhs, ty, ctx))
     if isinstance(t, Bin) and t.op == "^":
