@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import bisect
 import re
-import sys
 from dataclasses import dataclass
 from typing import Iterator
 
@@ -196,8 +195,7 @@ def numeral_text(n: int) -> str:
     """`str(n)` for an int of any size (the inverse of `numeral_value`), for printing goals."""
     if n < 0:
         return "-" + numeral_text(-n)
-    limit = getattr(sys, "get_int_max_str_digits", lambda: 0)()
-    if not limit or n < 10 ** min(limit - 1, 4000):
+    if n.bit_length() <= 13_000:   # under 3914 digits: always within str()'s limit, and fast
         return str(n)
     digits = n.bit_length() * 3 // 10  # a lower bound on the decimal digit count
     half = max(1, digits // 2)
