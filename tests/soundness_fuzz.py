@@ -153,7 +153,13 @@ _MUTATIONS: tuple[Callable[[Expr, Expr, str], tuple[Expr, Expr]], ...] = (
 def gen_fact(d: Draw, v: Var, scope: Scope) -> Prop:
     """A hypothesis that tactics can use: a bound, a value, a residue, a divisor, a witness."""
     c = Lit(d.choice(LITERALS[:8]), v.ty)
-    kind = d.integer(0, 5)
+    kind = d.integer(0, 8)
+    if kind == 6:                       # truncation and rounding: `x - 3 = 0`, `x / 2 = 1`
+        return Rel("=", Arith(d.choice(("-", "/")), v, Lit(d.choice((1, 2, 3)), v.ty), v.ty), Lit(d.integer(0, 3), v.ty))
+    if kind == 7:                       # a square bound: `x * x < 10`
+        return Rel(d.choice(("<", "≤")), Arith("*", v, v, v.ty), c)
+    if kind == 8:                       # from the other side: `5 - x = 2`
+        return Rel("=", Arith("-", c, v, v.ty), Lit(d.integer(0, 3), v.ty))
     if kind == 0:
         return Rel("=", v, c)
     if kind == 1:
@@ -180,6 +186,13 @@ def near_miss(d: Draw, fact: Prop, scope: Scope) -> Prop:
                         Arith("-", v, Lit(1, v.ty), v.ty), Arith("/", v, Lit(2, v.ty), v.ty)))
         target = Pow(bump, Lit(2, NAT), v.ty) if isinstance(lhs, Pow) else bump
         return Rel(d.choice(("=", "≤", "<", "≠", "≥")), lhs, target)
+    if isinstance(fact, Rel) and isinstance(fact.rhs, Lit):
+        # any other fact about a variable: bound that variable near the fact's constant
+        v = next((e for e in (fact.lhs, getattr(fact.lhs, "lhs", None), getattr(fact.lhs, "rhs", None))
+                  if isinstance(e, Var)), None)
+        if v is not None:
+            c = Lit(max(fact.rhs.value + d.integer(-1, 3), 0), v.ty)
+            return Rel(d.choice(("=", "≤", "<", "≠", "≥", ">")), v, c)
     if isinstance(fact, Unbounded) and isinstance(fact.body, Rel):
         v = fact.body.lhs
         m = Lit(d.choice((2, 3)), v.ty)
