@@ -83,7 +83,9 @@ def test_forbidden_tactics_never_reach_the_process():
     async def body(pool):
         s0 = await pool.start(T())
         sent = pool.workers[0].proc.requests
-        for tac in ("sorry", "admit", "native_decide", "exact?", "apply?", "simp; sorry"):
+        for tac in ("sorry", "admit", "native_decide", "exact?", "apply?", "simp; sorry", "run_tac pure ()",
+                    "set_option debug.skipKernelTC true in simp", "exact «sorry»", "omega\naxiom cheat : False",
+                    "decide +native", "ѕorry"):
             out = await pool.run_tactic(s0, tac)
             assert isinstance(out, LeanError) and "forbidden" in out.message
         assert pool.workers[0].proc.requests == sent
