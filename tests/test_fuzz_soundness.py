@@ -257,3 +257,17 @@ def test_no_false_statement_is_accepted(data):
             event(f"known hole: {known_hole(statement)}")
             continue
         assert outcome.kind != "HOLE", outcome.reproduction()
+
+
+def test_long_run_script_reports_what_it_tried():
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parent.parent / "bench" / "fuzz_soundness.py"
+    bad = subprocess.run([sys.executable, str(script), "--minutes", "0"], capture_output=True, text=True)
+    assert bad.returncode == 2 and "--minutes" in bad.stderr
+    out = subprocess.run([sys.executable, str(script), "--minutes", "0.005", "--seed", "3"],
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "statements" in out.stdout and "scripts" in out.stdout and "HOLE" in out.stdout
