@@ -37,9 +37,11 @@ pass unseen. `lean4checker` replays every declaration of the compiled module thr
 in a fresh environment, and SafeVerify additionally compares the submitted theorem's type with the
 reference statement's (compiled separately with `sorry`) and re-derives the axioms from the
 replayed terms; `lean_env.recheck.KernelRecheck` runs that check as an optional final stage where
-the toolchain has it. The embedded environment has no kernel below its tactics: there, soundness
-rests on the tactic engine itself, which `tests/test_fuzz_soundness.py` holds to an independent
-truth oracle.
+the toolchain has it (`prover verify --env lean-repl --lean-project P --recheck CMD`). Every
+reason starts with its class (`sorry:`, `metaprogramming:`, `set_option:`, `#print axioms
+spoofing:` ...), so a report says which cheat was tried. The embedded environment has no kernel
+below its tactics: there, soundness rests on the tactic engine itself, which
+`tests/test_fuzz_soundness.py` and `bench/fuzz_soundness.py` hold to an independent truth oracle.
 """
 from __future__ import annotations
 
