@@ -29,7 +29,7 @@ LEXICAL = "lexical error"
 
 _WORDS: dict[str, str] = {}
 for _cls, _words in (
-    (SORRY, ("sorry", "admit", "exact?", "apply?", "rw?", "sorryAx")),
+    (SORRY, ("sorry", "admit", "stop", "exact?", "apply?", "rw?", "sorryAx")),   # `stop` admits the rest
     (COMPILER, ("native_decide", "native", "ofReduceBool", "trustCompiler", "implemented_by", "extern")),
     (METAPROGRAMMING, ("run_tac", "run_cmd", "run_elab", "run_meta", "by_elab", "elab", "elab_rules",
                        "macro", "macro_rules", "syntax", "declare_syntax_cat", "notation", "infix", "infixl",

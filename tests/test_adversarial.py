@@ -32,6 +32,7 @@ CHEATS: dict[str, tuple[list[str], str]] = {
     "sorry as an escaped identifier": (["exact «sorry»"], SORRY),
     "sorryAx by name": (["exact sorryAx _ false"], SORRY),
     "exact?": (["exact?"], SORRY),
+    "stop admits the rest": (["stop", "omega"], SORRY),
     "apply?": (["apply?"], SORRY),
     "native_decide": (["native_decide"], COMPILER),
     "decide +native": (["decide +native"], COMPILER),
