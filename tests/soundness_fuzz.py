@@ -18,7 +18,7 @@ from lean_env.embedded.session import Session
 from lean_env.types import Theorem, Verdict
 from lean_env.verify import verify_proof
 from soundness_oracle import (
-    INT, NAT, Arith, Bounded, Cast, Conn, Decision, Expr, Lit, Neg, Not, Pow, Prop, Rel, Statement, Truth,
+    INT, NAT, Arith, Bounded, Cast, Conn, Decision, Expr, Lit, Neg, Not, Pow, Prop, Rel, Statement, Succ, Truth,
     Unbounded, Var, decide, pp_prop,
 )
 
@@ -81,7 +81,9 @@ def gen_expr(d: Draw, ty: str, scope: Scope, depth: int) -> Expr:
         if kind == "negative":
             return Neg(Lit(d.choice(LITERALS[1:]), INT, d.coin()))
         return Lit(d.choice(LITERALS), ty, ty == INT and d.coin())
-    op = d.choice(("+", "-", "*", "/", "%", "^", "neg", "cast"))
+    op = d.choice(("+", "-", "*", "/", "%", "^", "neg", "cast", "succ"))
+    if op == "succ" and ty == NAT:
+        return Succ(gen_expr(d, NAT, scope, depth - 1), dot=d.coin())
     if op == "^":
         exp: Expr = Lit(d.integer(0, 3), NAT)
         nat_vars = [n for n, (t, _) in scope.items() if t == NAT]
@@ -92,7 +94,7 @@ def gen_expr(d: Draw, ty: str, scope: Scope, depth: int) -> Expr:
         return Neg(gen_expr(d, ty, scope, depth - 1))
     if op == "cast" and ty == INT:
         return Cast(gen_expr(d, NAT, scope, depth - 1))
-    if op in ("neg", "cast"):
+    if op in ("neg", "cast", "succ"):
         op = "-"
     return Arith(op, gen_expr(d, ty, scope, depth - 1), gen_expr(d, ty, scope, depth - 1), ty)
 

@@ -71,7 +71,14 @@ class Cast:
     ty: str = INT
 
 
-Expr = Union[Lit, Var, Arith, Pow, Neg, Cast]
+@dataclass(frozen=True)
+class Succ:
+    arg: "Expr"                 # `Nat.succ e` or `e.succ`: e + 1 in ℕ
+    dot: bool = False
+    ty: str = NAT
+
+
+Expr = Union[Lit, Var, Arith, Pow, Neg, Cast, Succ]
 
 
 @dataclass(frozen=True)
@@ -172,6 +179,8 @@ def _anchored(e: Expr) -> bool:
         return _anchored(e.lhs) or _anchored(e.rhs)
     if isinstance(e, Pow):
         return _anchored(e.base)
+    if isinstance(e, Succ):
+        return False
     return _anchored(e.arg)
 
 
@@ -208,6 +217,11 @@ def pp_expr(e: Expr, prec: int = 0) -> str:
         if isinstance(e.arg, Var):
             return f"({e.arg.name} : ℤ)"
         return f"(({pp_expr(e.arg)} : ℕ) : ℤ)"
+    if isinstance(e, Succ):                 # an application: its argument is an atom
+        arg = pp_expr(e.arg, 1024)
+        if e.dot:
+            return f"{arg}.succ" if isinstance(e.arg, Var) else f"({pp_expr(e.arg)}).succ"
+        return par(f"Nat.succ {arg}", 1024)
     if isinstance(e, Neg):
         if isinstance(e.arg, Lit) and e.arg.ascribed:      # `(-3 : ℤ)` rather than `-(3 : ℤ)`
             return f"(-{e.arg.value} : ℤ)"
@@ -277,6 +291,8 @@ def value(e: Expr, env: dict[str, int]) -> int:
         return -value(e.arg, env)
     if isinstance(e, Cast):
         return value(e.arg, env)
+    if isinstance(e, Succ):
+        return value(e.arg, env) + 1
     if isinstance(e, Pow):
         base, n = value(e.base, env), value(e.exp, env)
         if n > 64 or (abs(base) > 1 and n * abs(base).bit_length() > 4096):
@@ -430,6 +446,8 @@ def _z3_expr(e: Expr, env: dict[str, z3.ArithRef]) -> z3.ArithRef:
         return -_z3_expr(e.arg, env)
     if isinstance(e, Cast):
         return _z3_expr(e.arg, env)
+    if isinstance(e, Succ):
+        return _z3_expr(e.arg, env) + 1
     if isinstance(e, Pow):
         if not isinstance(e.exp, Lit) or e.exp.value > 6:
             raise _NoZ3("non-literal exponent")
