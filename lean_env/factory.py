@@ -54,10 +54,6 @@ class EnvConfig:
         )
 
 
-# The name the prover CLI and older callers use.
-EnvSpec = EnvConfig
-
-
 def load_dojo_locations(path: str | Path) -> dict[str, tuple[str, str, str, str]]:
     """Read {theorem id: [repo url, commit, file path, full name]} with errors naming the entry."""
     path = Path(path).expanduser()

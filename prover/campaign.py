@@ -29,11 +29,11 @@ from pathlib import Path
 import torch
 
 from lean_env.benchmarks import DATA_DIR, load_benchmark
-from lean_env.factory import EnvSpec, make_env
+from lean_env.factory import EnvConfig, make_env
+from lean_env.jsonl import append_jsonl, read_jsonl, write_jsonl_atomic
 from prover.config import CampaignConfig, dump_config, load_config
 from search.best_first import SearchConfig
 from search.generators.base import PromptFormat
-from search.records import append_jsonl, read_jsonl, write_jsonl_atomic
 
 PHASES = ("search", "store", "filter", "train", "eval")
 
@@ -89,9 +89,9 @@ async def _search(cfg: CampaignConfig, ckpt: Path, theorems, out_dir: Path, roun
     model, tok = _load(ckpt)
     gen = HFGenerator(model, tok, PromptFormat(cfg.generator.prompt_template), temperature=cfg.generator.temperature,
                       top_p=cfg.generator.top_p, max_new_tokens=cfg.generator.max_new_tokens, seed=cfg.seed + round_)
-    env = make_env(EnvSpec(kind=cfg.env.kind, workers=cfg.env.workers, lean_project=cfg.env.lean_project,
-                           repl_path=cfg.env.repl_path, tactic_timeout=cfg.env.tactic_timeout,
-                           verify_timeout=cfg.env.verify_timeout))
+    env = make_env(EnvConfig(kind=cfg.env.kind, workers=cfg.env.workers, lean_project=cfg.env.lean_project,
+                             repl_path=cfg.env.repl_path, tactic_timeout=cfg.env.tactic_timeout,
+                             verify_timeout=cfg.env.verify_timeout))
     s = cfg.search
     search_cfg = SearchConfig(s.tactics_per_expansion, s.max_expansions, s.alpha, s.wall_seconds)
     try:
@@ -106,7 +106,7 @@ def _seed_pairs(cfg: CampaignConfig) -> list[dict]:
     from prover.model_init import load_proofs, replay_pairs
 
     async def go():
-        env = make_env(EnvSpec(workers=1))
+        env = make_env(EnvConfig(workers=1))
         try:
             train = load_benchmark(cfg.pool_benchmark, cfg.pool_split)
             return await replay_pairs(env, train, load_proofs(DATA_DIR / "embedded" / "seed_proofs.jsonl"))
@@ -139,7 +139,7 @@ def _round_zero(run: Run, cfg: CampaignConfig) -> None:
             save_checkpoint(m, t, run.ckpt(0))
         else:
             async def go():
-                env = make_env(EnvSpec(workers=1))
+                env = make_env(EnvConfig(workers=1))
                 try:
                     await build_embedded_model(run.ckpt(0), env, preset=cfg.model.preset, seed=cfg.seed,
                                                epochs=cfg.model.seed_epochs)
@@ -271,9 +271,9 @@ def _train_grpo(run: Run, cfg: CampaignConfig, r: int, prev: Path, pool) -> None
     out = run.round_dir(r) / "grpo"
     if out.exists():
         shutil.rmtree(out)
-    env = make_env(EnvSpec(kind=cfg.env.kind, workers=cfg.env.workers, lean_project=cfg.env.lean_project,
-                           repl_path=cfg.env.repl_path, tactic_timeout=cfg.env.tactic_timeout,
-                           verify_timeout=cfg.env.verify_timeout))
+    env = make_env(EnvConfig(kind=cfg.env.kind, workers=cfg.env.workers, lean_project=cfg.env.lean_project,
+                             repl_path=cfg.env.repl_path, tactic_timeout=cfg.env.tactic_timeout,
+                             verify_timeout=cfg.env.verify_timeout))
     gcfg = cfg.grpo.to_grpo_config(cfg.seed + r)
     final = run_grpo(prev, env, pool, gcfg, out, tensorboard=cfg.grpo.tensorboard)
     model, tok = _load(final)

@@ -15,13 +15,14 @@ from pathlib import Path
 from typing import Sequence
 
 from lean_env.benchmarks import load_benchmark
-from lean_env.factory import EnvSpec, make_env
+from lean_env.factory import EnvConfig, make_env
+from lean_env.jsonl import append_jsonl, read_jsonl
 from lean_env.types import Theorem
 from search.batcher import GenerationBatcher
 from search.best_first import SearchConfig
 from search.generators.base import TacticGenerator
 from search.passk import PassAtK, summarize
-from search.records import AttemptRecord, append_jsonl, read_jsonl
+from search.records import AttemptRecord
 from search.scheduler import RunConfig, run_attempts
 
 
@@ -106,7 +107,7 @@ def run_eval_cli(req: EvalRequest) -> None:
         raise ValueError("--samples must be >= --pass-k")
     generator = make_generator("scripted" if req.model == "scripted" else req.generator, req.model,
                                base_url=req.base_url, temperature=req.temperature, seed=req.seed)
-    spec = EnvSpec(kind=req.env, workers=req.workers, lean_project=req.lean_project, repl_path=req.repl_path)
+    spec = EnvConfig(kind=req.env, workers=req.workers, lean_project=req.lean_project, repl_path=req.repl_path)
     if req.ray:
         from prover.distributed import RayEnv
 
@@ -153,7 +154,7 @@ def run_show_tree(theorem_id: str, benchmark: str, model: str, expansions: int, 
     out.mkdir(parents=True, exist_ok=True)
 
     async def main():
-        env = make_env(EnvSpec(workers=1))
+        env = make_env(EnvConfig(workers=1))
         batcher = GenerationBatcher(generator)
         try:
             return await search(theorem, env, batcher.propose, SearchConfig(tactics, expansions))

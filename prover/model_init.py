@@ -2,7 +2,6 @@
 scratch, fine-tuned on the human seed proofs. No download, a minute or two on 2 CPU cores."""
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
@@ -11,6 +10,7 @@ import torch
 
 from lean_env.base import ProofEnv
 from lean_env.benchmarks import DATA_DIR, load_benchmark
+from lean_env.jsonl import read_jsonl
 from lean_env.types import ProofFinished, TacticState, Theorem
 from search.generators.base import PromptFormat
 
@@ -26,8 +26,9 @@ class Pair:
 
 
 def load_proofs(path: str | Path) -> dict[str, list[str]]:
-    rows = [json.loads(l) for l in Path(path).read_text(encoding="utf-8").splitlines() if l.strip()]
-    return {r["id"]: list(r["tactics"]) for r in rows}
+    if not Path(path).exists():
+        raise FileNotFoundError(f"proof file not found: {path}")
+    return {r["id"]: list(r["tactics"]) for r in read_jsonl(path, torn_tail_ok=False)}
 
 
 async def replay_pairs(env: ProofEnv, theorems: Sequence[Theorem], proofs: dict[str, list[str]]) -> list[Pair]:

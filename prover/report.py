@@ -6,7 +6,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from search.records import read_jsonl
+from lean_env.jsonl import read_jsonl
 
 
 def print_report(run_dir: str | Path) -> None:

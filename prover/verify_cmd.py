@@ -2,14 +2,14 @@
 from __future__ import annotations
 
 import asyncio
-import json
 from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
 
 from lean_env.benchmarks import load_benchmark
-from lean_env.factory import EnvSpec, make_env
+from lean_env.factory import EnvConfig, make_env
+from lean_env.jsonl import iter_jsonl
 from lean_env.types import Verdict
 
 
@@ -17,14 +17,8 @@ def read_proofs(path: Path) -> list[dict]:
     if not path.exists():
         raise FileNotFoundError(f"proof file not found: {path}")
     rows = []
-    for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as e:
-            raise ValueError(f"{path}:{i}: not valid JSON ({e.msg})") from e
-        if not isinstance(row, dict) or not isinstance(row.get("id"), str) or not isinstance(row.get("tactics"), list):
+    for i, row in iter_jsonl(path, torn_tail_ok=False):
+        if not isinstance(row.get("id"), str) or not isinstance(row.get("tactics"), list):
             raise ValueError(f"{path}:{i}: expected {{\"id\": str, \"tactics\": [str, ...]}}")
         rows.append(row)
     return rows
@@ -33,9 +27,9 @@ def read_proofs(path: Path) -> list[dict]:
 def run_verify(proofs: Path, benchmark: str, env_kind: str, lean_project, repl_path, workers: int, timeout: float) -> int:
     rows = read_proofs(proofs)
     theorems = {t.id: t for t in load_benchmark(benchmark)}
-    env = make_env(EnvSpec(kind=env_kind, workers=workers, verify_timeout=timeout,
-                           lean_project=str(lean_project) if lean_project else None,
-                           repl_path=str(repl_path) if repl_path else None))
+    env = make_env(EnvConfig(kind=env_kind, workers=workers, verify_timeout=timeout,
+                             lean_project=str(lean_project) if lean_project else None,
+                             repl_path=str(repl_path) if repl_path else None))
 
     async def main() -> list[Verdict]:
         try:

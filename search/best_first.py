@@ -39,7 +39,7 @@ Propose = Callable[[str, int], Awaitable[Sequence[TacticCandidate]]]
 
 @dataclass
 class SearchConfig:
-    """One attempt's budget. The per-tactic timeout belongs to the environment (`EnvSpec`)."""
+    """One attempt's budget. The per-tactic timeout belongs to the environment (`EnvConfig`)."""
 
     tactics_per_expansion: int = 8
     max_expansions: int = 32

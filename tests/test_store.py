@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from search.records import AttemptRecord, ErrorSibling, ProofStep, append_jsonl, read_jsonl
+from lean_env.jsonl import append_jsonl, read_jsonl
+from search.records import AttemptRecord, ErrorSibling, ProofStep
 from training import store as store_mod
 from training.store import TrajectoryStore, pairs_from_records
 

@@ -11,7 +11,6 @@ so `AutoModelForCausalLM.from_pretrained(dir)` and `AutoTokenizer.from_pretraine
 """
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Iterable, Iterator
 
@@ -76,17 +75,15 @@ def benchmark_corpus(benchmark: str = "embedded", split: str | None = "train") -
     """Statements of a benchmark plus the tactics of its seed proofs: text for a tokenizer when no
     environment is at hand to replay goal states (prover/model_init.py adds those when it can)."""
     from lean_env.benchmarks import DATA_DIR, load_benchmark
+    from lean_env.jsonl import read_jsonl
 
     theorems = load_benchmark(benchmark, split)
     texts = [t.statement for t in theorems]
     seeds = DATA_DIR / benchmark / "seed_proofs.jsonl"
-    if seeds.exists():
-        ids = {t.id for t in theorems}
-        for line in seeds.read_text(encoding="utf-8").splitlines():
-            if line.strip():
-                row = json.loads(line)
-                if row.get("id") in ids:
-                    texts.extend(row.get("tactics", []))
+    ids = {t.id for t in theorems}
+    for row in read_jsonl(seeds, torn_tail_ok=False):  # no seed file: statements only
+        if row.get("id") in ids:
+            texts.extend(row.get("tactics", []))
     return texts
 
 

@@ -22,7 +22,7 @@ import torch
 
 from lean_env.base import ProofEnv
 from lean_env.types import Theorem
-from search.records import append_jsonl
+from lean_env.jsonl import append_jsonl
 from training.grpo.batch import collate_turns, train_logprobs
 from training.grpo.config import GRPOConfig
 from training.grpo.controller import EntropyController
