@@ -15,6 +15,7 @@ from lean_env.factory import EnvConfig
 from lean_env.optional import require
 from lean_env.types import StartResult, TacticResult, TacticState, Theorem, Verdict
 
+
 def import_ray():
     return require("ray", extra="dist")
 
