@@ -10,7 +10,7 @@ from search.generators.base import PromptFormat
 from training.batching import (IGNORE, collate_packed, collate_padded, forward_logits, label_logprobs,
                                segment_sums, tokenize_pair, tokenize_pairs)
 from training.scoring import tactic_logprobs
-from training.sft import SFTConfig, token_nll, train_sft, window_backward
+from training.sft import SFTConfig, SFTObjective, token_nll, train_sft
 from training_fixtures import micro_llama, model, tok, toy_pairs  # noqa: F401  (fixtures)
 
 PROMPT = PromptFormat()
@@ -48,21 +48,23 @@ def test_packed_rows_do_not_attend_across_examples(model, tok):
 
 
 def test_grad_accumulation_matches_one_big_batch(tok):
+    """The shared loop: a window of two micro-batches is the same optimiser step as one batch
+    holding both (same loss, same gradient norm before clipping), and it is applied."""
+    from training.trainer import Trainer, TrainerConfig
+
     seqs = tokenize_pairs(tok, examples(), max_len=512)
     small = [collate_padded(seqs[:2], tok.pad_token_id), collate_padded(seqs[2:], tok.pad_token_id)]
     big = [collate_padded(seqs, tok.pad_token_id)]
 
-    def grads(batches):
+    def one_step(window):
         m = micro_llama(tok, seed=3)
-        m.train()
-        loss, n = window_backward(m, batches)
-        return loss, n, torch.cat([p.grad.flatten() for p in m.parameters()])
+        trainer = Trainer(m, TrainerConfig(lr=1e-2, warmup_steps=0, clip=0.0), total_steps=1)
+        return trainer.step(window, SFTObjective()), torch.cat([p.detach().flatten() for p in m.parameters()])
 
-    la, na, ga = grads(small)
-    lb, nb, gb = grads(big)
-    assert na == nb and la == pytest.approx(lb, rel=1e-5)
-    assert torch.allclose(ga, gb, atol=1e-6, rtol=1e-4)
-    assert ga.abs().sum() > 0
+    (sa, pa), (sb, pb) = one_step(small), one_step(big)
+    assert sa.weight == sb.weight and sa.loss == pytest.approx(sb.loss, rel=1e-5)
+    assert sa.grad_norm == pytest.approx(sb.grad_norm, rel=1e-4) and sa.grad_norm > 0
+    assert not torch.equal(pa, torch.cat([p.detach().flatten() for p in micro_llama(tok, seed=3).parameters()]))
 
 
 @pytest.mark.parametrize("packing", [False, True])

@@ -32,7 +32,7 @@ class Turn:
 
 @dataclass
 class Trajectory:
-    problem_id: str                     # the group key: advantages are normalised per problem
+    theorem_id: str                     # the group key: advantages are normalised per theorem
     attempt_id: str
     turns: list[Turn] = field(default_factory=list)
     reward: float = 0.0

@@ -58,7 +58,7 @@ def sample_turn(policy: Policy, state: TacticState, attempt_id: str, cfg: GRPOCo
 
 async def rollout_attempt(policy: Policy, env: ProofEnv, theorem: Theorem, start: TacticState,
                           attempt_id: str, cfg: GRPOConfig, generator: torch.Generator | None = None) -> Trajectory:
-    traj = Trajectory(problem_id=theorem.id, attempt_id=attempt_id)
+    traj = Trajectory(theorem_id=theorem.id, attempt_id=attempt_id)
     state, proof, retries_left = start, [], cfg.error_retries
     for _ in range(cfg.max_turns):
         turn = sample_turn(policy, state, attempt_id, cfg, generator)
