@@ -87,8 +87,11 @@ async def _search(cfg: CampaignConfig, ckpt: Path, theorems, out_dir: Path, roun
     from search.generators.hf import HFGenerator
 
     model, tok = _load(ckpt)
-    gen = HFGenerator(model, tok, PromptFormat(cfg.generator.prompt_template), temperature=cfg.generator.temperature,
-                      top_p=cfg.generator.top_p, max_new_tokens=cfg.generator.max_new_tokens, seed=cfg.seed + round_)
+    from search.generators.params import SamplingParams
+
+    params = SamplingParams(cfg.generator.temperature, cfg.generator.top_p, cfg.generator.max_new_tokens,
+                            seed=cfg.seed + round_)
+    gen = HFGenerator(model, tok, params, PromptFormat(cfg.generator.prompt_template))
     env = make_env(EnvConfig(kind=cfg.env.kind, workers=cfg.env.workers, lean_project=cfg.env.lean_project,
                              repl_path=cfg.env.repl_path, tactic_timeout=cfg.env.tactic_timeout,
                              verify_timeout=cfg.env.verify_timeout))

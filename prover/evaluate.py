@@ -96,7 +96,8 @@ def run_eval_cli(req: EvalRequest) -> None:
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from search.generators.factory import make_generator
+    from search.generators.factory import GeneratorConfig, make_generator
+    from search.generators.params import SamplingParams
 
     console = Console()
     theorems = load_benchmark(req.benchmark, req.split)
@@ -105,8 +106,9 @@ def run_eval_cli(req: EvalRequest) -> None:
     attempts = req.samples or req.pass_k
     if req.samples is not None and req.samples < req.pass_k:
         raise ValueError("--samples must be >= --pass-k")
-    generator = make_generator("scripted" if req.model == "scripted" else req.generator, req.model,
-                               base_url=req.base_url, temperature=req.temperature, seed=req.seed)
+    kind = "scripted" if req.model == "scripted" else "hf" if req.generator == "embedded" else req.generator
+    generator = make_generator(GeneratorConfig(kind=kind, model=req.model, base_url=req.base_url,
+                                               sampling=SamplingParams(temperature=req.temperature, seed=req.seed)))
     spec = EnvConfig(kind=req.env, workers=req.workers, lean_project=req.lean_project, repl_path=req.repl_path)
     if req.ray:
         from prover.distributed import RayEnv
@@ -144,13 +146,15 @@ def run_eval_cli(req: EvalRequest) -> None:
 
 def run_show_tree(theorem_id: str, benchmark: str, model: str, expansions: int, tactics: int, out: Path, seed: int) -> None:
     from search.best_first import search
-    from search.generators.factory import make_generator
+    from search.generators.factory import GeneratorConfig, make_generator
+    from search.generators.params import SamplingParams
 
     matches = [t for t in load_benchmark(benchmark) if t.id == theorem_id]
     if not matches:
         raise ValueError(f"no theorem {theorem_id!r} in {benchmark}")
     theorem = matches[0]
-    generator = make_generator("scripted" if model == "scripted" else "hf", model, seed=seed)
+    generator = make_generator(GeneratorConfig(kind="scripted" if model == "scripted" else "hf", model=model,
+                                               sampling=SamplingParams(seed=seed)))
     out.mkdir(parents=True, exist_ok=True)
 
     async def main():

@@ -56,8 +56,9 @@ def tokenizer_corpus(theorems: Sequence[Theorem], pairs: Sequence[Pair], prompt:
 
 async def build_embedded_model(out_dir: str | Path, env: ProofEnv, preset: str = "tiny", seed: int = 0,
                                epochs: float = 20.0, lr: float = 2e-3, prompt: PromptFormat | None = None) -> Path:
+    from search.generators.checkpoint import save_checkpoint
     from search.generators.tiny import create_model, train_tokenizer
-    from training.sft import SFTConfig, save_checkpoint, train_sft
+    from training.sft import SFTConfig, train_sft
 
     prompt = prompt or PromptFormat()
     theorems = load_benchmark("embedded")
