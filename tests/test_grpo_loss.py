@@ -13,7 +13,8 @@ from training.grpo.batch import collate_turns, train_logprobs
 from training.grpo.config import GRPOConfig
 from training.grpo.loss import clipped_objective, group_advantages, k3_kl, replay_logprobs
 from training.grpo.records import Turn
-from training.grpo.sampler import sample_completion, sampling_logprobs, topp_keep_mask
+from search.generators.params import SamplingParams
+from search.generators.sampling import sample, sampling_logprobs, topp_keep_mask
 from training.grpo.trainer import GRPOObjective, micro_batches
 
 EPS_LOW, K, R_MAX = 0.2, 0.28, 50.0
@@ -132,7 +133,7 @@ def test_temperature_is_applied_before_truncation():
     # truncating the untempered probs (0.665, 0.245, 0.090) first would keep two tokens
     untempered_first = topp_keep_mask(logits, 1.0, 0.8)
     assert untempered_first.tolist() == [True, True, False]
-    lp, keep = sampling_logprobs(logits, 0.5, 0.8)
+    lp, keep = sampling_logprobs(logits, 0.5, 0.8), topp_keep_mask(logits, 0.5, 0.8)
     assert float(lp[0]) == 0.0 and torch.isinf(lp[1:]).all()
     replay = replay_logprobs(logits[None], torch.tensor([0]), keep[None], 0.5)
     assert float(replay) == 0.0
@@ -162,8 +163,9 @@ def test_replay_reproduces_the_sampler_ratio_one(tiny, temperature, top_p):
     for prompt in ("⊢ a + b = b + a:::", "⊢ 2 ≤ 3:::"):
         ids = tok(prompt, add_special_tokens=False)["input_ids"]
         ids = [tok.bos_token_id] + ids
-        s = sample_completion(model, ids, tok.eos_token_id, temperature, top_p, 12, g)
-        turns.append(Turn("x#0", prompt, "", ids, s.token_ids, s.logprobs, s.kept_ids, temperature))
+        s = sample(model, [ids], 1, SamplingParams(temperature, top_p, 12), tok.eos_token_id, tok.pad_token_id,
+                   generator=g, record_kept=True)[0][0]
+        turns.append(Turn("x#0", prompt, "", ids, s.token_ids, s.token_logprobs, s.kept_ids, temperature))
         for tok_id, kept in zip(s.token_ids, s.kept_ids):
             assert (kept is None) == (top_p >= 1.0)
             assert kept is None or tok_id in kept
@@ -199,9 +201,10 @@ def test_micro_batch_split_on_a_model_gives_the_same_gradient(tiny):
     items = []
     for i, prompt in enumerate(["⊢ p:::", "⊢ a long goal state here:::", "⊢ q ∧ r:::"]):
         ids = [tok.bos_token_id] + tok(prompt, add_special_tokens=False)["input_ids"]
-        s = sample_completion(model, ids, tok.eos_token_id, 1.0, 0.95, 5 + 4 * i, g)
+        s = sample(model, [ids], 1, SamplingParams(1.0, 0.95, 5 + 4 * i), tok.eos_token_id, tok.pad_token_id,
+                   generator=g, record_kept=True)[0][0]
         # shift the recorded log-probs so ratios span every region
-        infer = [x + d for x, d in zip(s.logprobs, [0.0, 0.5, -0.5, 4.5, -4.5] * 10)]
+        infer = [x + d for x, d in zip(s.token_logprobs, [0.0, 0.5, -0.5, 4.5, -4.5] * 10)]
         items.append((Turn(f"x#{i}", prompt, "", ids, s.token_ids, infer, s.kept_ids, 1.0), [1.0, -0.7, 0.4][i]))
 
     objective = GRPOObjective(GRPOConfig(), k=0.28)

@@ -18,10 +18,11 @@ import torch
 from lean_env.base import ProofEnv
 from lean_env.types import EnvFailure, LeanError, ProofFinished, ProofGivenUp, TacticState, TacticTimeout, Theorem
 from search.generators.base import PromptFormat
-from search.generators.tokens import encode_prompt
+from search.generators.params import SamplingParams
+from search.generators.sampling import sample
+from search.generators.tokens import encode_prompt, truncate_prompt
 from training.grpo.config import GRPOConfig
 from training.grpo.records import Trajectory, Turn
-from training.grpo.sampler import sample_completion
 
 SHAPING_CAP = 0.5
 
@@ -37,22 +38,21 @@ class Policy:
 
 def prompt_ids(policy: Policy, prompt: str, max_tokens: int) -> list[int]:
     """Shared tokenisation; an over-long prompt keeps BOS and its end (where the goal sits)."""
-    ids = encode_prompt(policy.tokenizer, prompt)
-    if len(ids) > max_tokens:
-        ids = ids[:1] + ids[len(ids) - (max_tokens - 1):]
-    return ids
+    return truncate_prompt(encode_prompt(policy.tokenizer, prompt), max_tokens, policy.tokenizer.bos_token_id)
 
 
 def sample_turn(policy: Policy, state: TacticState, attempt_id: str, cfg: GRPOConfig,
                 generator: torch.Generator | None) -> Turn:
     prompt = policy.fmt.prompt(state.pp)
     ids = prompt_ids(policy, prompt, cfg.max_prompt_tokens)
-    eos = policy.tokenizer.eos_token_id
-    s = sample_completion(policy.model, ids, eos, cfg.temperature, cfg.top_p, cfg.max_new_tokens, generator)
+    eos, pad = policy.tokenizer.eos_token_id, policy.tokenizer.pad_token_id
+    params = SamplingParams(cfg.temperature, cfg.top_p, cfg.max_new_tokens)
+    s = sample(policy.model, [ids], 1, params, eos, eos if pad is None else pad, generator=generator,
+               record_kept=True)[0][0]
     body = s.token_ids[:-1] if s.finished else s.token_ids
-    tactic = policy.fmt.postprocess(policy.tokenizer.decode(body, skip_special_tokens=True))
+    tactic = policy.fmt.postprocess(policy.tokenizer.decode(body, skip_special_tokens=True), params.stop)
     return Turn(attempt_id=attempt_id, prompt=prompt, tactic=tactic, prompt_ids=ids,
-                completion_ids=s.token_ids, infer_logprobs=s.logprobs, kept_ids=s.kept_ids,
+                completion_ids=s.token_ids, infer_logprobs=s.token_logprobs, kept_ids=s.kept_ids,
                 temperature=cfg.temperature)
 
 
