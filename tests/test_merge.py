@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from training.checkpoint import save_checkpoint
+from search.generators.checkpoint import save_checkpoint
 from training.merge import merge_checkpoints
 from training_fixtures import micro_llama, tok  # noqa: F401  (fixtures)
 

@@ -81,7 +81,7 @@ def test_sft_learns_and_saves_a_reloadable_model(tok, tmp_path, packing):
     assert res.final_loss < res.losses[0] - 1.0
     assert all(a > b for (a, _), (b, _) in zip(after, before))       # every trained tactic got likelier
 
-    state = json.loads((tmp_path / "ckpt" / "training_state.json").read_text())
+    state = json.loads((tmp_path / "ckpt" / "checkpoint.json").read_text())
     assert state["steps"] == 15 and state["losses"] == pytest.approx(res.losses)
     m2 = AutoModelForCausalLM.from_pretrained(tmp_path / "ckpt")
     tok2 = AutoTokenizer.from_pretrained(tmp_path / "ckpt")
@@ -92,7 +92,7 @@ def test_sft_learns_and_saves_a_reloadable_model(tok, tmp_path, packing):
 
 
 def test_sft_is_seeded_and_accepts_a_path(tok, tmp_path):
-    from training.checkpoint import save_checkpoint
+    from search.generators.checkpoint import save_checkpoint
 
     save_checkpoint(micro_llama(tok), tok, tmp_path / "base")
     cfg = SFTConfig(lr=5e-3, max_steps=4, batch_tokens=128, warmup_steps=1, max_len=128, seed=7)

@@ -23,9 +23,8 @@ import torch.nn.functional as F
 
 from search.generators.base import PromptFormat
 from training.batching import Tokenized, collate_padded, forward_logits, label_logprobs, tokenize_pair
-from training.checkpoint import load_model
 from training.scoring import tactic_logprobs
-from training.trainer import Trainer, TrainerConfig
+from training.trainer import Trainer, TrainerConfig, model_and_tokenizer
 
 
 @dataclass
@@ -71,7 +70,7 @@ class Triple:
 
 
 def triples_from_store(errors: Sequence[dict], prompt: PromptFormat | None = None) -> list[tuple[str, str, str]]:
-    """(prompt, chosen, rejected) from `TrajectoryStore.errors()` rows."""
+    """(prompt, chosen, rejected) from `PairStore.errors()` rows."""
     prompt = prompt or PromptFormat()
     return [(prompt.prompt(e["state"]), e["chosen"], e["rejected"]) for e in errors]
 
@@ -125,7 +124,7 @@ def train_dpo(model_or_path, tokenizer, examples: Sequence[tuple[str, str, str]]
               out_dir: str | Path | None = None) -> DPOResult:
     """Train on (prompt, chosen tactic, rejected tactic) triples; the model is trained in place
     and, with `out_dir`, saved there as an HF model dir."""
-    model, tokenizer = load_model(model_or_path, tokenizer)
+    model, tokenizer = model_and_tokenizer(model_or_path, tokenizer)
     triples = prepare_triples(model, tokenizer, examples, cfg.max_len)
     if not triples:
         raise ValueError(f"no usable DPO triples among {len(examples)} (identical or longer than max_len={cfg.max_len})")

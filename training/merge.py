@@ -8,7 +8,7 @@ from typing import Sequence
 
 import torch
 
-from training.checkpoint import save_checkpoint
+from search.generators.checkpoint import save_checkpoint
 
 
 def normalised_weights(n: int, weights: Sequence[float] | None) -> list[float]:

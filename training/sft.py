@@ -20,8 +20,7 @@ import torch
 
 from training.batching import (IGNORE, Tokenized, bucket_batches, collate_packed, collate_padded, forward_logits,
                                label_logprobs, pack_rows, tokenize_pairs)
-from training.checkpoint import load_model
-from training.trainer import Trainer, TrainerConfig
+from training.trainer import Trainer, TrainerConfig, model_and_tokenizer
 
 __all__ = ["SFTConfig", "SFTResult", "SFTObjective", "train_sft", "token_nll", "make_micro_batches"]
 
@@ -88,7 +87,7 @@ def train_sft(model_or_path, tokenizer, examples: Sequence[tuple[str, str]], cfg
               out_dir: str | Path | None = None) -> SFTResult:
     """Fine-tune on (prompt, tactic) pairs; with `out_dir`, save an HF model dir there (the model
     object passed in is trained in place)."""
-    model, tokenizer = load_model(model_or_path, tokenizer)
+    model, tokenizer = model_and_tokenizer(model_or_path, tokenizer)
     seqs = tokenize_pairs(tokenizer, examples, cfg.max_len)
     if not seqs:
         raise ValueError(f"no training examples: {len(examples)} given, none fits max_len={cfg.max_len}")

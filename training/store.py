@@ -1,4 +1,4 @@
-"""The trajectory store: (state, tactic) pairs from verified proofs, kept across rounds.
+"""The pair store: the (state, tactic) pairs of verified proofs (and their erroring siblings), kept across rounds.
 
 Layout under the store root:
 
@@ -74,7 +74,7 @@ def _write_atomic(table: pa.Table, path: Path) -> None:
     os.replace(tmp, path)
 
 
-class TrajectoryStore:
+class PairStore:
     def __init__(self, root: str | Path):
         self.root = Path(root)
         self.root.mkdir(parents=True, exist_ok=True)

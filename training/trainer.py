@@ -79,6 +79,18 @@ def lr_factor(step: int, total: int, cfg: TrainerConfig) -> float:
     return cfg.min_lr_ratio + (1 - cfg.min_lr_ratio) * shape
 
 
+def model_and_tokenizer(model_or_path, tokenizer=None):
+    """(model, tokenizer) from a checkpoint directory, or the given objects unchanged."""
+    if isinstance(model_or_path, (str, Path)):
+        from search.generators.checkpoint import load_checkpoint
+
+        model, own_tokenizer, _ = load_checkpoint(model_or_path)
+        return model, tokenizer if tokenizer is not None else own_tokenizer
+    if tokenizer is None:
+        raise ValueError("a model object needs its tokenizer")
+    return model_or_path, tokenizer
+
+
 class Objective(Protocol[Batch]):
     """What a learner provides: per micro-batch, its weight and its loss summed over that weight."""
 
@@ -167,7 +179,7 @@ class Trainer(Generic[Batch]):
 
     def save(self, out_dir: str | Path, tokenizer, meta: dict) -> Path | None:
         """An HF model dir (atomic), written by the main process only."""
-        from training.checkpoint import save_checkpoint
+        from search.generators.checkpoint import save_checkpoint
 
         self.accelerator.wait_for_everyone()
         if not self.accelerator.is_main_process:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from search.generators.params import SamplingParams
 from training.trainer import TrainerConfig
 
 
@@ -21,6 +22,7 @@ class GRPOConfig(TrainerConfig):
     steps: int = 10
     theorems_per_step: int = 8
     save_every: int = 0               # 0: only the final checkpoint
+    tensorboard: bool = False         # also log the per-step telemetry to TensorBoard (out_dir/tensorboard)
     # group sizes and the two-stage pass-rate filter (bounds are inclusive, see filter.py)
     G: int = 128
     G_early: int = 16
@@ -37,10 +39,8 @@ class GRPOConfig(TrainerConfig):
     adv_eps: float = 1e-6
     normalise_std: bool = True        # False: A = R - mean (Dr. GRPO style)
     kl_coef: float = 0.0              # k3 KL to a frozen reference model, off by default
-    # sampling and rollouts
-    temperature: float = 1.0
-    top_p: float = 1.0
-    max_new_tokens: int = 48
+    # sampling and rollouts (the same SamplingParams record the search's generators take)
+    sampling: SamplingParams = SamplingParams()
     max_prompt_tokens: int = 1024
     max_turns: int = 8
     error_retries: int = 0            # extra tries from the same state after a LeanError
@@ -49,6 +49,8 @@ class GRPOConfig(TrainerConfig):
     def __post_init__(self) -> None:
         self.early_bounds = tuple(self.early_bounds)  # JSON round-trips give lists
         self.bounds = tuple(self.bounds)
+        if isinstance(self.sampling, dict):   # a JSON round-trip (to_dict) gives a mapping
+            self.sampling = SamplingParams(**self.sampling)
         super().__post_init__()
 
     def config_errors(self) -> list[str]:
@@ -67,11 +69,11 @@ class GRPOConfig(TrainerConfig):
             out.append("need 0 <= k_init <= k_max")
         if self.r_max <= 1.0 + self.k_max:
             out.append("r_max must exceed 1 + k_max (the outer cap sits beyond the clip range)")
-        if self.temperature <= 0.0:
-            out.append("temperature must be > 0 (the ratio needs a proper sampling distribution)")
-        if not 0.0 < self.top_p <= 1.0:
-            out.append("top_p must be in (0, 1]")
-        for name in ("micro_batch_size", "max_new_tokens", "max_turns", "max_prompt_tokens", "theorems_per_step"):
+        if self.sampling.greedy:
+            out.append("sampling.temperature must be > 0 (the ratio needs a proper sampling distribution)")
+        if self.sampling.seed != 0:
+            out.append("sampling.seed: rollouts are seeded by `seed`")
+        for name in ("micro_batch_size", "max_turns", "max_prompt_tokens", "theorems_per_step"):
             if getattr(self, name) < 1:
                 out.append(f"{name} must be >= 1")
         if self.steps < 0 or self.error_retries < 0 or self.save_every < 0:

@@ -18,7 +18,6 @@ import torch
 from lean_env.base import ProofEnv
 from lean_env.types import EnvFailure, LeanError, ProofFinished, ProofGivenUp, TacticState, TacticTimeout, Theorem
 from search.generators.base import PromptFormat
-from search.generators.params import SamplingParams
 from search.generators.sampling import sample
 from search.generators.tokens import encode_prompt, truncate_prompt
 from training.grpo.config import GRPOConfig
@@ -46,14 +45,14 @@ def sample_turn(policy: Policy, state: TacticState, attempt_id: str, cfg: GRPOCo
     prompt = policy.fmt.prompt(state.pp)
     ids = prompt_ids(policy, prompt, cfg.max_prompt_tokens)
     eos, pad = policy.tokenizer.eos_token_id, policy.tokenizer.pad_token_id
-    params = SamplingParams(cfg.temperature, cfg.top_p, cfg.max_new_tokens)
+    params = cfg.sampling
     s = sample(policy.model, [ids], 1, params, eos, eos if pad is None else pad, generator=generator,
                record_kept=True)[0][0]
     body = s.token_ids[:-1] if s.finished else s.token_ids
     tactic = policy.fmt.postprocess(policy.tokenizer.decode(body, skip_special_tokens=True), params.stop)
     return Turn(attempt_id=attempt_id, prompt=prompt, tactic=tactic, prompt_ids=ids,
                 completion_ids=s.token_ids, infer_logprobs=s.token_logprobs, kept_ids=s.kept_ids,
-                temperature=cfg.temperature)
+                temperature=params.temperature)
 
 
 async def rollout_attempt(policy: Policy, env: ProofEnv, theorem: Theorem, start: TacticState,

@@ -205,7 +205,7 @@ async def collect_groups(policy: Policy, env: ProofEnv, theorems: Sequence[Theor
 
 
 def save_policy(policy: Policy, path: Path, meta: dict) -> Path:
-    from training.checkpoint import save_checkpoint  # atomic HF-dir writer shared with SFT
+    from search.generators.checkpoint import save_checkpoint
 
     return save_checkpoint(policy.model, policy.tokenizer, path, meta)
 
@@ -220,7 +220,7 @@ def open_tensorboard(out_dir: Path):
 
 
 async def train_grpo(policy: Policy, env: ProofEnv, theorems: Sequence[Theorem], cfg: GRPOConfig,
-                     out_dir: str | Path, ref_model=None, tensorboard: bool = False) -> Path:
+                     out_dir: str | Path, ref_model=None) -> Path:
     """The loop: sample and filter groups, one GRPO step, log `telemetry.jsonl`, checkpoint.
     Returns the final checkpoint directory (`out_dir/final`)."""
     if not theorems:
@@ -233,7 +233,7 @@ async def train_grpo(policy: Policy, env: ProofEnv, theorems: Sequence[Theorem],
     generator = torch.Generator().manual_seed(cfg.seed)
     trainer = make_trainer(policy.model, cfg)
     controller = make_controller(cfg)
-    writer = open_tensorboard(out) if tensorboard else None
+    writer = open_tensorboard(out) if cfg.tensorboard else None
     order: list[Theorem] = []
     for step in range(cfg.steps):
         batch_theorems = []
@@ -258,23 +258,25 @@ async def train_grpo(policy: Policy, env: ProofEnv, theorems: Sequence[Theorem],
 
 
 def load_policy(model_dir: str | Path) -> Policy:
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from search.generators.checkpoint import load_checkpoint
 
-    path = Path(model_dir)
-    if not (path / "config.json").exists():
-        raise FileNotFoundError(f"{path} is not a Hugging Face model directory (no config.json)")
-    model = AutoModelForCausalLM.from_pretrained(path, torch_dtype=torch.float32)
-    return Policy(model=model, tokenizer=AutoTokenizer.from_pretrained(path))
+    model, tokenizer, _ = load_checkpoint(model_dir, dtype="float32")
+    return Policy(model=model, tokenizer=tokenizer)
 
 
-def run_grpo(model_dir: str | Path, env: ProofEnv, theorems: Sequence[Theorem], cfg: GRPOConfig,
-             out_dir: str | Path, tensorboard: bool = False) -> Path:
-    """Synchronous entry point: load the checkpoint (and a frozen copy as reference when
-    kl_coef > 0) and run `train_grpo` in a fresh event loop. Callers already inside an event
-    loop (or whose env is bound to one) should await `train_grpo` instead."""
+async def grpo_from_checkpoint(model_dir: str | Path, env: ProofEnv, theorems: Sequence[Theorem], cfg: GRPOConfig,
+                               out_dir: str | Path) -> Path:
+    """Load the checkpoint (and a frozen copy as the reference when kl_coef > 0) and train."""
     policy = load_policy(model_dir)
     ref = None
     if cfg.kl_coef > 0:
         ref = load_policy(model_dir).model
         ref.requires_grad_(False)
-    return asyncio.run(train_grpo(policy, env, theorems, cfg, out_dir, ref, tensorboard))
+    return await train_grpo(policy, env, theorems, cfg, out_dir, ref)
+
+
+def run_grpo(model_dir: str | Path, env: ProofEnv, theorems: Sequence[Theorem], cfg: GRPOConfig,
+             out_dir: str | Path) -> Path:
+    """Synchronous entry point: `grpo_from_checkpoint` in a fresh event loop. Callers already inside
+    an event loop (or whose env is bound to one) should await it instead."""
+    return asyncio.run(grpo_from_checkpoint(model_dir, env, theorems, cfg, out_dir))
