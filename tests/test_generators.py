@@ -242,8 +242,9 @@ def test_truncate_prompt_keeps_bos_and_the_tail():
     assert truncate_prompt([1, 5, 6, 7, 8], 3, bos_id=1) == [1, 7, 8]
     assert truncate_prompt([5, 6, 7, 8], 3, bos_id=1) == [6, 7, 8]     # no BOS to keep
     assert truncate_prompt([1, 5], 3, bos_id=1) == [1, 5]
+    assert truncate_prompt([1, 5, 6], 1, bos_id=1) == [1]
     with pytest.raises(ValueError, match="max_tokens"):
-        truncate_prompt([1, 5, 6], 1, bos_id=1)
+        truncate_prompt([1, 5, 6], 0, bos_id=1)
 
 
 def test_sampling_params_are_validated():
@@ -411,7 +412,7 @@ def test_generator_config_refuses_what_its_kind_cannot_use():
     from search.generators.factory import GeneratorConfig
 
     for bad, what in ((dict(kind="gpt"), "kind"), (dict(kind="openai", model="m"), "base_url"),
-                      (dict(kind="vllm"), "needs a model"), (dict(kind="hf", base_url="http://x"), "base_url"),
+                      (dict(kind="hf", base_url="http://x"), "base_url"),
                       (dict(kind="openai", model="m", base_url="http://x", device="cuda"), "device"),
                       (dict(kind="scripted", dtype="float32"), "dtype"), (dict(prompt_template="no slot"), "{state}"),
                       (dict(sampling={"top_p": 2}), "top_p"), (dict(sampling={"temp": 1}), "temp"),
@@ -420,11 +421,13 @@ def test_generator_config_refuses_what_its_kind_cannot_use():
             GeneratorConfig.model_validate(bad)
 
 
-def test_hf_kind_reports_a_missing_model_clearly(tmp_path):
+def test_missing_models_are_reported_clearly(tmp_path):
     from search.generators.factory import GeneratorConfig, make_generator
 
     with pytest.raises(FileNotFoundError, match="init-model"):
         make_generator(GeneratorConfig(model=str(tmp_path / "missing" / "dir")))
+    with pytest.raises(ValueError, match="needs a model"):
+        make_generator(GeneratorConfig(kind="openai", base_url="http://127.0.0.1:9"))
 
 
 def test_vllm_generator():

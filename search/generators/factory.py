@@ -29,7 +29,7 @@ class GeneratorConfig(BaseModel):
     model: Optional[str] = None        # hf/vllm: a model dir (hf default: the embedded model); openai: served name
     base_url: Optional[str] = None     # openai: the server, e.g. http://host:8000/v1
     tokenizer: Optional[str] = None    # openai: a local tokenizer dir, so prompts go out as token ids (BOS included)
-    batch_size: int = Field(512, ge=1)  # hf: sequences per forward; vllm: max_num_seqs; openai: prompts per request
+    batch_size: int = Field(256, ge=1)  # hf: sequences per forward; vllm: max_num_seqs; openai: prompts per request
     device: Optional[str] = None       # hf: torch device (default cpu); vLLM picks its own platform
     dtype: Optional[str] = None        # hf, vllm: float32 / bfloat16 / float16 (default: the checkpoint's)
     max_prompt_tokens: Optional[int] = Field(None, ge=2)  # hf, vllm: longer prompts keep BOS and their tail
@@ -44,8 +44,6 @@ class GeneratorConfig(BaseModel):
         bad = [name for name, refused in unused.items() if refused and getattr(self, name) is not None]
         if bad:
             raise ValueError(f"generator kind {k!r} does not use {', '.join(bad)}")
-        if k in ("vllm", "openai") and not self.model:
-            raise ValueError(f"generator kind {k!r} needs a model")
         if k == "openai" and not self.base_url:
             raise ValueError("generator kind 'openai' needs base_url (an OpenAI-compatible completions server)")
         PromptFormat(self.prompt_template)  # a template without {state} fails here, at load time
@@ -54,8 +52,11 @@ class GeneratorConfig(BaseModel):
 
 def make_generator(cfg: GeneratorConfig, *, model: str | None = None, seed: int | None = None) -> TacticGenerator:
     """The generator `cfg` describes. `model` and `seed` override cfg's: a campaign samples round r
-    from its round-r checkpoint with a round-specific seed."""
+    from its round-r checkpoint with a round-specific seed (so vllm/openai need a model from one of
+    the two, checked here rather than in the config)."""
     model = model or cfg.model
+    if cfg.kind in ("vllm", "openai") and not model:
+        raise ValueError(f"generator kind {cfg.kind!r} needs a model (generator.model, or --model)")
     params = cfg.sampling if seed is None else replace(cfg.sampling, seed=seed)
     prompt = PromptFormat(cfg.prompt_template)
     if cfg.kind == "scripted":

@@ -22,7 +22,7 @@ class HFGenerator:
     """
 
     def __init__(self, model, tokenizer, params: SamplingParams = SamplingParams(), prompt: PromptFormat | None = None,
-                 max_prompt_tokens: int | None = None, batch_size: int = 512):
+                 max_prompt_tokens: int | None = None, batch_size: int = 256):
         if tokenizer.eos_token_id is None:
             raise ValueError("the tokenizer has no EOS token: sampling would never know where a tactic ends")
         if batch_size < 1:
@@ -62,15 +62,20 @@ class HFGenerator:
 
     def generate(self, states: Sequence[str], n: int) -> list[list[TacticCandidate]]:
         check_request(states, n)
-        out: list[list[TacticCandidate]] = []
-        # a chunk holds whole states so each prompt is prefilled once and its cache shared by its n samples
+        prompts = [self.encode(s) for s in states]
+        seeds = [self._row_seeds(s, n) for s in states]
+        out: list[list[TacticCandidate]] = [[] for _ in states]
+        # chunks of similar prompt lengths waste little cache on left padding (per-row seeds make the
+        # samples independent of the grouping); a chunk holds whole states so each prompt is
+        # prefilled once and its cache shared by its n samples
+        order = sorted(range(len(states)), key=lambda i: len(prompts[i]))
         per_call = max(1, self.batch_size // n)
-        for start in range(0, len(states), per_call):
-            chunk = states[start:start + per_call]
-            seeds = [seed for s in chunk for seed in self._row_seeds(s, n)]
-            groups = sample(self.model, [self.encode(s) for s in chunk], n, self.params, self.tokenizer.eos_token_id,
-                            self.pad_id, row_seeds=seeds)
-            out.extend([self._candidate(s) for s in group if s.finished] for group in groups)
+        for start in range(0, len(order), per_call):
+            chunk = order[start:start + per_call]
+            groups = sample(self.model, [prompts[i] for i in chunk], n, self.params, self.tokenizer.eos_token_id,
+                            self.pad_id, row_seeds=[seed for i in chunk for seed in seeds[i]])
+            for i, group in zip(chunk, groups):
+                out[i] = [self._candidate(s) for s in group if s.finished]
         return out
 
     def _candidate(self, s: Sample) -> TacticCandidate:

@@ -32,7 +32,7 @@ class OpenAICompletionsGenerator:
     """
 
     def __init__(self, base_url: str, model: str, params: SamplingParams = SamplingParams(),
-                 prompt: PromptFormat | None = None, tokenizer: Any = None, batch_size: int = 512,
+                 prompt: PromptFormat | None = None, tokenizer: Any = None, batch_size: int = 256,
                  timeout: float = 120.0, retries: int = 4, backoff: float = 0.5, api_key: str | None = None):
         if batch_size < 1:
             raise ValueError(f"batch_size (prompts per request) must be >= 1, got {batch_size}")

@@ -3,8 +3,8 @@ and by the GRPO rollouts.
 
 - Each distinct prompt is prefilled once and its cache copied n times (8 tactics per state cost one
   prefill, not eight).
-- A row that samples EOS leaves the batch at once: its KV cache is dropped, so the steps after it
-  run on the rows still going instead of carrying a batch of finished ones to the longest sample.
+- Rows that sampled EOS leave the batch, KV cache and all, once they are a quarter of it, so the
+  later steps run on the rows still going instead of carrying finished ones to the longest sample.
 - Every row draws its noise from its own seed (Gumbel-max with counter-based noise hashed from
   (row seed, step, token id)), so a row samples the same tokens whichever rows share its batch,
   on any device and however the batch shrinks around it.
@@ -129,6 +129,7 @@ def sample(
         logits, mask = logits.repeat_interleave(n, dim=0), mask.repeat_interleave(n, dim=0)
     position = mask.sum(-1, keepdim=True)
     alive = torch.arange(rows, device=device)           # original row of each row still in the batch
+    done = torch.zeros(rows, dtype=torch.bool, device=device)
     tokens: list[list[int]] = [[] for _ in range(rows)]
     logps: list[list[float]] = [[] for _ in range(rows)]
     kept: list[list[tuple[int, ...] | None]] = [[] for _ in range(rows)]
@@ -142,26 +143,25 @@ def sample(
             lp = sampling_logprobs(logits, params.temperature, params.top_p)
             tok = (lp + gumbel_noise(seeds, step, lp.shape[-1])).argmax(-1)
         tok_lp = lp.gather(-1, tok[:, None]).squeeze(-1)
-        is_eos = tok == eos_id
-        rows_now, toks_now, lps_now = alive.tolist(), tok.tolist(), tok_lp.tolist()
-        kept_now = [tuple(torch.nonzero(k).flatten().tolist()) for k in torch.isfinite(lp)] if truncating else None
-        for i, r in enumerate(rows_now):
-            tokens[r].append(toks_now[i])
-            logps[r].append(lps_now[i])
+        kept_mask = torch.isfinite(lp) if truncating else None
+        for i, (r, t, x) in enumerate(zip(alive.tolist(), tok.tolist(), tok_lp.tolist())):
+            if finished[r]:
+                continue   # finished, still in the batch until the next compaction: ignored
+            tokens[r].append(t)
+            logps[r].append(x)
             if record_kept:
-                kept[r].append(kept_now[i] if kept_now is not None else None)
-        if bool(is_eos.any()):
-            for r in alive[is_eos].tolist():
-                finished[r] = True
-            going = ~is_eos
-            if not bool(going.any()):
-                break
-            # finished rows leave the batch: their cache goes, later steps run on the rest only
-            index = torch.nonzero(going).flatten()
+                kept[r].append(tuple(torch.nonzero(kept_mask[i]).flatten().tolist()) if truncating else None)
+            finished[r] = t == eos_id
+        done = done | (tok == eos_id)
+        if bool(done.all()) or step == params.max_tokens - 1:
+            break   # at the cap: no forward pass for a token that will never be sampled
+        if int(done.sum()) * 4 >= len(done):
+            # finished rows leave the batch (cache and all) once they are a quarter of it: copying
+            # the cache on every single EOS would cost more than carrying a few dead rows
+            index = torch.nonzero(~done).flatten()
             cache.batch_select_indices(index)
             alive, seeds, tok, mask, position = alive[index], seeds[index], tok[index], mask[index], position[index]
-        if step == params.max_tokens - 1:
-            break   # the cap: no forward pass for a token that will never be sampled
+            done = done[index]
         mask = torch.cat([mask, torch.ones((mask.shape[0], 1), dtype=mask.dtype, device=device)], dim=-1)
         out = model(input_ids=tok[:, None], attention_mask=mask, position_ids=position, past_key_values=cache,
                     use_cache=True)

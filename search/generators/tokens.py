@@ -22,8 +22,8 @@ def encode_tactic(tokenizer, tactic: str) -> list[int]:
 def truncate_prompt(ids: list[int], max_tokens: int, bos_id: int | None) -> list[int]:
     """At most `max_tokens` prompt ids: BOS (when `ids` starts with it) and the *tail*, because the
     end of a goal state (the ⊢ line and the separator) is what a tactic answers."""
-    if max_tokens < 2:
-        raise ValueError(f"max_tokens must leave room for BOS and one token, got {max_tokens}")
+    if max_tokens < 1:
+        raise ValueError(f"max_tokens must be >= 1, got {max_tokens}")
     if len(ids) <= max_tokens:
         return ids
     head = ids[:1] if bos_id is not None and ids and ids[0] == bos_id else []

@@ -26,7 +26,7 @@ class VLLMGenerator:
     `batch_size` is the engine's `max_num_seqs`; a `seed` per request row makes runs reproducible."""
 
     def __init__(self, model: str, params: SamplingParams = SamplingParams(), prompt: PromptFormat | None = None,
-                 max_prompt_tokens: int | None = None, batch_size: int = 512, dtype: str | None = None,
+                 max_prompt_tokens: int | None = None, batch_size: int = 256, dtype: str | None = None,
                  **engine_kwargs: Any):
         self.vllm = require("vllm", extra="gpu", hint=INSTALL_HINT)
         self.params, self.prompt = params, prompt or PromptFormat()
