@@ -111,9 +111,9 @@ def test_scale_up_resynthesis_and_dpo(tmp_path):
     p = campaign(write(tmp_path, cfg), run)
     _, err = p.communicate(timeout=400)
     assert p.returncode == 0, err.decode()[-2000:]
-    from transformers import AutoModelForCausalLM
+    from search.generators.checkpoint import load_checkpoint
 
-    sizes = [sum(x.numel() for x in AutoModelForCausalLM.from_pretrained(run / "checkpoints" / f"round_{r:03d}").parameters())
+    sizes = [sum(x.numel() for x in load_checkpoint(run / "checkpoints" / f"round_{r:03d}")[0].parameters())
              for r in (0, 1)]
     assert sizes[1] > 5 * sizes[0]           # round 1 was retrained from the larger base
     log = (run / "logs" / "campaign.log").read_text()

@@ -12,6 +12,7 @@ import torch
 from grpo_fixtures import PRINTABLE, ScriptedEnv, char_tokenizer, micro_model, theorem
 from grpo_fixtures import one_torch_thread  # noqa: F401  (autouse)
 from search.generators.base import PromptFormat
+from search.generators.checkpoint import save_checkpoint
 from search.generators.tokens import encode_prompt
 from search.generators.params import SamplingParams
 from training.grpo.config import GRPOConfig
@@ -65,8 +66,7 @@ def test_one_step_raises_the_rewarded_tactics():
 def test_run_grpo_writes_telemetry_and_checkpoints(tmp_path):
     tok = char_tokenizer()
     model_dir = tmp_path / "base"
-    micro_model(tok, seed=5).save_pretrained(model_dir)
-    tok.save_pretrained(model_dir)
+    save_checkpoint(micro_model(tok, seed=5), tok, model_dir)
     cfg = GRPOConfig(G=6, G_early=3, early_bounds=(0.0, 1.0), bounds=(0.0, 1.0), steps=2, theorems_per_step=2,
                      sampling=SamplingParams(max_tokens=4), max_turns=2, lr=1e-2, save_every=1)
     env = ScriptedEnv(finish=REWARDED, step="ABCDEFGH")

@@ -69,7 +69,7 @@ def test_grad_accumulation_matches_one_big_batch(tok):
 
 @pytest.mark.parametrize("packing", [False, True])
 def test_sft_learns_and_saves_a_reloadable_model(tok, tmp_path, packing):
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from search.generators.checkpoint import load_checkpoint
 
     m = micro_llama(tok)
     ex = examples()
@@ -83,8 +83,7 @@ def test_sft_learns_and_saves_a_reloadable_model(tok, tmp_path, packing):
 
     state = json.loads((tmp_path / "ckpt" / "checkpoint.json").read_text())
     assert state["steps"] == 15 and state["losses"] == pytest.approx(res.losses)
-    m2 = AutoModelForCausalLM.from_pretrained(tmp_path / "ckpt")
-    tok2 = AutoTokenizer.from_pretrained(tmp_path / "ckpt")
+    m2, tok2, _ = load_checkpoint(tmp_path / "ckpt")
     ids = torch.tensor([tok2(ex[0][0] + ex[0][1])["input_ids"]])
     assert ids.tolist() == [tok(ex[0][0] + ex[0][1])["input_ids"]]
     with torch.no_grad():
