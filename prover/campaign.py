@@ -27,8 +27,16 @@ def run_round(run: RunDir, cfg: CampaignConfig, r: int) -> dict:
     return (grpo_round if cfg.learner == "grpo" else expert_iteration_round)(run, cfg, r)
 
 
+def quiet_hub() -> None:
+    """No per-checkpoint progress bars in the campaign log."""
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
+
+
 def run_campaign(cfg: CampaignConfig, run_dir: Path) -> None:
     torch.set_num_threads(min(torch.get_num_threads(), 4))
+    quiet_hub()
     run, cfg = RunDir.open(run_dir, cfg)
     t0 = time.perf_counter()
     while (r := run.next_round()) <= cfg.rounds:
@@ -41,5 +49,6 @@ def run_campaign(cfg: CampaignConfig, run_dir: Path) -> None:
 
 def run_one_round(run_dir: Path) -> None:
     """`prover round RUN`: exactly one more round of an existing campaign, whatever `rounds` says."""
+    quiet_hub()
     run, cfg = RunDir.open(run_dir)
     run_round(run, cfg, run.next_round())

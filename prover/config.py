@@ -106,8 +106,9 @@ class CampaignConfig(Strict):
         for name, section in seeded.items():
             if section is not None and section.seed != 0:
                 raise ValueError(f"{name}.seed: the campaign seeds round r with `seed + r`; set the top-level seed")
-        if self.generator.model is not None and self.generator.kind != "openai":
-            raise ValueError("generator.model: a campaign samples from its own checkpoints (model.path sets round 0)")
+        if self.generator.model is not None:
+            raise ValueError("generator.model: a campaign samples from its own round checkpoints "
+                             "(model.path sets round 0's; openai servers are asked for them by path)")
         if self.learner == "grpo":
             unread = sorted(set(EXPERT_ITERATION_ONLY) & self.model_fields_set)
             if unread or self.pool.drop_solved:

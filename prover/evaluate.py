@@ -58,7 +58,7 @@ def generator_from_yaml(path: Path) -> GeneratorConfig:
     try:
         return GeneratorConfig.model_validate(section)
     except ValidationError as e:
-        problems = [f"  generator.{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in e.errors()]
+        problems = [f"  {'.'.join(['generator', *map(str, err['loc'])])}: {err['msg']}" for err in e.errors()]
         raise ValueError(f"{path}: invalid generator config:\n" + "\n".join(problems)) from e
 
 

@@ -56,7 +56,9 @@ def test_bad_configs_get_clear_errors(tmp_path):
     with pytest.raises(ConfigError, match="only read with learner: grpo"):
         load_config(write(tmp_path, {"grpo": {"steps": 2}}))
     with pytest.raises(ConfigError, match="base_url"):                      # the generator section is GeneratorConfig
-        load_config(write(tmp_path, {"generator": {"kind": "openai", "model": "m"}}))
+        load_config(write(tmp_path, {"generator": {"kind": "openai"}}))
+    with pytest.raises(ConfigError, match="generator.model"):               # rounds sample their own checkpoints
+        load_config(write(tmp_path, {"generator": {"model": "some/dir"}}))
     with pytest.raises(ConfigError, match="env"):                           # and env is EnvConfig, validated
         load_config(write(tmp_path, {"env": {"kind": "lean-repl"}}))
     assert load_config(Path(__file__).parent.parent / "configs" / "embedded.yaml").rounds >= 1
@@ -127,7 +129,7 @@ def test_campaign_with_the_http_generator(tmp_path):
     run = tmp_path / "run"
     with FakeCompletionsServer() as server:
         cfg = {**SMOKE, "rounds": 1, "resynthesis": {"every": 0},
-               "generator": {"kind": "openai", "model": "served-name", "base_url": server.base_url,
+               "generator": {"kind": "openai", "base_url": server.base_url,
                              "sampling": {"max_tokens": 24}}}
         p = campaign(write(tmp_path, cfg), run)
         _, err = p.communicate(timeout=400)
@@ -179,3 +181,30 @@ def test_grpo_campaign_round(tmp_path):
     assert metrics[1]["grpo_steps_taken"] == sum(not t["skipped"] for t in telemetry)
     assert (run / "checkpoints" / "round_001" / "model.safetensors").exists()
     assert not (run / "store" / "CURRENT").exists() or not list((run / "store").glob("gen_*/*.parquet"))
+
+
+def test_prover_eval_takes_the_http_generator_and_a_generator_section(tmp_path):
+    """`prover eval` builds the same GeneratorConfig a campaign's `generator:` section is."""
+    from search.generators.checkpoint import save_checkpoint
+    from training_fixtures import char_tokenizer, micro_llama
+
+    tok = char_tokenizer()
+    ckpt = save_checkpoint(micro_llama(tok), tok, tmp_path / "ckpt")
+    common = ["--limit", "2", "--expansions", "2", "--tactics", "2", "--workers", "1"]
+    with FakeCompletionsServer() as server:
+        out = subprocess.run([sys.executable, "-m", "prover.cli", "eval", "--generator", "openai", "--model", str(ckpt),
+                              "--base-url", server.base_url, "--out", str(tmp_path / "http"), *common],
+                             capture_output=True, text=True, env={**os.environ, "OMP_NUM_THREADS": "1"})
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert server.requests and {b["model"] for b in server.requests} == {str(ckpt)}
+    assert len((tmp_path / "http" / "attempts.jsonl").read_text().splitlines()) == 2
+    section = write(tmp_path, {**SMOKE, "generator": {"kind": "scripted"}})     # a whole campaign config works too
+    out = subprocess.run([sys.executable, "-m", "prover.cli", "eval", "--generator-config", str(section),
+                          "--out", str(tmp_path / "scripted"), *common], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr[-2000:]
+    request = json.loads((tmp_path / "scripted" / "request.json").read_text())
+    assert request["generator"]["kind"] == "scripted"
+    bad = write(tmp_path, {"generator": {"kind": "openai"}})
+    out = subprocess.run([sys.executable, "-m", "prover.cli", "eval", "--generator-config", str(bad)],
+                         capture_output=True, text=True)
+    assert out.returncode == 2 and "needs base_url" in out.stderr
