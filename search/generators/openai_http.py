@@ -87,8 +87,8 @@ class OpenAICompletionsGenerator:
             if not isinstance(text, str):
                 raise TypeError("choice 'text' is not a string")
             lps = [float(lp) for lp in ((choice.get("logprobs") or {}).get("token_logprobs") or []) if lp is not None]
-            out[index // n].append(TacticCandidate(self.prompt.postprocess(text, self.params.stop), sum(lps), max(len(lps), 1),
-                                                   (), tuple(lps)))
+            tactic = self.prompt.postprocess(text, self.params.stop)
+            out[index // n].append(TacticCandidate(tactic, sum(lps), max(len(lps), 1), (), tuple(lps)))
         return out
 
     def _post(self, body: dict) -> dict:
