@@ -414,7 +414,8 @@ def test_generator_config_refuses_what_its_kind_cannot_use():
     for bad, what in ((dict(kind="gpt"), "kind"), (dict(kind="openai", model="m"), "base_url"),
                       (dict(kind="hf", base_url="http://x"), "base_url"),
                       (dict(kind="openai", model="m", base_url="http://x", device="cuda"), "device"),
-                      (dict(kind="scripted", dtype="float32"), "dtype"), (dict(prompt_template="no slot"), "{state}"),
+                      (dict(kind="scripted", dtype="float32"), "dtype"), (dict(dtype="float99"), "dtype"),
+                      (dict(prompt_template="no slot"), "{state}"),
                       (dict(sampling={"top_p": 2}), "top_p"), (dict(sampling={"temp": 1}), "temp"),
                       (dict(batchsize=3), "batchsize")):
         with pytest.raises(ValidationError, match=what):

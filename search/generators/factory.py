@@ -17,9 +17,6 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from search.generators.base import DEFAULT_PROMPT, PromptFormat, TacticGenerator
 from search.generators.params import SamplingParams
 
-GENERATOR_KINDS = ("hf", "vllm", "openai", "scripted")
-
-
 class GeneratorConfig(BaseModel):
     """Which model proposes tactics, where it runs, and how it samples."""
 
@@ -31,7 +28,7 @@ class GeneratorConfig(BaseModel):
     tokenizer: Optional[str] = None    # openai: a local tokenizer dir, so prompts go out as token ids (BOS included)
     batch_size: int = Field(256, ge=1)  # hf: sequences per forward; vllm: max_num_seqs; openai: prompts per request
     device: Optional[str] = None       # hf: torch device (default cpu); vLLM picks its own platform
-    dtype: Optional[str] = None        # hf, vllm: float32 / bfloat16 / float16 (default: the checkpoint's)
+    dtype: Optional[Literal["float32", "bfloat16", "float16"]] = None  # hf, vllm (default: the checkpoint's)
     max_prompt_tokens: Optional[int] = Field(None, ge=2)  # hf, vllm: longer prompts keep BOS and their tail
     prompt_template: str = DEFAULT_PROMPT
     sampling: SamplingParams = SamplingParams()
