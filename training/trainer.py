@@ -133,10 +133,6 @@ class Trainer(Generic[Batch]):
         # GRPO trains without dropout: with unchanged weights the replayed ratio must be exactly 1
         self.model.train(dropout)
 
-    @property
-    def device(self) -> torch.device:
-        return self.accelerator.device
-
     def windows(self, micro_batches: Sequence[Batch], grad_accum: int) -> list[list[Batch]]:
         """This process's share of `total_steps * grad_accum` micro-batches (every n-th, in
         order), grouped into one window per optimiser step. Needs enough micro-batches."""
