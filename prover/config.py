@@ -69,6 +69,10 @@ class ModelConfig(Strict):
     def _path_iff_path(self) -> "ModelConfig":
         if (self.init == "path") != bool(self.path):
             raise ValueError("model.path is needed with init: path, and only then")
+        defaults = ModelConfig.model_fields
+        if self.init == "path" and (self.preset, self.seed_epochs) != (defaults["preset"].default,
+                                                                       defaults["seed_epochs"].default):
+            raise ValueError("model.preset and model.seed_epochs are only read with init: embedded")
         return self
 
 

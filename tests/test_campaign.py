@@ -53,6 +53,10 @@ def test_bad_configs_get_clear_errors(tmp_path):
         load_config(write(tmp_path, {"generator": {"sampling": {"seed": 3}}}))
     with pytest.raises(ConfigError, match="does not read filter"):          # a section nothing would read
         load_config(write(tmp_path, {"learner": "grpo", "filter": {"high_quantile": 0.1}}))
+    with pytest.raises(ConfigError, match="only read with init: embedded"):
+        load_config(write(tmp_path, {"model": {"init": "path", "path": "x", "preset": "small"}}))
+    with pytest.raises(ConfigError, match="only read with base: larger"):
+        load_config(write(tmp_path, {"resynthesis": {"larger_preset": "tiny"}}))
     with pytest.raises(ConfigError, match="only read with learner: grpo"):
         load_config(write(tmp_path, {"grpo": {"steps": 2}}))
     with pytest.raises(ConfigError, match="base_url"):                      # the generator section is GeneratorConfig

@@ -26,6 +26,8 @@ class ResynthesisConfig:
     def __post_init__(self) -> None:
         if self.every < 0 or self.plateau_rounds < 0:
             raise ValueError(f"every and plateau_rounds must be >= 0, got {self.every} and {self.plateau_rounds}")
+        if self.base == "initial" and self.larger_preset != "small":
+            raise ValueError("larger_preset is only read with base: larger")
 
 
 def is_due(cfg: ResynthesisConfig, round_: int, metrics: Sequence[dict], key: str) -> bool:
