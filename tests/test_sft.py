@@ -67,6 +67,24 @@ def test_grad_accumulation_matches_one_big_batch(tok):
     assert not torch.equal(pa, torch.cat([p.detach().flatten() for p in micro_llama(tok, seed=3).parameters()]))
 
 
+def test_a_step_with_a_non_finite_gradient_is_not_applied(tok):
+    from training.trainer import Trainer, TrainerConfig
+
+    class Poisoned(SFTObjective):
+        def loss(self, model, batch):
+            loss, n = super().loss(model, batch)
+            return loss * float("nan"), n
+
+    m = micro_llama(tok, seed=3)
+    before = [p.detach().clone() for p in m.parameters()]
+    batch = collate_padded(tokenize_pairs(tok, examples(), max_len=512), tok.pad_token_id)
+    trainer = Trainer(m, TrainerConfig(lr=1e-2, warmup_steps=0), total_steps=2)
+    assert trainer.step([batch], Poisoned()).skipped
+    assert all(torch.equal(a, b) for a, b in zip(before, m.parameters()))
+    assert not trainer.step([batch], SFTObjective()).skipped          # the next good step still trains
+    assert any(not torch.equal(a, b) for a, b in zip(before, m.parameters()))
+
+
 @pytest.mark.parametrize("packing", [False, True])
 def test_sft_learns_and_saves_a_reloadable_model(tok, tmp_path, packing):
     from search.generators.checkpoint import load_checkpoint
