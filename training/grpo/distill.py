@@ -11,10 +11,12 @@ from typing import Sequence
 import torch
 
 from lean_env.base import ProofEnv
-from lean_env.types import Theorem
+from lean_env.types import Outcome, Theorem
 from training.grpo.config import GRPOConfig
 from training.grpo.records import Trajectory
 from training.grpo.rollout import Policy, rollout_group
+
+ACCEPTED = (Outcome.STATE, Outcome.FINISHED)   # turns whose tactic the environment accepted
 
 
 async def collect_successful_async(policies: Sequence[Policy], env: ProofEnv, theorems: Sequence[Theorem],
@@ -52,7 +54,7 @@ def distill_examples(trajectories: Sequence[Trajectory], successful_only: bool =
     for t in trajectories:
         if successful_only and not t.verified:
             continue
-        examples += [(turn.prompt, turn.tactic) for turn in t.turns if turn.outcome in ("state", "finished") and turn.tactic]
+        examples += [(turn.prompt, turn.tactic) for turn in t.turns if turn.outcome in ACCEPTED and turn.tactic]
     return examples
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import torch
 
 from lean_env.base import ProofEnv
-from lean_env.types import EnvFailure, LeanError, ProofFinished, ProofGivenUp, TacticState, TacticTimeout, Theorem
+from lean_env.types import EnvFailure, LeanError, Outcome, TacticState, Theorem, outcome_of
 from search.generators.base import PromptFormat
 from search.generators.sampling import sample
 from search.generators.tokens import encode_prompt, truncate_prompt
@@ -69,26 +69,25 @@ async def rollout_attempt(policy: Policy, env: ProofEnv, theorem: Theorem, start
                 result = await env.run_tactic(state, turn.tactic)
             except Exception as e:  # the contract says envs never raise; do not lose the batch if one does
                 result = EnvFailure(f"run_tactic raised {type(e).__name__}: {e}")
-        if isinstance(result, TacticState):
-            turn.outcome = "state"
+        turn.outcome = outcome_of(result)
+        if turn.outcome == Outcome.STATE:
             state = result
             proof.append(turn.tactic)
             continue
-        if isinstance(result, ProofFinished):
-            turn.outcome = "finished"
+        if turn.outcome == Outcome.FINISHED:
             proof.append(turn.tactic)
             try:
-                verdict = await env.verify(theorem, proof)
-                traj.verified = verdict.ok
+                traj.verified = (await env.verify(theorem, proof)).ok
+                if not traj.verified:
+                    turn.outcome = Outcome.VERIFY_FAILED
             except Exception:
+                turn.outcome = Outcome.ENV_FAILURE
                 traj.env_failed = True
             break
-        if isinstance(result, EnvFailure):
-            turn.outcome = "env"
+        if turn.outcome == Outcome.ENV_FAILURE:
             traj.env_failed = True
             break
-        turn.outcome = {LeanError: "error", ProofGivenUp: "sorry", TacticTimeout: "timeout"}.get(type(result), "error")
-        if retries_left == 0:
+        if retries_left == 0:   # a Lean error, `sorry` or a timeout: retry from the same state, or stop
             break
         retries_left -= 1
     traj.reward = 1.0 if traj.verified else min(cfg.step_bonus * len(proof), SHAPING_CAP)
