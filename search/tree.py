@@ -167,38 +167,46 @@ class SearchTree:
         return c
 
     def _closes_cycle(self, p: Node, c: Node) -> bool:
-        """Would the edge `p -> c` close a cycle? `Node.order` is kept a topological order (every
-        edge goes from a lower to a higher order: Pearce and Kelly's dynamic topological sort), so
-        an edge along the order is always safe and only an edge against it needs a search, among
-        the nodes ranked between its ends; those are then re-ranked so the order holds again."""
-        lo, hi = c.order, p.order
-        if lo > hi:
+        """Would the edge `p -> c` close a cycle, i.e. is `c` an ancestor of `p`?
+
+        `Node.order` is kept a topological order: every edge goes from a lower to a higher order.
+        So an edge along the order is safe at once; otherwise every path from `c` to `p` stays
+        within the orders between theirs, and it is enough to walk up from `p` through the
+        ancestors ranked after `c`. If `c` is not among them, they (and only they) move, in their
+        order, into the gap just below `c`: their other parents all rank lower (or they would
+        have been walked), their children all rank higher, so the order holds with the new edge.
+        (Pearce and Kelly's dynamic topological sort, moving one side only.)"""
+        lo = c.order
+        if lo > p.order:
             return False
-        ahead, stack, seen = [], [c], {id(c)}      # reachable from c, ranked before p
-        while stack:
-            n = stack.pop()
-            ahead.append(n)
-            for k in n.children or ():
-                if k is p:
-                    return True
-                if k.order < hi and id(k) not in seen:
-                    seen.add(id(k))
-                    stack.append(k)
-        behind, stack, seen = [], [p], {id(p)}     # reaching p, ranked after c
+        behind, stack, seen, floor = [], [p], {id(p)}, -math.inf
         while stack:
             n = stack.pop()
             behind.append(n)
             for q in n.parents():
-                if q.order > lo and id(q) not in seen:
+                if q is c:
+                    return True
+                if q.order < lo:
+                    floor = max(floor, q.order)
+                elif id(q) not in seen:
                     seen.add(id(q))
                     stack.append(q)
-        if len(ahead) == len(behind) == 1:  # the usual case: c and p trade places
-            c.order, p.order = hi, lo
-            return False
-        moved = sorted(behind, key=_order) + sorted(ahead, key=_order)
-        for n, order in zip(moved, sorted(n.order for n in moved)):
+        behind.sort(key=_order)
+        step = (lo - floor) / (len(behind) + 1)
+        new = [floor + step * (i + 1) for i in range(len(behind))]
+        if not (floor < new[0] and all(a < b for a, b in zip(new, new[1:])) and new[-1] < lo):
+            self._renumber()  # the gap is too narrow for floats: make room and try again
+            return self._closes_cycle(p, c)
+        for n, order in zip(behind, new):
             n.order = order
         return False
+
+    def _renumber(self) -> None:
+        """Spread the orders out again as 0, 1, 2, ... (same order, so still topological)."""
+        ranked = sorted((n for n in self.nodes.values() if n.key != QED), key=_order)
+        for i, n in enumerate(ranked):
+            n.order = i
+        self._orders = itertools.count(len(ranked))
 
     def add_error(self, parent: str, tactic: str, logprob: float, outcome: Outcome, error: str) -> None:
         """Record a tactic at `parent` that gave no goal state (a failed child)."""

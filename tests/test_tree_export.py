@@ -128,3 +128,47 @@ def test_png_and_export_tree(tmp_path):
     draw_png(tree, tmp_path / "noerr.png", show_errors=False)
     assert (tmp_path / "noerr.png").stat().st_size > 1000
     assert "layer" not in tree.g.nodes[tree.root]       # drawing does not touch the tree
+
+
+def test_random_merges_refuse_exactly_the_cycles_and_keep_statuses_exact():
+    # Grow a graph as a search would (expand nodes in some order, children new or merged
+    # anywhere, some tactics rejected) and check every decision against networkx from scratch.
+    import random
+
+    rng = random.Random(7)
+    t = SearchTree("s0")
+    names, frontier = ["s0"], ["s0"]
+    for step in range(300):
+        parent = frontier.pop(rng.randrange(len(frontier)))
+        for j in range(rng.randrange(1, 5)):
+            if rng.random() < 0.4:
+                child = rng.choice(names)                    # a merge, maybe into an ancestor
+            else:
+                child = f"s{len(names)}"
+                names.append(child)
+            g = t.g                                          # the graph before this edge
+            closes = child in g and parent != child and nx.has_path(g, child, parent)
+            repeat = g.has_edge(parent, child) or parent == child
+            added = t.add_child(parent, child, f"t{step}.{j}", -rng.random()) is not None
+            assert added == (not closes and not repeat), (parent, child)
+            if added and not t.nodes[child].expanded and child not in frontier:
+                frontier.append(child)
+        if rng.random() < 0.3:
+            t.add_error(parent, "bad", -1.0, Outcome.LEAN_ERROR, "no")
+        if rng.random() < 0.02:
+            t.add_child(parent, QED, "done", -0.1)
+        t.mark_expanded(parent)
+        if not frontier:
+            break
+    g = t.g
+    assert nx.is_directed_acyclic_graph(g)
+    # ReProver's statuses, recomputed bottom-up over the final graph
+    want = {}
+    for k in reversed(list(nx.topological_sort(g))):
+        d = g.nodes[k]
+        if d["kind"] != "state":
+            want[k] = d["status"]
+            continue
+        kids = [want[c] for c in g.successors(k)]
+        want[k] = PROVED if PROVED in kids else FAILED if d["expanded"] and all(s == FAILED for s in kids) else OPEN
+    assert {k: n.status for k, n in t.nodes.items()} == {k: want[k] for k in t.nodes}
