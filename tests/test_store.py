@@ -1,4 +1,4 @@
-"""Trajectory store: only verified proofs, Parquet round trip, dedup, queries, atomic re-synthesis."""
+"""Pair store: only verified proofs, a canonical order, Parquet round trip, dedup, queries, atomic re-synthesis."""
 from __future__ import annotations
 
 import pytest
@@ -29,6 +29,15 @@ def test_only_verified_proofs_are_stored(tmp_path):
     assert all(p["theorem_id"] == "t1" and p["round"] == 3 and p["checkpoint"] == "c2" for p in pairs)
     assert {p["proof_length"] for p in pairs} == {2}
     assert [(e["state"], e["chosen"], e["rejected"]) for e in errors] == [("s1", "intro h", "bad1")]
+
+
+def test_pairs_do_not_depend_on_the_order_attempts_finished_in():
+    recs = [record("t2", True, [("b1", "omega")]), record("t1", True, [("a1", "intro h"), ("a2", "simp")]),
+            record("t3", True, [("c1", "rfl")])]
+    key = lambda pairs: [(p["theorem_id"], p["state"], p["tactic"]) for p in pairs]   # noqa: E731
+    first = key(pairs_from_records(recs, 1, "c")[0])
+    assert first == key(pairs_from_records(recs[::-1], 1, "c")[0]) == key(pairs_from_records(recs[1:] + recs[:1], 1, "c")[0])
+    assert [t for t, _, _ in first] == ["t1", "t1", "t2", "t3"] and first[0][2] == "intro h"   # proof order kept
 
 
 def test_round_trip_dedup_and_queries(tmp_path):

@@ -38,9 +38,11 @@ PAIR_COLUMNS = tuple(PAIR_SCHEMA.names)
 
 def pairs_from_records(records: Iterable[AttemptRecord], round_: int, checkpoint: str) -> tuple[list[dict], list[dict]]:
     """Proof-path pairs and error siblings of every *verified* proof (proved with a proof); a
-    failed attempt contributes nothing, whatever partial steps it carries."""
+    failed attempt contributes nothing, whatever partial steps it carries. Records are taken in
+    (theorem, attempt) order, not the order attempts happened to finish in, so the store, and the
+    training data built from it, are the same for the same attempts (a resumed search included)."""
     pairs, errors, now = [], [], time.time()
-    for r in records:
+    for r in sorted(records, key=lambda rec: (rec.theorem_id, rec.attempt)):
         if not (r.proved and r.proof):
             continue
         for s in r.steps:
