@@ -81,10 +81,6 @@ class Node:
                                                  # which the garbage collector stops tracking
     merges: list[Edge] | None = None
 
-    def in_edges(self) -> list[Edge]:
-        first = [Edge(self.via, self.via_tactic, self.via_logprob)] if self.via is not None else []
-        return first + (self.merges or [])
-
     def parents(self) -> list[Node]:
         first = [self.via] if self.via is not None else []
         return first + [e.parent for e in self.merges or ()]
@@ -110,6 +106,9 @@ class Node:
         return _route(self, "via", "via_tactic")
 
 
+_PLAIN = {o: o.value for o in Outcome}  # Outcome -> its plain str, which the GC does not track
+
+
 def _order(node: Node) -> float:
     return node.order
 
@@ -123,6 +122,9 @@ def _route(node: Node, up: str, step: str) -> tuple[str, ...]:
 
 
 class SearchTree:
+    """The graph of one attempt, keyed by goal text: `nodes[key]` is a `Node`, `root` the root's
+    key, `g` the networkx form."""
+
     def __init__(self, root_key: str, theorem_id: str = "", handle: Any = None):
         self.theorem = theorem_id
         self.root = root_key
@@ -191,9 +193,14 @@ class SearchTree:
                 elif id(q) not in seen:
                     seen.add(id(q))
                     stack.append(q)
-        behind.sort(key=_order)
-        step = (lo - floor) / (len(behind) + 1)
-        new = [floor + step * (i + 1) for i in range(len(behind))]
+        if floor == -math.inf:  # nothing ranks below them (they include the root)
+            floor = lo - len(behind) - 1
+        if len(behind) == 1:  # the usual case: p alone moves
+            new = [(floor + lo) / 2]
+        else:
+            behind.sort(key=_order)
+            step = (lo - floor) / (len(behind) + 1)
+            new = [floor + step * (i + 1) for i in range(len(behind))]
         if not (floor < new[0] and all(a < b for a, b in zip(new, new[1:])) and new[-1] < lo):
             self._renumber()  # the gap is too narrow for floats: make room and try again
             return self._closes_cycle(p, c)
@@ -213,7 +220,7 @@ class SearchTree:
         p = self.nodes[parent]
         if p.rejected is None:
             p.rejected = []
-        p.rejected.append((tactic, logprob, outcome.value, error))
+        p.rejected.append((tactic, logprob, _PLAIN[outcome], error))
         self._g = None
 
     def mark_expanded(self, key: str) -> None:
