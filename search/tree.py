@@ -64,7 +64,7 @@ class Node:
     hundreds of thousands of states small."""
 
     key: str
-    order: float                                 # a topological order (see SearchTree._closes_cycle)
+    order: int | float                           # a topological order (see SearchTree._closes_cycle)
     depth: int
     score: float
     parent: Node | None = None
@@ -109,6 +109,11 @@ class Node:
 _PLAIN = {o: o.value for o in Outcome}  # Outcome -> its plain str, which the GC does not track
 
 
+# New nodes' orders are this far apart (exact Python ints), so that about a hundred nested moves
+# fit into one gap before `_renumber` has to make room.
+_SPACING = 1 << 96
+
+
 def _order(node: Node) -> float:
     return node.order
 
@@ -128,7 +133,7 @@ class SearchTree:
     def __init__(self, root_key: str, theorem_id: str = "", handle: Any = None):
         self.theorem = theorem_id
         self.root = root_key
-        self._orders = itertools.count()
+        self._orders = itertools.count(0, _SPACING)
         self.nodes: dict[str, Node] = {root_key: Node(root_key, next(self._orders), 0, 0.0, handle=handle)}
         self.nodes[QED] = Node(QED, math.inf, -1, 0.0, status=PROVED, expanded=True)  # a sink: last
         self._g: nx.DiGraph | None = None            # the networkx form, built on demand
@@ -194,26 +199,23 @@ class SearchTree:
                     seen.add(id(q))
                     stack.append(q)
         if floor == -math.inf:  # nothing ranks below them (they include the root)
-            floor = lo - len(behind) - 1
-        if len(behind) == 1:  # the usual case: p alone moves
-            new = [(floor + lo) / 2]
-        else:
-            behind.sort(key=_order)
-            step = (lo - floor) / (len(behind) + 1)
-            new = [floor + step * (i + 1) for i in range(len(behind))]
-        if not (floor < new[0] and all(a < b for a, b in zip(new, new[1:])) and new[-1] < lo):
-            self._renumber()  # the gap is too narrow for floats: make room and try again
+            floor = lo - (len(behind) + 1) * _SPACING
+        step = (lo - floor) // (len(behind) + 1)
+        if step == 0:
+            self._renumber()  # no room left in this gap: make room everywhere and try again
             return self._closes_cycle(p, c)
-        for n, order in zip(behind, new):
-            n.order = order
+        if len(behind) > 1:
+            behind.sort(key=_order)
+        for i, n in enumerate(behind, start=1):
+            n.order = floor + i * step
         return False
 
     def _renumber(self) -> None:
-        """Spread the orders out again as 0, 1, 2, ... (same order, so still topological)."""
+        """Spread the orders out again, evenly (same order, so still topological)."""
         ranked = sorted((n for n in self.nodes.values() if n.key != QED), key=_order)
         for i, n in enumerate(ranked):
-            n.order = i
-        self._orders = itertools.count(len(ranked))
+            n.order = i * _SPACING
+        self._orders = itertools.count(len(ranked) * _SPACING, _SPACING)
 
     def add_error(self, parent: str, tactic: str, logprob: float, outcome: Outcome, error: str) -> None:
         """Record a tactic at `parent` that gave no goal state (a failed child)."""

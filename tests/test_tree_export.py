@@ -172,3 +172,18 @@ def test_random_merges_refuse_exactly_the_cycles_and_keep_statuses_exact():
         kids = [want[c] for c in g.successors(k)]
         want[k] = PROVED if PROVED in kids else FAILED if d["expanded"] and all(s == FAILED for s in kids) else OPEN
     assert {k: n.status for k, n in t.nodes.items()} == {k: want[k] for k in t.nodes}
+
+
+def test_a_long_chain_of_merges_against_creation_order_stays_consistent():
+    # a0 <- a1 <- a2 <- ...: every merge edge goes against the creation order, so each one moves
+    # its parent into an ever narrower gap; hundreds of them exhaust it and force a renumbering.
+    t = SearchTree("r")
+    n = 400
+    for i in range(n):
+        t.add_child("r", f"a{i}", f"r{i}", -0.1)
+    for i in range(n - 1):
+        assert t.add_child(f"a{i + 1}", f"a{i}", f"m{i}", -0.1) is not None
+    assert t.add_child("a0", f"a{n - 1}", "back", -0.1) is None          # a cycle through all of them
+    assert t.add_child(f"a{n - 1}", "a0", "skip", -0.1) is not None      # a shortcut is fine
+    assert nx.is_directed_acyclic_graph(t.g)
+    assert all(t.nodes[a].order < t.nodes[b].order for a, b in t.g.edges if t.g.nodes[b]["kind"] != "error")
