@@ -7,13 +7,13 @@ statements paired with seed-proof tactics and the project's "tiny" Llama.
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from pathlib import Path
 
 import torch
 
 from lean_env.benchmarks import load_benchmark
+from lean_env.jsonl import read_jsonl
 from search.generators.base import PromptFormat
 from search.generators.tiny import create_model, num_parameters, train_tokenizer
 from training.scoring import tactic_logprobs
@@ -27,8 +27,7 @@ def bench_pairs() -> list[tuple[str, str]]:
     prompt = PromptFormat()
     statements = {t.id: t.statement for t in load_benchmark("embedded")}
     pairs = []
-    for line in SEEDS.read_text().splitlines():
-        row = json.loads(line)
+    for row in read_jsonl(SEEDS, torn_tail_ok=False):
         state = statements[row["id"]].split(" ", 2)[-1].removesuffix(" := by")
         pairs += [(prompt.prompt(state), tac) for tac in row["tactics"]]
     return pairs

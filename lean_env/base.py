@@ -1,9 +1,10 @@
 """The one interface that search code sees, whatever runs the tactics."""
 from __future__ import annotations
 
+import asyncio
 from typing import Protocol, Sequence, runtime_checkable
 
-from lean_env.types import StartResult, TacticResult, TacticState, Theorem, Verdict
+from lean_env.types import EnvFailure, StartResult, TacticResult, TacticState, Theorem, Verdict
 
 
 @runtime_checkable
@@ -14,6 +15,9 @@ class ProofEnv(Protocol):
     and backtracking, as the Lean REPL allows). Implementations must be safe to call from many
     asyncio tasks at once and must never raise for a bad tactic or a failed worker: those come back
     as `LeanError`, `TacticTimeout` or `EnvFailure` outcomes.
+
+    An environment may also offer `run_tactics(state, tactics) -> list[TacticResult]`, all of one
+    expansion's tactics in one call (see `run_tactics` below, which the search calls).
     """
 
     async def start(self, theorem: Theorem) -> StartResult:
@@ -31,3 +35,20 @@ class ProofEnv(Protocol):
     async def close(self) -> None:
         """Stop every worker process."""
         ...
+
+
+async def run_tactics(env: ProofEnv, state: TacticState, tactics: Sequence[str]) -> list[TacticResult]:
+    """Run several tactics on one state: in one call when `env` has `run_tactics`, otherwise as
+    concurrent `run_tactic` calls. Never raises: an exception from the environment becomes an
+    `EnvFailure` for the tactics it concerns (all of a batch; only its own for a single call)."""
+    batched = getattr(env, "run_tactics", None)
+    if batched is not None:
+        try:
+            results = list(await batched(state, tactics))
+        except Exception as e:
+            return [EnvFailure(f"{type(e).__name__}: {e}")] * len(tactics)
+        if len(results) != len(tactics):
+            return [EnvFailure(f"run_tactics returned {len(results)} results for {len(tactics)} tactics")] * len(tactics)
+        return results
+    results = await asyncio.gather(*(env.run_tactic(state, t) for t in tactics), return_exceptions=True)
+    return [EnvFailure(f"{type(r).__name__}: {r}") if isinstance(r, Exception) else r for r in results]

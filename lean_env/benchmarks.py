@@ -5,10 +5,10 @@ Every benchmark is a JSON Lines file with the schema of `data/benchmarks/README.
 """
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Iterator
 
+from lean_env.jsonl import JsonlError, iter_jsonl
 from lean_env.types import Theorem
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
@@ -34,15 +34,11 @@ def load_file(path: str | Path, benchmark: str = "") -> list[Theorem]:
         raise BenchmarkError(f"benchmark file not found: {path}")
     theorems: list[Theorem] = []
     seen: set[str] = set()
-    for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as e:
-            raise BenchmarkError(f"{path}:{lineno}: not valid JSON ({e.msg})") from e
-        if not isinstance(row, dict):
-            raise BenchmarkError(f"{path}:{lineno}: expected a JSON object")
+    try:
+        rows = list(iter_jsonl(path, torn_tail_ok=False))
+    except JsonlError as e:
+        raise BenchmarkError(str(e)) from e
+    for lineno, row in rows:
         missing = [k for k in _REQUIRED if not isinstance(row.get(k), str)]
         if missing:
             raise BenchmarkError(f"{path}:{lineno}: missing or non-string field(s) {missing}")

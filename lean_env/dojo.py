@@ -17,6 +17,7 @@ import threading
 from typing import Any, Sequence
 
 from lean_env.base import ProofEnv
+from lean_env.optional import require
 from lean_env.rules import forbidden_tactic
 from lean_env.types import (
     EnvFailure, LeanError, ProofFinished, ProofGivenUp, StartResult, TacticResult, TacticState, TacticTimeout,
@@ -24,18 +25,13 @@ from lean_env.types import (
 )
 from lean_env.verify import precheck
 
-INSTALL_HINT = "LeanDojo is not installed: pip install 'bfs-prover[dojo]' (and trace your repository first)"
 
 Location = tuple[str, str, str, str]   # repo url, commit, file path, full theorem name
 
 
 def import_lean_dojo() -> Any:
     """The `lean_dojo` module, or an ImportError that names the extra to install."""
-    try:
-        import lean_dojo
-    except ImportError as e:
-        raise ImportError(INSTALL_HINT) from e
-    return lean_dojo
+    return require("lean_dojo", extra="dojo", hint="and trace your repository first")
 
 
 class _Opened:

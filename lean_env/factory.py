@@ -29,7 +29,7 @@ class EnvConfig:
     tactic_timeout: float = 12.0
     start_timeout: float = 120.0
     verify_timeout: float = 60.0
-    memory_limit_gb: float | None = 12.0  # RLIMIT_AS per Lean process; the embedded server has none
+    memory_limit_gb: float | None = 12.0  # RLIMIT_AS per REPL process (the embedded server adds an RSS watchdog)
     max_requests: int = 5000
     max_rss_gb: float | None = None
     dojo_locations: str | None = None    # JSON file {theorem id: [repo url, commit, file path, full name]}
@@ -52,10 +52,6 @@ class EnvConfig:
             verify_timeout=self.verify_timeout, max_requests=self.max_requests,
             max_rss_bytes=int(self.max_rss_gb * 1024**3) if self.max_rss_gb else None,
         )
-
-
-# The name the prover CLI and older callers use.
-EnvSpec = EnvConfig
 
 
 def load_dojo_locations(path: str | Path) -> dict[str, tuple[str, str, str, str]]:
@@ -92,7 +88,7 @@ def make_env(config: EnvConfig | str | None = None, **overrides) -> ProofEnv:
     cfg = dataclasses.replace(base, **overrides)   # never mutate the caller's config
     cfg.validate()
     if cfg.kind == "embedded":
-        return ReplPool(embedded_command(), cfg.pool_config())
+        return ReplPool(embedded_command(cfg.memory_limit_gb), cfg.pool_config())
     if cfg.kind == "lean-repl":
         return ReplPool(lean_repl_command(cfg.lean_project, cfg.repl_path, cfg.memory_limit_gb), cfg.pool_config())
     from lean_env.dojo import DojoEnv

@@ -6,6 +6,7 @@ people who know that API can read ours without a glossary.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Union
 
 
@@ -89,6 +90,32 @@ class EnvFailure:
 
 TacticResult = Union[TacticState, ProofFinished, LeanError, ProofGivenUp, TacticTimeout, EnvFailure]
 StartResult = Union[TacticState, LeanError, TacticTimeout, EnvFailure]
+
+
+class Outcome(StrEnum):
+    """What running a tactic gave, one name for each kind of `TacticResult`: the one vocabulary of
+    the search graph's edges, the GRPO rollouts' turns and the REPL reply classification. A str,
+    so it is written to JSON as its plain value."""
+
+    STATE = "state"                  # new goals (TacticState)
+    FINISHED = "finished"            # no goals left in tactic mode (ProofFinished)
+    LEAN_ERROR = "lean_error"        # Lean rejected the tactic (LeanError)
+    GIVEN_UP = "given_up"            # closed with `sorry` (ProofGivenUp)
+    TIMEOUT = "timeout"              # TacticTimeout
+    ENV_FAILURE = "env_failure"      # EnvFailure, or anything an environment should not return
+    VERIFY_FAILED = "verify_failed"  # finished, but whole-proof verification rejected the proof
+
+
+_OUTCOMES = {TacticState: Outcome.STATE, ProofFinished: Outcome.FINISHED, LeanError: Outcome.LEAN_ERROR,
+             ProofGivenUp: Outcome.GIVEN_UP, TacticTimeout: Outcome.TIMEOUT, EnvFailure: Outcome.ENV_FAILURE}
+
+
+def outcome_of(result: TacticResult) -> Outcome:
+    """The outcome name of a tactic result (ENV_FAILURE for anything that is not a TacticResult)."""
+    kind = _OUTCOMES.get(type(result))
+    if kind is None:  # a subclass, or not a result at all
+        kind = next((o for t, o in _OUTCOMES.items() if isinstance(result, t)), Outcome.ENV_FAILURE)
+    return kind
 
 
 @dataclass(frozen=True)

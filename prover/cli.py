@@ -47,13 +47,37 @@ def verify(
     raise typer.Exit(code)
 
 
+def _generator_config(kind: str, model: Optional[str], base_url: Optional[str], tokenizer: Optional[Path],
+                      temperature: float, seed: int, config: Optional[Path]):
+    """The generator flags (or a YAML `generator:` section) as one GeneratorConfig."""
+    from pydantic import ValidationError
+
+    from prover.evaluate import generator_from_yaml
+    from search.generators.factory import GeneratorConfig
+    from search.generators.params import SamplingParams
+
+    if config is not None:
+        return generator_from_yaml(config)
+    if model == "scripted":
+        kind, model = "scripted", None
+    try:
+        return GeneratorConfig(kind=kind, model=model, base_url=base_url, tokenizer=str(tokenizer) if tokenizer else None,
+                               sampling=SamplingParams(temperature=temperature, seed=seed))
+    except ValidationError as e:
+        raise ValueError("; ".join(err["msg"] for err in e.errors())) from e
+
+
 @app.command("eval")
 def evaluate(
     benchmark: str = typer.Option("embedded", help="Benchmark name or a .jsonl path."),
     split: str = typer.Option("test"),
-    model: str = typer.Option("scripted", help="HF model dir, 'scripted' (a fixed tactic list), or a model name served at --base-url."),
-    generator: str = typer.Option("hf", help="hf, embedded, vllm, openai or scripted."),
+    model: Optional[str] = typer.Option(None, help="HF model dir (hf, vllm; default: the embedded model), the served "
+                                                   "model name (openai), or 'scripted' (a fixed tactic list)."),
+    generator: str = typer.Option("hf", help="hf, vllm, openai or scripted."),
     base_url: Optional[str] = typer.Option(None, help="OpenAI-compatible completions server (generator=openai)."),
+    tokenizer: Optional[Path] = typer.Option(None, help="Local tokenizer dir: send token-id prompts (generator=openai)."),
+    generator_config: Optional[Path] = typer.Option(None, help="YAML with a `generator:` section (e.g. a campaign "
+                                                               "config); replaces the generator flags."),
     env: str = typer.Option("embedded", help="embedded, lean-repl or dojo."),
     lean_project: Optional[Path] = typer.Option(None),
     repl_path: Optional[Path] = typer.Option(None),
@@ -72,17 +96,19 @@ def evaluate(
     ray_actors: int = typer.Option(2, help="Environment actors (each with --workers REPL processes)."),
 ) -> None:
     """pass@k evaluation: best-first search on every theorem of a split; resumable."""
+    from lean_env.factory import EnvConfig
     from prover.evaluate import EvalRequest, run_eval_cli
+    from search.best_first import SearchConfig
 
-    req = EvalRequest(
-        benchmark=benchmark, split=split, model=model, generator=generator, base_url=base_url,
-        env=env, lean_project=str(lean_project) if lean_project else None,
-        repl_path=str(repl_path) if repl_path else None, pass_k=pass_k, samples=samples,
-        tactics=tactics, expansions=expansions, wall=wall, workers=workers,
-        concurrency=concurrency, temperature=temperature, limit=limit, out=out, seed=seed, ray=ray,
-        ray_actors=ray_actors,
-    )
     try:
+        req = EvalRequest(
+            benchmark=benchmark, split=split, pass_k=pass_k, samples=samples, limit=limit, concurrency=concurrency,
+            out=out, ray=ray, ray_actors=ray_actors,
+            env=EnvConfig(kind=env, workers=workers, lean_project=str(lean_project) if lean_project else None,
+                          repl_path=str(repl_path) if repl_path else None),
+            generator=_generator_config(generator, model, base_url, tokenizer, temperature, seed, generator_config),
+            search=SearchConfig(tactics_per_expansion=tactics, max_expansions=expansions, wall_seconds=wall),
+        )
         run_eval_cli(req)
     except (ValueError, FileNotFoundError, ImportError) as e:
         _fail(str(e))
@@ -92,7 +118,9 @@ def evaluate(
 def show_tree(
     theorem: str = typer.Argument(..., help="Theorem id."),
     benchmark: str = typer.Option("embedded"),
-    model: str = typer.Option("scripted"),
+    model: Optional[str] = typer.Option(None, help="As for `prover eval` (default: the embedded model)."),
+    generator: str = typer.Option("hf", help="hf, vllm, openai or scripted."),
+    base_url: Optional[str] = typer.Option(None),
     expansions: int = typer.Option(32),
     tactics: int = typer.Option(8),
     out: Path = typer.Option(Path("runs/tree"), help="Writes TREE.json, TREE.graphml and TREE.png here."),
@@ -102,7 +130,8 @@ def show_tree(
     from prover.evaluate import run_show_tree
 
     try:
-        run_show_tree(theorem, benchmark, model, expansions, tactics, out, seed)
+        gen = _generator_config(generator, model, base_url, None, 1.0, seed, None)
+        run_show_tree(theorem, benchmark, gen, expansions, tactics, out)
     except (ValueError, FileNotFoundError) as e:
         _fail(str(e))
 
@@ -182,10 +211,10 @@ def distill(
     out: Path = typer.Option(..., "--out", "-o", help="Where to write the distilled checkpoint."),
     benchmark: str = typer.Option("embedded"),
     split: str = typer.Option("train"),
-    samples: int = typer.Option(4, min=1, help="Attempts per problem from each checkpoint."),
+    samples: int = typer.Option(4, min=1, help="Attempts per theorem from each checkpoint."),
     include_failed: bool = typer.Option(False, help="Also train on accepted steps of failed attempts."),
     epochs: float = typer.Option(3.0),
-    limit: Optional[int] = typer.Option(None, help="Only the first N problems."),
+    limit: Optional[int] = typer.Option(None, help="Only the first N theorems."),
     seed: int = typer.Option(0),
 ) -> None:
     """Self-distillation (soft reset for RL): SFT a clean checkpoint on successful trajectories
@@ -196,9 +225,9 @@ def distill(
     from training.grpo.distill import collect_successful, self_distill
     from training.sft import SFTConfig
 
-    problems = load_benchmark(benchmark, split)[:limit]
+    theorems = load_benchmark(benchmark, split)[:limit]
     env = make_env(workers=2)
-    trajectories = collect_successful([str(c) for c in checkpoints], env, problems, samples, GRPOConfig(seed=seed), seed)
+    trajectories = collect_successful([str(c) for c in checkpoints], env, theorems, samples, GRPOConfig(seed=seed), seed)
     typer.echo(f"{sum(t.verified for t in trajectories)} verified trajectories from {len(checkpoints)} checkpoint(s)")
     try:
         res = self_distill(str(base), trajectories, out, SFTConfig(epochs=epochs, seed=seed), successful_only=not include_failed)

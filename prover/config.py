@@ -1,7 +1,20 @@
-"""Typed settings for evaluations and campaigns, validated by pydantic (unknown keys are errors).
+"""A campaign's YAML file, validated by pydantic (unknown keys and bad values are errors).
 
-A campaign is described by one YAML file (see `configs/embedded.yaml`); `load_config` turns it into
-a `CampaignConfig` or raises `ConfigError` naming every bad key and value.
+Each section *is* the config of the library piece that reads it, not a copy of its fields:
+
+    env:        lean_env.factory.EnvConfig             (make_env)
+    generator:  search.generators.factory.GeneratorConfig (make_generator: hf | vllm | openai | scripted)
+    search:     search.best_first.SearchConfig         (one best-first attempt)
+    filter:     training.ppl_filter.FilterConfig       (expert iteration)
+    sft:        training.sft.SFTConfig                 (expert iteration)
+    dpo:        training.dpo.DPOConfig                 (expert iteration, optional: DPO after SFT)
+    grpo:       training.grpo.config.GRPOConfig        (learner: grpo)
+    resynthesis: prover.recipes.resynthesis.ResynthesisConfig
+    model, pool, eval: the campaign's own (below)
+
+The campaign alone seeds things: round r samples, trains and evaluates with `seed + r`, so the
+library configs' own `seed` fields must stay unset here (an error says so). A section the chosen
+learner never reads is an error too, rather than silently ignored.
 """
 from __future__ import annotations
 
@@ -9,125 +22,61 @@ from pathlib import Path
 from typing import Literal, Optional
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from lean_env.factory import EnvConfig
+from prover.recipes.resynthesis import ResynthesisConfig
+from search.best_first import SearchConfig
+from search.generators.factory import GeneratorConfig
+from training.dpo import DPOConfig
+from training.grpo.config import GRPOConfig
+from training.ppl_filter import FilterConfig
+from training.sft import SFTConfig
 
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class EnvSettings(Strict):
-    """Which environment runs the tactics."""
+class PoolConfig(Strict):
+    """The theorems every round tries to prove (and GRPO samples from)."""
 
-    kind: Literal["embedded", "lean-repl", "dojo"] = "embedded"
-    workers: int = Field(2, ge=1)
-    lean_project: Optional[str] = None       # a Lean project with Mathlib (lean-repl, dojo)
-    repl_path: Optional[str] = None          # a leanprover-community/repl checkout (lean-repl)
-    tactic_timeout: float = Field(12.0, gt=0)
-    verify_timeout: float = Field(60.0, gt=0)
-
-
-class GeneratorSettings(Strict):
-    """Which model proposes tactics, and how it samples."""
-
-    kind: Literal["hf", "vllm", "openai", "scripted"] = "hf"
-    model: Optional[str] = None              # local HF dir (hf, vllm) or model name (openai)
-    base_url: Optional[str] = None           # openai-compatible server
-    temperature: float = Field(1.0, ge=0)
-    top_p: float = Field(1.0, gt=0, le=1)
-    max_new_tokens: int = Field(48, ge=1)
-    batch_size: int = Field(256, ge=1)
-    device: str = "cpu"
-    prompt_template: str = "{state}:::"
-
-
-class SearchSettings(Strict):
-    """One best-first search attempt (BFS-Prover-V2's knobs)."""
-
-    tactics_per_expansion: int = Field(8, ge=1)
-    max_expansions: int = Field(32, ge=1)
-    alpha: float = Field(2.0, ge=0)
-    wall_seconds: float = Field(120.0, gt=0)
-    concurrency: int = Field(32, ge=1)        # attempts in flight at once
-
-
-class EvalSettings(Strict):
     benchmark: str = "embedded"
-    splits: list[str] = ["test"]
+    split: str = "train"
+    limit: Optional[int] = Field(None, ge=1)    # only the first N theorems (smoke runs)
+    drop_solved: bool = False                   # expert iteration: skip theorems the store already proves
+
+
+class EvalConfig(Strict):
+    """Held-out pass@k after every round, on each split."""
+
+    benchmark: str = "embedded"
+    splits: list[str] = Field(["valid", "test"], min_length=1)
     pass_k: int = Field(1, ge=1)
-    limit: Optional[int] = Field(None, ge=1)      # only the first N theorems of each split (smoke runs)
+    limit: Optional[int] = Field(None, ge=1)    # only the first N theorems of each split (smoke runs)
 
 
-class FilterSettings(Strict):
-    """Perplexity filter: drop the easy (low) and noisy (high) quantile tails."""
-
-    low_quantile: float = Field(0.0, ge=0, lt=1)
-    high_quantile: float = Field(0.0, ge=0, lt=1)
-
-    @model_validator(mode="after")
-    def _tails_leave_data(self) -> "FilterSettings":
-        if self.low_quantile + self.high_quantile >= 1:
-            raise ValueError("low_quantile + high_quantile must be < 1 (they would drop everything)")
-        return self
-
-
-class TrainSettings(Strict):
-    lr: float = Field(1e-3, gt=0)
-    epochs: float = Field(3.0, gt=0)
-    batch_tokens: int = Field(4096, ge=64)
-    grad_accum: int = Field(1, ge=1)
-    warmup_steps: int = Field(10, ge=0)
-    max_len: int = Field(512, ge=16)
-    include_seed_proofs: bool = True          # keep the human seed proofs in every round's data
-    dpo: bool = False                         # after SFT, DPO on (state, proof tactic, erroring sibling) (BFS-Prover v1)
-    dpo_beta: float = Field(0.1, gt=0)
-    dpo_lr: float = Field(1e-4, gt=0)
-
-
-class ResynthesisSettings(Strict):
-    """Periodic re-synthesis (soft reset): re-prove everything with the best checkpoint, retrain fresh."""
-
-    every: int = Field(0, ge=0)               # 0 = never on schedule
-    plateau_rounds: int = Field(0, ge=0)      # 0 = no plateau rule; else reset after this many rounds without gain
-    base: Literal["initial", "larger"] = "initial"
-    larger_preset: str = "small"
-
-
-class ModelSettings(Strict):
-    """The embedded model, created from scratch when `init` is set (no download ever)."""
+class ModelConfig(Strict):
+    """Round 0's model: the embedded tiny model created from scratch (no download ever) and
+    fine-tuned on the seed proofs, or an existing HF directory."""
 
     init: Literal["embedded", "path"] = "embedded"
     path: Optional[str] = None
     preset: str = "tiny"
     seed_epochs: float = Field(20.0, gt=0)
 
-
-class GRPOSettings(Strict):
-    """The GRPO learner's round: `steps` optimiser steps on the problem pool; any other
-    `training.grpo.config.GRPOConfig` field may be set in `options` (checked when the round starts)."""
-
-    steps: int = Field(10, ge=1)
-    G: int = Field(8, ge=2)
-    G_early: int = Field(0, ge=0)
-    problems_per_step: int = Field(8, ge=1)
-    lr: float = Field(1e-4, gt=0)
-    tensorboard: bool = False                 # also log the per-step telemetry to TensorBoard
-    options: dict = {}
-
     @model_validator(mode="after")
-    def _options_are_grpo_fields(self) -> "GRPOSettings":
-        from training.grpo.config import GRPOConfig
-
-        self.to_grpo_config(0)  # raises ValueError listing every bad value or unknown key
-        del GRPOConfig
+    def _path_iff_path(self) -> "ModelConfig":
+        if (self.init == "path") != bool(self.path):
+            raise ValueError("model.path is needed with init: path, and only then")
+        defaults = ModelConfig.model_fields
+        if self.init == "path" and (self.preset, self.seed_epochs) != (defaults["preset"].default,
+                                                                       defaults["seed_epochs"].default):
+            raise ValueError("model.preset and model.seed_epochs are only read with init: embedded")
         return self
 
-    def to_grpo_config(self, seed: int):
-        from training.grpo.config import GRPOConfig
 
-        return GRPOConfig.from_dict({"steps": self.steps, "G": self.G, "G_early": self.G_early,
-                                     "problems_per_step": self.problems_per_step, "lr": self.lr, "seed": seed,
-                                     **self.options})
+EXPERT_ITERATION_ONLY = ("filter", "sft", "dpo", "resynthesis", "include_seed_proofs")
 
 
 class CampaignConfig(Strict):
@@ -135,19 +84,46 @@ class CampaignConfig(Strict):
     seed: int = 0
     rounds: int = Field(3, ge=0)
     learner: Literal["expert-iteration", "grpo"] = "expert-iteration"
-    pool_benchmark: str = "embedded"
-    pool_split: str = "train"
-    pool_limit: Optional[int] = Field(None, ge=1)  # only the first N problems of the pool (smoke runs)
-    drop_solved: bool = False                 # drop problems already solved from the next round's pool
-    env: EnvSettings = EnvSettings()
-    generator: GeneratorSettings = GeneratorSettings()
-    search: SearchSettings = SearchSettings()
-    eval: EvalSettings = EvalSettings(splits=["valid", "test"])
-    filter: FilterSettings = FilterSettings()
-    train: TrainSettings = TrainSettings()
-    resynthesis: ResynthesisSettings = ResynthesisSettings()
-    model: ModelSettings = ModelSettings()
-    grpo: GRPOSettings = GRPOSettings()
+    concurrency: int = Field(32, ge=1)          # search attempts in flight at once
+    include_seed_proofs: bool = True            # the human seed proofs join every round's SFT data
+    pool: PoolConfig = PoolConfig()
+    eval: EvalConfig = EvalConfig()
+    model: ModelConfig = ModelConfig()
+    env: EnvConfig = EnvConfig()
+    generator: GeneratorConfig = GeneratorConfig()
+    search: SearchConfig = SearchConfig()
+    filter: FilterConfig = FilterConfig()
+    sft: SFTConfig = SFTConfig()
+    dpo: Optional[DPOConfig] = None
+    grpo: Optional[GRPOConfig] = None
+    resynthesis: ResynthesisConfig = ResynthesisConfig()
+
+    @field_validator("env")
+    @classmethod
+    def _env_is_usable(cls, env: EnvConfig) -> EnvConfig:
+        env.validate()
+        return env
+
+    @model_validator(mode="after")
+    def _every_field_is_read(self) -> "CampaignConfig":
+        seeded = {"generator.sampling": self.generator.sampling, "sft": self.sft, "dpo": self.dpo, "grpo": self.grpo}
+        for name, section in seeded.items():
+            if section is not None and section.seed != 0:
+                raise ValueError(f"{name}.seed: the campaign seeds round r with `seed + r`; set the top-level seed")
+        if self.generator.model is not None:
+            raise ValueError("generator.model: a campaign samples from its own round checkpoints "
+                             "(model.path sets round 0's; openai servers are asked for them by path)")
+        if self.learner == "grpo":
+            unread = sorted(set(EXPERT_ITERATION_ONLY) & self.model_fields_set)
+            if unread or self.pool.drop_solved:
+                raise ValueError(f"learner: grpo does not read {', '.join(unread) or 'pool.drop_solved'}")
+        elif self.grpo is not None:
+            raise ValueError("grpo: only read with learner: grpo")
+        return self
+
+    @property
+    def grpo_config(self) -> GRPOConfig:
+        return self.grpo or GRPOConfig()
 
 
 class ConfigError(ValueError):
@@ -167,9 +143,14 @@ def load_config(path: str | Path) -> CampaignConfig:
     try:
         return CampaignConfig.model_validate(raw)
     except ValidationError as e:
-        problems = [f"  {'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in e.errors()]
+        problems = [f"  {'.'.join(str(p) for p in err['loc']) or '(top level)'}: {err['msg']}" for err in e.errors()]
         raise ConfigError(f"{path}: invalid config:\n" + "\n".join(problems)) from e
 
 
 def dump_config(cfg: CampaignConfig, path: str | Path) -> None:
-    Path(path).write_text(yaml.safe_dump(cfg.model_dump(), sort_keys=False), encoding="utf-8")
+    """Every setting the learner reads, defaults included, as YAML that loads back to an equal config."""
+    data = cfg.model_dump(mode="json")
+    unread = EXPERT_ITERATION_ONLY if cfg.learner == "grpo" else ("grpo",)
+    for key in unread:
+        data.pop(key, None)
+    Path(path).write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")

@@ -11,18 +11,13 @@ from __future__ import annotations
 import itertools
 from typing import Any, Sequence
 
-from lean_env.factory import EnvSpec
+from lean_env.factory import EnvConfig
+from lean_env.optional import require
 from lean_env.types import StartResult, TacticResult, TacticState, Theorem, Verdict
-
-INSTALL_HINT = "Ray is not installed: pip install 'bfs-prover[dist]'"
 
 
 def import_ray():
-    try:
-        import ray
-    except ImportError as e:
-        raise ImportError(INSTALL_HINT) from e
-    return ray
+    return require("ray", extra="dist")
 
 
 def connect(address: str, num_cpus: int | None = None):
@@ -39,7 +34,7 @@ def connect(address: str, num_cpus: int | None = None):
 class _EnvActorImpl:
     """The body of the actor: one ReplPool, driven by Ray's asyncio event loop."""
 
-    def __init__(self, spec: EnvSpec):
+    def __init__(self, spec: EnvConfig):
         from lean_env.factory import make_env
 
         self.env = make_env(spec)
@@ -58,10 +53,10 @@ class _EnvActorImpl:
 
 
 class RayEnv:
-    def __init__(self, address: str = "local", actors: int = 2, spec: EnvSpec | None = None, num_cpus: int | None = None):
+    def __init__(self, address: str = "local", actors: int = 2, spec: EnvConfig | None = None, num_cpus: int | None = None):
         ray = connect(address, num_cpus)
         actor_cls = ray.remote(num_cpus=0)(_EnvActorImpl)
-        self.actors = [actor_cls.remote(spec or EnvSpec()) for _ in range(actors)]
+        self.actors = [actor_cls.remote(spec or EnvConfig()) for _ in range(actors)]
         self.load = [0] * actors
         self._handles: dict[int, tuple[int, TacticState]] = {}
         self._ids = itertools.count()

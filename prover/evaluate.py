@@ -10,44 +10,56 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Sequence
 
 from lean_env.benchmarks import load_benchmark
-from lean_env.factory import EnvSpec, make_env
+from lean_env.factory import EnvConfig, make_env
+from lean_env.jsonl import append_jsonl, read_jsonl
 from lean_env.types import Theorem
 from search.batcher import GenerationBatcher
 from search.best_first import SearchConfig
 from search.generators.base import TacticGenerator
+from search.generators.factory import GeneratorConfig, make_generator
 from search.passk import PassAtK, summarize
-from search.records import AttemptRecord, append_jsonl, read_jsonl
+from search.records import AttemptRecord
 from search.scheduler import RunConfig, run_attempts
 
 
 @dataclass
 class EvalRequest:
+    """One `prover eval` run: what to prove, and the env, generator and search configs that the
+    library functions take (the same records a campaign YAML's sections are)."""
+
     benchmark: str = "embedded"
     split: str = "test"
-    model: str = "scripted"
-    generator: str = "hf"
-    base_url: str | None = None
-    env: str = "embedded"
-    lean_project: str | None = None
-    repl_path: str | None = None
     pass_k: int = 1
     samples: int | None = None
-    tactics: int = 8
-    expansions: int = 32
-    wall: float = 120.0
-    workers: int = 2
-    concurrency: int = 32
-    temperature: float = 1.0
     limit: int | None = None
+    concurrency: int = 32
     out: Path = Path("runs/eval")
-    seed: int = 0
     ray: str | None = None
     ray_actors: int = 2
+    env: EnvConfig = field(default_factory=EnvConfig)
+    generator: GeneratorConfig = field(default_factory=lambda: GeneratorConfig(kind="scripted"))
+    search: SearchConfig = field(default_factory=SearchConfig)
+
+
+def generator_from_yaml(path: Path) -> GeneratorConfig:
+    """A `generator:` section from a YAML file: a campaign config, or the section on its own."""
+    import yaml
+    from pydantic import ValidationError
+
+    if not path.exists():
+        raise FileNotFoundError(f"generator config not found: {path}")
+    raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    section = raw.get("generator", raw) if isinstance(raw, dict) else raw
+    try:
+        return GeneratorConfig.model_validate(section)
+    except ValidationError as e:
+        problems = [f"  {'.'.join(['generator', *map(str, err['loc'])])}: {err['msg']}" for err in e.errors()]
+        raise ValueError(f"{path}: invalid generator config:\n" + "\n".join(problems)) from e
 
 
 async def evaluate(
@@ -95,8 +107,6 @@ def run_eval_cli(req: EvalRequest) -> None:
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from search.generators.factory import make_generator
-
     console = Console()
     theorems = load_benchmark(req.benchmark, req.split)
     if req.limit:
@@ -104,18 +114,17 @@ def run_eval_cli(req: EvalRequest) -> None:
     attempts = req.samples or req.pass_k
     if req.samples is not None and req.samples < req.pass_k:
         raise ValueError("--samples must be >= --pass-k")
-    generator = make_generator("scripted" if req.model == "scripted" else req.generator, req.model,
-                               base_url=req.base_url, temperature=req.temperature, seed=req.seed)
-    spec = EnvSpec(kind=req.env, workers=req.workers, lean_project=req.lean_project, repl_path=req.repl_path)
+    generator = make_generator(req.generator)
     if req.ray:
         from prover.distributed import RayEnv
 
-        env = RayEnv(req.ray, actors=req.ray_actors, spec=spec)
+        env = RayEnv(req.ray, actors=req.ray_actors, spec=req.env)
     else:
-        env = make_env(spec)
-    cfg = SearchConfig(tactics_per_expansion=req.tactics, max_expansions=req.expansions, wall_seconds=req.wall)
+        env = make_env(req.env)
     req.out.mkdir(parents=True, exist_ok=True)
-    (req.out / "request.json").write_text(json.dumps({k: str(v) for k, v in asdict(req).items()}, indent=1))
+    request = {**{k: str(v) for k, v in asdict(req).items() if k not in ("env", "generator", "search")},
+               "env": asdict(req.env), "generator": req.generator.model_dump(mode="json"), "search": asdict(req.search)}
+    (req.out / "request.json").write_text(json.dumps(request, indent=1))
     proved = set()
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                   TextColumn("proved {task.fields[proved]}"), TimeElapsedColumn(), console=console) as bar:
@@ -128,7 +137,7 @@ def run_eval_cli(req: EvalRequest) -> None:
 
         async def main():
             try:
-                return await evaluate(theorems, env, generator, cfg, req.out, attempts,
+                return await evaluate(theorems, env, generator, req.search, req.out, attempts,
                                       stop_on_success=req.samples is None, concurrency=req.concurrency,
                                       progress=progress)
             finally:
@@ -141,19 +150,19 @@ def run_eval_cli(req: EvalRequest) -> None:
     console.print(f"results: {req.out / 'attempts.jsonl'}, proofs: {req.out / 'proofs.jsonl'}")
 
 
-def run_show_tree(theorem_id: str, benchmark: str, model: str, expansions: int, tactics: int, out: Path, seed: int) -> None:
+def run_show_tree(theorem_id: str, benchmark: str, generator_cfg: GeneratorConfig, expansions: int, tactics: int,
+                  out: Path) -> None:
     from search.best_first import search
-    from search.generators.factory import make_generator
 
     matches = [t for t in load_benchmark(benchmark) if t.id == theorem_id]
     if not matches:
         raise ValueError(f"no theorem {theorem_id!r} in {benchmark}")
     theorem = matches[0]
-    generator = make_generator("scripted" if model == "scripted" else "hf", model, seed=seed)
+    generator = make_generator(generator_cfg)
     out.mkdir(parents=True, exist_ok=True)
 
     async def main():
-        env = make_env(EnvSpec(workers=1))
+        env = make_env(EnvConfig(workers=1))
         batcher = GenerationBatcher(generator)
         try:
             return await search(theorem, env, batcher.propose, SearchConfig(tactics, expansions))

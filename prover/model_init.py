@@ -2,7 +2,6 @@
 scratch, fine-tuned on the human seed proofs. No download, a minute or two on 2 CPU cores."""
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
@@ -11,6 +10,7 @@ import torch
 
 from lean_env.base import ProofEnv
 from lean_env.benchmarks import DATA_DIR, load_benchmark
+from lean_env.jsonl import read_jsonl
 from lean_env.types import ProofFinished, TacticState, Theorem
 from search.generators.base import PromptFormat
 
@@ -26,8 +26,9 @@ class Pair:
 
 
 def load_proofs(path: str | Path) -> dict[str, list[str]]:
-    rows = [json.loads(l) for l in Path(path).read_text(encoding="utf-8").splitlines() if l.strip()]
-    return {r["id"]: list(r["tactics"]) for r in rows}
+    if not Path(path).exists():
+        raise FileNotFoundError(f"proof file not found: {path}")
+    return {r["id"]: list(r["tactics"]) for r in read_jsonl(path, torn_tail_ok=False)}
 
 
 async def replay_pairs(env: ProofEnv, theorems: Sequence[Theorem], proofs: dict[str, list[str]]) -> list[Pair]:
@@ -55,8 +56,9 @@ def tokenizer_corpus(theorems: Sequence[Theorem], pairs: Sequence[Pair], prompt:
 
 async def build_embedded_model(out_dir: str | Path, env: ProofEnv, preset: str = "tiny", seed: int = 0,
                                epochs: float = 20.0, lr: float = 2e-3, prompt: PromptFormat | None = None) -> Path:
+    from search.generators.checkpoint import save_checkpoint
     from search.generators.tiny import create_model, train_tokenizer
-    from training.sft import SFTConfig, save_checkpoint, train_sft
+    from training.sft import SFTConfig, train_sft
 
     prompt = prompt or PromptFormat()
     theorems = load_benchmark("embedded")

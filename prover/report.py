@@ -6,7 +6,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from search.records import read_jsonl
+from lean_env.jsonl import read_jsonl
 
 
 def print_report(run_dir: str | Path) -> None:
@@ -34,7 +34,7 @@ def print_report(run_dir: str | Path) -> None:
 GRPO_PANELS = (("reward_mean", "reward mean"), ("loss", "loss"), ("entropy", "entropy estimate"),
                ("k_next", "upper clip k"), ("frac_clipped", "fraction clipped"), ("frac_outer_capped", "fraction outer-capped"),
                ("logp_diff_max", "max |log pi_train - log pi_infer|"), ("k3_mismatch", "mean(r - log r - 1)"),
-               ("grad_norm", "gradient norm"), ("kept_problems", "kept problems"))
+               ("grad_norm", "gradient norm"), ("kept_theorems", "kept theorems"))
 
 
 def plot_grpo(files: list[Path], path: Path) -> None:

@@ -2,14 +2,14 @@
 from __future__ import annotations
 
 import asyncio
-import json
 from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
 
 from lean_env.benchmarks import load_benchmark
-from lean_env.factory import EnvSpec, make_env
+from lean_env.factory import EnvConfig, make_env
+from lean_env.jsonl import iter_jsonl
 from lean_env.recheck import KernelRecheck
 from lean_env.repl import LeanNotFoundError
 from lean_env.types import Theorem, Verdict
@@ -22,13 +22,7 @@ def read_proofs(path: Path) -> list[dict]:
     if not path.exists():
         raise FileNotFoundError(f"proof file not found: {path}")
     rows = []
-    for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as e:
-            raise ValueError(f"{path}:{i}: not valid JSON ({e.msg})") from e
+    for i, row in iter_jsonl(path, torn_tail_ok=False):
         ok = isinstance(row, dict) and isinstance(row.get("id"), str) and (
             isinstance(row.get("tactics"), list) or isinstance(row.get("proof"), str))
         if not ok or not isinstance(row.get("statement", ""), str):
@@ -83,9 +77,9 @@ def run_verify(proofs: Path, benchmark: str, env_kind: str, lean_project, repl_p
         rechecker = KernelRecheck.from_setting(lean_project, recheck) if recheck else None
     except LeanNotFoundError as e:
         raise ValueError(str(e)) from e
-    env = make_env(EnvSpec(kind=env_kind, workers=workers, verify_timeout=timeout,
-                           lean_project=str(lean_project) if lean_project else None,
-                           repl_path=str(repl_path) if repl_path else None))
+    env = make_env(EnvConfig(kind=env_kind, workers=workers, verify_timeout=timeout,
+                             lean_project=str(lean_project) if lean_project else None,
+                             repl_path=str(repl_path) if repl_path else None))
     verdicts = verify_rows(rows, theorems, env, benchmark, rechecker)
     table = Table(title=f"{proofs} against {benchmark} ({env_kind})")
     for col in ("id", "verdict", "axioms", "reasons"):

@@ -21,17 +21,15 @@ import time
 from dataclasses import dataclass
 from typing import Awaitable, Callable, Sequence
 
-from lean_env.base import ProofEnv
-from lean_env.rules import forbidden_tactic
+from lean_env.base import ProofEnv, run_tactics
+from lean_env.rules import FORBIDDEN_TACTICS, forbidden_tactic
 from lean_env.types import (
-    EnvFailure, LeanError, ProofFinished, ProofGivenUp, StartResult, TacticResult, TacticState,
-    TacticTimeout, Theorem, Verdict,
+    EnvFailure, LeanError, Outcome, StartResult, TacticResult, TacticState, TacticTimeout, Theorem, Verdict,
+    outcome_of,
 )
 from search.generators.base import TacticCandidate
 from search.records import AttemptRecord, ErrorSibling, ProofStep
-from search.tree import (
-    ENV_FAILURE, FAILED, GIVEN_UP, LEAN_ERROR, OPEN, QED, TIMEOUT, VERIFY_FAILED, SearchTree,
-)
+from search.tree import FAILED, OPEN, QED, Node, SearchTree
 
 # (goal state text, n) -> sampled tactics; in practice the scheduler's cross-search batcher.
 Propose = Callable[[str, int], Awaitable[Sequence[TacticCandidate]]]
@@ -39,7 +37,7 @@ Propose = Callable[[str, int], Awaitable[Sequence[TacticCandidate]]]
 
 @dataclass
 class SearchConfig:
-    """One attempt's budget. The per-tactic timeout belongs to the environment (`EnvSpec`)."""
+    """One attempt's budget. The per-tactic timeout belongs to the environment (`EnvConfig`)."""
 
     tactics_per_expansion: int = 8
     max_expansions: int = 32
@@ -67,14 +65,25 @@ def priority(score: float, depth: int, alpha: float) -> float:
 
 def unique_tactics(candidates: Sequence[TacticCandidate]) -> list[TacticCandidate]:
     """Drop empty, forbidden and repeated tactics, keeping the best-scored copy of each; best first."""
-    best: dict[str, TacticCandidate] = {}
-    for c in candidates:
+    return [c for _, _, c in _ranked(candidates)]
+
+
+def _ranked(candidates: Sequence[TacticCandidate]) -> list[tuple[float, int, TacticCandidate]]:
+    """`unique_tactics` as (mean log-prob, -position, candidate), so the search reads each score once."""
+    best: dict[str, tuple[float, int, TacticCandidate]] = {}
+    # In the common case no forbidden word occurs at all: one substring scan says so, and only
+    # then is each tactic checked properly (whole words).
+    text = "\n".join(c.tactic for c in candidates)
+    check = any(word in text for word in FORBIDDEN_TACTICS)
+    for i, c in enumerate(candidates):
         tac = c.tactic.strip()
-        if not tac or forbidden_tactic(tac):
+        if not tac or (check and forbidden_tactic(tac)):
             continue
-        if tac not in best or c.mean_logprob > best[tac].mean_logprob:
-            best[tac] = c if tac == c.tactic else dataclasses.replace(c, tactic=tac)
-    return sorted(best.values(), key=lambda c: -c.mean_logprob)
+        score, kept = c.mean_logprob, best.get(tac)
+        if kept is None or score > kept[0]:
+            first = -i if kept is None else kept[1]  # ties rank by first appearance
+            best[tac] = (score, first, c if tac == c.tactic else dataclasses.replace(c, tactic=tac))
+    return sorted(best.values(), reverse=True)  # ties: the earlier sample first
 
 
 async def search(
@@ -100,9 +109,7 @@ class _Attempt:
         self.t_start = time.perf_counter()
         self.t_gen = self.t_env = 0.0
         self.tree: SearchTree | None = None
-        self.handles: dict[str, TacticState] = {}        # goal text -> the env's state for it
-        self.handle_paths: dict[str, tuple[str, ...]] = {}  # the tactics that produced that state
-        self.queue: list[tuple[float, int, str]] = []
+        self.queue: list[tuple[float, int, str]] = []    # (-priority, push count, goal text)
         self.tie = itertools.count()
         self.last_env_error = ""
 
@@ -113,9 +120,8 @@ class _Attempt:
             self.rec.failure = _start_failure(root)
             self.rec.env_failures += isinstance(root, EnvFailure)
             return await self._finish(None), None
-        self.tree = SearchTree(root.pp, self.theorem.id)
-        self.handles[root.pp], self.handle_paths[root.pp] = root, ()
-        self._push(root.pp)
+        self.tree = SearchTree(root.pp, self.theorem.id, handle=root)
+        self._push(self.tree.nodes[root.pp])
 
         proof = None
         while proof is None:
@@ -123,11 +129,11 @@ class _Attempt:
             if stop:
                 self.rec.failure = stop
                 break
-            key = self._pop()
-            if key is None:
+            node = self._pop()
+            if node is None:
                 self.rec.failure = "exhausted"
                 break
-            proof = await self._expand(key)
+            proof = await self._expand(node)
         return await self._finish(proof), self.tree
 
     def _stop_reason(self) -> str:
@@ -139,90 +145,86 @@ class _Attempt:
             return "budget: expansions"
         if time.perf_counter() - self.t_start > self.cfg.wall_seconds:
             return "budget: time"
-        if self.tree.node(self.tree.root)["status"] == FAILED:
+        if self.tree.nodes[self.tree.root].status == FAILED:
             return "exhausted"
         return ""
 
-    def _push(self, key: str) -> None:
-        n = self.tree.node(key)
-        heapq.heappush(self.queue, (-priority(n["score"], n["depth"], self.cfg.alpha), next(self.tie), key))
+    def _push(self, node: Node) -> None:
+        heapq.heappush(self.queue, (-priority(node.score, node.depth, self.cfg.alpha), next(self.tie), node.key))
 
-    def _pop(self) -> str | None:
-        """The best open, unexpanded node (stale queue entries of merged nodes are skipped)."""
+    def _pop(self) -> Node | None:
+        """The best open, unexpanded node (stale entries of merged nodes are skipped)."""
         while self.queue:
-            _, _, key = heapq.heappop(self.queue)
-            n = self.tree.node(key)
-            if not n["expanded"] and n["status"] == OPEN:
-                return key
+            node = self.tree.nodes[heapq.heappop(self.queue)[2]]
+            if not node.expanded and node.status == OPEN:
+                return node
         return None
 
-    async def _expand(self, key: str) -> list[str] | None:
-        """Sample, run and record the tactics at `key`; returns a verified proof if one was found."""
+    async def _expand(self, node: Node) -> list[str] | None:
+        """Sample, run and record the tactics at `node`; returns a verified proof if one was found."""
         t0 = time.perf_counter()
-        sampled = await self.propose(key, self.cfg.tactics_per_expansion)
-        self.t_gen += time.perf_counter() - t0
+        sampled = await self.propose(node.key, self.cfg.tactics_per_expansion)
+        t1 = time.perf_counter()
+        self.t_gen += t1 - t0
         if self.cancel is not None and self.cancel.is_set():
             return None  # the loop records "cancelled"; the node stays open and is not counted
         self.rec.expansions += 1
-        candidates = unique_tactics(sampled)[: self.cfg.tactics_per_expansion]
-        self.rec.tactics_tried += len(candidates)
+        ranked = _ranked(sampled)[: self.cfg.tactics_per_expansion]
+        self.rec.tactics_tried += len(ranked)
 
-        state = self.handles[key]
-        t0 = time.perf_counter()
-        results = await asyncio.gather(*(self._run_tactic(state, c.tactic) for c in candidates))
-        self.t_env += time.perf_counter() - t0
-        finished = [c for c, r in zip(candidates, results) if self._record(key, c, r)]
+        results = await run_tactics(self.env, node.handle, [c.tactic for _, _, c in ranked])
+        self.t_env += time.perf_counter() - t1
+
+        # The hot loop: new goal states go into the graph and the queue here, in line (this runs
+        # for every tactic of every expansion); everything else goes through `_record_other`.
+        add_child, queue, tie, alpha = self.tree.add_child, self.queue, self.tie, self.cfg.alpha
+        finished = []
+        for (lp, _, cand), res in zip(ranked, results):
+            if isinstance(res, TacticState):
+                child = add_child(node.key, res.pp, cand.tactic, lp, res)
+                if child is not None and child.parent is node and not child.expanded:
+                    # new, or reached by a better route: (re)ranked; `priority` for depth >= 1
+                    heapq.heappush(queue, (-child.score / child.depth ** alpha, next(tie), child.key))
+            elif self._record_other(node, cand, lp, res):
+                finished.append(cand)
 
         proof = None
         for cand in finished:
-            proof = await self._try_proof(key, cand)
+            proof = await self._try_proof(node, cand)
             if proof is not None:
                 break
-        self.tree.mark_expanded(key)
+        self.tree.mark_expanded(node.key)
         return proof
 
-    def _record(self, key: str, cand: TacticCandidate, res: TacticResult) -> bool:
-        """Put one tactic's outcome into the graph and the counters; True if it closed all goals."""
-        tree, lp = self.tree, cand.mean_logprob
-        if isinstance(res, ProofFinished):
+    def _record_other(self, node: Node, cand: TacticCandidate, lp: float, res: TacticResult) -> bool:
+        """Record a tactic (`lp` its mean log-prob) that gave something other than a TacticState;
+        True if it closed all goals (then it still has to pass verification)."""
+        outcome = outcome_of(res)
+        if outcome is Outcome.FINISHED:
             return True
-        if isinstance(res, TacticState):
-            child = res.pp
-            if tree.add_child(key, child, cand.tactic, lp):
-                if child not in self.handles:
-                    self.handles[child] = res
-                    self.handle_paths[child] = self.handle_paths[key] + (cand.tactic,)
-                if not tree.node(child)["expanded"]:
-                    self._push(child)
-            return False
-        if isinstance(res, LeanError):
-            self.rec.lean_errors += 1
-            tree.add_error(key, cand.tactic, lp, LEAN_ERROR, res.message[:2000])
-        elif isinstance(res, ProofGivenUp):
-            self.rec.lean_errors += 1
-            tree.add_error(key, cand.tactic, lp, GIVEN_UP, res.message[:2000])
-        elif isinstance(res, TacticTimeout):
+        if outcome is Outcome.TIMEOUT:
             self.rec.timeouts += 1
-            tree.add_error(key, cand.tactic, lp, TIMEOUT, f"timeout after {res.seconds:g}s {res.message}".strip())
-        elif isinstance(res, EnvFailure):
+            error = f"timeout after {res.seconds:g}s {res.message}".strip()
+        elif outcome is Outcome.ENV_FAILURE:
             self.rec.env_failures += 1
-            self.last_env_error = res.message[:300]
-            tree.add_error(key, cand.tactic, lp, ENV_FAILURE, res.message[:2000])
-        else:
-            self.rec.env_failures += 1
-            self.last_env_error = f"unknown outcome {type(res).__name__}"
-            tree.add_error(key, cand.tactic, lp, ENV_FAILURE, self.last_env_error)
+            error = res.message if isinstance(res, EnvFailure) else f"unknown outcome {type(res).__name__}"
+            self.last_env_error = error[:300]
+        else:  # a Lean error, or a proof given up with sorry
+            self.rec.lean_errors += 1
+            error = res.message
+        self.tree.add_error(node.key, cand.tactic, lp, outcome, error[:2000])
         return False
 
-    async def _try_proof(self, key: str, cand: TacticCandidate) -> list[str] | None:
-        """Verify the tactics that led to `key` plus `cand`; a failing verdict is a failed edge."""
-        tactics = list(self.handle_paths[key]) + [cand.tactic]
+    async def _try_proof(self, node: Node, cand: TacticCandidate) -> list[str] | None:
+        """Verify the tactics that produced `node`'s state plus `cand`; a failing verdict is a
+        failed edge."""
+        tactics = list(node.handle_path) + [cand.tactic]
         verdict = await self._verify(tactics)
         if verdict.ok:
-            self.tree.add_child(key, QED, cand.tactic, cand.mean_logprob)
+            self.tree.add_child(node.key, QED, cand.tactic, cand.mean_logprob)
             return tactics
         self.rec.lean_errors += 1
-        self.tree.add_error(key, cand.tactic, cand.mean_logprob, VERIFY_FAILED,
+        self.tree.add_error(node.key, cand.tactic, cand.mean_logprob, Outcome.VERIFY_FAILED,
                             "verification: " + "; ".join(verdict.reasons)[:2000])
         return None
 
@@ -235,12 +237,6 @@ class _Attempt:
             return EnvFailure(f"{type(e).__name__}: {e}")
         finally:
             self.t_env += time.perf_counter() - t0
-
-    async def _run_tactic(self, state: TacticState, tactic: str) -> TacticResult:
-        try:
-            return await self.env.run_tactic(state, tactic)
-        except Exception as e:  # one crashed call fails one tactic, not its siblings
-            return EnvFailure(f"{type(e).__name__}: {e}")
 
     async def _verify(self, tactics: list[str]) -> Verdict:
         res = await self._env(self.env.verify(self.theorem, tactics))
@@ -277,18 +273,18 @@ def _start_failure(res: StartResult) -> str:
 
 
 def _proof_steps(tree: SearchTree, proof: list[str]) -> list[ProofStep]:
-    keys = tree.follow(proof)
-    return [ProofStep(state=a, tactic=tac, logprob=tree.g.edges[a, b]["logprob"], depth=depth)
-            for depth, (a, b, tac) in enumerate(zip(keys, keys[1:], proof))]
+    states = tree.path_states(proof)
+    return [ProofStep(state=key, tactic=e.tactic, logprob=e.logprob, depth=depth)
+            for depth, (key, e) in enumerate(zip(states, tree.follow(proof)))]
 
 
 def _error_siblings(tree: SearchTree, proof: list[str]) -> list[ErrorSibling]:
     """Tactics Lean rejected (or that failed verification) at states on the proof path."""
     out = []
     for depth, key in enumerate(tree.path_states(proof)):
-        for e in tree.rejected(key):
-            if e["outcome"] in (LEAN_ERROR, VERIFY_FAILED):
-                out.append(ErrorSibling(state=key, tactic=e["tactic"], error=e["error"][:500], depth=depth))
+        for r in tree.rejected(key):
+            if r.outcome in (Outcome.LEAN_ERROR, Outcome.VERIFY_FAILED):
+                out.append(ErrorSibling(state=key, tactic=r.tactic, error=r.error[:500], depth=depth))
     return out
 
 

@@ -28,15 +28,11 @@ def read_json(path: str | Path) -> SearchTree:
     data = json.loads(Path(path).read_text(encoding="utf-8"))
     try:
         g = nx.node_link_graph(data, directed=True, edges="edges")
-        root = g.graph["root"]
-    except (KeyError, TypeError, nx.NetworkXError) as e:
-        raise ValueError(f"{path}: not a search tree written by write_json ({e})") from e
-    tree = SearchTree(root, g.graph.get("theorem", ""))
-    tree.g = g
-    for _, d in g.nodes(data=True):
-        d["path"] = tuple(d.get("path", ()))
-    tree._errors = sum(1 for _, d in g.nodes(data=True) if d.get("kind") == ERROR)
-    return tree
+        for _, d in g.nodes(data=True):
+            d["path"] = tuple(d.get("path", ()))
+        return SearchTree.from_networkx(g)
+    except (KeyError, TypeError, ValueError, StopIteration, nx.NetworkXError) as e:
+        raise ValueError(f"{path}: not a search tree written by write_json ({type(e).__name__}: {e})") from e
 
 
 def write_graphml(tree: SearchTree, path: str | Path) -> None:

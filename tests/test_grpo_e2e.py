@@ -12,11 +12,13 @@ import torch
 from grpo_fixtures import PRINTABLE, ScriptedEnv, char_tokenizer, micro_model, theorem
 from grpo_fixtures import one_torch_thread  # noqa: F401  (autouse)
 from search.generators.base import PromptFormat
+from search.generators.checkpoint import save_checkpoint
 from search.generators.tokens import encode_prompt
+from search.generators.params import SamplingParams
 from training.grpo.config import GRPOConfig
 from training.grpo.distill import collect_successful, distill_examples, self_distill
 from training.grpo.rollout import Policy, rollout_group
-from training.grpo.trainer import grpo_step, load_policy, make_controller, run_grpo
+from training.grpo.trainer import grpo_step, load_policy, make_controller, make_trainer, run_grpo
 
 REWARDED = PRINTABLE[::2]   # a tactic proves the theorem iff its first character is one of these
 
@@ -44,16 +46,16 @@ def mean_logprob(policy: Policy, trajs) -> float:
 def test_one_step_raises_the_rewarded_tactics():
     tok = char_tokenizer()
     policy = Policy(micro_model(tok, seed=4), tok)
-    cfg = GRPOConfig(G=16, G_early=0, max_new_tokens=6, max_turns=1, lr=3e-3, micro_batch_size=4, top_p=0.95)
+    cfg = GRPOConfig(G=16, G_early=0, sampling=SamplingParams(max_tokens=6, top_p=0.95), max_turns=1, lr=3e-3,
+                     micro_batch_size=4)
     env = ScriptedEnv(finish=REWARDED)
     trajs = asyncio.run(rollout_group(policy, env, theorem(), cfg.G, cfg, torch.Generator().manual_seed(0)))
     good, bad = [t for t in trajs if t.reward == 1.0], [t for t in trajs if t.reward == 0.0]
     assert good and bad
-    before = (rewarded_first_token_mass(policy, cfg.temperature), mean_logprob(policy, good), mean_logprob(policy, bad))
-    optimizer = torch.optim.AdamW(policy.model.parameters(), lr=cfg.lr, weight_decay=0.0)
-    stats = grpo_step(policy.model, optimizer, trajs, cfg, make_controller(cfg))
-    after = (rewarded_first_token_mass(policy, cfg.temperature), mean_logprob(policy, good), mean_logprob(policy, bad))
-    assert not stats.skipped and stats.kept_problems == 1 and stats.tokens == sum(t.num_tokens for t in trajs)
+    before = (rewarded_first_token_mass(policy, cfg.sampling.temperature), mean_logprob(policy, good), mean_logprob(policy, bad))
+    stats = grpo_step(make_trainer(policy.model, cfg), trajs, cfg, make_controller(cfg))
+    after = (rewarded_first_token_mass(policy, cfg.sampling.temperature), mean_logprob(policy, good), mean_logprob(policy, bad))
+    assert not stats.skipped and stats.kept_theorems == 1 and stats.tokens == sum(t.num_tokens for t in trajs)
     # fresh samples: the recorded and replayed log-probs agree, so nothing was clipped or capped
     assert stats.logp_diff_max < 1e-4 and stats.frac_clipped == 0.0 and stats.frac_outer_capped == 0.0
     assert after[0] > before[0]          # more mass on first characters that prove
@@ -64,10 +66,9 @@ def test_one_step_raises_the_rewarded_tactics():
 def test_run_grpo_writes_telemetry_and_checkpoints(tmp_path):
     tok = char_tokenizer()
     model_dir = tmp_path / "base"
-    micro_model(tok, seed=5).save_pretrained(model_dir)
-    tok.save_pretrained(model_dir)
-    cfg = GRPOConfig(G=6, G_early=3, early_bounds=(0.0, 1.0), bounds=(0.0, 1.0), steps=2, problems_per_step=2,
-                     max_new_tokens=4, max_turns=2, lr=1e-2, save_every=1)
+    save_checkpoint(micro_model(tok, seed=5), tok, model_dir)
+    cfg = GRPOConfig(G=6, G_early=3, early_bounds=(0.0, 1.0), bounds=(0.0, 1.0), steps=2, theorems_per_step=2,
+                     sampling=SamplingParams(max_tokens=4), max_turns=2, lr=1e-2, save_every=1)
     env = ScriptedEnv(finish=REWARDED, step="ABCDEFGH")
     final = run_grpo(model_dir, env, [theorem("a"), theorem("b"), theorem("c")], cfg, tmp_path / "run")
     rows = [json.loads(line) for line in (tmp_path / "run" / "telemetry.jsonl").read_text().splitlines()]
@@ -75,7 +76,7 @@ def test_run_grpo_writes_telemetry_and_checkpoints(tmp_path):
     for r in rows:
         for key in ("loss", "logp_diff_mean", "k3_mismatch", "entropy", "k", "grad_norm", "reward_mean"):
             assert math.isfinite(r[key])
-        assert r["rollout"]["rollouts"] == 2 * cfg.G and 0 <= r["kept_problems"] <= 2
+        assert r["rollout"]["rollouts"] == 2 * cfg.G and 0 <= r["kept_theorems"] <= 2
     assert rows[1]["k"] == rows[0]["k_next"]             # the controller's k carries across steps
     assert (tmp_path / "run" / "step-00001" / "config.json").exists()
     trained, base = load_policy(final).model, load_policy(model_dir).model
@@ -92,7 +93,7 @@ def test_self_distillation_on_successful_traces(tmp_path):
     tok = char_tokenizer()
     late = Policy(micro_model(tok, seed=6), tok)
     env = ScriptedEnv(finish=REWARDED, step="ABCDEFGH")
-    cfg = GRPOConfig(max_new_tokens=4, max_turns=2)
+    cfg = GRPOConfig(sampling=SamplingParams(max_tokens=4), max_turns=2)
     wins = collect_successful([late, late], env, [theorem("a"), theorem("b")], 4, cfg)
     assert wins and all(t.verified and t.reward == 1.0 for t in wins)
     examples = distill_examples(wins)
@@ -113,14 +114,14 @@ def test_kl_to_reference_is_zero_for_an_identical_reference_and_required_when_en
 
     tok = char_tokenizer()
     policy = Policy(micro_model(tok, seed=8), tok)
-    cfg = GRPOConfig(G=8, G_early=0, max_new_tokens=4, max_turns=1, lr=1e-2, kl_coef=0.5)
+    cfg = GRPOConfig(G=8, G_early=0, sampling=SamplingParams(max_tokens=4), max_turns=1, lr=1e-2, kl_coef=0.5)
     trajs = asyncio.run(rollout_group(policy, ScriptedEnv(finish=REWARDED), theorem(), cfg.G, cfg,
                                       torch.Generator().manual_seed(1)))
     assert len({t.reward for t in trajs}) == 2
-    optimizer = torch.optim.AdamW(policy.model.parameters(), lr=cfg.lr)
+    trainer = make_trainer(policy.model, cfg)
     with pytest.raises(ValueError):
-        grpo_step(policy.model, optimizer, trajs, cfg, make_controller(cfg))
+        grpo_step(trainer, trajs, cfg, make_controller(cfg))
     ref = copy.deepcopy(policy.model)
-    first = grpo_step(policy.model, optimizer, trajs, cfg, make_controller(cfg), ref_model=ref)
-    second = grpo_step(policy.model, optimizer, trajs, cfg, make_controller(cfg), ref_model=ref)
+    first = grpo_step(trainer, trajs, cfg, make_controller(cfg), ref_model=ref)
+    second = grpo_step(trainer, trajs, cfg, make_controller(cfg), ref_model=ref)
     assert first.kl == pytest.approx(0.0, abs=1e-9) and second.kl > 0.0

@@ -8,6 +8,7 @@ import torch
 
 from grpo_fixtures import PRINTABLE, ScriptedEnv, char_tokenizer, micro_model, theorem
 from grpo_fixtures import one_torch_thread  # noqa: F401  (autouse)
+from search.generators.params import SamplingParams
 from training.grpo.config import GRPOConfig
 from training.grpo.filter import count_bounds, count_successes, is_degenerate
 from training.grpo.records import Trajectory, Turn
@@ -57,9 +58,9 @@ def test_degenerate_groups():
     assert count_successes([1.0, 0.3, 0.0, 1.0]) == 2   # shaped rewards < 1 are not successes
 
 
-def _traj(problem: str, i: int, reward: float) -> Trajectory:
-    turn = Turn(f"{problem}#{i}", "p", "t", [1, 5], [6, 2], [-0.5, -0.1], [None, None], 1.0)
-    return Trajectory(problem, f"{problem}#{i}", [turn], reward, verified=reward == 1.0)
+def _traj(theorem: str, i: int, reward: float) -> Trajectory:
+    turn = Turn(f"{theorem}#{i}", "p", "t", [1, 5], [6, 2], [-0.5, -0.1], [None, None], 1.0)
+    return Trajectory(theorem, f"{theorem}#{i}", [turn], reward, verified=reward == 1.0)
 
 
 def test_degenerate_groups_are_dropped_before_batching():
@@ -81,24 +82,24 @@ def _collect(policy, env, cfg):
     return asyncio.run(collect_groups(policy, env, [theorem("a"), theorem("b")], cfg, g))
 
 
-def test_two_stage_filter_drops_solved_and_hopeless_problems(policy):
-    cfg = GRPOConfig(G=8, G_early=4, max_new_tokens=4, max_turns=1)
+def test_two_stage_filter_drops_solved_and_hopeless_theorems(policy):
+    cfg = GRPOConfig(G=8, G_early=4, sampling=SamplingParams(max_tokens=4), max_turns=1)
     for env in (ScriptedEnv(finish=PRINTABLE), ScriptedEnv()):     # everything proves / nothing does
         out, counts = _collect(policy, env, cfg)
         assert out == [] and counts["dropped_early"] == 2 and counts["rollouts"] == 8
 
 
-def test_two_stage_filter_keeps_the_full_group_of_a_mixed_problem(policy):
-    cfg = GRPOConfig(G=8, G_early=4, early_bounds=(0.0, 1.0), bounds=(0.0, 1.0), max_new_tokens=4, max_turns=1)
+def test_two_stage_filter_keeps_the_full_group_of_a_mixed_theorem(policy):
+    cfg = GRPOConfig(G=8, G_early=4, early_bounds=(0.0, 1.0), bounds=(0.0, 1.0), sampling=SamplingParams(max_tokens=4), max_turns=1)
     out, counts = _collect(policy, ScriptedEnv(finish=PRINTABLE[::2]), cfg)
     assert counts["kept"] == 2 and len(out) == 16            # early samples reused: G in total
     assert len({t.attempt_id for t in out}) == 16
-    cfg = GRPOConfig(G=8, G_early=4, early_bounds=(0.0, 1.0), bounds=(1.0, 1.0), max_new_tokens=4, max_turns=1)
+    cfg = GRPOConfig(G=8, G_early=4, early_bounds=(0.0, 1.0), bounds=(1.0, 1.0), sampling=SamplingParams(max_tokens=4), max_turns=1)
     out, counts = _collect(policy, ScriptedEnv(finish=PRINTABLE[::2]), cfg)
     n_ok = sum(t.reward == 1.0 for t in out)
     assert counts["dropped_final"] + counts["kept"] == 2 and n_ok == len(out)
 
 
-def test_problems_that_do_not_start_are_counted_not_trained(policy):
-    out, counts = _collect(policy, ScriptedEnv(start_fails=True), GRPOConfig(G=4, G_early=2, max_new_tokens=4))
+def test_theorems_that_do_not_start_are_counted_not_trained(policy):
+    out, counts = _collect(policy, ScriptedEnv(start_fails=True), GRPOConfig(G=4, G_early=2, sampling=SamplingParams(max_tokens=4)))
     assert out == [] and counts["start_failed"] == 2

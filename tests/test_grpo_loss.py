@@ -13,8 +13,9 @@ from training.grpo.batch import collate_turns, train_logprobs
 from training.grpo.config import GRPOConfig
 from training.grpo.loss import clipped_objective, group_advantages, k3_kl, replay_logprobs
 from training.grpo.records import Turn
-from training.grpo.sampler import sample_completion, sampling_logprobs, topp_keep_mask
-from training.grpo.trainer import accumulate_gradients
+from search.generators.params import SamplingParams
+from search.generators.sampling import sample, sampling_logprobs, topp_keep_mask
+from training.grpo.trainer import GRPOObjective, micro_batches
 
 EPS_LOW, K, R_MAX = 0.2, 0.28, 50.0
 
@@ -24,12 +25,12 @@ def one_token(ratio: float, adv: float):
     lt = torch.tensor([-1.0], dtype=torch.float64, requires_grad=True)
     li = (lt.detach() - math.log(ratio))
     loss, stats = clipped_objective(lt, li, torch.tensor([adv], dtype=torch.float64), torch.tensor([True]),
-                                    K, EPS_LOW, R_MAX, total_tokens=1)
+                                    K, EPS_LOW, R_MAX)
     loss.backward()
     return float(loss.detach()), float(lt.grad), stats
 
 
-# (A, r, region): hand-derived value of J and dJ/dlogp (loss = -J, total_tokens = 1)
+# (A, r, region): hand-derived value of J and dJ/dlogp (loss = -J)
 @pytest.mark.parametrize("adv,ratio,expect_value,expect_grad,clipped,capped", [
     (2.0, 1.1, 1.1 * 2.0, 1.1 * 2.0, 0, 0),                 # A>0 inside the trust region: d(rA)=rA
     (2.0, 0.5, 0.5 * 2.0, 0.5 * 2.0, 0, 0),                 # A>0, r<1-eps: unclipped branch, free
@@ -51,20 +52,21 @@ def test_huge_ratio_stays_finite():
     for adv in (-1.0, 1.0):
         lt = torch.tensor([0.0], requires_grad=True)
         loss, _ = clipped_objective(lt, torch.tensor([-1000.0]), torch.tensor([adv]), torch.tensor([True]),
-                                    K, EPS_LOW, R_MAX, 1)
+                                    K, EPS_LOW, R_MAX)
         loss.backward()
         assert torch.isfinite(loss) and torch.isfinite(lt.grad).all() and float(lt.grad) == 0.0
 
 
 def test_every_token_weighs_the_same_across_lengths():
-    # two sequences of 2 and 6 tokens, same advantage, ratio 1: every token's gradient is -A/8
+    # two sequences of 2 and 6 tokens, same advantage, ratio 1: every token's gradient is -A
+    # (the trainer divides the sum by the step's 8 tokens: -A/8 each, whatever the lengths)
     valid = torch.zeros(2, 6, dtype=torch.bool)
     valid[0, :2] = True
     valid[1, :] = True
     lt = torch.full((2, 6), -0.7, requires_grad=True)
     adv = torch.full((2, 6), 1.3)
-    loss, stats = clipped_objective(lt, lt.detach().clone(), adv, valid, K, EPS_LOW, R_MAX, int(valid.sum()))
-    loss.backward()
+    loss, stats = clipped_objective(lt, lt.detach().clone(), adv, valid, K, EPS_LOW, R_MAX)
+    (loss / stats.tokens).backward()
     assert stats.tokens == 8
     grads = lt.grad[valid]
     assert torch.allclose(grads, torch.full_like(grads, -1.3 / 8))
@@ -84,10 +86,10 @@ def test_micro_batches_accumulate_to_the_full_gradient():
     lt, li, adv, valid = _random_case(0)
     total = int(valid.sum())
     full = lt.clone().requires_grad_(True)
-    clipped_objective(full, li, adv, valid, K, EPS_LOW, R_MAX, total)[0].backward()
+    (clipped_objective(full, li, adv, valid, K, EPS_LOW, R_MAX)[0] / total).backward()
     split = lt.clone().requires_grad_(True)
     for rows in (slice(0, 1), slice(1, 3), slice(3, 4)):
-        clipped_objective(split[rows], li[rows], adv[rows], valid[rows], K, EPS_LOW, R_MAX, total)[0].backward()
+        (clipped_objective(split[rows], li[rows], adv[rows], valid[rows], K, EPS_LOW, R_MAX)[0] / total).backward()
     assert torch.allclose(full.grad, split.grad, atol=1e-12)
     assert full.grad.abs().sum() > 0
 
@@ -96,12 +98,12 @@ def test_micro_batches_accumulate_to_the_full_gradient():
 def test_padding_with_poison_changes_nothing(poison):
     lt, li, adv, valid = _random_case(1)
     clean = lt.clone().requires_grad_(True)
-    loss_clean, _ = clipped_objective(clean, li, adv, valid, K, EPS_LOW, R_MAX, int(valid.sum()))
+    loss_clean, _ = clipped_objective(clean, li, adv, valid, K, EPS_LOW, R_MAX)
     loss_clean.backward()
     dirty_lt = torch.where(valid, lt, torch.full_like(lt, poison)).requires_grad_(True)
     dirty_li = torch.where(valid, li, torch.full_like(li, poison))
     dirty_adv = torch.where(valid, adv, torch.full_like(adv, poison))
-    loss_dirty, _ = clipped_objective(dirty_lt, dirty_li, dirty_adv, valid, K, EPS_LOW, R_MAX, int(valid.sum()))
+    loss_dirty, _ = clipped_objective(dirty_lt, dirty_li, dirty_adv, valid, K, EPS_LOW, R_MAX)
     loss_dirty.backward()
     assert torch.isfinite(loss_dirty) and torch.isfinite(dirty_lt.grad).all()
     assert float(loss_dirty.detach()) == pytest.approx(float(loss_clean.detach()), rel=1e-12)
@@ -111,9 +113,7 @@ def test_padding_with_poison_changes_nothing(poison):
 def test_bad_arguments_are_rejected():
     t = torch.zeros(3)
     with pytest.raises(ValueError):
-        clipped_objective(t, t, t, torch.ones(3, dtype=torch.bool), K, EPS_LOW, R_MAX, 0)
-    with pytest.raises(ValueError):
-        clipped_objective(t, t[:2], t, torch.ones(3, dtype=torch.bool), K, EPS_LOW, R_MAX, 3)
+        clipped_objective(t, t[:2], t, torch.ones(3, dtype=torch.bool), K, EPS_LOW, R_MAX)
 
 
 def test_group_advantages():
@@ -133,7 +133,7 @@ def test_temperature_is_applied_before_truncation():
     # truncating the untempered probs (0.665, 0.245, 0.090) first would keep two tokens
     untempered_first = topp_keep_mask(logits, 1.0, 0.8)
     assert untempered_first.tolist() == [True, True, False]
-    lp, keep = sampling_logprobs(logits, 0.5, 0.8)
+    lp, keep = sampling_logprobs(logits, 0.5, 0.8), topp_keep_mask(logits, 0.5, 0.8)
     assert float(lp[0]) == 0.0 and torch.isinf(lp[1:]).all()
     replay = replay_logprobs(logits[None], torch.tensor([0]), keep[None], 0.5)
     assert float(replay) == 0.0
@@ -163,8 +163,9 @@ def test_replay_reproduces_the_sampler_ratio_one(tiny, temperature, top_p):
     for prompt in ("⊢ a + b = b + a:::", "⊢ 2 ≤ 3:::"):
         ids = tok(prompt, add_special_tokens=False)["input_ids"]
         ids = [tok.bos_token_id] + ids
-        s = sample_completion(model, ids, tok.eos_token_id, temperature, top_p, 12, g)
-        turns.append(Turn("x#0", prompt, "", ids, s.token_ids, s.logprobs, s.kept_ids, temperature))
+        s = sample(model, [ids], 1, SamplingParams(temperature, top_p, 12), tok.eos_token_id, tok.pad_token_id,
+                   generator=g, record_kept=True)[0][0]
+        turns.append(Turn("x#0", prompt, "", ids, s.token_ids, s.token_logprobs, s.kept_ids, temperature))
         for tok_id, kept in zip(s.token_ids, s.kept_ids):
             assert (kept is None) == (top_p >= 1.0)
             assert kept is None or tok_id in kept
@@ -200,14 +201,20 @@ def test_micro_batch_split_on_a_model_gives_the_same_gradient(tiny):
     items = []
     for i, prompt in enumerate(["⊢ p:::", "⊢ a long goal state here:::", "⊢ q ∧ r:::"]):
         ids = [tok.bos_token_id] + tok(prompt, add_special_tokens=False)["input_ids"]
-        s = sample_completion(model, ids, tok.eos_token_id, 1.0, 0.95, 5 + 4 * i, g)
+        s = sample(model, [ids], 1, SamplingParams(1.0, 0.95, 5 + 4 * i), tok.eos_token_id, tok.pad_token_id,
+                   generator=g, record_kept=True)[0][0]
         # shift the recorded log-probs so ratios span every region
-        infer = [x + d for x, d in zip(s.logprobs, [0.0, 0.5, -0.5, 4.5, -4.5] * 10)]
+        infer = [x + d for x, d in zip(s.token_logprobs, [0.0, 0.5, -0.5, 4.5, -4.5] * 10)]
         items.append((Turn(f"x#{i}", prompt, "", ids, s.token_ids, infer, s.kept_ids, 1.0), [1.0, -0.7, 0.4][i]))
 
+    objective = GRPOObjective(GRPOConfig(), k=0.28)
+    total = objective.weight(items)
+
     def grads(mb: int) -> list[torch.Tensor]:
+        # what the shared trainer does with one window: each micro-batch's sum / the step's tokens
         model.zero_grad(set_to_none=True)
-        accumulate_gradients(model, items, GRPOConfig(micro_batch_size=mb), k=0.28)
+        for chunk in micro_batches(items, mb):
+            (objective.loss(model, chunk)[0] / total).backward()
         return [p.grad.clone() for p in model.parameters()]
 
     whole, one_by_one = grads(8), grads(1)

@@ -9,11 +9,13 @@ import torch
 
 from grpo_fixtures import PRINTABLE, ScriptedEnv, char_tokenizer, micro_model, theorem
 from grpo_fixtures import one_torch_thread  # noqa: F401  (autouse)
+from lean_env.types import Outcome
 from search.generators.base import PromptFormat
+from search.generators.params import SamplingParams
 from training.grpo.config import GRPOConfig
 from training.grpo.records import Trajectory
 from training.grpo.rollout import Policy, prompt_ids, rollout_group
-from training.grpo.trainer import grpo_step, make_controller
+from training.grpo.trainer import grpo_step, make_controller, make_trainer
 
 
 @pytest.fixture(scope="module")
@@ -23,7 +25,8 @@ def policy():
 
 
 def roll(policy, env, n=6, seed=0, **cfg):
-    cfg = GRPOConfig(**{"max_new_tokens": 5, **cfg})
+    sampling = SamplingParams(max_tokens=5, temperature=cfg.pop("temperature", 1.0), top_p=cfg.pop("top_p", 1.0))
+    cfg = GRPOConfig(sampling=sampling, **cfg)
     return asyncio.run(rollout_group(policy, env, theorem(), n, cfg, torch.Generator().manual_seed(seed)))
 
 
@@ -33,16 +36,18 @@ def test_reward_one_only_for_verified_proofs(policy):
     assert any(t.reward == 1.0 for t in trajs)
     for t in trajs:
         if t.turns[0].tactic:          # a non-empty tactic finishes, then verification decides
-            assert (t.reward, t.verified, len(t.turns), t.turns[0].outcome) == (1.0, True, 1, "finished")
+            assert (t.reward, t.verified, len(t.turns), t.turns[0].outcome) == (1.0, True, 1, Outcome.FINISHED)
         else:
-            assert t.reward == 0.0 and t.turns[0].outcome == "error"
+            assert t.reward == 0.0 and t.turns[0].outcome == Outcome.LEAN_ERROR
     assert env.verified == [t.tactics for t in trajs if t.verified]
 
 
 def test_failed_verification_gives_zero(policy):
     trajs = roll(policy, ScriptedEnv(finish=PRINTABLE, verify_ok=False))
     assert all(t.reward == 0.0 and not t.verified for t in trajs)
-    assert any(t.turns[-1].outcome == "finished" for t in trajs)
+    # finished in tactic mode but rejected by whole-proof verification: the search tree's name for it
+    assert any(t.turns[-1].outcome == Outcome.VERIFY_FAILED for t in trajs)
+    assert all(t.turns[-1].outcome != Outcome.FINISHED for t in trajs)
 
 
 def test_attempts_stop_at_max_turns_and_prompts_follow_the_state(policy):
@@ -54,14 +59,14 @@ def test_attempts_stop_at_max_turns_and_prompts_follow_the_state(policy):
         for depth, turn in enumerate(t.turns):
             assert turn.prompt == fmt.prompt(f"⊢ goal{depth}")
         if len(t.turns) < 3:           # ended early only through an empty (rejected) tactic
-            assert t.turns[-1].outcome == "error" and not t.turns[-1].tactic
+            assert t.turns[-1].outcome == Outcome.LEAN_ERROR and not t.turns[-1].tactic
 
 
 def test_error_ends_the_attempt_unless_retries_are_configured(policy):
     env = ScriptedEnv()
     assert all(len(t.turns) == 1 and t.reward == 0.0 for t in roll(policy, env, max_turns=5))
     trajs = roll(policy, env, max_turns=5, error_retries=2)
-    assert all(len(t.turns) == 3 and all(x.outcome == "error" for x in t.turns) for t in trajs)
+    assert all(len(t.turns) == 3 and all(x.outcome == Outcome.LEAN_ERROR for x in t.turns) for t in trajs)
     assert env.verified == []
 
 
@@ -71,17 +76,17 @@ def test_verification_sees_only_accepted_tactics(policy):
     verified = [t for t in trajs if t.verified]
     assert verified and any(len(t.turns) > 1 for t in verified)
     for t in verified:
-        assert [x.outcome for x in t.turns] == ["error"] * (len(t.turns) - 1) + ["finished"]
+        assert [x.outcome for x in t.turns] == [Outcome.LEAN_ERROR] * (len(t.turns) - 1) + [Outcome.FINISHED]
         assert [t.turns[-1].tactic] in env.verified
 
 
 def test_environment_failures_are_marked_and_never_trained(policy):
     trajs = roll(policy, ScriptedEnv(envfail=PRINTABLE))
     marked = [t for t in trajs if t.env_failed]
-    assert marked and all(t.reward == 0.0 and t.turns[-1].outcome == "env" for t in marked)
+    assert marked and all(t.reward == 0.0 and t.turns[-1].outcome == Outcome.ENV_FAILURE for t in marked)
     cfg = GRPOConfig(lr=1e-2)
     before = [p.detach().clone() for p in policy.model.parameters()]
-    stats = grpo_step(policy.model, torch.optim.SGD(policy.model.parameters(), lr=1.0), trajs, cfg, make_controller(cfg))
+    stats = grpo_step(make_trainer(policy.model, cfg), trajs, cfg, make_controller(cfg))
     assert stats.skipped and stats.env_failed == len(marked)
     assert all(torch.equal(a, b) for a, b in zip(before, policy.model.parameters()))
 
@@ -113,7 +118,7 @@ def test_step_bonus_shapes_failed_attempts_only_when_enabled(policy):
     assert all(t.reward == 0.0 for t in plain)
     shaped = roll(policy, ScriptedEnv(step=PRINTABLE), max_turns=3, step_bonus=0.1)
     for t in shaped:
-        accepted = sum(x.outcome == "state" for x in t.turns)
+        accepted = sum(x.outcome == Outcome.STATE for x in t.turns)
         assert t.reward == pytest.approx(0.1 * accepted) and t.reward < 1.0
 
 
@@ -125,11 +130,11 @@ def test_long_prompts_keep_bos_and_their_end(policy):
 
 
 def test_config_rejects_bad_values():
-    for bad in ({"temperature": 0.0}, {"top_p": 0.0}, {"G_early": 200, "G": 128}, {"r_max": 1.5},
+    for bad in ({"sampling": SamplingParams(temperature=0.0)}, {"G_early": 200, "G": 128}, {"r_max": 1.5},
                 {"max_turns": 0}, {"step_bonus": 1.0}):
         with pytest.raises(ValueError):
             GRPOConfig(**bad)
-    with pytest.raises(ValueError):
-        GRPOConfig.from_dict({"G": 4, "typo_key": 1})
+    with pytest.raises(TypeError):
+        GRPOConfig(**{"G": 4, "typo_key": 1})
     cfg = GRPOConfig(G=8, G_early=2)
-    assert GRPOConfig.from_dict(cfg.to_dict()) == cfg
+    assert GRPOConfig(**cfg.to_dict()) == cfg

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from training.checkpoint import save_checkpoint
+from search.generators.checkpoint import load_checkpoint, save_checkpoint
 from training.merge import merge_checkpoints
 from training_fixtures import micro_llama, tok  # noqa: F401  (fixtures)
 
@@ -16,30 +16,27 @@ def saved(tok, path, seed, **kw):
 
 
 def test_merge_is_the_elementwise_mean(tok, tmp_path):
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-
     a, b = saved(tok, tmp_path / "a", 1), saved(tok, tmp_path / "b", 2)
     merge_checkpoints([tmp_path / "a", tmp_path / "b"], tmp_path / "m")
-    m = AutoModelForCausalLM.from_pretrained(tmp_path / "m")
+    m, merged_tok, meta = load_checkpoint(tmp_path / "m")
+    assert meta["kind"] == "merge"
     sa, sb = a.state_dict(), b.state_dict()
     for k, v in m.state_dict().items():
         assert torch.allclose(v, (sa[k] + sb[k]) / 2, atol=1e-7), k
-    assert AutoTokenizer.from_pretrained(tmp_path / "m")("⊢ x")["input_ids"] == tok("⊢ x")["input_ids"]
+    assert merged_tok("⊢ x")["input_ids"] == tok("⊢ x")["input_ids"]
 
     merge_checkpoints([tmp_path / "a", tmp_path / "b"], tmp_path / "w", weights=[3, 1])     # normalised to 3/4, 1/4
-    w = AutoModelForCausalLM.from_pretrained(tmp_path / "w").state_dict()
+    w = load_checkpoint(tmp_path / "w")[0].state_dict()
     k = "model.layers.0.mlp.up_proj.weight"
     assert torch.allclose(w[k], 0.75 * sa[k] + 0.25 * sb[k], atol=1e-7)
 
 
 def test_merge_keeps_the_dtype(tok, tmp_path):
-    from transformers import AutoModelForCausalLM
-
     for name, seed in (("a", 1), ("b", 2)):
         m = micro_llama(tok, seed=seed).to(torch.bfloat16)
         save_checkpoint(m, tok, tmp_path / name)
     merge_checkpoints([tmp_path / "a", tmp_path / "b"], tmp_path / "m")
-    m = AutoModelForCausalLM.from_pretrained(tmp_path / "m", dtype="auto")
+    m = load_checkpoint(tmp_path / "m")[0]
     assert next(m.parameters()).dtype == torch.bfloat16
 
 

@@ -9,10 +9,11 @@ import pytest
 
 from conftest import run
 from fake_env import FakeEnv, theorem
+from lean_env.jsonl import append_jsonl, read_jsonl
 from search.batcher import GenerationBatcher
 from search.best_first import SearchConfig
 from search.generators.base import TacticCandidate
-from search.records import AttemptRecord, append_jsonl, read_jsonl
+from search.records import AttemptRecord
 from search.scheduler import AttemptsCrashed, RunConfig, iter_attempts, run_attempts, schedule
 from search.scripted import ScriptedGenerator
 
@@ -254,14 +255,3 @@ def test_leaving_iter_attempts_early_cancels_the_rest():
 def test_bad_run_config_is_rejected():
     with pytest.raises(ValueError):
         RunConfig(attempts=0)
-
-
-def test_resume_file_survives_a_torn_tail(tmp_path):
-    # What a resumed run reads back: a write killed half-way loses only the torn line.
-    p = tmp_path / "attempts.jsonl"
-    append_jsonl(p, [rec.to_dict() for rec in [AttemptRecord("a", "b", "s", 0, False, None)]])
-    with open(p, "ab") as f:
-        f.write(b'{"theorem_id": "b", "trunc')
-    assert [r["theorem_id"] for r in read_jsonl(p)] == ["a"]
-    append_jsonl(p, [AttemptRecord("c", "b", "s", 0, True, ["t"]).to_dict()])
-    assert [AttemptRecord.from_dict(r).theorem_id for r in read_jsonl(p)] == ["a", "c"]

@@ -7,11 +7,12 @@ import pytest
 
 from conftest import run
 from fake_env import FakeEnv, theorem
+from lean_env.types import Outcome
 from search.batcher import GenerationBatcher
 from search.best_first import SearchConfig, priority, search, unique_tactics
 from search.generators.base import TacticCandidate
 from search.scripted import ScriptedGenerator
-from search.tree import ENV_FAILURE, LEAN_ERROR, PROVED, QED, VERIFY_FAILED
+from search.tree import PROVED, QED
 
 
 def propose_from(table):
@@ -36,7 +37,7 @@ def test_finds_a_proof_and_every_reported_proof_verifies():
     assert run(env.verify(theorem(6), rec.proof)).ok
     assert [s.tactic for s in rec.steps] == rec.proof and rec.steps[0].state == "⊢ 6"
     assert [s.depth for s in rec.steps] == list(range(len(rec.proof)))
-    assert tree.proved and tree.node(tree.root)["status"] == PROVED
+    assert tree.proved and tree.nodes[tree.root].status == PROVED
 
 
 def test_logprob_on_proof_steps_is_the_mean_token_logprob():
@@ -58,7 +59,7 @@ def test_best_first_order_follows_scores():
     rec, tree = run(search(theorem(8), FakeEnv(), propose, SearchConfig(3, 50, alpha=0.0)))
     assert order == ["⊢ 8", "⊢ 4", "⊢ 2", "⊢ 1", "⊢ 7", "⊢ 3", "⊢ 0"]
     assert rec.proved and rec.proof == ["half", "half", "half", "dec", "zero"]
-    assert tree.node("⊢ 0")["score"] == pytest.approx(-2.03)
+    assert tree.nodes["⊢ 0"].score == pytest.approx(-2.03)
 
 
 def test_depth_normalisation_changes_the_order():
@@ -111,7 +112,7 @@ def test_exhaustion_and_error_edges():
     rec, tree, _ = go(3, [("half", -0.1)], SearchConfig(1, 5))
     assert rec.failure == "exhausted" and rec.lean_errors == 1 and rec.proof is None
     (edge,) = tree.rejected(tree.root)
-    assert edge["outcome"] == LEAN_ERROR and edge["error"] == "odd" and edge["tactic"] == "half"
+    assert edge.outcome == Outcome.LEAN_ERROR and edge.error == "odd" and edge.tactic == "half"
 
 
 def test_wall_clock_budget_with_a_sleeping_env():
@@ -146,7 +147,7 @@ def test_proof_that_fails_verification_is_not_reported():
     assert not rec.proved and rec.proof is None and env.verified == [["cheat"]]
     assert rec.failure == "exhausted"
     (edge,) = tree.rejected(tree.root)
-    assert edge["outcome"] == VERIFY_FAILED and "cheat" in edge["error"]
+    assert edge.outcome == Outcome.VERIFY_FAILED and "cheat" in edge.error
     assert not tree.g.has_edge(tree.root, QED)
 
 
@@ -169,7 +170,7 @@ def test_start_failure_is_a_recorded_failure():
 def test_a_raising_env_call_is_an_env_failure_not_a_crash():
     rec, tree, env = go(2, [("boom", -0.01), ("dec", -0.5), ("zero", -0.6)], SearchConfig(3, 10))
     assert rec.proved and rec.env_failures >= 1
-    assert any(e["outcome"] == ENV_FAILURE and "exploded" in e["error"] for e in tree.rejected(tree.root))
+    assert any(e.outcome == Outcome.ENV_FAILURE and "exploded" in e.error for e in tree.rejected(tree.root))
 
 
 def test_too_many_env_failures_end_the_attempt():

@@ -10,7 +10,7 @@ from search.generators.base import PromptFormat
 from training.batching import (IGNORE, collate_packed, collate_padded, forward_logits, label_logprobs,
                                segment_sums, tokenize_pair, tokenize_pairs)
 from training.scoring import tactic_logprobs
-from training.sft import SFTConfig, token_nll, train_sft, window_backward
+from training.sft import SFTConfig, SFTObjective, token_nll, train_sft
 from training_fixtures import micro_llama, model, tok, toy_pairs  # noqa: F401  (fixtures)
 
 PROMPT = PromptFormat()
@@ -48,26 +48,46 @@ def test_packed_rows_do_not_attend_across_examples(model, tok):
 
 
 def test_grad_accumulation_matches_one_big_batch(tok):
+    """The shared loop: a window of two micro-batches is the same optimiser step as one batch
+    holding both (same loss, same gradient norm before clipping), and it is applied."""
+    from training.trainer import Trainer, TrainerConfig
+
     seqs = tokenize_pairs(tok, examples(), max_len=512)
     small = [collate_padded(seqs[:2], tok.pad_token_id), collate_padded(seqs[2:], tok.pad_token_id)]
     big = [collate_padded(seqs, tok.pad_token_id)]
 
-    def grads(batches):
+    def one_step(window):
         m = micro_llama(tok, seed=3)
-        m.train()
-        loss, n = window_backward(m, batches)
-        return loss, n, torch.cat([p.grad.flatten() for p in m.parameters()])
+        trainer = Trainer(m, TrainerConfig(lr=1e-2, warmup_steps=0, clip=0.0), total_steps=1)
+        return trainer.step(window, SFTObjective()), torch.cat([p.detach().flatten() for p in m.parameters()])
 
-    la, na, ga = grads(small)
-    lb, nb, gb = grads(big)
-    assert na == nb and la == pytest.approx(lb, rel=1e-5)
-    assert torch.allclose(ga, gb, atol=1e-6, rtol=1e-4)
-    assert ga.abs().sum() > 0
+    (sa, pa), (sb, pb) = one_step(small), one_step(big)
+    assert sa.weight == sb.weight and sa.loss == pytest.approx(sb.loss, rel=1e-5)
+    assert sa.grad_norm == pytest.approx(sb.grad_norm, rel=1e-4) and sa.grad_norm > 0
+    assert not torch.equal(pa, torch.cat([p.detach().flatten() for p in micro_llama(tok, seed=3).parameters()]))
+
+
+def test_a_step_with_a_non_finite_gradient_is_not_applied(tok):
+    from training.trainer import Trainer, TrainerConfig
+
+    class Poisoned(SFTObjective):
+        def loss(self, model, batch):
+            loss, n = super().loss(model, batch)
+            return loss * float("nan"), n
+
+    m = micro_llama(tok, seed=3)
+    before = [p.detach().clone() for p in m.parameters()]
+    batch = collate_padded(tokenize_pairs(tok, examples(), max_len=512), tok.pad_token_id)
+    trainer = Trainer(m, TrainerConfig(lr=1e-2, warmup_steps=0), total_steps=2)
+    assert trainer.step([batch], Poisoned()).skipped
+    assert all(torch.equal(a, b) for a, b in zip(before, m.parameters()))
+    assert not trainer.step([batch], SFTObjective()).skipped          # the next good step still trains
+    assert any(not torch.equal(a, b) for a, b in zip(before, m.parameters()))
 
 
 @pytest.mark.parametrize("packing", [False, True])
 def test_sft_learns_and_saves_a_reloadable_model(tok, tmp_path, packing):
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from search.generators.checkpoint import load_checkpoint
 
     m = micro_llama(tok)
     ex = examples()
@@ -79,10 +99,9 @@ def test_sft_learns_and_saves_a_reloadable_model(tok, tmp_path, packing):
     assert res.final_loss < res.losses[0] - 1.0
     assert all(a > b for (a, _), (b, _) in zip(after, before))       # every trained tactic got likelier
 
-    state = json.loads((tmp_path / "ckpt" / "training_state.json").read_text())
+    state = json.loads((tmp_path / "ckpt" / "checkpoint.json").read_text())
     assert state["steps"] == 15 and state["losses"] == pytest.approx(res.losses)
-    m2 = AutoModelForCausalLM.from_pretrained(tmp_path / "ckpt")
-    tok2 = AutoTokenizer.from_pretrained(tmp_path / "ckpt")
+    m2, tok2, _ = load_checkpoint(tmp_path / "ckpt")
     ids = torch.tensor([tok2(ex[0][0] + ex[0][1])["input_ids"]])
     assert ids.tolist() == [tok(ex[0][0] + ex[0][1])["input_ids"]]
     with torch.no_grad():
@@ -90,7 +109,7 @@ def test_sft_learns_and_saves_a_reloadable_model(tok, tmp_path, packing):
 
 
 def test_sft_is_seeded_and_accepts_a_path(tok, tmp_path):
-    from training.checkpoint import save_checkpoint
+    from search.generators.checkpoint import save_checkpoint
 
     save_checkpoint(micro_llama(tok), tok, tmp_path / "base")
     cfg = SFTConfig(lr=5e-3, max_steps=4, batch_tokens=128, warmup_steps=1, max_len=128, seed=7)

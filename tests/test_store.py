@@ -1,11 +1,12 @@
-"""Trajectory store: only verified proofs, Parquet round trip, dedup, queries, atomic re-synthesis."""
+"""Pair store: only verified proofs, a canonical order, Parquet round trip, dedup, queries, atomic re-synthesis."""
 from __future__ import annotations
 
 import pytest
 
-from search.records import AttemptRecord, ErrorSibling, ProofStep, append_jsonl, read_jsonl
+from lean_env.jsonl import append_jsonl, read_jsonl
+from search.records import AttemptRecord, ErrorSibling, ProofStep
 from training import store as store_mod
-from training.store import TrajectoryStore, pairs_from_records
+from training.store import PairStore, pairs_from_records
 
 
 def record(tid: str, proved: bool, steps: list[tuple[str, str]], errors=(), round_: int = 1) -> AttemptRecord:
@@ -30,8 +31,17 @@ def test_only_verified_proofs_are_stored(tmp_path):
     assert [(e["state"], e["chosen"], e["rejected"]) for e in errors] == [("s1", "intro h", "bad1")]
 
 
+def test_pairs_do_not_depend_on_the_order_attempts_finished_in():
+    recs = [record("t2", True, [("b1", "omega")]), record("t1", True, [("a1", "intro h"), ("a2", "simp")]),
+            record("t3", True, [("c1", "rfl")])]
+    key = lambda pairs: [(p["theorem_id"], p["state"], p["tactic"]) for p in pairs]   # noqa: E731
+    first = key(pairs_from_records(recs, 1, "c")[0])
+    assert first == key(pairs_from_records(recs[::-1], 1, "c")[0]) == key(pairs_from_records(recs[1:] + recs[:1], 1, "c")[0])
+    assert [t for t, _, _ in first] == ["t1", "t1", "t2", "t3"] and first[0][2] == "intro h"   # proof order kept
+
+
 def test_round_trip_dedup_and_queries(tmp_path):
-    st = TrajectoryStore(tmp_path / "store")
+    st = PairStore(tmp_path / "store")
     p1, e1 = pairs_from_records([record("t1", True, [("s1", "a"), ("s2", "b")], errors=[("s2", "x")])], 1, "c0")
     p2, _ = pairs_from_records([record("t1", True, [("s1", "a")]), record("t3", True, [("s9", "z")])], 2, "c1")
     st.add(1, p1, e1)
@@ -45,14 +55,14 @@ def test_round_trip_dedup_and_queries(tmp_path):
     assert len(ds) == 3 and set(ds.column_names) >= {"state", "tactic", "round", "checkpoint", "logprob"}
     assert [(e["chosen"], e["rejected"]) for e in st.errors()] == [("b", "x")]
     # a fresh handle on the same directory reads the same data (it is on disk, not in memory)
-    assert sorted(map(str, TrajectoryStore(tmp_path / "store").pairs())) == sorted(map(str, rows))
+    assert sorted(map(str, PairStore(tmp_path / "store").pairs())) == sorted(map(str, rows))
     # re-adding a round replaces its file instead of duplicating rows
     st.add(2, p2)
     assert len(st.pairs(rounds=[2])) == 2 and len(list((st.generation).glob("pairs_r002_*.parquet"))) == 1
 
 
 def test_bad_rows_are_rejected_and_nothing_is_written(tmp_path):
-    st = TrajectoryStore(tmp_path)
+    st = PairStore(tmp_path)
     good, _ = pairs_from_records([record("t1", True, [("s1", "a")])], 1, "c0")
     st.add(1, good)
     with pytest.raises(ValueError, match="lacks"):
@@ -63,7 +73,7 @@ def test_bad_rows_are_rejected_and_nothing_is_written(tmp_path):
 
 
 def test_replace_all_is_atomic(tmp_path, monkeypatch):
-    st = TrajectoryStore(tmp_path)
+    st = PairStore(tmp_path)
     old, _ = pairs_from_records([record("t1", True, [("s1", "a"), ("s2", "b")])], 1, "c0")
     st.add(1, old)
     new, _ = pairs_from_records([record("t1", True, [("s1", "better")])], 5, "c4")
@@ -81,9 +91,9 @@ def test_replace_all_is_atomic(tmp_path, monkeypatch):
     with pytest.raises(KeyboardInterrupt):
         st.replace_all(5, new)
     monkeypatch.setattr(store_mod, "_write_atomic", real_write)
-    reopened = TrajectoryStore(tmp_path)
+    reopened = PairStore(tmp_path)
     assert sorted(r["tactic"] for r in reopened.pairs()) == ["a", "b"]
 
     reopened.replace_all(5, new)       # the retry ignores the debris of the killed attempt
-    assert [(r["tactic"], r["round"]) for r in TrajectoryStore(tmp_path).pairs()] == [("better", 5)]
+    assert [(r["tactic"], r["round"]) for r in PairStore(tmp_path).pairs()] == [("better", 5)]
     assert len(list(tmp_path.glob("gen_*"))) == 1

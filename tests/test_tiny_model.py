@@ -5,8 +5,8 @@ import pytest
 import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
-from search.generators.tiny import (MIN_VOCAB, benchmark_corpus, create_model, load_model, num_parameters, save_model,
-                                    train_tokenizer)
+from search.generators.checkpoint import META_FILE, load_checkpoint, save_checkpoint
+from search.generators.tiny import MIN_VOCAB, benchmark_corpus, create_model, num_parameters, train_tokenizer
 
 CORPUS = ["a b : ℕ\nh₀ : a = 2\n⊢ a + b = b + 2", "x : ℤ\n⊢ x ^ 2 ≥ 0", "rw [h₀]", "omega",
           "obtain ⟨k, hk⟩ := h₀", "nlinarith [sq_nonneg x]"] * 4
@@ -81,10 +81,11 @@ def test_model_creation_is_seeded_and_leaves_the_global_rng_alone(tok):
     assert any(not torch.equal(pa, pc) for pa, pc in zip(a.parameters(), c.parameters()))
 
 
-def test_saved_model_loads_with_auto_classes(tok, tmp_path):
+def test_checkpoint_is_a_plain_hf_dir_and_round_trips(tok, tmp_path):
     model = create_model(tok, "micro", seed=1).eval()
-    save_model(model, tok, tmp_path / "m")
+    save_checkpoint(model, tok, tmp_path / "m", {"what": "test", "round": 3})
     assert (tmp_path / "m" / "model.safetensors").exists()
+    # the format is Hugging Face's own: its Auto classes (and so vLLM) read it without our code
     loaded = AutoModelForCausalLM.from_pretrained(tmp_path / "m").eval()
     loaded_tok = AutoTokenizer.from_pretrained(tmp_path / "m")
     ids = torch.tensor([[tok.bos_token_id] + tok(CORPUS[0], add_special_tokens=False)["input_ids"]])
@@ -93,12 +94,26 @@ def test_saved_model_loads_with_auto_classes(tok, tmp_path):
     for s in LEAN_TEXTS:
         assert loaded_tok.decode(loaded_tok(s, add_special_tokens=False)["input_ids"]) == s
     assert loaded_tok.eos_token_id == tok.eos_token_id and loaded_tok.padding_side == "left"
-    m2, t2 = load_model(tmp_path / "m", dtype="float32")
+    m2, t2, meta = load_checkpoint(tmp_path / "m", dtype="bfloat16")
+    assert meta == {"what": "test", "round": 3}
     assert num_parameters(m2) == num_parameters(model) and len(t2) == len(tok)
+    assert next(m2.parameters()).dtype == torch.bfloat16 and not m2.training
 
 
-def test_load_model_errors_are_clear(tmp_path):
+def test_save_replaces_a_checkpoint_in_place(tok, tmp_path):
+    save_checkpoint(create_model(tok, "micro", seed=1), tok, tmp_path / "m", {"v": 1})
+    second = create_model(tok, "micro", seed=2)
+    save_checkpoint(second, tok, tmp_path / "m", {"v": 2})
+    model, _, meta = load_checkpoint(tmp_path / "m")
+    assert meta == {"v": 2}
+    assert all(torch.equal(a, b) for a, b in zip(model.parameters(), second.parameters()))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m"]   # no .tmp/.old left behind
+    (tmp_path / "m" / META_FILE).unlink()
+    assert load_checkpoint(tmp_path / "m")[2] == {}   # a directory someone else wrote
+
+
+def test_load_checkpoint_errors_are_clear(tmp_path):
     with pytest.raises(FileNotFoundError, match="init-model"):
-        load_model(tmp_path / "nowhere" / "model")
+        load_checkpoint(tmp_path / "nowhere" / "model")
     with pytest.raises(ValueError, match="unknown dtype"):
-        load_model(tmp_path, dtype="float99")
+        load_checkpoint(tmp_path, dtype="float99")

@@ -18,7 +18,7 @@ from typing import Sequence
 
 import torch
 
-from search.generators.tokens import encode_prompt, encode_tactic
+from search.generators.tokens import encode_prompt, encode_tactic, truncate_prompt
 
 IGNORE = -100
 
@@ -40,8 +40,7 @@ def tokenize_pair(tokenizer, prompt: str, tactic: str, max_len: int) -> Tokenize
     p, t = encode_prompt(tokenizer, prompt), encode_tactic(tokenizer, tactic)
     if len(t) >= max_len:
         return None
-    if len(p) + len(t) > max_len:
-        p = p[:1] + p[len(p) - (max_len - len(t) - 1):]
+    p = truncate_prompt(p, max_len - len(t), tokenizer.bos_token_id)
     return Tokenized(p + t, [IGNORE] * len(p) + t)
 
 

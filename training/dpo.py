@@ -7,11 +7,10 @@ The proof's tactic at a state is "chosen", a sibling Lean rejected at that same 
 
 The reference model is the policy as it was when training starts, frozen. Because it never
 changes, its log-probs are computed once up front (no second model in memory during training).
-Optimiser, schedule, clipping and `accelerate` handling are the same as SFT's.
+The optimiser step is the shared loop's (training/trainer.py), weighted by triples.
 """
 from __future__ import annotations
 
-import contextlib
 import math
 import random
 import time
@@ -24,26 +23,31 @@ import torch.nn.functional as F
 
 from search.generators.base import PromptFormat
 from training.batching import Tokenized, collate_padded, forward_logits, label_logprobs, tokenize_pair
-from training.checkpoint import load_model, save_checkpoint
 from training.scoring import tactic_logprobs
-from training.sft import lr_factor
+from training.trainer import Trainer, TrainerConfig, model_and_tokenizer
 
 
 @dataclass
-class DPOConfig:
+class DPOConfig(TrainerConfig):
     lr: float = 1e-5
+    warmup_steps: int = 5
+    weight_decay: float = 0.0
     beta: float = 0.1
     epochs: float = 1.0
     max_steps: int | None = None
     batch_pairs: int = 16               # triples per micro-batch
-    grad_accum: int = 1
-    warmup_steps: int = 5
-    schedule: str = "cosine"
-    min_lr_ratio: float = 0.1
-    weight_decay: float = 0.0
+    grad_accum: int = 1                 # micro-batches per optimiser step
     max_len: int = 512                  # triples longer than this (either side) are skipped
-    clip: float = 1.0
-    seed: int = 0
+
+    def config_errors(self) -> list[str]:
+        out = super().config_errors()
+        if not self.beta > 0:
+            out.append(f"beta must be > 0, got {self.beta}")
+        if self.batch_pairs < 1 or self.grad_accum < 1 or self.max_len < 2:
+            out.append("batch_pairs and grad_accum must be >= 1, max_len >= 2")
+        if self.max_steps is None and not self.epochs > 0:
+            out.append("needs epochs > 0 or max_steps")
+        return out
 
 
 @dataclass
@@ -66,7 +70,7 @@ class Triple:
 
 
 def triples_from_store(errors: Sequence[dict], prompt: PromptFormat | None = None) -> list[tuple[str, str, str]]:
-    """(prompt, chosen, rejected) from `TrajectoryStore.errors()` rows."""
+    """(prompt, chosen, rejected) from `PairStore.errors()` rows."""
     prompt = prompt or PromptFormat()
     return [(prompt.prompt(e["state"]), e["chosen"], e["rejected"]) for e in errors]
 
@@ -102,65 +106,50 @@ def dpo_loss(model, triples: Sequence[Triple], beta: float, pad_id: int) -> tupl
     return -F.logsigmoid(margin), margin.detach()
 
 
+class DPOObjective:
+    """Summed per-triple DPO losses, weighted by the number of triples; returns the margins."""
+
+    def __init__(self, beta: float, pad_id: int):
+        self.beta, self.pad_id = beta, pad_id
+
+    def weight(self, batch: Sequence[Triple]) -> float:
+        return len(batch)
+
+    def loss(self, model, batch: Sequence[Triple]) -> tuple[torch.Tensor, list[float]]:
+        losses, margins = dpo_loss(model, batch, self.beta, self.pad_id)
+        return losses.sum(), margins.float().cpu().tolist()
+
+
 def train_dpo(model_or_path, tokenizer, examples: Sequence[tuple[str, str, str]], cfg: DPOConfig,
               out_dir: str | Path | None = None) -> DPOResult:
     """Train on (prompt, chosen tactic, rejected tactic) triples; the model is trained in place
     and, with `out_dir`, saved there as an HF model dir."""
-    from accelerate import Accelerator
-    from accelerate.utils import set_seed
-
-    model, tokenizer = load_model(model_or_path, tokenizer)
-    if cfg.beta <= 0 or cfg.batch_pairs < 1 or cfg.grad_accum < 1:
-        raise ValueError(f"bad DPOConfig: {cfg}")
+    model, tokenizer = model_and_tokenizer(model_or_path, tokenizer)
     triples = prepare_triples(model, tokenizer, examples, cfg.max_len)
     if not triples:
         raise ValueError(f"no usable DPO triples among {len(examples)} (identical or longer than max_len={cfg.max_len})")
-    set_seed(cfg.seed)
-    rng = random.Random(cfg.seed)
-    gpu = torch.cuda.is_available()
-    accelerator = Accelerator(mixed_precision="bf16" if gpu else "no", cpu=not gpu)
     pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
-
     per_epoch = math.ceil(len(triples) / cfg.batch_pairs)
     total_steps = cfg.max_steps or max(1, math.ceil(per_epoch * cfg.epochs / cfg.grad_accum))
-    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, betas=(0.9, 0.95))
-    model, opt = accelerator.prepare(model, opt)
-    model.train()
+    trainer = Trainer(model, cfg, total_steps)
 
+    rng = random.Random(cfg.seed)
     micro: list[list[Triple]] = []
-    needed = total_steps * cfg.grad_accum * accelerator.num_processes
-    while len(micro) < needed:
+    while len(micro) < total_steps * cfg.grad_accum * trainer.accelerator.num_processes:
         order = list(range(len(triples)))
         rng.shuffle(order)
         micro += [[triples[i] for i in order[k: k + cfg.batch_pairs]] for k in range(0, len(order), cfg.batch_pairs)]
-    mine = micro[:needed][accelerator.process_index:: accelerator.num_processes]
-
+    objective = DPOObjective(cfg.beta, pad)
     t0, losses, margins, accuracy = time.perf_counter(), [], [], 0.0
-    for step in range(total_steps):
-        window = mine[step * cfg.grad_accum: (step + 1) * cfg.grad_accum]
-        n = sum(len(b) for b in window)
-        for group in opt.param_groups:
-            group["lr"] = cfg.lr * lr_factor(step, total_steps, cfg)   # type: ignore[arg-type]
-        step_loss, step_margins = 0.0, []
-        for k, b in enumerate(window):
-            sync = accelerator.no_sync(model) if k < len(window) - 1 else contextlib.nullcontext()
-            with sync, accelerator.autocast():
-                loss, margin = dpo_loss(model, b, cfg.beta, pad)
-                accelerator.backward(loss.sum() / n)       # mean over the step's triples
-            step_loss += float(loss.detach().sum())
-            step_margins += margin.float().cpu().tolist()
-        if cfg.clip:
-            accelerator.clip_grad_norm_(model.parameters(), cfg.clip)
-        opt.step()
-        opt.zero_grad(set_to_none=True)
-        losses.append(step_loss / n)
-        margins.append(sum(step_margins) / n)
-        accuracy = sum(m > 0 for m in step_margins) / n
+    for window in trainer.windows(micro, cfg.grad_accum):
+        step = trainer.step(window, objective)
+        step_margins = [m for batch in step.aux for m in batch]
+        losses.append(step.loss)
+        margins.append(sum(step_margins) / len(step_margins))
+        accuracy = sum(m > 0 for m in step_margins) / len(step_margins)
     seconds = time.perf_counter() - t0
-    model = accelerator.unwrap_model(model)
-    model.eval()
+    trainer.unwrap().eval()
     result = DPOResult(losses[-1], total_steps, len(triples), seconds, losses, margins, accuracy)
-    if out_dir is not None and accelerator.is_main_process:
-        save_checkpoint(model, tokenizer, out_dir, {"kind": "dpo", "config": asdict(cfg), **asdict(result)})
+    if out_dir is not None:
+        trainer.save(out_dir, tokenizer, {"kind": "dpo", "config": asdict(cfg), **asdict(result)})
     return result
-

@@ -8,7 +8,7 @@ from typing import Sequence
 
 import torch
 
-from training.checkpoint import save_checkpoint
+from search.generators.checkpoint import load_checkpoint, save_checkpoint
 
 
 def normalised_weights(n: int, weights: Sequence[float] | None) -> list[float]:
@@ -35,19 +35,17 @@ def check_compatible(name: str, ref: dict[str, torch.Tensor], other: dict[str, t
 def merge_checkpoints(paths: Sequence[str | Path], out_dir: str | Path, weights: Sequence[float] | None = None) -> Path:
     """Write the averaged model to `out_dir` and return it. `weights` default to equal and are
     normalised to sum to 1."""
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-
     if not paths:
         raise ValueError("need at least one checkpoint to merge")
     for p in paths:
         if not (Path(p) / "config.json").exists():
             raise FileNotFoundError(f"not a Hugging Face model dir (no config.json): {p}")
     weights = normalised_weights(len(paths), weights)
-    base = AutoModelForCausalLM.from_pretrained(paths[0], dtype="auto")
+    base, tokenizer, _ = load_checkpoint(paths[0])
     ref = base.state_dict()
     acc = {k: v.detach().float() * weights[0] for k, v in ref.items()}
     for p, w in zip(paths[1:], weights[1:]):
-        other = AutoModelForCausalLM.from_pretrained(p, dtype="auto")
+        other, _, _ = load_checkpoint(p)
         if other.config.model_type != base.config.model_type:
             raise ValueError(f"{p} is a {other.config.model_type} model, {paths[0]} a {base.config.model_type}")
         sd = other.state_dict()
@@ -56,5 +54,5 @@ def merge_checkpoints(paths: Sequence[str | Path], out_dir: str | Path, weights:
             acc[k] += v.detach().float() * w
         del other, sd
     base.load_state_dict({k: acc[k].to(ref[k].dtype) for k in ref})
-    return save_checkpoint(base, AutoTokenizer.from_pretrained(paths[0]), out_dir,
+    return save_checkpoint(base, tokenizer, out_dir,
                            {"kind": "merge", "merged": [str(p) for p in paths], "weights": weights})

@@ -11,10 +11,25 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
 
+from pydantic import ConfigDict
+
 from search.generators.base import PromptFormat
 from training.scoring import perplexity, tactic_logprobs
 
 MAX_EXAMPLES = 50        # dropped pairs kept in the report, per tail
+
+
+@dataclass(frozen=True)
+class FilterConfig:
+    """The two tails to drop, as fractions of the pairs (the campaign YAML's `filter:` section)."""
+
+    __pydantic_config__ = ConfigDict(extra="forbid")
+
+    low_quantile: float = 0.0            # "too easy": the policy already knows these steps
+    high_quantile: float = 0.0           # "noisy": lucky or odd steps
+
+    def __post_init__(self) -> None:
+        tail_sizes(0, self.low_quantile, self.high_quantile)   # raises on bad values
 
 
 @dataclass
@@ -29,11 +44,11 @@ class FilterReport:
 
 
 def tail_sizes(n: int, low_q: float, high_q: float) -> tuple[int, int]:
-    for name, q in (("low_q", low_q), ("high_q", high_q)):
+    for name, q in (("low_quantile", low_q), ("high_quantile", high_q)):
         if not 0.0 <= q < 1.0:
             raise ValueError(f"{name} must be in [0, 1), got {q}")
     if low_q + high_q >= 1.0:
-        raise ValueError(f"low_q + high_q must be < 1 (would drop everything), got {low_q} + {high_q}")
+        raise ValueError(f"low_quantile + high_quantile must be < 1 (would drop everything), got {low_q} + {high_q}")
     return round(low_q * n), round(high_q * n)
 
 

@@ -38,6 +38,3 @@ def perplexity(logprob: float, tokens: int) -> float:
     """exp of the mean negative log-likelihood per tactic token."""
     return math.exp(-logprob / max(tokens, 1))
 
-
-def tactic_perplexities(model, tokenizer, prompts: Sequence[str], tactics: Sequence[str], **kw) -> list[float]:
-    return [perplexity(lp, n) for lp, n in tactic_logprobs(model, tokenizer, prompts, tactics, **kw)]

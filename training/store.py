@@ -1,4 +1,4 @@
-"""The trajectory store: (state, tactic) pairs from verified proofs, kept across rounds.
+"""The pair store: the (state, tactic) pairs of verified proofs (and their erroring siblings), kept across rounds.
 
 Layout under the store root:
 
@@ -38,9 +38,11 @@ PAIR_COLUMNS = tuple(PAIR_SCHEMA.names)
 
 def pairs_from_records(records: Iterable[AttemptRecord], round_: int, checkpoint: str) -> tuple[list[dict], list[dict]]:
     """Proof-path pairs and error siblings of every *verified* proof (proved with a proof); a
-    failed attempt contributes nothing, whatever partial steps it carries."""
+    failed attempt contributes nothing, whatever partial steps it carries. Records are taken in
+    (theorem, attempt) order, not the order attempts happened to finish in, so the store, and the
+    training data built from it, are the same for the same attempts (a resumed search included)."""
     pairs, errors, now = [], [], time.time()
-    for r in records:
+    for r in sorted(records, key=lambda rec: (rec.theorem_id, rec.attempt)):
         if not (r.proved and r.proof):
             continue
         for s in r.steps:
@@ -74,7 +76,7 @@ def _write_atomic(table: pa.Table, path: Path) -> None:
     os.replace(tmp, path)
 
 
-class TrajectoryStore:
+class PairStore:
     def __init__(self, root: str | Path):
         self.root = Path(root)
         self.root.mkdir(parents=True, exist_ok=True)

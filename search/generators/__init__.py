@@ -1,2 +1,6 @@
 """Tactic generators: goal states + n -> sampled tactics with token log-probs.
-Backends: Hugging Face transformers, vLLM, an OpenAI-compatible server, and the embedded tiny model."""
+
+`GeneratorConfig` + `make_generator` (factory.py) build one from a YAML `generator:` section:
+Hugging Face in-process (hf.py, with the one sampler in sampling.py), vLLM (vllm_gen.py), an
+OpenAI-compatible server (openai_http.py). Sampling settings are one `SamplingParams` (params.py);
+models are saved and loaded only by checkpoint.py; tiny.py creates the embedded model."""

@@ -4,6 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol, Sequence, runtime_checkable
 
+from search.generators.params import DEFAULT_STOP
+
 DEFAULT_PROMPT = "{state}:::"
 
 
@@ -41,16 +43,21 @@ class TacticGenerator(Protocol):
 
 @dataclass(frozen=True)
 class PromptFormat:
-    """How a goal state becomes a prompt and how raw model text becomes one tactic."""
+    """How a goal state becomes a prompt and how raw model text becomes one tactic
+    (the stop strings are sampling settings: `SamplingParams.stop`)."""
 
     template: str = DEFAULT_PROMPT
-    stop: str = "\n\n"          # text after this is dropped (a tactic may span lines)
     max_chars: int = 512
+
+    def __post_init__(self) -> None:
+        if "{state}" not in self.template:
+            raise ValueError(f"prompt template {self.template!r} has no {{state}} placeholder")
 
     def prompt(self, state: str) -> str:
         return self.template.format(state=state)
 
-    def postprocess(self, text: str) -> str:
-        if self.stop and self.stop in text:
-            text = text.split(self.stop, 1)[0]
+    def postprocess(self, text: str, stop: Sequence[str] = DEFAULT_STOP) -> str:
+        """The tactic in raw model text: everything before the first stop string, stripped."""
+        ends = [i for i in (text.find(s) for s in stop) if i >= 0]
+        text = text[: min(ends)] if ends else text
         return text.strip()[: self.max_chars].strip()

@@ -1,50 +1,84 @@
-"""Build a `TacticGenerator` by kind: hf (local HF dir), embedded (the tiny model `prover init-model`
-wrote), vllm, openai (HTTP server), scripted (no model: for smoke tests)."""
+"""`GeneratorConfig` (the YAML `generator:` section, and what `prover eval` builds from its flags)
+and `make_generator`, which turns it into a `TacticGenerator`. Every field is read by the kinds it
+names; setting one that the chosen kind cannot use is an error, not a silent no-op.
+
+    kind: hf        a local Hugging Face directory sampled in-process (no model: the embedded one)
+    kind: vllm      vLLM's offline engine on a local directory or hub id
+    kind: openai    an OpenAI-compatible /v1/completions server (vLLM serve, SGLang)
+    kind: scripted  no model: canned tactics for smoke tests
+"""
 from __future__ import annotations
 
-from search.generators.base import PromptFormat, TacticGenerator
+from dataclasses import replace
+from typing import Literal, Optional
 
-GENERATOR_KINDS = ("hf", "embedded", "vllm", "openai", "scripted")
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from search.generators.base import DEFAULT_PROMPT, PromptFormat, TacticGenerator
+from search.generators.params import SamplingParams
+
+class GeneratorConfig(BaseModel):
+    """Which model proposes tactics, where it runs, and how it samples."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: Literal["hf", "vllm", "openai", "scripted"] = "hf"
+    model: Optional[str] = None        # hf/vllm: a model dir (hf default: the embedded model); openai: served name
+    base_url: Optional[str] = None     # openai: the server, e.g. http://host:8000/v1
+    tokenizer: Optional[str] = None    # openai: a local tokenizer dir, so prompts go out as token ids (BOS included)
+    batch_size: int = Field(256, ge=1)  # hf: sequences per forward; vllm: max_num_seqs; openai: prompts per request
+    device: Optional[str] = None       # hf: torch device (default cpu); vLLM picks its own platform
+    dtype: Optional[Literal["float32", "bfloat16", "float16"]] = None  # hf, vllm (default: the checkpoint's)
+    max_prompt_tokens: Optional[int] = Field(None, ge=2)  # hf, vllm: longer prompts keep BOS and their tail
+    prompt_template: str = DEFAULT_PROMPT
+    sampling: SamplingParams = SamplingParams()
+
+    @model_validator(mode="after")
+    def _fields_fit_kind(self) -> "GeneratorConfig":
+        k = self.kind
+        unused = {"base_url": k != "openai", "tokenizer": k != "openai", "device": k != "hf",
+                  "dtype": k in ("openai", "scripted"), "max_prompt_tokens": k in ("openai", "scripted")}
+        bad = [name for name, refused in unused.items() if refused and getattr(self, name) is not None]
+        if bad:
+            raise ValueError(f"generator kind {k!r} does not use {', '.join(bad)}")
+        if k == "openai" and not self.base_url:
+            raise ValueError("generator kind 'openai' needs base_url (an OpenAI-compatible completions server)")
+        PromptFormat(self.prompt_template)  # a template without {state} fails here, at load time
+        return self
 
 
-def make_generator(kind: str, model: str | None = None, *, base_url: str | None = None, temperature: float = 1.0,
-                   top_p: float = 1.0, max_new_tokens: int = 48, device: str = "cpu", dtype: str | None = None,
-                   seed: int = 0, prompt: PromptFormat | None = None, tokenizer: str | None = None,
-                   max_batch_sequences: int = 512) -> TacticGenerator:
-    """`model` is a local directory (hf, embedded, vllm) or the served model's name (openai).
-    For openai, `tokenizer` (a local directory) makes the client send token-id prompts."""
-    prompt = prompt or PromptFormat()
-    sampling = dict(temperature=temperature, top_p=top_p, max_new_tokens=max_new_tokens, seed=seed)
-    if kind == "scripted" or model == "scripted":
+def make_generator(cfg: GeneratorConfig, *, model: str | None = None, seed: int | None = None) -> TacticGenerator:
+    """The generator `cfg` describes. `model` and `seed` override cfg's: a campaign samples round r
+    from its round-r checkpoint with a round-specific seed (so vllm/openai need a model from one of
+    the two, checked here rather than in the config)."""
+    model = model or cfg.model
+    if cfg.kind in ("vllm", "openai") and not model:
+        raise ValueError(f"generator kind {cfg.kind!r} needs a model (generator.model, or --model)")
+    params = cfg.sampling if seed is None else replace(cfg.sampling, seed=seed)
+    prompt = PromptFormat(cfg.prompt_template)
+    if cfg.kind == "scripted":
         from search.scripted import ScriptedGenerator
 
         return ScriptedGenerator()
-    if kind == "embedded":
+    if cfg.kind == "hf":
+        from search.generators.checkpoint import load_checkpoint
         from search.generators.hf import HFGenerator
         from search.generators.tiny import DEFAULT_EMBEDDED_DIR
 
-        return HFGenerator.from_pretrained(str(model or DEFAULT_EMBEDDED_DIR), device=device, dtype=dtype,
-                                           prompt=prompt, max_batch_sequences=max_batch_sequences, **sampling)
-    if kind not in GENERATOR_KINDS:
-        raise ValueError(f"unknown generator {kind!r}; choose one of {', '.join(GENERATOR_KINDS)}")
-    if not model:
-        raise ValueError(f"generator {kind!r} needs --model")
-    if kind == "hf":
-        from search.generators.hf import HFGenerator
-
-        return HFGenerator.from_pretrained(model, device=device, dtype=dtype, prompt=prompt,
-                                           max_batch_sequences=max_batch_sequences, **sampling)
-    if kind == "vllm":
+        lm, tokenizer, _ = load_checkpoint(model or DEFAULT_EMBEDDED_DIR, device=cfg.device or "cpu", dtype=cfg.dtype)
+        return HFGenerator(lm, tokenizer, params, prompt=prompt, max_prompt_tokens=cfg.max_prompt_tokens,
+                           batch_size=cfg.batch_size)
+    if cfg.kind == "vllm":
         from search.generators.vllm_gen import VLLMGenerator
 
-        return VLLMGenerator(model, prompt=prompt, **sampling)
+        return VLLMGenerator(model, params, prompt=prompt, max_prompt_tokens=cfg.max_prompt_tokens,
+                             batch_size=cfg.batch_size, dtype=cfg.dtype)
     from search.generators.openai_http import OpenAICompletionsGenerator
 
-    if not base_url:
-        raise ValueError("generator 'openai' needs --base-url (an OpenAI-compatible completions server)")
-    tok = None
-    if tokenizer:
-        from transformers import AutoTokenizer
+    tokenizer = None
+    if cfg.tokenizer:
+        from search.generators.checkpoint import load_tokenizer
 
-        tok = AutoTokenizer.from_pretrained(tokenizer)
-    return OpenAICompletionsGenerator(base_url, model, prompt=prompt, tokenizer=tok, **sampling)
+        tokenizer = load_tokenizer(cfg.tokenizer)
+    return OpenAICompletionsGenerator(cfg.base_url, model, params, prompt=prompt, tokenizer=tokenizer,
+                                      batch_size=cfg.batch_size)

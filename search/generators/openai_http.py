@@ -12,7 +12,8 @@ from typing import Any, Sequence
 import httpx
 
 from search.generators.base import PromptFormat, TacticCandidate
-from search.generators.checks import check_request, check_sampling_args
+from search.generators.checks import check_request
+from search.generators.params import SamplingParams
 from search.generators.tokens import encode_prompt
 
 RETRYABLE_STATUS = {408, 429}  # plus every 5xx: the server is busy or restarting, not refusing us
@@ -30,15 +31,16 @@ class OpenAICompletionsGenerator:
     whether it adds BOS is up to its tokenizer config.
     """
 
-    def __init__(self, base_url: str, model: str, prompt: PromptFormat | None = None, temperature: float = 1.0,
-                 top_p: float = 1.0, max_new_tokens: int = 48, seed: int | None = None, timeout: float = 120.0,
-                 retries: int = 4, backoff: float = 0.5, api_key: str | None = None, tokenizer: Any = None):
-        check_sampling_args(temperature, top_p, max_new_tokens)
+    def __init__(self, base_url: str, model: str, params: SamplingParams = SamplingParams(),
+                 prompt: PromptFormat | None = None, tokenizer: Any = None, batch_size: int = 256,
+                 timeout: float = 120.0, retries: int = 4, backoff: float = 0.5, api_key: str | None = None):
+        if batch_size < 1:
+            raise ValueError(f"batch_size (prompts per request) must be >= 1, got {batch_size}")
         root = base_url.rstrip("/")
         self.url = root + ("/completions" if root.endswith("/v1") else "/v1/completions")
-        self.model, self.prompt, self.tokenizer = model, prompt or PromptFormat(), tokenizer
-        self.temperature, self.top_p, self.max_new_tokens, self.seed = temperature, top_p, max_new_tokens, seed
-        self.retries, self.backoff = retries, backoff
+        self.model, self.params, self.prompt, self.tokenizer = model, params, prompt or PromptFormat(), tokenizer
+        self.batch_size, self.retries, self.backoff = batch_size, retries, backoff
+        self.requests = 0   # the request seed is params.seed + this: a repeated request gets fresh samples
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         self.client = httpx.Client(timeout=timeout, headers=headers)
 
@@ -50,24 +52,25 @@ class OpenAICompletionsGenerator:
         body: dict[str, Any] = {
             "model": self.model,
             "prompt": [encode_prompt(self.tokenizer, p) for p in prompts] if self.tokenizer is not None else prompts,
-            "n": n, "temperature": self.temperature, "top_p": self.top_p, "max_tokens": self.max_new_tokens,
-            "logprobs": 1,
+            "n": n, "temperature": self.params.temperature, "top_p": self.params.top_p,
+            "max_tokens": self.params.max_tokens, "logprobs": 1, "seed": self.params.seed + self.requests,
         }
-        if self.prompt.stop:
-            body["stop"] = [self.prompt.stop]
-        if self.seed is not None:
-            body["seed"] = self.seed
+        if self.params.stop:
+            body["stop"] = list(self.params.stop)
+        self.requests += 1
         return body
 
     def generate(self, states: Sequence[str], n: int) -> list[list[TacticCandidate]]:
         check_request(states, n)
-        if not states:
-            return []
-        data = self._post(self.request_body(states, n))
-        try:
-            return self._parse(data, len(states), n)
-        except (KeyError, TypeError, ValueError, IndexError, AttributeError) as e:
-            raise GeneratorServerError(f"malformed completions response ({e}): {str(data)[:300]}") from e
+        out: list[list[TacticCandidate]] = []
+        for start in range(0, len(states), self.batch_size):
+            chunk = states[start:start + self.batch_size]
+            data = self._post(self.request_body(chunk, n))
+            try:
+                out.extend(self._parse(data, len(chunk), n))
+            except (KeyError, TypeError, ValueError, IndexError, AttributeError) as e:
+                raise GeneratorServerError(f"malformed completions response ({e}): {str(data)[:300]}") from e
+        return out
 
     def _parse(self, data: dict, num_states: int, n: int) -> list[list[TacticCandidate]]:
         out: list[list[TacticCandidate]] = [[] for _ in range(num_states)]
@@ -84,8 +87,8 @@ class OpenAICompletionsGenerator:
             if not isinstance(text, str):
                 raise TypeError("choice 'text' is not a string")
             lps = [float(lp) for lp in ((choice.get("logprobs") or {}).get("token_logprobs") or []) if lp is not None]
-            out[index // n].append(TacticCandidate(self.prompt.postprocess(text), sum(lps), max(len(lps), 1),
-                                                   (), tuple(lps)))
+            tactic = self.prompt.postprocess(text, self.params.stop)
+            out[index // n].append(TacticCandidate(tactic, sum(lps), max(len(lps), 1), (), tuple(lps)))
         return out
 
     def _post(self, body: dict) -> dict:

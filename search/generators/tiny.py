@@ -6,12 +6,11 @@ Sizes (on 2 CPU cores: "tiny" trains at several thousand tokens/s):
     tiny  ~0.7M parameters (hidden 128, 3 layers)
     small ~3.4M parameters (hidden 256, 4 layers)
 
-A saved model is an ordinary Hugging Face directory (config.json, model.safetensors, tokenizer.json),
-so `AutoModelForCausalLM.from_pretrained(dir)` and `AutoTokenizer.from_pretrained(dir)` load it.
+Saved with `search.generators.checkpoint.save_checkpoint`, a model is an ordinary Hugging Face
+directory (config.json, model.safetensors, tokenizer.json) that any HF or vLLM loader reads.
 """
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Iterable, Iterator
 
@@ -76,17 +75,15 @@ def benchmark_corpus(benchmark: str = "embedded", split: str | None = "train") -
     """Statements of a benchmark plus the tactics of its seed proofs: text for a tokenizer when no
     environment is at hand to replay goal states (prover/model_init.py adds those when it can)."""
     from lean_env.benchmarks import DATA_DIR, load_benchmark
+    from lean_env.jsonl import read_jsonl
 
     theorems = load_benchmark(benchmark, split)
     texts = [t.statement for t in theorems]
     seeds = DATA_DIR / benchmark / "seed_proofs.jsonl"
-    if seeds.exists():
-        ids = {t.id for t in theorems}
-        for line in seeds.read_text(encoding="utf-8").splitlines():
-            if line.strip():
-                row = json.loads(line)
-                if row.get("id") in ids:
-                    texts.extend(row.get("tactics", []))
+    ids = {t.id for t in theorems}
+    for row in read_jsonl(seeds, torn_tail_ok=False):  # no seed file: statements only
+        if row.get("id") in ids:
+            texts.extend(row.get("tactics", []))
     return texts
 
 
@@ -112,33 +109,6 @@ def create_model(tokenizer: PreTrainedTokenizerFast, preset: str = "tiny", seed:
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         return LlamaForCausalLM(config)
-
-
-def save_model(model: LlamaForCausalLM, tokenizer: PreTrainedTokenizerFast, path: str | Path) -> Path:
-    """Model (safetensors) and tokenizer side by side in one Hugging Face directory."""
-    path = Path(path)
-    path.mkdir(parents=True, exist_ok=True)
-    model.save_pretrained(path)
-    tokenizer.save_pretrained(path)
-    return path
-
-
-def load_model(path: str | Path, device: str = "cpu", dtype: str | torch.dtype | None = None):
-    """(model, tokenizer) from a directory written by `save_model` (or any causal-LM directory;
-    an `owner/name` that is not a local path is handed to the Hugging Face cache as a hub id)."""
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-
-    torch_dtype = getattr(torch, dtype, None) if isinstance(dtype, str) else dtype
-    if dtype is not None and not isinstance(torch_dtype, torch.dtype):
-        raise ValueError(f"unknown dtype {dtype!r} (try float32, bfloat16, float16)")
-    local = Path(path)
-    looks_like_hub_id = not local.exists() and str(path).count("/") == 1 and not str(path).startswith((".", "/", "~"))
-    if not looks_like_hub_id and not (local / "config.json").exists():
-        raise FileNotFoundError(f"no model at {local} (expected {local / 'config.json'}); "
-                                f"create the embedded one with `prover init-model --out {local}`")
-    model = AutoModelForCausalLM.from_pretrained(str(path), dtype=torch_dtype).to(device).eval()
-    tokenizer = AutoTokenizer.from_pretrained(str(path))
-    return model, tokenizer
 
 
 def num_parameters(model: torch.nn.Module) -> int:

@@ -17,3 +17,14 @@ def encode_prompt(tokenizer, prompt: str) -> list[int]:
 def encode_tactic(tokenizer, tactic: str) -> list[int]:
     """The tactic's tokens followed by EOS: the model learns where a tactic ends."""
     return tokenizer(tactic, add_special_tokens=False)["input_ids"] + [tokenizer.eos_token_id]
+
+
+def truncate_prompt(ids: list[int], max_tokens: int, bos_id: int | None) -> list[int]:
+    """At most `max_tokens` prompt ids: BOS (when `ids` starts with it) and the *tail*, because the
+    end of a goal state (the ⊢ line and the separator) is what a tactic answers."""
+    if max_tokens < 1:
+        raise ValueError(f"max_tokens must be >= 1, got {max_tokens}")
+    if len(ids) <= max_tokens:
+        return ids
+    head = ids[:1] if bos_id is not None and ids and ids[0] == bos_id else []
+    return head + ids[len(ids) - (max_tokens - len(head)):]

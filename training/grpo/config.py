@@ -1,12 +1,28 @@
-"""Every knob of the GRPO learner in one validated dataclass (defaults follow MAI-Thinking-1)."""
+"""Every knob of the GRPO learner in one validated dataclass (defaults follow MAI-Thinking-1).
+The optimiser fields (lr, clip, weight_decay, schedule, seed) are the shared loop's
+(`training.trainer.TrainerConfig`); the campaign YAML's `grpo:` section is this record."""
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from typing import Any
+
+from search.generators.params import SamplingParams
+from training.trainer import TrainerConfig
 
 
 @dataclass
-class GRPOConfig:
+class GRPOConfig(TrainerConfig):
+    # optimisation: constant LR, no weight decay, and fp32 always (the replayed ratio must be 1)
+    lr: float = 1e-6
+    warmup_steps: int = 0
+    schedule: str = "constant"
+    weight_decay: float = 0.0
+    mixed_precision: str = "no"
+    micro_batch_size: int = 8         # turns per forward pass
+    steps: int = 10
+    theorems_per_step: int = 8
+    save_every: int = 0               # 0: only the final checkpoint
+    tensorboard: bool = False         # also log the per-step telemetry to TensorBoard (out_dir/tensorboard)
     # group sizes and the two-stage pass-rate filter (bounds are inclusive, see filter.py)
     G: int = 128
     G_early: int = 16
@@ -23,19 +39,8 @@ class GRPOConfig:
     adv_eps: float = 1e-6
     normalise_std: bool = True        # False: A = R - mean (Dr. GRPO style)
     kl_coef: float = 0.0              # k3 KL to a frozen reference model, off by default
-    # optimisation
-    lr: float = 1e-6
-    weight_decay: float = 0.0
-    max_grad_norm: float = 1.0
-    micro_batch_size: int = 8         # turns per forward pass
-    steps: int = 10
-    problems_per_step: int = 8
-    save_every: int = 0               # 0: only the final checkpoint
-    seed: int = 0
-    # sampling and rollouts
-    temperature: float = 1.0
-    top_p: float = 1.0
-    max_new_tokens: int = 48
+    # sampling and rollouts (the same SamplingParams record the search's generators take)
+    sampling: SamplingParams = SamplingParams()
     max_prompt_tokens: int = 1024
     max_turns: int = 8
     error_retries: int = 0            # extra tries from the same state after a LeanError
@@ -44,42 +49,38 @@ class GRPOConfig:
     def __post_init__(self) -> None:
         self.early_bounds = tuple(self.early_bounds)  # JSON round-trips give lists
         self.bounds = tuple(self.bounds)
-        problems = []
+        if isinstance(self.sampling, dict):   # a JSON round-trip (to_dict) gives a mapping
+            self.sampling = SamplingParams(**self.sampling)
+        super().__post_init__()
+
+    def config_errors(self) -> list[str]:
+        out = super().config_errors()
         if self.G < 1 or self.G_early < 0:
-            problems.append("G must be >= 1 and G_early >= 0")
+            out.append("G must be >= 1 and G_early >= 0")
         if self.reuse_early and self.G_early > self.G:
-            problems.append("G_early cannot exceed G when reuse_early is set")
+            out.append("G_early cannot exceed G when reuse_early is set")
         for name in ("early_bounds", "bounds"):
             lo, hi = getattr(self, name)
             if not 0.0 <= lo <= hi <= 1.0:
-                problems.append(f"{name} must satisfy 0 <= lo <= hi <= 1, got {(lo, hi)}")
+                out.append(f"{name} must satisfy 0 <= lo <= hi <= 1, got {(lo, hi)}")
         if not 0.0 <= self.eps_low < 1.0:
-            problems.append("eps_low must be in [0, 1)")
+            out.append("eps_low must be in [0, 1)")
         if not 0.0 <= self.k_init <= self.k_max:
-            problems.append("need 0 <= k_init <= k_max")
+            out.append("need 0 <= k_init <= k_max")
         if self.r_max <= 1.0 + self.k_max:
-            problems.append("r_max must exceed 1 + k_max (the outer cap sits beyond the clip range)")
-        if self.temperature <= 0.0:
-            problems.append("temperature must be > 0 (the ratio needs a proper sampling distribution)")
-        if not 0.0 < self.top_p <= 1.0:
-            problems.append("top_p must be in (0, 1]")
-        for name in ("micro_batch_size", "max_new_tokens", "max_turns", "max_prompt_tokens", "problems_per_step"):
+            out.append("r_max must exceed 1 + k_max (the outer cap sits beyond the clip range)")
+        if self.sampling.greedy:
+            out.append("sampling.temperature must be > 0 (the ratio needs a proper sampling distribution)")
+        if self.sampling.seed != 0:
+            out.append("sampling.seed: rollouts are seeded by `seed`")
+        for name in ("micro_batch_size", "max_turns", "max_prompt_tokens", "theorems_per_step"):
             if getattr(self, name) < 1:
-                problems.append(f"{name} must be >= 1")
+                out.append(f"{name} must be >= 1")
         if self.steps < 0 or self.error_retries < 0 or self.save_every < 0:
-            problems.append("steps, error_retries and save_every must be >= 0")
+            out.append("steps, error_retries and save_every must be >= 0")
         if not 0.0 <= self.step_bonus < 1.0:
-            problems.append("step_bonus must be in [0, 1)")
-        if problems:
-            raise ValueError("invalid GRPOConfig: " + "; ".join(problems))
+            out.append("step_bonus must be in [0, 1)")
+        return out
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "GRPOConfig":
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(d) - known)
-        if unknown:
-            raise ValueError(f"unknown GRPOConfig keys: {unknown}")
-        return cls(**d)

@@ -1,6 +1,7 @@
 """Adaptive entropy control: the upper clip bound k moves so the policy's entropy tracks H*.
 
-The entropy is estimated from sampled tokens as mean_t(-log pi_train(y_t) * r_t) with
+The entropy is estimated from sampled tokens (by the loss: `TokenStats.entropy`) as
+mean_t(-log pi_train(y_t) * r_t) with
 r_t = pi_train(y_t) / pi_infer(y_t): the importance weight makes the estimate unbiased for the
 *training* policy's entropy although the tokens were drawn from the inference policy. A higher
 k lets positive-advantage tokens grow further (which spreads mass and raises entropy), so:
@@ -9,17 +10,6 @@ k <- clip(k + delta * sign(H* - H), 0, k_max), once per optimiser step.
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-import torch
-
-
-def entropy_estimate(logp_train: torch.Tensor, logp_infer: torch.Tensor) -> float:
-    """Importance-weighted entropy estimate over a flat tensor of sampled tokens."""
-    if logp_train.numel() == 0:
-        raise ValueError("no tokens to estimate the entropy from")
-    lt = logp_train.detach().double()
-    ratio = torch.exp(lt - logp_infer.detach().double())
-    return float((-lt * ratio).mean())
 
 
 @dataclass

@@ -11,36 +11,38 @@ from typing import Sequence
 import torch
 
 from lean_env.base import ProofEnv
-from lean_env.types import Theorem
+from lean_env.types import Outcome, Theorem
 from training.grpo.config import GRPOConfig
 from training.grpo.records import Trajectory
 from training.grpo.rollout import Policy, rollout_group
 
+ACCEPTED = (Outcome.STATE, Outcome.FINISHED)   # turns whose tactic the environment accepted
 
-async def collect_successful_async(policies: Sequence[Policy], env: ProofEnv, problems: Sequence[Theorem],
-                                   samples_per_problem: int, cfg: GRPOConfig, seed: int = 0) -> list[Trajectory]:
-    """`samples_per_problem` attempts per problem from EACH policy; verified ones only."""
-    if samples_per_problem < 1:
-        raise ValueError("samples_per_problem must be >= 1")
+
+async def collect_successful_async(policies: Sequence[Policy], env: ProofEnv, theorems: Sequence[Theorem],
+                                   samples_per_theorem: int, cfg: GRPOConfig, seed: int = 0) -> list[Trajectory]:
+    """`samples_per_theorem` attempts per theorem from EACH policy; verified ones only."""
+    if samples_per_theorem < 1:
+        raise ValueError("samples_per_theorem must be >= 1")
     generator = torch.Generator().manual_seed(seed)
     out: list[Trajectory] = []
     for c, policy in enumerate(policies):
-        for theorem in problems:
-            group = await rollout_group(policy, env, theorem, samples_per_problem, cfg, generator,
-                                        first_index=c * samples_per_problem)
+        for theorem in theorems:
+            group = await rollout_group(policy, env, theorem, samples_per_theorem, cfg, generator,
+                                        first_index=c * samples_per_theorem)
             out += [t for t in group or [] if t.verified]
     return out
 
 
-def collect_successful(checkpoints: Sequence[str | Path | Policy], env: ProofEnv, problems: Sequence[Theorem],
-                       samples_per_problem: int, cfg: GRPOConfig | None = None, seed: int = 0) -> list[Trajectory]:
+def collect_successful(checkpoints: Sequence[str | Path | Policy], env: ProofEnv, theorems: Sequence[Theorem],
+                       samples_per_theorem: int, cfg: GRPOConfig | None = None, seed: int = 0) -> list[Trajectory]:
     """Synchronous wrapper: checkpoints are HF model dirs (or already-loaded Policies)."""
     from training.grpo.trainer import load_policy
 
     if not checkpoints:
         raise ValueError("no checkpoints to sample from")
     policies = [c if isinstance(c, Policy) else load_policy(c) for c in checkpoints]
-    return asyncio.run(collect_successful_async(policies, env, problems, samples_per_problem, cfg or GRPOConfig(), seed))
+    return asyncio.run(collect_successful_async(policies, env, theorems, samples_per_theorem, cfg or GRPOConfig(), seed))
 
 
 def distill_examples(trajectories: Sequence[Trajectory], successful_only: bool = True) -> list[tuple[str, str]]:
@@ -52,7 +54,7 @@ def distill_examples(trajectories: Sequence[Trajectory], successful_only: bool =
     for t in trajectories:
         if successful_only and not t.verified:
             continue
-        examples += [(turn.prompt, turn.tactic) for turn in t.turns if turn.outcome in ("state", "finished") and turn.tactic]
+        examples += [(turn.prompt, turn.tactic) for turn in t.turns if turn.outcome in ACCEPTED and turn.tactic]
     return examples
 
 

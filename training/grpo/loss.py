@@ -5,9 +5,10 @@
     J_t   = max(J_t, r_max * A)   when A < 0      (dual clip: constant, no gradient, beyond r_max)
     loss  = -sum_t J_t / total_tokens             (total trained tokens of the whole optimiser step)
 
-Dividing by the step's total token count (passed in, never derived from the micro-batch) gives
-every token the same weight whatever the sequence lengths, and makes the accumulated gradient of
-micro-batches equal to the gradient of the whole batch. Padding is removed with `torch.where`
+`clipped_objective` returns the sum; the shared loop (training/trainer.py) divides it by the
+step's total token count (never the micro-batch's), which gives every token the same weight
+whatever the sequence lengths and makes the accumulated gradient of micro-batches equal to the
+gradient of the whole batch. Padding is removed with `torch.where`
 before any arithmetic, so -inf/NaN values there cannot reach the loss or the gradients.
 """
 from __future__ import annotations
@@ -20,7 +21,7 @@ import torch
 
 
 def group_advantages(rewards: Sequence[float], eps: float = 1e-6, normalise_std: bool = True) -> list[float]:
-    """A_i = (R_i - mean) / (std + eps) over one problem's group (population std, ddof 0)."""
+    """A_i = (R_i - mean) / (std + eps) over one theorem's group (population std, ddof 0)."""
     if not rewards:
         return []
     mean = sum(rewards) / len(rewards)
@@ -86,14 +87,11 @@ def clipped_objective(
     k: float,
     eps_low: float,
     r_max: float,
-    total_tokens: int,
 ) -> tuple[torch.Tensor, TokenStats]:
-    """Loss (to minimise) of these tokens, already divided by the step's `total_tokens`.
+    """Loss (to minimise) of these tokens, summed: -sum_t J_t.
 
     All tensors share one shape; `valid` marks trained tokens. Returns the loss and the sums
     the telemetry needs."""
-    if total_tokens < 1:
-        raise ValueError("total_tokens must be >= 1 (the number of trained tokens in the step)")
     if not (logp_train.shape == logp_infer.shape == advantages.shape == valid.shape):
         raise ValueError("logp_train, logp_infer, advantages and valid must have the same shape")
     valid = valid.bool()
@@ -115,7 +113,7 @@ def clipped_objective(
     capped = (adv < 0) & (log_ratio.detach() > math.log(r_max)) & valid
     surrogate = torch.where(capped, (r_max * adv).detach(), surrogate)
     surrogate = torch.where(valid, surrogate, zero)
-    loss = -surrogate.sum() / total_tokens
+    loss = -surrogate.sum()
 
     with torch.no_grad():
         raw = log_ratio.double()

@@ -21,7 +21,7 @@ class Turn:
     infer_logprobs: list[float]         # log-prob of each sampled token under the sampling dist
     kept_ids: list[tuple[int, ...] | None]
     temperature: float
-    outcome: str = ""                   # "state", "finished", "error", "sorry", "timeout", "env"
+    outcome: str = ""                   # a lean_env.types.Outcome: what running `tactic` gave
 
     def __post_init__(self) -> None:
         n = len(self.completion_ids)
@@ -32,7 +32,7 @@ class Turn:
 
 @dataclass
 class Trajectory:
-    problem_id: str                     # the group key: advantages are normalised per problem
+    theorem_id: str                     # the group key: advantages are normalised per theorem
     attempt_id: str
     turns: list[Turn] = field(default_factory=list)
     reward: float = 0.0

@@ -16,12 +16,12 @@ from dataclasses import dataclass, field
 import torch
 
 from lean_env.base import ProofEnv
-from lean_env.types import EnvFailure, LeanError, ProofFinished, ProofGivenUp, TacticState, TacticTimeout, Theorem
+from lean_env.types import EnvFailure, LeanError, Outcome, TacticState, Theorem, outcome_of
 from search.generators.base import PromptFormat
-from search.generators.tokens import encode_prompt
+from search.generators.sampling import sample
+from search.generators.tokens import encode_prompt, truncate_prompt
 from training.grpo.config import GRPOConfig
 from training.grpo.records import Trajectory, Turn
-from training.grpo.sampler import sample_completion
 
 SHAPING_CAP = 0.5
 
@@ -37,28 +37,27 @@ class Policy:
 
 def prompt_ids(policy: Policy, prompt: str, max_tokens: int) -> list[int]:
     """Shared tokenisation; an over-long prompt keeps BOS and its end (where the goal sits)."""
-    ids = encode_prompt(policy.tokenizer, prompt)
-    if len(ids) > max_tokens:
-        ids = ids[:1] + ids[len(ids) - (max_tokens - 1):]
-    return ids
+    return truncate_prompt(encode_prompt(policy.tokenizer, prompt), max_tokens, policy.tokenizer.bos_token_id)
 
 
 def sample_turn(policy: Policy, state: TacticState, attempt_id: str, cfg: GRPOConfig,
                 generator: torch.Generator | None) -> Turn:
     prompt = policy.fmt.prompt(state.pp)
     ids = prompt_ids(policy, prompt, cfg.max_prompt_tokens)
-    eos = policy.tokenizer.eos_token_id
-    s = sample_completion(policy.model, ids, eos, cfg.temperature, cfg.top_p, cfg.max_new_tokens, generator)
+    eos, pad = policy.tokenizer.eos_token_id, policy.tokenizer.pad_token_id
+    params = cfg.sampling
+    s = sample(policy.model, [ids], 1, params, eos, eos if pad is None else pad, generator=generator,
+               record_kept=True)[0][0]
     body = s.token_ids[:-1] if s.finished else s.token_ids
-    tactic = policy.fmt.postprocess(policy.tokenizer.decode(body, skip_special_tokens=True))
+    tactic = policy.fmt.postprocess(policy.tokenizer.decode(body, skip_special_tokens=True), params.stop)
     return Turn(attempt_id=attempt_id, prompt=prompt, tactic=tactic, prompt_ids=ids,
-                completion_ids=s.token_ids, infer_logprobs=s.logprobs, kept_ids=s.kept_ids,
-                temperature=cfg.temperature)
+                completion_ids=s.token_ids, infer_logprobs=s.token_logprobs, kept_ids=s.kept_ids,
+                temperature=params.temperature)
 
 
 async def rollout_attempt(policy: Policy, env: ProofEnv, theorem: Theorem, start: TacticState,
                           attempt_id: str, cfg: GRPOConfig, generator: torch.Generator | None = None) -> Trajectory:
-    traj = Trajectory(problem_id=theorem.id, attempt_id=attempt_id)
+    traj = Trajectory(theorem_id=theorem.id, attempt_id=attempt_id)
     state, proof, retries_left = start, [], cfg.error_retries
     for _ in range(cfg.max_turns):
         turn = sample_turn(policy, state, attempt_id, cfg, generator)
@@ -70,26 +69,25 @@ async def rollout_attempt(policy: Policy, env: ProofEnv, theorem: Theorem, start
                 result = await env.run_tactic(state, turn.tactic)
             except Exception as e:  # the contract says envs never raise; do not lose the batch if one does
                 result = EnvFailure(f"run_tactic raised {type(e).__name__}: {e}")
-        if isinstance(result, TacticState):
-            turn.outcome = "state"
+        turn.outcome = outcome_of(result)
+        if turn.outcome == Outcome.STATE:
             state = result
             proof.append(turn.tactic)
             continue
-        if isinstance(result, ProofFinished):
-            turn.outcome = "finished"
+        if turn.outcome == Outcome.FINISHED:
             proof.append(turn.tactic)
             try:
-                verdict = await env.verify(theorem, proof)
-                traj.verified = verdict.ok
+                traj.verified = (await env.verify(theorem, proof)).ok
+                if not traj.verified:
+                    turn.outcome = Outcome.VERIFY_FAILED
             except Exception:
+                turn.outcome = Outcome.ENV_FAILURE
                 traj.env_failed = True
             break
-        if isinstance(result, EnvFailure):
-            turn.outcome = "env"
+        if turn.outcome == Outcome.ENV_FAILURE:
             traj.env_failed = True
             break
-        turn.outcome = {LeanError: "error", ProofGivenUp: "sorry", TacticTimeout: "timeout"}.get(type(result), "error")
-        if retries_left == 0:
+        if retries_left == 0:   # a Lean error, `sorry` or a timeout: retry from the same state, or stop
             break
         retries_left -= 1
     traj.reward = 1.0 if traj.verified else min(cfg.step_bonus * len(proof), SHAPING_CAP)

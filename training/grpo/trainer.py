@@ -1,11 +1,12 @@
 """The GRPO learner: one optimiser step from a batch of trajectories (`grpo_step`), and the loop
 that samples, filters, trains, logs and checkpoints (`train_grpo` / `run_grpo`).
 
-One step: drop environment failures, group attempts by problem, drop groups whose rewards are
-all equal, give every turn of attempt i the advantage A_i, then run micro-batches of turns, each
-loss already divided by the TOTAL trained tokens of the step, accumulate gradients, clip, step,
-and move the entropy controller once. Dropout stays off (eval mode) in the training forward as
-in sampling: with unchanged weights the ratio must be exactly 1.
+One step: drop environment failures, group attempts by theorem, drop groups whose rewards are
+all equal, give every turn of attempt i the advantage A_i, then hand the turns, in micro-batches,
+to the shared loop (training/trainer.py) with `GRPOObjective`: each micro-batch's summed clipped
+objective is divided by the TOTAL trained tokens of the step, gradients accumulate, are clipped,
+and the step is applied; then the entropy controller moves once. Dropout stays off (the trainer
+is built with dropout=False), as in sampling: with unchanged weights the ratio must be exactly 1.
 """
 from __future__ import annotations
 
@@ -21,8 +22,8 @@ from typing import Sequence
 import torch
 
 from lean_env.base import ProofEnv
+from lean_env.jsonl import append_jsonl
 from lean_env.types import Theorem
-from search.records import append_jsonl
 from training.grpo.batch import collate_turns, train_logprobs
 from training.grpo.config import GRPOConfig
 from training.grpo.controller import EntropyController
@@ -30,8 +31,12 @@ from training.grpo.filter import count_bounds, count_successes, is_degenerate
 from training.grpo.loss import TokenStats, clipped_objective, group_advantages, k3_kl
 from training.grpo.records import Trajectory, Turn
 from training.grpo.rollout import Policy, rollout_group
+from training.trainer import Trainer
 
-__all__ = ["GRPOConfig", "StepStats", "grpo_step", "collect_groups", "train_grpo", "run_grpo", "make_controller"]
+__all__ = ["GRPOConfig", "GRPOObjective", "StepStats", "grpo_step", "collect_groups", "train_grpo", "run_grpo",
+           "make_controller", "make_trainer"]
+
+Item = tuple[Turn, float]   # a trained turn and its advantage
 
 
 @dataclass
@@ -49,7 +54,7 @@ class StepStats:
     grad_norm: float = 0.0
     kl: float = 0.0                  # mean k3 KL to the reference (0 when off)
     reward_mean: float = 0.0         # over every trajectory handed to the step
-    kept_problems: int = 0           # groups actually trained on
+    kept_theorems: int = 0           # groups actually trained on
     dropped_degenerate: int = 0
     env_failed: int = 0
     trajectories: int = 0
@@ -65,12 +70,17 @@ def make_controller(cfg: GRPOConfig) -> EntropyController:
     return EntropyController(k=cfg.k_init, k_max=cfg.k_max, delta=cfg.delta, target=cfg.target_entropy)
 
 
-def turns_with_advantages(trajectories: Sequence[Trajectory], cfg: GRPOConfig) -> tuple[list[tuple[Turn, float]], int, int]:
+def make_trainer(model, cfg: GRPOConfig) -> Trainer:
+    """The shared loop for `cfg.steps` GRPO steps, without dropout."""
+    return Trainer(model, cfg, total_steps=max(cfg.steps, 1), dropout=False)
+
+
+def turns_with_advantages(trajectories: Sequence[Trajectory], cfg: GRPOConfig) -> tuple[list[Item], int, int]:
     """(turn, A) for every trained turn; also the numbers of kept and degenerate groups."""
     groups: dict[str, list[Trajectory]] = defaultdict(list)
     for t in trajectories:
         if not t.env_failed:
-            groups[t.problem_id].append(t)
+            groups[t.theorem_id].append(t)
     items, kept, degenerate = [], 0, 0
     for group in groups.values():
         rewards = [t.reward for t in group]
@@ -83,65 +93,61 @@ def turns_with_advantages(trajectories: Sequence[Trajectory], cfg: GRPOConfig) -
     return items, kept, degenerate
 
 
-def accumulate_gradients(model, items: Sequence[tuple[Turn, float]], cfg: GRPOConfig, k: float,
-                         ref_model=None) -> tuple[TokenStats, float, float]:
-    """Backward over micro-batches of `cfg.micro_batch_size` turns, each normalised by the total
-    token count of ALL items, so the accumulated gradient does not depend on the split.
-    Returns (token sums, total loss, summed k3 KL)."""
-    total = sum(len(turn.completion_ids) for turn, _ in items)
-    if total == 0:
-        raise ValueError("no completion tokens to train on")
-    vocab = model.get_output_embeddings().weight.shape[0]
-    pad = getattr(model.config, "pad_token_id", None)
-    pad = 0 if pad is None else pad
-    model.eval()  # no dropout: the replayed distribution must equal the sampled one
-    sums, loss_total, kl_total = TokenStats(), 0.0, 0.0
-    for i in range(0, len(items), cfg.micro_batch_size):
-        chunk = items[i : i + cfg.micro_batch_size]
-        batch = collate_turns([t for t, _ in chunk], [a for _, a in chunk], pad, vocab)
+class GRPOObjective:
+    """A micro-batch of (turn, advantage) items: the summed clipped objective (plus the k3 KL to
+    a reference when kl_coef > 0), weighted by its sampled tokens; returns (TokenStats, KL sum)."""
+
+    def __init__(self, cfg: GRPOConfig, k: float, ref_model=None):
+        if cfg.kl_coef > 0 and ref_model is None:
+            raise ValueError("kl_coef > 0 needs a reference model")
+        self.cfg, self.k, self.ref_model = cfg, k, ref_model
+
+    def weight(self, items: Sequence[Item]) -> float:
+        return sum(len(turn.completion_ids) for turn, _ in items)
+
+    def loss(self, model, items: Sequence[Item]) -> tuple[torch.Tensor, tuple[TokenStats, float]]:
+        vocab = model.get_output_embeddings().weight.shape[0]
+        pad = getattr(model.config, "pad_token_id", None)
+        batch = collate_turns([t for t, _ in items], [a for _, a in items], 0 if pad is None else pad, vocab)
         logp = train_logprobs(model, batch)
         device = logp.device
         every = torch.ones_like(logp, dtype=torch.bool)
-        loss, st = clipped_objective(logp, batch.logp_infer.to(device), batch.advantages.to(device),
-                                     every, k, cfg.eps_low, cfg.r_max, total)
-        if cfg.kl_coef > 0:
+        loss, stats = clipped_objective(logp, batch.logp_infer.to(device), batch.advantages.to(device), every,
+                                        self.k, self.cfg.eps_low, self.cfg.r_max)
+        kl = 0.0
+        if self.cfg.kl_coef > 0:
             with torch.no_grad():
-                ref_logp = train_logprobs(ref_model, batch)
-            kl = k3_kl(logp, ref_logp, every)
-            kl_total += float(kl.detach())
-            loss = loss + cfg.kl_coef * kl / total
-        loss.backward()
-        loss_total += float(loss.detach())
-        sums.add(st)
-    return sums, loss_total, kl_total
+                ref_logp = train_logprobs(self.ref_model, batch)
+            kl_sum = k3_kl(logp, ref_logp, every)
+            kl = float(kl_sum.detach())
+            loss = loss + self.cfg.kl_coef * kl_sum
+        return loss, (stats, kl)
 
 
-def grpo_step(model, optimizer, trajectories: Sequence[Trajectory], cfg: GRPOConfig,
+def micro_batches(items: Sequence[Item], size: int) -> list[list[Item]]:
+    return [list(items[i: i + size]) for i in range(0, len(items), size)]
+
+
+def grpo_step(trainer: Trainer, trajectories: Sequence[Trajectory], cfg: GRPOConfig,
               controller: EntropyController, ref_model=None) -> StepStats:
-    """One optimiser step on `trajectories` (any number of problems, grouped by problem_id)."""
+    """One optimiser step on `trajectories` (any number of theorems, grouped by theorem_id)."""
+    objective = GRPOObjective(cfg, controller.k, ref_model)
     stats = StepStats(k=controller.k, k_next=controller.k, trajectories=len(trajectories),
                       env_failed=sum(t.env_failed for t in trajectories))
     if trajectories:
         stats.reward_mean = sum(t.reward for t in trajectories) / len(trajectories)
-    items, stats.kept_problems, stats.dropped_degenerate = turns_with_advantages(trajectories, cfg)
-    total = sum(len(turn.completion_ids) for turn, _ in items)
-    if total == 0:
+    items, stats.kept_theorems, stats.dropped_degenerate = turns_with_advantages(trajectories, cfg)
+    if objective.weight(items) == 0:
         stats.skipped = True
         return stats
-    if cfg.kl_coef > 0 and ref_model is None:
-        raise ValueError("kl_coef > 0 needs a reference model")
-    optimizer.zero_grad(set_to_none=True)
-    sums, loss_total, kl_total = accumulate_gradients(model, items, cfg, controller.k, ref_model)
-    grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.max_grad_norm)
-    if not torch.isfinite(grad_norm):
-        # never apply a poisoned update; the step is reported so the run can be inspected
-        optimizer.zero_grad(set_to_none=True)
-        stats.skipped = True
-    else:
-        optimizer.step()
-    optimizer.zero_grad(set_to_none=True)
-    stats.loss = loss_total
-    stats.grad_norm = float(grad_norm)
+    result = trainer.step(micro_batches(items, cfg.micro_batch_size), objective)
+    sums, kl_total = TokenStats(), 0.0
+    for token_stats, kl in result.aux:
+        sums.add(token_stats)
+        kl_total += kl
+    stats.skipped = result.skipped
+    stats.loss = result.loss
+    stats.grad_norm = result.grad_norm
     stats.tokens = sums.tokens
     stats.logp_diff_mean = sums.mean(sums.abs_diff_sum)
     stats.logp_diff_max = sums.abs_diff_max
@@ -149,18 +155,18 @@ def grpo_step(model, optimizer, trajectories: Sequence[Trajectory], cfg: GRPOCon
     stats.frac_clipped = sums.clipped / sums.tokens
     stats.frac_outer_capped = sums.capped / sums.tokens
     stats.entropy = sums.entropy
-    stats.kl = kl_total / total
+    stats.kl = kl_total / sums.tokens
     if not stats.skipped:
         stats.k_next = controller.update(stats.entropy)
     return stats
 
 
-async def collect_groups(policy: Policy, env: ProofEnv, problems: Sequence[Theorem], cfg: GRPOConfig,
+async def collect_groups(policy: Policy, env: ProofEnv, theorems: Sequence[Theorem], cfg: GRPOConfig,
                          generator: torch.Generator | None = None) -> tuple[list[Trajectory], dict]:
     """Two-stage pass-rate filtering: G_early attempts must land in `early_bounds`, then the full
     group of G must land in `bounds`. Counts are over attempts the environment did not fail."""
     out: list[Trajectory] = []
-    counts = {"problems": len(problems), "start_failed": 0, "dropped_early": 0, "dropped_final": 0, "kept": 0,
+    counts = {"theorems": len(theorems), "start_failed": 0, "dropped_early": 0, "dropped_final": 0, "kept": 0,
               "rollouts": 0, "rollout_reward_mean": 0.0}
     reward_sum = 0.0
 
@@ -168,7 +174,7 @@ async def collect_groups(policy: Policy, env: ProofEnv, problems: Sequence[Theor
         usable = [t for t in group if not t.env_failed]
         return bool(usable) and count_bounds(len(usable), *bounds).keeps(count_successes([t.reward for t in usable]))
 
-    for theorem in problems:
+    for theorem in theorems:
         early: list[Trajectory] = []
         if cfg.G_early > 0:
             got = await rollout_group(policy, env, theorem, cfg.G_early, cfg, generator)
@@ -199,7 +205,7 @@ async def collect_groups(policy: Policy, env: ProofEnv, problems: Sequence[Theor
 
 
 def save_policy(policy: Policy, path: Path, meta: dict) -> Path:
-    from training.checkpoint import save_checkpoint  # atomic HF-dir writer shared with SFT
+    from search.generators.checkpoint import save_checkpoint
 
     return save_checkpoint(policy.model, policy.tokenizer, path, meta)
 
@@ -213,31 +219,31 @@ def open_tensorboard(out_dir: Path):
         return None
 
 
-async def train_grpo(policy: Policy, env: ProofEnv, problems: Sequence[Theorem], cfg: GRPOConfig,
-                     out_dir: str | Path, ref_model=None, tensorboard: bool = False) -> Path:
+async def train_grpo(policy: Policy, env: ProofEnv, theorems: Sequence[Theorem], cfg: GRPOConfig,
+                     out_dir: str | Path, ref_model=None) -> Path:
     """The loop: sample and filter groups, one GRPO step, log `telemetry.jsonl`, checkpoint.
     Returns the final checkpoint directory (`out_dir/final`)."""
-    if not problems:
-        raise ValueError("no problems to train on")
+    if not theorems:
+        raise ValueError("no theorems to train on")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     (out / "grpo_config.json").write_text(json.dumps(cfg.to_dict(), indent=1))
     rng = random.Random(cfg.seed)
     torch.manual_seed(cfg.seed)
     generator = torch.Generator().manual_seed(cfg.seed)
-    optimizer = torch.optim.AdamW(policy.model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, betas=(0.9, 0.95))
+    trainer = make_trainer(policy.model, cfg)
     controller = make_controller(cfg)
-    writer = open_tensorboard(out) if tensorboard else None
+    writer = open_tensorboard(out) if cfg.tensorboard else None
     order: list[Theorem] = []
     for step in range(cfg.steps):
-        batch_problems = []
-        while len(batch_problems) < min(cfg.problems_per_step, len(problems)):
+        batch_theorems = []
+        while len(batch_theorems) < min(cfg.theorems_per_step, len(theorems)):
             if not order:
-                order = list(problems)
+                order = list(theorems)
                 rng.shuffle(order)
-            batch_problems.append(order.pop())
-        trajectories, counts = await collect_groups(policy, env, batch_problems, cfg, generator)
-        stats = grpo_step(policy.model, optimizer, trajectories, cfg, controller, ref_model)
+            batch_theorems.append(order.pop())
+        trajectories, counts = await collect_groups(policy, env, batch_theorems, cfg, generator)
+        stats = grpo_step(trainer, trajectories, cfg, controller, ref_model)
         stats.step, stats.rollout = step, counts
         append_jsonl(out / "telemetry.jsonl", [stats.to_dict()])
         if writer is not None:
@@ -252,23 +258,25 @@ async def train_grpo(policy: Policy, env: ProofEnv, problems: Sequence[Theorem],
 
 
 def load_policy(model_dir: str | Path) -> Policy:
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from search.generators.checkpoint import load_checkpoint
 
-    path = Path(model_dir)
-    if not (path / "config.json").exists():
-        raise FileNotFoundError(f"{path} is not a Hugging Face model directory (no config.json)")
-    model = AutoModelForCausalLM.from_pretrained(path, torch_dtype=torch.float32)
-    return Policy(model=model, tokenizer=AutoTokenizer.from_pretrained(path))
+    model, tokenizer, _ = load_checkpoint(model_dir, dtype="float32")
+    return Policy(model=model, tokenizer=tokenizer)
 
 
-def run_grpo(model_dir: str | Path, env: ProofEnv, problems: Sequence[Theorem], cfg: GRPOConfig,
-             out_dir: str | Path, tensorboard: bool = False) -> Path:
-    """Synchronous entry point: load the checkpoint (and a frozen copy as reference when
-    kl_coef > 0) and run `train_grpo` in a fresh event loop. Callers already inside an event
-    loop (or whose env is bound to one) should await `train_grpo` instead."""
+async def grpo_from_checkpoint(model_dir: str | Path, env: ProofEnv, theorems: Sequence[Theorem], cfg: GRPOConfig,
+                               out_dir: str | Path) -> Path:
+    """Load the checkpoint (and a frozen copy as the reference when kl_coef > 0) and train."""
     policy = load_policy(model_dir)
     ref = None
     if cfg.kl_coef > 0:
         ref = load_policy(model_dir).model
         ref.requires_grad_(False)
-    return asyncio.run(train_grpo(policy, env, problems, cfg, out_dir, ref, tensorboard))
+    return await train_grpo(policy, env, theorems, cfg, out_dir, ref)
+
+
+def run_grpo(model_dir: str | Path, env: ProofEnv, theorems: Sequence[Theorem], cfg: GRPOConfig,
+             out_dir: str | Path) -> Path:
+    """Synchronous entry point: `grpo_from_checkpoint` in a fresh event loop. Callers already inside
+    an event loop (or whose env is bound to one) should await it instead."""
+    return asyncio.run(grpo_from_checkpoint(model_dir, env, theorems, cfg, out_dir))

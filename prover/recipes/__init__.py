@@ -1,0 +1,1 @@
+"""Campaign recipes: one expert-iteration round, one GRPO round, and the pieces they share."""

@@ -1,0 +1,113 @@
+"""What both learners' rounds do the same way: prove a list of theorems with a checkpoint, create
+round 0's model, and evaluate a round into its metrics row."""
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+from typing import Sequence
+
+from lean_env.benchmarks import DATA_DIR, load_benchmark
+from lean_env.factory import make_env
+from lean_env.types import Theorem
+from prover.config import CampaignConfig
+from prover.run_dir import RunDir
+from search.generators.base import PromptFormat
+from search.passk import PassAtK
+
+PROBE_SIZE = 64          # seed pairs in the fixed entropy probe
+
+
+def prove(cfg: CampaignConfig, checkpoint: Path, theorems: Sequence[Theorem], out_dir: Path, round_: int,
+          attempts: int = 1) -> PassAtK:
+    """Best-first search on every theorem with the generator the config names, sampling from
+    `checkpoint` (hf, vllm: loaded from it; openai: the server is asked for it by path) with the
+    round's seed. Resumable: attempts already in out_dir/attempts.jsonl are not rerun."""
+    from prover.evaluate import evaluate
+    from search.generators.factory import make_generator
+
+    generator = make_generator(cfg.generator, model=str(checkpoint), seed=cfg.seed + round_)
+
+    async def go() -> PassAtK:
+        env = make_env(cfg.env)
+        try:
+            summary, _ = await evaluate(theorems, env, generator, cfg.search, out_dir, attempts,
+                                        concurrency=cfg.concurrency,
+                                        tag={"checkpoint": checkpoint.name, "round": round_})
+            return summary
+        finally:
+            await env.close()
+            close = getattr(generator, "close", None)   # HTTP clients hold a connection pool
+            if close is not None:
+                close()
+
+    return asyncio.run(go())
+
+
+def seed_pairs(run: RunDir, cfg: CampaignConfig) -> list[dict]:
+    """The human seed proofs of the pool as (state, tactic) rows, replayed once per run."""
+    from prover.model_init import load_proofs, replay_pairs
+
+    def replay() -> list[dict]:
+        async def go():
+            env = make_env("embedded", workers=1)   # the seed proofs are in the embedded fragment
+            try:
+                train = load_benchmark(cfg.pool.benchmark, cfg.pool.split)
+                return await replay_pairs(env, train, load_proofs(DATA_DIR / "embedded" / "seed_proofs.jsonl"))
+            finally:
+                await env.close()
+        return [{"state": p.state, "tactic": p.tactic} for p in asyncio.run(go())]
+
+    return run.seed_pairs(replay)
+
+
+def round_zero(run: RunDir, cfg: CampaignConfig) -> dict:
+    """Round 0: the untrained base and the seed-proof SFT checkpoint (or a given model), evaluated."""
+    from search.generators.checkpoint import load_checkpoint, save_checkpoint
+
+    if not run.checkpoint(0).exists():
+        if cfg.model.init == "path":
+            model, tokenizer, _ = load_checkpoint(cfg.model.path)
+            save_checkpoint(model, tokenizer, run.base, {"from": cfg.model.path})
+            save_checkpoint(model, tokenizer, run.checkpoint(0), {"from": cfg.model.path})
+        else:
+            from prover.model_init import build_embedded_model
+
+            async def go():
+                env = make_env("embedded", workers=1)
+                try:
+                    await build_embedded_model(run.checkpoint(0), env, preset=cfg.model.preset, seed=cfg.seed,
+                                               epochs=cfg.model.seed_epochs)
+                finally:
+                    await env.close()
+            asyncio.run(go())
+    built_base = run.checkpoint(0).with_name(run.checkpoint(0).name + "-base")   # build_embedded_model's
+    if built_base.exists() and not run.base.exists():   # also after a kill between its two saves
+        built_base.rename(run.base)
+    return evaluate_round(run, cfg, 0, soft_reset=False, extra={})
+
+
+def evaluate_round(run: RunDir, cfg: CampaignConfig, r: int, soft_reset: bool, extra: dict) -> dict:
+    """Held-out pass@k of round r's checkpoint on each eval split and the policy entropy on the
+    fixed probe (the first seed pairs): the round's metrics row, appended once."""
+    from search.generators.checkpoint import load_checkpoint
+    from training.entropy import policy_entropy
+
+    row = {"round": r, "soft_reset": soft_reset, **extra}
+    t0 = time.perf_counter()
+    for split in cfg.eval.splits:
+        theorems = load_benchmark(cfg.eval.benchmark, split)[: cfg.eval.limit]
+        summary = prove(cfg, run.checkpoint(r), theorems, run.round_dir(r) / f"eval_{split}", r, cfg.eval.pass_k)
+        row[f"pass_{split}"] = summary.pass_at_k
+        row[f"env_failures_{split}"] = summary.env_failures
+        row["budget"] = summary.budget
+    model, tokenizer, _ = load_checkpoint(run.checkpoint(r))
+    probe = seed_pairs(run, cfg)[:PROBE_SIZE]
+    prompt = PromptFormat(cfg.generator.prompt_template)
+    row["entropy"] = policy_entropy(model, tokenizer, [prompt.prompt(p["state"]) for p in probe],
+                                    [p["tactic"] for p in probe])
+    row["time_eval"] = time.perf_counter() - t0
+    run.finish_round(row)
+    run.log("round %d: %s" % (r, ", ".join(f"{k} {v:.3f}" if isinstance(v, float) else f"{k} {v}"
+                                           for k, v in row.items())))
+    return row

@@ -1,0 +1,55 @@
+"""`SamplingParams`: how tactics are sampled, one frozen record passed to every backend (HF, vLLM,
+HTTP) and to the GRPO rollouts, in the spirit of vLLM's `SamplingParams`.
+
+Order of operations everywhere: temperature first, then top-p on the tempered probabilities,
+then renormalisation; the reported log-probs are under that final distribution.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pydantic import ConfigDict
+
+DEFAULT_STOP = ("\n\n",)   # a tactic may span lines, but a blank line ends it
+
+
+@dataclass(frozen=True)
+class SamplingParams:
+    """temperature 0 is greedy (log-probs are then the model's own, at temperature 1).
+
+    `stop`: text from the first stop string on is not part of the tactic (servers stop there;
+    the local sampler stops at EOS and the text is cut afterwards). `seed` makes runs
+    reproducible: the local sampler derives one seed per sampled row from it.
+    """
+
+    # unknown keys in a YAML `sampling:` section are errors, not silently ignored
+    __pydantic_config__ = ConfigDict(extra="forbid")
+
+    temperature: float = 1.0
+    top_p: float = 1.0
+    max_tokens: int = 48
+    stop: tuple[str, ...] = DEFAULT_STOP
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if isinstance(self.stop, str):   # a bare string would be iterated character by character
+            raise TypeError(f"stop must be a sequence of strings, got the string {self.stop!r}")
+        object.__setattr__(self, "stop", tuple(self.stop))   # JSON/YAML give lists
+        problems = []
+        if not self.temperature >= 0:
+            problems.append(f"temperature must be >= 0 (0 = greedy), got {self.temperature}")
+        if not 0 < self.top_p <= 1:
+            problems.append(f"top_p must be in (0, 1], got {self.top_p}")
+        if isinstance(self.max_tokens, bool) or not isinstance(self.max_tokens, int) or self.max_tokens < 1:
+            problems.append(f"max_tokens must be an int >= 1, got {self.max_tokens!r}")
+        if any(not isinstance(s, str) or not s for s in self.stop):
+            problems.append(f"stop strings must be non-empty strings, got {self.stop!r}")
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int):
+            problems.append(f"seed must be an int, got {self.seed!r}")
+        if problems:
+            raise ValueError("invalid SamplingParams: " + "; ".join(problems))
+
+    @property
+    def greedy(self) -> bool:
+        return self.temperature == 0
+
