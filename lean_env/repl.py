@@ -68,9 +68,12 @@ class ReplCommand:
     env: dict[str, str] = field(default_factory=dict)
 
 
-def embedded_command(memory_limit_bytes: int | None = None) -> ReplCommand:
-    """`python -m lean_env.embedded`, the pure-Python fragment of Lean (no address-space cap)."""
-    return ReplCommand([sys.executable, "-m", "lean_env.embedded"], memory_limit_bytes=memory_limit_bytes)
+def embedded_command(memory_limit_gb: float | None = None) -> ReplCommand:
+    """`python -m lean_env.embedded`, the pure-Python fragment of Lean. With a limit, the server
+    caps its own address space and runs an RSS watchdog, so a runaway tactic (a `ring` on a huge
+    power) gets Lean's "out of memory" error and the worker lives on, as a capped Lean worker would."""
+    env = {"LEAN_EMBEDDED_MAX_MEMORY_MB": str(int(memory_limit_gb * 1024))} if memory_limit_gb else {}
+    return ReplCommand([sys.executable, "-m", "lean_env.embedded"], env=env)
 
 
 def _toolchain(path: Path) -> str:
