@@ -8,6 +8,8 @@ nothing can be hidden from these checks across lines, inside comments or with un
 """
 from __future__ import annotations
 
+import functools
+
 import unicodedata
 from dataclasses import dataclass
 
@@ -148,6 +150,7 @@ def _open_in(toks: list[Token], i: int) -> tuple[Finding | None, int]:
     return None, j + 1
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def forbidden_tactic(text: str) -> str | None:
     """What the first refusal found in a single tactic, or None: `sorry`, `native_decide`,
     `#eval`... Whole words only, so `sorry_lemma` or `h_admit` pass, `simp; sorry` does not."""

