@@ -5,7 +5,7 @@ import pytest
 
 from lean_env.embedded.arith import ediv, emod, evaluate
 from lean_env.embedded.parser import ParseError, parse_statement, parse_term
-from lean_env.embedded.session import Session
+from embedded_fixtures import attempt, session  # noqa: F401  (fixtures)
 from lean_env.embedded.terms import INT, NAT, pp
 
 PRINTED = [
@@ -46,25 +46,6 @@ def test_lean_division_and_subtraction_semantics():
     assert evaluate(parse_term("5 / 0"), NAT) == 0 and evaluate(parse_term("5 % 0"), NAT) == 5
 
 
-@pytest.fixture(scope="module")
-def session():
-    s = Session()
-    s.handle({"cmd": "import Mathlib"})
-    return s
-
-
-def attempt(session, statement, tactics):
-    """Run tactics one request at a time; return ("ok", goals) or ("error", message)."""
-    r = session.handle({"cmd": statement + " := by sorry", "env": 0})
-    assert "sorries" in r, r
-    ps = r["sorries"][0]["proofState"]
-    for t in tactics:
-        r = session.handle({"tactic": t, "proofState": ps})
-        errs = [m["data"] for m in r.get("messages", []) if m["severity"] == "error"]
-        if "message" in r or errs:
-            return "error", r.get("message") or errs[0]
-        ps = r["proofState"]
-    return "ok", r["goals"]
 
 
 PROVES = [
