@@ -93,6 +93,8 @@ class Token:
 
 
 def is_letter_like(c: str) -> bool:
+    if len(c) != 1:   # `at` answers "" past the end of the text
+        return False
     v = ord(c)
     return ((0x3B1 <= v <= 0x3C9 and v != 0x3BB)                     # Greek lower, not λ
             or (0x391 <= v <= 0x3A9 and v not in (0x3A0, 0x3A3))     # Greek upper, not Π Σ
@@ -105,6 +107,8 @@ def is_letter_like(c: str) -> bool:
 
 
 def is_subscript_alnum(c: str) -> bool:
+    if len(c) != 1:
+        return False
     v = ord(c)
     return 0x2080 <= v <= 0x2089 or 0x2090 <= v <= 0x209C or 0x1D62 <= v <= 0x1D6A or v == 0x2C7C
 

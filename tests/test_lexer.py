@@ -2,7 +2,10 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from lean_env.rules import forbidden_tactic
 from lean_env.lexer import (
     CHAR, COMMENT, IDENT, NAME, NUM, SCI, STR, SYMBOL, LexError, LineIndex, blank_comments, code_tokens,
     numeral_text, numeral_value, tokenize,
@@ -114,3 +117,26 @@ def test_blank_comments_keeps_offsets():
     assert len(blank) == len(text) and blank.count("\n") == text.count("\n")
     assert blank.split() == ["a", "b", "d", '"--', 's"']
     assert blank.index("b") == text.index("b")
+
+
+@pytest.mark.parametrize("text", ["exact h.", "rw #", "#", "exact Nat.", "x.", "h.1.", "«a»."])
+def test_text_ending_mid_token_lexes_or_is_refused(text):
+    # model-written tactics end anywhere; an internal error here crashed whole search attempts
+    try:
+        tokenize(text)
+    except LexError:
+        pass
+
+
+_ALPHABET = "ab_1 .#«»'\"-/!?:=()⟨⟩ℕ₀αλ\n\\"
+
+
+@settings(max_examples=300, derandomize=True, deadline=None)
+@given(st.text(alphabet=_ALPHABET, max_size=12))
+def test_any_text_lexes_or_gets_a_lex_error(text):
+    forbidden_tactic(text)   # the refusal rules never raise: a lexical error is a finding
+    try:
+        toks = tokenize(text)
+    except LexError:
+        return
+    assert all(0 <= t.start <= t.end <= len(text) for t in toks)
