@@ -171,16 +171,21 @@ class _Attempt:
         results = await run_tactics(self.env, node.handle, [c.tactic for _, _, c in ranked])
         self.t_env += time.perf_counter() - t1
 
-        # The hot loop: new goal states go into the graph and the queue here, in line (this runs
-        # for every tactic of every expansion); everything else goes through `_record_other`.
-        add_child, queue, tie, alpha = self.tree.add_child, self.queue, self.tie, self.cfg.alpha
+        # The hot loop: new goal states go into the graph and the queue, and Lean errors into
+        # the graph, here in line (this runs for every tactic of every expansion); everything else
+        # goes through `_record_other`.
+        tree, key, queue, tie, alpha = self.tree, node.key, self.queue, self.tie, self.cfg.alpha
+        push = heapq.heappush
         finished = []
         for (lp, _, cand), res in zip(ranked, results):
             if isinstance(res, TacticState):
-                child = add_child(node.key, res.pp, cand.tactic, lp, res)
+                child = tree.add_child(key, res.pp, cand.tactic, lp, res)
                 if child is not None and child.parent is node and not child.expanded:
                     # new, or reached by a better route: (re)ranked; `priority` for depth >= 1
-                    heapq.heappush(queue, (-child.score / child.depth ** alpha, next(tie), child.key))
+                    push(queue, (-child.score / child.depth ** alpha, next(tie), child.key))
+            elif type(res) is LeanError:
+                self.rec.lean_errors += 1
+                tree.add_error(key, cand.tactic, lp, Outcome.LEAN_ERROR, res.message[:2000])
             elif self._record_other(node, cand, lp, res):
                 finished.append(cand)
 
@@ -205,7 +210,7 @@ class _Attempt:
             self.rec.env_failures += 1
             error = res.message if isinstance(res, EnvFailure) else f"unknown outcome {type(res).__name__}"
             self.last_env_error = error[:300]
-        else:  # a Lean error, or a proof given up with sorry
+        else:  # a proof given up with sorry, or a Lean error of a subclass (plain ones: `_expand`)
             self.rec.lean_errors += 1
             error = res.message
         self.tree.add_error(node.key, cand.tactic, lp, outcome, error[:2000])

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import operator
 from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
@@ -81,9 +82,11 @@ class Node:
                                                  # which the garbage collector stops tracking
     merges: list[Edge] | None = None
 
-    def parents(self) -> list[Node]:
+    def parents(self) -> list[Node] | tuple[Node, ...]:
+        if self.merges is None:  # the common case, without building lists
+            return (self.via,) if self.via is not None else ()
         first = [self.via] if self.via is not None else []
-        return first + [e.parent for e in self.merges or ()]
+        return first + [e.parent for e in self.merges]
 
     def edge_from(self, parent: Node) -> Edge:
         """The edge `parent -> self`."""
@@ -114,8 +117,7 @@ _PLAIN = {o: o.value for o in Outcome}  # Outcome -> its plain str, which the GC
 _SPACING = 1 << 96
 
 
-def _order(node: Node) -> float:
-    return node.order
+_order = operator.attrgetter("order")  # a sort key in C: the cycle check sorts the nodes it moves
 
 
 def _route(node: Node, up: str, step: str) -> tuple[str, ...]:
@@ -164,8 +166,9 @@ class SearchTree:
             if score > c.score and not c.expanded:
                 c.score, c.depth, c.parent, c.tactic = score, p.depth + 1, p, tactic
         if p.children is None:
-            p.children = []
-        p.children.append(c)
+            p.children = [c]
+        else:
+            p.children.append(c)
         self._g = None
         if c.status == PROVED:
             self._set_status(p, PROVED)
@@ -186,7 +189,16 @@ class SearchTree:
         lo = c.order
         if lo > p.order:
             return False
-        behind, stack, seen, floor = [], [p], {id(p)}, -math.inf
+        if c.children is None:
+            # `c` has no descendants, so it is no ancestor of `p`, and it can simply move past
+            # every node: its parents (now `p` too) all rank lower.
+            c.order = next(self._orders)
+            return False
+        up = p.via
+        if p.merges is None and up is not None and up.order < lo and lo - up.order > 1:
+            p.order = up.order + (lo - up.order) // 2  # the walk below with `p` alone behind `c`
+            return False
+        behind, stack, seen, floor = [], [p], {p}, -math.inf
         while stack:
             n = stack.pop()
             behind.append(n)
@@ -194,9 +206,10 @@ class SearchTree:
                 if q is c:
                     return True
                 if q.order < lo:
-                    floor = max(floor, q.order)
-                elif id(q) not in seen:
-                    seen.add(id(q))
+                    if q.order > floor:
+                        floor = q.order
+                elif q not in seen:
+                    seen.add(q)
                     stack.append(q)
         if floor == -math.inf:  # nothing ranks below them (they include the root)
             floor = lo - (len(behind) + 1) * _SPACING
