@@ -232,3 +232,25 @@ def test_watchdog_interrupts_a_growing_request():
         guard.stop()
         hoard.clear()
     assert guard.tripped
+
+
+def test_the_pools_memory_limit_reaches_embedded_workers():
+    """`EnvConfig.memory_limit_gb` caps embedded workers as it caps Lean ones: the command the
+    factory builds carries it, and a server started with that command refuses the huge request."""
+    import asyncio
+
+    from lean_env.factory import EnvConfig, make_env
+
+    capped = make_env(EnvConfig(kind="embedded", workers=1, memory_limit_gb=0.22))
+    uncapped = make_env(EnvConfig(kind="embedded", workers=1, memory_limit_gb=None))
+    try:
+        assert capped.command.env == {"LEAN_EMBEDDED_MAX_MEMORY_MB": "225"}
+        assert uncapped.command.env == {}
+        s = Server(env={**os.environ, **capped.command.env})
+        try:
+            assert "out of memory" in json.dumps(s.send(_needs_too_much_memory()))
+        finally:
+            s.close()
+    finally:
+        asyncio.run(capped.close())
+        asyncio.run(uncapped.close())

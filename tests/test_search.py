@@ -244,3 +244,21 @@ def test_search_on_the_embedded_server(two_step):
     assert rec.proved, rec.failure
     assert rec.proof in (["rw [h₀]", "ring"], ["rw [h₀]", "omega"], ["omega"])
     assert isinstance(tree.root, str) and "a + b" in tree.root
+
+
+@pytest.mark.parametrize("tactic", [
+    "exact \u0455orry",          # Cyrillic dze imitating `s`
+    "simp\u200b; omega",        # zero-width space
+    "decide +native",           # compiler trust without the word native_decide
+    "run_tac pure ()",
+    "exact h.",                 # text that ends mid-name used to crash the refusal check
+])
+def test_search_refuses_what_the_verifier_refuses(tactic):
+    """The search drops a tactic by the verifier's own rules (never a word list that spellings evade),
+    and never raises on model text."""
+    from lean_env.rules import forbidden_tactic
+
+    kept = [c.tactic for c in unique_tactics([TacticCandidate(tactic, -0.1, 1), TacticCandidate("omega", -0.5, 1)])]
+    assert kept == (["omega"] if forbidden_tactic(tactic) else [tactic, "omega"])
+    if tactic != "exact h.":
+        assert forbidden_tactic(tactic), tactic
