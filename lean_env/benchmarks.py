@@ -19,6 +19,7 @@ BENCHMARKS: dict[str, str] = {
     "minif2f-goedel": "benchmarks/minif2f_test_goedel_v2.jsonl",
     "proofnet": "benchmarks/proofnet.jsonl",
     "embedded": "embedded/theorems.jsonl",
+    "embedded-havechain": "embedded/havechain.jsonl",   # the planner's have-chain theorems (valid / test)
 }
 
 _REQUIRED = ("name", "split", "header", "formal_statement")

@@ -30,6 +30,47 @@ class ErrorSibling:
 
 
 @dataclass
+class PlanAttempt:
+    """One plan a planner proposed for an attempt, and what validation said about it."""
+
+    steps: list[str]                    # the `have name : statement` lines
+    valid: bool
+    error: str = ""                     # why it was refused ("not a plan: ...", "step 2: ...")
+    reason: str = "initial"             # initial | regenerate | replan
+    kept: int = 0                       # proven steps a replan kept verbatim
+
+
+@dataclass
+class StepProgress:
+    """One phase of a planner attempt: the search for step `step` (len(plan) = the main goal)."""
+
+    step: int
+    statement: str
+    proved: bool                        # the phase closed its goal (and its check passed)
+    accepted: bool                      # the progress store took it (step was current, prefix re-validated)
+    expansions: int
+    proof: list[str] | None = None
+    failure: str = ""
+    searcher: int = 0
+
+
+@dataclass
+class PlannerTrace:
+    """What the planner did in one attempt (see search/planner/driver.py)."""
+
+    plans: list[PlanAttempt] = field(default_factory=list)
+    progress: list[StepProgress] = field(default_factory=list)
+    proven: int = 0                     # plan steps proven when the attempt ended
+    wiped: int = 0                      # times a failed whole-proof check wiped the progress
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "PlannerTrace":
+        return cls(plans=[PlanAttempt(**p) for p in d.get("plans", [])],
+                   progress=[StepProgress(**p) for p in d.get("progress", [])],
+                   proven=d.get("proven", 0), wiped=d.get("wiped", 0))
+
+
+@dataclass
 class AttemptRecord:
     """One independent search attempt on one theorem (one of the k in pass@k)."""
 
@@ -54,6 +95,7 @@ class AttemptRecord:
     checkpoint: str = ""
     round: int = -1
     seed: int = 0
+    planner: PlannerTrace | None = None  # planner-driven attempts only
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -63,5 +105,7 @@ class AttemptRecord:
         d = dict(d)
         d["steps"] = [ProofStep(**s) for s in d.get("steps", [])]
         d["error_siblings"] = [ErrorSibling(**s) for s in d.get("error_siblings", [])]
+        if d.get("planner") is not None:
+            d["planner"] = PlannerTrace.from_dict(d["planner"])
         known = set(cls.__dataclass_fields__)
         return cls(**{k: v for k, v in d.items() if k in known})
