@@ -67,6 +67,18 @@ def _generator_config(kind: str, model: Optional[str], base_url: Optional[str], 
         raise ValueError("; ".join(err["msg"] for err in e.errors())) from e
 
 
+def _planner_config(planner: Optional[str], model: Optional[str], base_url: Optional[str], replan: bool,
+                    searchers: int):
+    """`--planner KIND|YAML` and its flags as a PlannerConfig (None without --planner)."""
+    if planner is None:
+        return None
+    from search.planner.backends import planner_from_arg
+
+    if planner.endswith((".yaml", ".yml")):
+        return planner_from_arg(planner)
+    return planner_from_arg(planner, model=model, base_url=base_url, replan=replan, searchers=searchers)
+
+
 @app.command("eval")
 def evaluate(
     benchmark: str = typer.Option("embedded", help="Benchmark name or a .jsonl path."),
@@ -94,6 +106,12 @@ def evaluate(
     seed: int = typer.Option(0),
     ray: Optional[str] = typer.Option(None, "--ray", help="Run environment workers as Ray actors on this cluster ('local' starts one here)."),
     ray_actors: int = typer.Option(2, help="Environment actors (each with --workers REPL processes)."),
+    planner: Optional[str] = typer.Option(None, help="Planner-driven search: embedded, openai, hf, file, or a YAML "
+                                                     "with a `planner:` section (search/planner/)."),
+    planner_model: Optional[str] = typer.Option(None, help="Planner model (openai: served name; hf: dir or hub id)."),
+    planner_base_url: Optional[str] = typer.Option(None, help="OpenAI-compatible chat server of the planner."),
+    replan: bool = typer.Option(False, help="Online replanning when a phase exhausts its budget (keeps the proven prefix)."),
+    searchers: int = typer.Option(1, min=1, help="Planner searchers per attempt, sharing one progress store."),
 ) -> None:
     """pass@k evaluation: best-first search on every theorem of a split; resumable."""
     from lean_env.factory import EnvConfig
@@ -108,6 +126,7 @@ def evaluate(
                           repl_path=str(repl_path) if repl_path else None),
             generator=_generator_config(generator, model, base_url, tokenizer, temperature, seed, generator_config),
             search=SearchConfig(tactics_per_expansion=tactics, max_expansions=expansions, wall_seconds=wall),
+            planner=_planner_config(planner, planner_model, planner_base_url, replan, searchers),
         )
         run_eval_cli(req)
     except (ValueError, FileNotFoundError, ImportError) as e:
@@ -125,13 +144,21 @@ def show_tree(
     tactics: int = typer.Option(8),
     out: Path = typer.Option(Path("runs/tree"), help="Writes TREE.json, TREE.graphml and TREE.png here."),
     seed: int = typer.Option(0),
+    planner: Optional[str] = typer.Option(None, help="Run a planner-driven search (as `prover eval --planner`): one "
+                                                     "tree per phase, and the plans and per-step progress."),
+    planner_model: Optional[str] = typer.Option(None),
+    planner_base_url: Optional[str] = typer.Option(None),
+    replan: bool = typer.Option(False),
+    attempts: Optional[Path] = typer.Option(None, help="Print the recorded attempts of THEOREM in this attempts.jsonl "
+                                                       "(plans, validation, per-step progress) instead of searching."),
 ) -> None:
     """Run one search on one theorem and export/draw its search tree."""
     from prover.evaluate import run_show_tree
 
     try:
         gen = _generator_config(generator, model, base_url, None, 1.0, seed, None)
-        run_show_tree(theorem, benchmark, gen, expansions, tactics, out)
+        run_show_tree(theorem, benchmark, gen, expansions, tactics, out,
+                      _planner_config(planner, planner_model, planner_base_url, replan, 1), attempts)
     except (ValueError, FileNotFoundError) as e:
         _fail(str(e))
 

@@ -12,19 +12,22 @@ import json
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 from lean_env.benchmarks import load_benchmark
 from lean_env.factory import EnvConfig, make_env
 from lean_env.jsonl import append_jsonl, read_jsonl
 from lean_env.types import Theorem
 from search.batcher import GenerationBatcher
-from search.best_first import SearchConfig
+from search.best_first import SearchConfig, search
 from search.generators.base import TacticGenerator
 from search.generators.factory import GeneratorConfig, make_generator
 from search.passk import PassAtK, summarize
 from search.records import AttemptRecord
 from search.scheduler import RunConfig, run_attempts
+
+if TYPE_CHECKING:
+    from search.planner.backends import PlannerConfig
 
 
 @dataclass
@@ -44,6 +47,7 @@ class EvalRequest:
     env: EnvConfig = field(default_factory=EnvConfig)
     generator: GeneratorConfig = field(default_factory=lambda: GeneratorConfig(kind="scripted"))
     search: SearchConfig = field(default_factory=SearchConfig)
+    planner: "PlannerConfig | None" = None   # planner-driven search (search/planner/)
 
 
 def generator_from_yaml(path: Path) -> GeneratorConfig:
@@ -73,8 +77,11 @@ async def evaluate(
     concurrency: int = 32,
     tag: dict | None = None,
     progress=None,
+    planner: "PlannerConfig | None" = None,
 ) -> tuple[PassAtK, list[AttemptRecord]]:
-    """Run (or resume) an evaluation into `out_dir` and return its pass@k summary and records."""
+    """Run (or resume) an evaluation into `out_dir` and return its pass@k summary and records.
+    With `planner`, every attempt is a planner-driven search (search/planner/driver.py) at the
+    same budget."""
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / "attempts.jsonl"
     wanted = {t.id for t in theorems}
@@ -94,9 +101,15 @@ async def evaluate(
             progress(rec)
 
     batcher = GenerationBatcher(generator, max_batch=64)
+    search_fn = search
+    if planner is not None:
+        from search.planner.backends import make_planner
+        from search.planner.driver import PlannerSearch
+
+        search_fn = PlannerSearch(make_planner(planner), planner)
     try:
         new = await run_attempts(theorems, env, batcher, search_cfg,
-                                 RunConfig(attempts, concurrency, stop_on_success, skip, solved), on_record)
+                                 RunConfig(attempts, concurrency, stop_on_success, skip, solved), on_record, search_fn)
     finally:
         await batcher.close()
     records = done + new
@@ -122,8 +135,9 @@ def run_eval_cli(req: EvalRequest) -> None:
     else:
         env = make_env(req.env)
     req.out.mkdir(parents=True, exist_ok=True)
-    request = {**{k: str(v) for k, v in asdict(req).items() if k not in ("env", "generator", "search")},
-               "env": asdict(req.env), "generator": req.generator.model_dump(mode="json"), "search": asdict(req.search)}
+    request = {**{k: str(v) for k, v in asdict(req).items() if k not in ("env", "generator", "search", "planner")},
+               "env": asdict(req.env), "generator": req.generator.model_dump(mode="json"), "search": asdict(req.search),
+               "planner": req.planner.model_dump(mode="json") if req.planner is not None else None}
     (req.out / "request.json").write_text(json.dumps(request, indent=1))
     proved = set()
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
@@ -139,7 +153,7 @@ def run_eval_cli(req: EvalRequest) -> None:
             try:
                 return await evaluate(theorems, env, generator, req.search, req.out, attempts,
                                       stop_on_success=req.samples is None, concurrency=req.concurrency,
-                                      progress=progress)
+                                      progress=progress, planner=req.planner)
             finally:
                 await env.close()
 
@@ -151,9 +165,17 @@ def run_eval_cli(req: EvalRequest) -> None:
 
 
 def run_show_tree(theorem_id: str, benchmark: str, generator_cfg: GeneratorConfig, expansions: int, tactics: int,
-                  out: Path) -> None:
+                  out: Path, planner: "PlannerConfig | None" = None, attempts: Path | None = None) -> None:
     from search.best_first import search
 
+    if attempts is not None:   # recorded attempts: print them, search nothing
+        from search.planner.show import format_trace
+
+        rows = [AttemptRecord.from_dict(r) for r in read_jsonl(attempts) if r.get("theorem_id") == theorem_id]
+        if not rows:
+            raise ValueError(f"no attempt of {theorem_id!r} in {attempts}")
+        print("\n".join(format_trace(r) for r in rows))
+        return
     matches = [t for t in load_benchmark(benchmark) if t.id == theorem_id]
     if not matches:
         raise ValueError(f"no theorem {theorem_id!r} in {benchmark}")
@@ -165,17 +187,35 @@ def run_show_tree(theorem_id: str, benchmark: str, generator_cfg: GeneratorConfi
         env = make_env(EnvConfig(workers=1))
         batcher = GenerationBatcher(generator)
         try:
-            return await search(theorem, env, batcher.propose, SearchConfig(tactics, expansions))
+            if planner is not None:
+                from search.planner.backends import make_planner
+                from search.planner.driver import PlannerSearch
+
+                return await PlannerSearch(make_planner(planner), planner)(
+                    theorem, env, batcher.propose, SearchConfig(tactics, expansions))
+            rec, tree = await search(theorem, env, batcher.propose, SearchConfig(tactics, expansions))
+            return rec, [("search", tree)] if tree is not None else []
         finally:
             await batcher.close()
             await env.close()
 
-    rec, tree = asyncio.run(main())
-    if tree is None:
+    rec, trees = asyncio.run(main())
+    if not trees:
         raise ValueError(f"could not start {theorem_id}: {rec.failure}")
-    stem = out / theorem_id
-    tree.to_json(stem.with_suffix(".json"))
-    tree.to_graphml(stem.with_suffix(".graphml"))
-    tree.draw(stem.with_suffix(".png"))
-    status = f"proved: {rec.proof}" if rec.proved else f"not proved ({rec.failure})"
-    print(f"{theorem_id}: {status}; {rec.expansions} expansions, {len(tree.g)} nodes -> {stem}.{{json,graphml,png}}")
+    if planner is None:
+        tree, stem = trees[0][1], out / theorem_id
+        tree.to_json(stem.with_suffix(".json"))
+        tree.to_graphml(stem.with_suffix(".graphml"))
+        tree.draw(stem.with_suffix(".png"))
+        status = f"proved: {rec.proof}" if rec.proved else f"not proved ({rec.failure})"
+        print(f"{theorem_id}: {status}; {rec.expansions} expansions, {len(tree.g)} nodes -> {stem}.{{json,graphml,png}}")
+        return
+    from search.planner.show import format_trace
+
+    for i, (label, tree) in enumerate(trees):   # one tree per phase
+        stem = out / f"{theorem_id}.phase{i}"
+        tree.to_json(stem.with_suffix(".json"))
+        tree.to_graphml(stem.with_suffix(".graphml"))
+        tree.draw(stem.with_suffix(".png"))
+        print(f"{label}: {len(tree.g)} nodes -> {stem}.{{json,graphml,png}}")
+    print(format_trace(rec))

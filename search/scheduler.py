@@ -26,6 +26,8 @@ from search.best_first import SearchConfig, search
 from search.records import AttemptRecord
 
 OnRecord = Callable[[AttemptRecord], Awaitable[None] | None]
+# `search.best_first.search`'s signature; `search.planner.driver.PlannerSearch` is the other one.
+SearchFn = Callable[..., Awaitable[tuple]]
 
 
 @dataclass
@@ -69,6 +71,7 @@ async def run_attempts(
     search_cfg: SearchConfig,
     run_cfg: RunConfig,
     on_record: OnRecord | None = None,
+    search_fn: SearchFn = search,
 ) -> list[AttemptRecord]:
     """Run every scheduled attempt; returns the records reported, in the order they finished."""
     jobs = list(schedule(theorems, run_cfg))
@@ -86,7 +89,7 @@ async def run_attempts(
             if cancels[t.id].is_set():
                 return
             try:
-                rec, _ = await search(t, env, batcher.propose, search_cfg, attempt, cancels[t.id])
+                rec, _ = await search_fn(t, env, batcher.propose, search_cfg, attempt, cancels[t.id])
             except Exception as e:
                 crashed.append((t.id, attempt, e))
                 return

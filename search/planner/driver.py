@@ -115,7 +115,7 @@ class _PlannerAttempt:
                 self.steps_of[proved_have(step, rec.proof)] = rec.steps
                 continue
             if rec.proved:   # the main goal: `verify` was the whole-proof verification
-                progress.accepted = True
+                progress.accepted = not self.found.is_set()   # the first verified proof is the attempt's
                 self.found.set()
                 self.rec.steps = self._proof_steps(prefix, rec.steps)
                 return prefix + rec.proof, budget, ""
