@@ -137,7 +137,8 @@ class _PlannerAttempt:
                 if new is not None:
                     await self.store.set_plan(self.theorem.id, new.steps, prog.version)
                 continue
-            return None, budget, f"plan: stuck at step {i + 1} of {len(plan)} ({rec.failure})"
+            where = f"step {i + 1} of {len(plan)}" if step else f"the main goal after {len(plan)} steps"
+            return None, budget, f"plan: stuck at {where} ({rec.failure})"
         return None, budget, "budget: expansions" if budget <= 0 else ""
 
     async def _phase(self, phase_env: PhaseEnv, expansions: int, label: str) -> tuple[AttemptRecord, SearchTree | None]:
