@@ -10,6 +10,7 @@ Each section *is* the config of the library piece that reads it, not a copy of i
     dpo:        training.dpo.DPOConfig                 (expert iteration, optional: DPO after SFT)
     grpo:       training.grpo.config.GRPOConfig        (learner: grpo)
     resynthesis: prover.recipes.resynthesis.ResynthesisConfig
+    planner:    search.planner.backends.PlannerConfig   (optional: planner-driven search in every search and eval)
     model, pool, eval: the campaign's own (below)
 
 The campaign alone seeds things: round r samples, trains and evaluates with `seed + r`, so the
@@ -28,6 +29,7 @@ from lean_env.factory import EnvConfig
 from prover.recipes.resynthesis import ResynthesisConfig
 from search.best_first import SearchConfig
 from search.generators.factory import GeneratorConfig
+from search.planner.backends import PlannerConfig
 from training.dpo import DPOConfig
 from training.grpo.config import GRPOConfig
 from training.ppl_filter import FilterConfig
@@ -97,6 +99,7 @@ class CampaignConfig(Strict):
     dpo: Optional[DPOConfig] = None
     grpo: Optional[GRPOConfig] = None
     resynthesis: ResynthesisConfig = ResynthesisConfig()
+    planner: Optional[PlannerConfig] = None     # present = planner-driven search (search/planner/)
 
     @field_validator("env")
     @classmethod

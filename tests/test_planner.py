@@ -313,3 +313,27 @@ def _yaml(tmp_path, plans):
     path = tmp_path / "planner.yaml"
     path.write_text(f"planner:\n  kind: file\n  path: {plans}\n")
     return path
+
+
+def test_campaign_config_takes_a_planner_section():
+    from prover.config import CampaignConfig
+
+    cfg = CampaignConfig.model_validate({"planner": {"kind": "embedded", "replan": True, "searchers": 2}})
+    assert cfg.planner.replan and cfg.planner.searchers == 2
+    assert CampaignConfig().planner is None
+    with pytest.raises(ValueError, match="does not use path"):
+        CampaignConfig.model_validate({"planner": {"kind": "embedded", "path": "plans.jsonl"}})
+
+
+def test_file_planner_learns_plans_from_the_have_steps_of_proofs(tmp_path):
+    proofs = tmp_path / "proofs.jsonl"
+    proofs.write_text('{"id": "cyc", "tactics": ["have e0 : m = 3 := by linarith", "have e1 : w = 5 := by\\n  linarith", '
+                      '"have := h₀", "rw [e0, e1]", "norm_num"]}\n{"id": "other", "tactics": ["omega"]}\n')
+    planner = ScriptedPlanner.from_jsonl(proofs)
+    assert parse_plan(planner.plan(PlanRequest(CYCLIC, ""))).steps == (PlanStep("e0", "m = 3"), PlanStep("e1", "w = 5"))
+    with pytest.raises(PlanError):   # a proof without `have` steps gives no plan
+        parse_plan(planner.plan(PlanRequest(dataclasses.replace(CYCLIC, id="other"), "")))
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"id": "x"}\n')
+    with pytest.raises(ValueError, match="needs an 'id' and a 'plan'"):
+        ScriptedPlanner.from_jsonl(bad)

@@ -33,7 +33,7 @@ def prove(cfg: CampaignConfig, checkpoint: Path, theorems: Sequence[Theorem], ou
         try:
             summary, _ = await evaluate(theorems, env, generator, cfg.search, out_dir, attempts,
                                         concurrency=cfg.concurrency,
-                                        tag={"checkpoint": checkpoint.name, "round": round_})
+                                        tag={"checkpoint": checkpoint.name, "round": round_}, planner=cfg.planner)
             return summary
         finally:
             await env.close()

@@ -4,7 +4,8 @@
     openai    an OpenAI-compatible /v1/chat/completions endpoint (a general reasoning LLM, as
               BFS-Prover-V2 uses; vLLM serve, SGLang, any hosted API)
     hf        a local Hugging Face causal LM (chat template if it has one), sampled in-process
-    file      plans written beforehand (JSON Lines {"id", "plan": [lines]}), e.g. an offline batch
+    file      plans written beforehand (JSON Lines {"id", "plan": [lines]}, e.g. an offline LLM batch),
+              or learned from proofs ({"id", "tactics"}: seed proofs, an evaluation's proofs.jsonl)
     embedded  for the embedded fragment: solves the linear equations among the hypotheses and
               plans one `have` per determined unknown (a scripted stand-in for the LLM)
 
@@ -176,8 +177,10 @@ class ScriptedPlanner:
 
     @classmethod
     def from_jsonl(cls, path: str | Path) -> "ScriptedPlanner":
-        """Plans written beforehand: rows {"id": ..., "plan": ["have ...", ...]} (several rows per id
-        are successive plans, for regeneration and replanning)."""
+        """Plans written beforehand, rows {"id", "plan": ["have ...", ...]} (several rows per id are
+        successive plans, for regeneration and replanning), or plans learned from proofs, rows
+        {"id", "tactics": [...]} (a `proofs.jsonl` of an evaluation, the seed proofs): the proof's
+        `have NAME : STATEMENT := ...` steps, without their proofs."""
         from lean_env.jsonl import read_jsonl
 
         path = Path(path)
@@ -185,9 +188,14 @@ class ScriptedPlanner:
             raise FileNotFoundError(f"plans file not found: {path}")
         replies: dict[str, list[str]] = {}
         for row in read_jsonl(path):
-            if not isinstance(row.get("id"), str) or not isinstance(row.get("plan"), list):
-                raise ValueError(f"{path}: every row needs an 'id' and a 'plan' list, got {str(row)[:200]}")
-            replies.setdefault(row["id"], []).append("\n".join(map(str, row["plan"])))
+            lines = row.get("plan", row.get("tactics"))
+            if not isinstance(row.get("id"), str) or not isinstance(lines, list):
+                raise ValueError(f"{path}: every row needs an 'id' and a 'plan' (or 'tactics') list, got {str(row)[:200]}")
+            if "plan" not in row:   # a proof: its top-level `have NAME : ...` steps
+                lines = [t.split("\n", 1)[0] for t in map(str, lines) if re.match(r"have [^\s:]+ : ", t)]
+                if not lines:
+                    continue
+            replies.setdefault(row["id"], []).append("\n".join(map(str, lines)))
         return cls(replies)
 
     def plan(self, request: PlanRequest) -> str:
