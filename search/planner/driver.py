@@ -118,6 +118,7 @@ class _PlannerAttempt:
                 progress.accepted = not self.found.is_set()   # the first verified proof is the attempt's
                 self.found.set()
                 self.rec.steps = self._proof_steps(prefix, rec.steps)
+                self.rec.error_siblings = rec.error_siblings   # the main phase's (its states are whole goals)
                 return prefix + rec.proof, budget, ""
             if rec.failure == "cancelled" or self._stopped():
                 return None, budget, "cancelled"
