@@ -7,6 +7,7 @@ replanning.
     phases.py    plan validation and `PhaseEnv`, which shows one phase to the unchanged search
     store.py     the progress store (in-process, or a Ray actor), compare-and-set
     driver.py    one planner-driven attempt, top to bottom (`PlannerSearch`)
+    show.py      the planner part of an attempt record as text (`prover show-tree --attempts`)
 
 Whole-proof verification stays the only authority: a planner proof is the `have` chain with the
 found proofs plus the main proof, checked from scratch by `env.verify`.
