@@ -19,7 +19,8 @@ def format_trace(rec: AttemptRecord) -> str:
     for s in t.progress:
         mark = "accepted" if s.accepted else "proved, refused by the store" if s.proved else f"failed ({s.failure})"
         proof = f": {' ; '.join(s.proof)}" if s.proof else ""
-        lines.append(f"  searcher {s.searcher} step {s.step + 1} `{s.statement}`: {mark}, {s.expansions} expansions{proof}")
+        what = "main goal" if s.statement == "main goal" else f"step {s.step + 1} `{s.statement}`"
+        lines.append(f"  searcher {s.searcher} {what}: {mark}, {s.expansions} expansions{proof}")
     if t.wiped:
         lines.append(f"  progress wiped {t.wiped} time(s) after a failed whole-proof check")
     if rec.proved and rec.proof:
