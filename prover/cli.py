@@ -93,17 +93,18 @@ def evaluate(
     out: Path = typer.Option(Path("runs/eval"), help="Output directory (results resume from here)."),
     seed: int = typer.Option(0),
     ray: Optional[str] = typer.Option(None, "--ray", help="Run environment workers as Ray actors on this cluster ('local' starts one here)."),
-    ray_actors: int = typer.Option(2, help="Environment actors (each with --workers REPL processes)."),
+    ray_workers_per_node: Optional[int] = typer.Option(None, min=1, help="With --ray: REPL workers of each node's environment actor (default: the node's free CPUs)."),
 ) -> None:
     """pass@k evaluation: best-first search on every theorem of a split; resumable."""
     from lean_env.factory import EnvConfig
+    from prover.distributed import DistributedConfig
     from prover.evaluate import EvalRequest, run_eval_cli
     from search.best_first import SearchConfig
 
     try:
         req = EvalRequest(
             benchmark=benchmark, split=split, pass_k=pass_k, samples=samples, limit=limit, concurrency=concurrency,
-            out=out, ray=ray, ray_actors=ray_actors,
+            out=out, distributed=DistributedConfig(address=ray, workers_per_node=ray_workers_per_node) if ray else None,
             env=EnvConfig(kind=env, workers=workers, lean_project=str(lean_project) if lean_project else None,
                           repl_path=str(repl_path) if repl_path else None),
             generator=_generator_config(generator, model, base_url, tokenizer, temperature, seed, generator_config),

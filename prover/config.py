@@ -10,6 +10,7 @@ Each section *is* the config of the library piece that reads it, not a copy of i
     dpo:        training.dpo.DPOConfig                 (expert iteration, optional: DPO after SFT)
     grpo:       training.grpo.config.GRPOConfig        (learner: grpo)
     resynthesis: prover.recipes.resynthesis.ResynthesisConfig
+    distributed: prover.distributed.DistributedConfig (optional: search over a Ray cluster)
     model, pool, eval: the campaign's own (below)
 
 The campaign alone seeds things: round r samples, trains and evaluates with `seed + r`, so the
@@ -25,6 +26,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from lean_env.factory import EnvConfig
+from prover.distributed import DistributedConfig
 from prover.recipes.resynthesis import ResynthesisConfig
 from search.best_first import SearchConfig
 from search.generators.factory import GeneratorConfig
@@ -97,6 +99,7 @@ class CampaignConfig(Strict):
     dpo: Optional[DPOConfig] = None
     grpo: Optional[GRPOConfig] = None
     resynthesis: ResynthesisConfig = ResynthesisConfig()
+    distributed: Optional[DistributedConfig] = None   # absent: the search runs in this process
 
     @field_validator("env")
     @classmethod
