@@ -18,7 +18,7 @@ from typing import Optional
 
 import pytest
 
-from conftest import run
+from conftest import MINIF2F_HEADER, run
 from lean_env.factory import EnvConfig, load_dojo_locations, make_env
 from lean_env.types import EnvFailure, LeanError, ProofFinished, ProofGivenUp, TacticState, TacticTimeout, Theorem
 from search.best_first import SearchConfig, search
@@ -296,21 +296,33 @@ def test_locations_file_is_validated(tmp_path):
         load_dojo_locations(tmp_path / "missing.json")
 
 
-def test_prover_eval_reaches_lean_dojo(fake, tmp_path):
+def test_prover_eval_reaches_lean_dojo_and_verifies_on_kimina(fake, tmp_path):
+    """`prover eval --env dojo`: tactics through LeanDojo's API (the stand-in); a `ProofFinished`
+    counts only once a verifier accepts the whole proof (here the fake Kimina server, whose REPL
+    is the embedded kernel)."""
     from typer.testing import CliRunner
 
+    from fake_kimina_server import FakeKiminaServer
     from prover.cli import app
 
     bench = tmp_path / "bench.jsonl"
-    bench.write_text(json.dumps({"name": "foo", "split": "test", "header": "", "formal_statement": T.statement}) + "\n")
+    bench.write_text(json.dumps({"name": "foo", "split": "test", "header": MINIF2F_HEADER,
+                                 "formal_statement": T.statement}) + "\n")
     args = ["eval", "--benchmark", str(bench), "--env", "dojo", "--dojo-repo", "https://github.com/x/y",
             "--dojo-commit", "abc123", "--dojo-file", "Y/Foo.lean", "--generator", "scripted",
-            "--expansions", "2", "--concurrency", "1", "--out", str(tmp_path / "out")]
-    result = CliRunner().invoke(app, args)
+            "--expansions", "2", "--concurrency", "1"]
+    result = CliRunner().invoke(app, args + ["--out", str(tmp_path / "alone")])
     assert result.exit_code == 0, result.output
     assert fake.Dojo.entered and fake.Dojo.entered[0].full_name == "foo" and not fake.Dojo.alive
-    row = json.loads((tmp_path / "out" / "attempts.jsonl").read_text().splitlines()[0])
-    assert row["theorem_id"] == "foo" and not row["proved"]        # no verifier: nothing counts
+    alone = json.loads((tmp_path / "alone" / "attempts.jsonl").read_text().splitlines()[0])
+    assert alone["theorem_id"] == "foo" and not alone["proved"]        # no verifier: nothing counts
+    with FakeKiminaServer() as server:
+        result = CliRunner().invoke(app, args + ["--out", str(tmp_path / "kimina"), "--kimina-url", server.url])
+    assert result.exit_code == 0, result.output
+    verified = json.loads((tmp_path / "kimina" / "attempts.jsonl").read_text().splitlines()[0])
+    assert verified["proved"] and verified["proof"] == ["simp"]
+    assert any("n + 0 = n := by\n  simp" in c["proof"] for body, _ in server.requests for c in body["codes"])
+    assert not fake.Dojo.alive
     missing = CliRunner().invoke(app, ["eval", "--benchmark", str(bench), "--env", "dojo", "--dojo-repo", "R"])
     assert missing.exit_code == 2 and "--dojo-commit" in missing.output
 
@@ -419,3 +431,19 @@ def test_real_lean_dojo():
         finally:
             await env.close()
     run(go())
+
+
+def test_a_campaign_env_section_reaches_lean_dojo(fake, tmp_path):
+    from prover.config import ConfigError, load_config
+
+    good = tmp_path / "dojo.yaml"
+    good.write_text("env:\n  kind: dojo\n  dojo_repo: https://github.com/x/y\n  dojo_commit: abc123\n"
+                    "  dojo_file: Y/Foo.lean\n  kimina_url: http://127.0.0.1:8000\n  start_timeout: 900\n")
+    cfg = load_config(good)
+    env = make_env(cfg.env)
+    assert env.locate(T) == LOC["foo"] and env.start_timeout == 900
+    assert type(env.verifier).__name__ == "KiminaEnv"
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("env:\n  kind: dojo\n  dojo_repo: https://github.com/x/y\n")
+    with pytest.raises(ConfigError, match="dojo-commit"):
+        load_config(bad)
