@@ -250,6 +250,14 @@ class RayEnv:
         """The nodes of the live actors (where Ray reports each actor runs)."""
         return [a.node_id for a in self.actors if a.alive]
 
+    def held_states(self) -> dict[str, int]:
+        """How many of the states handed out live on each live node."""
+        held = dict.fromkeys(self.nodes, 0)
+        for rec in self._states.values():
+            if self.actors[rec.actor].alive:
+                held[self.actors[rec.actor].node_id] += 1
+        return held
+
     # ------------------------------------------------------------ ProofEnv
     async def start(self, theorem: Theorem) -> StartResult:
         while (i := self._least_loaded()) is not None:

@@ -3,7 +3,7 @@ cluster on this machine (`ray.cluster_utils.Cluster`): actors land on every node
 killed mid-search loses no attempt."""
 from __future__ import annotations
 
-import asyncio
+import time
 
 import pytest
 
@@ -89,18 +89,35 @@ THEOREMS += [thm("theorem u0 (x : ℕ) : x = 1 → x = 2 := by"), thm("theorem u
 SEARCH = SearchConfig(tactics_per_expansion=2, max_expansions=8)
 
 
-class KillOnCall(ScriptedGenerator):
-    """Runs `kill` (blocking, in the batcher's thread) before answering generation call `at`:
-    the search is paused while the node dies, so the kill always lands mid-search."""
+class KillWhen(ScriptedGenerator):
+    """Runs `kill` (blocking, in the batcher's thread) before answering the first generation call
+    at which `ready(calls so far)` holds: the search is paused while the node dies, so the kill
+    always lands mid-search."""
 
-    def __init__(self, at: int, kill):
+    def __init__(self, ready, kill):
         super().__init__(chain_tactics)
-        self.at, self.kill = at, kill
+        self.ready, self.kill, self.killed = ready, kill, False
 
     def generate(self, states, n):
-        if len(self.calls) + 1 == self.at:
+        if not self.killed and self.ready(len(self.calls)):
+            self.killed = True
             self.kill()
         return super().generate(states, n)
+
+
+def kill_node(cluster, node, actor) -> None:
+    """Remove `node` and wait until its actor stops answering: the worker process of a removed
+    simulated node may serve a few more calls before it notices, a vanished machine would not."""
+    import ray
+
+    cluster.remove_node(node, allow_graceful=False)
+    for _ in range(300):
+        try:
+            ray.get(actor.node_id.remote(), timeout=10)
+        except (ray.exceptions.RayActorError, ray.exceptions.GetTimeoutError):
+            return
+        time.sleep(0.1)
+    raise AssertionError("the actor of a removed node still answers")
 
 
 def evaluate_with(env, generator, out, attempts=2):
@@ -123,14 +140,16 @@ def reference(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def cluster():
-    """A head node (the driver's, no `lean` resource) and two `lean` nodes, one with a (fake) GPU."""
+    """A head node (the driver's, no `lean` resource), two `lean` nodes, one with a (fake) GPU, and
+    a `doomed` node for the test that loses every environment node."""
     ray = pytest.importorskip("ray", reason="Ray is an optional extra: pip install 'bfs-prover[dist]'")
     from ray.cluster_utils import Cluster
 
     c = Cluster(initialize_head=True, head_node_args={"num_cpus": 1, "include_dashboard": False})
     try:
-        c.add_node(num_cpus=2, resources={"lean": 1})
-        c.add_node(num_cpus=2, num_gpus=1, resources={"lean": 1})
+        c.add_node(wait=False, num_cpus=2, resources={"lean": 1})     # the nodes start side by side
+        c.add_node(wait=False, num_cpus=2, num_gpus=1, resources={"lean": 1})
+        c.add_node(wait=False, num_cpus=1, resources={"doomed": 1})
         ray.init(address=c.address, log_to_driver=False)
         c.wait_for_nodes()
         yield c
@@ -177,7 +196,8 @@ def test_a_node_killed_mid_search_loses_no_attempt(cluster, reference, tmp_path)
     dist = DistributedConfig(address=cluster.address, env_resource="lean")
     env = make_search_env(EnvConfig(workers=1), dist)
     victim = next(n for n in lean_nodes(cluster) if n.node_id == env.nodes[0])
-    summary, records = evaluate_with(env, KillOnCall(3, lambda: cluster.remove_node(victim, allow_graceful=False)),
+    busy = lambda calls: calls >= 2 and env.held_states()[victim.node_id] >= 2   # the victim holds search states
+    summary, records = evaluate_with(env, KillWhen(busy, lambda: kill_node(cluster, victim, env.actors[0].handle)),
                                      tmp_path)
     ref_summary, ref_records = reference
     assert env.lost_nodes == [victim.node_id]
@@ -197,12 +217,11 @@ def test_losing_every_env_node_fails_attempts_as_env_failures_in_the_denominator
 
     from prover.distributed import make_search_env
 
-    doomed = cluster.add_node(num_cpus=1, resources={"doomed": 1})
-    cluster.wait_for_nodes()
+    [doomed] = lean_nodes(cluster, "doomed")
     dist = DistributedConfig(address=cluster.address, env_resource="doomed")
     env = make_search_env(EnvConfig(workers=1), dist)
     assert env.nodes == [doomed.node_id]
-    summary, records = evaluate_with(env, KillOnCall(2, lambda: cluster.remove_node(doomed, allow_graceful=False)),
+    summary, records = evaluate_with(env, KillWhen(lambda calls: calls == 1, lambda: kill_node(cluster, doomed, env.actors[0].handle)),
                                      tmp_path, attempts=1)
     assert ray.is_initialized()
     assert sorted(r.theorem_id for r in records) == sorted(t.id for t in THEOREMS)   # none dropped
