@@ -10,6 +10,10 @@ packs zero-CPU actors onto the driver's node):
 - one generator actor per `generator_gpus` GPUs of every GPU node, for generators that sample
   from local weights (hf, vllm); without GPU nodes generation stays in the driver.
 
+An expansion's tactics go to the actor holding their state in one call (`run_tactics`); when an
+attempt ends, `release` frees its states here and its roots on the actors (LeanDojo's Lean
+processes).
+
 Node loss. `RayEnv` remembers every state's theorem and tactic path, as `ReplPool` does for its
 processes. When an actor's node dies, the actor is dropped, the states it held are rebuilt on a
 live actor by replaying their paths, and the request runs again there: the search goes on and no
@@ -28,14 +32,15 @@ import dataclasses
 import hashlib
 import itertools
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping, Optional, Sequence
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from lean_env.factory import EnvConfig, make_env
 from lean_env.optional import require
-from lean_env.base import ProofEnv
+from lean_env.base import ProofEnv, run_tactics
+from lean_env.base import release as release_attempt
 from lean_env.types import EnvFailure, StartResult, TacticResult, TacticState, Theorem, Verdict
 
 log = logging.getLogger(__name__)
@@ -165,37 +170,48 @@ def _start_actors(ray, handles: list, cfg: DistributedConfig, what: str) -> list
 
 
 class _EnvActorImpl:
-    """The body of an environment actor: one ReplPool, driven by Ray's asyncio event loop."""
+    """The body of an environment actor: one environment (a ReplPool, or LeanDojo), driven by Ray's
+    asyncio event loop. Roots are kept per attempt (the driver's attempt id), so `release` frees
+    every root the attempt has here, its first one and any rebuilt after another node was lost."""
 
     def __init__(self, spec: EnvConfig):
         self.env = make_env(spec)
-        self.rebuilt: dict[tuple[str, str, tuple[str, ...]], TacticState] = {}   # replayed paths, for prefix reuse
+        self.roots: dict[int, list[TacticState]] = {}
+        self.rebuilt: dict[tuple[int, tuple[str, ...]], TacticState] = {}   # (attempt, path): prefix reuse
 
     def node_id(self) -> str:
         import ray
 
         return ray.get_runtime_context().get_node_id()
 
-    async def start(self, theorem: Theorem) -> StartResult:
-        return await self.env.start(theorem)
+    async def start(self, attempt: int, theorem: Theorem) -> StartResult:
+        root = await self.env.start(theorem)
+        if isinstance(root, TacticState):
+            self.roots.setdefault(attempt, []).append(root)
+        return root
 
-    async def run_tactic(self, state: TacticState, tactic: str) -> TacticResult:
-        return await self.env.run_tactic(state, tactic)
+    async def run_tactics(self, state: TacticState, tactics: Sequence[str]) -> list[TacticResult]:
+        return await run_tactics(self.env, state, tactics)
 
-    async def rebuild(self, theorem: Theorem, path: tuple[str, ...]) -> StartResult | TacticResult:
-        """The state `path` leads to from `theorem`'s start, on this actor (a lost node's state)."""
-        key = (theorem.header, theorem.statement)
+    async def rebuild(self, attempt: int, theorem: Theorem, path: tuple[str, ...]) -> StartResult | TacticResult:
+        """The state `path` leads to from `theorem`'s start, rebuilt here (a lost node's state)."""
         done = len(path)
-        while done > 0 and (*key, path[:done]) not in self.rebuilt:
+        while done > 0 and (attempt, path[:done]) not in self.rebuilt:
             done -= 1
-        state = self.rebuilt.get((*key, path[:done])) if done else await self.env.start(theorem)
+        state = self.rebuilt[(attempt, path[:done])] if done else await self.start(attempt, theorem)
         for i in range(done, len(path)):
             if not isinstance(state, TacticState):
                 return state
-            state = await self.env.run_tactic(state, path[i])
+            [state] = await run_tactics(self.env, state, [path[i]])
             if isinstance(state, TacticState):
-                self.rebuilt[(*key, path[: i + 1])] = state
+                self.rebuilt[(attempt, path[: i + 1])] = state
         return state
+
+    async def release(self, attempt: int) -> None:
+        for root in self.roots.pop(attempt, ()):
+            await release_attempt(self.env, root)
+        for key in [k for k in self.rebuilt if k[0] == attempt]:
+            del self.rebuilt[key]
 
     async def verify(self, theorem: Theorem, tactics: Sequence[str]) -> Verdict:
         return await self.env.verify(theorem, tactics)
@@ -217,12 +233,19 @@ class _Actor:
 class _State:
     """A state handed to the search: where it lives now, and how to rebuild it anywhere."""
 
+    attempt: int
     theorem: Theorem
     path: tuple[str, ...]
     goals: tuple[str, ...]
     actor: int
     local: TacticState            # the actor's own handle
-    moving: Optional[asyncio.Future] = None
+    moving: Optional[asyncio.Event] = None
+
+
+@dataclass
+class _Attempt:
+    states: list[int] = field(default_factory=list)   # handles issued, forgotten on release
+    actors: set[int] = field(default_factory=set)     # actors that hold a root of it
 
 
 class _ActorLost(Exception):
@@ -230,7 +253,9 @@ class _ActorLost(Exception):
 
 
 class RayEnv:
-    """A `ProofEnv` over environment actors pinned to the nodes of `slots`."""
+    """A `ProofEnv` over environment actors pinned to the nodes of `slots`. Each `start` opens an
+    attempt; `release(root)` (the search calls it when the attempt ends) frees it here and on the
+    actors."""
 
     def __init__(self, spec: EnvConfig, slots: Sequence[EnvSlot], cfg: DistributedConfig):
         ray = connect(cfg.address)
@@ -241,6 +266,7 @@ class RayEnv:
         nodes = _start_actors(ray, handles, cfg, "environment")
         self.actors = [_Actor(h, node) for h, node in zip(handles, nodes) if node is not None]
         self._states: dict[int, _State] = {}
+        self._attempts: dict[int, _Attempt] = {}
         self._ids = itertools.count()
         self.lost_nodes: list[str] = []
         self.rebuilt_states = 0
@@ -251,7 +277,7 @@ class RayEnv:
         return [a.node_id for a in self.actors if a.alive]
 
     def held_states(self) -> dict[str, int]:
-        """How many of the states handed out live on each live node."""
+        """How many of the states handed out (and not released) live on each live node."""
         held = dict.fromkeys(self.nodes, 0)
         for rec in self._states.values():
             if self.actors[rec.actor].alive:
@@ -260,28 +286,53 @@ class RayEnv:
 
     # ------------------------------------------------------------ ProofEnv
     async def start(self, theorem: Theorem) -> StartResult:
+        attempt = next(self._ids)
+        self._attempts[attempt] = _Attempt()
         while (i := self._least_loaded()) is not None:
             try:
-                return self._register(i, theorem, (), await self._call(i, "start", theorem))
+                root = await self._call(i, "start", attempt, theorem)
             except _ActorLost:
                 continue
+            self._attempts[attempt].actors.add(i)
+            return self._register(attempt, i, theorem, (), root)
         return self._no_actor()
 
     async def run_tactic(self, state: TacticState, tactic: str) -> TacticResult:
+        [result] = await self.run_tactics(state, [tactic])
+        return result
+
+    async def run_tactics(self, state: TacticState, tactics: Sequence[str]) -> list[TacticResult]:
+        """All of one expansion's tactics in one call to the actor that holds `state`."""
         rec = self._states.get(state.id) if isinstance(state, TacticState) else None
         if rec is None:
-            return EnvFailure(f"unknown state handle {getattr(state, 'id', state)!r} (not issued by this RayEnv)")
+            failure = EnvFailure(f"unknown state handle {getattr(state, 'id', state)!r} (released, or not from this RayEnv)")
+            return [failure] * len(tactics)
         while True:
             if not self.actors[rec.actor].alive:
-                moved = await self._move(rec)
-                if moved is not None:
-                    return moved
+                failure = await self._move(rec)
+                if failure is not None:
+                    return [failure] * len(tactics)
+                continue
             i = rec.actor
             try:
-                result = await self._call(i, "run_tactic", rec.local, tactic)
+                results = await self._call(i, "run_tactics", rec.local, list(tactics))
             except _ActorLost:
                 continue
-            return self._register(i, rec.theorem, rec.path + (tactic,), result)
+            return [self._register(rec.attempt, i, rec.theorem, rec.path + (t,), r) for t, r in zip(tactics, results)]
+
+    async def release(self, root: TacticState) -> None:
+        rec = self._states.get(root.id)
+        attempt = self._attempts.pop(rec.attempt, None) if rec is not None else None
+        if attempt is None:
+            return
+        for handle in attempt.states:
+            del self._states[handle]
+        for i in attempt.actors:
+            if self.actors[i].alive:
+                try:
+                    await self._call(i, "release", rec.attempt)
+                except _ActorLost:
+                    pass
 
     async def verify(self, theorem: Theorem, tactics: Sequence[str]) -> Verdict:
         while (i := self._least_loaded()) is not None:
@@ -322,32 +373,37 @@ class RayEnv:
         actor.served += 1
         return result
 
-    def _register(self, actor: int, theorem: Theorem, path: tuple[str, ...], result: Any) -> Any:
+    def _register(self, attempt: int, actor: int, theorem: Theorem, path: tuple[str, ...], result: Any) -> Any:
         if not isinstance(result, TacticState):
             return result
         handle = next(self._ids)
-        self._states[handle] = _State(theorem, path, result.goals, actor, result)
+        owner = self._attempts.get(attempt)
+        if owner is not None:   # else the attempt was released while this call ran: nobody asks for it
+            owner.states.append(handle)
+            self._states[handle] = _State(attempt, theorem, path, result.goals, actor, result)
         return TacticState(result.goals, handle, result.messages)
 
     async def _move(self, rec: _State) -> EnvFailure | None:
-        """Rebuild `rec` on a live actor (once, however many tactics wait for it); None when done."""
-        if rec.moving is None:
-            rec.moving = asyncio.get_running_loop().create_future()
-            try:
-                rec.moving.set_result(await self._rebuild(rec))
-            finally:
-                moving, rec.moving = rec.moving, None
-                if not moving.done():
-                    moving.set_result(EnvFailure("rebuilding a lost state was interrupted"))
-            return moving.result()
-        return await asyncio.shield(rec.moving)
+        """Rebuild `rec` on a live actor, once however many expansions wait for it (they look
+        again when it is done)."""
+        if rec.moving is not None:
+            await rec.moving.wait()
+            return None
+        rec.moving = asyncio.Event()
+        try:
+            return await self._rebuild(rec)
+        finally:
+            rec.moving.set()
+            rec.moving = None
 
     async def _rebuild(self, rec: _State) -> EnvFailure | None:
         while (i := self._least_loaded()) is not None:
             try:
-                state = await self._call(i, "rebuild", rec.theorem, rec.path)
+                state = await self._call(i, "rebuild", rec.attempt, rec.theorem, rec.path)
             except _ActorLost:
                 continue
+            if rec.attempt in self._attempts:
+                self._attempts[rec.attempt].actors.add(i)   # it holds a root of the attempt now
             if not isinstance(state, TacticState) or state.goals != rec.goals:
                 got = state.pp[:100] if isinstance(state, TacticState) else type(state).__name__
                 return EnvFailure(f"replay of a lost node's state diverged on another node (got {got})")

@@ -187,6 +187,27 @@ def test_actors_land_on_every_node_and_a_generator_on_the_gpu_node(cluster, tmp_
     assert {r.theorem_id for r in records if r.proved} == {f"c{i}" for i in range(6)}
     assert summary.theorems == len(THEOREMS) and summary.env_failures == 0
     assert all(a.served > 0 for a in env.actors)                     # both nodes did work
+    assert set(env.held_states().values()) == {0}                   # every attempt released its states
+
+
+@pytest.mark.slow
+def test_a_lost_generator_s_states_go_to_the_others(cluster):
+    import ray
+
+    from prover.distributed import GeneratorSlot, RayGenerator
+    from search.generators.factory import GeneratorConfig
+
+    dist = DistributedConfig(address=cluster.address)
+    nodes = [n.node_id for n in lean_nodes(cluster)]
+    generator = RayGenerator(GeneratorConfig(kind="scripted"), [GeneratorSlot(n, 0, 0.0) for n in nodes], dist)
+    try:
+        states = [f"x : ℕ\n⊢ x + {i} = {i} + x" for i in range(16)]
+        before = generator.generate(states, 3)
+        ray.kill(generator.actors[0].handle)
+        assert generator.generate(states, 3) == before
+        assert generator.lost_nodes == nodes[:1] and generator.nodes == nodes[1:]
+    finally:
+        generator.close()
 
 
 @pytest.mark.slow
