@@ -129,12 +129,15 @@ class _Session:
         guard, done = threading.Lock(), threading.Event()
 
         def target() -> None:
+            dojo = None
             try:
                 # LeanGitRepo may query GitHub and Dojo.__enter__ may trace: both count as start-up
                 dojo = self.ld.Dojo(self.ld.Theorem(self.ld.LeanGitRepo(url, commit), path, name),
                                     timeout=max(1, math.ceil(self.tactic_timeout)))
                 entered = dojo.__enter__()
             except BaseException as e:
+                if dojo is not None:   # __enter__ may fail after spawning Lean (DojoInitError on EOF)
+                    _exit(dojo)
                 with guard:
                     box.setdefault("error", e)
             else:
