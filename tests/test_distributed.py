@@ -191,6 +191,22 @@ def test_actors_land_on_every_node_and_a_generator_on_the_gpu_node(cluster, tmp_
 
 
 @pytest.mark.slow
+def test_an_actor_that_cannot_be_placed_is_dropped_and_none_at_all_is_an_error(cluster):
+    from prover.distributed import EnvSlot, RayEnv
+
+    dist = DistributedConfig(address=cluster.address, actor_timeout=60)
+    gone = "ab" * 28    # a node id no node has (a node that died after the plan was made)
+    real = lean_nodes(cluster)[0].node_id
+    env = RayEnv(EnvConfig(workers=1), [EnvSlot(gone, 1), EnvSlot(real, 1)], dist)
+    try:
+        assert env.nodes == [real]
+    finally:
+        run(env.close())
+    with pytest.raises(RuntimeError, match="no environment actor started"):
+        RayEnv(EnvConfig(workers=1), [EnvSlot(gone, 1)], dist)
+
+
+@pytest.mark.slow
 def test_a_lost_generator_s_states_go_to_the_others(cluster):
     import ray
 
