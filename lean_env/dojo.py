@@ -93,6 +93,7 @@ class _Session:
         self.lock = threading.Lock()
         self.dojo: Any = None
         self.states: dict[TacticPath, Any] = {}    # LeanDojo states of the current Dojo, by tactic path
+        self.seen: dict[TacticPath, str] = {}      # the goals each path gave, across restarts
         self.restarts = 0
         self.closed = ""                      # why the session is unusable, once it is
         self.handles: list[int] = []          # our state handles that point into this session
@@ -177,8 +178,9 @@ class _Session:
         state = self.states[path[:k]]
         for i in range(k, len(path)):
             result = self._step(path[:i], state, path[i])
-            if not isinstance(result, self.ld.TacticState):
-                self.closed = f"replaying {path[i]!r} in a restarted Dojo gave {type(result).__name__}"
+            if not isinstance(result, self.ld.TacticState) or result.pp != self.seen[path[:i + 1]]:
+                # the search's node holds the old goals: a different state under its handle would lie
+                self.closed = f"replaying {path[i]!r} in a restarted Dojo did not give the state it gave before"
                 raise _Unusable(f"the LeanDojo session is closed ({self.closed})")
             state = result
         return state
@@ -192,6 +194,7 @@ class _Session:
             raise
         if isinstance(result, self.ld.TacticState):
             self.states[path + (tactic,)] = result
+            self.seen.setdefault(path + (tactic,), result.pp)
         return result
 
     def _discard(self) -> None:

@@ -80,6 +80,7 @@ def fake_lean_dojo() -> types.ModuleType:
         alive: set = set()
         entered: list = []          # the Theorem of every Dojo entered, in order
         gate: threading.Event | None = None    # set: __enter__ waits for it (a slow trace)
+        renamed = False             # set: `induction n` names its cases differently (a changed Lean)
 
         def __init__(self, entry, timeout: int = 600, additional_imports: list = [], build_deps: bool = True):
             self.entry, self.timeout = entry, timeout
@@ -115,7 +116,9 @@ def fake_lean_dojo() -> types.ModuleType:
             if tactic in ("simp", "rfl"):
                 return ProofFinished(self.sid, "")
             if tactic == "induction n" and state.id == 0:
-                return TacticState("case zero\n⊢ 0 + 0 = 0\n\ncase succ\nn : ℕ\n⊢ n + 1 + 0 = n + 1", self.sid)
+                names = ("zero", "succ") if not Dojo.renamed else ("nil", "cons")
+                return TacticState(f"case {names[0]}\n⊢ 0 + 0 = 0\n\ncase {names[1]}\nn : ℕ\n⊢ n + 1 + 0 = n + 1",
+                                   self.sid)
             if tactic == "trace_it":
                 return TacticState(state.pp, self.sid, "hello from trace")
             if tactic == "skip_with_sorry":
@@ -190,6 +193,21 @@ def test_a_timed_out_dojo_is_never_reused(fake):
             assert isinstance(crash, EnvFailure) and "DojoCrashError" in crash.message
             assert isinstance(await env.run_tactic(s0, "simp"), ProofFinished)     # restarted again
             assert len(fake.Dojo.entered) == 3
+        finally:
+            await env.close()
+    run(go())
+
+
+def test_a_replay_that_gives_other_goals_fails_instead_of_lying(fake):
+    async def go():
+        env = dojo_env()
+        try:
+            s0 = await env.start(T)
+            split = await env.run_tactic(s0, "induction n")
+            assert isinstance(await env.run_tactic(split, "loop"), TacticTimeout)
+            fake.Dojo.renamed = True
+            diverged = await env.run_tactic(split, "frob")
+            assert isinstance(diverged, EnvFailure) and "did not give the state it gave before" in diverged.message
         finally:
             await env.close()
     run(go())
