@@ -210,11 +210,13 @@ def _detail(resp: httpx.Response) -> str:
 
 def _to_command_reply(entry: dict[str, Any], offset: int) -> dict[str, Any]:
     """A result entry as the REPL reply to our command alone: line numbers made relative to the
-    command (the server counts from the top of the snippet, header included). A server-side
-    timeout raises TimeoutError (the verifier's "timed out"), other server errors KiminaError."""
+    command (the server counts from the top of the snippet, header included). The proof's
+    own timeout raises TimeoutError (the verifier's "timed out"); the header's timeout and other
+    server errors raise KiminaError (environment failures)."""
     error, response = entry.get("error"), entry.get("response")
     if error:
-        if "timed out" in str(error):
+        # the header's import timing out is the server's start-up, not the proof's doing
+        if "timed out" in str(error) and "header" not in str(error):
             raise TimeoutError(str(error))
         raise KiminaError(f"server error: {str(error)[:300]}")
     if not isinstance(response, dict):

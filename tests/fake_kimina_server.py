@@ -14,6 +14,7 @@ snippet, as the server does. Requests are validated like the server's pydantic m
     "no_results" HTTP 200 {"ok": true}
     "drop"       the reply leaves out the last snippet's result
     "timeout"    every snippet's result is {"error": "Lean REPL command timed out in N seconds"}
+    "header_timeout"  ... {"error": "Lean REPL header command timed out in N seconds"}
     "hang"       no reply for `hang_seconds`
     "unshifted"  line numbers counted from the first non-import line (servers before the fix)
 
@@ -118,8 +119,9 @@ class FakeKiminaServer:
         return 200, {"results": results}
 
     def check(self, cid: str, code: str, timeout: int) -> dict:
-        if self.fault == "timeout":
-            return {"custom_id": cid, "error": f"Lean REPL command timed out in {timeout} seconds"}
+        if self.fault in ("timeout", "header_timeout"):
+            which = "header command" if self.fault == "header_timeout" else "command"
+            return {"custom_id": cid, "error": f"Lean REPL {which} timed out in {timeout} seconds"}
         header, body, offset = split_snippet(code)
         with self._lock:   # one embedded session per header, used by one request at a time
             if header not in self._headers:

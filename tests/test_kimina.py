@@ -93,6 +93,7 @@ def test_api_key_goes_in_the_authorization_header(monkeypatch):
     ("garbage", "not JSON"),
     ("no_results", "no list of results"),
     ("timeout", "verification timed out"),
+    ("header_timeout", "header command timed out"),
 ])
 def test_server_failures_reject_with_a_reason(fault, expected):
     with FakeKiminaServer(fault=fault) as server:
