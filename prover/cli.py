@@ -87,8 +87,8 @@ def evaluate(
     dojo_commit: Optional[str] = typer.Option(None, help="LeanDojo: its commit."),
     dojo_file: Optional[str] = typer.Option(None, help="LeanDojo: the .lean file holding the theorems, each "
                                             "found by its declared name."),
-    dojo_locations: Optional[Path] = typer.Option(None, help="LeanDojo: JSON {theorem id: [file, full name]} "
-                                                  "(or [repo, commit, file, full name]) instead of --dojo-file."),
+    dojo_locations: Optional[Path] = typer.Option(None, help="LeanDojo: JSON {theorem id: \\[file, full name]} "
+                                                  "(or \\[repo, commit, file, full name]) instead of --dojo-file."),
     kimina_url: Optional[str] = typer.Option(None, help="Kimina Lean Server URL: dojo's verifier (API key from "
                                              "$LEAN_SERVER_API_KEY)."),
     tactic_timeout: float = typer.Option(12.0, help="Wall-clock seconds per tactic."),
