@@ -253,7 +253,8 @@ class DojoEnv:
         """All of an expansion's tactics in one worker-thread call: they run one after another on
         the session's Dojo anyway."""
         if state.id not in self._states:
-            return [EnvFailure(f"unknown state handle {state.id} (released or from another environment)")] * len(tactics)
+            unknown = EnvFailure(f"unknown state handle {state.id} (released, or from another environment)")
+            return [unknown] * len(tactics)
         session, path = self._states[state.id]
         refused = {i: LeanError(f"forbidden tactic '{bad}' refused before reaching Lean")
                    for i, t in enumerate(tactics) if (bad := forbidden_tactic(t))}

@@ -70,10 +70,19 @@ class EnvConfig:
                                  "--dojo-locations (a JSON file {id: [file, full name]})")
             if self.dojo_file and not self.dojo_repo:
                 raise ValueError("--dojo-file needs --dojo-repo and --dojo-commit")
+            repl = bool(self.lean_project and self.repl_path)
+            if self.kimina_url and (self.lean_project or self.repl_path):
+                raise ValueError("--env dojo takes one verifier: --kimina-url, or --lean-project with --repl-path")
+            if not (self.kimina_url or repl):
+                # LeanDojo cannot check a whole proof; without a verifier nothing found would count
+                raise ValueError("--env dojo needs a verifier for the proofs it finds: --kimina-url (a Kimina "
+                                 "Lean Server) or --lean-project with --repl-path (a REPL pool)")
         if self.kimina_url is not None and self.kind not in ("kimina", "dojo"):
             raise ValueError(f"kimina_url: only read with the kimina or dojo environment, not {self.kind}")
         if self.kind == "kimina" and not self.kimina_url:
             raise ValueError("--env kimina needs --kimina-url (a running Kimina Lean Server)")
+        if self.kind == "kimina" and (self.lean_project or self.repl_path):
+            raise ValueError("--env kimina reads no --lean-project or --repl-path: the server has its own")
 
     def pool_config(self) -> PoolConfig:
         return PoolConfig(

@@ -284,19 +284,24 @@ def test_each_attempt_has_its_own_dojo_released_when_it_ends(fake):
 
 def test_make_env_places_theorems_in_the_repo_file(fake, tmp_path):
     env = make_env("dojo", dojo_repo="https://github.com/yangky11/miniF2F-lean4", dojo_commit="c0ffee",
-                   dojo_file="MiniF2F/Test.lean", tactic_timeout=30, start_timeout=99)
+                   dojo_file="MiniF2F/Test.lean", tactic_timeout=30, start_timeout=99, kimina_url="http://127.0.0.1:9")
     stmt = "theorem mathd_algebra_10 : abs ((120 : ℝ) / 100 * 30 - 130 / 100 * 20) = 10 := by"
     assert env.locate(Theorem(name="x", id="x-1", header="", statement=stmt)) == (
         "https://github.com/yangky11/miniF2F-lean4", "c0ffee", "MiniF2F/Test.lean", "mathd_algebra_10")
     assert (env.tactic_timeout, env.start_timeout) == (30, 99)
     locs = tmp_path / "loc.json"
     locs.write_text(json.dumps({"a": ["Other.lean", "Ns.a"], "b": ["https://elsewhere", "1", "B.lean", "b"]}))
-    env2 = make_env("dojo", dojo_repo="R", dojo_commit="C", dojo_locations=str(locs))
+    env2 = make_env("dojo", dojo_repo="R", dojo_commit="C", dojo_locations=str(locs), kimina_url="http://127.0.0.1:9")
     assert env2.locations == {"a": ("R", "C", "Other.lean", "Ns.a"), "b": ("https://elsewhere", "1", "B.lean", "b")}
     for bad, match in [({}, "--dojo-file"), ({"dojo_repo": "R", "dojo_file": "F.lean"}, "together"),
                        ({"dojo_locations": str(locs)}, "names no repository")]:
         with pytest.raises(ValueError, match=match):
-            make_env("dojo", **bad)
+            make_env("dojo", **bad, kimina_url="http://127.0.0.1:9")
+    where = {"dojo_repo": "R", "dojo_commit": "C", "dojo_file": "F.lean"}
+    with pytest.raises(ValueError, match="needs a verifier"):
+        make_env("dojo", **where)
+    with pytest.raises(ValueError, match="one verifier"):
+        make_env("dojo", **where, kimina_url="http://127.0.0.1:9", lean_project="P")
     with pytest.raises(ValueError, match="only read with the dojo"):
         EnvConfig(kind="embedded", dojo_repo="R").validate()
 
@@ -329,16 +334,14 @@ def test_prover_eval_reaches_lean_dojo_and_verifies_on_kimina(fake, tmp_path):
     args = ["eval", "--benchmark", str(bench), "--env", "dojo", "--dojo-repo", "https://github.com/x/y",
             "--dojo-commit", "abc123", "--dojo-file", "Y/Foo.lean", "--generator", "scripted",
             "--expansions", "2", "--concurrency", "1"]
-    result = CliRunner().invoke(app, args + ["--out", str(tmp_path / "alone")])
-    assert result.exit_code == 0, result.output
-    assert fake.Dojo.entered and fake.Dojo.entered[0].full_name == "foo" and not fake.Dojo.alive
-    alone = json.loads((tmp_path / "alone" / "attempts.jsonl").read_text().splitlines()[0])
-    assert alone["theorem_id"] == "foo" and not alone["proved"]        # no verifier: nothing counts
+    alone = CliRunner().invoke(app, args + ["--out", str(tmp_path / "alone")])
+    assert alone.exit_code == 2 and "needs a verifier" in alone.output and not fake.Dojo.entered
     with FakeKiminaServer() as server:
         result = CliRunner().invoke(app, args + ["--out", str(tmp_path / "kimina"), "--kimina-url", server.url])
     assert result.exit_code == 0, result.output
     verified = json.loads((tmp_path / "kimina" / "attempts.jsonl").read_text().splitlines()[0])
-    assert verified["proved"] and verified["proof"] == ["simp"]
+    assert fake.Dojo.entered[0].full_name == "foo"
+    assert verified["theorem_id"] == "foo" and verified["proved"] and verified["proof"] == ["simp"]
     assert any("n + 0 = n := by\n  simp" in c["proof"] for body, _ in server.requests for c in body["codes"])
     assert not fake.Dojo.alive
     missing = CliRunner().invoke(app, ["eval", "--benchmark", str(bench), "--env", "dojo", "--dojo-repo", "R"])
@@ -353,7 +356,7 @@ def test_missing_extra_names_the_extra():
     with pytest.raises(ImportError, match=r"pip install 'bfs-prover\[dojo\]'"):
         DojoEnv()
     with pytest.raises(ImportError, match=r"bfs-prover\[dojo\]"):
-        make_env("dojo", dojo_repo="R", dojo_commit="C", dojo_file="F.lean")
+        make_env("dojo", dojo_repo="R", dojo_commit="C", dojo_file="F.lean", kimina_url="http://127.0.0.1:9")
 
 
 # ---------------------------------------------------------------- the real package
@@ -439,7 +442,9 @@ def test_real_lean_dojo():
     tid = next(iter(load_dojo_locations(path)))
 
     async def go():
-        env = make_env("dojo", dojo_locations=path, tactic_timeout=600, start_timeout=3600)
+        from lean_env.dojo import DojoEnv
+
+        env = DojoEnv(load_dojo_locations(path), tactic_timeout=600, start_timeout=3600)   # tactics only
         try:
             s0 = await env.start(Theorem(name=tid, header="", statement=""))
             assert isinstance(s0, TacticState) and s0.goals
