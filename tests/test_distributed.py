@@ -250,17 +250,14 @@ def test_a_node_killed_mid_search_loses_no_attempt(cluster, reference, tmp_path)
 
 @pytest.mark.slow
 def test_losing_every_env_node_fails_attempts_as_env_failures_in_the_denominator(cluster, reference, tmp_path):
-    import ray
-
     from prover.distributed import make_search_env
 
     [doomed] = lean_nodes(cluster, "doomed")
     dist = DistributedConfig(address=cluster.address, env_resource="doomed")
     env = make_search_env(EnvConfig(workers=1), dist)
     assert env.nodes == [doomed.node_id]
-    summary, records = evaluate_with(env, KillWhen(lambda calls: calls == 1, lambda: kill_node(cluster, doomed, env.actors[0].handle)),
-                                     tmp_path, attempts=1)
-    assert ray.is_initialized()
+    kill = KillWhen(lambda calls: calls == 1, lambda: kill_node(cluster, doomed, env.actors[0].handle))
+    summary, records = evaluate_with(env, kill, tmp_path, attempts=1)
     assert sorted(r.theorem_id for r in records) == sorted(t.id for t in THEOREMS)   # none dropped
     assert summary.theorems == len(THEOREMS)
     assert (summary.proved, summary.env_failures) == (0, len(THEOREMS)) and reference[0].proved == 6
