@@ -120,15 +120,25 @@ def kill_node(cluster, node, actor) -> None:
     raise AssertionError("the actor of a removed node still answers")
 
 
-def evaluate_with(env, generator, out, attempts=2):
+def evaluate_with(env, generator, out, attempts=2, before_close=None):
     from prover.evaluate import evaluate
 
     async def go():
         try:
             return await evaluate(THEOREMS, env, generator, SEARCH, out, attempts, stop_on_success=False, concurrency=8)
         finally:
+            if before_close is not None:
+                before_close()
             await env.close()
     return run(go())
+
+
+def actor_roots(env) -> list[int]:
+    """Attempts each live environment actor still keeps roots for (released ones are gone)."""
+    import ray
+
+    return [ray.get(a.handle.__ray_call__.remote(lambda actor: len(actor.roots) + len(actor.rebuilt)))
+            for a in env.actors if a.alive]
 
 
 @pytest.fixture(scope="module")
@@ -181,13 +191,15 @@ def test_actors_land_on_every_node_and_a_generator_on_the_gpu_node(cluster, tmp_
     try:
         assert generator.nodes == [gpu_node]
         # the default scripted tactics, answered by the remote generator: omega closes every chain
-        summary, records = evaluate_with(env, generator, tmp_path, attempts=1)
+        kept = []
+        summary, records = evaluate_with(env, generator, tmp_path, attempts=1,
+                                         before_close=lambda: kept.extend(actor_roots(env)))
     finally:
         generator.close()
     assert {r.theorem_id for r in records if r.proved} == {f"c{i}" for i in range(6)}
     assert summary.theorems == len(THEOREMS) and summary.env_failures == 0
     assert all(a.served > 0 for a in env.actors)                     # both nodes did work
-    assert set(env.held_states().values()) == {0}                   # every attempt released its states
+    assert set(env.held_states().values()) == {0} and kept == [0, 0]   # every attempt released, here and there
 
 
 @pytest.mark.slow
@@ -234,11 +246,13 @@ def test_a_node_killed_mid_search_loses_no_attempt(cluster, reference, tmp_path)
     env = make_search_env(EnvConfig(workers=1), dist)
     victim = next(n for n in lean_nodes(cluster) if n.node_id == env.nodes[0])
     busy = lambda calls: calls >= 2 and env.held_states()[victim.node_id] >= 2   # the victim holds search states
+    kept = []
     summary, records = evaluate_with(env, KillWhen(busy, lambda: kill_node(cluster, victim, env.actors[0].handle)),
-                                     tmp_path)
+                                     tmp_path, before_close=lambda: kept.extend(actor_roots(env)))
     ref_summary, ref_records = reference
     assert env.lost_nodes == [victim.node_id]
     assert env.rebuilt_states > 0             # the victim held states; they were rebuilt elsewhere
+    assert kept == [0]                        # the survivor released the rebuilt roots too
     key = lambda r: (r.theorem_id, r.attempt)
     assert sorted(map(key, records)) == sorted(map(key, ref_records))   # every attempt, once
     got = {key(r): (r.proved, r.proof, r.expansions, r.env_failures) for r in records}
