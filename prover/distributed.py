@@ -55,8 +55,9 @@ class DistributedConfig(BaseModel):
 
     address: str = "auto"                        # "auto": the cluster `ray start` joined; "local": a new one here; or host:port
     env_resource: Optional[str] = None           # only nodes with this custom resource host environment actors
-    workers_per_node: Optional[int] = Field(None, ge=1)   # REPL workers per env actor (default: the node's free CPUs)
-    generator_gpus: int = Field(1, ge=1)         # GPUs each generator actor reserves (vLLM tensor parallelism)
+    workers_per_node: Optional[int] = Field(None, ge=1)   # REPL workers per env actor (default: the node's free CPUs;
+                                                          # env.workers sizes the local pool only)
+    generator_gpus: int = Field(1, ge=1)         # GPUs each generator actor reserves (>1: for an engine that shards)
     generator_cpus: float = Field(1.0, ge=0)     # CPUs each generator actor reserves, not given to REPL workers
     actor_timeout: float = Field(300.0, gt=0)    # seconds for the actors to come up before a round gives up on them
 
