@@ -52,3 +52,14 @@ async def run_tactics(env: ProofEnv, state: TacticState, tactics: Sequence[str])
         return results
     results = await asyncio.gather(*(env.run_tactic(state, t) for t in tactics), return_exceptions=True)
     return [EnvFailure(f"{type(r).__name__}: {r}") if isinstance(r, Exception) else r for r in results]
+
+
+async def release(env: ProofEnv, root: TacticState) -> None:
+    """Tell `env` that the attempt started at `root` is over, when it frees per-attempt resources.
+    Never raises: a failure to free is the environment's to log, not the attempt's to report."""
+    free = getattr(env, "release", None)
+    if free is not None:
+        try:
+            await free(root)
+        except Exception:
+            pass

@@ -29,9 +29,11 @@ def _fail(message: str) -> None:
 def verify(
     proofs: Path = typer.Argument(..., help="JSON Lines file of {\"id\": ..., \"tactics\": [...]} rows."),
     benchmark: str = typer.Option("embedded", help="Benchmark name (embedded, minif2f, minif2f-goedel, proofnet) or a .jsonl path."),
-    env: str = typer.Option("embedded", help="Environment: embedded, lean-repl or dojo."),
+    env: str = typer.Option("embedded", help="Environment: embedded, lean-repl or kimina."),
     lean_project: Optional[Path] = typer.Option(None, help="Lean project with Mathlib (lean-repl)."),
     repl_path: Optional[Path] = typer.Option(None, help="leanprover-community/repl checkout (lean-repl)."),
+    kimina_url: Optional[str] = typer.Option(None, help="Kimina Lean Server URL (env kimina); its API key "
+                                             "from $LEAN_SERVER_API_KEY."),
     workers: int = typer.Option(2, min=1),
     timeout: float = typer.Option(60.0, help="Wall-clock seconds per whole-proof check."),
     recheck: Optional[str] = typer.Option(None, help="Kernel re-check command taking TARGET.olean SUBMISSION.olean "
@@ -41,7 +43,7 @@ def verify(
     from prover.verify_cmd import run_verify
 
     try:
-        code = run_verify(proofs, benchmark, env, lean_project, repl_path, workers, timeout, recheck)
+        code = run_verify(proofs, benchmark, env, lean_project, repl_path, workers, timeout, recheck, kimina_url)
     except (ValueError, FileNotFoundError) as e:
         _fail(str(e))
     raise typer.Exit(code)
@@ -91,8 +93,18 @@ def evaluate(
     generator_config: Optional[Path] = typer.Option(None, help="YAML with a `generator:` section (e.g. a campaign "
                                                                "config); replaces the generator flags."),
     env: str = typer.Option("embedded", help="embedded, lean-repl or dojo."),
-    lean_project: Optional[Path] = typer.Option(None),
-    repl_path: Optional[Path] = typer.Option(None),
+    lean_project: Optional[Path] = typer.Option(None, help="Lean project with Mathlib (lean-repl; dojo's verifier)."),
+    repl_path: Optional[Path] = typer.Option(None, help="leanprover-community/repl checkout (as --lean-project)."),
+    dojo_repo: Optional[str] = typer.Option(None, help="LeanDojo: the traced repository (URL or local path)."),
+    dojo_commit: Optional[str] = typer.Option(None, help="LeanDojo: its commit."),
+    dojo_file: Optional[str] = typer.Option(None, help="LeanDojo: the .lean file holding the theorems, each "
+                                            "found by its declared name."),
+    dojo_locations: Optional[Path] = typer.Option(None, help="LeanDojo: JSON {theorem id: \\[file, full name]} "
+                                                  "(or \\[repo, commit, file, full name]) instead of --dojo-file."),
+    kimina_url: Optional[str] = typer.Option(None, help="Kimina Lean Server URL: dojo's verifier (API key from "
+                                             "$LEAN_SERVER_API_KEY)."),
+    tactic_timeout: float = typer.Option(12.0, help="Wall-clock seconds per tactic."),
+    start_timeout: float = typer.Option(120.0, help="Seconds to start a theorem (REPL header; entering a Dojo)."),
     pass_k: int = typer.Option(1, "--pass-k", min=1, help="Independent attempts per theorem."),
     samples: Optional[int] = typer.Option(None, help="Run n >= k attempts without early stop, for the unbiased estimator."),
     tactics: int = typer.Option(8, help="Tactics sampled per expansion."),
@@ -105,7 +117,7 @@ def evaluate(
     out: Path = typer.Option(Path("runs/eval"), help="Output directory (results resume from here)."),
     seed: int = typer.Option(0),
     ray: Optional[str] = typer.Option(None, "--ray", help="Run environment workers as Ray actors on this cluster ('local' starts one here)."),
-    ray_actors: int = typer.Option(2, help="Environment actors (each with --workers REPL processes)."),
+    ray_workers_per_node: Optional[int] = typer.Option(None, min=1, help="With --ray: REPL workers of each node's environment actor (default: the node's free CPUs)."),
     planner: Optional[str] = typer.Option(None, help="Planner-driven search: embedded, openai, hf, file, or a YAML "
                                                      "with a `planner:` section (search/planner/)."),
     planner_model: Optional[str] = typer.Option(None, help="Planner model (openai: served name; hf: dir or hub id)."),
@@ -115,19 +127,24 @@ def evaluate(
 ) -> None:
     """pass@k evaluation: best-first search on every theorem of a split; resumable."""
     from lean_env.factory import EnvConfig
+    from prover.distributed import DistributedConfig
     from prover.evaluate import EvalRequest, run_eval_cli
     from search.best_first import SearchConfig
 
     try:
         req = EvalRequest(
             benchmark=benchmark, split=split, pass_k=pass_k, samples=samples, limit=limit, concurrency=concurrency,
-            out=out, ray=ray, ray_actors=ray_actors,
+            out=out, distributed=DistributedConfig(address=ray, workers_per_node=ray_workers_per_node) if ray else None,
             env=EnvConfig(kind=env, workers=workers, lean_project=str(lean_project) if lean_project else None,
-                          repl_path=str(repl_path) if repl_path else None),
+                          repl_path=str(repl_path) if repl_path else None, tactic_timeout=tactic_timeout,
+                          start_timeout=start_timeout, dojo_repo=dojo_repo, dojo_commit=dojo_commit,
+                          dojo_file=dojo_file, dojo_locations=str(dojo_locations) if dojo_locations else None,
+                          kimina_url=kimina_url),
             generator=_generator_config(generator, model, base_url, tokenizer, temperature, seed, generator_config),
             search=SearchConfig(tactics_per_expansion=tactics, max_expansions=expansions, wall_seconds=wall),
             planner=_planner_config(planner, planner_model, planner_base_url, replan, searchers),
         )
+        req.env.validate()   # a wrong environment setting is reported before any model loads
         run_eval_cli(req)
     except (ValueError, FileNotFoundError, ImportError) as e:
         _fail(str(e))

@@ -11,6 +11,7 @@ Each section *is* the config of the library piece that reads it, not a copy of i
     grpo:       training.grpo.config.GRPOConfig        (learner: grpo)
     resynthesis: prover.recipes.resynthesis.ResynthesisConfig
     planner:    search.planner.backends.PlannerConfig   (optional: planner-driven search in every search and eval)
+    distributed: prover.distributed.DistributedConfig (optional: search over a Ray cluster)
     model, pool, eval: the campaign's own (below)
 
 The campaign alone seeds things: round r samples, trains and evaluates with `seed + r`, so the
@@ -26,6 +27,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from lean_env.factory import EnvConfig
+from prover.distributed import DistributedConfig
 from prover.recipes.resynthesis import ResynthesisConfig
 from search.best_first import SearchConfig
 from search.generators.factory import GeneratorConfig
@@ -100,6 +102,7 @@ class CampaignConfig(Strict):
     grpo: Optional[GRPOConfig] = None
     resynthesis: ResynthesisConfig = ResynthesisConfig()
     planner: Optional[PlannerConfig] = None     # present = planner-driven search (search/planner/)
+    distributed: Optional[DistributedConfig] = None   # absent: the search runs in this process
 
     @field_validator("env")
     @classmethod

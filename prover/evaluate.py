@@ -18,6 +18,7 @@ from lean_env.benchmarks import load_benchmark
 from lean_env.factory import EnvConfig, make_env
 from lean_env.jsonl import append_jsonl, read_jsonl
 from lean_env.types import Theorem
+from prover.distributed import DistributedConfig, make_search_env, make_search_generator
 from search.batcher import GenerationBatcher
 from search.best_first import SearchConfig, search
 from search.generators.base import TacticGenerator
@@ -42,8 +43,7 @@ class EvalRequest:
     limit: int | None = None
     concurrency: int = 32
     out: Path = Path("runs/eval")
-    ray: str | None = None
-    ray_actors: int = 2
+    distributed: DistributedConfig | None = None   # None: environment and generator in this process
     env: EnvConfig = field(default_factory=EnvConfig)
     generator: GeneratorConfig = field(default_factory=lambda: GeneratorConfig(kind="scripted"))
     search: SearchConfig = field(default_factory=SearchConfig)
@@ -127,17 +127,14 @@ def run_eval_cli(req: EvalRequest) -> None:
     attempts = req.samples or req.pass_k
     if req.samples is not None and req.samples < req.pass_k:
         raise ValueError("--samples must be >= --pass-k")
-    generator = make_generator(req.generator)
-    if req.ray:
-        from prover.distributed import RayEnv
-
-        env = RayEnv(req.ray, actors=req.ray_actors, spec=req.env)
-    else:
-        env = make_env(req.env)
+    generator = make_search_generator(req.generator, req.distributed)
+    env = make_search_env(req.env, req.distributed)
     req.out.mkdir(parents=True, exist_ok=True)
-    request = {**{k: str(v) for k, v in asdict(req).items() if k not in ("env", "generator", "search", "planner")},
+    request = {**{k: str(v) for k, v in asdict(req).items()
+                  if k not in ("env", "generator", "search", "planner", "distributed")},
                "env": asdict(req.env), "generator": req.generator.model_dump(mode="json"), "search": asdict(req.search),
-               "planner": req.planner.model_dump(mode="json") if req.planner is not None else None}
+               "planner": req.planner.model_dump(mode="json") if req.planner is not None else None,
+               "distributed": req.distributed.model_dump(mode="json") if req.distributed else None}
     (req.out / "request.json").write_text(json.dumps(request, indent=1))
     proved = set()
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),

@@ -67,9 +67,12 @@ def verify_rows(rows: list[dict], theorems: dict[str, Theorem], env, benchmark: 
 
 
 def run_verify(proofs: Path, benchmark: str, env_kind: str, lean_project, repl_path, workers: int, timeout: float,
-               recheck: str | None = None) -> int:
+               recheck: str | None = None, kimina_url: str | None = None) -> int:
     rows = read_proofs(proofs)
     theorems = {t.id: t for t in load_benchmark(benchmark)}
+    if env_kind == "dojo":
+        raise ValueError("--env dojo has no verifier of its own (LeanDojo runs tactics, not commands): verify "
+                         "with --env lean-repl or --env kimina on the same Lean project")
     if recheck and env_kind == "embedded":
         raise ValueError("--recheck needs real Lean (--env lean-repl --lean-project ...): the embedded "
                          "environment has no kernel to re-check with")
@@ -79,7 +82,7 @@ def run_verify(proofs: Path, benchmark: str, env_kind: str, lean_project, repl_p
         raise ValueError(str(e)) from e
     env = make_env(EnvConfig(kind=env_kind, workers=workers, verify_timeout=timeout,
                              lean_project=str(lean_project) if lean_project else None,
-                             repl_path=str(repl_path) if repl_path else None))
+                             repl_path=str(repl_path) if repl_path else None, kimina_url=kimina_url))
     verdicts = verify_rows(rows, theorems, env, benchmark, rechecker)
     table = Table(title=f"{proofs} against {benchmark} ({env_kind})")
     for col in ("id", "verdict", "axioms", "reasons"):

@@ -21,7 +21,7 @@ import time
 from dataclasses import dataclass
 from typing import Awaitable, Callable, Sequence
 
-from lean_env.base import ProofEnv, run_tactics
+from lean_env.base import ProofEnv, release, run_tactics
 from lean_env.rules import forbidden_tactic
 from lean_env.types import (
     EnvFailure, LeanError, Outcome, StartResult, TacticResult, TacticState, TacticTimeout, Theorem, Verdict,
@@ -120,16 +120,19 @@ class _Attempt:
         self._push(self.tree.nodes[root.pp])
 
         proof = None
-        while proof is None:
-            stop = self._stop_reason()
-            if stop:
-                self.rec.failure = stop
-                break
-            node = self._pop()
-            if node is None:
-                self.rec.failure = "exhausted"
-                break
-            proof = await self._expand(node)
+        try:
+            while proof is None:
+                stop = self._stop_reason()
+                if stop:
+                    self.rec.failure = stop
+                    break
+                node = self._pop()
+                if node is None:
+                    self.rec.failure = "exhausted"
+                    break
+                proof = await self._expand(node)
+        finally:  # done or cancelled: the environment may free this attempt's states (LeanDojo's Lean process)
+            await release(self.env, root)
         return await self._finish(proof), self.tree
 
     def _stop_reason(self) -> str:

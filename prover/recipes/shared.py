@@ -23,13 +23,14 @@ def prove(cfg: CampaignConfig, checkpoint: Path, theorems: Sequence[Theorem], ou
     """Best-first search on every theorem with the generator the config names, sampling from
     `checkpoint` (hf, vllm: loaded from it; openai: the server is asked for it by path) with the
     round's seed. Resumable: attempts already in out_dir/attempts.jsonl are not rerun."""
+    from prover.distributed import make_search_env
     from prover.evaluate import evaluate
     from search.generators.factory import make_generator
 
     generator = make_generator(cfg.generator, model=str(checkpoint), seed=cfg.seed + round_)
 
     async def go() -> PassAtK:
-        env = make_env(cfg.env)
+        env = make_search_env(cfg.env, cfg.distributed)   # local, or actors over a Ray cluster
         try:
             summary, _ = await evaluate(theorems, env, generator, cfg.search, out_dir, attempts,
                                         concurrency=cfg.concurrency,
