@@ -18,8 +18,8 @@ from lean_env.embedded.session import Session
 from lean_env.types import Theorem, Verdict
 from lean_env.verify import verify_proof
 from soundness_oracle import (
-    INT, NAT, Arith, Bounded, Cast, Conn, Decision, Expr, Lit, Neg, Not, Pow, Prop, Rel, Statement, Succ, Truth,
-    Unbounded, Var, decide, pp_prop,
+    INT, NAT, Arith, BigOp, Bounded, Cast, Conn, Decision, Expr, Fn, Lit, Neg, Not, Pow, Pred, Prop, Rel, Statement,
+    Succ, Truth, Undefined, Unbounded, Var, decide, pp_prop, substitute, value,
 )
 
 T = TypeVar("T")
@@ -81,7 +81,9 @@ def gen_expr(d: Draw, ty: str, scope: Scope, depth: int) -> Expr:
         if kind == "negative":
             return Neg(Lit(d.choice(LITERALS[1:]), INT, d.coin()))
         return Lit(d.choice(LITERALS), ty, ty == INT and d.coin())
-    op = d.choice(("+", "-", "*", "/", "%", "^", "neg", "cast", "succ"))
+    op = d.choice(("+", "-", "*", "/", "%", "^", "neg", "cast", "succ", "discrete"))
+    if op == "discrete":
+        return gen_discrete(d, ty, scope, depth - 1)
     if op == "succ" and ty == NAT:
         return Succ(gen_expr(d, NAT, scope, depth - 1), dot=d.coin())
     if op == "^":
@@ -97,6 +99,61 @@ def gen_expr(d: Draw, ty: str, scope: Scope, depth: int) -> Expr:
     if op in ("neg", "cast", "succ"):
         op = "-"
     return Arith(op, gen_expr(d, ty, scope, depth - 1), gen_expr(d, ty, scope, depth - 1), ty)
+
+
+FUNCTIONS = ("Nat.gcd", "Nat.lcm", "Nat.factorial", "Nat.choose")
+
+
+def gen_discrete(d: Draw, ty: str, scope: Scope, depth: int) -> Expr:
+    """A number-theoretic function (ℕ) or a sum/product over a small range, its body over the
+    bound variable and the scope (the bound variable's name may shadow one in scope)."""
+    if ty == NAT and d.coin():
+        name = d.choice(FUNCTIONS)
+        if name == "Nat.factorial":
+            return Fn(name, (d.choice((Lit(d.integer(0, 6), NAT), gen_expr(d, NAT, scope, 0))),))
+        return Fn(name, (gen_expr(d, NAT, scope, depth), gen_expr(d, NAT, scope, depth)))
+    var = d.choice(BOUND_NAMES)
+    elem = INT if ty == INT and d.coin() else NAT
+    inner = {**scope, var: (elem, True)}
+    body = gen_expr(d, ty, inner, max(depth, 1)) if d.coin(4) else Arith(
+        d.choice(("+", "*", "-")), Var(var, elem) if elem == ty else Cast(Var(var, NAT)),
+        gen_expr(d, ty, inner, 0), ty)
+    op = d.choice(("∑", "∏"))
+    if elem == INT:
+        lo = -d.integer(0, 3)
+        return BigOp(op, var, INT, Lit(lo, INT), Lit(lo + d.integer(-1, 4), INT), body, ty, icc=True)
+    nat_vars = [n for n, (t, _) in scope.items() if t == NAT]
+    hi: Expr = Var(d.choice(nat_vars), NAT) if nat_vars and d.coin(4) else Lit(d.integer(0, 6), NAT)
+    if d.coin():
+        return BigOp(op, var, NAT, Lit(0, NAT), hi, body, ty, new=d.coin())
+    return BigOp(op, var, NAT, Lit(d.integer(0, 2), NAT), hi, body, ty, icc=True, new=d.coin())
+
+
+def gen_discrete_statement(d: Draw, name: str) -> Statement:
+    """A closed value stated exactly or off by one (`decide`/`norm_num` territory), a primality
+    claim, or the `Finset.sum_range_succ` step with a variable bound, sometimes mutated."""
+    kind = d.integer(0, 3)
+    if kind <= 1:
+        ty = d.choice((NAT, INT))
+        e = gen_discrete(d, ty, {}, 1)
+        try:
+            v = value(e, {})
+        except Undefined:
+            v = 0
+        target = Lit(max(v + d.integer(-1, 1), 0) if ty == NAT else v + d.integer(-1, 1), ty)
+        return Statement(name, goal=Rel(d.choice(("=", "=", "≤", "<", "≠", "∣")), e, target))
+    if kind == 2:
+        k = Lit(d.choice((0, 1, 2, 3, 4, 9, 11, 15, 17, 21, 29, 91, 97)), NAT)
+        p: Prop = Pred(d.choice(("Nat.Prime", "Nat.Prime", "Even", "Odd")), k)
+        return Statement(name, goal=Not(p) if d.coin() else p)
+    n = Var("n", NAT)
+    ty = d.choice((NAT, INT))
+    scope = {"n": (NAT, True)}
+    body = gen_expr(d, ty, {**scope, "i": (NAT, True)}, 1)
+    whole = BigOp("∑", "i", NAT, Lit(0, NAT), Arith("+", n, Lit(1, NAT), NAT), body, ty, new=d.coin())
+    last = d.choice((n, Arith("+", n, Lit(1, NAT), NAT)))     # the right one is `n`
+    step = Arith("+", BigOp("∑", "i", NAT, Lit(0, NAT), n, body, ty), substitute(body, "i", last), ty)
+    return Statement(name, (("n", NAT),), (), Rel("=", whole, step) if d.coin() else Rel("=", step, whole))
 
 
 def gen_atom(d: Draw, scope: Scope, depth: int) -> Rel:
@@ -203,7 +260,9 @@ def near_miss(d: Draw, fact: Prop, scope: Scope) -> Prop:
 
 
 def gen_statement(d: Draw, name: str = "fz") -> Statement:
-    shape = d.integer(0, 6) if d.coin(3) else d.choice((4, 5, 6))
+    shape = d.integer(0, 7) if d.coin(3) else d.choice((4, 5, 6, 7))
+    if shape == 7:
+        return gen_discrete_statement(d, name)
     if shape == 0:                      # closed: exact evaluation decides it
         return Statement(name, goal=gen_prop(d, {}, d.integer(0, 2)))
     nvars = d.integer(1, 3)
@@ -255,12 +314,17 @@ CLOSERS = ("omega", "decide", "norm_num", "simp", "linarith", "nlinarith", "posi
            "push_cast; omega", "norm_num at h₀", "simp at h₀", "exact absurd h₀ (by decide)", "exact h₀.1",
            "exact h₀.2", "exact h₀ 0", "exact ⟨_, _⟩", "exact (by omega)", "exact Nat.le_refl _",
            "push_cast; ring", "norm_cast", "exact_mod_cast (by omega)", "zify; omega", "simp [Nat.cast_sub]",
-           "rw [Nat.cast_sub h₀]", "push_cast [Nat.cast_sub h₀]; ring", "norm_num [Nat.cast_sub]")
+           "rw [Nat.cast_sub h₀]", "push_cast [Nat.cast_sub h₀]; ring", "norm_num [Nat.cast_sub]",
+           "norm_num [Finset.sum_range_succ]", "simp [Finset.sum_range_succ, Finset.prod_range_succ]",
+           "rw [Finset.sum_range_succ]", "decide", "norm_num [Nat.factorial]", "simp [Nat.Prime]",
+           "rfl", "simp [Finset.sum_range_succ]; ring", "exact Finset.sum_range_succ _ _")
 LEMMAS = ("Nat.add_comm", "Nat.mul_comm", "Nat.sub_add_cancel", "Nat.add_sub_cancel", "mul_comm", "add_comm",
           "sub_sq", "add_sq", "sub_self", "two_mul", "pow_two", "sq", "mul_add", "add_mul", "mul_assoc",
           "add_assoc", "Nat.mod_lt", "pow_succ", "pow_zero", "mul_one", "one_mul", "add_zero", "zero_add",
           "mul_zero", "zero_mul", "Nat.div_add_mod", "Nat.mod_add_div", "Nat.sub_self", "Nat.sub_zero",
           "Nat.zero_sub", "Nat.mul_div_cancel", "Nat.div_mul_cancel", "Int.sub_add_cancel", "Nat.succ_ne_zero",
+          "Finset.sum_range_succ", "Finset.prod_range_succ", "Finset.sum_range_zero", "Finset.prod_range_zero",
+          "Nat.factorial_succ", "Nat.factorial", "Nat.gcd_comm", "Nat.lcm_comm", "Finset.sum_range_one",
           "h₀", "h₁")
 
 

@@ -246,6 +246,8 @@ class Elab:
         head = {"∨": "Or", "∧": "And", "↔": "Iff", "=": "Eq", "≠": "Ne"}.get(p.op) if isinstance(p, Bin) else None
         if isinstance(p, Un) and p.op == "¬":
             head = "Not"
+        if isinstance(p, App) and isinstance(p.fn, Var):   # `hp.two_le` with `hp : Nat.Prime p`
+            head = p.fn.name
         name = f"{head}.{t.field}"
         return name if head and self._lemma(name) else None
 
@@ -529,7 +531,10 @@ def _unify(p: Term, t: Term, metas: set[str], binding: dict[str, Term]) -> bool:
     if isinstance(p, Un):
         return p.op == t.op and _unify(p.arg, t.arg, metas, binding)
     if isinstance(p, Cast):
-        return p.ty == t.ty and _unify(p.arg, t.arg, metas, binding)
+        return p.ty == t.ty and p.src == t.src and _unify(p.arg, t.arg, metas, binding)
+    if isinstance(p, App):   # a function application in a lemma (`|?a|`, `Real.sqrt ?x`)
+        return (p.fn == t.fn and len(p.args) == len(t.args)
+                and all(_unify(a, b, metas, binding) for a, b in zip(p.args, t.args)))
     return p == t
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from lean_env.embedded.terms import (
-    BIN_PREC, INT, MAX_PREC, NAT, Anon, App, Bin, ByTac, Cast, Const, Hole, Num, Proj, Quant, Term, Typed,
+    BIN_PREC, INT, MAX_PREC, NAT, RAT, REAL, Anon, App, Bin, ByTac, Cast, Const, Hole, Num, Proj, Quant, Term, Typed,
     Un, Var,
 )
 from lean_env.lexer import LexError, code_tokens, numeral_value
@@ -24,7 +24,7 @@ class ParseError(Exception):
 
 
 _ASCII = {"->": "→", "<->": "↔", "<=": "≤", ">=": "≥", "λ": "fun"}
-TYPES = {"ℕ": NAT, "ℤ": INT, "Nat": NAT, "Int": INT, "Prop": "Prop"}
+TYPES = {"ℕ": NAT, "ℤ": INT, "ℚ": RAT, "ℝ": REAL, "Nat": NAT, "Int": INT, "Rat": RAT, "Real": REAL, "Prop": "Prop"}
 _KINDS = {"ident": "ident", "num": "num", "symbol": "sym"}
 
 
@@ -126,10 +126,18 @@ class Parser:
         return self.postfix(self.atom())
 
     def postfix(self, t: Term) -> Term:
-        while self.at(".") and self.toks[self.i + 1].kind in ("ident", "num"):
-            self.next()
-            t = Proj(t, self.next().text)
-        return t
+        while True:
+            if self.at(".") and self.toks[self.i + 1].kind in ("ident", "num"):
+                self.next()
+                t = Proj(t, self.next().text)
+            elif self.at("⁻¹"):   # `postfix:max "⁻¹"`
+                self.next()
+                t = App(Var("Inv.inv"), (t,))
+            elif self.at("!"):    # Mathlib's `n !` (`notation:10000 n "!" => Nat.factorial n`)
+                self.next()
+                t = App(Var("Nat.factorial"), (t,))
+            else:
+                return t
 
     def prefix(self) -> Term:
         t = self.tok
@@ -148,6 +156,11 @@ class Parser:
         if t.kind == "sym" and t.text == "↑":
             self.next()
             return Cast(None, self.argument())
+        if t.kind == "sym" and t.text in ("∑", "∏"):
+            return self.big_operator()
+        if t.kind == "sym" and t.text == "√":   # `prefix:100 "√" => Real.sqrt`
+            self.next()
+            return App(Var("Real.sqrt"), (self.term(100),))
         return self.argument()
 
     def atom(self) -> Term:
@@ -161,6 +174,8 @@ class Parser:
                 return Const(True)
             if t.text == "False":
                 return Const(False)
+            if t.text in ("π", "Real.pi"):   # a constant: an application to no arguments
+                return App(Var(t.text), ())
             if "." in t.text:  # h.1, h.mp, Or.inl: split projections off local names later
                 head, *fields = t.text.split(".")
                 if head[0].islower() or head[0] in "hH" or not head[0].isupper():
@@ -190,6 +205,10 @@ class Parser:
                 return Typed(inner, prop)
             self.expect(")")
             return inner
+        if t.kind == "sym" and t.text == "|":   # `|a|` is `abs a`
+            inner = self.term()
+            self.expect("|")
+            return self.postfix(App(Var("abs"), (inner,)))
         if t.kind == "sym" and t.text == "⟨":
             items = []
             if not self.at("⟩"):
@@ -208,7 +227,7 @@ class Parser:
         if name in self.type_vars:
             return self.type_vars[name]
         if name not in TYPES:
-            raise ParseError(f"unknown type '{name}' (the embedded fragment has ℕ, ℤ and Prop)", t.pos)
+            raise ParseError(f"unknown type '{name}' (the embedded fragment has ℕ, ℤ, ℚ, ℝ and Prop)", t.pos)
         return TYPES[name]
 
     def quantifier(self) -> Term:
@@ -274,6 +293,25 @@ class Parser:
         for name, ty in reversed(binders):
             body = Quant("fun", name, ty, body)
         return body
+
+    def big_operator(self) -> Term:
+        """`∑ i in s, f i` (and the newer `∑ i ∈ s, f i`, `∑ i : ℤ in s, f i`) is `Finset.sum s
+        (fun i => f i)`, `∏` is `Finset.prod`; the body is parsed at precedence 67 as Mathlib's
+        notation does, so `∑ i in s, f i + 1` is `(∑ i in s, f i) + 1`."""
+        op = self.next().text
+        var = self.ident()
+        ty = None
+        if self.at(":"):
+            self.next()
+            ty = self.type_name()
+        if not self.at("in", "∈"):
+            got = self.tok.text or "end of input"
+            raise ParseError(f"unexpected token '{got}'; expected 'in' or '∈'", self.tok.pos)
+        self.next()
+        s = self.term(0)
+        self.expect(",")
+        body = self.term(67)
+        return App(Var("Finset.sum" if op == "∑" else "Finset.prod"), (s, Quant("fun", var, ty, body)))
 
     def _binder_predicate(self, kind: str) -> Term:
         """`∀ x > 0, P` is `∀ x, x > 0 → P`; `∃ x > 0, P` is `∃ x, x > 0 ∧ P` (the binder's type

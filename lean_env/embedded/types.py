@@ -13,9 +13,10 @@ arithmetic procedures read a relation's type off any leaf.
 """
 from __future__ import annotations
 
+from lean_env.embedded.functions import ALPHA, SIGNATURES
 from lean_env.embedded.goals import TacticError
 from lean_env.embedded.terms import (
-    INT, LOGIC_OPS, NAT, REL_OPS, App, Bin, Cast, Const, Num, Proj, Quant, Term, TyVar, Typed, Un, Var, children, pp,
+    FIELDS, INT, LOGIC_OPS, NAT, NUMBER_TYPES, REAL, REL_OPS, App, Bin, Cast, Const, Num, Proj, Quant, Term, TyVar, Typed, Un, Var, children, pp,
 )
 
 PROP = "Prop"
@@ -52,6 +53,13 @@ _RING_CLASSES = {
     "LinearOrderedRing", "LinearOrderedCommRing", "OrderedAddCommGroup", "LinearOrderedAddCommGroup",
 }
 _CANONICAL_ONLY = {"CanonicallyOrderedAddCommMonoid"}
+# ℚ and ℝ are linearly ordered fields: every class above but the canonical order and `Dvd` (the
+# fragment keeps `∣` to ℕ and ℤ), plus the field classes.
+_FIELD_CLASSES = {
+    "DivisionRing", "Field", "Semifield", "LinearOrderedField", "LinearOrderedSemifield", "GroupWithZero",
+    "DivisionSemiring", "Inv", "Div",
+}
+_RING_CLASSES_ALSO = {"LinearOrderedAddCommGroup", "FloorRing"}   # ℤ has |·| and ⌊·⌋ too
 
 
 def has_class(ty: str, cls: str) -> bool:
@@ -60,10 +68,12 @@ def has_class(ty: str, cls: str) -> bool:
     if cls in _CANONICAL_ONLY:
         return ty == NAT
     if cls in _SEMIRING_CLASSES:
-        return ty in (NAT, INT)
-    if cls in _RING_CLASSES:
-        return ty == INT
-    return False   # fields (`div_add_div`, ...): neither ℕ nor ℤ
+        return ty in NUMBER_TYPES and not (ty in FIELDS and cls == "Dvd")
+    if cls in _RING_CLASSES or cls in _RING_CLASSES_ALSO:
+        return ty in (INT,) + FIELDS
+    if cls in _FIELD_CLASSES:
+        return ty in FIELDS
+    return False
 
 
 def check_class(tv: str, ty: str) -> None:
@@ -107,6 +117,15 @@ def _leaf_type(t: Term, ctx: Ctx) -> str | None:
         if t.name not in ctx:
             raise ElabError(f"unknown identifier '{t.name}'")
         return ctx[t.name]
+    if _binder_function(t):   # a sum's type is its body's
+        return _discrete().elab_app(t, ctx)[1]
+    if isinstance(t, App) and isinstance(t.fn, Var) and t.fn.name in SIGNATURES:
+        sig = SIGNATURES[t.fn.name]
+        if sig.result == PROP:
+            raise ElabError(f"type expected, got\n  ({pp(t)} : Prop)")
+        if sig.result != ALPHA:
+            return sig.result
+        return _max_type([_leaf_type(leaf, ctx) for a in t.args for leaf in _leaves(a, [])])
     if isinstance(t, Typed):
         if not isinstance(t.ty, str):   # `(h : P)` is a proof, not a number
             raise ElabError(f"type expected, got\n  {pp(t)}")
@@ -117,25 +136,27 @@ def _leaf_type(t: Term, ctx: Ctx) -> str | None:
 
 
 def _max_type(types: list[str | None]) -> str | None:
+    """The type a tree's leaves meet at: the largest of ℕ < ℤ < ℚ < ℝ (each casts into the next)."""
     known = [ty for ty in types if ty is not None]
-    if INT in known:
-        return INT
-    if NAT in known:
-        return NAT
+    numbers = [ty for ty in known if ty in NUMBER_TYPES]
+    if numbers:
+        return max(numbers, key=NUMBER_TYPES.index)
     return known[0] if known else None
 
 
 def _coerce(t: Term, got: str, want: str) -> Term:
     if got == want:
         return t
-    if got == NAT and want == INT:
-        return Cast(INT, t)
+    if got in NUMBER_TYPES and want in NUMBER_TYPES and NUMBER_TYPES.index(got) < NUMBER_TYPES.index(want):
+        return Cast(want, t, got)   # `Nat.cast`, `Int.cast`, `Rat.cast`: one coercion, from the leaf's own type
     raise mismatch(t, got, want)
 
 
 def _at(t: Term, ty: str, ctx: Ctx) -> Term:
     """Elaborate the tree `t` at the type `ty` its analysis chose, inserting casts at leaves."""
     t = nat_succ(t) or t
+    if isinstance(t, Bin) and t.op == "%" and ty in FIELDS:
+        raise failed_to_synthesize("HMod", f"{ty} {ty} ?m")
     if isinstance(t, Bin) and t.op in _TREE_OPS:
         return Bin(t.op, _at(t.lhs, ty, ctx), _at(t.rhs, ty, ctx))
     if isinstance(t, Bin) and t.op == "^":
@@ -151,6 +172,11 @@ def _at(t: Term, ty: str, ctx: Ctx) -> Term:
         if t.ty is not None and t.ty != ty:
             return _coerce(t, t.ty, ty)
         return Num(t.value, ty)
+    if _binder_function(t):
+        term, got = _discrete().elab_app(t, ctx)
+        return _coerce(term, got, ty)
+    if isinstance(t, App) and isinstance(t.fn, Var) and t.fn.name in SIGNATURES:
+        return _function_at(t, ty, ctx)
     if isinstance(t, Var):
         got = _leaf_type(t, ctx)
         if got == PROP:
@@ -165,6 +191,45 @@ def _at(t: Term, ty: str, ctx: Ctx) -> Term:
         inner, got = tree(t.arg, ctx, None)
         return _coerce(inner, got, ty)
     raise ElabError(f"type expected, got\n  {pp(t)}")
+
+
+def _discrete():
+    """Sums, products and finite sets (`discrete.py`, which elaborates their bodies with this
+    module's `tree` and so is imported late)."""
+    from lean_env.embedded import discrete
+    return discrete
+
+
+def _binder_function(t: Term) -> bool:
+    return isinstance(t, App) and isinstance(t.fn, Var) and t.fn.name in _discrete().BINDER_FUNCTIONS
+
+
+def _predicate(t: App, ctx: Ctx) -> Term:
+    """`Nat.Prime p`, `Even n`: the arguments elaborated at the signature's types (a polymorphic
+    one at its own type, which must have the class: `Even` is about ℕ and ℤ here)."""
+    sig = SIGNATURES[t.fn.name]
+    if len(t.args) != len(sig.params):
+        raise ElabError(f"function expected\n  {pp(t)}")
+    args = []
+    for a, p in zip(t.args, sig.params):
+        v, got = tree(a, ctx, None if p == ALPHA else p)
+        if p == ALPHA and not has_class(got, sig.cls):
+            raise failed_to_synthesize(sig.cls, got)
+        args.append(v)
+    return App(t.fn, tuple(args))
+
+
+def _function_at(t: App, ty: str, ctx: Ctx) -> Term:
+    """`f a b` at `ty`: the arguments elaborated at the signature's types (a polymorphic function
+    at its arguments' own type, or at `ty` when they have none, like numerals), the result cast."""
+    sig = SIGNATURES[t.fn.name]
+    if len(t.args) != len(sig.params):
+        raise ElabError(f"function expected\n  {pp(t)}")
+    own = _leaf_type(t, ctx) or ty
+    if sig.result == ALPHA and not isinstance(own, TyVar) and not has_class(own, sig.cls):
+        raise failed_to_synthesize(sig.cls, own)
+    args = tuple(tree(a, ctx, own if p == ALPHA else p)[0] for a, p in zip(t.args, sig.params))
+    return _coerce(App(t.fn, args), own, ty)
 
 
 def tree(t: Term, ctx: Ctx, expected: str | None) -> tuple[Term, str]:
@@ -203,6 +268,8 @@ def elab_prop(t: Term, ctx: Ctx) -> Term:
         return t
     if isinstance(t, Typed) and t.ty == PROP:
         return elab_prop(t.term, ctx)
+    if isinstance(t, App) and isinstance(t.fn, Var) and t.fn.name in SIGNATURES and SIGNATURES[t.fn.name].result == PROP:
+        return _predicate(t, ctx)
     if isinstance(t, Un) and t.op == "¬":
         return Un("¬", elab_prop(t.arg, ctx))
     if isinstance(t, Bin) and t.op in LOGIC_OPS:
@@ -214,6 +281,8 @@ def elab_prop(t: Term, ctx: Ctx) -> Term:
         ty = _max_type(types) or NAT
         if ty == PROP:
             raise ElabError(f"failed to synthesize\n  LT Prop\n  {pp(t)}")
+        if t.op == "∣" and ty in FIELDS:
+            raise ElabError(f"the embedded fragment has `∣` over ℕ and ℤ only, not {ty}")
         return Bin(t.op, _at(t.lhs, ty, ctx), _at(t.rhs, ty, ctx))
     if isinstance(t, Quant):
         ty = t.ty if t.ty is not None else binder_type(t.var, t.body, ctx)
@@ -277,6 +346,14 @@ def _collect_tree(sides: list[Term], ctx: Ctx, trees: list) -> None:
     leaves: list[Term] = []
     for side in sides:
         _leaves(side, leaves)
+    for leaf in list(leaves):   # a function's arguments: in this tree (`|x|`), or typed by it (`√x`)
+        if isinstance(leaf, App) and isinstance(leaf.fn, Var) and leaf.fn.name in SIGNATURES:
+            for a, p in zip(leaf.args, SIGNATURES[leaf.fn.name].params):
+                if p == ALPHA:
+                    _leaves(a, leaves)
+                else:
+                    _collect_tree([a], ctx, trees)
+                    trees.append(([x.name for x in _leaves(a, []) if isinstance(x, Var) and ctx.get(x.name, p) is None], p))
     names, types = [], []
     for leaf in leaves:
         if isinstance(leaf, Var) and leaf.name in ctx and ctx[leaf.name] is None:
@@ -311,7 +388,8 @@ def subst_type(t: Term, tv: str, ty: str) -> Term:
     if isinstance(t, Num):
         return Num(t.value, ty) if t.ty == tv and isinstance(t.ty, TyVar) else t
     if isinstance(t, Cast):
-        return Cast(ty if t.ty == tv and isinstance(t.ty, TyVar) else t.ty, subst_type(t.arg, tv, ty))
+        src = ty if t.src == tv and isinstance(t.src, TyVar) else t.src
+        return Cast(ty if t.ty == tv and isinstance(t.ty, TyVar) else t.ty, subst_type(t.arg, tv, ty), src)
     if isinstance(t, Quant):
         qty = ty if isinstance(t.ty, TyVar) and t.ty == tv else t.ty
         return Quant(t.kind, t.var, qty, subst_type(t.body, tv, ty))
@@ -319,6 +397,8 @@ def subst_type(t: Term, tv: str, ty: str) -> Term:
         return Bin(t.op, subst_type(t.lhs, tv, ty), subst_type(t.rhs, tv, ty))
     if isinstance(t, Un):
         return Un(t.op, subst_type(t.arg, tv, ty))
+    if isinstance(t, App):
+        return App(t.fn, tuple(subst_type(a, tv, ty) for a in t.args))
     return t
 
 

@@ -1,0 +1,143 @@
+"""Discrete mathematics in the embedded fragment: finite sums and products, finite sets, and number
+theory on numerals and variables (`lean_env/embedded/discrete.py`). Every accepted case is a true
+statement with a proof Lean would accept; every rejected case is false, or true with a proof
+Lean would reject. Values follow Lean's definitions (ℕ subtraction truncates inside a sum, the
+empty product is 1, `Nat.divisors 0 = ∅`, `Nat.choose 3 5 = 0`)."""
+from __future__ import annotations
+
+import pytest
+
+from embedded_fixtures import attempt, session  # noqa: F401  (the fixture)
+from lean_env.embedded.parser import parse_statement, parse_term
+from lean_env.embedded.terms import pp
+
+
+def errors(session, cmd: str) -> list[str]:  # noqa: F811
+    r = session.handle({"cmd": cmd, "env": 0})
+    assert "message" not in r, r
+    return [m["data"] for m in r.get("messages", []) if m["severity"] == "error"]
+
+
+# ---------------------------------------------------------------- syntax and elaboration
+
+PRINTED = [
+    # (as written, as Lean prints it)
+    ("∑ i in Finset.range 10, (i + 1)", "∑ i ∈ Finset.range 10, (i + 1)"),
+    ("∑ i ∈ Finset.range 10, i + 1", "∑ i ∈ Finset.range 10, i + 1"),        # body at precedence 67
+    ("(∏ k in Finset.Icc 1 5, k) * 2", "(∏ k ∈ Finset.Icc 1 5, k) * 2"),
+    ("2 * ∑ k in Finset.range n, k", "2 * ∑ k ∈ Finset.range n, k"),
+    ("(n + 1)! = (n + 1) * n !", "(n + 1)! = (n + 1) * n !"),
+    ("Nat.gcd (a + 1) b", "Nat.gcd (a + 1) b"),
+]
+
+
+@pytest.mark.parametrize("text,printed", PRINTED)
+def test_big_operators_and_factorial_print_as_lean(text, printed):
+    t = parse_term(text)
+    assert pp(t) == printed
+    assert pp(parse_term(pp(t))) == printed
+
+
+def test_sum_body_stops_before_plus_as_in_mathlib():
+    # `∑ i in s, f i + 1` is `(∑ i in s, f i) + 1`: the sum is the left operand of `+`
+    t = parse_term("∑ i in Finset.range 3, i + 1")
+    assert t.op == "+" and pp(t.lhs) == "∑ i ∈ Finset.range 3, i"
+
+
+ELABORATED = [
+    # the sum is a leaf of its tree, elaborated without an expected type, so an ℕ sum is cast
+    ("theorem t (n : ℕ) : ∑ i in Finset.range n, i = (5 : ℤ)", "↑(∑ i ∈ Finset.range n, i) = 5"),
+    ("theorem t : ∑ k : ℤ in Finset.Icc (-2) 2, k = 0", "∑ k ∈ Finset.Icc (-2) 2, k = 0"),
+    ("theorem t (x : ℤ) : ∑ i in Finset.range 3, (x + i) = 3 * x + 3", "∑ i ∈ Finset.range 3, (x + ↑i) = 3 * x + 3"),
+    ("theorem t (n : ℕ) (z : ℤ) : (Nat.gcd n 4 : ℤ) ≤ z", "↑(Nat.gcd n 4) ≤ z"),
+    ("theorem t (p : ℕ) : Nat.Prime p ∧ Even p → p = 2", "Nat.Prime p ∧ Even p → p = 2"),
+]
+
+
+@pytest.mark.parametrize("text,goal", ELABORATED)
+def test_elaboration_types_sums_and_functions_like_lean(text, goal):
+    assert pp(parse_statement(text).goal) == goal
+
+
+def test_ill_typed_applications_are_refused(session):  # noqa: F811
+    for bad in ["theorem t (z : ℤ) : Nat.gcd z 2 = 1 := by sorry",          # ℤ where ℕ is expected
+                "theorem t : Nat.Prime = 2 := by sorry",
+                "theorem t : ∑ k : ℤ in Finset.range 3, k = 3 := by sorry"]:  # range is a Finset ℕ
+        assert errors(session, bad), bad
+
+
+# ---------------------------------------------------------------- evaluation on numerals
+
+TRUE_CLOSED = [
+    "Nat.gcd 180 168 = 12", "Nat.lcm 0 5 = 0", "Nat.gcd 0 0 = 0", "Nat.choose 3 5 = 0", "Nat.choose 10 3 = 120",
+    "5 ! = 120", "0 ! = 1", "∑ i in Finset.range 5, (2 - i) = 3",               # ℕ subtraction truncates
+    "∑ i in Finset.range 5, ((2 : ℤ) - i) = 0", "∏ i in Finset.Icc 5 3, i = 1",  # empty product
+    "Finset.card (Nat.divisors 0) = 0", "Finset.card (Nat.divisors 12) = 6",
+    "∑ k in Nat.properDivisors 28, k = 28", "∑ k : ℤ in Finset.Icc (-3) 3, k ^ 3 = 0",
+    "Finset.card (Finset.filter (fun x => x % 19 = 7) (Finset.Icc 1 100)) = 5", "(∑ k in Finset.range 101, k) % 6 = 4",
+    "Nat.Prime 97", "¬ Nat.Prime 91", "¬ Nat.Prime 1", "Even 10", "Odd (7 : ℤ)",
+]
+
+
+@pytest.mark.parametrize("prop", TRUE_CLOSED)
+def test_decide_evaluates_closed_statements_exactly(session, prop):  # noqa: F811
+    assert errors(session, f"theorem t : {prop} := by decide") == []
+    negated = prop[2:] if prop.startswith("¬ ") else f"¬ ({prop})"
+    assert errors(session, f"theorem t : {negated} := by decide"), negated
+
+
+def test_norm_num_proves_and_refutes_primality(session):  # noqa: F811
+    assert errors(session, "theorem t : Nat.Prime 7919 := by norm_num") == []
+    assert errors(session, "theorem t : ¬ Nat.Prime 7917 := by norm_num") == []
+    for wrong in ["Nat.Prime 7917", "Nat.Prime 1", "¬ Nat.Prime 2"]:
+        assert errors(session, f"theorem t : {wrong} := by norm_num"), wrong
+
+
+# ---------------------------------------------------------------- lemmas and variables
+
+def test_sum_range_succ_rewrites_the_last_term_off(session):  # noqa: F811
+    status, goals = attempt(session, "theorem t (n : ℕ) : ∑ i in Finset.range (n + 1), i = 0",
+                            ["rw [Finset.sum_range_succ]"])
+    assert status == "ok" and goals[0].endswith("⊢ ∑ i ∈ Finset.range n, i + n = 0")
+    status, goals = attempt(session, "theorem t (x : ℤ) : ∑ i in Finset.range 2, x * i = x",
+                            ["rw [Finset.sum_range_succ]"])   # `?n + 1 =?= 2` at ℕ
+    assert status == "ok" and goals[0].endswith("⊢ ∑ i ∈ Finset.range 1, x * ↑i + x * ↑1 = x")
+
+
+def test_induction_with_sum_range_succ_proves_gauss_and_not_a_wrong_closed_form(session):  # noqa: F811
+    proof = ("  induction n with\n  | zero => rfl\n"
+             "  | succ m ih => rw [Finset.sum_range_succ, ih]; ring")
+    good = "theorem t (n : ℕ) : ∑ i in Finset.range (n + 1), (2 * i) = n * (n + 1) := by\n" + proof
+    bad = "theorem t (n : ℕ) : ∑ i in Finset.range (n + 1), (2 * i) = n * (n + 2) := by\n" + proof
+    assert errors(session, good) == []
+    assert errors(session, bad)
+
+
+def test_simp_unrolls_a_sum_only_with_the_lemma(session):  # noqa: F811
+    stmt = "theorem t (x : ℤ) : ∑ i in Finset.range 3, (x + i) = 3 * x + {} := by "
+    assert errors(session, stmt.format(3) + "simp [Finset.sum_range_succ]; ring") == []
+    assert errors(session, stmt.format(4) + "simp [Finset.sum_range_succ]; ring")
+    assert errors(session, stmt.format(3) + "ring")    # a sum with a free variable is an atom to ring
+
+
+def test_functions_of_variables_are_atoms_and_library_lemmas_apply(session):  # noqa: F811
+    assert errors(session, "theorem t (a b : ℕ) : Nat.gcd a b = Nat.gcd b a := by rw [Nat.gcd_comm]") == []
+    assert errors(session, "theorem t (a b : ℕ) : Nat.gcd a b = Nat.gcd b a := by omega")   # omega: atoms
+    assert errors(session, "theorem t (a b : ℕ) : Nat.gcd a b = Nat.lcm a b := by rw [Nat.gcd_comm]")
+    assert errors(session, "theorem t (p : ℕ) (hp : Nat.Prime p) : 2 ≤ p := hp.two_le") == []
+    assert errors(session, "theorem t (p : ℕ) (hp : Nat.Prime p) : 3 ≤ p := hp.two_le")
+    assert errors(session, "theorem t (p : ℕ) (hp : Nat.Prime p) : 0 < p := by linarith [hp.two_le]") == []
+    assert errors(session, "theorem t (n : ℕ) : 0 < n ! := Nat.factorial_pos n") == []
+    # ℕ-valued atoms are nonnegative for linarith, as Mathlib's preprocessing says
+    assert errors(session, "theorem t (a b : ℕ) : 0 ≤ Nat.gcd a b := by linarith") == []
+
+
+def test_rewriting_a_variable_reaches_inside_applications(session):  # noqa: F811
+    assert errors(session, "theorem t (n : ℕ) (h : n = 5) : n ! = 120 := by rw [h]; rfl") == []
+    assert errors(session, "theorem t (n : ℕ) (h : n = 5) : n ! = 121 := by rw [h]; rfl")
+    assert errors(session, "theorem t (n : ℕ) (h : n = 4) : Nat.Prime (n + 3) := by subst h; norm_num") == []
+
+
+def test_interval_cases_then_decide_checks_every_case(session):  # noqa: F811
+    assert errors(session, "theorem t (x : ℕ) (h : x < 4) : x ! ≤ 6 := by interval_cases x <;> decide") == []
+    assert errors(session, "theorem t (x : ℕ) (h : x < 4) : x ! ≤ 5 := by interval_cases x <;> decide")
