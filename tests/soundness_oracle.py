@@ -284,8 +284,8 @@ def pp_expr(e: Expr, prec: int = 0) -> str:
         if e.name == "abs":
             return f"|{pp_expr(e.args[0])}|"
         if e.name == "inv":
-            return f"{pp_expr(e.args[0], 1025)}⁻¹"
-        return par(" ".join([e.name] + [pp_expr(a, 1025) for a in e.args]), 1024)
+            return f"{pp_expr(e.args[0], 1024)}⁻¹"
+        return par(" ".join([e.name] + [pp_expr(a, 1024) for a in e.args]), 1023)   # arguments in ()
     if isinstance(e, Succ):                 # an application: its argument is an atom
         arg = pp_expr(e.arg, 1024)
         if e.dot:
