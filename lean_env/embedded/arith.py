@@ -15,7 +15,7 @@ from typing import Iterable
 
 import z3
 
-from lean_env.embedded.functions import ALPHA, SIGNATURES
+from lean_env.embedded.functions import ALPHA, SIGNATURES, local_function
 from lean_env.embedded.terms import (
     FIELDS, INT, NAT, REAL, App, Bin, Cast, Const, Num, Quant, Term, Typed, Un, Var, pp, REL_OPS, subst,
 )
@@ -49,6 +49,8 @@ def term_type(t: Term, ctx: Ctx) -> str | None:
         return t.ty
     if isinstance(t, (Cast, Typed)):
         return t.ty
+    if isinstance(t, App) and isinstance(t.fn, Var) and local_function(ctx.get(t.fn.name)):   # `f x`, f : ℕ → ℝ
+        return local_function(ctx[t.fn.name])[1]
     if isinstance(t, App) and _discrete().app_type(t, ctx, term_type) is not None:   # discrete.py
         return _discrete().app_type(t, ctx, term_type)
     if isinstance(t, App) and isinstance(t.fn, Var) and t.fn.name in SIGNATURES:
@@ -377,7 +379,7 @@ def clear_denominators(op: str, lhs: Term, rhs: Term, ty: str, sign_of) -> tuple
                 part = _pmul(part, d)
             out = _padd(out, part)
         p, cleared = out, True
-    if not cleared and all(c.denominator == 1 for c in p.values()):
+    if not cleared and p and all(c.denominator == 1 for c in p.values()):
         return None
     scale = 1
     for c in p.values():

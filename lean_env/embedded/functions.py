@@ -26,6 +26,11 @@ SIGNATURES: dict[str, Signature] = {
     "Real.sqrt": Signature(("ℝ",), "ℝ"),
     "Real.log": Signature(("ℝ",), "ℝ"),
     "Real.exp": Signature(("ℝ",), "ℝ"),
+    "Real.logb": Signature(("ℝ", "ℝ"), "ℝ"),   # `Real.logb b x = log x / log b`
+    "Real.cos": Signature(("ℝ",), "ℝ"),
+    "Real.sin": Signature(("ℝ",), "ℝ"),
+    "Real.tan": Signature(("ℝ",), "ℝ"),
+    "Real.rpow": Signature(("ℝ", "ℝ"), "ℝ"),   # `x ^ y` with a real exponent, printed so
     # constants are applications to no arguments, so no free variable: `π` is `open Real`'s spelling
     "Real.pi": Signature((), "ℝ"),
     "π": Signature((), "ℝ"),
@@ -58,3 +63,17 @@ SIGNATURES: dict[str, Signature] = {
     "Finset.sum": Signature(("Finset", "fun"), ALPHA),
     "Finset.prod": Signature(("Finset", "fun"), ALPHA),
 }
+
+
+def function_type(params: tuple[str, ...], result: str) -> str:
+    """A local function's type as Lean prints it and as the context stores it: "ℕ → ℝ"."""
+    return " → ".join(params + (result,))
+
+
+def local_function(ty: object) -> tuple[tuple[str, ...], str] | None:
+    """(parameter types, result type) of a local function variable's type ("ℕ → ℕ → ℤ"); None
+    for a number, a proposition or anything else."""
+    if not isinstance(ty, str) or " → " not in ty:
+        return None
+    *params, result = ty.split(" → ")
+    return tuple(params), result

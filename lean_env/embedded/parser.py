@@ -433,6 +433,21 @@ def _shadow(binders: list[tuple[str, object]], ctx: dict[str, str], name: str, d
     return out, ctx
 
 
+def _function_type(p: Parser, close: str) -> str:
+    """`ℕ → ℕ → ℝ` up to the binder's closing bracket, as its type string (`functions.local_function`)."""
+    from lean_env.embedded.functions import function_type
+
+    types = [p.type_name()]
+    while p.at("→"):
+        p.next()
+        types.append(p.type_name())
+    if not p.at(close):
+        raise ParseError(f"unexpected token '{p.tok.text}'; the embedded fragment's function types are ℕ → ... → T", p.tok.pos)
+    if "Prop" in types:
+        raise ParseError("functions into or from Prop are outside the embedded fragment", p.tok.pos)
+    return function_type(tuple(types[:-1]), types[-1])
+
+
 def _parse_header(text: str, type_vars: dict[str, str] | None = None
                   ) -> tuple[str, str, list[tuple[str, object, bool]], Term]:
     """`theorem NAME binders : goal` as parsed (binders are (name, type, implicit))."""
@@ -452,6 +467,8 @@ def _parse_header(text: str, type_vars: dict[str, str] | None = None
         p.expect(":")
         if p.tok.kind == "ident" and (p.tok.text in TYPES or p.tok.text in p.type_vars) and p.toks[p.i + 1].text == close:
             ty: object = p.type_name()
+        elif p.tok.kind == "ident" and p.tok.text in TYPES and p.toks[p.i + 1].text == "→":
+            ty = _function_type(p, close)   # `(f : ℕ → ℕ)`, `(a : ℕ → ℝ)`: a local function
         else:
             ty = p.term()
         if close == "}":

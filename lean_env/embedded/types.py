@@ -13,7 +13,7 @@ arithmetic procedures read a relation's type off any leaf.
 """
 from __future__ import annotations
 
-from lean_env.embedded.functions import ALPHA, SIGNATURES
+from lean_env.embedded.functions import ALPHA, SIGNATURES, local_function
 from lean_env.embedded.goals import TacticError
 from lean_env.embedded.terms import (
     FIELDS, INT, LOGIC_OPS, NAT, NUMBER_TYPES, REAL, REL_OPS, App, Bin, Cast, Const, Num, Proj, Quant, Term, TyVar, Typed, Un, Var, children, pp,
@@ -116,7 +116,11 @@ def _leaf_type(t: Term, ctx: Ctx) -> str | None:
     if isinstance(t, Var):
         if t.name not in ctx:
             raise ElabError(f"unknown identifier '{t.name}'")
+        if local_function(ctx[t.name]):
+            raise ElabError(f"type mismatch\n  {t.name}\nhas type\n  {ctx[t.name]} : Type\nbut is expected to be a number")
         return ctx[t.name]
+    if _local_app(t, ctx):   # `f x` with `f : ℕ → ℝ`: a leaf of the result type
+        return local_function(ctx[t.fn.name])[1]
     if _binder_function(t):   # a sum's type is its body's
         return _discrete().elab_app(t, ctx)[1]
     if isinstance(t, App) and isinstance(t.fn, Var) and t.fn.name in SIGNATURES:
@@ -161,6 +165,8 @@ def _at(t: Term, ty: str, ctx: Ctx) -> Term:
         return Bin(t.op, _at(t.lhs, ty, ctx), _at(t.rhs, ty, ctx))
     if isinstance(t, Bin) and t.op == "^":
         exponent, ety = tree(t.rhs, ctx, None)
+        if ety == REAL and ty == REAL:   # `Real.rpow`: an opaque function, never the monoid power
+            return App(Var("Real.rpow"), (_at(t.lhs, ty, ctx), exponent))
         if ety != NAT:
             raise failed_to_synthesize("HPow", f"{ty} {ety} ?m")
         return Bin("^", _at(t.lhs, ty, ctx), exponent)
@@ -172,6 +178,10 @@ def _at(t: Term, ty: str, ctx: Ctx) -> Term:
         if t.ty is not None and t.ty != ty:
             return _coerce(t, t.ty, ty)
         return Num(t.value, ty)
+    if _local_app(t, ctx):
+        params, result = local_function(ctx[t.fn.name])
+        args = tuple(tree(a, ctx, p)[0] for a, p in zip(t.args, params))
+        return _coerce(App(t.fn, args), result, ty)
     if _binder_function(t):
         term, got = _discrete().elab_app(t, ctx)
         return _coerce(term, got, ty)
@@ -198,6 +208,18 @@ def _discrete():
     module's `tree` and so is imported late)."""
     from lean_env.embedded import discrete
     return discrete
+
+
+def _local_app(t: Term, ctx: Ctx) -> bool:
+    """A full application of a local function variable (`a (n + 1)` with `a : ℕ → ℤ`)."""
+    if not (isinstance(t, App) and isinstance(t.fn, Var) and t.fn.name in ctx):
+        return False
+    sig = local_function(ctx[t.fn.name])
+    if sig is None:
+        return False
+    if len(t.args) != len(sig[0]):
+        raise ElabError(f"the embedded fragment applies a function to all its arguments\n  {pp(t)}")
+    return True
 
 
 def _binder_function(t: Term) -> bool:
@@ -354,6 +376,10 @@ def _collect_tree(sides: list[Term], ctx: Ctx, trees: list) -> None:
                 else:
                     _collect_tree([a], ctx, trees)
                     trees.append(([x.name for x in _leaves(a, []) if isinstance(x, Var) and ctx.get(x.name, p) is None], p))
+        sig = local_function(ctx.get(leaf.fn.name)) if isinstance(leaf, App) and isinstance(leaf.fn, Var) else None
+        for a, p in zip(leaf.args, sig[0]) if sig else ():   # `∀ x, y x = 0` with y : ℝ → ℝ makes x real
+            _collect_tree([a], ctx, trees)
+            trees.append(([x.name for x in _leaves(a, []) if isinstance(x, Var) and ctx.get(x.name, p) is None], p))
     names, types = [], []
     for leaf in leaves:
         if isinstance(leaf, Var) and leaf.name in ctx and ctx[leaf.name] is None:

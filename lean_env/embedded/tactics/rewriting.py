@@ -70,6 +70,7 @@ def _rule_sides(p: Term, rule: Term, reverse: bool, g: Goal, occurrence: int | N
             f"tactic 'rewrite' failed, did not find instance of the pattern in the target expression\n  {pp(lhs)}\n{g.pp()}"
         )
     path, (lhs, rhs, *premises) = found
+    lhs = _subterm(p, path)   # the instance as it stands (`a (1 + 1)` for the pattern `a 2`)
     if any(metas & free_vars(q) for q in premises):
         raise TacticError(f"tactic 'rewrite' failed, the premises of the rule mention variables the pattern does not fix\n  {pp(lhs)}")
     return lhs, arith.typed(rhs, arith.term_type(lhs, g.ctx)), premises, (path if occurrence is not None else None)
@@ -85,6 +86,12 @@ def _instances(p: Term, pattern: Term, metas: set[str], bound: frozenset = froze
     inner = bound | {p.var} if isinstance(p, Quant) else bound
     for i, c in enumerate(children(p)):
         yield from _instances(c, pattern, metas, inner, path + (i,))
+
+
+def _subterm(t: Term, path: tuple[int, ...]) -> Term:
+    for i in path:
+        t = children(t)[i]
+    return t
 
 
 def _replace_at(t: Term, path: tuple[int, ...], new: Term) -> Term:
