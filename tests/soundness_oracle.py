@@ -37,7 +37,8 @@ import z3
 NAT, INT, RAT, REAL = "ℕ", "ℤ", "ℚ", "ℝ"
 FIELDS = (RAT, REAL)
 FIELD_FNS = ("abs", "min", "max", "inv")            # exact, at the type of their arguments
-OPAQUE_FNS = ("Real.sqrt", "Real.log", "Real.exp", "π")   # ℝ → ℝ (π: no argument), unknown values
+OPAQUE_FNS = ("Real.sqrt", "Real.log", "Real.exp", "π",   # ℝ → ... → ℝ (π: no argument), unknown values
+              "Real.cos", "Real.sin", "Real.tan", "Real.logb", "Real.rpow")
 
 
 # ---------------------------------------------------------------- syntax
@@ -623,7 +624,8 @@ def _z3_expr(e: Expr, env: dict[str, z3.ArithRef]) -> z3.ArithRef:
     if isinstance(e, Fn) and e.name == "π":
         return z3.Real("π_opaque")
     if isinstance(e, Fn) and e.name in OPAQUE_FNS:   # any function at all: no property of sqrt/log/exp
-        return z3.Function(e.name, z3.RealSort(), z3.RealSort())(_z3_expr(e.args[0], env))
+        f = z3.Function(e.name, *[z3.RealSort()] * (len(e.args) + 1))
+        return f(*[_z3_expr(a, env) for a in e.args])
     if isinstance(e, Fn) and e.name in FIELD_FNS:
         args = [_z3_expr(a, env) for a in e.args]
         if e.name == "abs":
@@ -794,7 +796,7 @@ _INFIX = {"↔": (20, 21, 21), "→": (25, 26, 25), "∨": (30, 31, 30), "∧": 
           "+": (65, 65, 66), "-": (65, 65, 66), "*": (70, 70, 71), "/": (70, 70, 71), "%": (70, 70, 71),
           "^": (80, 81, 80)}
 _TYPES = {"ℕ": NAT, "ℤ": INT, "ℚ": RAT, "ℝ": REAL, "Nat": NAT, "Int": INT, "Rat": RAT, "Real": REAL, "Prop": PROP}
-_READ_FNS = {"min": "min", "max": "max", "Real.sqrt": "Real.sqrt", "Real.log": "Real.log", "Real.exp": "Real.exp"}
+_READ_FNS = {"min": "min", "max": "max", **{f: f for f in OPAQUE_FNS if f != "π"}}
 
 
 class _Reader:
@@ -984,6 +986,8 @@ def _expr(raw, ty: str) -> Expr:
     op, a, b = raw[1], raw[2], raw[3]
     if op == "%" and ty in FIELDS:
         raise ReadError(f"failed to synthesize HMod {ty}")
+    if op == "^" and _tree_type([b]) == REAL:   # `Real.rpow`: opaque
+        return _up(Fn("Real.rpow", (_expr(a, REAL), _expr(b, REAL)), REAL), ty)
     if op == "^":
         return Pow(_expr(a, ty), _expr(b, _tree_type([b])), ty)
     return Arith(op, _expr(a, ty), _expr(b, ty), ty)

@@ -11,7 +11,7 @@ import pytest
 from embedded_fixtures import attempt, session  # noqa: F401  (fixtures)
 from lean_env.embedded.arith import evaluate
 from lean_env.embedded.parser import ParseError, parse_statement, parse_term
-from lean_env.embedded.terms import INT, NAT, RAT, REAL, App, Cast, Var, pp
+from lean_env.embedded.terms import INT, NAT, RAT, REAL, App, Cast, Num, Var, pp
 from lean_env.embedded.types import tree
 from soundness_oracle import (
     Arith, Fn, Lit, Rel, Statement, Var as OVar, decide, pp_prop, truth, value,
@@ -33,6 +33,16 @@ def test_leaves_meet_at_the_largest_type_and_casts_remember_their_source():
     # `min a b` of integers in a ℚ tree is elaborated at ℤ first, then cast (a leaf of its own)
     st = parse_statement("theorem t (a b : ℤ) : min a b ≤ (a : ℚ)")
     assert st.goal.lhs == Cast(RAT, App(Var("min"), (Var("a"), Var("b"))), INT)
+
+
+def test_a_real_exponent_is_rpow_and_a_numeral_exponent_a_natural_number():
+    st = parse_statement("theorem t (b x : ℝ) (h : (4 : ℝ) ^ b = 2 ^ (1 / 2)) : (11 : ℝ) ^ (3 * x - 3) = x ^ 2")
+    hyp = st.binders[-1][1]
+    assert hyp.lhs == App(Var("Real.rpow"), (Num(4, REAL), Var("b")))
+    assert hyp.rhs.op == "^" and hyp.rhs.rhs.lhs.ty == NAT             # `1 / 2` is a ℕ exponent: 0
+    assert pp(st.goal) == "11 ^ (3 * x - 3) = x ^ 2" and isinstance(st.goal.lhs, App)
+    with pytest.raises(ParseError, match="HPow ℝ ℤ"):
+        parse_statement("theorem t (b : ℝ) : b ^ (-(3 : ℤ)) = 1")
 
 
 def test_untyped_binders_take_the_type_of_the_function_they_feed():
@@ -131,6 +141,11 @@ def test_opaque_functions_through_their_lemmas(session):
     assert closes(session, "theorem t (x y : ℝ) (h : x < y) : Real.exp x < Real.exp y", ["exact Real.exp_lt_exp.mpr h"])
     assert closes(session, "theorem t : Real.pi > 3", ["exact Real.pi_gt_three"])
     assert closes(session, "theorem t (a b : ℝ) : |a - b| = |b - a|", ["exact abs_sub_comm a b"])
+    assert closes(session, "theorem t (x y : ℝ) (h : 0 < x) : 0 < x ^ y + Real.cos y ^ 2", ["positivity"])
+    assert not closes(session, "theorem t (x y : ℝ) : 0 < x ^ y", ["positivity"])
+    assert closes(session, "theorem t (x : ℝ) : Real.cos x ≤ 1", ["exact Real.cos_le_one x"])
+    assert closes(session, "theorem t (x : ℝ) : Real.sin x ^ 2 + Real.cos x ^ 2 = 1", ["exact Real.sin_sq_add_cos_sq x"])
+    assert not closes(session, "theorem t (x : ℝ) : (2 : ℝ) ^ x = 2 ^ 2", ["norm_num"])
     # nothing knows `√2 = 1`: the functions are opaque to every decision procedure
     for tactic in ("norm_num", "linarith", "nlinarith", "positivity", "simp", "ring"):
         assert not closes(session, "theorem t : Real.sqrt 2 = 1", [tactic])

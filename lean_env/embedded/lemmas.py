@@ -263,6 +263,17 @@ Field                  | div_add_div (a c : α) {b d : α} : b ≠ 0 → d ≠ 0
 -                      | Real.log_lt_log {x y : ℝ} : 0 < x → x < y → Real.log x < Real.log y
 -                      | Real.log_pos {x : ℝ} : 1 < x → 0 < Real.log x
 -                      | Real.log_nonneg {x : ℝ} : 1 ≤ x → 0 ≤ Real.log x
+-                      | Real.cos_sq_add_sin_sq (x : ℝ) : Real.cos x ^ 2 + Real.sin x ^ 2 = 1
+-                      | Real.sin_sq_add_cos_sq (x : ℝ) : Real.sin x ^ 2 + Real.cos x ^ 2 = 1
+-                      | Real.cos_le_one (x : ℝ) : Real.cos x ≤ 1
+-                      | Real.neg_one_le_cos (x : ℝ) : -1 ≤ Real.cos x
+-                      | Real.sin_le_one (x : ℝ) : Real.sin x ≤ 1
+-                      | Real.neg_one_le_sin (x : ℝ) : -1 ≤ Real.sin x
+-                      | Real.cos_zero : Real.cos 0 = 1
+-                      | Real.sin_zero : Real.sin 0 = 0
+-                      | Real.rpow_natCast (x : ℝ) (n : ℕ) : x ^ (n : ℝ) = x ^ n
+-                      | Real.rpow_pos_of_pos {x : ℝ} : 0 < x → ∀ (y : ℝ), 0 < x ^ y
+-                      | Real.rpow_nonneg {x : ℝ} : 0 ≤ x → ∀ (y : ℝ), 0 ≤ x ^ y
 -                      | Real.pi_pos : 0 < Real.pi
 -                      | Real.pi_gt_three : 3 < Real.pi
 -                      | Nat.gcd_comm (m n : ℕ) : Nat.gcd m n = Nat.gcd n m

@@ -206,6 +206,9 @@ def _pp(t: Term, prec: int, rightmost: bool) -> str:
         f = t.args[1]
         s = f"{_BIG_OPS[t.fn.name]} {f.var} ∈ {pp(t.args[0])}, {_pp(f.body, 67, rightmost)}"
         return _paren(s, prec >= 67 and not rightmost)
+    if isinstance(t, App) and t.fn == Var("Real.rpow") and len(t.args) == 2:   # `x ^ y`, as `^` prints
+        p, lp, rp = BIN_PREC["^"]
+        return _paren(f"{_pp(t.args[0], lp, False)} ^ {_pp(t.args[1], rp, rightmost or p < prec)}", p < prec)
     if isinstance(t, App) and isinstance(t.fn, Var) and len(t.args) == 1 and t.fn.name in _NOTATION:
         return _pp_notation(t.fn.name, t.args[0], prec, rightmost)
     if isinstance(t, App):

@@ -134,6 +134,8 @@ def _function_sign(name: str, args: list[str]) -> str:
         return "pos"
     if name == "Real.sqrt":
         return "pos" if args[0] == "pos" else "nonneg"
+    if name == "Real.rpow":   # `Real.rpow_pos_of_pos`, `Real.rpow_nonneg`
+        return args[0] if args[0] in ("pos", "nonneg") else "none"
     if name == "abs":
         return "pos" if args[0] == "pos" else "nonneg"
     if name == "Inv.inv":
