@@ -247,10 +247,13 @@ def _function_at(t: App, ty: str, ctx: Ctx) -> Term:
     sig = SIGNATURES[t.fn.name]
     if len(t.args) != len(sig.params):
         raise ElabError(f"function expected\n  {pp(t)}")
-    own = _leaf_type(t, ctx) or ty
-    if sig.result == ALPHA and not isinstance(own, TyVar) and not has_class(own, sig.cls):
-        raise failed_to_synthesize(sig.cls, own)
-    args = tuple(tree(a, ctx, own if p == ALPHA else p)[0] for a, p in zip(t.args, sig.params))
+    # α is the arguments' own type (`Int.floor (1 / a)` floors a real), else the tree's (`min 1 2`)
+    alpha = _max_type([_leaf_type(leaf, ctx) for a, p in zip(t.args, sig.params) if p == ALPHA
+                       for leaf in _leaves(a, [])]) or ty
+    if ALPHA in sig.params and not isinstance(alpha, TyVar) and not has_class(alpha, sig.cls):
+        raise failed_to_synthesize(sig.cls, alpha)
+    own = alpha if sig.result == ALPHA else sig.result
+    args = tuple(tree(a, ctx, alpha if p == ALPHA else p)[0] for a, p in zip(t.args, sig.params))
     return _coerce(App(t.fn, args), own, ty)
 
 
