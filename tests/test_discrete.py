@@ -185,3 +185,15 @@ def test_at_least_half_of_minif2f_starts_and_failures_are_grouped_by_message():
     defect = next(o for o in outcomes if o.theorem.id == "induction_pord1p1on2powklt5on2")
     assert not defect.started and failure_group(defect.error) == "unknown identifier 'k'"
     assert category("mathd_numbertheory_101") == "mathd_numbertheory" and category("amc12a_2019_p21") == "amc12"
+
+
+def test_only_evaluating_tactics_evaluate_sums_and_functions(session):  # noqa: F811
+    # Lean's omega, linarith and ring see a closed sum or `Nat.gcd 4 6` as an atom
+    closed = "theorem t : (∑ k in Finset.range 101, k) % 6 = 4 := by "
+    assert errors(session, closed + "decide") == []
+    assert errors(session, closed + "norm_num") == []
+    assert errors(session, closed + "omega")
+    assert errors(session, "theorem t (x : ℕ) (h : x = Nat.gcd 4 6) : x = 2 := by omega")
+    assert errors(session, "theorem t (x : ℤ) (h : x = ∑ i in Finset.range 3, (i : ℤ)) : x = 3 := by linarith")
+    assert errors(session, "theorem t (x : ℤ) (h : x = ∑ i in Finset.range 3, (i : ℤ)) : x = 3 := by "
+                           "norm_num at h; linarith") == []

@@ -172,19 +172,22 @@ def _evaluate_field(t: Term) -> Fraction:
     raise ArithError(f"not a closed numeral expression: {pp(t)}")
 
 
-def is_closed_arith(t: Term) -> bool:
+def is_closed_arith(t: Term, functions: bool = True) -> bool:
+    """A numeral expression `evaluate` can compute. With `functions=False` only numerals and the
+    ring/division operators count: `omega`, `linarith` and `ring` see `Nat.gcd 4 6` or a closed
+    `∑ i ∈ range 10, i` as atoms, as in Lean (only `decide`, `rfl`, `norm_num`, `simp` evaluate them)."""
     if isinstance(t, Num):
         return True
     if isinstance(t, Cast):
-        return is_closed_arith(t.arg)
+        return is_closed_arith(t.arg, functions)
     if isinstance(t, Un) and t.op == "-":
-        return is_closed_arith(t.arg)
+        return is_closed_arith(t.arg, functions)
     if isinstance(t, Bin) and t.op in ("+", "-", "*", "/", "%", "^"):
-        return is_closed_arith(t.lhs) and is_closed_arith(t.rhs)
+        return is_closed_arith(t.lhs, functions) and is_closed_arith(t.rhs, functions)
     if isinstance(t, App) and t.fn == Var("Inv.inv") and len(t.args) == 1:
-        return is_closed_arith(t.args[0])
+        return is_closed_arith(t.args[0], functions)
     if _discrete_app(t):   # discrete.py
-        return _discrete().is_closed_app(t)
+        return functions and _discrete().is_closed_app(t)
     return False
 
 
@@ -306,7 +309,7 @@ def to_poly(t: Term, ty: str, atoms: Atoms, casts: bool = False) -> Poly:
     if isinstance(t, Cast):
         if casts:   # a cast is a ring embedding (ℕ/ℤ/ℚ into the field): read `e` in its own type
             return to_poly(t.arg, t.src, atoms, casts)
-        if is_closed_arith(t):
+        if is_closed_arith(t, functions=False):
             return _const(evaluate(t, ty))
         return {((atoms.key(t, ty), 1),): Fraction(1)}
     if isinstance(t, Var):
@@ -324,7 +327,7 @@ def to_poly(t: Term, ty: str, atoms: Atoms, casts: bool = False) -> Poly:
             return _padd(to_poly(t.lhs, ty, atoms, casts), to_poly(t.rhs, ty, atoms, casts), Fraction(-1))
         if t.op == "/" and ty in FIELDS:   # `a / b = a * b⁻¹` (`div_eq_mul_inv`)
             return _pmul(to_poly(t.lhs, ty, atoms, casts), _inverse(t.rhs, ty, atoms, casts))
-        if t.op == "^" and is_closed_arith(t.rhs):
+        if t.op == "^" and is_closed_arith(t.rhs, functions=False):
             n = evaluate(t.rhs, NAT)
             if n <= 64:
                 base = to_poly(t.lhs, ty, atoms, casts)
@@ -332,7 +335,7 @@ def to_poly(t: Term, ty: str, atoms: Atoms, casts: bool = False) -> Poly:
                 for _ in range(n):
                     out = _pmul(out, base)
                 return out
-        if is_closed_arith(t):
+        if is_closed_arith(t, functions=False):
             try:
                 return _const(evaluate(t, ty))
             except ArithError:
@@ -539,7 +542,7 @@ class _Z3Int:
                 raise _OmegaUnsupported()
             return -self.term(t.arg, ty)
         if isinstance(t, Bin):
-            if is_closed_arith(t):
+            if is_closed_arith(t, functions=False):
                 try:
                     return z3.IntVal(evaluate(t, ty))
                 except ArithError:
@@ -550,15 +553,15 @@ class _Z3Int:
                 a, b = self.term(t.lhs, ty), self.term(t.rhs, ty)
                 return z3.If(a >= b, a - b, 0) if ty == NAT else a - b
             if t.op == "*":
-                if is_closed_arith(t.lhs) or is_closed_arith(t.rhs):
+                if is_closed_arith(t.lhs, functions=False) or is_closed_arith(t.rhs, functions=False):
                     return self.term(t.lhs, ty) * self.term(t.rhs, ty)
-            if t.op in ("/", "%") and is_closed_arith(t.rhs):
+            if t.op in ("/", "%") and is_closed_arith(t.rhs, functions=False):
                 k = evaluate(t.rhs, ty)
                 a = self.term(t.lhs, ty)
                 if k == 0:
                     return z3.IntVal(0) if t.op == "/" else a
                 return a / k if t.op == "/" else a % k
-            if t.op == "^" and is_closed_arith(t.rhs) and is_closed_arith(t.lhs):
+            if t.op == "^" and is_closed_arith(t.rhs, functions=False) and is_closed_arith(t.lhs, functions=False):
                 return z3.IntVal(evaluate(t, ty))
         # products of variables, powers, `/` by a variable: opaque atoms, as omega treats them
         return self.var("atom:" + pp(t), ty == NAT)
@@ -575,7 +578,7 @@ class _Z3Int:
                     raise _OmegaUnsupported()
                 a, b = self.term(p.lhs, ty), self.term(p.rhs, ty)
                 if p.op == "∣":
-                    if not is_closed_arith(p.lhs):
+                    if not is_closed_arith(p.lhs, functions=False):
                         raise _OmegaUnsupported()
                     k = evaluate(p.lhs, ty)
                     return b == 0 if k == 0 else b % abs(k) == 0

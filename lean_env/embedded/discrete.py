@@ -373,3 +373,19 @@ def fold_predicates(p: Term) -> Term:
     if isinstance(p, (Bin, Un)) or isinstance(p, Quant) and p.kind != "fun":
         return with_children(p, [fold_predicates(c) for c in children(p)])
     return p
+
+
+def evaluate_closed(p: Term, ctx: dict) -> Term:
+    """`norm_num`/`simp` on numerals: every closed application (`Nat.gcd 4 6`, a sum over
+    `range 10`) becomes its value, at its own type."""
+    if isinstance(p, App) and head(p) not in SETS and is_closed_app(p):
+        ty = term_type(p, ctx)
+        if ty not in (None, PROP):
+            try:
+                return num(evaluate_app(p, ty), ty)
+            except ArithError:
+                return p
+    kids = children(p)
+    if not kids or isinstance(p, Quant) and p.kind == "fun":
+        return p
+    return with_children(p, [evaluate_closed(c, ctx) for c in kids])

@@ -320,7 +320,7 @@ def _simp_discrete(p: Term, ctx: dict, rules, lemmas: list[str], norm_num: bool)
     over `range 3`) and, for `norm_num`, predicates on numerals decided (`Nat.Prime 7`)."""
     for _ in range(5):
         q = discrete.rewrite_all(p, lemmas) if lemmas else p
-        q = simp_prop(q, ctx, rules)
+        q = simp_prop(discrete.evaluate_closed(q, ctx), ctx, rules)
         if norm_num:
             q = discrete.fold_predicates(q)
         if q == p:
