@@ -107,6 +107,16 @@ def test_ring_and_field_simp_know_division_by_zero(session):
     assert not closes(session, "theorem t (a b : ℝ) (h : a / b = 2) : a = 2 * b", ["field_simp at h", "linarith"])
 
 
+def test_ring_nf_keeps_rational_coefficients_over_fields(session):
+    kind, goals = attempt(session, "theorem t (x : ℝ) (h : x / 2 + 3 * x / 4 = 5) : x = 4", ["ring_nf at h"])
+    assert kind == "ok" and goals == ["x : ℝ\nh : x * (5 / 4) = 5\n⊢ x = 4"]
+    assert closes(session, "theorem t (x : ℝ) (h : x / 2 + 3 * x / 4 = 5) : x = 4", ["ring_nf at h", "linarith"])
+    assert closes(session, "theorem t (x : ℝ) : x / 2 = x * (1 / 2)", ["ring_nf"])
+    # the normal form's numerals stay real: a closed `2⁻¹ = 3⁻¹` is not a natural-number `0 = 0`
+    for then in ("norm_num", "simp", "rfl", "decide", "linarith"):
+        assert not closes(session, "theorem t : (1 : ℝ) / 2 = 1 / 3", ["ring_nf", then])
+
+
 def test_norm_num_evaluates_exactly_and_decide_only_over_rationals(session):
     assert closes(session, "theorem t : (1 : ℝ) / 2 + 1 / 3 = 5 / 6", ["norm_num"])
     assert closes(session, "theorem t : (1 : ℝ) / 0 = 0", ["norm_num"])
