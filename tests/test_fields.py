@@ -188,3 +188,39 @@ def test_oracle_prints_what_the_kernel_reads():
     assert text == "min (1 : ℝ) 2 ≤ 3 / 2"
     st = parse_statement(f"theorem t (a : ℤ) : {pp_prop(Rel('=', Fn('abs', (Lit(1, REAL),), REAL), Lit(1, REAL)))}")
     assert pp(st.goal) == "|1| = 1" and st.goal.lhs.args[0].ty == REAL
+
+
+# ---------------------------------------------------------------- false statements no script closes
+
+_CLOSERS = ("norm_num", "simp", "simp_all", "linarith", "nlinarith", "positivity", "ring", "ring_nf", "field_simp",
+            "omega", "decide", "rfl", "push_cast", "norm_cast", "field_simp; ring", "push_cast; ring")
+FALSE_OVER_FIELDS = {
+    # each is false at the point in the comment
+    "theorem t (x : ℝ) : x / x = 1": ["exact div_self (by positivity)", "rw [div_self]"],                 # x = 0
+    "theorem t (x : ℝ) : x * x⁻¹ = 1": ["exact mul_inv_cancel₀ (by positivity)"],                        # x = 0
+    "theorem t (x : ℝ) : Real.sqrt (x ^ 2) = x": ["rw [Real.sqrt_sq]", "exact Real.sqrt_sq (by positivity)"],  # -1
+    "theorem t (a b : ℕ) : ((a - b : ℕ) : ℝ) = a - b": ["exact_mod_cast rfl", "rw [Nat.cast_sub]"],       # 0, 1
+    "theorem t (a b : ℕ) : ((a / b : ℕ) : ℝ) = a / b": ["exact_mod_cast rfl"],                            # 1, 2
+    "theorem t (n : ℤ) : ((n / 2 : ℤ) : ℚ) = n / 2": ["exact_mod_cast rfl"],                              # 1
+    "theorem t (x : ℝ) (h : x ^ 2 = 4) : x = 2": ["nlinarith [sq_nonneg (x - 2), sq_nonneg (x + 2)]"],    # -2
+    "theorem t (x : ℝ) : 0 < x⁻¹": ["exact inv_pos.mpr (by positivity)"],                                  # 0
+    "theorem t (x : ℝ) : |x| = x": ["exact abs_of_nonneg (by positivity)", "rw [abs_of_nonneg]"],         # -1
+    "theorem t (x y : ℝ) : min x y = x": ["exact min_comm x y"],                                          # 1, 0
+    "theorem t (x : ℝ) (h0 : 0 < x) (h1 : x < 1) : False": ["interval_cases x", "nlinarith [sq_nonneg x]"],  # 1/2
+    "theorem t (q : ℚ) (h : 2 * q = 1) : q = 0": ["interval_cases q"],                                    # 1/2
+    "theorem t (x : ℝ) : Real.log x ≥ 0": ["exact Real.log_nonneg (by positivity)"],                      # 1/2
+    "theorem t (x : ℝ) : Real.exp x > 1": ["linarith [Real.add_one_le_exp x]"],                           # -1
+    "theorem t (x : ℝ) (h : 0 ≤ x) : Real.sqrt x ≤ x": ["nlinarith [Real.sq_sqrt h, Real.sqrt_nonneg x]"],  # 1/4
+    "theorem t (x : ℝ) : (2 : ℝ) ^ x > 2": ["exact Real.rpow_pos_of_pos (by norm_num) x"],               # 0
+    "theorem t : (1 : ℝ) / 3 + 1 / 3 + 1 / 3 ≠ 1": [],
+    "theorem t : (7 : ℝ) / 2 = 3": [],
+    "theorem t (x : ℝ) (hx : x ≠ 0) (h : 1 / x < 2) : 1 < 2 * x": ["field_simp at h; linarith"],         # -1
+    "theorem t (a b : ℝ) (h : a / b = 2) : a = 2 * b": ["field_simp at h; linarith"],                    # 1, 0
+    "theorem t (x : ℝ) : Real.cos x ^ 2 = 1": ["nlinarith [Real.cos_sq_add_sin_sq x]"],                   # π/2
+}
+
+
+@pytest.mark.parametrize("statement", sorted(FALSE_OVER_FIELDS))
+def test_no_script_closes_a_false_field_statement(session, statement):
+    for script in _CLOSERS + tuple(FALSE_OVER_FIELDS[statement]):
+        assert not closes(session, statement, [script]), (statement, script)
