@@ -156,6 +156,12 @@ def test_opaque_functions_through_their_lemmas(session):
     assert closes(session, "theorem t (x : ℝ) : Real.cos x ≤ 1", ["exact Real.cos_le_one x"])
     assert closes(session, "theorem t (x : ℝ) : Real.sin x ^ 2 + Real.cos x ^ 2 = 1", ["exact Real.sin_sq_add_cos_sq x"])
     assert not closes(session, "theorem t (x : ℝ) : (2 : ℝ) ^ x = 2 ^ 2", ["norm_num"])
+    # the @[simp] values at numerals, and `Real.log_exp`
+    assert closes(session, "theorem t : Real.sqrt (2 - 2) + Real.exp 0 + Real.log 1 = 1", ["norm_num"])
+    assert closes(session, "theorem t (x : ℝ) : Real.log (Real.exp x) = x", ["simp"])
+    assert closes(session, "theorem t : |(1 : ℚ) / 2 - 1| = 1 / 2", ["norm_num"])
+    assert not closes(session, "theorem t : |(-3 : ℝ)| = -3", ["norm_num"])
+    assert not closes(session, "theorem t : Real.exp 1 = 1", ["norm_num"])
     # nothing knows `√2 = 1`: the functions are opaque to every decision procedure
     for tactic in ("norm_num", "linarith", "nlinarith", "positivity", "simp", "ring"):
         assert not closes(session, "theorem t : Real.sqrt 2 = 1", [tactic])

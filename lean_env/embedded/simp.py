@@ -8,8 +8,9 @@ does that) and no linear arithmetic (that is `linarith`'s job).
 from __future__ import annotations
 
 from lean_env.embedded.arith import ArithError, decide_relation, evaluate, is_closed_arith, relation_type, typed
+from lean_env.embedded.functions import ALPHA, SIGNATURES
 from lean_env.embedded.terms import (
-    FIELDS, NAT, Bin, Cast, Const, Num, Quant, Term, Un, Var, REL_OPS, free_vars, fresh_name, num, replace, subst,
+    FIELDS, NAT, REAL, App, Bin, Cast, Const, Num, Quant, Term, Un, Var, REL_OPS, free_vars, fresh_name, num, replace, subst,
 )
 
 TRUE, FALSE = Const(True), Const(False)
@@ -66,6 +67,37 @@ def simp_arith(t: Term, ty: str) -> Term:
         if a == Num(0):
             return a
         return Un("-", a)
+    if isinstance(t, App) and isinstance(t.fn, Var) and t.fn.name in _FIELD_FUNCTIONS:
+        params = SIGNATURES[t.fn.name].params
+        return _simp_function(App(t.fn, tuple(simp_arith(a, ty if p == ALPHA else p) for a, p in zip(t.args, params))), ty)
+    return t
+
+
+_FIELD_FUNCTIONS = ("abs", "min", "max", "Inv.inv", "Real.sqrt", "Real.log", "Real.exp", "Real.cos", "Real.sin",
+                    "Real.tan", "Real.logb", "Real.rpow")
+# the @[simp] values of the real functions at numerals (`Real.sqrt_zero`, `Real.exp_zero`, `Real.log_one`, ...)
+_REAL_VALUES = {("Real.sqrt", 0): 0, ("Real.sqrt", 1): 1, ("Real.exp", 0): 1, ("Real.log", 0): 0, ("Real.log", 1): 0,
+                ("Real.cos", 0): 1, ("Real.sin", 0): 0, ("Real.tan", 0): 0}
+
+
+def _simp_function(t: App, ty: str) -> Term:
+    """Simp lemmas about a function application whose arguments are simplified: `|-3| = 3`
+    (`abs_neg`, `abs_ofNat`), `Real.sqrt 0 = 0`, `Real.log (Real.exp x) = x` (`Real.log_exp`)."""
+    name, args = t.fn.name, t.args
+    if name == "abs" and is_closed_arith(args[0]):
+        try:
+            return num(abs(evaluate(args[0], ty)), ty)
+        except ArithError:
+            return t
+    if name == "Real.log" and isinstance(args[0], App) and args[0].fn == Var("Real.exp"):
+        return args[0].args[0]
+    if len(args) == 1 and is_closed_arith(args[0]):
+        try:
+            value = _REAL_VALUES.get((name, evaluate(args[0], REAL)))
+        except ArithError:
+            value = None
+        if value is not None:
+            return Num(value, REAL)
     return t
 
 
