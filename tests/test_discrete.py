@@ -197,3 +197,25 @@ def test_only_evaluating_tactics_evaluate_sums_and_functions(session):  # noqa: 
     assert errors(session, "theorem t (x : ℤ) (h : x = ∑ i in Finset.range 3, (i : ℤ)) : x = 3 := by linarith")
     assert errors(session, "theorem t (x : ℤ) (h : x = ∑ i in Finset.range 3, (i : ℤ)) : x = 3 := by "
                            "norm_num at h; linarith") == []
+
+
+# ---------------------------------------------------------------- membership and set variables
+
+def test_membership_and_set_variables_elaborate_like_lean(session):  # noqa: F811
+    st = parse_statement("theorem t (S : Finset ℤ) (h₀ : ∀ x, x ∈ S ↔ x ^ 2 = 4) (h₁ : ∀ y ∈ S, y < 3) : S.card = 2")
+    assert pp(st.binders[1][1]) == "∀ (x : ℤ), x ∈ S ↔ x ^ 2 = 4"     # x takes the type of S's elements
+    assert pp(st.binders[2][1]) == "∀ y ∈ S, y < 3"
+    assert pp(st.goal) == "Finset.card S = 2"
+    assert pp(parse_statement("theorem t (n : ℕ) : n.divisors.card ≥ 1").goal) == "Finset.card (Nat.divisors n) ≥ 1"
+    assert errors(session, "theorem t (S : Finset ℕ) : S + 1 = 2 := by sorry")            # a set is no number
+    assert errors(session, "theorem t (S : Finset ℕ) (z : ℤ) : z ∈ S := by sorry")        # ℤ element, ℕ set
+
+
+def test_membership_in_closed_sets_is_decided_and_open_sets_are_opaque(session):  # noqa: F811
+    assert errors(session, "theorem t : (3 : ℕ) ∈ Finset.range 5 := by decide") == []
+    assert errors(session, "theorem t : (5 : ℕ) ∈ Finset.range 5 := by decide")
+    assert errors(session, "theorem t (x : ℤ) (h : x = -2) : x ∈ Finset.Icc (-3) 3 := by subst h; decide") == []
+    assert errors(session, "theorem t (x : ℤ) (h : x = -4) : x ∈ Finset.Icc (-3) 3 := by subst h; decide")
+    assert errors(session, "theorem t (S : Finset ℕ) (h : 2 ∈ S) : 2 ∈ S := by exact h") == []
+    assert errors(session, "theorem t (S : Finset ℕ) (h : 2 ∈ S) : 3 ∈ S := by exact h")
+    assert errors(session, "theorem t (S : Finset ℕ) (h : 2 ∈ S) : 3 ∈ S := by decide")

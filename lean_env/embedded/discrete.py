@@ -30,8 +30,20 @@ MAX_FACTORIAL = 3_000
 
 BIG_OPERATORS = {"Finset.sum": "∑", "Finset.prod": "∏"}
 SETS = ("Finset.range", "Finset.Icc", "Finset.Ico", "Finset.filter", "Nat.divisors", "Nat.properDivisors")
-BINDER_FUNCTIONS = frozenset(BIG_OPERATORS) | frozenset(SETS) | {"Finset.card"}
-FINSET = "Finset"
+BINDER_FUNCTIONS = frozenset(BIG_OPERATORS) | frozenset(SETS) | {"Finset.card", "Membership.mem"}
+SET_TYPES = ("Finset", "Set")   # a set variable's type in the context: "Finset ℕ", "Set ℤ"
+
+# `S.card`, `n.divisors`, `n !` spelled `n.factorial`: Lean's dot notation on ℕ/ℤ/Finset values
+DOT_FUNCTIONS = {"card": "Finset.card", "divisors": "Nat.divisors", "properDivisors": "Nat.properDivisors",
+                 "factorial": "Nat.factorial", "natAbs": "Int.natAbs", "toNat": "Int.toNat"}
+
+
+def set_variable(ty: object) -> tuple[str, str] | None:
+    """("Finset", "ℕ") for a context type "Finset ℕ"; None for anything else."""
+    if isinstance(ty, str) and " " in ty and ty.split(" ", 1)[0] in SET_TYPES:
+        kind, elem = ty.split(" ", 1)
+        return kind, elem
+    return None
 
 
 def head(t: Term) -> str | None:
@@ -102,6 +114,11 @@ def elab_set(s: Term, ctx: dict, elem: str | None = None) -> tuple[Term, str]:
     """Elaborate a finite set; returns it with its element type (`elem`: the binder's ascription)."""
     name = head(s)
     args = s.args if isinstance(s, App) else ()
+    if isinstance(s, Var) and set_variable(ctx.get(s.name)):
+        kind, ty = set_variable(ctx[s.name])
+        if elem not in (None, ty):
+            raise ElabError(f"type mismatch\n  {s.name}\nhas type {ctx[s.name]} but is expected to have type {kind} {elem}")
+        return s, ty
     if name in ("Finset.range", "Nat.divisors", "Nat.properDivisors") and len(args) == 1:
         if elem not in (None, NAT):
             raise ElabError(f"type mismatch\n  {name}\nhas type Finset ℕ but is expected to have type Finset {elem}")
@@ -132,6 +149,19 @@ def _bounds(args: tuple[Term, ...], ctx: dict, elem: str | None) -> tuple[tuple[
     return (_at(args[0], ty, ctx), _at(args[1], ty, ctx)), ty
 
 
+def elab_mem(t: App, ctx: dict) -> Term:
+    """`x ∈ s`: the set's element type and x's meet as Lean's unifier makes them (`x ∈ Finset.Icc
+    1 10` with x : ℤ is about integers); a `Set` variable is opaque, a `Finset` one too."""
+    x, s = t.args
+    own = _max_type([_leaf_type(leaf, ctx) for leaf in _leaves(x, [])])
+    try:
+        s2, ty = elab_set(s, ctx, own)
+    except ElabError:
+        s2, ty = elab_set(s, ctx, None)
+    x2, _ = tree(x, ctx, ty)
+    return App(t.fn, (x2, s2))
+
+
 def elab_app(t: App, ctx: dict) -> tuple[Term, str]:
     """Elaborate `Finset.sum s f` / `Finset.prod s f` / `Finset.card s` (a leaf of its tree):
     the binder takes the set's element type, the body is a tree of its own elaborated without an
@@ -145,6 +175,8 @@ def elab_app(t: App, ctx: dict) -> tuple[Term, str]:
         s, ty = elab_set(t.args[0], ctx, f.ty)
         body, bty = tree(f.body, {**ctx, f.var: ty}, None)
         return App(t.fn, (s, Quant("fun", f.var, ty, body))), bty
+    if name == "Membership.mem":
+        raise ElabError(f"type expected, got\n  ({pp(t)} : Prop)")
     raise ElabError(f"type expected, got\n  {pp(t)}")
 
 
@@ -208,6 +240,9 @@ def evaluate_app(t: App, ty: str) -> int | bool:
     name = head(t)
     if name == "Finset.card":
         return len(elements(t.args[0]))
+    if name == "Membership.mem":
+        x, s = t.args
+        return _value(x, _elem_type(s)) in elements(s)
     if name in BIG_OPERATORS:
         s, f = t.args
         assert isinstance(f, Quant)
@@ -236,6 +271,8 @@ def is_closed_app(t: App) -> bool:
         return _closed_set(t.args[0]) and free_vars(f.body) <= {f.var}
     if name == "Finset.card" and len(t.args) == 1:
         return _closed_set(t.args[0])
+    if name == "Membership.mem" and len(t.args) == 2:
+        return is_closed_arith(t.args[0]) and _closed_set(t.args[1])
     return name in VALUES and all(is_closed_arith(a) for a in t.args)
 
 

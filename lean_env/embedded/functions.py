@@ -60,6 +60,7 @@ SIGNATURES: dict[str, Signature] = {
     "Nat.divisors": Signature(("ℕ",), "Finset"),
     "Nat.properDivisors": Signature(("ℕ",), "Finset"),
     "Finset.card": Signature(("Finset",), "ℕ"),
+    "Membership.mem": Signature((ALPHA, "Finset"), "Prop"),   # `x ∈ s`, also for a `Set` variable
     "Finset.sum": Signature(("Finset", "fun"), ALPHA),
     "Finset.prod": Signature(("Finset", "fun"), ALPHA),
 }

@@ -97,7 +97,10 @@ class Parser:
         lhs = self.prefix()
         while True:
             t = self.tok
-            if t.kind == "sym" and t.text in BIN_PREC:
+            if t.kind == "sym" and t.text == "∈" and prec <= 50:   # `infix:50 " ∈ "`: Membership.mem
+                self.next()
+                lhs = App(Var("Membership.mem"), (lhs, self.term(51)))
+            elif t.kind == "sym" and t.text in BIN_PREC:
                 p, _, rp = BIN_PREC[t.text]
                 if p < prec:
                     break
@@ -232,7 +235,7 @@ class Parser:
 
     def quantifier(self) -> Term:
         kind = self.next().text
-        if self.tok.kind == "ident" and self.toks[self.i + 1].text in ("<", "≤", ">", "≥", "≠"):
+        if self.tok.kind == "ident" and self.toks[self.i + 1].text in ("<", "≤", ">", "≥", "≠", "∈"):
             return self._binder_predicate(kind)
         groups: list[tuple[list[str], str | None]] = []
         while not self.at(","):
@@ -321,7 +324,7 @@ class Parser:
         bound = self.term(51)
         self.expect(",")
         body = self.term(0)
-        pred = Bin(op, Var(var), bound)
+        pred = App(Var("Membership.mem"), (Var(var), bound)) if op == "∈" else Bin(op, Var(var), bound)
         return Quant(kind, var, None, Bin("→" if kind == "∀" else "∧", pred, body))
 
     def _ascription_colon(self) -> int | None:
@@ -469,6 +472,9 @@ def _parse_header(text: str, type_vars: dict[str, str] | None = None
             ty: object = p.type_name()
         elif p.tok.kind == "ident" and p.tok.text in TYPES and p.toks[p.i + 1].text == "→":
             ty = _function_type(p, close)   # `(f : ℕ → ℕ)`, `(a : ℕ → ℝ)`: a local function
+        elif p.tok.text in ("Finset", "Set") and p.toks[p.i + 1].text in TYPES and p.toks[p.i + 2].text == close:
+            kind = p.next().text            # `(S : Finset ℕ)`: a set variable, "Finset ℕ" in the context
+            ty = f"{kind} {p.type_name()}"
         else:
             ty = p.term()
         if close == "}":

@@ -200,6 +200,8 @@ def _pp(t: Term, prec: int, rightmost: bool) -> str:
         return _paren(f"- {inner}" if inner.startswith("-") else f"-{inner}", 75 < prec)
     if isinstance(t, Quant):
         return _paren(_pp_quant(t), prec > 0 and not rightmost)
+    if isinstance(t, App) and t.fn == Var("Membership.mem") and len(t.args) == 2:   # `x ∈ s`
+        return _paren(f"{_pp(t.args[0], 51, False)} ∈ {_pp(t.args[1], 51, rightmost)}", prec > 50)
     if isinstance(t, App) and isinstance(t.fn, Var) and t.fn.name in _BIG_OPS and len(t.args) == 2 \
             and isinstance(t.args[1], Quant) and t.args[1].kind == "fun":
         # `∑ i ∈ s, f i`: the body sits at precedence 67, so a following `*` would be swallowed
@@ -252,6 +254,10 @@ def binder_predicate(t: Quant) -> tuple[str, Term, Term] | None:
         pred = body.lhs
         if pred.op in BINDER_PRED_OPS and pred.lhs == Var(t.var) and t.var not in free_vars(pred.rhs):
             return pred.op, pred.rhs, body.rhs
+    if isinstance(body, Bin) and body.op == link and isinstance(body.lhs, App) and body.lhs.fn == Var("Membership.mem"):
+        x, s = body.lhs.args   # `∀ x ∈ s, P`
+        if x == Var(t.var) and t.var not in free_vars(s):
+            return "∈", s, body.rhs
     return None
 
 

@@ -111,12 +111,13 @@ def _leaves(t: Term, out: list[Term]) -> list[Term]:
 
 
 def _leaf_type(t: Term, ctx: Ctx) -> str | None:
+    t = _dot_call(t, ctx) or t
     if isinstance(t, Num):
         return t.ty
     if isinstance(t, Var):
         if t.name not in ctx:
             raise ElabError(f"unknown identifier '{t.name}'")
-        if local_function(ctx[t.name]):
+        if local_function(ctx[t.name]) or _discrete().set_variable(ctx[t.name]):
             raise ElabError(f"type mismatch\n  {t.name}\nhas type\n  {ctx[t.name]} : Type\nbut is expected to be a number")
         return ctx[t.name]
     if _local_app(t, ctx):   # `f x` with `f : ℕ → ℝ`: a leaf of the result type
@@ -158,7 +159,7 @@ def _coerce(t: Term, got: str, want: str) -> Term:
 
 def _at(t: Term, ty: str, ctx: Ctx) -> Term:
     """Elaborate the tree `t` at the type `ty` its analysis chose, inserting casts at leaves."""
-    t = nat_succ(t) or t
+    t = nat_succ(t) or _dot_call(t, ctx) or t
     if isinstance(t, Bin) and t.op == "%" and ty in FIELDS:
         raise failed_to_synthesize("HMod", f"{ty} {ty} ?m")
     if isinstance(t, Bin) and t.op in _TREE_OPS:
@@ -208,6 +209,19 @@ def _discrete():
     module's `tree` and so is imported late)."""
     from lean_env.embedded import discrete
     return discrete
+
+
+def _dot_call(t: Term, ctx: Ctx) -> Term | None:
+    """`S.card` is `Finset.card S`, `n.divisors` is `Nat.divisors n` (dot notation on a value;
+    the parser reads `S.card` with a capital `S` as one name)."""
+    dots = _discrete().DOT_FUNCTIONS
+    if isinstance(t, Var) and "." in t.name and t.name not in ctx:
+        head, _, field = t.name.partition(".")
+        if head in ctx and field in dots:
+            return App(Var(dots[field]), (Var(head),))
+    if isinstance(t, Proj) and t.field in dots:
+        return App(Var(dots[t.field]), (_dot_call(t.term, ctx) or t.term,))
+    return None
 
 
 def _local_app(t: Term, ctx: Ctx) -> bool:
@@ -293,6 +307,8 @@ def elab_prop(t: Term, ctx: Ctx) -> Term:
         return t
     if isinstance(t, Typed) and t.ty == PROP:
         return elab_prop(t.term, ctx)
+    if isinstance(t, App) and t.fn == Var("Membership.mem") and len(t.args) == 2:
+        return _discrete().elab_mem(t, ctx)
     if isinstance(t, App) and isinstance(t.fn, Var) and t.fn.name in SIGNATURES and SIGNATURES[t.fn.name].result == PROP:
         return _predicate(t, ctx)
     if isinstance(t, Un) and t.op == "¬":
@@ -365,6 +381,13 @@ def _collect(t: Term, ctx: Ctx, trees: list, props: set[str]) -> None:
         _collect(t.rhs, ctx, trees, props)
     elif isinstance(t, Bin) and t.op in REL_OPS:
         _collect_tree([t.lhs, t.rhs], ctx, trees)
+    elif isinstance(t, App) and t.fn == Var("Membership.mem") and len(t.args) == 2:
+        s = t.args[1]   # `∀ x ∈ S, ...`: x takes the type of S's elements
+        known = _discrete().set_variable(ctx.get(s.name)) if isinstance(s, Var) else None
+        _collect_tree([t.args[0]], ctx, trees)
+        if known:
+            trees.append(([x.name for x in _leaves(t.args[0], []) if isinstance(x, Var) and ctx.get(x.name, NAT) is None],
+                          known[1]))
 
 
 def _collect_tree(sides: list[Term], ctx: Ctx, trees: list) -> None:
