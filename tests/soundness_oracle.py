@@ -392,6 +392,12 @@ class Opaque(Exception):
     """The value involves `Real.sqrt`, `Real.log`, `Real.exp` or `π`: the oracle does not know it."""
 
 
+# the values Mathlib's definitions give at 0 and 1 (`Real.log 0 = 0` is its junk value), so that
+# a simplifier evaluating them is held to something
+_OPAQUE_VALUES = {("Real.sqrt", 0): 0, ("Real.sqrt", 1): 1, ("Real.exp", 0): 1, ("Real.log", 0): 0,
+                  ("Real.log", 1): 0, ("Real.cos", 0): 1, ("Real.sin", 0): 0, ("Real.tan", 0): 0}
+
+
 def _field_fn_value(name: str, args: list) -> int | Fraction:
     if name == "abs":
         return abs(args[0])
@@ -406,7 +412,10 @@ def value(e: Expr, env: dict[str, int]) -> int | Fraction:
     if isinstance(e, Lit):
         return e.value
     if isinstance(e, Fn) and e.name in OPAQUE_FNS:
-        raise Opaque(e.name)
+        known = _OPAQUE_VALUES.get((e.name, value(e.args[0], env))) if len(e.args) == 1 else None
+        if known is None:
+            raise Opaque(e.name)
+        return known
     if isinstance(e, Fn) and e.name in FIELD_FNS:
         return _field_fn_value(e.name, [value(a, env) for a in e.args])
     if isinstance(e, Fn):
