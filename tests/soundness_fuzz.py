@@ -18,8 +18,8 @@ from lean_env.embedded.session import Session
 from lean_env.types import Theorem, Verdict
 from lean_env.verify import verify_proof
 from soundness_oracle import (
-    FIELDS, INT, NAT, RAT, REAL, Arith, BigOp, Bounded, Cast, Conn, Decision, Expr, Fn, Lit, Neg, Not, Pow, Pred, Prop, Rel, Statement,
-    Succ, Truth, Undefined, Unbounded, Var, decide, pp_prop, substitute, value,
+    FIELDS, INT, NAT, RAT, REAL, Arith, BigOp, Bounded, Cast, Conn, Decision, Expr, Fn, Lit, Mem, Neg, Not, Pow, Pred, Prop, Rel,
+    Statement, Succ, Truth, Undefined, Unbounded, Var, decide, pp_prop, substitute, value,
 )
 
 T = TypeVar("T")
@@ -183,6 +183,15 @@ def gen_discrete_statement(d: Draw, name: str) -> Statement:
             v = 0
         target = Lit(max(v + d.integer(-1, 1), 0) if ty == NAT else v + d.integer(-1, 1), ty)
         return Statement(name, goal=Rel(d.choice(("=", "=", "≤", "<", "≠", "∣")), e, target))
+    if kind == 2 and d.coin():            # membership: closed, or of a variable with a fact about it
+        ty = d.choice((NAT, INT))
+        variables = (("x", ty),) if d.coin() else ()
+        scope = {n: (t, True) for n, t in variables}
+        arg = gen_expr(d, ty, scope, 1)
+        lo = Lit(d.integer(0, 3) if ty == NAT else -d.integer(0, 3), ty)
+        p = Mem(arg, lo, Lit(lo.value + d.integer(-1, 5), ty), icc=ty == INT or d.coin())
+        hyps = (("h₀", gen_fact(d, Var("x", ty), scope)),) if variables else ()
+        return Statement(name, variables, hyps, Not(p) if d.coin(3) else p)
     if kind == 2:
         k = Lit(d.choice((0, 1, 2, 3, 4, 9, 11, 15, 17, 21, 29, 91, 97)), NAT)
         p: Prop = Pred(d.choice(("Nat.Prime", "Nat.Prime", "Even", "Odd")), k)

@@ -179,6 +179,16 @@ class Pred:
 
 
 @dataclass(frozen=True)
+class Mem:
+    """`x ∈ Finset.range hi` / `x ∈ Finset.Icc lo hi`, at x's type (ℕ, or ℤ for Icc)."""
+
+    arg: Expr
+    lo: Expr
+    hi: Expr
+    icc: bool = False
+
+
+@dataclass(frozen=True)
 class Atom:
     """A propositional variable `p : Prop` (library lemmas such as `Or.elim` quantify over them)."""
 
@@ -186,7 +196,7 @@ class Atom:
 
 
 PROP = "Prop"
-Prop = Union[Rel, Not, Conn, Truth, Bounded, Unbounded, Atom, Pred]
+Prop = Union[Rel, Not, Conn, Truth, Bounded, Unbounded, Atom, Pred, Mem]
 
 
 @dataclass(frozen=True)
@@ -324,6 +334,11 @@ def pp_prop(p: Prop, prec: int = 0) -> str:
     if isinstance(p, Pred):
         arg = p.arg if p.arg.ty == NAT or _anchored(p.arg) else _anchor(p.arg)
         return par(f"{p.name} {pp_expr(arg, 1024)}", 1024)
+    if isinstance(p, Mem):               # the set's type comes from the element's
+        arg = p.arg if p.arg.ty == NAT or _anchored(p.arg) else _anchor(p.arg)
+        sets = (f"Finset.Icc {pp_expr(p.lo, 1024)} {pp_expr(p.hi, 1024)}" if p.icc
+                else f"Finset.range {pp_expr(p.hi, 1024)}")
+        return par(f"{pp_expr(arg, 51)} ∈ {sets}", 50)
     if isinstance(p, Rel):
         r = anchor_rel(p)
         return par(f"{pp_expr(r.lhs, 51)} {r.op} {pp_expr(r.rhs, 51)}", 50)
@@ -517,6 +532,9 @@ def truth(p: Prop, env: dict[str, int]) -> Truth3:
         return p.value
     if isinstance(p, Atom):
         return bool(env[p.name])
+    if isinstance(p, Mem):
+        v = value(p.arg, env)
+        return value(p.lo, env) <= v <= value(p.hi, env) if p.icc else 0 <= v < value(p.hi, env)
     if isinstance(p, Pred):
         v = value(p.arg, env)
         return _is_prime(v) if p.name == "Nat.Prime" else (v % 2 == 0) == (p.name == "Even")
@@ -683,6 +701,9 @@ def _z3_prop(p: Prop, env: dict[str, z3.ArithRef]) -> z3.BoolRef:
         return z3.BoolVal(p.value)
     if isinstance(p, Atom):
         return env[p.name]
+    if isinstance(p, Mem):
+        a, hi = _z3_expr(p.arg, env), _z3_expr(p.hi, env)
+        return z3.And(_z3_expr(p.lo, env) <= a, a <= hi) if p.icc else z3.And(0 <= a, a < hi)
     if isinstance(p, Pred):
         if p.name == "Nat.Prime":
             raise _NoZ3("primality")
