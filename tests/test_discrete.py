@@ -219,3 +219,12 @@ def test_membership_in_closed_sets_is_decided_and_open_sets_are_opaque(session):
     assert errors(session, "theorem t (S : Finset ℕ) (h : 2 ∈ S) : 2 ∈ S := by exact h") == []
     assert errors(session, "theorem t (S : Finset ℕ) (h : 2 ∈ S) : 3 ∈ S := by exact h")
     assert errors(session, "theorem t (S : Finset ℕ) (h : 2 ∈ S) : 3 ∈ S := by decide")
+
+
+def test_floor_and_ceil_evaluate_exactly_on_rationals(session):  # noqa: F811
+    assert errors(session, "theorem t : Int.floor ((9 : ℝ) / 160 * 100) = 5 := by norm_num") == []
+    assert errors(session, "theorem t : Int.floor ((9 : ℝ) / 160 * 100) = 6 := by norm_num")
+    assert errors(session, "theorem t : Int.floor ((-7 : ℚ) / 2) = -4 := by norm_num") == []   # toward -∞
+    assert errors(session, "theorem t : Int.ceil ((-7 : ℚ) / 2) = -3 := by norm_num") == []
+    assert errors(session, "theorem t : Nat.floor ((-7 : ℚ) / 2) = 0 := by norm_num") == []    # ⌊x⌋₊ ≥ 0
+    assert errors(session, "theorem t (n : ℕ) : Int.floor n = 0 := by sorry")   # no FloorRing ℕ

@@ -99,6 +99,8 @@ VALUES: dict[str, Callable[..., int | bool]] = {
     "Int.toNat": lambda z: max(z, 0),
     "Int.floor": math.floor,   # exact on a Fraction
     "Int.ceil": math.ceil,
+    "Nat.floor": lambda x: max(math.floor(x), 0),
+    "Nat.ceil": lambda x: max(math.ceil(x), 0),
 }
 
 

@@ -52,6 +52,8 @@ SIGNATURES: dict[str, Signature] = {
     "Odd": Signature((ALPHA,), "Prop", "Dvd"),
     "Int.floor": Signature((ALPHA,), "ℤ", "FloorRing"),
     "Int.ceil": Signature((ALPHA,), "ℤ", "FloorRing"),
+    "Nat.floor": Signature((ALPHA,), "ℕ", "FloorRing"),   # ⌊x⌋₊: 0 below 0
+    "Nat.ceil": Signature((ALPHA,), "ℕ", "FloorRing"),
     # finite sets, sums and products: binders inside, elaborated and evaluated by `discrete.py`
     "Finset.range": Signature(("ℕ",), "Finset"),
     "Finset.Icc": Signature((ALPHA, ALPHA), "Finset"),
