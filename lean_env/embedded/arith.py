@@ -80,6 +80,8 @@ def typed(t: Term, ty: str | None) -> Term:
         return Bin("^", typed(t.lhs, ty), t.rhs)
     if isinstance(t, Un) and t.op == "-":
         return Un("-", typed(t.arg, ty))
+    if isinstance(t, App) and t.fn == Var("Inv.inv") and len(t.args) == 1:
+        return App(t.fn, (typed(t.args[0], ty),))
     return t
 
 
@@ -615,7 +617,7 @@ def has_quantifier(p: Term) -> bool:
     return False
 
 
-def poly_to_term(poly: Poly, atoms: Atoms) -> Term:
+def poly_to_term(poly: Poly, atoms: Atoms, field: bool = False) -> Term:
     """Print a polynomial the way Mathlib's `ring_nf` does: constant first, then monomials by
     degree, numeric coefficients on the right (`1 + x * 2 + x ^ 2`)."""
     def mono_term(m: Monomial) -> Term:
@@ -627,25 +629,33 @@ def poly_to_term(poly: Poly, atoms: Atoms) -> Term:
             out = factor if out is None else Bin("*", out, factor)
         return out
 
+    def coefficient(c: Fraction) -> Term:   # over a field: `2⁻¹`, `(3 / 4)`
+        if c.denominator == 1:
+            return Num(c.numerator)
+        if c.numerator == 1:
+            return App(Var("Inv.inv"), (Num(c.denominator),))
+        return Bin("/", Num(c.numerator), Num(c.denominator))
+
     items = sorted(poly.items(), key=lambda kv: (sum(e for _, e in kv[0]), kv[0]))
     out: Term | None = None
     for m, c in items:
-        if c.denominator != 1:
+        if c.denominator != 1 and not field:
             raise ArithError("ring_nf: rational coefficients are outside the fragment")
-        c_int = int(c)
         if m == ():
-            t: Term = Num(abs(c_int))
+            t: Term = coefficient(abs(c))
         else:
             t = mono_term(m)
-            if abs(c_int) != 1:
-                t = Bin("*", t, Num(abs(c_int)))
+            if abs(c) != 1:
+                t = Bin("*", t, coefficient(abs(c)))
         if out is None:
-            out = t if c_int > 0 else Un("-", t)
+            out = t if c > 0 else Un("-", t)
         else:
-            out = Bin("+" if c_int > 0 else "-", out, t)
+            out = Bin("+" if c > 0 else "-", out, t)
     return out if out is not None else Num(0)
 
 
 def ring_normalize(t: Term, ty: str) -> Term:
+    """`ring_nf`'s normal form of `t`, its numerals typed `ty` (a closed `1 / 2` must stay a
+    real half, not become a natural-number division)."""
     atoms = Atoms()
-    return poly_to_term(to_poly(t, ty, atoms), atoms)
+    return typed(poly_to_term(to_poly(t, ty, atoms), atoms, field=ty in FIELDS), ty)
