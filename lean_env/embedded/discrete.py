@@ -6,7 +6,9 @@ Terms are ordinary applications (`functions.SIGNATURES` types the plain ones):
   {a, ..., b-1} (empty when the bounds cross), `Nat.divisors n` = the d ∣ n with 1 ≤ d
   (`Nat.divisors 0 = ∅`), `Nat.properDivisors n` (without n), and `Finset.filter (fun x => P) s`;
 - `∑ i ∈ s, b` is `App(Var("Finset.sum"), (s, fun i => b))`, `∏` is `Finset.prod` (the empty sum is
-  0, the empty product 1), `Finset.card s` counts.
+  0, the empty product 1), `Finset.card s` counts, `x ∈ s` is `Membership.mem x s`;
+- a set variable (`S : Finset ℕ`, `S : Set ℤ`) has the context type "Finset ℕ": opaque, with
+  typed elements.
 
 This module elaborates the binder-carrying applications (a sum's body is typed with its binder at
 the set's element type) and evaluates every closed application exactly, with the numbers' own
@@ -72,17 +74,6 @@ def _factorial(n: int) -> int:
     if n > MAX_FACTORIAL:
         raise ArithError("factorial too large to evaluate")
     return math.factorial(n)
-
-
-def _digits(b: int, n: int) -> list[int]:
-    """`Nat.digits b n`: little-endian digits; base 0 gives [n], base 1 gives n ones (Mathlib)."""
-    if b <= 1:
-        raise ArithError("Nat.digits in base 0 or 1 is outside the fragment")
-    out = []
-    while n > 0:
-        out.append(n % b)
-        n //= b
-    return out
 
 
 # name -> exact value on integer arguments (the argument types are the signature's)
