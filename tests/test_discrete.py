@@ -228,3 +228,12 @@ def test_floor_and_ceil_evaluate_exactly_on_rationals(session):  # noqa: F811
     assert errors(session, "theorem t : Int.ceil ((-7 : ℚ) / 2) = -3 := by norm_num") == []
     assert errors(session, "theorem t : Nat.floor ((-7 : ℚ) / 2) = 0 := by norm_num") == []    # ⌊x⌋₊ ≥ 0
     assert errors(session, "theorem t (n : ℕ) : Int.floor n = 0 := by sorry")   # no FloorRing ℕ
+
+
+def test_hypothesis_binders_in_a_forall_are_implications(session):  # noqa: F811
+    st = parse_statement("theorem t (f : ℝ → ℝ) (h₀ : ∀ (x) (_ : x ≠ -2), f x = 1 / (x + 2)) : f 1 = 1 / 3")
+    h = st.binders[1][1]
+    assert h.ty == "ℝ" and pp(h) == "∀ x ≠ -2, f x = 1 / (x + 2)"   # x is real: it is f's argument
+    stmt = "theorem t (f : ℝ → ℝ) (h₀ : ∀ (x) (_ : x ≠ -2), f x = 1 / (x + 2)) : "
+    assert errors(session, stmt + "f 1 = 1 / 3 := by rw [h₀ 1 (by norm_num)]; norm_num") == []
+    assert errors(session, stmt + "f (-2) = 0 := by rw [h₀ (-2) (by norm_num)]; norm_num")   # the premise fails

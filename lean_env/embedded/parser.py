@@ -237,15 +237,23 @@ class Parser:
         kind = self.next().text
         if self.tok.kind == "ident" and self.toks[self.i + 1].text in ("<", "≤", ">", "≥", "≠", "∈"):
             return self._binder_predicate(kind)
-        groups: list[tuple[list[str], str | None]] = []
+        groups: list[tuple[list[str], str | None] | Term] = []   # a Term: a hypothesis binder `(_ : p)`
         while not self.at(","):
             if self.at("("):
                 self.next()
-                names = [self.ident()]
+                names = [self.next().text if self.at("_") else self.ident()]
                 while self.tok.kind == "ident" and not self.at(":"):
                     names.append(self.ident())
+                if self.at(")"):                # `∀ (x) (_ : x ≠ 0), P`: an untyped binder
+                    self.next()
+                    groups.append((names, None))
+                    continue
                 self.expect(":")
-                groups.append((names, self.type_name()))
+                if self.tok.kind == "ident" and self.toks[self.i + 1].text == ")" and (
+                        self.tok.text in TYPES or self.tok.text in self.type_vars):
+                    groups.append((names, self.type_name()))
+                else:                           # `(h : x ≠ 0)`: the body is an implication
+                    groups.extend([self.term()] * len(names))
                 self.expect(")")
             else:
                 names = [self.ident()]
@@ -260,7 +268,13 @@ class Parser:
                 raise ParseError("unexpected end of input; expected ','", self.tok.pos)
         self.expect(",")
         body = self.term(0)
-        for names, ty in reversed(groups):
+        for group in reversed(groups):
+            if not isinstance(group, tuple):
+                if kind != "∀":
+                    raise ParseError("a hypothesis binder in ∃ is outside the embedded fragment", self.tok.pos)
+                body = Bin("→", group, body)
+                continue
+            names, ty = group
             for name in reversed(names):
                 body = Quant(kind, name, ty, body)   # an untyped binder is typed by elaboration
         return body
