@@ -60,7 +60,7 @@ def _prime(n: int) -> bool:
         return False
     if n % 2 == 0:
         return n == 2
-    if n > 10 ** 14:
+    if n > 10 ** 12:
         raise ArithError("numeral too large to test for primality")
     d = 3
     while d * d <= n:
@@ -76,12 +76,20 @@ def _factorial(n: int) -> int:
     return math.factorial(n)
 
 
+def _choose(n: int, k: int) -> int:
+    if k > n:
+        return 0
+    if min(k, n - k) > MAX_FACTORIAL:
+        raise ArithError("binomial coefficient too large to evaluate")
+    return math.comb(n, k)
+
+
 # name -> exact value on integer arguments (the argument types are the signature's)
 VALUES: dict[str, Callable[..., int | bool]] = {
     "Nat.gcd": math.gcd,
     "Nat.lcm": lambda a, b: 0 if a == 0 or b == 0 else a * b // math.gcd(a, b),
     "Nat.factorial": _factorial,
-    "Nat.choose": lambda n, k: math.comb(n, k) if k <= n else 0,
+    "Nat.choose": _choose,
     "Nat.Prime": _prime,
     "Even": lambda n: n % 2 == 0,
     "Odd": lambda n: n % 2 == 1,
