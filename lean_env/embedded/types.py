@@ -51,15 +51,15 @@ _SEMIRING_CLASSES = {
 _RING_CLASSES = {
     "Neg", "Sub", "AddGroup", "AddCommGroup", "Ring", "CommRing", "OrderedRing", "StrictOrderedRing",
     "LinearOrderedRing", "LinearOrderedCommRing", "OrderedAddCommGroup", "LinearOrderedAddCommGroup",
+    "FloorRing",   # ⌊·⌋ into ℤ: ℤ, ℚ, ℝ
 }
 _CANONICAL_ONLY = {"CanonicallyOrderedAddCommMonoid"}
 # ℚ and ℝ are linearly ordered fields: every class above but the canonical order and `Dvd` (the
-# fragment keeps `∣` to ℕ and ℤ), plus the field classes.
+# fragment keeps `∣` to ℕ and ℤ), plus the field classes, which ℕ and ℤ lack.
 _FIELD_CLASSES = {
     "DivisionRing", "Field", "Semifield", "LinearOrderedField", "LinearOrderedSemifield", "GroupWithZero",
     "DivisionSemiring", "Inv", "Div",
 }
-_RING_CLASSES_ALSO = {"LinearOrderedAddCommGroup", "FloorRing"}   # ℤ has |·| and ⌊·⌋ too
 
 
 def has_class(ty: str, cls: str) -> bool:
@@ -69,7 +69,7 @@ def has_class(ty: str, cls: str) -> bool:
         return ty == NAT
     if cls in _SEMIRING_CLASSES:
         return ty in NUMBER_TYPES and not (ty in FIELDS and cls == "Dvd")
-    if cls in _RING_CLASSES or cls in _RING_CLASSES_ALSO:
+    if cls in _RING_CLASSES:
         return ty in (INT,) + FIELDS
     if cls in _FIELD_CLASSES:
         return ty in FIELDS
