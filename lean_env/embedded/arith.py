@@ -1,10 +1,13 @@
-"""Arithmetic for the embedded fragment: typing, Lean's ℕ/ℤ semantics, polynomial normal forms, and
-the decision procedures behind `linarith`, `nlinarith`, `omega`, `ring` and `decide`.
+"""Arithmetic for the embedded fragment: typing, Lean's ℕ/ℤ/ℚ/ℝ semantics, polynomial normal forms,
+and the decision procedures behind `linarith`, `nlinarith`, `omega`, `ring`, `field_simp` and `decide`.
 
 Each procedure is held to the strength of its Lean namesake (the learning experiments depend on
 that): `linarith` sees only linear facts over an ordered field with nonlinear monomials as opaque
 atoms; `nlinarith` adds pairwise products of its facts first; `omega` is linear integer arithmetic
-with `/` and `%` by literals; `ring` proves commutative-ring identities only.
+with `/` and `%` by literals, and ignores facts over ℚ/ℝ; `ring` proves commutative-ring
+identities only, over a field with `b⁻¹` an atom unless `b` is a numeral (so `x / x = 1` is not
+one). Over ℚ/ℝ values are exact Fractions with Lean's `x / 0 = 0`; `decide` refuses ℝ (its order
+is classical in Lean); the real functions are atoms everywhere, known only through lemmas.
 """
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
 """Arithmetic tactics: the decision procedures (`linarith`, `nlinarith`, `omega`, `positivity`),
-ring normalisation (`ring`, `ring_nf`), `norm_num`, and `interval_cases`."""
+ring normalisation (`ring`, `ring_nf`), clearing denominators (`field_simp`), `norm_num`, and
+`interval_cases` (ℕ and ℤ only: a real variable between two bounds has no finite case list)."""
 from __future__ import annotations
 
 from lean_env.embedded import arith
