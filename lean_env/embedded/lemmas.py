@@ -220,6 +220,10 @@ LinearOrderedField     | div_le_iff₀ {a b c : α} : 0 < c → (a / c ≤ b ↔
 LinearOrderedField     | lt_div_iff₀ {a b c : α} : 0 < c → (a < b / c ↔ a * c < b)
 LinearOrderedField     | div_lt_iff₀ {a b c : α} : 0 < c → (a / c < b ↔ a < b * c)
 DivisionRing           | div_self {a : α} : a ≠ 0 → a / a = 1
+DivisionRing           | div_eq_iff {a b c : α} : c ≠ 0 → (a / c = b ↔ a = b * c)
+DivisionRing           | eq_div_iff {a b c : α} : c ≠ 0 → (a = b / c ↔ a * c = b)
+LinearOrderedField     | div_le_one {a b : α} : 0 < b → (a / b ≤ 1 ↔ a ≤ b)
+LinearOrderedField     | div_lt_one {a b : α} : 0 < b → (a / b < 1 ↔ a < b)
 DivisionRing           | mul_inv_cancel₀ {a : α} : a ≠ 0 → a * a⁻¹ = 1
 DivisionRing           | inv_mul_cancel₀ {a : α} : a ≠ 0 → a⁻¹ * a = 1
 DivisionRing           | div_mul_cancel₀ (a : α) {b : α} : b ≠ 0 → a / b * b = a
