@@ -274,12 +274,15 @@ def simp_rules(e: Engine, g: Goal, items: list[str]) -> tuple[list, frozenset]:
 def simp_like(name: str, use_all_hyps: bool = False):
     def run(e: Engine, s: ProofState, rest: str) -> ProofState:
         body, where = at_clause(rest)
-        body = body.replace("only", "", 1).strip() if body.startswith("only") else body
+        only = body.startswith("only")
+        body = body.replace("only", "", 1).strip() if only else body
         items = bracket_list(body)
         g = s.main
         rules, ax = simp_rules(e, g, items)
         ax = ax | CLASSICAL
-        lemmas = list(discrete.SIMP_LEMMAS) + [it for it in items if it in discrete.REWRITES]
+        # `simp only [..]` leaves out the default simp set, so `Finset.sum_range_zero` too
+        lemmas = [] if only else list(discrete.SIMP_LEMMAS)
+        lemmas += [it for it in items if it in discrete.REWRITES]
 
         def simplify(p: Term, rules) -> Term:   # with the sums' lemmas and norm_num's `Nat.Prime`
             return _simp_discrete(p, g.ctx, rules, lemmas, name == "norm_num")
