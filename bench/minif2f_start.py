@@ -64,10 +64,17 @@ def start_outcome(session: Session, theorem: Theorem, header_envs: dict[str, int
     return StartOutcome(theorem, err)
 
 
+# Messages whose first line says nothing about the cause: the group also names the term's head.
+_GENERIC = ("type expected, got", "failed to synthesize", "type mismatch")
+
+
 def failure_group(error: str) -> str:
-    """The first line of the message, with numbers and long tails cut so that like groups meet."""
-    line = error.strip().splitlines()[0] if error.strip() else "(empty message)"
-    line = re.sub(r"^<input>:\d+:\d+: ", "", line)
+    """The first line of the message (its position cut off), so that like failures meet; for a
+    generic one (`type expected, got`) with the head of the offending term (`ZMod`, `Equiv`)."""
+    lines = error.strip().splitlines() or ["(empty message)"]
+    line = re.sub(r"^<input>:\d+:\d+: ", "", lines[0])
+    if line in _GENERIC and len(lines) > 1 and lines[1].split():
+        line += ": " + lines[1].split()[0].lstrip("(")
     return line[:90]
 
 
