@@ -237,3 +237,44 @@ def test_hypothesis_binders_in_a_forall_are_implications(session):  # noqa: F811
     stmt = "theorem t (f : ℝ → ℝ) (h₀ : ∀ (x) (_ : x ≠ -2), f x = 1 / (x + 2)) : "
     assert errors(session, stmt + "f 1 = 1 / 3 := by rw [h₀ 1 (by norm_num)]; norm_num") == []
     assert errors(session, stmt + "f (-2) = 0 := by rw [h₀ (-2) (by norm_num)]; norm_num")   # the premise fails
+
+
+# ---------------------------------------------------------------- false statements no script closes
+
+_CLOSERS = ("norm_num", "simp", "simp_all", "linarith", "nlinarith", "positivity", "ring", "ring_nf", "omega",
+            "decide", "rfl", "trivial", "norm_num [Finset.sum_range_succ]", "simp [Finset.sum_range_succ]",
+            "rw [Finset.sum_range_succ]", "norm_num [Nat.factorial]", "simp [Nat.factorial_succ]", "tauto")
+FALSE_DISCRETE = {
+    # each is false at the point in the comment (or outright)
+    "theorem t : ∑ i in Finset.range 5, (2 - i) = 0": [],                      # ℕ subtraction: 2 + 1 = 3
+    "theorem t : ∑ i in Finset.Icc 1 5, i = 16": [],
+    "theorem t : ∏ i in Finset.Icc 5 3, i = 0": [],                             # the empty product is 1
+    "theorem t : Finset.card (Nat.divisors 0) = 1": [],                         # Nat.divisors 0 = ∅
+    "theorem t : Nat.choose 3 5 = 1": [],
+    "theorem t : Nat.Prime 1": [],
+    "theorem t : Nat.Prime 91": [],
+    "theorem t : Nat.lcm 0 4 = 4": [],
+    "theorem t : (-7 : ℤ) / 2 = Int.floor ((-7 : ℚ) / 2) + 1": [],             # ediv and floor agree: -4
+    "theorem t (n : ℕ) : ∑ i in Finset.range (n + 1), i = ∑ i in Finset.range n, i + (n + 1)":
+        ["rw [Finset.sum_range_succ]", "simp [Finset.sum_range_succ]"],        # the last term is n
+    "theorem t (n : ℕ) : ∑ i in Finset.range n, 2 * i = n * n":
+        ["induction n with\n  | zero => rfl\n  | succ m ih => rw [Finset.sum_range_succ, ih]; ring"],   # n = 1
+    "theorem t (n : ℕ) : (n + 1)! = n ! + 1": ["rw [Nat.factorial_succ]; ring"],                   # n = 0: 1 ≠ 2
+    "theorem t (a b : ℕ) : Nat.gcd a b = a": ["rw [Nat.gcd_comm]", "exact Nat.gcd_dvd_left a b"],  # 2, 1
+    "theorem t (p : ℕ) (hp : Nat.Prime p) : 3 ≤ p": ["exact hp.two_le", "linarith [hp.two_le]"],  # p = 2
+    "theorem t (p : ℕ) (h : Even p) : Nat.Prime p → p = 4": ["intro hp; omega"],                   # p = 2
+    "theorem t (f : ℕ → ℕ) (h : ∀ x, f x = x + 1) : f 2 = 4": ["rw [h]", "simp [h]", "norm_num [h]"],
+    "theorem t (f : ℕ → ℕ) (h : f 2 = 3) : f 3 = 3": ["rw [h]", "simp [h]", "omega", "linarith"],
+    "theorem t (a : ℕ → ℤ) (h₀ : a 1 = 3) (h₁ : ∀ n, a (n + 1) = a n + 2) : a 3 = 8":
+        ["rw [h₁ 2, h₁ 1, h₀]; norm_num", "simp [h₁, h₀]", "linarith [h₁ 1, h₁ 2]"],
+    "theorem t (f : ℕ → ℤ) : 0 ≤ f 0": ["positivity", "omega"],                # f = -1
+    "theorem t (S : Finset ℕ) (h : 2 ∈ S) : 3 ∈ S": ["exact h", "simp [h]"],
+    "theorem t (x : ℕ) (h : x ∈ Finset.range 3) : x < 2": ["simp at h; omega", "interval_cases x <;> simp"],  # 2
+}
+
+
+@pytest.mark.parametrize("statement", sorted(FALSE_DISCRETE))
+def test_no_script_closes_a_false_discrete_statement(session, statement):  # noqa: F811
+    assert errors(session, f"{statement} := by sorry") == []   # it elaborates: a rejection means something
+    for script in _CLOSERS + tuple(FALSE_DISCRETE[statement]):
+        assert errors(session, f"{statement} := by\n  " + script.replace("\n", "\n  ")), (statement, script)
