@@ -111,11 +111,12 @@ def _binder(f: Term, where: str) -> Quant:
     return f
 
 
-def elab_set(s: Term, ctx: dict, elem: str | None = None) -> tuple[Term, str]:
-    """Elaborate a finite set; returns it with its element type (`elem`: the binder's ascription)."""
+def elab_set(s: Term, ctx: dict, elem: str | None = None, finite: bool = True) -> tuple[Term, str]:
+    """Elaborate a finite set; returns it with its element type (`elem`: the binder's ascription).
+    A `Set` variable is allowed only where any set is (`x ∈ S`, `finite=False`), not in a sum."""
     name = head(s)
     args = s.args if isinstance(s, App) else ()
-    if isinstance(s, Var) and set_variable(ctx.get(s.name)):
+    if isinstance(s, Var) and set_variable(ctx.get(s.name)) and (not finite or ctx[s.name].startswith("Finset ")):
         kind, ty = set_variable(ctx[s.name])
         if elem not in (None, ty):
             raise ElabError(f"type mismatch\n  {s.name}\nhas type {ctx[s.name]} but is expected to have type {kind} {elem}")
@@ -156,9 +157,9 @@ def elab_mem(t: App, ctx: dict) -> Term:
     x, s = t.args
     own = _max_type([_leaf_type(leaf, ctx) for leaf in _leaves(x, [])])
     try:
-        s2, ty = elab_set(s, ctx, own)
+        s2, ty = elab_set(s, ctx, own, finite=False)
     except ElabError:
-        s2, ty = elab_set(s, ctx, None)
+        s2, ty = elab_set(s, ctx, None, finite=False)
     x2, _ = tree(x, ctx, ty)
     return App(t.fn, (x2, s2))
 
