@@ -278,3 +278,11 @@ def test_no_script_closes_a_false_discrete_statement(session, statement):  # noq
     assert errors(session, f"{statement} := by sorry") == []   # it elaborates: a rejection means something
     for script in _CLOSERS + tuple(FALSE_DISCRETE[statement]):
         assert errors(session, f"{statement} := by\n  " + script.replace("\n", "\n  ")), (statement, script)
+
+
+def test_decide_unfolds_only_sets_the_kernel_can_and_native_decide_any(session):  # noqa: F811
+    big = "theorem t : (∑ k in Finset.range 2003, k) % 7 = {} := by "
+    value = sum(range(2003)) % 7
+    assert errors(session, big.format(value) + "decide")      # maximum recursion depth, as in Lean
+    assert errors(session, big.format(value) + "norm_num") == []
+    assert errors(session, big.format(value) + "native_decide") == []

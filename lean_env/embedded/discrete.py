@@ -428,3 +428,17 @@ def evaluate_closed(p: Term, ctx: dict) -> Term:
     if not kids or isinstance(p, Quant) and p.kind == "fun":
         return p
     return with_children(p, [evaluate_closed(c, ctx) for c in kids])
+
+
+def largest_set(p: Term) -> int:
+    """The size of the largest closed finite set in `p` (0 if none): what the kernel must unfold
+    element by element when `decide` evaluates it."""
+    best = 0
+    if head(p) in SETS and _closed_set(p):
+        try:
+            best = len(elements(p))
+        except ArithError:
+            return MAX_ELEMENTS + 1
+    for c in children(p):
+        best = max(best, largest_set(c))
+    return best
