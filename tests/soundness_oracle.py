@@ -7,7 +7,13 @@ Semantics (Lean 4 core / Mathlib):
   for `b ≠ 0`, `0 ≤ a % b < |b|` and `a = b * (a / b) + a % b`; `a / 0 = 0`, `a % 0 = a`.
   So `-12 / 7 = -2`, `12 / -7 = -1`, `-12 / -7 = 2`, `-12 % 7 = 2`, `12 % -7 = 5`.
 - `a ^ n` has a ℕ exponent (`Monoid.npow`), `0 ^ 0 = 1`; `a ∣ b` is `∃ c, b = a * c`.
-- `((e : ℕ) : ℤ)` is `↑e`: `e` is computed in ℕ first (so `((2 - 3 : ℕ) : ℤ) = 0`).
+- `((e : ℕ) : ℤ)` is `↑e`: `e` is computed in ℕ first (so `((2 - 3 : ℕ) : ℤ) = 0`); likewise
+  `((e : ℤ) : ℝ)`: every cast computes its argument in the argument's own type.
+- ℚ and ℝ are ordered fields, computed with exact rationals (`fractions.Fraction`): `a / 0 = 0`,
+  `0⁻¹ = 0`, no `%`, `a ∣ b` is `a ≠ 0 ∨ b = 0`; `|a|`, `min`, `max` are exact. `Real.sqrt`,
+  `Real.log`, `Real.exp` and `π` are opaque: a relation mentioning them has unknown truth, and z3
+  sees them as uninterpreted functions, so a statement about them counts as true only when it
+  holds for every function in their place, and is never refuted by a model.
 
 Elaboration: `binop%`/`binrel%` give every leaf of a relation one type, so a ℤ relation must
 contain a ℤ-typed leaf (a ℤ variable, `(n : ℤ)`, or a cast); the printer ascribes a numeral when
@@ -21,12 +27,18 @@ Precedences are Lean's: `+ -` 65 left, `* / %` 70 left, `^` 80 right, prefix `-`
 from __future__ import annotations
 
 import itertools
+import math
 from dataclasses import dataclass, field
+from fractions import Fraction
 from typing import Iterator, Union
 
 import z3
 
-NAT, INT = "ℕ", "ℤ"
+NAT, INT, RAT, REAL = "ℕ", "ℤ", "ℚ", "ℝ"
+FIELDS = (RAT, REAL)
+FIELD_FNS = ("abs", "min", "max", "inv")            # exact, at the type of their arguments
+OPAQUE_FNS = ("Real.sqrt", "Real.log", "Real.exp", "π",   # ℝ → ... → ℝ (π: no argument), unknown values
+              "Real.cos", "Real.sin", "Real.tan", "Real.logb", "Real.rpow")
 
 
 # ---------------------------------------------------------------- syntax
@@ -67,7 +79,7 @@ class Neg:
 
 @dataclass(frozen=True)
 class Cast:
-    arg: "Expr"                 # a ℕ expression, seen in ℤ
+    arg: "Expr"                 # an expression of a smaller type (ℕ < ℤ < ℚ < ℝ), seen in `ty`
     ty: str = INT
 
 
@@ -78,7 +90,34 @@ class Succ:
     ty: str = NAT
 
 
-Expr = Union[Lit, Var, Arith, Pow, Neg, Cast, Succ]
+@dataclass(frozen=True)
+class Fn:
+    """`Nat.gcd a b`, `Nat.lcm a b`, `Nat.choose n k`, `n !` (`Nat.factorial`): ℕ functions;
+    `|a|`, `min a b`, `max a b`, `a⁻¹` (FIELD_FNS, at `ty`); `Real.sqrt a`, ..., `π` (OPAQUE_FNS)."""
+
+    name: str
+    args: tuple["Expr", ...]
+    ty: str = NAT
+
+
+@dataclass(frozen=True)
+class BigOp:
+    """`∑ i in Finset.range n, body` / `∏ i ∈ Finset.Icc lo hi, body` (`new`: the `∈` spelling).
+    The binder ranges over ℕ, or over ℤ for an `Icc` ascribed `(i : ℤ)`; the body's type is the
+    sum's (an ℤ body has a ℤ-typed leaf, so Lean elaborates it at ℤ without an expected type)."""
+
+    op: str                     # ∑ ∏
+    var: str
+    elem: str                   # the binder's type
+    lo: "Expr"                  # Icc's lower bound (unused for range)
+    hi: "Expr"                  # range's n / Icc's upper bound
+    body: "Expr"
+    ty: str
+    icc: bool = False
+    new: bool = False           # only over ℕ: the ascribed binder is spelled with `in`
+
+
+Expr = Union[Lit, Var, Arith, Pow, Neg, Cast, Succ, Fn, BigOp]
 
 
 @dataclass(frozen=True)
@@ -132,6 +171,24 @@ class Unbounded:
 
 
 @dataclass(frozen=True)
+class Pred:
+    """`Nat.Prime e`, `Even e`, `Odd e` (ℕ or ℤ argument)."""
+
+    name: str
+    arg: Expr
+
+
+@dataclass(frozen=True)
+class Mem:
+    """`x ∈ Finset.range hi` / `x ∈ Finset.Icc lo hi`, at x's type (ℕ, or ℤ for Icc)."""
+
+    arg: Expr
+    lo: Expr
+    hi: Expr
+    icc: bool = False
+
+
+@dataclass(frozen=True)
 class Atom:
     """A propositional variable `p : Prop` (library lemmas such as `Or.elim` quantify over them)."""
 
@@ -139,7 +196,7 @@ class Atom:
 
 
 PROP = "Prop"
-Prop = Union[Rel, Not, Conn, Truth, Bounded, Unbounded, Atom]
+Prop = Union[Rel, Not, Conn, Truth, Bounded, Unbounded, Atom, Pred, Mem]
 
 
 @dataclass(frozen=True)
@@ -179,8 +236,14 @@ def _anchored(e: Expr) -> bool:
         return _anchored(e.lhs) or _anchored(e.rhs)
     if isinstance(e, Pow):
         return _anchored(e.base)
-    if isinstance(e, Succ):
+    if isinstance(e, Fn) and e.name in OPAQUE_FNS:
+        return True                     # an ℝ-valued function fixes the tree's type
+    if isinstance(e, Fn) and e.name in FIELD_FNS:
+        return any(_anchored(a) for a in e.args)
+    if isinstance(e, (Succ, Fn)):
         return False
+    if isinstance(e, BigOp):            # a leaf whose type is its body's
+        return e.ty == INT
     return _anchored(e.arg)
 
 
@@ -193,12 +256,19 @@ def _anchor(e: Expr) -> Expr:
     if isinstance(e, Pow):
         return Pow(_anchor(e.base), e.exp, e.ty)
     if isinstance(e, Neg):
-        return Neg(_anchor(e.arg))
+        return Neg(_anchor(e.arg), e.ty)
+    if isinstance(e, Fn) and e.name in FIELD_FNS:
+        return Fn(e.name, (_anchor(e.args[0]),) + e.args[1:], e.ty)
     return e
 
 
+def anchor_body(e: Expr) -> Expr:
+    """A big operator's body is elaborated without an expected type: an ℤ body needs a ℤ leaf."""
+    return _anchor(e) if e.ty == INT and not _anchored(e) else e
+
+
 def anchor_rel(r: Rel) -> Rel:
-    if r.lhs.ty == INT and not (_anchored(r.lhs) or _anchored(r.rhs)):
+    if r.lhs.ty != NAT and not (_anchored(r.lhs) or _anchored(r.rhs)):
         return Rel(r.op, _anchor(r.lhs), r.rhs)
     return r
 
@@ -215,16 +285,36 @@ def pp_expr(e: Expr, prec: int = 0) -> str:
         return e.name
     if isinstance(e, Cast):
         if isinstance(e.arg, Var):
-            return f"({e.arg.name} : ℤ)"
-        return f"(({pp_expr(e.arg)} : ℕ) : ℤ)"
+            return f"({e.arg.name} : {e.ty})"
+        return f"(({pp_expr(e.arg)} : {e.arg.ty}) : {e.ty})"
+    if isinstance(e, Fn) and e.name in FIELD_FNS + OPAQUE_FNS:
+        if e.name in FIELD_FNS and not any(_anchored(a) for a in e.args):
+            e = _anchor(e)              # `min (1 : ℝ) 2`: numerals alone would default to ℕ
+        if e.name == "π":
+            return "π"
+        if e.name == "abs":
+            return f"|{pp_expr(e.args[0])}|"
+        if e.name == "inv":
+            return f"{pp_expr(e.args[0], 1024)}⁻¹"
+        return par(" ".join([e.name] + [pp_expr(a, 1024) for a in e.args]), 1023)   # arguments in ()
     if isinstance(e, Succ):                 # an application: its argument is an atom
         arg = pp_expr(e.arg, 1024)
         if e.dot:
             return f"{arg}.succ" if isinstance(e.arg, Var) else f"({pp_expr(e.arg)}).succ"
         return par(f"Nat.succ {arg}", 1024)
+    if isinstance(e, Fn):
+        if e.name == "Nat.factorial":   # `x !`, `(e)!`
+            arg = e.args[0]
+            return par(f"{arg.name} !" if isinstance(arg, Var) else f"({pp_expr(arg)})!", 1023)
+        return par(" ".join([e.name] + [pp_expr(a, 1024) for a in e.args]), 1023)   # an argument: in ()
+    if isinstance(e, BigOp):            # always in parentheses: the body sits at precedence 67
+        binder = f"{e.var} : ℤ" if e.elem == INT else e.var
+        sets = (f"Finset.Icc {pp_expr(e.lo, 1024)} {pp_expr(e.hi, 1024)}" if e.icc
+                else f"Finset.range {pp_expr(e.hi, 1024)}")
+        return f"({e.op} {binder} {'∈' if e.new else 'in'} {sets}, {pp_expr(anchor_body(e.body), 67)})"
     if isinstance(e, Neg):
         if isinstance(e.arg, Lit) and e.arg.ascribed:      # `(-3 : ℤ)` rather than `-(3 : ℤ)`
-            return f"(-{e.arg.value} : ℤ)"
+            return f"(-{e.arg.value} : {e.ty})"
         arg = pp_expr(e.arg, 75)
         return par("-" + (f"({arg})" if arg.startswith("-") else arg), 75)   # `--` opens a comment
     if isinstance(e, Pow):
@@ -241,6 +331,14 @@ def pp_prop(p: Prop, prec: int = 0) -> str:
         return "True" if p.value else "False"
     if isinstance(p, Atom):
         return p.name
+    if isinstance(p, Pred):
+        arg = p.arg if p.arg.ty == NAT or _anchored(p.arg) else _anchor(p.arg)
+        return par(f"{p.name} {pp_expr(arg, 1024)}", 1024)
+    if isinstance(p, Mem):               # the set's type comes from the element's
+        arg = p.arg if p.arg.ty == NAT or _anchored(p.arg) else _anchor(p.arg)
+        sets = (f"Finset.Icc {pp_expr(p.lo, 1024)} {pp_expr(p.hi, 1024)}" if p.icc
+                else f"Finset.range {pp_expr(p.hi, 1024)}")
+        return par(f"{pp_expr(arg, 51)} ∈ {sets}", 50)
     if isinstance(p, Rel):
         r = anchor_rel(p)
         return par(f"{pp_expr(r.lhs, 51)} {r.op} {pp_expr(r.rhs, 51)}", 50)
@@ -282,9 +380,71 @@ def int_emod(a: int, b: int) -> int:
     return a if b == 0 else a - b * int_ediv(a, b)
 
 
-def value(e: Expr, env: dict[str, int]) -> int:
+NAT_FNS = {"Nat.gcd": 2, "Nat.lcm": 2, "Nat.choose": 2, "Nat.factorial": 1}   # name -> arity
+PREDICATES = ("Nat.Prime", "Even", "Odd")
+
+
+def _is_prime(n: int) -> bool:
+    return n >= 2 and all(n % d for d in range(2, int(n ** 0.5) + 2) if d < n)
+
+
+def _fn_value(name: str, args: list[int]) -> int:
+    if name == "Nat.gcd":
+        return math.gcd(*args)
+    if name == "Nat.lcm":
+        a, b = args
+        return a * b // math.gcd(a, b) if a and b else 0
+    if name == "Nat.choose":
+        n, k = args
+        return math.comb(n, k)          # 0 when k > n, as `Nat.choose`
+    (n,) = args
+    if n > 200:
+        raise Undefined("factorial too large")
+    return math.factorial(n)
+
+
+class Opaque(Exception):
+    """The value involves `Real.sqrt`, `Real.log`, `Real.exp` or `π`: the oracle does not know it."""
+
+
+# the values Mathlib's definitions give at 0 and 1 (`Real.log 0 = 0` is its junk value), so that
+# a simplifier evaluating them is held to something
+_OPAQUE_VALUES = {("Real.sqrt", 0): 0, ("Real.sqrt", 1): 1, ("Real.exp", 0): 1, ("Real.log", 0): 0,
+                  ("Real.log", 1): 0, ("Real.cos", 0): 1, ("Real.sin", 0): 0, ("Real.tan", 0): 0}
+
+
+def _field_fn_value(name: str, args: list) -> int | Fraction:
+    if name == "abs":
+        return abs(args[0])
+    if name == "min":
+        return min(args)
+    if name == "max":
+        return max(args)
+    return 1 / Fraction(args[0]) if args[0] else Fraction(0)   # `inv`: 0⁻¹ = 0
+
+
+def value(e: Expr, env: dict[str, int]) -> int | Fraction:
     if isinstance(e, Lit):
         return e.value
+    if isinstance(e, Fn) and e.name in OPAQUE_FNS:
+        known = _OPAQUE_VALUES.get((e.name, value(e.args[0], env))) if len(e.args) == 1 else None
+        if known is None:
+            raise Opaque(e.name)
+        return known
+    if isinstance(e, Fn) and e.name in FIELD_FNS:
+        return _field_fn_value(e.name, [value(a, env) for a in e.args])
+    if isinstance(e, Fn):
+        return _fn_value(e.name, [value(a, env) for a in e.args])
+    if isinstance(e, BigOp):
+        hi = value(e.hi, env)
+        ks = range(value(e.lo, env), hi + 1) if e.icc else range(hi)
+        if len(ks) > 200:
+            raise Undefined("sum too long")
+        out = 0 if e.op == "∑" else 1
+        for k in ks:
+            v = value(e.body, {**env, e.var: k})
+            out = out + v if e.op == "∑" else out * v
+        return out
     if isinstance(e, Var):
         return env[e.name]
     if isinstance(e, Neg):
@@ -295,10 +455,14 @@ def value(e: Expr, env: dict[str, int]) -> int:
         return value(e.arg, env) + 1
     if isinstance(e, Pow):
         base, n = value(e.base, env), value(e.exp, env)
-        if n > 64 or (abs(base) > 1 and n * abs(base).bit_length() > 4096):
+        size = max(Fraction(base).numerator.bit_length(), Fraction(base).denominator.bit_length())
+        if n > 64 or (abs(base) != 1 and n * size > 4096):
             raise Undefined("power too large")
         return base ** n
     a, b = value(e.lhs, env), value(e.rhs, env)
+    if e.ty in FIELDS:
+        return {"+": lambda: a + b, "-": lambda: a - b, "*": lambda: a * b,
+                "/": lambda: Fraction(a) / b if b else Fraction(0)}[e.op]()
     nat = e.ty == NAT
     if e.op == "+":
         return a + b
@@ -309,6 +473,28 @@ def value(e: Expr, env: dict[str, int]) -> int:
     if e.op == "/":
         return (a // b if b else 0) if nat else int_ediv(a, b)
     return (a % b if b else a) if nat else int_emod(a, b)
+
+
+def substitute(e: Expr, name: str, by: Expr) -> Expr:
+    """`e` with the variable `name` replaced by `by` (a big operator binding `name` is left alone)."""
+    if isinstance(e, Var):
+        return by if e.name == name else e
+    if isinstance(e, Lit):
+        return e
+    if isinstance(e, BigOp):
+        if e.var == name:
+            return e
+        return BigOp(e.op, e.var, e.elem, substitute(e.lo, name, by), substitute(e.hi, name, by),
+                     substitute(e.body, name, by), e.ty, e.icc, e.new)
+    if isinstance(e, Fn):
+        return Fn(e.name, tuple(substitute(a, name, by) for a in e.args), e.ty)
+    if isinstance(e, Arith):
+        return Arith(e.op, substitute(e.lhs, name, by), substitute(e.rhs, name, by), e.ty)
+    if isinstance(e, Pow):
+        return Pow(substitute(e.base, name, by), substitute(e.exp, name, by), e.ty)
+    if isinstance(e, Succ):
+        return Succ(substitute(e.arg, name, by), e.dot)
+    return type(e)(substitute(e.arg, name, by))   # Neg, Cast
 
 
 def _divides(a: int, b: int) -> bool:
@@ -346,10 +532,20 @@ def truth(p: Prop, env: dict[str, int]) -> Truth3:
         return p.value
     if isinstance(p, Atom):
         return bool(env[p.name])
+    if isinstance(p, Mem):
+        v = value(p.arg, env)
+        return value(p.lo, env) <= v <= value(p.hi, env) if p.icc else 0 <= v < value(p.hi, env)
+    if isinstance(p, Pred):
+        v = value(p.arg, env)
+        return _is_prime(v) if p.name == "Nat.Prime" else (v % 2 == 0) == (p.name == "Even")
     if isinstance(p, Rel):
-        a, b = value(p.lhs, env), value(p.rhs, env)
+        try:
+            a, b = value(p.lhs, env), value(p.rhs, env)
+        except Opaque:
+            return None
+        divides = (a != 0 or b == 0) if p.lhs.ty in FIELDS else _divides(a, b)
         return {"=": a == b, "≠": a != b, "<": a < b, "≤": a <= b, ">": a > b, "≥": a >= b,
-                "∣": _divides(a, b)}[p.op]
+                "∣": divides}[p.op]
     if isinstance(p, Not):
         v = truth(p.arg, env)
         return None if v is None else not v
@@ -408,9 +604,14 @@ class Decision:
     how: str = ""                           # "eval", "brute force", "z3"
 
 
-def _box(binders: list[tuple[str, str, str]]) -> Iterator[dict[str, int]]:
+_FIELD_BOX = (0, 1, -1, 2, Fraction(1, 2), Fraction(-1, 2), 3, -2, Fraction(3, 2), Fraction(1, 3))
+
+
+def _box(binders: list[tuple[str, str, str]]) -> Iterator[dict[str, int | Fraction]]:
     radius = {0: 0, 1: 12, 2: 7, 3: 4}.get(len(binders), 3)
-    ranges = [range(2) if ty == PROP else range(0, 2 * radius + 1) if ty == NAT else range(-radius, radius + 1)
+    ranges = [range(2) if ty == PROP else range(0, 2 * radius + 1) if ty == NAT
+              else _FIELD_BOX[:{1: 10, 2: 8}.get(len(binders), 5)] if ty in FIELDS
+              else range(-radius, radius + 1)
               for _, _, ty in binders]
     for combo in itertools.product(*ranges):
         yield {key: v for (key, _, _), v in zip(binders, combo)}
@@ -439,15 +640,40 @@ class _NoZ3(Exception):
 
 def _z3_expr(e: Expr, env: dict[str, z3.ArithRef]) -> z3.ArithRef:
     if isinstance(e, Lit):
-        return z3.IntVal(e.value)
+        return z3.RealVal(e.value) if e.ty in FIELDS else z3.IntVal(e.value)
     if isinstance(e, Var):
         return env[e.name]
     if isinstance(e, Neg):
         return -_z3_expr(e.arg, env)
     if isinstance(e, Cast):
-        return _z3_expr(e.arg, env)
+        inner = _z3_expr(e.arg, env)
+        return z3.ToReal(inner) if e.ty in FIELDS and e.arg.ty not in FIELDS else inner
+    if isinstance(e, Fn) and e.name == "π":
+        return z3.Real("π_opaque")
+    if isinstance(e, Fn) and e.name in OPAQUE_FNS:   # any function at all: no property of sqrt/log/exp
+        f = z3.Function(e.name, *[z3.RealSort()] * (len(e.args) + 1))
+        return f(*[_z3_expr(a, env) for a in e.args])
+    if isinstance(e, Fn) and e.name in FIELD_FNS:
+        args = [_z3_expr(a, env) for a in e.args]
+        if e.name == "abs":
+            return z3.If(args[0] >= 0, args[0], -args[0])
+        if e.name in ("min", "max"):
+            a, b = args
+            return z3.If(a <= b, a, b) if e.name == "min" else z3.If(a <= b, b, a)
+        return z3.If(args[0] == 0, z3.RealVal(0), 1 / args[0])
     if isinstance(e, Succ):
         return _z3_expr(e.arg, env) + 1
+    if isinstance(e, Fn):
+        raise _NoZ3("number-theoretic function")
+    if isinstance(e, BigOp):
+        if not (isinstance(e.hi, Lit) and isinstance(e.lo, Lit)):
+            raise _NoZ3("variable bound")
+        ks = range(e.lo.value, e.hi.value + 1) if e.icc else range(e.hi.value)
+        terms = [_z3_expr(e.body, {**env, e.var: z3.IntVal(k)}) for k in ks]
+        out = z3.IntVal(0 if e.op == "∑" else 1)
+        for t in terms:
+            out = out + t if e.op == "∑" else out * t
+        return out
     if isinstance(e, Pow):
         if not isinstance(e.exp, Lit) or e.exp.value > 6:
             raise _NoZ3("non-literal exponent")
@@ -462,6 +688,8 @@ def _z3_expr(e: Expr, env: dict[str, z3.ArithRef]) -> z3.ArithRef:
         return a * b
     if e.op == "-":
         return z3.If(a >= b, a - b, 0) if e.ty == NAT else a - b
+    if e.ty in FIELDS:                  # field division, x / 0 = 0
+        return z3.If(b == 0, z3.RealVal(0), a / b)
     # SMT-LIB integer div/mod are Euclidean (0 <= mod < |b|), like Int.ediv/emod; x / 0 is ours
     if e.op == "/":
         return z3.If(b == 0, 0, a / b)
@@ -473,8 +701,17 @@ def _z3_prop(p: Prop, env: dict[str, z3.ArithRef]) -> z3.BoolRef:
         return z3.BoolVal(p.value)
     if isinstance(p, Atom):
         return env[p.name]
+    if isinstance(p, Mem):
+        a, hi = _z3_expr(p.arg, env), _z3_expr(p.hi, env)
+        return z3.And(_z3_expr(p.lo, env) <= a, a <= hi) if p.icc else z3.And(0 <= a, a < hi)
+    if isinstance(p, Pred):
+        if p.name == "Nat.Prime":
+            raise _NoZ3("primality")
+        return _z3_expr(p.arg, env) % 2 == (0 if p.name == "Even" else 1)
     if isinstance(p, Rel):
         a, b = _z3_expr(p.lhs, env), _z3_expr(p.rhs, env)
+        if p.op == "∣" and p.lhs.ty in FIELDS:
+            return z3.Or(a != 0, b == 0)
         if p.op == "∣":
             return z3.If(a == 0, b == 0, b % a == 0)   # `%` by a nonzero value is Euclidean
         return {"=": a == b, "≠": a != b, "<": a < b, "≤": a <= b, ">": a > b, "≥": a >= b}[p.op]
@@ -487,8 +724,10 @@ def _z3_prop(p: Prop, env: dict[str, z3.ArithRef]) -> z3.BoolRef:
         k = z3.Bool(f"{p.var}_{len(env)}_{id(p)}")
         body = _z3_prop(p.body, {**env, p.var: k})
         return z3.ForAll([k], body) if p.kind == "∀" else z3.Exists([k], body)
+    if isinstance(p, Unbounded) and p.ty == RAT:
+        raise _NoZ3("a quantifier over ℚ is not one over z3's reals")
     if isinstance(p, Unbounded):
-        k = z3.Int(f"{p.var}_{len(env)}_{id(p)}")
+        k = (z3.Real if p.ty == REAL else z3.Int)(f"{p.var}_{len(env)}_{id(p)}")
         body = _z3_prop(p.body, {**env, p.var: k})
         guard = k >= 0 if p.ty == NAT else z3.BoolVal(True)
         return z3.ForAll([k], z3.Implies(guard, body)) if p.kind == "∀" else z3.Exists([k], z3.And(guard, body))
@@ -504,8 +743,31 @@ def _z3_prop(p: Prop, env: dict[str, z3.ArithRef]) -> z3.BoolRef:
     return z3.And(*cases) if p.kind == "∀" else z3.Or(*cases)
 
 
+def _has_opaque(x) -> bool:
+    if isinstance(x, Fn) and x.name in OPAQUE_FNS:
+        return True
+    if isinstance(x, tuple):
+        return any(_has_opaque(y) for y in x)
+    if hasattr(x, "__dataclass_fields__"):
+        return any(_has_opaque(getattr(x, f)) for f in x.__dataclass_fields__)
+    return False
+
+
+def _z3_value(v: z3.ExprRef) -> int | Fraction:
+    if z3.is_bool(v):
+        return int(z3.is_true(v))
+    if z3.is_int_value(v):
+        return v.as_long()
+    if z3.is_rational_value(v):
+        return v.as_fraction()
+    raise Undefined("an irrational model value")   # (an algebraic number): not checkable exactly
+
+
 def _z3_decide(s: Statement, timeout_ms: int) -> Decision:
-    keys = {key: z3.Bool(key) if ty == PROP else z3.Int(key) for key, _, ty in s.binders()}
+    # ℚ variables range over z3's reals: no real counterexample means no rational one, and a real
+    # model counts only once exact evaluation at its (rational) values refutes the statement
+    keys = {key: z3.Bool(key) if ty == PROP else z3.Real(key) if ty in FIELDS else z3.Int(key)
+            for key, _, ty in s.binders()}
     early = {name: keys[name] for name, _ in s.variables}
     late = {**early, **{name: keys[f"{name}@late"] for name, _ in s.late}}
     solver = z3.Solver()
@@ -523,10 +785,11 @@ def _z3_decide(s: Statement, timeout_ms: int) -> Decision:
     if verdict == z3.unsat:
         return Decision(True, how="z3")
     if verdict == z3.sat:
+        if _has_opaque(s):               # z3 chose the functions too: not a counterexample
+            return Decision(None, how="z3 model of opaque functions")
         model = solver.model()
-        point = {key: (int(z3.is_true(model.eval(var, model_completion=True))) if z3.is_bool(var)
-                       else model.eval(var, model_completion=True).as_long()) for key, var in keys.items()}
         try:
+            point = {key: _z3_value(model.eval(var, model_completion=True)) for key, var in keys.items()}
             v = statement_truth_at(s, point)
         except Undefined:
             v = True
@@ -562,7 +825,8 @@ _INFIX = {"↔": (20, 21, 21), "→": (25, 26, 25), "∨": (30, 31, 30), "∧": 
           **{r: (50, 51, 51) for r in ("=", "≠", "<", "≤", ">", "≥", "∣")},
           "+": (65, 65, 66), "-": (65, 65, 66), "*": (70, 70, 71), "/": (70, 70, 71), "%": (70, 70, 71),
           "^": (80, 81, 80)}
-_TYPES = {"ℕ": NAT, "ℤ": INT, "Nat": NAT, "Int": INT, "Prop": PROP}
+_TYPES = {"ℕ": NAT, "ℤ": INT, "ℚ": RAT, "ℝ": REAL, "Nat": NAT, "Int": INT, "Rat": RAT, "Real": REAL, "Prop": PROP}
+_READ_FNS = {"min": "min", "max": "max", **{f: f for f in OPAQUE_FNS if f != "π"}}
 
 
 class _Reader:
@@ -615,9 +879,12 @@ class _Reader:
         elif t == "-":
             self.take()
             lhs = ("neg", self.term(75))
-        elif t == "↑":                    # the fragment's only coercion: ℕ into ℤ
+        elif t == "↑":                    # a cast into the type of its tree, from its argument's own
             self.take()
-            lhs = ("asc", ("asc", self.term(1024), NAT), INT)
+            lhs = ("cast", self.atom())
+        elif t == "√":
+            self.take()
+            lhs = ("fn", "Real.sqrt", [self.term(100)])
         elif t == "∀":
             self.take()
             bound = self.binders()
@@ -629,6 +896,12 @@ class _Reader:
             for name, ty in reversed(bound):
                 body = ("all", name, ty, body)
             return body
+        elif t in _READ_FNS:              # an application: its arguments are atoms
+            self.take()
+            args = [self.atom()]
+            while self.peek() not in _INFIX and self.peek() not in (")", "|", ",", "<end>", "↔", "⁻¹"):
+                args.append(self.atom())
+            lhs = ("fn", _READ_FNS[t], args)
         else:
             lhs = self.atom()
         while self.peek() in _INFIX and _INFIX[self.peek()][0] >= prec:
@@ -638,7 +911,23 @@ class _Reader:
         return lhs
 
     def atom(self):
+        out = self._atom()
+        while self.peek() in ("⁻¹", "!"):
+            out = ("fn", "inv" if self.take() == "⁻¹" else "Nat.factorial", [out])
+        return out
+
+    def _atom(self):
         t = self.take()
+        if t == "|":
+            inner = self.term(0)
+            self.take("|")
+            return ("fn", "abs", [inner])
+        if t in ("π", "Real.pi"):
+            return ("fn", "π", [])
+        if t in NAT_FNS:                  # `Nat.gcd a b`: arguments are atoms
+            return ("fn", t, [self.atom() for _ in range(NAT_FNS[t])])
+        if t in PREDICATES:
+            return ("pred", t, self.atom())
         if t == "(":
             inner = self.term(0)
             if self.peek() == ":":
@@ -668,6 +957,13 @@ def _leaf_types(raw, out: set[str]) -> None:
         out.add(raw[2])
     elif kind == "neg":
         _leaf_types(raw[1], out)
+    elif kind == "fn" and raw[1] in OPAQUE_FNS:
+        out.add(REAL)
+    elif kind == "fn" and raw[1] in NAT_FNS:   # ℕ-valued, whatever the tree
+        out.add(NAT)
+    elif kind == "fn":                    # |a|, min a b, a⁻¹: the type of their arguments
+        for a in raw[2]:
+            _leaf_types(a, out)
     elif kind == "op" and raw[1] in _ARITH:
         _leaf_types(raw[2], out)
         if raw[1] != "^":                 # the exponent is a tree of its own
@@ -675,11 +971,23 @@ def _leaf_types(raw, out: set[str]) -> None:
 
 
 def _tree_type(raws, default: str = NAT) -> str:
-    """`binop%`: one type for a whole tree, the largest of its leaves' (ℕ < ℤ), else the default."""
+    """`binop%`: one type for a whole tree, the largest of its leaves' (ℕ < ℤ < ℚ < ℝ), else the default."""
     leaves: set[str] = set()
     for r in raws:
         _leaf_types(r, leaves)
-    return INT if INT in leaves else NAT if NAT in leaves else default
+    return next((ty for ty in (REAL, RAT, INT, NAT) if ty in leaves), default)
+
+
+_ORDER = (NAT, INT, RAT, REAL)
+
+
+def _up(e: Expr, ty: str) -> Expr:
+    """`e` where the tree wants `ty`: itself, or its cast from a smaller type."""
+    if e.ty == ty:
+        return e
+    if e.ty in _ORDER and _ORDER.index(e.ty) < _ORDER.index(ty):
+        return Cast(e, ty)
+    raise ReadError(f"type mismatch: {e.ty} where {ty} is expected")
 
 
 def _expr(raw, ty: str) -> Expr:
@@ -687,16 +995,29 @@ def _expr(raw, ty: str) -> Expr:
     if kind == "num":
         return Lit(raw[1], ty)
     if kind == "var":
-        v = Var(raw[1], raw[2])
-        return Cast(v) if raw[2] == NAT and ty == INT else v
+        return _up(Var(raw[1], raw[2]), ty)
     if kind == "asc":
-        inner = _expr(raw[1], raw[2])
-        return Cast(inner) if raw[2] == NAT and ty == INT else inner
+        return _up(_expr(raw[1], raw[2]), ty)
+    if kind == "cast":
+        return _up(_expr(raw[1], _tree_type([raw[1]])), ty)
     if kind == "neg":
         if ty == NAT:
             raise ReadError("failed to synthesize Neg ℕ")
-        return Neg(_expr(raw[1], ty))
+        return Neg(_expr(raw[1], ty), ty)
+    if kind == "fn" and raw[1] in OPAQUE_FNS:
+        return _up(Fn(raw[1], tuple(_expr(a, REAL) for a in raw[2]), REAL), ty)
+    if kind == "fn" and raw[1] in NAT_FNS:
+        return _up(Fn(raw[1], tuple(_expr(a, NAT) for a in raw[2]), NAT), ty)
+    if kind == "fn":
+        own = _tree_type(raw[2], default=ty)
+        if own == NAT and raw[1] in ("abs", "inv") or own == INT and raw[1] == "inv":
+            raise ReadError(f"failed to synthesize {raw[1]} {own}")
+        return _up(Fn(raw[1], tuple(_expr(a, own) for a in raw[2]), own), ty)
     op, a, b = raw[1], raw[2], raw[3]
+    if op == "%" and ty in FIELDS:
+        raise ReadError(f"failed to synthesize HMod {ty}")
+    if op == "^" and _tree_type([b]) == REAL:   # `Real.rpow`: opaque
+        return _up(Fn("Real.rpow", (_expr(a, REAL), _expr(b, REAL)), REAL), ty)
     if op == "^":
         return Pow(_expr(a, ty), _expr(b, _tree_type([b])), ty)
     return Arith(op, _expr(a, ty), _expr(b, ty), ty)
@@ -708,6 +1029,9 @@ def _prop(raw) -> Prop:
         return Truth(raw[1])
     if kind == "pvar":
         return Atom(raw[1])
+    if kind == "pred":
+        arg_ty = NAT if raw[1] == "Nat.Prime" else _tree_type([raw[2]])
+        return Pred(raw[1], _expr(raw[2], arg_ty))
     if kind == "not":
         return Not(_prop(raw[1]))
     if kind == "all":

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from lean_env.embedded.lemmas import LIBRARY, TABLE
-from lean_env.embedded.terms import NAT, INT, Num, Quant, TyVar, Typed, children
+from lean_env.embedded.terms import NAT, INT, NUMBER_TYPES, REAL, Num, Quant, TyVar, Typed, children
 from lean_env.embedded.types import ElabError, check_class, has_class, type_vars
 
 
@@ -33,13 +33,14 @@ def test_statements_are_fully_elaborated(name):
     if name.startswith(("Nat.", "Int.")):
         assert not tvs, name          # about ℕ or ℤ only
     for tv in tvs:
-        assert has_class(NAT, tv.cls) or has_class(INT, tv.cls), (name, tv.cls)
+        assert any(has_class(ty, tv.cls) for ty in NUMBER_TYPES), (name, tv.cls)
 
 
 def test_classes_follow_mathlib_instances():
     assert has_class(NAT, "OrderedSemiring") and has_class(INT, "OrderedSemiring")
     assert not has_class(NAT, "CommRing") and has_class(INT, "CommRing")
     assert not has_class(NAT, "AddGroup") and not has_class(INT, "Field")
+    assert has_class(REAL, "LinearOrderedField") and has_class(REAL, "CommRing") and not has_class(REAL, "Dvd")
     with pytest.raises(ElabError, match="failed to synthesize\n  CommRing ℕ"):
         check_class(TyVar("α", "CommRing"), NAT)
 

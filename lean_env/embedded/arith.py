@@ -1,22 +1,29 @@
-"""Arithmetic for the embedded fragment: typing, Lean's ℕ/ℤ semantics, polynomial normal forms, and
-the decision procedures behind `linarith`, `nlinarith`, `omega`, `ring` and `decide`.
+"""Arithmetic for the embedded fragment: typing, Lean's ℕ/ℤ/ℚ/ℝ semantics, polynomial normal forms,
+and the decision procedures behind `linarith`, `nlinarith`, `omega`, `ring`, `field_simp` and `decide`.
 
 Each procedure is held to the strength of its Lean namesake (the learning experiments depend on
 that): `linarith` sees only linear facts over an ordered field with nonlinear monomials as opaque
 atoms; `nlinarith` adds pairwise products of its facts first; `omega` is linear integer arithmetic
-with `/` and `%` by literals; `ring` proves commutative-ring identities only.
+with `/` and `%` by literals, and ignores facts over ℚ/ℝ; `ring` proves commutative-ring
+identities only, over a field with `b⁻¹` an atom unless `b` is a numeral (so `x / x = 1` is not
+one). Over ℚ/ℝ values are exact Fractions with Lean's `x / 0 = 0`; `decide` refuses ℝ (its order
+is classical in Lean); the real functions are atoms everywhere, known only through lemmas.
 """
 from __future__ import annotations
 
 from fractions import Fraction
 from itertools import combinations_with_replacement
+from math import gcd
 from typing import Iterable
 
 import z3
 
-from lean_env.embedded.terms import INT, NAT, Bin, Cast, Const, Num, Quant, Term, Typed, Un, Var, pp, REL_OPS, subst
+from lean_env.embedded.functions import ALPHA, SIGNATURES, local_function
+from lean_env.embedded.terms import (
+    FIELDS, INT, NAT, REAL, App, Bin, Cast, Const, Num, Quant, Term, Typed, Un, Var, pp, REL_OPS, subst,
+)
 
-Ctx = dict[str, str]  # variable name -> "ℕ" / "ℤ"
+Ctx = dict[str, str]  # variable name -> "ℕ" / "ℤ" / "ℚ" / "ℝ"
 
 
 class ArithError(Exception):
@@ -24,6 +31,18 @@ class ArithError(Exception):
 
 
 # ---------------------------------------------------------------- types and evaluation
+
+def _discrete():
+    """Sums, products and number theory (`discrete.py`) evaluate their bodies with `evaluate`,
+    so that module imports this one and is imported here late."""
+    from lean_env.embedded import discrete
+    return discrete
+
+
+def _discrete_app(t: Term) -> bool:
+    return isinstance(t, App) and isinstance(t.fn, Var) and (
+        t.fn.name in _discrete().VALUES or t.fn.name in _discrete().BINDER_FUNCTIONS)
+
 
 def term_type(t: Term, ctx: Ctx) -> str | None:
     """The carrier type of an arithmetic term: from its variables or ascriptions; None if unknown."""
@@ -33,6 +52,15 @@ def term_type(t: Term, ctx: Ctx) -> str | None:
         return t.ty
     if isinstance(t, (Cast, Typed)):
         return t.ty
+    if isinstance(t, App) and isinstance(t.fn, Var) and local_function(ctx.get(t.fn.name)):   # `f x`, f : ℕ → ℝ
+        return local_function(ctx[t.fn.name])[1]
+    if isinstance(t, App) and _discrete().app_type(t, ctx, term_type) is not None:   # discrete.py
+        return _discrete().app_type(t, ctx, term_type)
+    if isinstance(t, App) and isinstance(t.fn, Var) and t.fn.name in SIGNATURES:
+        result = SIGNATURES[t.fn.name].result
+        if result != ALPHA:
+            return result
+        return next((ty for ty in (term_type(a, ctx) for a in t.args) if ty), None)
     if isinstance(t, Bin):
         if t.op == "^":
             return term_type(t.lhs, ctx)
@@ -55,6 +83,8 @@ def typed(t: Term, ty: str | None) -> Term:
         return Bin("^", typed(t.lhs, ty), t.rhs)
     if isinstance(t, Un) and t.op == "-":
         return Un("-", typed(t.arg, ty))
+    if isinstance(t, App) and t.fn == Var("Inv.inv") and len(t.args) == 1:
+        return App(t.fn, (typed(t.args[0], ty),))
     return t
 
 
@@ -78,12 +108,19 @@ def emod(a: int, b: int) -> int:
     return a - b * ediv(a, b)
 
 
-def evaluate(t: Term, ty: str) -> int:
-    """Value of a closed arithmetic term with Lean's semantics for `ty`."""
+def evaluate(t: Term, ty: str) -> int | Fraction:
+    """Value of a closed arithmetic term with Lean's semantics for `ty`: an int over ℕ/ℤ, an exact
+    Fraction over ℚ/ℝ (where `/` is field division with `x / 0 = 0`, and there is no `%`)."""
+    if _discrete_app(t):   # discrete.py: `Nat.gcd 4 6`, `∑ i ∈ Finset.range 5, i`, `Nat.Prime 7`
+        if not _discrete().is_closed_app(t):
+            raise ArithError(f"not a closed numeral expression: {pp(t)}")
+        return _discrete().evaluate_app(t, ty)
+    if ty in FIELDS:
+        return _evaluate_field(t)
     if isinstance(t, Num):
         return t.value
     if isinstance(t, Cast):   # `Nat.cast`: the natural number's value, computed in ℕ
-        return evaluate(t.arg, NAT)
+        return evaluate(t.arg, t.src)
     if isinstance(t, Un) and t.op == "-":
         if ty == NAT:
             raise ArithError("failed to synthesize Neg ℕ")
@@ -109,19 +146,59 @@ def evaluate(t: Term, ty: str) -> int:
     raise ArithError(f"not a closed numeral expression: {pp(t)}")
 
 
-def is_closed_arith(t: Term) -> bool:
+def _evaluate_field(t: Term) -> Fraction:
+    if isinstance(t, Num):
+        return Fraction(t.value)
+    if _discrete_app(t):   # discrete.py: a sum over a field is a Fraction too
+        return Fraction(evaluate(t, REAL))
+    if isinstance(t, Cast):   # the value computed in the cast's own type, then embedded
+        return Fraction(evaluate(t.arg, t.src))
+    if isinstance(t, Un) and t.op == "-":
+        return -_evaluate_field(t.arg)
+    if isinstance(t, App) and t.fn == Var("Inv.inv") and len(t.args) == 1:
+        a = _evaluate_field(t.args[0])
+        return 1 / a if a else Fraction(0)
+    if isinstance(t, Bin) and t.op in ("+", "-", "*", "/", "^"):
+        a = _evaluate_field(t.lhs)
+        if t.op == "^":
+            b = evaluate(t.rhs, NAT)
+            size = max(a.numerator.bit_length(), a.denominator.bit_length(), 1)
+            if b > 4096 or (abs(a) != 1 and a != 0 and b * size > 100_000):
+                raise ArithError("exponent too large to evaluate")
+            return a ** b
+        b = _evaluate_field(t.rhs)
+        if t.op == "+":
+            return a + b
+        if t.op == "-":
+            return a - b
+        if t.op == "*":
+            return a * b
+        return a / b if b else Fraction(0)
+    raise ArithError(f"not a closed numeral expression: {pp(t)}")
+
+
+def is_closed_arith(t: Term, functions: bool = True) -> bool:
+    """A numeral expression `evaluate` can compute. With `functions=False` only numerals and the
+    ring/division operators count: `omega`, `linarith` and `ring` see `Nat.gcd 4 6` or a closed
+    `∑ i ∈ range 10, i` as atoms, as in Lean (only `decide`, `rfl`, `norm_num`, `simp` evaluate them)."""
     if isinstance(t, Num):
         return True
     if isinstance(t, Cast):
-        return is_closed_arith(t.arg)
+        return is_closed_arith(t.arg, functions)
     if isinstance(t, Un) and t.op == "-":
-        return is_closed_arith(t.arg)
+        return is_closed_arith(t.arg, functions)
     if isinstance(t, Bin) and t.op in ("+", "-", "*", "/", "%", "^"):
-        return is_closed_arith(t.lhs) and is_closed_arith(t.rhs)
+        return is_closed_arith(t.lhs, functions) and is_closed_arith(t.rhs, functions)
+    if isinstance(t, App) and t.fn == Var("Inv.inv") and len(t.args) == 1:
+        return is_closed_arith(t.args[0], functions)
+    if _discrete_app(t):   # discrete.py
+        return functions and _discrete().is_closed_app(t)
     return False
 
 
-def decide_relation(op: str, a: int, b: int) -> bool:
+def decide_relation(op: str, a: int | Fraction, b: int | Fraction) -> bool:
+    if op == "∣" and (isinstance(a, Fraction) or isinstance(b, Fraction)):
+        raise ArithError("failed to synthesize Decidable")   # `∣` over a field: not the fragment's
     return {
         "=": a == b, "≠": a != b, "<": a < b, "≤": a <= b, ">": a > b, "≥": a >= b,
         "∣": (b == 0) if a == 0 else b % a == 0,
@@ -134,9 +211,15 @@ def decide(p: Term, ctx: Ctx) -> bool:
         return p.value
     if isinstance(p, Un) and p.op == "¬":
         return not decide(p.arg, ctx)
+    if _discrete_app(p):   # a predicate on numerals: `Nat.Prime 7`, `Even 4` (`Nat.decidablePrime1`)
+        if not _discrete().is_closed_app(p):
+            raise ArithError("expected type must not contain free variables")
+        return bool(_discrete().evaluate_app(p, NAT))
     if isinstance(p, Bin):
         if p.op in REL_OPS:
             ty = relation_type(p, ctx)
+            if ty == REAL:   # `Real.decidableLT` is classical: `decide` cannot evaluate it
+                raise ArithError("failed to synthesize Decidable")
             if not (is_closed_arith(p.lhs) and is_closed_arith(p.rhs)):
                 raise ArithError("expected type must not contain free variables")
             return decide_relation(p.op, evaluate(p.lhs, ty), evaluate(p.rhs, ty))
@@ -214,8 +297,10 @@ class Atoms:
     def __init__(self) -> None:
         self.terms: dict[str, Term] = {}
 
-    def key(self, t: Term) -> str:
-        k = pp(t)
+    def key(self, t: Term, ty: str | None = None) -> str:
+        """Over a field the same text can mean another value (`|1 / 2 - 1|` is 1 in ℤ, 1/2 in ℚ),
+        so a compound atom's key there carries the type."""
+        k = pp(t) if ty not in FIELDS or isinstance(t, Var) else f"{pp(t)} : {ty}"
         self.terms.setdefault(k, t)
         return k
 
@@ -227,23 +312,27 @@ def to_poly(t: Term, ty: str, atoms: Atoms, casts: bool = False) -> Poly:
     if isinstance(t, Num):
         return _const(t.value)
     if isinstance(t, Cast):
-        if casts:
-            return to_poly(t.arg, NAT, atoms, casts)
-        if is_closed_arith(t):
+        if casts:   # a cast is a ring embedding (ℕ/ℤ/ℚ into the field): read `e` in its own type
+            return to_poly(t.arg, t.src, atoms, casts)
+        if is_closed_arith(t, functions=False):
             return _const(evaluate(t, ty))
-        return {((atoms.key(t), 1),): Fraction(1)}
+        return {((atoms.key(t, ty), 1),): Fraction(1)}
     if isinstance(t, Var):
         return {((atoms.key(t), 1),): Fraction(1)}
     if isinstance(t, Un) and t.op == "-" and ty != NAT:
         return _padd({}, to_poly(t.arg, ty, atoms, casts), Fraction(-1))
+    if ty in FIELDS and isinstance(t, App) and t.fn == Var("Inv.inv") and len(t.args) == 1:
+        return _inverse(t.args[0], ty, atoms, casts)
     if isinstance(t, Bin):
         if t.op == "+":
             return _padd(to_poly(t.lhs, ty, atoms, casts), to_poly(t.rhs, ty, atoms, casts))
         if t.op == "*":
             return _pmul(to_poly(t.lhs, ty, atoms, casts), to_poly(t.rhs, ty, atoms, casts))
-        if t.op == "-" and ty == INT:
+        if t.op == "-" and ty != NAT:
             return _padd(to_poly(t.lhs, ty, atoms, casts), to_poly(t.rhs, ty, atoms, casts), Fraction(-1))
-        if t.op == "^" and is_closed_arith(t.rhs):
+        if t.op == "/" and ty in FIELDS:   # `a / b = a * b⁻¹` (`div_eq_mul_inv`)
+            return _pmul(to_poly(t.lhs, ty, atoms, casts), _inverse(t.rhs, ty, atoms, casts))
+        if t.op == "^" and is_closed_arith(t.rhs, functions=False):
             n = evaluate(t.rhs, NAT)
             if n <= 64:
                 base = to_poly(t.lhs, ty, atoms, casts)
@@ -251,12 +340,61 @@ def to_poly(t: Term, ty: str, atoms: Atoms, casts: bool = False) -> Poly:
                 for _ in range(n):
                     out = _pmul(out, base)
                 return out
-        if is_closed_arith(t):
+        if is_closed_arith(t, functions=False):
             try:
                 return _const(evaluate(t, ty))
             except ArithError:
                 pass
-    return {((atoms.key(t), 1),): Fraction(1)}
+    return {((atoms.key(t, ty), 1),): Fraction(1)}
+
+
+def _inverse(t: Term, ty: str, atoms: Atoms, casts: bool) -> Poly:
+    """`t⁻¹` over a field: a rational constant when `t` is one (`0⁻¹ = 0`), else an atom (`ring`
+    knows no more: `x * x⁻¹ = 1` needs `x ≠ 0`, which is `field_simp`'s business)."""
+    p = to_poly(t, ty, atoms, casts)
+    if not p:
+        return {}
+    if list(p) == [()]:
+        return _const(1 / p[()])
+    inv = App(Var("Inv.inv"), (t,))
+    return {((atoms.key(inv, ty), 1),): Fraction(1)}
+
+
+def clear_denominators(op: str, lhs: Term, rhs: Term, ty: str, sign_of) -> tuple[Term, Term] | None:
+    """`field_simp` on `lhs op rhs` over a field: multiply through by each denominator `d` that
+    `sign_of(d)` says is "pos" (any relation) or "nonzero" (`=`/`≠` only), so that `d⁻¹ * d = 1`
+    cancels, then by the common denominator of the coefficients; the sides come back with the
+    positive monomials on the left. Multiplying by a nonzero (positive, for an order) factor keeps
+    the relation's truth. None when there was no denominator to clear."""
+    atoms = Atoms()
+    p = _padd(to_poly(lhs, ty, atoms), to_poly(rhs, ty, atoms), Fraction(-1))
+    cleared = False
+    for key, t in list(atoms.terms.items()):
+        if not (isinstance(t, App) and t.fn == Var("Inv.inv")):
+            continue
+        sign = sign_of(t.args[0])
+        if sign != "pos" and not (sign == "nonzero" and op in ("=", "≠")):
+            continue
+        k = max((e for m in p for a, e in m if a == key), default=0)
+        if k == 0:
+            continue
+        d = to_poly(t.args[0], ty, atoms)
+        out: Poly = {}
+        for m, c in p.items():   # c * rest * (d⁻¹)^e  ↦  c * rest * d^(k - e)
+            e = dict(m).get(key, 0)
+            part: Poly = {tuple((a, x) for a, x in m if a != key): c}
+            for _ in range(k - e):
+                part = _pmul(part, d)
+            out = _padd(out, part)
+        p, cleared = out, True
+    if not cleared and p and all(c.denominator == 1 for c in p.values()):
+        return None
+    scale = 1
+    for c in p.values():
+        scale = scale * c.denominator // gcd(scale, c.denominator)
+    pos = {m: c * scale for m, c in p.items() if c > 0}
+    neg = {m: -c * scale for m, c in p.items() if c < 0}
+    return typed(poly_to_term(pos, atoms), ty), typed(poly_to_term(neg, atoms), ty)
 
 
 def ring_equal(lhs: Term, rhs: Term, ty: str) -> bool:
@@ -399,7 +537,9 @@ class _Z3Int:
         if isinstance(t, Num):
             return z3.IntVal(t.value)
         if isinstance(t, Cast):   # omega knows `↑(n : ℕ) : ℤ`: the same value, computed in ℕ
-            return self.term(t.arg, NAT)
+            if t.ty in FIELDS:
+                raise _OmegaUnsupported()
+            return self.term(t.arg, t.src)
         if isinstance(t, Var):
             return self.var(t.name, self.ctx.get(t.name, ty) == NAT)
         if isinstance(t, Un) and t.op == "-":
@@ -407,7 +547,7 @@ class _Z3Int:
                 raise _OmegaUnsupported()
             return -self.term(t.arg, ty)
         if isinstance(t, Bin):
-            if is_closed_arith(t):
+            if is_closed_arith(t, functions=False):
                 try:
                     return z3.IntVal(evaluate(t, ty))
                 except ArithError:
@@ -418,15 +558,15 @@ class _Z3Int:
                 a, b = self.term(t.lhs, ty), self.term(t.rhs, ty)
                 return z3.If(a >= b, a - b, 0) if ty == NAT else a - b
             if t.op == "*":
-                if is_closed_arith(t.lhs) or is_closed_arith(t.rhs):
+                if is_closed_arith(t.lhs, functions=False) or is_closed_arith(t.rhs, functions=False):
                     return self.term(t.lhs, ty) * self.term(t.rhs, ty)
-            if t.op in ("/", "%") and is_closed_arith(t.rhs):
+            if t.op in ("/", "%") and is_closed_arith(t.rhs, functions=False):
                 k = evaluate(t.rhs, ty)
                 a = self.term(t.lhs, ty)
                 if k == 0:
                     return z3.IntVal(0) if t.op == "/" else a
                 return a / k if t.op == "/" else a % k
-            if t.op == "^" and is_closed_arith(t.rhs) and is_closed_arith(t.lhs):
+            if t.op == "^" and is_closed_arith(t.rhs, functions=False) and is_closed_arith(t.lhs, functions=False):
                 return z3.IntVal(evaluate(t, ty))
         # products of variables, powers, `/` by a variable: opaque atoms, as omega treats them
         return self.var("atom:" + pp(t), ty == NAT)
@@ -439,9 +579,11 @@ class _Z3Int:
         if isinstance(p, Bin):
             if p.op in REL_OPS:
                 ty = relation_type(p, self.ctx)
+                if ty not in (NAT, INT):   # omega is integer arithmetic: facts over ℚ/ℝ are not its
+                    raise _OmegaUnsupported()
                 a, b = self.term(p.lhs, ty), self.term(p.rhs, ty)
                 if p.op == "∣":
-                    if not is_closed_arith(p.lhs):
+                    if not is_closed_arith(p.lhs, functions=False):
                         raise _OmegaUnsupported()
                     k = evaluate(p.lhs, ty)
                     return b == 0 if k == 0 else b % abs(k) == 0
@@ -478,7 +620,7 @@ def has_quantifier(p: Term) -> bool:
     return False
 
 
-def poly_to_term(poly: Poly, atoms: Atoms) -> Term:
+def poly_to_term(poly: Poly, atoms: Atoms, field: bool = False) -> Term:
     """Print a polynomial the way Mathlib's `ring_nf` does: constant first, then monomials by
     degree, numeric coefficients on the right (`1 + x * 2 + x ^ 2`)."""
     def mono_term(m: Monomial) -> Term:
@@ -490,25 +632,33 @@ def poly_to_term(poly: Poly, atoms: Atoms) -> Term:
             out = factor if out is None else Bin("*", out, factor)
         return out
 
+    def coefficient(c: Fraction) -> Term:   # over a field: `2⁻¹`, `(3 / 4)`
+        if c.denominator == 1:
+            return Num(c.numerator)
+        if c.numerator == 1:
+            return App(Var("Inv.inv"), (Num(c.denominator),))
+        return Bin("/", Num(c.numerator), Num(c.denominator))
+
     items = sorted(poly.items(), key=lambda kv: (sum(e for _, e in kv[0]), kv[0]))
     out: Term | None = None
     for m, c in items:
-        if c.denominator != 1:
+        if c.denominator != 1 and not field:
             raise ArithError("ring_nf: rational coefficients are outside the fragment")
-        c_int = int(c)
         if m == ():
-            t: Term = Num(abs(c_int))
+            t: Term = coefficient(abs(c))
         else:
             t = mono_term(m)
-            if abs(c_int) != 1:
-                t = Bin("*", t, Num(abs(c_int)))
+            if abs(c) != 1:
+                t = Bin("*", t, coefficient(abs(c)))
         if out is None:
-            out = t if c_int > 0 else Un("-", t)
+            out = t if c > 0 else Un("-", t)
         else:
-            out = Bin("+" if c_int > 0 else "-", out, t)
+            out = Bin("+" if c > 0 else "-", out, t)
     return out if out is not None else Num(0)
 
 
 def ring_normalize(t: Term, ty: str) -> Term:
+    """`ring_nf`'s normal form of `t`, its numerals typed `ty` (a closed `1 / 2` must stay a
+    real half, not become a natural-number division)."""
     atoms = Atoms()
-    return poly_to_term(to_poly(t, ty, atoms), atoms)
+    return typed(poly_to_term(to_poly(t, ty, atoms), atoms, field=ty in FIELDS), ty)

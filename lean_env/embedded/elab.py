@@ -246,6 +246,8 @@ class Elab:
         head = {"∨": "Or", "∧": "And", "↔": "Iff", "=": "Eq", "≠": "Ne"}.get(p.op) if isinstance(p, Bin) else None
         if isinstance(p, Un) and p.op == "¬":
             head = "Not"
+        if isinstance(p, App) and isinstance(p.fn, Var):   # `hp.two_le` with `hp : Nat.Prime p`
+            head = p.fn.name
         name = f"{head}.{t.field}"
         return name if head and self._lemma(name) else None
 
@@ -529,8 +531,24 @@ def _unify(p: Term, t: Term, metas: set[str], binding: dict[str, Term]) -> bool:
     if isinstance(p, Un):
         return p.op == t.op and _unify(p.arg, t.arg, metas, binding)
     if isinstance(p, Cast):
-        return p.ty == t.ty and _unify(p.arg, t.arg, metas, binding)
+        return p.ty == t.ty and p.src == t.src and _unify(p.arg, t.arg, metas, binding)
+    if isinstance(p, App):   # a function application in a lemma (`|?a|`, `Real.sqrt ?x`)
+        # closed numeral arguments unify by value, as Lean's defeq check does: `a (1 + 1)` is `a 2`
+        return (p.fn == t.fn and len(p.args) == len(t.args)
+                and all(_unify(a, b, metas, binding) or _same_numeral(a, b) for a, b in zip(p.args, t.args)))
     return p == t
+
+
+def _same_numeral(a: Term, b: Term) -> bool:
+    from lean_env.embedded.arith import ArithError, evaluate, is_closed_arith, term_type
+
+    ty = term_type(a, {})
+    if ty is None or ty != term_type(b, {}) or not (is_closed_arith(a) and is_closed_arith(b)):
+        return False
+    try:
+        return evaluate(a, ty) == evaluate(b, ty)
+    except ArithError:
+        return False
 
 
 def _is_refl(p: Term, ctx, eq_only: bool = False) -> bool:

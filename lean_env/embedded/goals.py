@@ -8,8 +8,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace as dc_replace
 
 from lean_env.embedded.arith import ArithError, evaluate, is_closed_arith, relation_type, term_type
+from lean_env.embedded.functions import ALPHA, SIGNATURES
 from lean_env.embedded.terms import (
-    INT, NAT, Bin, Cast, Const, Num, Quant, Term, TyVar, Un, Var, fresh_name, free_vars, num, pp, subst, REL_OPS,
+    INT, NAT, REAL, App, Bin, Cast, Const, Num, Quant, Term, TyVar, Un, Var, fresh_name, free_vars, num, pp, subst, REL_OPS,
 )
 
 CLASSICAL = frozenset({"propext", "Classical.choice", "Quot.sound"})
@@ -199,14 +200,18 @@ def _canon(t: Term, ctx: dict[str, str], depth: int, unfold_lt: bool = False) ->
 
 
 def _canon_arith(t: Term, ty: str) -> Term:
-    if is_closed_arith(t):
+    # ℝ arithmetic does not compute (`Real.add` is irreducible): `(1 + 1 : ℝ) = 2` is not `rfl`
+    if is_closed_arith(t) and ty != REAL:
         try:
             v = evaluate(t, ty)
             return num(v, ty)   # typed: `2 ^ 10⁶ - 2 ^ (10⁶ + 1)` means different things in ℕ and ℤ
         except ArithError:
             pass
     if isinstance(t, Cast):
-        return Cast(t.ty, _canon_arith(t.arg, NAT))
+        return Cast(t.ty, _canon_arith(t.arg, t.src), t.src)
+    if isinstance(t, App) and isinstance(t.fn, Var) and t.fn.name in SIGNATURES:
+        params = SIGNATURES[t.fn.name].params
+        return App(t.fn, tuple(_canon_arith(a, ty if p == ALPHA else p) for a, p in zip(t.args, params)))
     if isinstance(t, Bin):
         rty = NAT if t.op == "^" else ty
         out = Bin(t.op, _canon_arith(t.lhs, ty), _canon_arith(t.rhs, rty))

@@ -187,6 +187,131 @@ OrderedAddCommGroup    | sub_nonneg_of_le {a b : α} : b ≤ a → 0 ≤ a - b
 OrderedAddCommGroup    | lt_of_sub_pos {a b : α} : 0 < a - b → b < a
 OrderedAddCommGroup    | neg_nonpos {a : α} : -a ≤ 0 ↔ 0 ≤ a
 AddGroup               | sub_eq_zero {a b : α} : a - b = 0 ↔ a = b
+LinearOrderedAddCommGroup | abs_nonneg (a : α) : 0 ≤ |a|
+LinearOrderedAddCommGroup | le_abs_self (a : α) : a ≤ |a|
+LinearOrderedAddCommGroup | neg_abs_le (a : α) : -|a| ≤ a
+LinearOrderedAddCommGroup | abs_neg (a : α) : |-a| = |a|
+LinearOrderedAddCommGroup | abs_sub_comm (a b : α) : |a - b| = |b - a|
+LinearOrderedAddCommGroup | abs_of_nonneg {a : α} : 0 ≤ a → |a| = a
+LinearOrderedAddCommGroup | abs_of_pos {a : α} : 0 < a → |a| = a
+LinearOrderedAddCommGroup | abs_of_neg {a : α} : a < 0 → |a| = -a
+LinearOrderedAddCommGroup | abs_of_nonpos {a : α} : a ≤ 0 → |a| = -a
+LinearOrderedAddCommGroup | abs_le {a b : α} : |a| ≤ b ↔ -b ≤ a ∧ a ≤ b
+LinearOrderedAddCommGroup | abs_lt {a b : α} : |a| < b ↔ -b < a ∧ a < b
+LinearOrderedAddCommGroup | abs_add (a b : α) : |a + b| ≤ |a| + |b|
+LinearOrderedAddCommGroup | abs_sub_abs_le_abs_sub (a b : α) : |a| - |b| ≤ |a - b|
+LinearOrderedRing      | abs_mul (a b : α) : |a * b| = |a| * |b|
+LinearOrderedRing      | sq_abs (a : α) : |a| ^ 2 = a ^ 2
+LinearOrderedRing      | abs_mul_abs_self (a : α) : |a| * |a| = a * a
+LinearOrder            | min_le_left (a b : α) : min a b ≤ a
+LinearOrder            | min_le_right (a b : α) : min a b ≤ b
+LinearOrder            | le_max_left (a b : α) : a ≤ max a b
+LinearOrder            | le_max_right (a b : α) : b ≤ max a b
+LinearOrder            | min_comm (a b : α) : min a b = min b a
+LinearOrder            | max_comm (a b : α) : max a b = max b a
+LinearOrderedField     | div_pos {a b : α} : 0 < a → 0 < b → 0 < a / b
+LinearOrderedField     | div_nonneg {a b : α} : 0 ≤ a → 0 ≤ b → 0 ≤ a / b
+LinearOrderedField     | inv_pos {a : α} : 0 < a⁻¹ ↔ 0 < a
+LinearOrderedField     | inv_nonneg {a : α} : 0 ≤ a⁻¹ ↔ 0 ≤ a
+LinearOrderedField     | half_pos {a : α} : 0 < a → 0 < a / 2
+LinearOrderedField     | add_halves (a : α) : a / 2 + a / 2 = a
+LinearOrderedField     | le_div_iff₀ {a b c : α} : 0 < c → (a ≤ b / c ↔ a * c ≤ b)
+LinearOrderedField     | div_le_iff₀ {a b c : α} : 0 < c → (a / c ≤ b ↔ a ≤ b * c)
+LinearOrderedField     | lt_div_iff₀ {a b c : α} : 0 < c → (a < b / c ↔ a * c < b)
+LinearOrderedField     | div_lt_iff₀ {a b c : α} : 0 < c → (a / c < b ↔ a < b * c)
+DivisionRing           | div_self {a : α} : a ≠ 0 → a / a = 1
+DivisionRing           | div_eq_iff {a b c : α} : c ≠ 0 → (a / c = b ↔ a = b * c)
+DivisionRing           | eq_div_iff {a b c : α} : c ≠ 0 → (a = b / c ↔ a * c = b)
+LinearOrderedField     | div_le_one {a b : α} : 0 < b → (a / b ≤ 1 ↔ a ≤ b)
+LinearOrderedField     | div_lt_one {a b : α} : 0 < b → (a / b < 1 ↔ a < b)
+DivisionRing           | mul_inv_cancel₀ {a : α} : a ≠ 0 → a * a⁻¹ = 1
+DivisionRing           | inv_mul_cancel₀ {a : α} : a ≠ 0 → a⁻¹ * a = 1
+DivisionRing           | div_mul_cancel₀ (a : α) {b : α} : b ≠ 0 → a / b * b = a
+DivisionRing           | div_zero (a : α) : a / 0 = 0
+DivisionRing           | zero_div (a : α) : 0 / a = 0
+DivisionRing           | div_one (a : α) : a / 1 = a
+DivisionRing           | one_div (a : α) : 1 / a = a⁻¹
+DivisionRing           | div_eq_mul_inv (a b : α) : a / b = a * b⁻¹
+DivisionRing           | inv_inv (a : α) : a⁻¹⁻¹ = a
+DivisionRing           | add_div (a b c : α) : (a + b) / c = a / c + b / c
+DivisionRing           | sub_div (a b c : α) : (a - b) / c = a / c - b / c
+Field                  | div_add_div_same (a b c : α) : a / c + b / c = (a + b) / c
+Field                  | mul_div_cancel_left₀ (b : α) {a : α} : a ≠ 0 → a * b / a = b
+Field                  | div_div (a b c : α) : a / b / c = a / (b * c)
+Field                  | div_add_div (a c : α) {b d : α} : b ≠ 0 → d ≠ 0 → a / b + c / d = (a * d + b * c) / (b * d)
+-                      | Real.sqrt_nonneg (x : ℝ) : 0 ≤ Real.sqrt x
+-                      | Real.sqrt_pos {x : ℝ} : 0 < Real.sqrt x ↔ 0 < x
+-                      | Real.sqrt_sq {x : ℝ} : 0 ≤ x → Real.sqrt (x ^ 2) = x
+-                      | Real.sq_sqrt {x : ℝ} : 0 ≤ x → Real.sqrt x ^ 2 = x
+-                      | Real.sqrt_mul_self {a : ℝ} : 0 ≤ a → Real.sqrt (a * a) = a
+-                      | Real.mul_self_sqrt {a : ℝ} : 0 ≤ a → Real.sqrt a * Real.sqrt a = a
+-                      | Real.sqrt_sq_eq_abs (x : ℝ) : Real.sqrt (x ^ 2) = |x|
+-                      | Real.sqrt_zero : Real.sqrt 0 = 0
+-                      | Real.sqrt_one : Real.sqrt 1 = 1
+-                      | Real.sqrt_le_sqrt {x y : ℝ} : x ≤ y → Real.sqrt x ≤ Real.sqrt y
+-                      | Real.sqrt_lt_sqrt {x y : ℝ} : 0 ≤ x → x < y → Real.sqrt x < Real.sqrt y
+-                      | Real.exp_pos (x : ℝ) : 0 < Real.exp x
+-                      | Real.exp_nonneg (x : ℝ) : 0 ≤ Real.exp x
+-                      | Real.exp_zero : Real.exp 0 = 1
+-                      | Real.exp_add (x y : ℝ) : Real.exp (x + y) = Real.exp x * Real.exp y
+-                      | Real.exp_lt_exp {x y : ℝ} : Real.exp x < Real.exp y ↔ x < y
+-                      | Real.exp_le_exp {x y : ℝ} : Real.exp x ≤ Real.exp y ↔ x ≤ y
+-                      | Real.add_one_le_exp (x : ℝ) : x + 1 ≤ Real.exp x
+-                      | Real.exp_log {x : ℝ} : 0 < x → Real.exp (Real.log x) = x
+-                      | Real.log_exp (x : ℝ) : Real.log (Real.exp x) = x
+-                      | Real.log_zero : Real.log 0 = 0
+-                      | Real.log_one : Real.log 1 = 0
+-                      | Real.log_mul {x y : ℝ} : x ≠ 0 → y ≠ 0 → Real.log (x * y) = Real.log x + Real.log y
+-                      | Real.log_pow (n : ℕ) (x : ℝ) : Real.log (x ^ n) = n * Real.log x
+-                      | Real.log_le_log {x y : ℝ} : 0 < x → x ≤ y → Real.log x ≤ Real.log y
+-                      | Real.log_lt_log {x y : ℝ} : 0 < x → x < y → Real.log x < Real.log y
+-                      | Real.log_pos {x : ℝ} : 1 < x → 0 < Real.log x
+-                      | Real.log_nonneg {x : ℝ} : 1 ≤ x → 0 ≤ Real.log x
+-                      | Real.cos_sq_add_sin_sq (x : ℝ) : Real.cos x ^ 2 + Real.sin x ^ 2 = 1
+-                      | Real.sin_sq_add_cos_sq (x : ℝ) : Real.sin x ^ 2 + Real.cos x ^ 2 = 1
+-                      | Real.cos_le_one (x : ℝ) : Real.cos x ≤ 1
+-                      | Real.neg_one_le_cos (x : ℝ) : -1 ≤ Real.cos x
+-                      | Real.sin_le_one (x : ℝ) : Real.sin x ≤ 1
+-                      | Real.neg_one_le_sin (x : ℝ) : -1 ≤ Real.sin x
+-                      | Real.cos_zero : Real.cos 0 = 1
+-                      | Real.sin_zero : Real.sin 0 = 0
+-                      | Real.rpow_natCast (x : ℝ) (n : ℕ) : x ^ (n : ℝ) = x ^ n
+-                      | Real.rpow_pos_of_pos {x : ℝ} : 0 < x → ∀ (y : ℝ), 0 < x ^ y
+-                      | Real.rpow_nonneg {x : ℝ} : 0 ≤ x → ∀ (y : ℝ), 0 ≤ x ^ y
+-                      | Real.pi_pos : 0 < Real.pi
+-                      | Real.pi_gt_three : 3 < Real.pi
+-                      | Nat.gcd_comm (m n : ℕ) : Nat.gcd m n = Nat.gcd n m
+-                      | Nat.lcm_comm (m n : ℕ) : Nat.lcm m n = Nat.lcm n m
+-                      | Nat.gcd_zero_left (n : ℕ) : Nat.gcd 0 n = n
+-                      | Nat.gcd_zero_right (n : ℕ) : Nat.gcd n 0 = n
+-                      | Nat.gcd_self (n : ℕ) : Nat.gcd n n = n
+-                      | Nat.gcd_rec (m n : ℕ) : Nat.gcd m n = Nat.gcd (n % m) m
+-                      | Nat.gcd_dvd_left (m n : ℕ) : Nat.gcd m n ∣ m
+-                      | Nat.gcd_dvd_right (m n : ℕ) : Nat.gcd m n ∣ n
+-                      | Nat.dvd_gcd {m n k : ℕ} : k ∣ m → k ∣ n → k ∣ Nat.gcd m n
+-                      | Nat.dvd_lcm_left (m n : ℕ) : m ∣ Nat.lcm m n
+-                      | Nat.dvd_lcm_right (m n : ℕ) : n ∣ Nat.lcm m n
+-                      | Nat.gcd_mul_lcm (m n : ℕ) : Nat.gcd m n * Nat.lcm m n = m * n
+-                      | Nat.factorial_pos (n : ℕ) : 0 < n !
+-                      | Nat.self_le_factorial (n : ℕ) : n ≤ n !
+-                      | Nat.factorial_le {m n : ℕ} : m ≤ n → m ! ≤ n !
+-                      | Nat.choose_symm_diff (n k : ℕ) : Nat.choose (n + k) n = Nat.choose (n + k) k
+-                      | Nat.choose_zero_right (n : ℕ) : Nat.choose n 0 = 1
+-                      | Nat.choose_self (n : ℕ) : Nat.choose n n = 1
+-                      | Nat.succ_sub_one (n : ℕ) : n + 1 - 1 = n
+-                      | Nat.Prime.two_le {p : ℕ} : Nat.Prime p → 2 ≤ p
+-                      | Nat.Prime.pos {p : ℕ} : Nat.Prime p → 0 < p
+-                      | Nat.Prime.one_lt {p : ℕ} : Nat.Prime p → 1 < p
+-                      | Nat.prime_two : Nat.Prime 2
+-                      | Nat.prime_three : Nat.Prime 3
+-                      | Nat.prime_five : Nat.Prime 5
+-                      | Nat.even_add_one {n : ℕ} : Even (n + 1) ↔ ¬Even n
+-                      | Nat.even_or_odd (n : ℕ) : Even n ∨ Odd n
+-                      | Int.even_or_odd (n : ℤ) : Even n ∨ Odd n
+-                      | Nat.odd_iff {n : ℕ} : Odd n ↔ n % 2 = 1
+-                      | Nat.even_iff {n : ℕ} : Even n ↔ n % 2 = 0
+-                      | Int.odd_iff {n : ℤ} : Odd n ↔ n % 2 = 1
+-                      | Int.even_iff {n : ℤ} : Even n ↔ n % 2 = 0
 """
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from lean_env.embedded.terms import (
-    BIN_PREC, INT, MAX_PREC, NAT, Anon, App, Bin, ByTac, Cast, Const, Hole, Num, Proj, Quant, Term, Typed,
+    BIN_PREC, INT, MAX_PREC, NAT, RAT, REAL, Anon, App, Bin, ByTac, Cast, Const, Hole, Num, Proj, Quant, Term, Typed,
     Un, Var,
 )
 from lean_env.lexer import LexError, code_tokens, numeral_value
@@ -24,7 +24,7 @@ class ParseError(Exception):
 
 
 _ASCII = {"->": "→", "<->": "↔", "<=": "≤", ">=": "≥", "λ": "fun"}
-TYPES = {"ℕ": NAT, "ℤ": INT, "Nat": NAT, "Int": INT, "Prop": "Prop"}
+TYPES = {"ℕ": NAT, "ℤ": INT, "ℚ": RAT, "ℝ": REAL, "Nat": NAT, "Int": INT, "Rat": RAT, "Real": REAL, "Prop": "Prop"}
 _KINDS = {"ident": "ident", "num": "num", "symbol": "sym"}
 
 
@@ -97,7 +97,10 @@ class Parser:
         lhs = self.prefix()
         while True:
             t = self.tok
-            if t.kind == "sym" and t.text in BIN_PREC:
+            if t.kind == "sym" and t.text == "∈" and prec <= 50:   # `infix:50 " ∈ "`: Membership.mem
+                self.next()
+                lhs = App(Var("Membership.mem"), (lhs, self.term(51)))
+            elif t.kind == "sym" and t.text in BIN_PREC:
                 p, _, rp = BIN_PREC[t.text]
                 if p < prec:
                     break
@@ -126,10 +129,18 @@ class Parser:
         return self.postfix(self.atom())
 
     def postfix(self, t: Term) -> Term:
-        while self.at(".") and self.toks[self.i + 1].kind in ("ident", "num"):
-            self.next()
-            t = Proj(t, self.next().text)
-        return t
+        while True:
+            if self.at(".") and self.toks[self.i + 1].kind in ("ident", "num"):
+                self.next()
+                t = Proj(t, self.next().text)
+            elif self.at("⁻¹"):   # `postfix:max "⁻¹"`
+                self.next()
+                t = App(Var("Inv.inv"), (t,))
+            elif self.at("!"):    # Mathlib's `n !` (`notation:10000 n "!" => Nat.factorial n`)
+                self.next()
+                t = App(Var("Nat.factorial"), (t,))
+            else:
+                return t
 
     def prefix(self) -> Term:
         t = self.tok
@@ -148,6 +159,11 @@ class Parser:
         if t.kind == "sym" and t.text == "↑":
             self.next()
             return Cast(None, self.argument())
+        if t.kind == "sym" and t.text in ("∑", "∏"):
+            return self.big_operator()
+        if t.kind == "sym" and t.text == "√":   # `prefix:100 "√" => Real.sqrt`
+            self.next()
+            return App(Var("Real.sqrt"), (self.term(100),))
         return self.argument()
 
     def atom(self) -> Term:
@@ -161,6 +177,8 @@ class Parser:
                 return Const(True)
             if t.text == "False":
                 return Const(False)
+            if t.text in ("π", "Real.pi"):   # a constant: an application to no arguments
+                return App(Var(t.text), ())
             if "." in t.text:  # h.1, h.mp, Or.inl: split projections off local names later
                 head, *fields = t.text.split(".")
                 if head[0].islower() or head[0] in "hH" or not head[0].isupper():
@@ -190,6 +208,10 @@ class Parser:
                 return Typed(inner, prop)
             self.expect(")")
             return inner
+        if t.kind == "sym" and t.text == "|":   # `|a|` is `abs a`
+            inner = self.term()
+            self.expect("|")
+            return self.postfix(App(Var("abs"), (inner,)))
         if t.kind == "sym" and t.text == "⟨":
             items = []
             if not self.at("⟩"):
@@ -208,22 +230,30 @@ class Parser:
         if name in self.type_vars:
             return self.type_vars[name]
         if name not in TYPES:
-            raise ParseError(f"unknown type '{name}' (the embedded fragment has ℕ, ℤ and Prop)", t.pos)
+            raise ParseError(f"unknown type '{name}' (the embedded fragment has ℕ, ℤ, ℚ, ℝ and Prop)", t.pos)
         return TYPES[name]
 
     def quantifier(self) -> Term:
         kind = self.next().text
-        if self.tok.kind == "ident" and self.toks[self.i + 1].text in ("<", "≤", ">", "≥", "≠"):
+        if self.tok.kind == "ident" and self.toks[self.i + 1].text in ("<", "≤", ">", "≥", "≠", "∈"):
             return self._binder_predicate(kind)
-        groups: list[tuple[list[str], str | None]] = []
+        groups: list[tuple[list[str], str | None] | Term] = []   # a Term: a hypothesis binder `(_ : p)`
         while not self.at(","):
             if self.at("("):
                 self.next()
-                names = [self.ident()]
+                names = [self.next().text if self.at("_") else self.ident()]
                 while self.tok.kind == "ident" and not self.at(":"):
                     names.append(self.ident())
+                if self.at(")"):                # `∀ (x) (_ : x ≠ 0), P`: an untyped binder
+                    self.next()
+                    groups.append((names, None))
+                    continue
                 self.expect(":")
-                groups.append((names, self.type_name()))
+                if self.tok.kind == "ident" and self.toks[self.i + 1].text == ")" and (
+                        self.tok.text in TYPES or self.tok.text in self.type_vars):
+                    groups.append((names, self.type_name()))
+                else:                           # `(h : x ≠ 0)`: the body is an implication
+                    groups.extend([self.term()] * len(names))
                 self.expect(")")
             else:
                 names = [self.ident()]
@@ -238,7 +268,13 @@ class Parser:
                 raise ParseError("unexpected end of input; expected ','", self.tok.pos)
         self.expect(",")
         body = self.term(0)
-        for names, ty in reversed(groups):
+        for group in reversed(groups):
+            if not isinstance(group, tuple):
+                if kind != "∀":
+                    raise ParseError("a hypothesis binder in ∃ is outside the embedded fragment", self.tok.pos)
+                body = Bin("→", group, body)
+                continue
+            names, ty = group
             for name in reversed(names):
                 body = Quant(kind, name, ty, body)   # an untyped binder is typed by elaboration
         return body
@@ -275,6 +311,25 @@ class Parser:
             body = Quant("fun", name, ty, body)
         return body
 
+    def big_operator(self) -> Term:
+        """`∑ i in s, f i` (and the newer `∑ i ∈ s, f i`, `∑ i : ℤ in s, f i`) is `Finset.sum s
+        (fun i => f i)`, `∏` is `Finset.prod`; the body is parsed at precedence 67 as Mathlib's
+        notation does, so `∑ i in s, f i + 1` is `(∑ i in s, f i) + 1`."""
+        op = self.next().text
+        var = self.ident()
+        ty = None
+        if self.at(":"):
+            self.next()
+            ty = self.type_name()
+        if not self.at("in", "∈"):
+            got = self.tok.text or "end of input"
+            raise ParseError(f"unexpected token '{got}'; expected 'in' or '∈'", self.tok.pos)
+        self.next()
+        s = self.term(0)
+        self.expect(",")
+        body = self.term(67)
+        return App(Var("Finset.sum" if op == "∑" else "Finset.prod"), (s, Quant("fun", var, ty, body)))
+
     def _binder_predicate(self, kind: str) -> Term:
         """`∀ x > 0, P` is `∀ x, x > 0 → P`; `∃ x > 0, P` is `∃ x, x > 0 ∧ P` (the binder's type
         is found by elaboration, from the bound and the body)."""
@@ -283,7 +338,7 @@ class Parser:
         bound = self.term(51)
         self.expect(",")
         body = self.term(0)
-        pred = Bin(op, Var(var), bound)
+        pred = App(Var("Membership.mem"), (Var(var), bound)) if op == "∈" else Bin(op, Var(var), bound)
         return Quant(kind, var, None, Bin("→" if kind == "∀" else "∧", pred, body))
 
     def _ascription_colon(self) -> int | None:
@@ -395,6 +450,21 @@ def _shadow(binders: list[tuple[str, object]], ctx: dict[str, str], name: str, d
     return out, ctx
 
 
+def _function_type(p: Parser, close: str) -> str:
+    """`ℕ → ℕ → ℝ` up to the binder's closing bracket, as its type string (`functions.local_function`)."""
+    from lean_env.embedded.functions import function_type
+
+    types = [p.type_name()]
+    while p.at("→"):
+        p.next()
+        types.append(p.type_name())
+    if not p.at(close):
+        raise ParseError(f"unexpected token '{p.tok.text}'; the embedded fragment's function types are ℕ → ... → T", p.tok.pos)
+    if "Prop" in types:
+        raise ParseError("functions into or from Prop are outside the embedded fragment", p.tok.pos)
+    return function_type(tuple(types[:-1]), types[-1])
+
+
 def _parse_header(text: str, type_vars: dict[str, str] | None = None
                   ) -> tuple[str, str, list[tuple[str, object, bool]], Term]:
     """`theorem NAME binders : goal` as parsed (binders are (name, type, implicit))."""
@@ -414,6 +484,11 @@ def _parse_header(text: str, type_vars: dict[str, str] | None = None
         p.expect(":")
         if p.tok.kind == "ident" and (p.tok.text in TYPES or p.tok.text in p.type_vars) and p.toks[p.i + 1].text == close:
             ty: object = p.type_name()
+        elif p.tok.kind == "ident" and p.tok.text in TYPES and p.toks[p.i + 1].text == "→":
+            ty = _function_type(p, close)   # `(f : ℕ → ℕ)`, `(a : ℕ → ℝ)`: a local function
+        elif p.tok.text in ("Finset", "Set") and p.toks[p.i + 1].text in TYPES and p.toks[p.i + 2].text == close:
+            kind = p.next().text            # `(S : Finset ℕ)`: a set variable, "Finset ℕ" in the context
+            ty = f"{kind} {p.type_name()}"
         else:
             ty = p.term()
         if close == "}":

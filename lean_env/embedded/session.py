@@ -37,7 +37,7 @@ from lean_env.embedded.elab import Elab
 from lean_env.embedded.goals import Goal, ProofState, TacticError
 from lean_env.embedded.parser import ParseError, parse_statement, parse_term
 from lean_env.embedded.tactics import Engine, TacticSyntaxError
-from lean_env.embedded.terms import NAT, REL_OPS, Bin, Quant, Term, Var, free_vars
+from lean_env.embedded.terms import INT, NAT, REL_OPS, Bin, Quant, Term, Var, free_vars
 from lean_env.lexer import IDENT, LexError, LineIndex, Token, blank_comments, numeral_text, tokenize
 
 Theorems = dict[str, tuple[Term, frozenset]]
@@ -676,10 +676,14 @@ def _evaluate(t: Term) -> str | None:
     """What `#eval t` prints, or None when t is not closed arithmetic (or a comparison of it)."""
     if isinstance(t, Bin) and t.op in REL_OPS and arith.is_closed_arith(t.lhs) and arith.is_closed_arith(t.rhs):
         ty = arith.term_type(t.lhs, {}) or arith.term_type(t.rhs, {}) or NAT
+        if ty not in (NAT, INT):   # ℝ does not compute in Lean; ℚ values are not printed here
+            return None
         a, b = arith.evaluate(arith.typed(t.lhs, ty), ty), arith.evaluate(arith.typed(t.rhs, ty), ty)
         return "true" if arith.decide_relation(t.op, a, b) else "false"
     if arith.is_closed_arith(t):
         ty = arith.term_type(t, {}) or NAT
+        if ty not in (NAT, INT):
+            return None
         return numeral_text(arith.evaluate(arith.typed(t, ty), ty))
     return None
 

@@ -8,8 +8,9 @@ does that) and no linear arithmetic (that is `linarith`'s job).
 from __future__ import annotations
 
 from lean_env.embedded.arith import ArithError, decide_relation, evaluate, is_closed_arith, relation_type, typed
+from lean_env.embedded.functions import ALPHA, SIGNATURES
 from lean_env.embedded.terms import (
-    NAT, Bin, Cast, Const, Num, Quant, Term, Un, Var, REL_OPS, free_vars, fresh_name, num, replace, subst,
+    FIELDS, NAT, REAL, App, Bin, Cast, Const, Num, Quant, Term, Un, Var, REL_OPS, free_vars, fresh_name, num, replace, subst,
 )
 
 TRUE, FALSE = Const(True), Const(False)
@@ -18,13 +19,13 @@ TRUE, FALSE = Const(True), Const(False)
 def simp_arith(t: Term, ty: str) -> Term:
     """Simplify an arithmetic term of type `ty`; results keep their type (numerals are typed)."""
     if isinstance(t, Cast):   # Nat.cast_ofNat, Nat.cast_add/mul/pow are simp lemmas
-        a = simp_arith(t.arg, NAT)
+        a = simp_arith(t.arg, t.src)
         if is_closed_arith(a):
             try:
-                return num(evaluate(a, NAT), t.ty)
+                return num(evaluate(a, t.src), t.ty)
             except ArithError:
                 pass
-        return push_cast_term(Cast(t.ty, a))
+        return push_cast_term(Cast(t.ty, a, t.src))
     if isinstance(t, Bin) and t.op in ("+", "-", "*", "/", "%", "^"):
         a = simp_arith(t.lhs, ty)
         b = simp_arith(t.rhs, ty if t.op != "^" else NAT)
@@ -66,6 +67,37 @@ def simp_arith(t: Term, ty: str) -> Term:
         if a == Num(0):
             return a
         return Un("-", a)
+    if isinstance(t, App) and isinstance(t.fn, Var) and t.fn.name in _FIELD_FUNCTIONS:
+        params = SIGNATURES[t.fn.name].params
+        return _simp_function(App(t.fn, tuple(simp_arith(a, ty if p == ALPHA else p) for a, p in zip(t.args, params))), ty)
+    return t
+
+
+_FIELD_FUNCTIONS = ("abs", "min", "max", "Inv.inv", "Real.sqrt", "Real.log", "Real.exp", "Real.cos", "Real.sin",
+                    "Real.tan", "Real.logb", "Real.rpow")
+# the @[simp] values of the real functions at numerals (`Real.sqrt_zero`, `Real.exp_zero`, `Real.log_one`, ...)
+_REAL_VALUES = {("Real.sqrt", 0): 0, ("Real.sqrt", 1): 1, ("Real.exp", 0): 1, ("Real.log", 0): 0, ("Real.log", 1): 0,
+                ("Real.cos", 0): 1, ("Real.sin", 0): 0, ("Real.tan", 0): 0}
+
+
+def _simp_function(t: App, ty: str) -> Term:
+    """Simp lemmas about a function application whose arguments are simplified: `|-3| = 3`
+    (`abs_neg`, `abs_ofNat`), `Real.sqrt 0 = 0`, `Real.log (Real.exp x) = x` (`Real.log_exp`)."""
+    name, args = t.fn.name, t.args
+    if name == "abs" and is_closed_arith(args[0]):
+        try:
+            return num(abs(evaluate(args[0], ty)), ty)
+        except ArithError:
+            return t
+    if name == "Real.log" and isinstance(args[0], App) and args[0].fn == Var("Real.exp"):
+        return args[0].args[0]
+    if len(args) == 1 and is_closed_arith(args[0]):
+        try:
+            value = _REAL_VALUES.get((name, evaluate(args[0], REAL)))
+        except ArithError:
+            value = None
+        if value is not None:
+            return Num(value, REAL)
     return t
 
 
@@ -272,15 +304,26 @@ def push_cast_term(t: Term, le_facts: list[Term] = ()) -> Term:
     `Nat.cast_succ`): `↑(a + b * 2)` ↦ `↑a + ↑b * 2`. A truncated subtraction `↑(a - b)` moves only
     given a fact `b ≤ a` (`Nat.cast_sub h`); `↑(a / b)` and `↑(a % b)` stay."""
     if isinstance(t, Cast):
-        a, ty = t.arg, t.ty
+        a, ty, src = t.arg, t.ty, t.src
+
+        def down(x: Term) -> Term:
+            return push_cast_term(Cast(ty, x, src), le_facts)
+
         if isinstance(a, Num):
             return Num(a.value, ty)
+        if isinstance(a, Cast):   # `Int.cast_natCast`, `Rat.cast_intCast`, ...: one cast from the start
+            return push_cast_term(Cast(ty, a.arg, a.src), le_facts)
         if isinstance(a, Bin) and a.op in ("+", "*"):
-            return Bin(a.op, push_cast_term(Cast(ty, a.lhs), le_facts), push_cast_term(Cast(ty, a.rhs), le_facts))
+            return Bin(a.op, down(a.lhs), down(a.rhs))
         if isinstance(a, Bin) and a.op == "^":
-            return Bin("^", push_cast_term(Cast(ty, a.lhs), le_facts), a.rhs)
-        if isinstance(a, Bin) and a.op == "-" and _proved_le(a.rhs, a.lhs, le_facts):
-            return Bin("-", push_cast_term(Cast(ty, a.lhs), le_facts), push_cast_term(Cast(ty, a.rhs), le_facts))
+            return Bin("^", down(a.lhs), a.rhs)
+        # `Nat.cast_sub` needs `b ≤ a`; `Int.cast_sub`/`Int.cast_neg` and `Rat.cast_div` always hold
+        if isinstance(a, Bin) and a.op == "-" and (src != NAT or _proved_le(a.rhs, a.lhs, le_facts)):
+            return Bin("-", down(a.lhs), down(a.rhs))
+        if isinstance(a, Un) and a.op == "-" and src != NAT:
+            return Un("-", down(a.arg))
+        if isinstance(a, Bin) and a.op == "/" and src in FIELDS:
+            return Bin("/", down(a.lhs), down(a.rhs))
         return t
     if isinstance(t, Bin) and t.op in ("+", "-", "*", "/", "%", "^"):
         return Bin(t.op, push_cast_term(t.lhs, le_facts), push_cast_term(t.rhs, le_facts))
@@ -293,36 +336,44 @@ def _proved_le(small: Term, big: Term, facts: list[Term]) -> bool:
     return any(f in (Bin("≤", small, big), Bin("≥", big, small)) for f in facts)
 
 
-def _as_nat(t: Term) -> Term | None:
-    """The natural-number term whose cast `t` is, when `t` is built from casts and numerals
-    with `+`, `*`, `^` only (what `norm_cast` can move the cast out of); else None."""
+def _uncast(t: Term, src: str) -> Term | None:
+    """The term of type `src` whose cast `t` is, when `t` is built from casts from `src` and
+    numerals with `+`, `*`, `^` only (what `norm_cast` can move the cast out of); else None."""
     if isinstance(t, Cast):
-        return t.arg
+        return t.arg if t.src == src else None
     if isinstance(t, Num):
-        return Num(t.value, NAT)
+        return Num(t.value, src)
     if isinstance(t, Bin) and t.op in ("+", "*"):
-        a, b = _as_nat(t.lhs), _as_nat(t.rhs)
+        a, b = _uncast(t.lhs, src), _uncast(t.rhs, src)
         return Bin(t.op, a, b) if a is not None and b is not None else None
     if isinstance(t, Bin) and t.op == "^":
-        a = _as_nat(t.lhs)
+        a = _uncast(t.lhs, src)
         return Bin("^", a, t.rhs) if a is not None else None
     return None
 
 
-def _has_cast(t: Term) -> bool:
+def _cast_sources(t: Term, out: set[str]) -> set[str]:
     if isinstance(t, Cast):
-        return True
-    if isinstance(t, Bin):
-        return _has_cast(t.lhs) or _has_cast(t.rhs)
-    return isinstance(t, Un) and _has_cast(t.arg)
+        out.add(t.src)
+    elif isinstance(t, Bin):
+        _cast_sources(t.lhs, out)
+        _cast_sources(t.rhs, out)
+    elif isinstance(t, Un):
+        _cast_sources(t.arg, out)
+    return out
 
 
 def lift_relation(op: str, a: Term, b: Term) -> Term | None:
     """`↑x + 1 ≤ ↑y` as `x + 1 ≤ y` over ℕ (`Nat.cast_le`, `Nat.cast_inj`, `Nat.cast_lt`,
-    `Int.natCast_dvd_natCast` after moving casts up), or None when a side is not a cast."""
-    if not (_has_cast(a) or _has_cast(b)):
+    `Int.natCast_dvd_natCast` after moving casts up; the same for casts from ℤ or ℚ), or None
+    when a side is not a cast, or the casts come from different types."""
+    sources = _cast_sources(a, _cast_sources(b, set()))
+    if len(sources) != 1:
         return None
-    na, nb = _as_nat(a), _as_nat(b)
+    src = sources.pop()
+    if op == "∣" and src != NAT:   # `Int.cast_dvd_cast` is not an iff into a field
+        return None
+    na, nb = _uncast(a, src), _uncast(b, src)
     if na is None or nb is None:
         return None
     return Bin(op, na, nb)
@@ -333,7 +384,7 @@ def _simp_lift(op: str, a: Term, b: Term) -> Term | None:
     `Nat.cast_eq_ofNat`/...: they apply where each side is a single cast or a numeral."""
     if not all(isinstance(x, (Cast, Num)) for x in (a, b)):
         return None
-    if op == "≤" and isinstance(a, Num) and a.value == 0 and isinstance(b, Cast):
+    if op == "≤" and isinstance(a, Num) and a.value == 0 and isinstance(b, Cast) and b.src == NAT:
         return TRUE   # Nat.cast_nonneg
     return lift_relation(op, a, b)
 

@@ -6,11 +6,15 @@ Lean itself does not separate them, and neither does its printer.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Union
 
+from lean_env.embedded.functions import SIGNATURES
 from lean_env.lexer import numeral_text
 
-NAT, INT = "ℕ", "ℤ"
+NAT, INT, RAT, REAL = "ℕ", "ℤ", "ℚ", "ℝ"
+NUMBER_TYPES = (NAT, INT, RAT, REAL)   # in coercion order: each casts into the ones after it
+FIELDS = (RAT, REAL)                   # `/` is field division there (x / 0 = 0), not truncating
 
 
 class TyVar(str):
@@ -51,11 +55,13 @@ class Num:
 
 @dataclass(frozen=True)
 class Cast:
-    """The coercion `↑t` (`Nat.cast`): a function application, not a no-op. `ty` is the target
-    type once elaborated (None while `↑t` is still as parsed)."""
+    """The coercion `↑t` (`Nat.cast`, `Int.cast`, `Rat.cast`): a function application, not a
+    no-op. `ty` is the target type once elaborated (None while `↑t` is still as parsed), `src`
+    the type of `t`, so every procedure reads `t` with its own semantics (ℕ truncates)."""
 
     ty: str | None
     arg: "Term"
+    src: str = NAT   # the type cast from: ℕ (`Nat.cast`), ℤ (`Int.cast`) or ℚ (`Rat.cast`)
 
 
 @dataclass(frozen=True)
@@ -150,7 +156,11 @@ def neg(t: Term) -> Term:
     return Un("-", t)
 
 
-def num(n: int, ty: str | None = None) -> Term:
+def num(n: int | Fraction, ty: str | None = None) -> Term:
+    """The numeral term of a value: `-3`, and over a field `7 / 2` for a non-integer fraction."""
+    if isinstance(n, Fraction) and n.denominator != 1:
+        return Bin("/", num(n.numerator, ty), Num(n.denominator, ty))
+    n = int(n)
     return Num(n, ty) if n >= 0 else Un("-", Num(-n, ty))
 
 
@@ -190,6 +200,19 @@ def _pp(t: Term, prec: int, rightmost: bool) -> str:
         return _paren(f"- {inner}" if inner.startswith("-") else f"-{inner}", 75 < prec)
     if isinstance(t, Quant):
         return _paren(_pp_quant(t), prec > 0 and not rightmost)
+    if isinstance(t, App) and t.fn == Var("Membership.mem") and len(t.args) == 2:   # `x ∈ s`
+        return _paren(f"{_pp(t.args[0], 51, False)} ∈ {_pp(t.args[1], 51, rightmost)}", prec > 50)
+    if isinstance(t, App) and isinstance(t.fn, Var) and t.fn.name in _BIG_OPS and len(t.args) == 2 \
+            and isinstance(t.args[1], Quant) and t.args[1].kind == "fun":
+        # `∑ i ∈ s, f i`: the body sits at precedence 67, so a following `*` would be swallowed
+        f = t.args[1]
+        s = f"{_BIG_OPS[t.fn.name]} {f.var} ∈ {pp(t.args[0])}, {_pp(f.body, 67, rightmost)}"
+        return _paren(s, prec >= 67 and not rightmost)
+    if isinstance(t, App) and t.fn == Var("Real.rpow") and len(t.args) == 2:   # `x ^ y`, as `^` prints
+        p, lp, rp = BIN_PREC["^"]
+        return _paren(f"{_pp(t.args[0], lp, False)} ^ {_pp(t.args[1], rp, rightmost or p < prec)}", p < prec)
+    if isinstance(t, App) and isinstance(t.fn, Var) and len(t.args) == 1 and t.fn.name in _NOTATION:
+        return _pp_notation(t.fn.name, t.args[0], prec, rightmost)
     if isinstance(t, App):
         s = " ".join([_pp(t.fn, MAX_PREC, False)] + [_pp(a, MAX_PREC + 1, False) for a in t.args])
         return _paren(s, prec > MAX_PREC)
@@ -200,6 +223,24 @@ def _pp(t: Term, prec: int, rightmost: bool) -> str:
     if isinstance(t, ByTac):
         return _paren(f"by {t.text}", prec > 0 and not rightmost)
     raise TypeError(f"not a term: {t!r}")
+
+
+# Function applications Mathlib prints as notation: `|x|`, `x⁻¹`, `√x` (`prefix:100`).
+_NOTATION = ("abs", "Inv.inv", "Real.sqrt", "Nat.factorial")
+
+
+_BIG_OPS = {"Finset.sum": "∑", "Finset.prod": "∏"}
+
+
+def _pp_notation(fn: str, arg: Term, prec: int, rightmost: bool) -> str:
+    if fn == "Nat.factorial":   # `n !`, `(n + 1)!`: a space only where `n!` would be one identifier
+        inner = _pp(arg, MAX_PREC + 1, False)
+        return _paren(inner + ("!" if inner.endswith(")") or inner.isdigit() else " !"), prec > MAX_PREC)
+    if fn == "abs":
+        return f"|{pp(arg)}|"
+    if fn == "Inv.inv":
+        return f"{_pp(arg, MAX_PREC + 1, False)}⁻¹"
+    return _paren("√" + _pp(arg, 100, rightmost), prec > 100)
 
 
 BINDER_PRED_OPS = ("<", "≤", ">", "≥", "≠")
@@ -213,6 +254,10 @@ def binder_predicate(t: Quant) -> tuple[str, Term, Term] | None:
         pred = body.lhs
         if pred.op in BINDER_PRED_OPS and pred.lhs == Var(t.var) and t.var not in free_vars(pred.rhs):
             return pred.op, pred.rhs, body.rhs
+    if isinstance(body, Bin) and body.op == link and isinstance(body.lhs, App) and body.lhs.fn == Var("Membership.mem"):
+        x, s = body.lhs.args   # `∀ x ∈ s, P`
+        if x == Var(t.var) and t.var not in free_vars(s):
+            return "∈", s, body.rhs
     return None
 
 
@@ -264,7 +309,7 @@ def with_children(t: Term, kids: list[Term] | tuple[Term, ...]) -> Term:
     if isinstance(t, Un):
         return Un(t.op, kids[0])
     if isinstance(t, Cast):
-        return Cast(t.ty, kids[0])
+        return Cast(t.ty, kids[0], t.src)
     if isinstance(t, Quant):
         return Quant(t.kind, t.var, t.ty, kids[0])
     if isinstance(t, App):
@@ -284,7 +329,7 @@ def free_vars(t: Term) -> set[str]:
     if isinstance(t, Quant):
         return free_vars(t.body) - {t.var}
     out: set[str] = set()
-    for c in children(t):
+    for c in (t.args if is_function_app(t) else children(t)):   # `Nat.gcd` is no variable
         out |= free_vars(c)
     return out
 
@@ -323,7 +368,7 @@ def replace(t: Term, old: Term, new: Term) -> Term:
         if t.var in free_vars(new):
             t = rename_binder(t, free_vars(new) | free_vars(old))
         return Quant(t.kind, t.var, t.ty, replace(t.body, old, new))
-    if isinstance(t, (Bin, Un, Cast)):
+    if isinstance(t, (Bin, Un, Cast)) or is_function_app(t):
         return with_children(t, [replace(c, old, new) for c in children(t)])
     return t
 
@@ -333,9 +378,14 @@ def contains(t: Term, sub: Term) -> bool:
         return True
     if isinstance(t, Quant):
         return t.var not in free_vars(sub) and contains(t.body, sub)
-    if isinstance(t, (Bin, Un, Cast)):
+    if isinstance(t, (Bin, Un, Cast)) or is_function_app(t):
         return any(contains(c, sub) for c in children(t))
     return False
+
+
+def is_function_app(t: Term) -> bool:
+    """An application of a named function (`Real.sqrt x`, `min a b`) rather than of a proof."""
+    return isinstance(t, App) and isinstance(t.fn, Var) and t.fn.name in SIGNATURES
 
 
 _SUBSCRIPTS = "₀₁₂₃₄₅₆₇₈₉"

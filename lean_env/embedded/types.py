@@ -13,9 +13,10 @@ arithmetic procedures read a relation's type off any leaf.
 """
 from __future__ import annotations
 
+from lean_env.embedded.functions import ALPHA, SIGNATURES, local_function
 from lean_env.embedded.goals import TacticError
 from lean_env.embedded.terms import (
-    INT, LOGIC_OPS, NAT, REL_OPS, App, Bin, Cast, Const, Num, Proj, Quant, Term, TyVar, Typed, Un, Var, children, pp,
+    FIELDS, INT, LOGIC_OPS, NAT, NUMBER_TYPES, REAL, REL_OPS, App, Bin, Cast, Const, Num, Proj, Quant, Term, TyVar, Typed, Un, Var, children, pp,
 )
 
 PROP = "Prop"
@@ -50,8 +51,15 @@ _SEMIRING_CLASSES = {
 _RING_CLASSES = {
     "Neg", "Sub", "AddGroup", "AddCommGroup", "Ring", "CommRing", "OrderedRing", "StrictOrderedRing",
     "LinearOrderedRing", "LinearOrderedCommRing", "OrderedAddCommGroup", "LinearOrderedAddCommGroup",
+    "FloorRing",   # ⌊·⌋ into ℤ: ℤ, ℚ, ℝ
 }
 _CANONICAL_ONLY = {"CanonicallyOrderedAddCommMonoid"}
+# ℚ and ℝ are linearly ordered fields: every class above but the canonical order and `Dvd` (the
+# fragment keeps `∣` to ℕ and ℤ), plus the field classes, which ℕ and ℤ lack.
+_FIELD_CLASSES = {
+    "DivisionRing", "Field", "Semifield", "LinearOrderedField", "LinearOrderedSemifield", "GroupWithZero",
+    "DivisionSemiring", "Inv", "Div",
+}
 
 
 def has_class(ty: str, cls: str) -> bool:
@@ -60,10 +68,12 @@ def has_class(ty: str, cls: str) -> bool:
     if cls in _CANONICAL_ONLY:
         return ty == NAT
     if cls in _SEMIRING_CLASSES:
-        return ty in (NAT, INT)
+        return ty in NUMBER_TYPES and not (ty in FIELDS and cls == "Dvd")
     if cls in _RING_CLASSES:
-        return ty == INT
-    return False   # fields (`div_add_div`, ...): neither ℕ nor ℤ
+        return ty in (INT,) + FIELDS
+    if cls in _FIELD_CLASSES:
+        return ty in FIELDS
+    return False
 
 
 def check_class(tv: str, ty: str) -> None:
@@ -101,12 +111,26 @@ def _leaves(t: Term, out: list[Term]) -> list[Term]:
 
 
 def _leaf_type(t: Term, ctx: Ctx) -> str | None:
+    t = _dot_call(t, ctx) or t
     if isinstance(t, Num):
         return t.ty
     if isinstance(t, Var):
         if t.name not in ctx:
             raise ElabError(f"unknown identifier '{t.name}'")
+        if local_function(ctx[t.name]) or _discrete().set_variable(ctx[t.name]):
+            raise ElabError(f"type mismatch\n  {t.name}\nhas type\n  {ctx[t.name]} : Type\nbut is expected to be a number")
         return ctx[t.name]
+    if _local_app(t, ctx):   # `f x` with `f : ℕ → ℝ`: a leaf of the result type
+        return local_function(ctx[t.fn.name])[1]
+    if _binder_function(t):   # a sum's type is its body's
+        return _discrete().elab_app(t, ctx)[1]
+    if isinstance(t, App) and isinstance(t.fn, Var) and t.fn.name in SIGNATURES:
+        sig = SIGNATURES[t.fn.name]
+        if sig.result == PROP:
+            raise ElabError(f"type expected, got\n  ({pp(t)} : Prop)")
+        if sig.result != ALPHA:
+            return sig.result
+        return _max_type([_leaf_type(leaf, ctx) for a in t.args for leaf in _leaves(a, [])])
     if isinstance(t, Typed):
         if not isinstance(t.ty, str):   # `(h : P)` is a proof, not a number
             raise ElabError(f"type expected, got\n  {pp(t)}")
@@ -117,29 +141,33 @@ def _leaf_type(t: Term, ctx: Ctx) -> str | None:
 
 
 def _max_type(types: list[str | None]) -> str | None:
+    """The type a tree's leaves meet at: the largest of ℕ < ℤ < ℚ < ℝ (each casts into the next)."""
     known = [ty for ty in types if ty is not None]
-    if INT in known:
-        return INT
-    if NAT in known:
-        return NAT
+    numbers = [ty for ty in known if ty in NUMBER_TYPES]
+    if numbers:
+        return max(numbers, key=NUMBER_TYPES.index)
     return known[0] if known else None
 
 
 def _coerce(t: Term, got: str, want: str) -> Term:
     if got == want:
         return t
-    if got == NAT and want == INT:
-        return Cast(INT, t)
+    if got in NUMBER_TYPES and want in NUMBER_TYPES and NUMBER_TYPES.index(got) < NUMBER_TYPES.index(want):
+        return Cast(want, t, got)   # `Nat.cast`, `Int.cast`, `Rat.cast`: one coercion, from the leaf's own type
     raise mismatch(t, got, want)
 
 
 def _at(t: Term, ty: str, ctx: Ctx) -> Term:
     """Elaborate the tree `t` at the type `ty` its analysis chose, inserting casts at leaves."""
-    t = nat_succ(t) or t
+    t = nat_succ(t) or _dot_call(t, ctx) or t
+    if isinstance(t, Bin) and t.op == "%" and ty in FIELDS:
+        raise failed_to_synthesize("HMod", f"{ty} {ty} ?m")
     if isinstance(t, Bin) and t.op in _TREE_OPS:
         return Bin(t.op, _at(t.lhs, ty, ctx), _at(t.rhs, ty, ctx))
     if isinstance(t, Bin) and t.op == "^":
         exponent, ety = tree(t.rhs, ctx, None)
+        if ety == REAL and ty == REAL:   # `Real.rpow`: an opaque function, never the monoid power
+            return App(Var("Real.rpow"), (_at(t.lhs, ty, ctx), exponent))
         if ety != NAT:
             raise failed_to_synthesize("HPow", f"{ty} {ety} ?m")
         return Bin("^", _at(t.lhs, ty, ctx), exponent)
@@ -151,6 +179,15 @@ def _at(t: Term, ty: str, ctx: Ctx) -> Term:
         if t.ty is not None and t.ty != ty:
             return _coerce(t, t.ty, ty)
         return Num(t.value, ty)
+    if _local_app(t, ctx):
+        params, result = local_function(ctx[t.fn.name])
+        args = tuple(tree(a, ctx, p)[0] for a, p in zip(t.args, params))
+        return _coerce(App(t.fn, args), result, ty)
+    if _binder_function(t):
+        term, got = _discrete().elab_app(t, ctx)
+        return _coerce(term, got, ty)
+    if isinstance(t, App) and isinstance(t.fn, Var) and t.fn.name in SIGNATURES:
+        return _function_at(t, ty, ctx)
     if isinstance(t, Var):
         got = _leaf_type(t, ctx)
         if got == PROP:
@@ -165,6 +202,73 @@ def _at(t: Term, ty: str, ctx: Ctx) -> Term:
         inner, got = tree(t.arg, ctx, None)
         return _coerce(inner, got, ty)
     raise ElabError(f"type expected, got\n  {pp(t)}")
+
+
+def _discrete():
+    """Sums, products and finite sets (`discrete.py`, which elaborates their bodies with this
+    module's `tree` and so is imported late)."""
+    from lean_env.embedded import discrete
+    return discrete
+
+
+def _dot_call(t: Term, ctx: Ctx) -> Term | None:
+    """`S.card` is `Finset.card S`, `n.divisors` is `Nat.divisors n` (dot notation on a value;
+    the parser reads `S.card` with a capital `S` as one name)."""
+    dots = _discrete().DOT_FUNCTIONS
+    if isinstance(t, Var) and "." in t.name and t.name not in ctx:
+        head, _, field = t.name.partition(".")
+        if head in ctx and field in dots:
+            return App(Var(dots[field]), (Var(head),))
+    if isinstance(t, Proj) and t.field in dots:
+        return App(Var(dots[t.field]), (_dot_call(t.term, ctx) or t.term,))
+    return None
+
+
+def _local_app(t: Term, ctx: Ctx) -> bool:
+    """A full application of a local function variable (`a (n + 1)` with `a : ℕ → ℤ`)."""
+    if not (isinstance(t, App) and isinstance(t.fn, Var) and t.fn.name in ctx):
+        return False
+    sig = local_function(ctx[t.fn.name])
+    if sig is None:
+        return False
+    if len(t.args) != len(sig[0]):
+        raise ElabError(f"the embedded fragment applies a function to all its arguments\n  {pp(t)}")
+    return True
+
+
+def _binder_function(t: Term) -> bool:
+    return isinstance(t, App) and isinstance(t.fn, Var) and t.fn.name in _discrete().BINDER_FUNCTIONS
+
+
+def _predicate(t: App, ctx: Ctx) -> Term:
+    """`Nat.Prime p`, `Even n`: the arguments elaborated at the signature's types (a polymorphic
+    one at its own type, which must have the class: `Even` is about ℕ and ℤ here)."""
+    sig = SIGNATURES[t.fn.name]
+    if len(t.args) != len(sig.params):
+        raise ElabError(f"function expected\n  {pp(t)}")
+    args = []
+    for a, p in zip(t.args, sig.params):
+        v, got = tree(a, ctx, None if p == ALPHA else p)
+        if p == ALPHA and not has_class(got, sig.cls):
+            raise failed_to_synthesize(sig.cls, got)
+        args.append(v)
+    return App(t.fn, tuple(args))
+
+
+def _function_at(t: App, ty: str, ctx: Ctx) -> Term:
+    """`f a b` at `ty`: the arguments elaborated at the signature's types (a polymorphic function
+    at its arguments' own type, or at `ty` when they have none, like numerals), the result cast."""
+    sig = SIGNATURES[t.fn.name]
+    if len(t.args) != len(sig.params):
+        raise ElabError(f"function expected\n  {pp(t)}")
+    # α is the arguments' own type (`Int.floor (1 / a)` floors a real), else the tree's (`min 1 2`)
+    alpha = _max_type([_leaf_type(leaf, ctx) for a, p in zip(t.args, sig.params) if p == ALPHA
+                       for leaf in _leaves(a, [])]) or ty
+    if ALPHA in sig.params and not isinstance(alpha, TyVar) and not has_class(alpha, sig.cls):
+        raise failed_to_synthesize(sig.cls, alpha)
+    own = alpha if sig.result == ALPHA else sig.result
+    args = tuple(tree(a, ctx, alpha if p == ALPHA else p)[0] for a, p in zip(t.args, sig.params))
+    return _coerce(App(t.fn, args), own, ty)
 
 
 def tree(t: Term, ctx: Ctx, expected: str | None) -> tuple[Term, str]:
@@ -203,6 +307,10 @@ def elab_prop(t: Term, ctx: Ctx) -> Term:
         return t
     if isinstance(t, Typed) and t.ty == PROP:
         return elab_prop(t.term, ctx)
+    if isinstance(t, App) and t.fn == Var("Membership.mem") and len(t.args) == 2:
+        return _discrete().elab_mem(t, ctx)
+    if isinstance(t, App) and isinstance(t.fn, Var) and t.fn.name in SIGNATURES and SIGNATURES[t.fn.name].result == PROP:
+        return _predicate(t, ctx)
     if isinstance(t, Un) and t.op == "¬":
         return Un("¬", elab_prop(t.arg, ctx))
     if isinstance(t, Bin) and t.op in LOGIC_OPS:
@@ -214,6 +322,8 @@ def elab_prop(t: Term, ctx: Ctx) -> Term:
         ty = _max_type(types) or NAT
         if ty == PROP:
             raise ElabError(f"failed to synthesize\n  LT Prop\n  {pp(t)}")
+        if t.op == "∣" and ty in FIELDS:
+            raise ElabError(f"the embedded fragment has `∣` over ℕ and ℤ only, not {ty}")
         return Bin(t.op, _at(t.lhs, ty, ctx), _at(t.rhs, ty, ctx))
     if isinstance(t, Quant):
         ty = t.ty if t.ty is not None else binder_type(t.var, t.body, ctx)
@@ -271,12 +381,31 @@ def _collect(t: Term, ctx: Ctx, trees: list, props: set[str]) -> None:
         _collect(t.rhs, ctx, trees, props)
     elif isinstance(t, Bin) and t.op in REL_OPS:
         _collect_tree([t.lhs, t.rhs], ctx, trees)
+    elif isinstance(t, App) and t.fn == Var("Membership.mem") and len(t.args) == 2:
+        s = t.args[1]   # `∀ x ∈ S, ...`: x takes the type of S's elements
+        known = _discrete().set_variable(ctx.get(s.name)) if isinstance(s, Var) else None
+        _collect_tree([t.args[0]], ctx, trees)
+        if known:
+            trees.append(([x.name for x in _leaves(t.args[0], []) if isinstance(x, Var) and ctx.get(x.name, NAT) is None],
+                          known[1]))
 
 
 def _collect_tree(sides: list[Term], ctx: Ctx, trees: list) -> None:
     leaves: list[Term] = []
     for side in sides:
         _leaves(side, leaves)
+    for leaf in list(leaves):   # a function's arguments: in this tree (`|x|`), or typed by it (`√x`)
+        if isinstance(leaf, App) and isinstance(leaf.fn, Var) and leaf.fn.name in SIGNATURES:
+            for a, p in zip(leaf.args, SIGNATURES[leaf.fn.name].params):
+                if p == ALPHA:
+                    _leaves(a, leaves)
+                else:
+                    _collect_tree([a], ctx, trees)
+                    trees.append(([x.name for x in _leaves(a, []) if isinstance(x, Var) and ctx.get(x.name, p) is None], p))
+        sig = local_function(ctx.get(leaf.fn.name)) if isinstance(leaf, App) and isinstance(leaf.fn, Var) else None
+        for a, p in zip(leaf.args, sig[0]) if sig else ():   # `∀ x, y x = 0` with y : ℝ → ℝ makes x real
+            _collect_tree([a], ctx, trees)
+            trees.append(([x.name for x in _leaves(a, []) if isinstance(x, Var) and ctx.get(x.name, p) is None], p))
     names, types = [], []
     for leaf in leaves:
         if isinstance(leaf, Var) and leaf.name in ctx and ctx[leaf.name] is None:
@@ -311,7 +440,8 @@ def subst_type(t: Term, tv: str, ty: str) -> Term:
     if isinstance(t, Num):
         return Num(t.value, ty) if t.ty == tv and isinstance(t.ty, TyVar) else t
     if isinstance(t, Cast):
-        return Cast(ty if t.ty == tv and isinstance(t.ty, TyVar) else t.ty, subst_type(t.arg, tv, ty))
+        src = ty if t.src == tv and isinstance(t.src, TyVar) else t.src
+        return Cast(ty if t.ty == tv and isinstance(t.ty, TyVar) else t.ty, subst_type(t.arg, tv, ty), src)
     if isinstance(t, Quant):
         qty = ty if isinstance(t.ty, TyVar) and t.ty == tv else t.ty
         return Quant(t.kind, t.var, qty, subst_type(t.body, tv, ty))
@@ -319,6 +449,8 @@ def subst_type(t: Term, tv: str, ty: str) -> Term:
         return Bin(t.op, subst_type(t.lhs, tv, ty), subst_type(t.rhs, tv, ty))
     if isinstance(t, Un):
         return Un(t.op, subst_type(t.arg, tv, ty))
+    if isinstance(t, App):
+        return App(t.fn, tuple(subst_type(a, tv, ty) for a in t.args))
     return t
 
 

@@ -1,10 +1,11 @@
 """Arithmetic tactics: the decision procedures (`linarith`, `nlinarith`, `omega`, `positivity`),
-ring normalisation (`ring`, `ring_nf`), `norm_num`, and `interval_cases`."""
+ring normalisation (`ring`, `ring_nf`), clearing denominators (`field_simp`), `norm_num`, and
+`interval_cases` (ℕ and ℤ only: a real variable between two bounds has no finite case list)."""
 from __future__ import annotations
 
 from lean_env.embedded import arith
 from lean_env.embedded.goals import CLASSICAL, Goal, ProofState, TacticError
-from lean_env.embedded.terms import Cast, NAT, Bin, Num, Term, Un, Var, subst
+from lean_env.embedded.terms import FIELDS, INT, NAT, App, Bin, Cast, Num, Term, Un, Var, subst
 from lean_env.embedded.tactics.closers import rfl_closes
 from lean_env.embedded.tactics.engine import Engine, hyp_prop
 from lean_env.embedded.tactics.registry import tactic
@@ -89,8 +90,13 @@ def _sign(t: Term, g: Goal) -> str:
     ctx = g.ctx
     if isinstance(t, Num):
         return "pos" if t.value > 0 else "nonneg"
-    if isinstance(t, Cast):   # `↑n` with n : ℕ (Nat.cast_nonneg, Nat.cast_pos)
-        return "pos" if _sign(t.arg, g) == "pos" else "nonneg"
+    if isinstance(t, Cast):   # `↑n` with n : ℕ (Nat.cast_nonneg, Nat.cast_pos); from ℤ/ℚ, e's sign
+        inner = _sign(t.arg, g)
+        if t.src == NAT:
+            return "pos" if inner == "pos" else "nonneg"
+        return inner
+    if isinstance(t, App) and isinstance(t.fn, Var):
+        return _function_sign(t.fn.name, [_sign(a, g) for a in t.args])
     if isinstance(t, Var):
         for p in g.props():
             if p in (Bin("<", Num(0), t), Bin(">", t, Num(0)), Bin("≠", t, Num(0))) and ctx.get(t.name) == NAT:
@@ -115,6 +121,30 @@ def _sign(t: Term, g: Goal) -> str:
             return "pos" if a == b == "pos" else "nonneg"
         if t.op in ("/", "%") and arith.term_type(t, ctx) == NAT:
             return "nonneg"
+        if t.op == "/" and arith.term_type(t, ctx) in FIELDS:   # `div_pos`, `div_nonneg`
+            if a == "none" or b == "none":
+                return "none"
+            return "pos" if a == b == "pos" else "nonneg"
+    return "none"
+
+
+def _function_sign(name: str, args: list[str]) -> str:
+    """Mathlib's positivity extensions for the fragment's functions (`Real.exp_pos`,
+    `Real.sqrt_pos`/`Real.sqrt_nonneg`, `abs_nonneg`, `inv_pos`, `min`/`max`)."""
+    if name in ("Real.exp", "Real.pi", "π"):   # `Real.exp_pos`, `Real.pi_pos`
+        return "pos"
+    if name == "Real.sqrt":
+        return "pos" if args[0] == "pos" else "nonneg"
+    if name == "Real.rpow":   # `Real.rpow_pos_of_pos`, `Real.rpow_nonneg`
+        return args[0] if args[0] in ("pos", "nonneg") else "none"
+    if name == "abs":
+        return "pos" if args[0] == "pos" else "nonneg"
+    if name == "Inv.inv":
+        return args[0]
+    if name == "min":
+        return "pos" if args == ["pos", "pos"] else "nonneg" if "none" not in args else "none"
+    if name == "max":
+        return "pos" if "pos" in args else "nonneg" if "nonneg" in args else "none"
     return "none"
 
 
@@ -173,6 +203,65 @@ def t_ring_nf(e: Engine, s: ProofState, rest: str) -> ProofState:
     return s.replace_main([g.with_target(new)], CLASSICAL)
 
 
+def _denominator_sign(g: Goal, extra: list[Term]):
+    """What `field_simp`'s discharger knows of a denominator: positive (a hypothesis `0 < d`, or
+    `positivity`), nonzero (`d ≠ 0`, `d < 0`), or nothing."""
+    facts = g.props() + list(extra)
+
+    def sign_of(d: Term) -> str:
+        if Bin("<", Num(0), d) in facts or Bin(">", d, Num(0)) in facts or _sign(d, g) == "pos":
+            return "pos"
+        if any(f in facts for f in (Bin("≠", d, Num(0)), Bin("≠", Num(0), d), Un("¬", Bin("=", d, Num(0))),
+                                    Bin("<", d, Num(0)), Bin(">", Num(0), d))):
+            return "nonzero"
+        if isinstance(d, Bin) and d.op == "*":   # `mul_ne_zero`, `mul_pos`
+            signs = {sign_of(d.lhs), sign_of(d.rhs)}
+            return "pos" if signs == {"pos"} else "nonzero" if "none" not in signs else "none"
+        if isinstance(d, Bin) and d.op == "^" and sign_of(d.lhs) != "none":   # `pow_ne_zero`
+            return sign_of(d.lhs)
+        return "none"
+    return sign_of
+
+
+def _field_simp_prop(p: Term, g: Goal, sign_of) -> Term | None:
+    if not (isinstance(p, Bin) and p.op in ("=", "≠", "<", "≤", ">", "≥")):
+        return None
+    ty = arith.relation_type(p, g.ctx)
+    if ty not in FIELDS:
+        return None
+    op, a, b = p.op, p.lhs, p.rhs
+    if op in (">", "≥"):
+        op, a, b = {">": "<", "≥": "≤"}[op], b, a
+    sides = arith.clear_denominators(op, a, b, ty, sign_of)
+    return None if sides is None else Bin(op, *sides)
+
+
+@tactic("field_simp")
+def t_field_simp(e: Engine, s: ProofState, rest: str) -> ProofState:
+    """`field_simp [h] (at h')`: clear the denominators known nonzero (`arith.clear_denominators`);
+    closes a goal that becomes `a = a`. Unlike Mathlib's it does not simp-normalise otherwise."""
+    body, where = at_clause(rest)
+    g = s.main
+    extra, ax = _extra_facts(e, g, bracket_list(body))
+    sign_of = _denominator_sign(g, extra)
+    try:
+        if where:
+            for h in where:
+                new = _field_simp_prop(hyp_prop(g, h), g, sign_of)
+                if new is None:
+                    raise TacticError("field_simp made no progress")
+                g = g.replace_hyp(h, new)
+            return s.replace_main([g], ax | CLASSICAL)
+        new = _field_simp_prop(g.target, g, sign_of)
+    except arith.ArithError as err:
+        raise TacticError(f"field_simp failed: {err}") from None
+    if new is None:
+        raise TacticError("field_simp made no progress")
+    if rfl_closes(g.with_target(new)):
+        return s.replace_main([], ax | CLASSICAL)
+    return s.replace_main([g.with_target(new)], ax | CLASSICAL)
+
+
 @tactic("norm_num")
 def t_norm_num(e: Engine, s: ProofState, rest: str) -> ProofState:
     """`norm_num [h] at h'`: simp with arithmetic evaluation; closes goals that become True. Like
@@ -187,6 +276,8 @@ def t_interval_cases(e: Engine, s: ProofState, rest: str) -> ProofState:
     ty = g.ctx.get(x)
     if ty is None:
         raise TacticError(f"interval_cases failed: unknown variable '{x}'")
+    if ty not in (NAT, INT):   # finitely many cases only for integers: `0 < x < 2` over ℝ is not `x = 1`
+        raise TacticError(f"interval_cases failed: {x} : {ty} is not ℕ or ℤ")
     lo = 0 if ty == NAT else None
     hi = None
     for p in g.props():

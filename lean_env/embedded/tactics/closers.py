@@ -2,7 +2,7 @@
 reflexivity and assumption, contradiction, decision procedures (`decide`, `tauto`), and `sorry`."""
 from __future__ import annotations
 
-from lean_env.embedded import arith
+from lean_env.embedded import arith, discrete
 from lean_env.embedded.elab import _instantiate, _is_refl, _match
 from lean_env.embedded.goals import CLASSICAL, Goal, ProofState, TacticError, canon, defeq
 from lean_env.embedded.simp import TRUE
@@ -278,7 +278,8 @@ def t_trivial(e: Engine, s: ProofState, rest: str) -> ProofState:
     if g.target == TRUE or rfl_closes(g) or any(defeq(p, g.target, g.ctx) for p in g.props()):
         return s.replace_main([])
     try:
-        if not arith.has_quantifier(g.target) and not free_vars(g.target) and arith.decide(g.target, g.ctx):
+        if (not arith.has_quantifier(g.target) and not free_vars(g.target)
+                and discrete.largest_set(g.target) <= arith.MAX_DECIDE_RANGE and arith.decide(g.target, g.ctx)):
             return s.replace_main([])
     except arith.ArithError:
         pass
@@ -297,6 +298,9 @@ def t_decide(e: Engine, s: ProofState, rest: str, axioms: frozenset = frozenset(
     g = s.main
     if free_vars(g.target):
         raise TacticError("expected type must not contain free variables\n  " + pp(g.target))
+    if not axioms and discrete.largest_set(g.target) > arith.MAX_DECIDE_RANGE:
+        # the kernel unfolds `Finset.range 2003` one element at a time (native_decide does not)
+        raise TacticError("maximum recursion depth has been reached\nuse `set_option maxRecDepth <num>` to increase limit")
     try:
         ok = arith.decide(g.target, g.ctx)
     except arith.ArithError as err:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from lean_env.embedded import arith
+from lean_env.embedded import arith, discrete
 from lean_env.embedded.elab import _unify, instantiate_rule
 from lean_env.embedded.goals import CLASSICAL, Goal, ProofState, TacticError, defeq
 from lean_env.embedded.simp import TRUE, hypothesis_rules, norm_cast_prop, push_cast_prop, push_neg, simp_prop
@@ -70,6 +70,7 @@ def _rule_sides(p: Term, rule: Term, reverse: bool, g: Goal, occurrence: int | N
             f"tactic 'rewrite' failed, did not find instance of the pattern in the target expression\n  {pp(lhs)}\n{g.pp()}"
         )
     path, (lhs, rhs, *premises) = found
+    lhs = _subterm(p, path)   # the instance as it stands (`a (1 + 1)` for the pattern `a 2`)
     if any(metas & free_vars(q) for q in premises):
         raise TacticError(f"tactic 'rewrite' failed, the premises of the rule mention variables the pattern does not fix\n  {pp(lhs)}")
     return lhs, arith.typed(rhs, arith.term_type(lhs, g.ctx)), premises, (path if occurrence is not None else None)
@@ -85,6 +86,12 @@ def _instances(p: Term, pattern: Term, metas: set[str], bound: frozenset = froze
     inner = bound | {p.var} if isinstance(p, Quant) else bound
     for i, c in enumerate(children(p)):
         yield from _instances(c, pattern, metas, inner, path + (i,))
+
+
+def _subterm(t: Term, path: tuple[int, ...]) -> Term:
+    for i in path:
+        t = children(t)[i]
+    return t
 
 
 def _replace_at(t: Term, path: tuple[int, ...], new: Term) -> Term:
@@ -136,6 +143,9 @@ def t_rw(e: Engine, s: ProofState, rest: str) -> ProofState:
     for r in rules:
         reverse = r.startswith("←") or r.startswith("<-")
         r = r.lstrip("←").lstrip("<-").strip()
+        if r in discrete.REWRITES:   # `Finset.sum_range_succ`: a lemma about a function `f`
+            g = _rewrite_discrete(g, r, reverse, ["⊢"] if where is None else where)
+            continue
         rule = el.infer(term(r))
         if everywhere:
             g = _rewrite_everywhere(g, r, rule, reverse, side)
@@ -151,6 +161,29 @@ def t_rw(e: Engine, s: ProofState, rest: str) -> ProofState:
     if reducible_rfl(g):   # not `True`: `rfl` does not prove it
         return state.replace_main([])
     return state
+
+
+def _rewrite_discrete(g: Goal, name: str, reverse: bool, where: list[str]) -> Goal:
+    """`rw [Finset.sum_range_succ]`: the first instance fixes the rule's variables, and every
+    occurrence of that instance is rewritten, as `rw` abstracts it."""
+    if reverse:
+        raise TacticError(f"the embedded fragment rewrites with {name} left to right only")
+    names = [h.name for h in g.hyps if not h.is_var] + ["⊢"] if where == ["*"] else where
+    changed = False
+    for h in names:
+        p = g.target if h == "⊢" else hyp_prop(g, h)
+        found = discrete.first_instance(p, discrete.REWRITES[name])
+        if found is None:
+            if where == ["*"]:
+                continue
+            raise TacticError(f"tactic 'rewrite' failed, did not find instance of the pattern in the target "
+                              f"expression ({name})\n{g.pp()}")
+        q = replace(p, *found)
+        g = g.with_target(q) if h == "⊢" else g.replace_hyp(h, q)
+        changed = True
+    if not changed:
+        raise TacticError(f"tactic 'rewrite' failed, did not find instance of the pattern in the current goal\n{g.pp()}")
+    return g
 
 
 @tactic("rwa", argument="required")
@@ -222,6 +255,8 @@ def simp_rules(e: Engine, g: Goal, items: list[str]) -> tuple[list, frozenset]:
         if it == "*":
             props.extend(g.props())
             continue
+        if it in discrete.REWRITES:   # used by `_simp_discrete`, not as a hypothesis rule
+            continue
         reverse = it.startswith("←")
         t = term(it.lstrip("←").strip())
         try:
@@ -239,11 +274,19 @@ def simp_rules(e: Engine, g: Goal, items: list[str]) -> tuple[list, frozenset]:
 def simp_like(name: str, use_all_hyps: bool = False):
     def run(e: Engine, s: ProofState, rest: str) -> ProofState:
         body, where = at_clause(rest)
-        body = body.replace("only", "", 1).strip() if body.startswith("only") else body
+        only = body.startswith("only")
+        body = body.replace("only", "", 1).strip() if only else body
         items = bracket_list(body)
         g = s.main
         rules, ax = simp_rules(e, g, items)
         ax = ax | CLASSICAL
+        # `simp only [..]` leaves out the default simp set, so `Finset.sum_range_zero` too
+        lemmas = [] if only else list(discrete.SIMP_LEMMAS)
+        lemmas += [it for it in items if it in discrete.REWRITES]
+
+        def simplify(p: Term, rules) -> Term:   # with the sums' lemmas and norm_num's `Nat.Prime`
+            return _simp_discrete(p, g.ctx, rules, lemmas, name == "norm_num")
+
         if use_all_hyps:
             return _simp_all(e, s, rules, ax)
         targets = where or []
@@ -254,13 +297,13 @@ def simp_like(name: str, use_all_hyps: bool = False):
         progress = False
         for tname in targets:
             if tname == "⊢":
-                new = simp_prop(g.target, g.ctx, rules)
+                new = simplify(g.target, rules)
                 if _changed(new, g.target):
                     progress = True
                     g = g.with_target(new)
                 continue
             old = hyp_prop(g, tname)
-            new = simp_prop(old, g.ctx, [r for r in rules if r[0] != old])
+            new = simplify(old, [r for r in rules if r[0] != old])
             if _changed(new, old):
                 progress = True
                 if new == Const(False):
@@ -273,6 +316,20 @@ def simp_like(name: str, use_all_hyps: bool = False):
             raise TacticError(msg)
         return s.replace_main([g], ax)
     return run
+
+
+def _simp_discrete(p: Term, ctx: dict, rules, lemmas: list[str], norm_num: bool) -> Term:
+    """`simp_prop` with the function lemmas given (`simp [Finset.sum_range_succ]` unrolls a sum
+    over `range 3`) and, for `norm_num`, predicates on numerals decided (`Nat.Prime 7`)."""
+    for _ in range(5):
+        q = discrete.rewrite_all(p, lemmas) if lemmas else p
+        q = simp_prop(discrete.evaluate_closed(q, ctx), ctx, rules)
+        if norm_num:
+            q = discrete.fold_predicates(q)
+        if q == p:
+            return q
+        p = q
+    return p
 
 
 def _changed(new: Term, old: Term) -> bool:

@@ -1,0 +1,82 @@
+"""The named functions of the fragment and their types: what `Real.sqrt x`, `|x|` or `min a b`
+take and give, for elaboration (`types.py`) to type an application as a leaf of an operator tree.
+
+A parameter or result "α" is the carrier the application is used at, which must have the class
+`cls` (`types.has_class`): `|x|` needs a linearly ordered additive group, so `|n|` with `n : ℕ`
+fails as in Lean. Every function here is opaque to the decision procedures (an atom for
+`linarith` and `ring`); what the kernel knows about one is only its lemmas (`lemmas.py`) and the
+sign rules of `positivity`. Nothing here needs `terms`, so `terms` can ask what is a function.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+ALPHA = "α"
+
+
+@dataclass(frozen=True)
+class Signature:
+    params: tuple[str, ...]   # a concrete type ("ℝ"), or ALPHA
+    result: str               # a concrete type, ALPHA, or "Prop" (a predicate)
+    cls: str = ""             # the class ALPHA needs
+
+
+SIGNATURES: dict[str, Signature] = {
+    # Mathlib's real functions: total, with junk values outside their domain (√(-1) = 0, log 0 = 0)
+    "Real.sqrt": Signature(("ℝ",), "ℝ"),
+    "Real.log": Signature(("ℝ",), "ℝ"),
+    "Real.exp": Signature(("ℝ",), "ℝ"),
+    "Real.logb": Signature(("ℝ", "ℝ"), "ℝ"),   # `Real.logb b x = log x / log b`
+    "Real.cos": Signature(("ℝ",), "ℝ"),
+    "Real.sin": Signature(("ℝ",), "ℝ"),
+    "Real.tan": Signature(("ℝ",), "ℝ"),
+    "Real.rpow": Signature(("ℝ", "ℝ"), "ℝ"),   # `x ^ y` with a real exponent, printed so
+    # constants are applications to no arguments, so no free variable: `π` is `open Real`'s spelling
+    "Real.pi": Signature((), "ℝ"),
+    "π": Signature((), "ℝ"),
+    "abs": Signature((ALPHA,), ALPHA, "LinearOrderedAddCommGroup"),
+    "min": Signature((ALPHA, ALPHA), ALPHA, "LinearOrder"),
+    "max": Signature((ALPHA, ALPHA), ALPHA, "LinearOrder"),
+    "Inv.inv": Signature((ALPHA,), ALPHA, "DivisionRing"),   # `x⁻¹`, with 0⁻¹ = 0
+    # number theory (`discrete.VALUES` evaluates them on numerals; otherwise atoms)
+    "Nat.gcd": Signature(("ℕ", "ℕ"), "ℕ"),
+    "Nat.lcm": Signature(("ℕ", "ℕ"), "ℕ"),
+    "Nat.choose": Signature(("ℕ", "ℕ"), "ℕ"),
+    "Nat.factorial": Signature(("ℕ",), "ℕ"),   # `n !`
+    "Nat.sqrt": Signature(("ℕ",), "ℕ"),        # the floor of the square root
+    "Int.natAbs": Signature(("ℤ",), "ℕ"),
+    "Int.toNat": Signature(("ℤ",), "ℕ"),
+    "Nat.Prime": Signature(("ℕ",), "Prop"),
+    # Even/Odd keep their ℕ/ℤ meaning only (over a field every number is `Even`): `Dvd` says ℕ/ℤ
+    "Even": Signature((ALPHA,), "Prop", "Dvd"),
+    "Odd": Signature((ALPHA,), "Prop", "Dvd"),
+    "Int.floor": Signature((ALPHA,), "ℤ", "FloorRing"),
+    "Int.ceil": Signature((ALPHA,), "ℤ", "FloorRing"),
+    "Nat.floor": Signature((ALPHA,), "ℕ", "FloorRing"),   # ⌊x⌋₊: 0 below 0
+    "Nat.ceil": Signature((ALPHA,), "ℕ", "FloorRing"),
+    # finite sets, sums and products: binders inside, elaborated and evaluated by `discrete.py`
+    "Finset.range": Signature(("ℕ",), "Finset"),
+    "Finset.Icc": Signature((ALPHA, ALPHA), "Finset"),
+    "Finset.Ico": Signature((ALPHA, ALPHA), "Finset"),
+    "Finset.filter": Signature(("fun", "Finset"), "Finset"),
+    "Nat.divisors": Signature(("ℕ",), "Finset"),
+    "Nat.properDivisors": Signature(("ℕ",), "Finset"),
+    "Finset.card": Signature(("Finset",), "ℕ"),
+    "Membership.mem": Signature((ALPHA, "Finset"), "Prop"),   # `x ∈ s`, also for a `Set` variable
+    "Finset.sum": Signature(("Finset", "fun"), ALPHA),
+    "Finset.prod": Signature(("Finset", "fun"), ALPHA),
+}
+
+
+def function_type(params: tuple[str, ...], result: str) -> str:
+    """A local function's type as Lean prints it and as the context stores it: "ℕ → ℝ"."""
+    return " → ".join(params + (result,))
+
+
+def local_function(ty: object) -> tuple[tuple[str, ...], str] | None:
+    """(parameter types, result type) of a local function variable's type ("ℕ → ℕ → ℤ"); None
+    for a number, a proposition or anything else."""
+    if not isinstance(ty, str) or " → " not in ty:
+        return None
+    *params, result = ty.split(" → ")
+    return tuple(params), result
