@@ -31,7 +31,7 @@ SUMMARY_KEYS = ("reward_mean", "loss", "entropy", "k_next", "frac_clipped", "fra
                 "eps_max", "grad_norm", "kept_theorems", "tokens")
 
 
-def grpo_round(run: RunDir, cfg: CampaignConfig, r: int) -> dict:
+def grpo_round(run: RunDir, cfg: CampaignConfig, r: int, generators=None) -> dict:
     from search.generators.checkpoint import load_checkpoint, save_checkpoint
     from training.grpo.trainer import grpo_from_checkpoint
 
@@ -67,7 +67,7 @@ def grpo_round(run: RunDir, cfg: CampaignConfig, r: int) -> dict:
     extra = {**timings, **telemetry_summary(out / "telemetry.jsonl")}
     if reason:
         extra.update(recovery=reason, collapsed_round=r - 1)
-    return evaluate_round(run, cfg, r, soft_reset=bool(reason), extra=extra)
+    return evaluate_round(run, cfg, r, soft_reset=bool(reason), extra=extra, generators=generators)
 
 
 def judge_previous_round(run: RunDir, cfg: CampaignConfig, r: int) -> str | None:

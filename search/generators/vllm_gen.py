@@ -143,6 +143,12 @@ class VLLMGenerator:
         self._reload(weights_path=str(path))
         self.model = str(path)
 
+    def close(self) -> None:
+        """Stop the engine (its process, its memory) now rather than whenever it is garbage-collected."""
+        core = getattr(getattr(self.llm, "llm_engine", None), "engine_core", None)
+        if core is not None:
+            core.shutdown()
+
     def _reload(self, **source: Any) -> None:
         self.llm.collective_rpc("reload_weights", kwargs={**source, "is_checkpoint_format": True})
         self.llm.reset_prefix_cache()   # cached prefixes hold keys and values of the old weights
