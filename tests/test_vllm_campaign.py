@@ -60,3 +60,32 @@ def test_other_kinds_are_made_per_use_and_closed_after_it(log):
     assert log == [("made", "ckpt/round_000", 0), ("closed", "ckpt/round_000"),
                    ("made", "ckpt/round_001", 1), ("closed", "ckpt/round_001")]
     assert isinstance(first, Recorder)
+
+
+def test_engine_args_reach_the_engine_and_only_vllm_takes_them(monkeypatch):
+    from pydantic import ValidationError
+
+    seen = {}
+
+    class Engine:
+        def __init__(self, model, params, **kw):
+            seen.update(kw, model=model)
+
+    monkeypatch.setattr("search.generators.vllm_gen.VLLMGenerator", Engine)
+    cfg = GeneratorConfig.model_validate({"kind": "vllm", "engine_args": {"gpu_memory_utilization": 0.3}})
+    factory.make_generator(cfg, model="ckpt/round_000")
+    assert seen["gpu_memory_utilization"] == 0.3 and seen["model"] == "ckpt/round_000"
+    with pytest.raises(ValidationError, match="engine_args"):
+        GeneratorConfig.model_validate({"kind": "hf", "engine_args": {"enforce_eager": True}})
+
+
+def test_the_vllm_campaign_config_is_the_main_job_with_vllm_sampling():
+    from pathlib import Path
+
+    from prover.config import load_config
+
+    configs = Path(__file__).resolve().parents[1] / "configs"
+    hf, vllm = load_config(configs / "embedded.yaml"), load_config(configs / "embedded-vllm.yaml")
+    assert vllm.generator.kind == "vllm" and hf.generator.kind == "hf"
+    assert vllm.generator.sampling == hf.generator.sampling
+    assert vllm.model_copy(update={"name": hf.name, "generator": hf.generator}) == hf

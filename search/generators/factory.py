@@ -15,7 +15,7 @@ from __future__ import annotations
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
-from typing import Iterator, Literal, Optional
+from typing import Any, Iterator, Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -37,13 +37,17 @@ class GeneratorConfig(BaseModel):
     max_prompt_tokens: Optional[int] = Field(None, ge=2)  # hf, vllm: longer prompts keep BOS and their tail
     prompt_template: str = DEFAULT_PROMPT
     sampling: SamplingParams = SamplingParams()
+    # vllm: more `vllm.LLM` arguments, e.g. {gpu_memory_utilization: 0.3} so that a campaign's SFT
+    # fits on the GPU beside the engine it keeps, or {enforce_eager: true} for a faster start
+    engine_args: dict[str, Any] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _fields_fit_kind(self) -> "GeneratorConfig":
         k = self.kind
         unused = {"base_url": k != "openai", "tokenizer": k != "openai", "device": k != "hf",
-                  "dtype": k in ("openai", "scripted"), "max_prompt_tokens": k in ("openai", "scripted")}
-        bad = [name for name, refused in unused.items() if refused and getattr(self, name) is not None]
+                  "dtype": k in ("openai", "scripted"), "max_prompt_tokens": k in ("openai", "scripted"),
+                  "engine_args": k != "vllm"}
+        bad = [name for name, refused in unused.items() if refused and getattr(self, name) not in (None, {})]
         if bad:
             raise ValueError(f"generator kind {k!r} does not use {', '.join(bad)}")
         if k == "openai" and not self.base_url:
@@ -77,7 +81,7 @@ def make_generator(cfg: GeneratorConfig, *, model: str | None = None, seed: int 
         from search.generators.vllm_gen import VLLMGenerator
 
         return VLLMGenerator(model, params, prompt=prompt, max_prompt_tokens=cfg.max_prompt_tokens,
-                             batch_size=cfg.batch_size, dtype=cfg.dtype)
+                             batch_size=cfg.batch_size, dtype=cfg.dtype, **cfg.engine_args)
     from search.generators.openai_http import OpenAICompletionsGenerator
 
     tokenizer = None
