@@ -88,7 +88,7 @@ def scripted_campaign(monkeypatch):
 
     monkeypatch.setattr(recipe, "make_env", lambda cfg: ScriptedEnv(finish=PRINTABLE[::2]))
 
-    def evaluate(run, cfg, r, soft_reset, extra):
+    def evaluate(run, cfg, r, soft_reset, extra, **_):
         row = {"round": r, "soft_reset": soft_reset, **extra}
         run.finish_round(row)
         return row
