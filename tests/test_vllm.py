@@ -113,6 +113,8 @@ def test_samples_do_not_depend_on_batch_mates_and_repeat_requests_differ(engine,
     assert all(together) and len({len(ids) for g in together for ids in g}) > 1
     for i, state in enumerate([STATES[2], STATES[0], STATES[1]]):
         assert tactics([state])[0] == together[i]
+    many = [f"n{i} : ℕ\n⊢ n{i} + 0 = n{i} + {i % 7}" for i in range(160)]   # more prompt tokens than one step takes
+    assert tactics(many)[37] == tactics([many[37]])[0]
     engine.reseed(5)
     first = engine.generate([STATES[0]], 4)[0]
     again = engine.generate([STATES[0]], 4)[0]

