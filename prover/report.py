@@ -7,6 +7,7 @@ from rich.console import Console
 from rich.table import Table
 
 from lean_env.jsonl import read_jsonl
+from prover.report_grpo import plot_grpo_telemetry
 
 
 def print_report(run_dir: str | Path) -> None:
@@ -27,7 +28,7 @@ def print_report(run_dir: str | Path) -> None:
     plot_curves(rows, splits, run_dir / "plots")
     telemetry = sorted((run_dir / "rounds").glob("*/grpo/telemetry.jsonl"))
     if telemetry:
-        plot_grpo(telemetry, run_dir / "plots" / "grpo_telemetry.png")
+        plot_grpo_telemetry(telemetry, rows, run_dir / "plots" / "grpo_telemetry.png")
     print(f"plots: {run_dir / 'plots'}")
 
 

@@ -11,7 +11,7 @@ import torch
 from search.generators.base import PromptFormat
 from search.generators.hf import HFGenerator
 from search.generators.openai_http import GeneratorServerError, OpenAICompletionsGenerator
-from search.generators.params import SamplingParams
+from search.generators.params import SamplingParams, request_seed
 from search.generators.sampling import gumbel_noise, sample, sampling_logprobs
 from search.generators.tiny import create_model, num_parameters, train_tokenizer
 from search.generators.tokens import encode_prompt, truncate_prompt
@@ -464,7 +464,7 @@ def fake_vllm(tok, context: int):
             return tok
 
         def generate(self, prompts, params, use_tqdm=True):
-            self.calls.append((prompts, params.kw))
+            self.calls.append((prompts, [p.kw for p in params]))   # one SamplingParams per prompt
             lp = [{7: NS(logprob=-0.5)}, {9: NS(logprob=-0.25)}]
             done = NS(text=" omega\n\njunk", token_ids=[7, 9], logprobs=lp, finish_reason="stop")
             cut = NS(text=" simp [", token_ids=[7, 9], logprobs=lp, finish_reason="length")
@@ -491,10 +491,10 @@ def test_vllm_generator_asks_the_engine_for_what_the_config_says(tiny, monkeypat
     out = gen.generate(STATES, 2)
     assert [[c.tactic for c in g] for g in out] == [["omega"]] * 3       # the length-capped one is dropped
     assert out[0][0].logprob == pytest.approx(-0.75) and out[0][0].token_ids == (7, 9)
-    prompts, kw = fake.engine.calls[-1]
-    assert kw == {"n": 2, "temperature": 0.6, "top_p": 0.9, "max_tokens": 8, "logprobs": 0, "stop": ["\n\n"],
-                  "seed": 11}
+    prompts, kws = fake.engine.calls[-1]
+    assert kws == [{"n": 2, "temperature": 0.6, "top_p": 0.9, "max_tokens": 8, "logprobs": 0,   # no stop: EOS ends
+                    "seed": request_seed(11, 0, s)} for s in STATES]                           # a seed per state
     full = encode_prompt(tok, PromptFormat().prompt(STATES[0]))
     assert len(full) > 12 and prompts[0]["prompt_token_ids"] == [tok.bos_token_id] + full[-11:]  # 20 - 8 tokens
     gen.generate(STATES, 2)
-    assert fake.engine.calls[-1][1]["seed"] == 12                         # a repeated request samples afresh
+    assert [kw["seed"] for kw in fake.engine.calls[-1][1]] == [request_seed(11, 1, s) for s in STATES]  # afresh

@@ -67,8 +67,8 @@ def test_degenerate_groups_are_dropped_before_batching():
     trajs = [_traj("all_ok", i, 1.0) for i in range(3)] + [_traj("mixed", i, float(i % 2)) for i in range(4)]
     items, kept, degenerate = turns_with_advantages(trajs, GRPOConfig())
     assert (kept, degenerate) == (1, 1)
-    assert {t.attempt_id.split("#")[0] for t, _ in items} == {"mixed"}
-    assert sorted(a > 0 for _, a in items) == [False, False, True, True]
+    assert {it.turn.attempt_id.split("#")[0] for it in items} == {"mixed"}
+    assert sorted(it.advantage > 0 for it in items) == [False, False, True, True]
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,7 @@ from training.grpo.loss import clipped_objective, group_advantages, k3_kl, repla
 from training.grpo.records import Turn
 from search.generators.params import SamplingParams
 from search.generators.sampling import sample, sampling_logprobs, topp_keep_mask
-from training.grpo.trainer import GRPOObjective, micro_batches
+from training.grpo.trainer import GRPOObjective, Item, micro_batches
 
 EPS_LOW, K, R_MAX = 0.2, 0.28, 50.0
 
@@ -205,7 +205,7 @@ def test_micro_batch_split_on_a_model_gives_the_same_gradient(tiny):
                    generator=g, record_kept=True)[0][0]
         # shift the recorded log-probs so ratios span every region
         infer = [x + d for x, d in zip(s.token_logprobs, [0.0, 0.5, -0.5, 4.5, -4.5] * 10)]
-        items.append((Turn(f"x#{i}", prompt, "", ids, s.token_ids, infer, s.kept_ids, 1.0), [1.0, -0.7, 0.4][i]))
+        items.append(Item(Turn(f"x#{i}", prompt, "", ids, s.token_ids, infer, s.kept_ids, 1.0), [1.0, -0.7, 0.4][i]))
 
     objective = GRPOObjective(GRPOConfig(), k=0.28)
     total = objective.weight(items)

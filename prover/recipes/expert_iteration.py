@@ -24,10 +24,11 @@ from prover.recipes import resynthesis
 from prover.recipes.shared import evaluate_round, prove, seed_pairs
 from prover.run_dir import RunDir
 from search.generators.base import PromptFormat
+from search.generators.factory import CampaignGenerators
 from search.records import AttemptRecord
 
 
-def expert_iteration_round(run: RunDir, cfg: CampaignConfig, r: int) -> dict:
+def expert_iteration_round(run: RunDir, cfg: CampaignConfig, r: int, generators: CampaignGenerators | None = None) -> dict:
     from search.generators.checkpoint import load_checkpoint
     from training.dpo import train_dpo, triples_from_store
     from training.ppl_filter import filter_pairs
@@ -48,7 +49,7 @@ def expert_iteration_round(run: RunDir, cfg: CampaignConfig, r: int) -> dict:
             solved = {p["theorem_id"] for p in store.pairs()}
             pool = [t for t in pool if t.id not in solved]
         run.log(f"round {r}: searching {len(pool)} theorems with {searcher.name}" + (" (re-synthesis)" if resynth else ""))
-        prove(cfg, searcher, pool, rdir / "search", r)
+        prove(cfg, searcher, pool, rdir / "search", r, generators=generators)
         progress.done("search")
 
     # 2. store: the (state, tactic) pairs of verified proofs (re-synthesis: they replace the store)
@@ -93,4 +94,4 @@ def expert_iteration_round(run: RunDir, cfg: CampaignConfig, r: int) -> dict:
     data_counts = {"pairs_total": json.loads((rdir / "filter.json").read_text())["total"],
                    "pairs_kept": len(read_jsonl(rdir / "kept.jsonl"))}
     timings = {f"time_{step}": seconds for step, seconds in progress.timings.items()}
-    return evaluate_round(run, cfg, r, soft_reset=resynth, extra={**timings, **data_counts})
+    return evaluate_round(run, cfg, r, soft_reset=resynth, extra={**timings, **data_counts}, generators=generators)

@@ -13,23 +13,25 @@ from lean_env.types import Theorem
 from prover.config import CampaignConfig
 from prover.run_dir import RunDir
 from search.generators.base import PromptFormat
+from search.generators.factory import CampaignGenerators
 from search.passk import PassAtK
 
 PROBE_SIZE = 64          # seed pairs in the fixed entropy probe
 
 
 def prove(cfg: CampaignConfig, checkpoint: Path, theorems: Sequence[Theorem], out_dir: Path, round_: int,
-          attempts: int = 1) -> PassAtK:
+          attempts: int = 1, generators: CampaignGenerators | None = None) -> PassAtK:
     """Best-first search on every theorem with the generator the config names, sampling from
     `checkpoint` (hf, vllm: loaded from it; openai: the server is asked for it by path) with the
-    round's seed. Resumable: attempts already in out_dir/attempts.jsonl are not rerun."""
+    round's seed. `generators` is the campaign's (one vLLM engine for all rounds); without it one
+    is made for this call. Resumable: attempts already in out_dir/attempts.jsonl are not rerun."""
     from prover.distributed import make_search_env
     from prover.evaluate import evaluate
-    from search.generators.factory import make_generator
 
-    generator = make_generator(cfg.generator, model=str(checkpoint), seed=cfg.seed + round_)
+    own = generators is None
+    generators = generators or CampaignGenerators(cfg.generator)
 
-    async def go() -> PassAtK:
+    async def go(generator) -> PassAtK:
         env = make_search_env(cfg.env, cfg.distributed)   # local, or actors over a Ray cluster
         try:
             summary, _ = await evaluate(theorems, env, generator, cfg.search, out_dir, attempts,
@@ -38,11 +40,13 @@ def prove(cfg: CampaignConfig, checkpoint: Path, theorems: Sequence[Theorem], ou
             return summary
         finally:
             await env.close()
-            close = getattr(generator, "close", None)   # HTTP clients hold a connection pool
-            if close is not None:
-                close()
 
-    return asyncio.run(go())
+    try:
+        with generators.use(checkpoint, seed=cfg.seed + round_) as generator:
+            return asyncio.run(go(generator))
+    finally:
+        if own:
+            generators.close()
 
 
 def seed_pairs(run: RunDir, cfg: CampaignConfig) -> list[dict]:
@@ -62,7 +66,7 @@ def seed_pairs(run: RunDir, cfg: CampaignConfig) -> list[dict]:
     return run.seed_pairs(replay)
 
 
-def round_zero(run: RunDir, cfg: CampaignConfig) -> dict:
+def round_zero(run: RunDir, cfg: CampaignConfig, generators: CampaignGenerators | None = None) -> dict:
     """Round 0: the untrained base and the seed-proof SFT checkpoint (or a given model), evaluated."""
     from search.generators.checkpoint import load_checkpoint, save_checkpoint
 
@@ -85,10 +89,11 @@ def round_zero(run: RunDir, cfg: CampaignConfig) -> dict:
     built_base = run.checkpoint(0).with_name(run.checkpoint(0).name + "-base")   # build_embedded_model's
     if built_base.exists() and not run.base.exists():   # also after a kill between its two saves
         built_base.rename(run.base)
-    return evaluate_round(run, cfg, 0, soft_reset=False, extra={})
+    return evaluate_round(run, cfg, 0, soft_reset=False, extra={}, generators=generators)
 
 
-def evaluate_round(run: RunDir, cfg: CampaignConfig, r: int, soft_reset: bool, extra: dict) -> dict:
+def evaluate_round(run: RunDir, cfg: CampaignConfig, r: int, soft_reset: bool, extra: dict,
+                   generators: CampaignGenerators | None = None) -> dict:
     """Held-out pass@k of round r's checkpoint on each eval split and the policy entropy on the
     fixed probe (the first seed pairs): the round's metrics row, appended once."""
     from search.generators.checkpoint import load_checkpoint
@@ -98,7 +103,8 @@ def evaluate_round(run: RunDir, cfg: CampaignConfig, r: int, soft_reset: bool, e
     t0 = time.perf_counter()
     for split in cfg.eval.splits:
         theorems = load_benchmark(cfg.eval.benchmark, split)[: cfg.eval.limit]
-        summary = prove(cfg, run.checkpoint(r), theorems, run.round_dir(r) / f"eval_{split}", r, cfg.eval.pass_k)
+        summary = prove(cfg, run.checkpoint(r), theorems, run.round_dir(r) / f"eval_{split}", r, cfg.eval.pass_k,
+                        generators)
         row[f"pass_{split}"] = summary.pass_at_k
         row[f"env_failures_{split}"] = summary.env_failures
         row["budget"] = summary.budget

@@ -6,11 +6,16 @@ names; setting one that the chosen kind cannot use is an error, not a silent no-
     kind: vllm      vLLM's offline engine on a local directory or hub id
     kind: openai    an OpenAI-compatible /v1/completions server (vLLM serve, SGLang)
     kind: scripted  no model: canned tactics for smoke tests
+
+`CampaignGenerators` keeps one vLLM engine for a whole campaign and moves it from checkpoint to
+checkpoint instead of starting a new one per round.
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import replace
-from typing import Literal, Optional
+from pathlib import Path
+from typing import Any, Iterator, Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -32,13 +37,17 @@ class GeneratorConfig(BaseModel):
     max_prompt_tokens: Optional[int] = Field(None, ge=2)  # hf, vllm: longer prompts keep BOS and their tail
     prompt_template: str = DEFAULT_PROMPT
     sampling: SamplingParams = SamplingParams()
+    # vllm: more `vllm.LLM` arguments, e.g. {gpu_memory_utilization: 0.3} so that a campaign's SFT
+    # fits on the GPU beside the engine it keeps, or {enforce_eager: true} for a faster start
+    engine_args: dict[str, Any] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _fields_fit_kind(self) -> "GeneratorConfig":
         k = self.kind
         unused = {"base_url": k != "openai", "tokenizer": k != "openai", "device": k != "hf",
-                  "dtype": k in ("openai", "scripted"), "max_prompt_tokens": k in ("openai", "scripted")}
-        bad = [name for name, refused in unused.items() if refused and getattr(self, name) is not None]
+                  "dtype": k in ("openai", "scripted"), "max_prompt_tokens": k in ("openai", "scripted"),
+                  "engine_args": k != "vllm"}
+        bad = [name for name, refused in unused.items() if refused and getattr(self, name) not in (None, {})]
         if bad:
             raise ValueError(f"generator kind {k!r} does not use {', '.join(bad)}")
         if k == "openai" and not self.base_url:
@@ -72,7 +81,7 @@ def make_generator(cfg: GeneratorConfig, *, model: str | None = None, seed: int 
         from search.generators.vllm_gen import VLLMGenerator
 
         return VLLMGenerator(model, params, prompt=prompt, max_prompt_tokens=cfg.max_prompt_tokens,
-                             batch_size=cfg.batch_size, dtype=cfg.dtype)
+                             batch_size=cfg.batch_size, dtype=cfg.dtype, **cfg.engine_args)
     from search.generators.openai_http import OpenAICompletionsGenerator
 
     tokenizer = None
@@ -82,3 +91,38 @@ def make_generator(cfg: GeneratorConfig, *, model: str | None = None, seed: int 
         tokenizer = load_tokenizer(cfg.tokenizer)
     return OpenAICompletionsGenerator(cfg.base_url, model, params, prompt=prompt, tokenizer=tokenizer,
                                       batch_size=cfg.batch_size)
+
+
+class CampaignGenerators:
+    """The generators of one campaign: `use(checkpoint, seed)` gives one that samples from that
+    checkpoint exactly as a freshly made one would. A vLLM engine (20-60 s to start) is made once
+    and then reloaded in place (`load_checkpoint`) and reseeded; the other kinds are cheap to make
+    and are made per use, as before (hf loads the checkpoint, openai asks its server for it).
+    Owned by whoever runs the rounds, which calls `close()` at the end."""
+
+    def __init__(self, cfg: GeneratorConfig):
+        self.cfg = cfg
+        self.engine = None   # the kept vLLM generator, once started
+
+    @contextmanager
+    def use(self, checkpoint: str | Path, seed: int) -> Iterator[TacticGenerator]:
+        if self.cfg.kind != "vllm":
+            generator = make_generator(self.cfg, model=str(checkpoint), seed=seed)
+            try:
+                yield generator
+            finally:
+                close = getattr(generator, "close", None)   # HTTP clients hold a connection pool
+                if close is not None:
+                    close()
+            return
+        if self.engine is None:
+            self.engine = make_generator(self.cfg, model=str(checkpoint), seed=seed)
+        else:   # always: a directory may have been rewritten under the same name (a resumed round)
+            self.engine.load_checkpoint(checkpoint)
+        self.engine.reseed(seed)
+        yield self.engine
+
+    def close(self) -> None:
+        if self.engine is not None:
+            self.engine.close()
+            self.engine = None

@@ -1,9 +1,18 @@
 """`HFGenerator`: a Hugging Face causal LM sampled in-process with the one sampler
-(search/generators/sampling.py)."""
+(search/generators/sampling.py).
+
+Besides tactics for the search (`generate`), it serves the GRPO rollouts (`sample_ids`: token
+ids in, per-token log-probs and top-p kept sets out) and takes new weights in place
+(`load_weights` / `load_checkpoint`, the contract every local-weights generator implements), so
+the learner can keep a separate sampler, e.g. a bf16 copy of an fp32 policy, in sync.
+"""
 from __future__ import annotations
 
 import hashlib
-from typing import Sequence
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import torch
 
 from search.generators.base import PromptFormat, TacticCandidate
 from search.generators.checks import check_request
@@ -77,6 +86,44 @@ class HFGenerator:
             for i, group in zip(chunk, groups):
                 out[i] = [self._candidate(s) for s in group if s.finished]
         return out
+
+    def sample_ids(self, prompts: Sequence[list[int]], row_seeds: Sequence[int]) -> list[Sample]:
+        """One sample per prompt (token ids, already truncated by the caller) with the given
+        per-row seeds; each Sample records its top-p kept sets. Chunks of at most `batch_size`
+        rows, by prompt length (the per-row seeds make the samples independent of the grouping)."""
+        if len(row_seeds) != len(prompts):
+            raise ValueError(f"need one seed per prompt, got {len(row_seeds)} for {len(prompts)}")
+        out: list[Sample | None] = [None] * len(prompts)
+        order = sorted(range(len(prompts)), key=lambda i: len(prompts[i]))
+        for start in range(0, len(order), self.batch_size):
+            chunk = order[start:start + self.batch_size]
+            groups = sample(self.model, [list(prompts[i]) for i in chunk], 1, self.params, self.tokenizer.eos_token_id,
+                            self.pad_id, row_seeds=[row_seeds[i] for i in chunk], record_kept=True)
+            for i, group in zip(chunk, groups):
+                out[i] = group[0]
+        return out  # type: ignore[return-value]
+
+    @torch.no_grad()
+    def load_weights(self, named_tensors: Iterable[tuple[str, torch.Tensor]]) -> None:
+        """Copy tensors into the running model in place (cast to its dtype and device). Names are
+        the model's own state-dict keys; an unknown name or a wrong shape is an error, and the
+        model is left unchanged when any name or shape is wrong (checked before copying)."""
+        own = self.model.state_dict(keep_vars=True)
+        pairs = list(named_tensors)
+        for name, tensor in pairs:
+            if name not in own:
+                raise KeyError(f"load_weights: the model has no tensor named {name!r}")
+            if tuple(own[name].shape) != tuple(tensor.shape):
+                raise ValueError(f"load_weights: {name} has shape {tuple(own[name].shape)}, got {tuple(tensor.shape)}")
+        for name, tensor in pairs:
+            own[name].copy_(tensor)
+
+    def load_checkpoint(self, path: str | Path) -> None:
+        """`load_weights` from a saved checkpoint directory (search/generators/checkpoint.py)."""
+        from search.generators.checkpoint import load_checkpoint
+
+        model, _, _ = load_checkpoint(path)
+        self.load_weights(model.state_dict().items())
 
     def _candidate(self, s: Sample) -> TacticCandidate:
         body = [t for t in s.token_ids if t != self.tokenizer.eos_token_id]

@@ -6,6 +6,7 @@ then renormalisation; the reported log-probs are under that final distribution.
 """
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 from pydantic import ConfigDict
@@ -17,9 +18,11 @@ DEFAULT_STOP = ("\n\n",)   # a tactic may span lines, but a blank line ends it
 class SamplingParams:
     """temperature 0 is greedy (log-probs are then the model's own, at temperature 1).
 
-    `stop`: text from the first stop string on is not part of the tactic (servers stop there;
-    the local sampler stops at EOS and the text is cut afterwards). `seed` makes runs
-    reproducible: the local sampler derives one seed per sampled row from it.
+    `stop`: text from the first stop string on is not part of the tactic. The local backends (HF
+    and vLLM) both stop generating at EOS, which is where the model learned a tactic ends, and cut
+    the text afterwards, so they sample, score and drop (cut off by `max_tokens`) the same token
+    sequences; an HTTP server stops at the string itself. `seed` makes runs reproducible: the local
+    backends derive one seed per request from it (`request_seed`).
     """
 
     # unknown keys in a YAML `sampling:` section are errors, not silently ignored
@@ -53,3 +56,11 @@ class SamplingParams:
     def greedy(self) -> bool:
         return self.temperature == 0
 
+
+def request_seed(seed: int, visit: int, state: str) -> int:
+    """The seed of one request for `state`, from (params seed, how often this state was asked for
+    before, the state): a request samples the same tactics whatever batch it lands in, and a state
+    asked for again (another pass@k attempt) gets fresh samples. 56 bits, so that `seed + j` for
+    the j-th sample of the request stays a valid 64-bit seed."""
+    digest = hashlib.sha256(f"{seed}\x00{visit}\x00{state}".encode()).digest()
+    return int.from_bytes(digest[:7], "little")

@@ -6,20 +6,58 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from pydantic import ConfigDict
+
 from search.generators.params import SamplingParams
 from training.trainer import TrainerConfig
+
+ENGINES = ("hf", "vllm")
+SAMPLER_DTYPES = ("float32", "bfloat16")
+
+
+@dataclass(frozen=True)
+class RecoveryConfig:
+    """Automatic collapse recovery (training/grpo/recovery.py): which signals count as a collapse
+    and how the soft reset is built. Each signal is off at its zero value."""
+
+    __pydantic_config__ = ConfigDict(extra="forbid")
+
+    enabled: bool = False
+    grad_norm_spike: float = 10.0      # a step's grad norm > this x the median of the round's earlier steps
+    entropy_band: tuple[float, float] = (0.0, 0.0)   # (lo, hi) nats; (0, 0): off
+    entropy_steps: int = 5             # ... outside the band for this many consecutive optimiser steps
+    reward_drop: float = 0.0           # round's rollout reward below the best earlier GRPO round's by more
+    heldout_drop: float = 0.0          # first eval split's pass@k below the best earlier round's by more
+    checkpoints: int = 2               # recent healthy checkpoints to collect successful trajectories from
+    samples_per_theorem: int = 4       # attempts per pool theorem and checkpoint
+    successful_only: bool = True
+    sft_lr: float = 1e-3
+    sft_epochs: float = 3.0
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "entropy_band", tuple(self.entropy_band))
+        lo, hi = self.entropy_band
+        if not 0.0 <= lo <= hi:
+            raise ValueError(f"recovery.entropy_band must satisfy 0 <= lo <= hi, got {(lo, hi)}")
+        if self.grad_norm_spike < 0 or self.reward_drop < 0 or self.heldout_drop < 0:
+            raise ValueError("recovery thresholds must be >= 0 (0 turns a signal off)")
+        if self.entropy_steps < 1 or self.checkpoints < 1 or self.samples_per_theorem < 1:
+            raise ValueError("recovery.entropy_steps, checkpoints and samples_per_theorem must be >= 1")
 
 
 @dataclass
 class GRPOConfig(TrainerConfig):
-    # optimisation: constant LR, no weight decay, and fp32 always (the replayed ratio must be 1)
+    # optimisation: constant LR, no weight decay, fp32 training (a bf16 sampler is a separate copy)
     lr: float = 1e-6
     warmup_steps: int = 0
     schedule: str = "constant"
     weight_decay: float = 0.0
     mixed_precision: str = "no"
     micro_batch_size: int = 8         # turns per forward pass
-    steps: int = 10
+    steps: int = 10                   # rollout batches; each gives epochs x mini_batches optimiser steps
+    epochs: int = 1                   # passes over each rollout batch (PPO-style)
+    mini_batches: int = 1             # optimiser steps per pass (the batch's turns split this many ways)
+    policy_lag: int = 0               # rollouts come from the policy of this many optimiser steps ago
     theorems_per_step: int = 8
     save_every: int = 0               # 0: only the final checkpoint
     tensorboard: bool = False         # also log the per-step telemetry to TensorBoard (out_dir/tensorboard)
@@ -39,18 +77,27 @@ class GRPOConfig(TrainerConfig):
     adv_eps: float = 1e-6
     normalise_std: bool = True        # False: A = R - mean (Dr. GRPO style)
     kl_coef: float = 0.0              # k3 KL to a frozen reference model, off by default
+    tis_cap: float = 0.0              # > 0: ratio against the trainer's own log-probs at rollout time,
+                                      # times min(pi_old / pi_infer, tis_cap) (truncated IS); 0: ratio vs pi_infer
+    # the sampler: the engine that produces rollouts, and its precision against fp32 training
+    engine: str = "hf"                # hf (the one sampler) or vllm (needs the [vllm] extra)
+    sampler_dtype: str = "float32"    # bfloat16: a separate bf16 copy of the policy, synced each batch
+    rollout_batch_size: int = 256     # sequences sampled together
     # sampling and rollouts (the same SamplingParams record the search's generators take)
     sampling: SamplingParams = SamplingParams()
     max_prompt_tokens: int = 1024
     max_turns: int = 8
     error_retries: int = 0            # extra tries from the same state after a LeanError
     step_bonus: float = 0.0           # reward shaping per accepted tactic of a failed attempt (off)
+    recovery: RecoveryConfig = RecoveryConfig()
 
     def __post_init__(self) -> None:
         self.early_bounds = tuple(self.early_bounds)  # JSON round-trips give lists
         self.bounds = tuple(self.bounds)
         if isinstance(self.sampling, dict):   # a JSON round-trip (to_dict) gives a mapping
             self.sampling = SamplingParams(**self.sampling)
+        if isinstance(self.recovery, dict):
+            self.recovery = RecoveryConfig(**self.recovery)
         super().__post_init__()
 
     def config_errors(self) -> list[str]:
@@ -73,7 +120,18 @@ class GRPOConfig(TrainerConfig):
             out.append("sampling.temperature must be > 0 (the ratio needs a proper sampling distribution)")
         if self.sampling.seed != 0:
             out.append("sampling.seed: rollouts are seeded by `seed`")
-        for name in ("micro_batch_size", "max_turns", "max_prompt_tokens", "theorems_per_step"):
+        if self.engine not in ENGINES:
+            out.append(f"engine must be one of {', '.join(ENGINES)}, got {self.engine!r}")
+        if self.sampler_dtype not in SAMPLER_DTYPES:
+            out.append(f"sampler_dtype must be one of {', '.join(SAMPLER_DTYPES)}, got {self.sampler_dtype!r}")
+        if self.engine == "vllm" and self.sampling.top_p < 1.0:
+            out.append("engine vllm does not return the top-p kept set the trainer replays: set sampling.top_p to 1.0")
+        if self.policy_lag < 0 or self.tis_cap < 0:
+            out.append("policy_lag and tis_cap must be >= 0")
+        if 0 < self.tis_cap < 1:
+            out.append("tis_cap must be 0 (off) or >= 1 (a cap below 1 would shrink every on-policy token)")
+        for name in ("micro_batch_size", "max_turns", "max_prompt_tokens", "theorems_per_step", "epochs",
+                     "mini_batches", "rollout_batch_size"):
             if getattr(self, name) < 1:
                 out.append(f"{name} must be >= 1")
         if self.steps < 0 or self.error_retries < 0 or self.save_every < 0:
@@ -84,3 +142,7 @@ class GRPOConfig(TrainerConfig):
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    @property
+    def optimiser_steps(self) -> int:
+        return self.steps * self.epochs * self.mini_batches

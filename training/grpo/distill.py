@@ -14,7 +14,7 @@ from lean_env.base import ProofEnv
 from lean_env.types import Outcome, Theorem
 from training.grpo.config import GRPOConfig
 from training.grpo.records import Trajectory
-from training.grpo.rollout import Policy, rollout_group
+from training.grpo.rollout import Policy, rollout_batch
 
 ACCEPTED = (Outcome.STATE, Outcome.FINISHED)   # turns whose tactic the environment accepted
 
@@ -26,10 +26,9 @@ async def collect_successful_async(policies: Sequence[Policy], env: ProofEnv, th
         raise ValueError("samples_per_theorem must be >= 1")
     generator = torch.Generator().manual_seed(seed)
     out: list[Trajectory] = []
-    for c, policy in enumerate(policies):
-        for theorem in theorems:
-            group = await rollout_group(policy, env, theorem, samples_per_theorem, cfg, generator,
-                                        first_index=c * samples_per_theorem)
+    for c, policy in enumerate(policies):   # one batched rollout over all theorems per checkpoint
+        requests = [(theorem, samples_per_theorem, c * samples_per_theorem) for theorem in theorems]
+        for group in await rollout_batch(policy, env, requests, cfg, generator):
             out += [t for t in group or [] if t.verified]
     return out
 

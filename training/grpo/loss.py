@@ -3,7 +3,11 @@
     r_t   = exp(logp_train - logp_infer)          (denominator: the sampler's recorded log-prob)
     J_t   = min(r_t * A, clip(r_t, 1 - eps_low, 1 + k) * A)
     J_t   = max(J_t, r_max * A)   when A < 0      (dual clip: constant, no gradient, beyond r_max)
-    loss  = -sum_t J_t / total_tokens             (total trained tokens of the whole optimiser step)
+    loss  = -sum_t w_t J_t / total_tokens         (total trained tokens of the whole optimiser step)
+
+w_t is 1, or with truncated importance sampling (`tis_cap` > 0) the ratio's denominator is the
+trainer's own log-prob at rollout time (pi_old) and w_t = min(pi_old / pi_infer, cap), a constant
+that corrects for the sampler/trainer mismatch without letting one token's weight explode.
 
 `clipped_objective` returns the sum; the shared loop (training/trainer.py) divides it by the
 step's total token count (never the micro-batch's), which gives every token the same weight
@@ -87,13 +91,17 @@ def clipped_objective(
     k: float,
     eps_low: float,
     r_max: float,
+    is_weight: torch.Tensor | None = None,
 ) -> tuple[torch.Tensor, TokenStats]:
-    """Loss (to minimise) of these tokens, summed: -sum_t J_t.
+    """Loss (to minimise) of these tokens, summed: -sum_t w_t J_t.
 
-    All tensors share one shape; `valid` marks trained tokens. Returns the loss and the sums
-    the telemetry needs."""
+    All tensors share one shape; `valid` marks trained tokens; `logp_infer` is the ratio's
+    denominator (the sampler's log-probs, or pi_old with truncated IS, whose weights are
+    `is_weight`, no gradient). Returns the loss and the sums the telemetry needs."""
     if not (logp_train.shape == logp_infer.shape == advantages.shape == valid.shape):
         raise ValueError("logp_train, logp_infer, advantages and valid must have the same shape")
+    if is_weight is not None and is_weight.shape != valid.shape:
+        raise ValueError("is_weight must have the shape of the tokens")
     valid = valid.bool()
     zero = torch.zeros((), dtype=logp_train.dtype, device=logp_train.device)
     # Sanitise first: nothing computed below ever sees a padding value.
@@ -112,6 +120,8 @@ def clipped_objective(
     # a constant, so a stale or mismatched token cannot dominate the step.
     capped = (adv < 0) & (log_ratio.detach() > math.log(r_max)) & valid
     surrogate = torch.where(capped, (r_max * adv).detach(), surrogate)
+    if is_weight is not None:
+        surrogate = surrogate * torch.where(valid, is_weight.detach().to(lt.dtype), zero)
     surrogate = torch.where(valid, surrogate, zero)
     loss = -surrogate.sum()
 
@@ -121,7 +131,10 @@ def clipped_objective(
         clipped = valid & ~capped & (((adv > 0) & (true_ratio > 1.0 + k)) | ((adv < 0) & (true_ratio < 1.0 - eps_low)))
         diff = torch.where(valid, raw.abs(), 0.0)
         k3 = torch.where(valid, true_ratio - raw - 1.0, 0.0)
-        ent = torch.where(valid, -lt.double() * true_ratio, 0.0)
+        # pi_train / pi_infer: with truncated IS the ratio's denominator is pi_old, and w_t carries
+        # pi_old / pi_infer (capped, so the estimate is then slightly biased towards pi_old)
+        to_infer = true_ratio if is_weight is None else true_ratio * is_weight.double()
+        ent = torch.where(valid, -lt.double() * to_infer, 0.0)
         stats = TokenStats(
             tokens=int(valid.sum()),
             abs_diff_sum=float(diff.sum()),
