@@ -138,3 +138,21 @@ def test_config_rejects_bad_values():
         GRPOConfig(**{"G": 4, "typo_key": 1})
     cfg = GRPOConfig(G=8, G_early=2)
     assert GRPOConfig(**cfg.to_dict()) == cfg
+
+
+class ReleasingEnv(ScriptedEnv):
+    """Counts `release` calls, as LeanDojo's adapter frees one Dojo per started theorem."""
+
+    def __init__(self, **kw):
+        super().__init__(**kw)
+        self.released = []
+
+    async def release(self, root):
+        self.released.append(root)
+
+
+def test_each_started_theorem_is_released_once_when_the_batch_ends(policy):
+    env = ReleasingEnv(step=PRINTABLE)
+    trajs = roll(policy, env, n=4, max_turns=2)
+    assert len(trajs) == 4
+    assert len(env.released) == 1 and env.released[0].pp == "⊢ goal0"   # the start, not a later state

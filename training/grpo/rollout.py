@@ -24,7 +24,7 @@ from typing import Any, Protocol, Sequence
 
 import torch
 
-from lean_env.base import ProofEnv
+from lean_env.base import ProofEnv, release
 from lean_env.types import EnvFailure, LeanError, Outcome, TacticState, Theorem, outcome_of
 from search.generators.base import PromptFormat
 from search.generators.params import SamplingParams
@@ -148,6 +148,18 @@ async def rollout_batch(source: Policy | RolloutSampler, env: ProofEnv, requests
         groups.append([a.traj for a in attempts])
         live += attempts
     everyone = list(live)
+    try:
+        await _turns(sampler, env, live, cfg, seed, limit)
+    finally:   # per-attempt resources (a LeanDojo process per theorem) end with the batch
+        await asyncio.gather(*(release(env, start) for start in starts if start is not None))
+    for a in everyone:
+        a.traj.reward = 1.0 if a.traj.verified else min(cfg.step_bonus * len(a.proof), SHAPING_CAP)
+    return groups
+
+
+async def _turns(sampler: RolloutSampler, env: ProofEnv, live: list[_Attempt], cfg: GRPOConfig, seed: int,
+                 limit: int) -> None:
+    """Every live attempt moves one tactic per turn; one sampler call per turn for all of them."""
     for turn_index in range(cfg.max_turns):
         if not live:
             break
@@ -174,9 +186,6 @@ async def rollout_batch(source: Policy | RolloutSampler, env: ProofEnv, requests
                 still.append(a)
         await asyncio.gather(*(_verify(env, a, turn) for a, turn in finishing))
         live = still
-    for a in everyone:
-        a.traj.reward = 1.0 if a.traj.verified else min(cfg.step_bonus * len(a.proof), SHAPING_CAP)
-    return groups
 
 
 async def rollout_group(source: Policy | RolloutSampler, env: ProofEnv, theorem: Theorem, n: int, cfg: GRPOConfig,
