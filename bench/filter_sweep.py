@@ -3,7 +3,7 @@
 round's input checkpoint, fine-tuned as the campaign's round would be (its sft config, + seed
 proofs), and scored by held-out pass@1 with the campaign's search. Only the filter differs.
 
-    python bench/filter_sweep.py RUN --round 2 --grid 0:0 0:0.05 0.05:0.05 0.1:0.05 0.1:0.1 [--split test]
+    python bench/filter_sweep.py RUN --round 2 --grid 0:0 0:0.05 0.05:0.05 0.1:0.05 0.1:0.1 [--split test] [--limit N]
 
 Prints a table (and writes RUN/filter_sweep/results.jsonl; rerunning resumes).
 """
@@ -27,6 +27,7 @@ def main() -> None:
     ap.add_argument("--round", type=int, default=2, help="the round to redo: its store rows up to it, its input checkpoint")
     ap.add_argument("--grid", nargs="+", default=["0:0", "0:0.05", "0.05:0.05", "0.1:0.05", "0.1:0.1"])
     ap.add_argument("--split", default="test")
+    ap.add_argument("--limit", type=int, default=None, help="only the first N theorems of the split")
     args = ap.parse_args()
 
     from search.generators.checkpoint import load_checkpoint
@@ -39,7 +40,7 @@ def main() -> None:
     pairs = [{"state": p["state"], "tactic": p["tactic"]} for p in run.store().pairs(rounds=range(1, r + 1))]
     model, tokenizer, _ = load_checkpoint(run.checkpoint(r - 1))
     done = {(x["low"], x["high"]) for x in read_jsonl(out / "results.jsonl")}
-    theorems = load_benchmark(cfg.eval.benchmark, args.split)[: cfg.eval.limit]
+    theorems = load_benchmark(cfg.eval.benchmark, args.split)[: args.limit or cfg.eval.limit]
     for cell in args.grid:
         low, high = map(float, cell.split(":"))
         if (low, high) in done:

@@ -23,13 +23,16 @@ def print_report(run_dir: str | Path) -> None:
         table.add_row(str(r["round"]), *[f"{r.get(f'pass_{s}', 0):.1%}" for s in splits], f"{r.get('entropy', 0):.3f}",
                       f"{r.get('pairs_kept', '-')}/{r.get('pairs_total', '-')}", "yes" if r.get("soft_reset") else "",
                       f"{t:.0f}")
-    Console().print(table)
+    console = Console()
+    if not console.is_terminal:   # a log or a pipe gets whole rows, not a wrapped 80-column table
+        console = Console(width=180)
+    console.print(table)
     resets = [r for r in rows if r.get("soft_reset")]
     if resets:
-        Console().print(resynthesis_table(rows, resets, splits[0] if splits else None))
+        console.print(resynthesis_table(rows, resets, splits[0] if splits else None))
     merged = [r for r in rows if r.get("merge")]
     if merged:
-        Console().print(merge_table(merged))
+        console.print(merge_table(merged))
     plot_curves(rows, splits, run_dir / "plots")
     telemetry = sorted((run_dir / "rounds").glob("*/grpo/telemetry.jsonl"))
     if telemetry:

@@ -150,7 +150,9 @@ def test_campaign_killed_in_resynthesis_search_and_in_the_reset_training_resumes
 
     # the scripted generator proves a fixed share of the pool whatever the checkpoint, so there are
     # proofs to lose; the re-synthesis searches with a smaller budget, so some are not re-proved
-    cfg = write(tmp_path, {**SMOKE, "generator": {"kind": "scripted"}, "search": {"tactics_per_expansion": 4, "max_expansions": 4},
+    # (depth 1 only: the proofs that start with `intro h` are kept)
+    cfg = write(tmp_path, {**SMOKE, "generator": {"kind": "scripted"}, "pool": {"limit": 30},
+                           "search": {"tactics_per_expansion": 8, "max_expansions": 4},
                            "resynthesis": {"every": 2, "epochs": 4, "max_expansions": 1}})   # round 2: re-synthesis
     reference = tmp_path / "reference"
     p = campaign(cfg, reference)
@@ -180,3 +182,22 @@ def test_campaign_killed_in_resynthesis_search_and_in_the_reset_training_resumes
     assert reset["resynth_theorems_after"] == len({p[0] for p in pairs})
     assert reset["resynth_kept"] + reset["resynth_reproved"] == reset["resynth_theorems_before"]
     assert reset["resynth_kept"] > 0 and reset["resynth_theorems_before"] > 0
+
+
+def test_report_shows_each_soft_reset_and_when_it_passed_the_pre_reset_best(tmp_path, capsys):
+    from lean_env.jsonl import append_jsonl
+    from prover.report import print_report
+
+    rows = [{"round": 0, "pass_valid": 0.4, "entropy": 1.4}, {"round": 1, "pass_valid": 0.6, "entropy": 0.5},
+            {"round": 2, "pass_valid": 0.5, "entropy": 1.2, "soft_reset": True, "searchers": ["round_001", "round_000"],
+             "resynth_reproved": 7, "resynth_newly_proved": 2, "resynth_kept": 3,
+             "resynth_mean_proof_length_before": 2.5, "resynth_mean_proof_length_after": 2.0, "reset_steps": 40,
+             "reset_heldout_loss": 0.9, "pre_reset_heldout_loss": 0.8},
+            {"round": 3, "pass_valid": 0.55, "entropy": 0.9}, {"round": 4, "pass_valid": 0.65, "entropy": 0.7}]
+    append_jsonl(tmp_path / "metrics.jsonl", rows)
+    print_report(tmp_path)
+    out = capsys.readouterr().out
+    assert "re-synthesis and soft resets" in out and "2.50 -> 2.00" in out
+    assert "0.500 -> 1.200" in out                      # the entropy jump
+    assert "round 4 (+2)" in out                        # first round above the pre-reset best 0.6
+    assert (tmp_path / "plots" / "learning_curves.png").stat().st_size > 1000

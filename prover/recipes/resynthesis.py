@@ -74,11 +74,6 @@ def is_due(cfg: ResynthesisConfig, round_: int, metrics: Sequence[dict], key: st
     return False
 
 
-def best_round(metrics: Sequence[dict], key: str) -> int:
-    """The round with the highest `key` (the later one on ties)."""
-    return strongest_rounds(metrics, key, k=1, lookback=len(metrics))[0]
-
-
 def strongest_rounds(metrics: Sequence[dict], key: str, k: int, lookback: int) -> list[int]:
     """The k rounds with the highest `key` among the last `lookback` finished rounds, strongest
     first (the later one on ties)."""
