@@ -16,12 +16,13 @@ def print_report(run_dir: str | Path) -> None:
         raise FileNotFoundError(f"no metrics in {run_dir} (is it a campaign run directory?)")
     splits = sorted({k[5:] for r in rows for k in r if k.startswith("pass_")})
     table = Table(title=f"campaign {run_dir}")
-    for col in ["round", *[f"pass@1 {s}" for s in splits], "entropy", "pairs kept/total", "soft reset", "time (s)"]:
+    for col in ["round", *[f"pass@1 {s}" for s in splits], "entropy", "pairs kept/total", "searched", "soft reset", "time (s)"]:
         table.add_column(col)
     for r in rows:
         t = sum(v for k, v in r.items() if k.startswith("time_"))
         table.add_row(str(r["round"]), *[f"{r.get(f'pass_{s}', 0):.1%}" for s in splits], f"{r.get('entropy', 0):.3f}",
-                      f"{r.get('pairs_kept', '-')}/{r.get('pairs_total', '-')}", "yes" if r.get("soft_reset") else "",
+                      f"{r.get('pairs_kept', '-')}/{r.get('pairs_total', '-')}", str(r.get("theorems_searched", "-")),
+                      "yes" if r.get("soft_reset") else "",
                       f"{t:.0f}")
     console = Console()
     if not console.is_terminal:   # a log or a pipe gets whole rows, not a wrapped 80-column table
@@ -45,7 +46,7 @@ def resynthesis_table(rows: list[dict], resets: list[dict], split: str | None) -
     model passed its pre-reset best (on the first eval split) and when."""
     table = Table(title="re-synthesis and soft resets")
     for col in ["round", "searchers", "re-proved", "newly proved", "kept", "proof length before -> after",
-                "reset steps", "held-out loss (pre-reset)", "entropy before -> after", "passed pre-reset best"]:
+                "reset steps", "held-out loss (pre-reset)", "entropy before -> after", f"passed pre-reset best ({split})"]:
         table.add_column(col)
     for r in resets:
         before = [x for x in rows if x["round"] < r["round"]]

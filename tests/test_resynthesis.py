@@ -149,17 +149,19 @@ def test_campaign_killed_in_resynthesis_search_and_in_the_reset_training_resumes
     from test_campaign import SMOKE, campaign, write
 
     # the scripted generator proves a fixed share of the pool whatever the checkpoint, so there are
-    # proofs to lose; the re-synthesis searches with a smaller budget, so some are not re-proved
-    # (depth 1 only: the proofs that start with `intro h` are kept)
-    cfg = write(tmp_path, {**SMOKE, "generator": {"kind": "scripted"}, "pool": {"limit": 30},
-                           "search": {"tactics_per_expansion": 8, "max_expansions": 4},
-                           "resynthesis": {"every": 2, "epochs": 4, "max_expansions": 1}})   # round 2: re-synthesis
+    # proofs to lose; and both runs start with one earlier proof of a theorem outside the pool
+    # (solved long ago, before the pool was cut to 10), which no search can re-prove: it must be kept
+    cfg = write(tmp_path, {**SMOKE, "generator": {"kind": "scripted"},
+                           "resynthesis": {"every": 2, "epochs": 4, "max_expansions": 2}})   # round 2: re-synthesis
+    earlier = pairs_from_records([proof("emb_far_away_0999", ["intro h", "omega"], "elsewhere", 0)], 0, "")[0]
     reference = tmp_path / "reference"
+    PairStore(reference / "store").add(0, earlier, source="earlier")
     p = campaign(cfg, reference)
     _, err = p.communicate(timeout=600)
     assert p.returncode == 0, err.decode()[-2000:]
 
     run = tmp_path / "killed"
+    PairStore(run / "store").add(0, earlier, source="earlier")
     p = campaign(cfg, run)
     for step in (run / "rounds" / "002" / "search" / "round_001" / "attempts.jsonl",   # mid re-synthesis search
                  run / "rounds" / "002" / "reset" / "target.json"):                  # the reset's training started
@@ -178,10 +180,12 @@ def test_campaign_killed_in_resynthesis_search_and_in_the_reset_training_resumes
     # ... and nothing lost: every theorem proved before the re-synthesis still has a proof after it
     before = {json.loads(line)["theorem_id"] for line in
               (run / "rounds" / "001" / "search" / "attempts.jsonl").read_text().splitlines() if json.loads(line)["proved"]}
-    assert before and before <= {p[0] for p in pairs}
+    assert before and before | {"emb_far_away_0999"} <= {p[0] for p in pairs}
+    assert [p for p in pairs if p[0] == "emb_far_away_0999"] == sorted(
+        (e["theorem_id"], e["state"], e["tactic"], 0, "elsewhere") for e in earlier)     # kept once, as it was
     assert reset["resynth_theorems_after"] == len({p[0] for p in pairs})
     assert reset["resynth_kept"] + reset["resynth_reproved"] == reset["resynth_theorems_before"]
-    assert reset["resynth_kept"] > 0 and reset["resynth_theorems_before"] > 0
+    assert reset["resynth_kept"] == 1 and reset["resynth_reproved"] == len(before)
 
 
 def test_report_shows_each_soft_reset_and_when_it_passed_the_pre_reset_best(tmp_path, capsys):
