@@ -85,6 +85,8 @@ def test_triggers_on_schedule_and_on_plateau_but_not_right_after_a_reset():
     assert not is_due(plateau, 6, just_reset, "p")
     with pytest.raises(ValueError, match="top_k"):
         ResynthesisConfig(top_k=0)
+    with pytest.raises(ValueError, match="lr"):
+        ResynthesisConfig(lr=0.0)
 
 
 def test_soft_reset_trains_more_until_it_lands_and_resumes_at_its_stage(tmp_path, monkeypatch):
@@ -104,11 +106,12 @@ def test_soft_reset_trains_more_until_it_lands_and_resumes_at_its_stage(tmp_path
 
     def counting(start, tokenizer, data, cfg, out):
         trained.append((start.name, cfg.epochs))
+        assert cfg.lr == 0.005                                  # the reset's own learning rate
         return real(start, tokenizer, data, cfg, out)
 
     monkeypatch.setattr("training.sft.train_sft", counting)
     data = [("a b", "c"), ("d e", "f")] * 4
-    cfg = ResynthesisConfig(epochs=2, extra_epochs=1, land_ratio=1.2, max_extra_stages=2)
+    cfg = ResynthesisConfig(epochs=2, extra_epochs=1, land_ratio=1.2, max_extra_stages=2, lr=0.005)
     args = (tmp_path / "base", data, SFTConfig(warmup_steps=1), cfg, data[:2], tmp_path / "base",
             tmp_path / "reset", tmp_path / "out", lambda m: None)
     landing = train_to_land(*args)

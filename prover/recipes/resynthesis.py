@@ -41,6 +41,7 @@ class ResynthesisConfig:
     lookback: int = 3                 # ... the last this many rounds (by held-out pass rate)
     max_expansions: Optional[int] = None   # search budget per attempt; None = the round's
     epochs: float = 10.0              # passes over the rebuilt data when training from the fresh base
+    lr: Optional[float] = None        # the reset's peak learning rate; None = the sft section's
     land_ratio: float = 1.15          # held-out loss must come within this factor of the pre-reset model's
     extra_epochs: float = 4.0         # more training while it has not landed ...
     max_extra_stages: int = 2         # ... at most this many times
@@ -54,6 +55,8 @@ class ResynthesisConfig:
             raise ValueError(f"need top_k >= 1, lookback >= 1, max_extra_stages >= 0; got {self}")
         if not (self.epochs > 0 and self.extra_epochs > 0 and self.land_ratio >= 1.0):
             raise ValueError(f"need epochs > 0, extra_epochs > 0, land_ratio >= 1; got {self}")
+        if self.lr is not None and not self.lr > 0:
+            raise ValueError(f"lr must be > 0, got {self.lr}")
         if self.max_expansions is not None and self.max_expansions < 1:
             raise ValueError(f"max_expansions must be >= 1, got {self.max_expansions}")
         if self.base == "initial" and self.larger_preset != "small":
@@ -116,6 +119,7 @@ def train_to_land(start: Path, data: Sequence[tuple[str, str]], sft_cfg, cfg: Re
     Returns the landing record: stages, steps, held-out loss per stage and the pre-reset target."""
     from training.sft import train_sft
 
+    sft_cfg = replace(sft_cfg, lr=cfg.lr or sft_cfg.lr)
     work.mkdir(parents=True, exist_ok=True)
     target_path = work / "target.json"
     if not target_path.exists():
