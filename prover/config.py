@@ -12,6 +12,7 @@ Each section *is* the config of the library piece that reads it, not a copy of i
     resynthesis: prover.recipes.resynthesis.ResynthesisConfig
     planner:    search.planner.backends.PlannerConfig   (optional: planner-driven search in every search and eval)
     distributed: prover.distributed.DistributedConfig (optional: search over a Ray cluster)
+    merge:      prover.config.MergeConfig                (expert iteration, optional: model merging)
     model, pool, eval: the campaign's own (below)
 
 The campaign alone seeds things: round r samples, trains and evaluates with `seed + r`, so the
@@ -49,6 +50,11 @@ class PoolConfig(Strict):
     split: str = "train"
     limit: Optional[int] = Field(None, ge=1)    # only the first N theorems (smoke runs)
     drop_solved: bool = False                   # expert iteration: skip theorems the store already proves
+    # the problem-level frontier (expert iteration): a theorem proved in each of its last
+    # `mastered_after` searches is not searched again until a round divisible by `revisit_every`
+    # (or a re-synthesis); the rounds' compute goes to the theorems still unsolved. 0 = off.
+    mastered_after: int = Field(0, ge=0)
+    revisit_every: int = Field(3, ge=1)
 
 
 class EvalConfig(Strict):
@@ -80,7 +86,16 @@ class ModelConfig(Strict):
         return self
 
 
-EXPERT_ITERATION_ONLY = ("filter", "sft", "dpo", "resynthesis", "include_seed_proofs")
+class MergeConfig(Strict):
+    """Expert iteration: train `runs` SFT runs of each round from the same checkpoint with seeds
+    (and so data orders) seed + r + 1000 i, average their weights (training/merge.py) and keep
+    the average as the round's checkpoint; each run is evaluated next to it."""
+
+    runs: int = Field(2, ge=2)
+    eval_limit: Optional[int] = Field(None, ge=1)   # theorems of the first eval split each run is scored on
+
+
+EXPERT_ITERATION_ONLY = ("filter", "sft", "dpo", "resynthesis", "include_seed_proofs", "merge")
 
 
 class CampaignConfig(Strict):
@@ -103,6 +118,7 @@ class CampaignConfig(Strict):
     resynthesis: ResynthesisConfig = ResynthesisConfig()
     planner: Optional[PlannerConfig] = None     # present = planner-driven search (search/planner/)
     distributed: Optional[DistributedConfig] = None   # absent: the search runs in this process
+    merge: Optional[MergeConfig] = None         # present = model merging of several seed runs per round
 
     @field_validator("env")
     @classmethod
@@ -121,8 +137,8 @@ class CampaignConfig(Strict):
                              "(model.path sets round 0's; openai servers are asked for them by path)")
         if self.learner == "grpo":
             unread = sorted(set(EXPERT_ITERATION_ONLY) & self.model_fields_set)
-            if unread or self.pool.drop_solved:
-                raise ValueError(f"learner: grpo does not read {', '.join(unread) or 'pool.drop_solved'}")
+            if unread or self.pool.drop_solved or self.pool.mastered_after:
+                raise ValueError(f"learner: grpo does not read {', '.join(unread) or 'pool.drop_solved / mastered_after'}")
         elif self.grpo is not None:
             raise ValueError("grpo: only read with learner: grpo")
         return self

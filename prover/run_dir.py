@@ -2,10 +2,14 @@
 
     config.yaml              the validated config this run was started with (a resume uses it)
     seed_pairs.jsonl         the human seed proofs replayed once into (state, tactic) pairs
-    checkpoints/base         the untrained base model (soft resets restart from it)
+    checkpoints/base         the untrained base model (soft resets restart from it; base_PRESET: scale-up)
     checkpoints/round_NNN    the model after round NNN (round_000: SFT on the seed proofs)
     rounds/NNN/progress.json the steps of round NNN already done, their timings, its plan
     rounds/NNN/search        attempts.jsonl of the round's proving pass over the pool
+                             (re-synthesis: search/round_MMM/ per searching checkpoint)
+    rounds/NNN/resynthesis.json  re-proved / newly proved / kept theorems, proof lengths before/after
+    rounds/NNN/reset/        the soft reset's training stages (stage_I/landing.json: held-out loss)
+    rounds/NNN/merge/        model merging: the seed runs, their evaluation (merge.json)
     rounds/NNN/eval_SPLIT    attempts.jsonl of the held-out evaluation
     rounds/NNN/filter.json   what the perplexity filter kept and dropped (kept.jsonl, filter.png)
     store/                   the (state, tactic) pair store (Parquet)

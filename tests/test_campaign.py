@@ -93,14 +93,18 @@ def test_smoke_campaign_survives_sigkill_and_resumes_without_duplicates(tmp_path
     assert p.returncode == 0, err.decode()[-2000:]
     metrics = [json.loads(l) for l in (run / "metrics.jsonl").read_text().splitlines()]
     assert [m["round"] for m in metrics] == [0, 1, 2]
-    for r in (1, 2):
-        rows = [json.loads(l) for l in (run / "rounds" / f"{r:03d}" / "search" / "attempts.jsonl").read_text().splitlines()]
-        keys = [(x["theorem_id"], x["attempt"]) for x in rows]
-        assert len(keys) == len(set(keys)) == 10
+    for r in (1, 2):   # round 2 is a re-synthesis: one search folder per searching checkpoint
+        for path in (run / "rounds" / f"{r:03d}" / "search").rglob("attempts.jsonl"):
+            rows = [json.loads(l) for l in path.read_text().splitlines()]
+            keys = [(x["theorem_id"], x["attempt"]) for x in rows]
+            assert len(keys) == len(set(keys)) == 10
+            assert {x["checkpoint"] for x in rows} == {"round_000" if r == 1 else path.parent.name}
+        assert len(list((run / "rounds" / f"{r:03d}" / "search").rglob("attempts.jsonl"))) == r   # top_k = 2
         assert (run / "checkpoints" / f"round_{r:03d}" / "model.safetensors").exists()
         assert all(0.0 <= m["pass_test"] <= 1.0 for m in metrics)
-    # round 2 was a re-synthesis: a soft reset, with a fresh store generation holding only its data
+    # round 2 was a re-synthesis: a soft reset, with a fresh store generation (its data + kept proofs)
     assert [m["soft_reset"] for m in metrics] == [False, False, True]
+    assert (run / "rounds" / "002" / "resynthesis.json").exists() and metrics[2]["reset_steps"] > 0
     assert (run / "store" / "CURRENT").read_text().strip() == "gen_001"
     assert (run / "checkpoints" / "base" / "model.safetensors").exists()
     # the report prints the table and draws the curves

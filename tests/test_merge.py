@@ -53,3 +53,26 @@ def test_merge_refuses_mismatches(tok, tmp_path):
     with pytest.raises(ValueError, match="weights"):
         merge_checkpoints([tmp_path / "a", tmp_path / "a"], tmp_path / "m", weights=[1])
     assert not (tmp_path / "m").exists()
+
+
+@pytest.mark.slow
+def test_campaign_round_merges_seed_runs_and_scores_each(tmp_path):
+    """`merge: {runs: 2}`: two SFT runs of the round from the same checkpoint with different seeds,
+    their average is the round's checkpoint, and all three are scored on the same theorems."""
+    import json
+
+    from test_campaign import SMOKE, campaign, write
+
+    cfg = {**SMOKE, "rounds": 1, "resynthesis": {"every": 0}, "merge": {"runs": 2, "eval_limit": 3}}
+    run = tmp_path / "run"
+    p = campaign(write(tmp_path, cfg), run)
+    _, err = p.communicate(timeout=280)
+    assert p.returncode == 0, err.decode()[-2000:]
+    members = [run / "rounds" / "001" / "merge" / f"run_{i}" for i in range(2)]
+    a, b = (load_checkpoint(m)[0].state_dict() for m in members)
+    merged = load_checkpoint(run / "checkpoints" / "round_001")[0].state_dict()
+    assert any(not torch.equal(a[k], b[k]) for k in a)           # different seeds, different runs
+    for k in merged:
+        torch.testing.assert_close(merged[k], (a[k].float() + b[k].float()).div(2).to(merged[k].dtype))
+    row = json.loads((run / "metrics.jsonl").read_text().splitlines()[1])
+    assert set(row["merge"]) == {"split", "theorems", "run_0", "run_1", "merged"} and row["merge"]["theorems"] == 3

@@ -10,7 +10,7 @@ import torch
 from search.generators.base import PromptFormat
 from search.generators.tokens import encode_prompt, encode_tactic
 from training.entropy import policy_entropy
-from training.ppl_filter import filter_pairs
+from training.ppl_filter import FilterConfig, cap_pairs, filter_pairs
 from training.scoring import perplexity, tactic_logprobs
 from training_fixtures import micro_llama, model, tok, toy_pairs  # noqa: F401  (fixtures)
 
@@ -66,6 +66,37 @@ def test_filter_drops_exact_quantiles(model, tok, tmp_path, low_q, high_q):
     if noisy:
         assert min(d["ppl"] for d in noisy) >= report.high_cut >= max(kept_ppl)
     assert all(k["theorem_id"].startswith("t") for k in kept)     # extra keys carried along
+
+
+def test_default_filter_drops_both_tails_and_lists_the_extremes_first(model, tok):
+    cfg = FilterConfig()
+    assert cfg.low_quantile > 0 and cfg.high_quantile > 0
+    kept, report = filter_pairs(model, tok, many_pairs(60), PROMPT, cfg.low_quantile, cfg.high_quantile)
+    assert report.dropped_low == round(60 * cfg.low_quantile) > 0 and report.dropped_high == round(60 * cfg.high_quantile) > 0
+    easy = [d["ppl"] for d in report.dropped if d["reason"].startswith("too easy")]
+    noisy = [d["ppl"] for d in report.dropped if d["reason"].startswith("noisy")]
+    # the report shows what each tail looks like: the easiest dropped first, then the noisiest
+    assert easy == sorted(easy) and noisy == sorted(noisy, reverse=True)
+    assert report.dropped[0]["ppl"] == min(easy) and report.dropped[len(easy)]["ppl"] == max(noisy)
+
+
+def test_pair_caps_hold_and_prefer_the_newest_rounds():
+    pairs = [{"theorem_id": f"t{i % 3}", "state": f"s{i % 5}", "tactic": f"tac{i}", "round": i // 6} for i in range(30)]
+    capped = cap_pairs(pairs, per_theorem=4, per_state=2)
+    per_t, per_s = {}, {}
+    for p in capped:
+        per_t[p["theorem_id"]] = per_t.get(p["theorem_id"], 0) + 1
+        per_s[p["state"]] = per_s.get(p["state"], 0) + 1
+    assert max(per_t.values()) <= 4 and max(per_s.values()) <= 2
+    assert len(capped) == 10                                  # 5 states x 2: the state cap binds here
+    assert min(p["round"] for p in capped) >= 3               # the newest rounds were kept
+    assert capped == [p for p in pairs if p in capped]        # input order kept
+    assert cap_pairs(pairs, None, None) == pairs
+    assert len(cap_pairs(pairs, per_theorem=1, per_state=None)) == 3
+    with pytest.raises(ValueError, match="theorem_id"):
+        cap_pairs([{"state": "s", "tactic": "t"}], per_theorem=1, per_state=None)
+    with pytest.raises(ValueError, match="max_pairs_per_state"):
+        FilterConfig(max_pairs_per_state=0)
 
 
 def test_filter_rejects_bad_input(model, tok):

@@ -9,24 +9,28 @@ from training import store as store_mod
 from training.store import PairStore, pairs_from_records
 
 
-def record(tid: str, proved: bool, steps: list[tuple[str, str]], errors=(), round_: int = 1) -> AttemptRecord:
+def record(tid: str, proved: bool, steps: list[tuple[str, str]], errors=(), round_: int = 1,
+           checkpoint: str = "") -> AttemptRecord:
     return AttemptRecord(
         theorem_id=tid, benchmark="embedded", split="train", attempt=0, proved=proved,
         proof=[t for _, t in steps] if proved else None,
         steps=[ProofStep(s, t, -0.5 * (i + 1), i) for i, (s, t) in enumerate(steps)],
         error_siblings=[ErrorSibling(s, t, "unknown identifier", 0) for s, t in errors],
-        round=round_, checkpoint="ckpt0")
+        round=round_, checkpoint=checkpoint)
 
 
 def test_only_verified_proofs_are_stored(tmp_path):
-    recs = [record("t1", True, [("s1", "intro h"), ("s2", "simp")], errors=[("s1", "bad1")]),
+    recs = [record("t1", True, [("s1", "intro h"), ("s2", "simp")], errors=[("s1", "bad1")], checkpoint="ckpt0"),
             record("t2", False, [("s3", "ring")], errors=[("s3", "bad2")])]
     # the records travel through JSON Lines as the search writes them
     append_jsonl(tmp_path / "attempts.jsonl", [r.to_dict() for r in recs])
     back = [AttemptRecord.from_dict(d) for d in read_jsonl(tmp_path / "attempts.jsonl")]
     pairs, errors = pairs_from_records(back, round_=3, checkpoint="c2")
     assert sorted((p["state"], p["tactic"]) for p in pairs) == [("s1", "intro h"), ("s2", "simp")]
-    assert all(p["theorem_id"] == "t1" and p["round"] == 3 and p["checkpoint"] == "c2" for p in pairs)
+    # the checkpoint column is the one that searched (the record's tag); the argument is a fallback
+    assert all(p["theorem_id"] == "t1" and p["round"] == 3 and p["checkpoint"] == "ckpt0" for p in pairs)
+    back[0].checkpoint = ""
+    assert {p["checkpoint"] for p in pairs_from_records(back, round_=3, checkpoint="c2")[0]} == {"c2"}
     assert {p["proof_length"] for p in pairs} == {2}
     assert [(e["state"], e["chosen"], e["rejected"]) for e in errors] == [("s1", "intro h", "bad1")]
 

@@ -3,13 +3,16 @@ drop the two tails. Very low perplexity means the policy already knows the step 
 signal left); very high means a lucky or odd step ("noisy"). The tails are given as fractions of
 the pairs (`low_q`, `high_q`, either may be 0) and cut by rank, so exactly round(q * n) pairs go
 from each side; the reported cut-off is the midpoint between the last dropped and first kept
-perplexity."""
+perplexity.
+
+Before scoring, `cap_pairs` keeps at most N pairs per theorem and per goal state (newest rounds
+first), so a few easy theorems proved every round do not dominate the data: diversity over volume."""
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
+from typing import Optional, Sequence
 
 from pydantic import ConfigDict
 
@@ -25,11 +28,17 @@ class FilterConfig:
 
     __pydantic_config__ = ConfigDict(extra="forbid")
 
-    low_quantile: float = 0.0            # "too easy": the policy already knows these steps
-    high_quantile: float = 0.0           # "noisy": lucky or odd steps
+    # both tails by default, at the cut-offs bench/filter_sweep.py measured on the embedded campaign
+    low_quantile: float = 0.05           # "too easy": the policy already knows these steps
+    high_quantile: float = 0.05          # "noisy": lucky or odd steps
+    max_pairs_per_theorem: Optional[int] = None   # None = no cap
+    max_pairs_per_state: Optional[int] = None     # tactics kept per goal state
 
     def __post_init__(self) -> None:
         tail_sizes(0, self.low_quantile, self.high_quantile)   # raises on bad values
+        for name in ("max_pairs_per_theorem", "max_pairs_per_state"):
+            if getattr(self, name) is not None and getattr(self, name) < 1:
+                raise ValueError(f"{name} must be >= 1 (or unset), got {getattr(self, name)}")
 
 
 @dataclass
@@ -40,7 +49,29 @@ class FilterReport:
     dropped_high: int
     low_cut: float | None                # perplexity below this: "too easy"
     high_cut: float | None               # perplexity above this: "noisy"
-    dropped: list[dict] = field(default_factory=list)   # {"state", "tactic", "ppl", "reason"}, a sample
+    dropped: list[dict] = field(default_factory=list)   # {"state", "tactic", "ppl", "reason"}: the easiest, then the noisiest
+    capped: int = 0                      # pairs over the per-theorem / per-state caps (before scoring)
+
+
+def cap_pairs(pairs: Sequence[dict], per_theorem: int | None, per_state: int | None) -> list[dict]:
+    """At most `per_theorem` pairs of each theorem and `per_state` of each goal state, preferring
+    the newest rounds (then input order); the result keeps the input order. Rows need
+    "theorem_id" for the theorem cap and may carry "round"."""
+    order = sorted(range(len(pairs)), key=lambda i: (-pairs[i].get("round", 0), i))
+    per_t: dict[str, int] = {}
+    per_s: dict[str, int] = {}
+    keep = set()
+    for i in order:
+        t, s = pairs[i].get("theorem_id"), pairs[i]["state"]
+        if per_theorem is not None and t is None:
+            raise ValueError(f"pair {i} has no theorem_id: the per-theorem cap needs it")
+        if (per_theorem is not None and per_t.get(t, 0) >= per_theorem) or \
+                (per_state is not None and per_s.get(s, 0) >= per_state):
+            continue
+        per_t[t] = per_t.get(t, 0) + 1
+        per_s[s] = per_s.get(s, 0) + 1
+        keep.add(i)
+    return [p for i, p in enumerate(pairs) if i in keep]
 
 
 def tail_sizes(n: int, low_q: float, high_q: float) -> tuple[int, int]:
@@ -78,8 +109,9 @@ def filter_pairs(model, tokenizer, pairs: Sequence[dict], prompt: PromptFormat |
             dropped.append({"state": p["state"][:300], "tactic": p["tactic"], "ppl": ppls[i], "reason": reason})
         else:
             kept.append({**p, "ppl": ppls[i]})
-    sample = [d for d in dropped if d["reason"].startswith("too")][:MAX_EXAMPLES] + \
-             [d for d in dropped if d["reason"].startswith("noisy")][:MAX_EXAMPLES]
+    # what each tail looks like: the easiest dropped steps first, then the noisiest
+    sample = sorted((d for d in dropped if d["reason"].startswith("too")), key=lambda d: d["ppl"])[:MAX_EXAMPLES] + \
+             sorted((d for d in dropped if d["reason"].startswith("noisy")), key=lambda d: -d["ppl"])[:MAX_EXAMPLES]
     report = FilterReport(len(pairs), len(kept), n_low, n_high, low_cut, high_cut, sample)
     if plot_path is not None and ppls:
         plot_distribution(ppls, low_cut, high_cut, plot_path)

@@ -9,13 +9,16 @@ Layout under the store root:
 Every file is written to a temporary name and renamed with `os.replace`, so readers see a whole
 file or none. Re-synthesis (`replace_all`) writes a complete new generation directory and then
 swaps `CURRENT` with `os.replace`: a kill at any point leaves either the old store or the new one,
-never a mix. One writer at a time (the campaign driver); any number of readers.
+never a mix. `resynthesize` builds on it and never loses a proof: a theorem the re-synthesis did
+not re-prove keeps its newest earlier proof (with the round and checkpoint that found it). One
+writer at a time (the campaign driver); any number of readers.
 """
 from __future__ import annotations
 
 import os
 import shutil
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Sequence
 
@@ -40,22 +43,67 @@ def pairs_from_records(records: Iterable[AttemptRecord], round_: int, checkpoint
     """Proof-path pairs and error siblings of every *verified* proof (proved with a proof); a
     failed attempt contributes nothing, whatever partial steps it carries. Records are taken in
     (theorem, attempt) order, not the order attempts happened to finish in, so the store, and the
-    training data built from it, are the same for the same attempts (a resumed search included)."""
+    training data built from it, are the same for the same attempts (a resumed search included).
+    The checkpoint column is the one each record says searched it (`checkpoint` only when a record
+    carries none), so pairs from several checkpoints in one round are told apart."""
     pairs, errors, now = [], [], time.time()
     for r in sorted(records, key=lambda rec: (rec.theorem_id, rec.attempt)):
         if not (r.proved and r.proof):
             continue
+        found_by = r.checkpoint or checkpoint
         for s in r.steps:
-            pairs.append({"theorem_id": r.theorem_id, "benchmark": r.benchmark, "round": round_, "checkpoint": checkpoint,
+            pairs.append({"theorem_id": r.theorem_id, "benchmark": r.benchmark, "round": round_, "checkpoint": found_by,
                           "state": s.state, "tactic": s.tactic, "logprob": float(s.logprob), "depth": s.depth,
                           "proof_length": len(r.proof), "timestamp": now})
         # the proof's tactic at a state is the "chosen" answer for the siblings that failed there
         good = {s.state: s.tactic for s in r.steps}
         for e in r.error_siblings:
             if e.state in good and e.tactic != good[e.state]:
-                errors.append({"theorem_id": r.theorem_id, "round": round_, "checkpoint": checkpoint, "state": e.state,
+                errors.append({"theorem_id": r.theorem_id, "round": round_, "checkpoint": found_by, "state": e.state,
                                "chosen": good[e.state], "rejected": e.tactic, "error": e.error})
     return pairs, errors
+
+
+def shortest_proofs(records: Iterable[AttemptRecord]) -> list[AttemptRecord]:
+    """One verified proof per theorem: the shortest, ties to the earliest (checkpoint, attempt) in
+    the given order. Re-synthesis searches with several checkpoints; each theorem keeps one proof."""
+    best: dict[str, AttemptRecord] = {}
+    for r in records:
+        if r.proved and r.proof and (r.theorem_id not in best or len(r.proof) < len(best[r.theorem_id].proof)):
+            best[r.theorem_id] = r
+    return [best[t] for t in sorted(best)]
+
+
+@dataclass
+class ResynthesisSummary:
+    """What a re-synthesis did to the store, per theorem."""
+
+    reproved: int                 # had a proof, the re-synthesis found one again (the new one replaces it)
+    newly_proved: int             # no proof before, one now
+    kept: int                     # not re-proved: its newest earlier proof stays
+    theorems_before: int
+    theorems_after: int
+    mean_proof_length_before: float | None   # over theorems, their newest proof
+    mean_proof_length_after: float | None
+    pairs_before: int
+    pairs_after: int
+
+
+def newest_proof_rows(rows: Iterable[dict]) -> dict[str, list[dict]]:
+    """Each theorem's rows of its newest proof: the latest round's (then checkpoint's) rows."""
+    by_theorem: dict[str, list[dict]] = {}
+    for row in rows:
+        by_theorem.setdefault(row["theorem_id"], []).append(row)
+    out = {}
+    for tid, rs in by_theorem.items():
+        newest = max((r["round"], r["checkpoint"]) for r in rs)
+        out[tid] = [r for r in rs if (r["round"], r["checkpoint"]) == newest]
+    return out
+
+
+def _mean_length(by_theorem: dict[str, list[dict]]) -> float | None:
+    lengths = [rows[0]["proof_length"] for rows in by_theorem.values()]
+    return sum(lengths) / len(lengths) if lengths else None
 
 
 def _table(rows: Sequence[dict], schema: pa.Schema, what: str) -> pa.Table:
@@ -110,9 +158,11 @@ class PairStore:
         replaces that file, so a retried phase does not duplicate rows."""
         self._write_round(self.generation, round_, source, pairs, errors)
 
-    def replace_all(self, round_: int, pairs: Sequence[dict], errors: Sequence[dict] = (), source: str = "search") -> None:
-        """Re-synthesis: the store becomes exactly these rows. A new generation is written in
-        full, then `CURRENT` is swapped; older generations are deleted only after the swap."""
+    def replace_all(self, round_: int, pairs: Sequence[dict], errors: Sequence[dict] = (), source: str = "search",
+                    extra: dict[str, tuple[Sequence[dict], Sequence[dict]]] | None = None) -> None:
+        """The store becomes exactly these rows (and `extra`'s: source -> (pairs, errors), more
+        files of the same generation). A new generation is written in full, then `CURRENT` is
+        swapped; older generations are deleted only after the swap."""
         current = self.generation.name
         new = f"gen_{int(current.split('_')[1]) + 1:03d}"
         gen = self.root / new
@@ -120,10 +170,39 @@ class PairStore:
             shutil.rmtree(gen)
         gen.mkdir()
         self._write_round(gen, round_, source, pairs, errors)
+        for name, (more_pairs, more_errors) in (extra or {}).items():
+            self._write_round(gen, round_, name, more_pairs, more_errors)
         self._point_to(new)
         for old in self.root.glob("gen_*"):
             if old.name != new and old.is_dir():
                 shutil.rmtree(old, ignore_errors=True)
+
+    def plan_resynthesis(self, pairs: Sequence[dict]) -> tuple[list[dict], list[dict], ResynthesisSummary]:
+        """What `resynthesize` would keep from the store, and its summary, without writing. A
+        theorem with new pairs gets exactly those (its old proofs go); every other theorem keeps
+        the rows of its newest earlier proof, and that proof's error siblings, under their own
+        round and checkpoint. Computed on a store already rebuilt from the same pairs, it keeps
+        the same rows (so a re-synthesis killed after its swap redoes the same write)."""
+        before = newest_proof_rows(self._read("pairs", PAIR_SCHEMA).to_pylist())
+        reproved = {p["theorem_id"] for p in pairs}
+        kept = [r for tid, rows in sorted(before.items()) if tid not in reproved for r in rows]
+        kept_proofs = {(r["theorem_id"], r["round"], r["checkpoint"]) for r in kept}
+        kept_errors = [e for e in self._read("errors", ERROR_SCHEMA).to_pylist()
+                       if (e["theorem_id"], e["round"], e["checkpoint"]) in kept_proofs]
+        after = newest_proof_rows([*pairs, *kept])
+        summary = ResynthesisSummary(
+            reproved=len(reproved & before.keys()), newly_proved=len(reproved - before.keys()),
+            kept=len(before.keys() - reproved), theorems_before=len(before), theorems_after=len(after),
+            mean_proof_length_before=_mean_length(before), mean_proof_length_after=_mean_length(after),
+            pairs_before=sum(map(len, before.values())), pairs_after=len(pairs) + len(kept))
+        return kept, kept_errors, summary
+
+    def resynthesize(self, round_: int, pairs: Sequence[dict], errors: Sequence[dict] = ()) -> ResynthesisSummary:
+        """Rebuild the store from a re-synthesis without losing a proof (see `plan_resynthesis`).
+        Atomic like `replace_all`: the kept rows are a second file of the same new generation."""
+        kept, kept_errors, summary = self.plan_resynthesis(pairs)
+        self.replace_all(round_, pairs, errors, extra={"kept": (kept, kept_errors)})
+        return summary
 
     # -- reading --------------------------------------------------------------------------------
     def _read(self, prefix: str, schema: pa.Schema) -> pa.Table:
