@@ -82,34 +82,6 @@ def _num(x) -> str:
     return "-" if x is None else f"{x:.3f}"
 
 
-GRPO_PANELS = (("reward_mean", "reward mean"), ("loss", "loss"), ("entropy", "entropy estimate"),
-               ("k_next", "upper clip k"), ("frac_clipped", "fraction clipped"), ("frac_outer_capped", "fraction outer-capped"),
-               ("logp_diff_max", "max |log pi_train - log pi_infer|"), ("k3_mismatch", "mean(r - log r - 1)"),
-               ("grad_norm", "gradient norm"), ("kept_theorems", "kept theorems"))
-
-
-def plot_grpo(files: list[Path], path: Path) -> None:
-    """Per-step GRPO telemetry across rounds (round boundaries dotted)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    rows, bounds = [], []
-    for f in files:
-        rows.extend(read_jsonl(f))
-        bounds.append(len(rows))
-    fig, axes = plt.subplots(2, 5, figsize=(18, 6))
-    for ax, (key, title) in zip(axes.flat, GRPO_PANELS):
-        ax.plot([float(r.get(key, 0)) for r in rows], color="#4c72b0")
-        ax.set_title(title, fontsize=9)
-        for b in bounds[:-1]:
-            ax.axvline(b - 0.5, color="#999999", linestyle=":")
-    fig.tight_layout()
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
-
-
 def plot_curves(rows: list[dict], splits: list[str], out: Path) -> None:
     import matplotlib
 
