@@ -216,3 +216,10 @@ def test_prover_eval_takes_the_http_generator_and_a_generator_section(tmp_path):
     out = subprocess.run([sys.executable, "-m", "prover.cli", "eval", "--generator-config", str(bad)],
                          capture_output=True, text=True)
     assert out.returncode == 2 and "needs base_url" in out.stderr
+
+
+@pytest.mark.parametrize("path", sorted((Path(__file__).parent.parent / "configs").glob("*.yaml")), ids=lambda p: p.name)
+def test_every_shipped_config_loads(path):
+    """A shipped config with a misspelt or stale field would fail only when a user runs it."""
+    cfg = load_config(path)
+    assert cfg.rounds >= 1 and cfg.name
