@@ -8,7 +8,6 @@ the learner can keep a separate sampler, e.g. a bf16 copy of an fp32 policy, in 
 """
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 from typing import Iterable, Sequence
 
@@ -16,7 +15,7 @@ import torch
 
 from search.generators.base import PromptFormat, TacticCandidate
 from search.generators.checks import check_request
-from search.generators.params import SamplingParams
+from search.generators.params import SamplingParams, request_seed
 from search.generators.sampling import Sample, sample
 from search.generators.tokens import encode_prompt, truncate_prompt
 
@@ -66,8 +65,8 @@ class HFGenerator:
         (another pass@k attempt) gets fresh samples."""
         visit = self.requests.get(state, 0)
         self.requests[state] = visit + 1
-        digest = hashlib.sha256(f"{self.params.seed}\x00{visit}\x00{state}".encode()).digest()
-        return [int.from_bytes(digest[:7], "little") + j for j in range(n)]
+        first = request_seed(self.params.seed, visit, state)
+        return [first + j for j in range(n)]
 
     def generate(self, states: Sequence[str], n: int) -> list[list[TacticCandidate]]:
         check_request(states, n)
