@@ -92,28 +92,35 @@ class OpenAICompletionsGenerator:
         return out
 
     def _post(self, body: dict) -> dict:
-        delay = self.backoff
-        for attempt in range(self.retries + 1):
-            last = attempt == self.retries
-            try:
-                r = self.client.post(self.url, json=body)
-            except httpx.TransportError as e:  # connection refused/reset, timeouts
-                if last:
-                    raise GeneratorServerError(f"cannot reach {self.url} after {attempt + 1} tries: {e!r}") from e
-            else:
-                if r.status_code < 400:
-                    try:
-                        data = r.json()
-                    except ValueError as e:
-                        raise GeneratorServerError(f"non-JSON response from {self.url}: {r.text[:200]}") from e
-                    if not isinstance(data, dict):
-                        raise GeneratorServerError(f"malformed completions response: {str(data)[:300]}")
-                    return data
-                if r.status_code < 500 and r.status_code not in RETRYABLE_STATUS:
-                    raise GeneratorServerError(f"{self.url} refused the request ({r.status_code}): {r.text[:300]}")
-                if last:
-                    raise GeneratorServerError(f"{self.url} failed ({r.status_code}) after {attempt + 1} tries: "
-                                               f"{r.text[:300]}")
-            time.sleep(delay)
-            delay *= 2
-        raise AssertionError("unreachable: the loop returns or raises")
+        return post_json(self.client, self.url, body, retries=self.retries, backoff=self.backoff,
+                         error=GeneratorServerError, who=self.url)
+
+
+def post_json(client, url: str, body: dict, *, retries: int, backoff: float, error: type[Exception],
+              who: str) -> dict:
+    """POST `body` and return the JSON object the server answers. Connection errors, 408/429 and
+    5xx (busy or restarting) are retried with exponential backoff; any other 4xx is our request's
+    fault and is not. Every failure is an `error` naming `who` (shared by the tactic generator and
+    the planner's chat client)."""
+    for attempt in range(retries + 1):
+        last = attempt == retries
+        try:
+            r = client.post(url, json=body)
+        except httpx.TransportError as e:  # connection refused/reset, timeouts
+            if last:
+                raise error(f"cannot reach {who} after {attempt + 1} tries: {e!r}") from e
+        else:
+            if r.status_code < 400:
+                try:
+                    data = r.json()
+                except ValueError as e:
+                    raise error(f"non-JSON response from {who}: {r.text[:200]}") from e
+                if not isinstance(data, dict):
+                    raise error(f"malformed response from {who}: {str(data)[:300]}")
+                return data
+            if r.status_code < 500 and r.status_code not in RETRYABLE_STATUS:
+                raise error(f"{who} answered {r.status_code} (not retried): {r.text[:300]}")
+            if last:
+                raise error(f"{who} answered {r.status_code} after {attempt + 1} tries: {r.text[:300]}")
+        time.sleep(backoff * 2 ** attempt)
+    raise AssertionError("unreachable: the loop returns or raises")

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -113,28 +112,10 @@ class OpenAIChatPlanner:
         return content
 
     def _post(self, body: dict) -> dict:
-        import httpx
+        from search.generators.openai_http import post_json
 
-        for attempt in range(self.retries + 1):
-            last = attempt == self.retries
-            try:
-                r = self.client.post(self.url, json=body)
-            except httpx.TransportError as e:
-                if last:
-                    raise PlannerServerError(f"cannot reach the planner at {self.url} after {attempt + 1} tries: {e!r}") from e
-            else:
-                if r.status_code < 400:
-                    try:
-                        data = r.json()
-                    except ValueError as e:
-                        raise PlannerServerError(f"non-JSON response from {self.url}: {r.text[:200]}") from e
-                    if not isinstance(data, dict):
-                        raise PlannerServerError(f"malformed chat completions response: {str(data)[:300]}")
-                    return data
-                if (r.status_code < 500 and r.status_code not in (408, 429)) or last:
-                    raise PlannerServerError(f"the planner at {self.url} answered {r.status_code}: {r.text[:300]}")
-            time.sleep(self.backoff * 2 ** attempt)
-        raise AssertionError("unreachable: the loop returns or raises")
+        return post_json(self.client, self.url, body, retries=self.retries, backoff=self.backoff,
+                         error=PlannerServerError, who=f"the planner at {self.url}")
 
 
 class HFPlanner:
