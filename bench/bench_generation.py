@@ -26,9 +26,9 @@ import torch
 from lean_env.benchmarks import DATA_DIR, load_benchmark
 from lean_env.factory import make_env
 from prover.model_init import load_proofs, replay_pairs
-from search.generators.checkpoint import load_checkpoint
-from search.generators.hf import HFGenerator
-from search.generators.tiny import DEFAULT_EMBEDDED_DIR, num_parameters
+from policy.checkpoint import load_checkpoint
+from policy.hf import HFGenerator
+from policy.tiny import DEFAULT_EMBEDDED_DIR, num_parameters
 
 
 async def goal_states(count: int) -> list[str]:
@@ -91,7 +91,7 @@ def main() -> None:
                 lm, tok, _ = load_checkpoint(args.model, dtype=dtype)
                 make, close = (lambda: HFGenerator(lm, tok)), (lambda: None)
             else:
-                from search.generators.vllm_gen import VLLMGenerator
+                from policy.vllm_gen import VLLMGenerator
 
                 engine = VLLMGenerator(args.model, dtype=dtype)
                 make, close = (lambda: (engine.reseed(0), engine)[1]), engine.close

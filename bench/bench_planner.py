@@ -23,7 +23,7 @@ from lean_env.factory import make_env
 from prover.evaluate import evaluate
 from search.best_first import SearchConfig
 from search.planner.backends import PlannerConfig
-from search.scripted import DEFAULT_TACTICS, ScriptedGenerator
+from policy.scripted import DEFAULT_TACTICS, ScriptedGenerator
 
 
 def generator(name: str):
@@ -31,7 +31,7 @@ def generator(name: str):
         tactics = list(DEFAULT_TACTICS)
         tactics.insert(tactics.index("simp") + 1, "simp [*]")   # within the first 8, which an expansion tries
         return ScriptedGenerator(tactics)
-    from search.generators.factory import GeneratorConfig, make_generator
+    from policy.factory import GeneratorConfig, make_generator
 
     return make_generator(GeneratorConfig(kind="hf", model=name))
 

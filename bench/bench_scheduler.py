@@ -16,7 +16,7 @@ import time
 from lean_env.types import LeanError, TacticState, Theorem, Verdict
 from search.batcher import GenerationBatcher
 from search.best_first import SearchConfig
-from search.generators.base import TacticCandidate
+from policy.base import TacticCandidate
 from search.scheduler import RunConfig, run_attempts
 
 

@@ -27,7 +27,7 @@ import tracemalloc
 
 from lean_env.types import LeanError, TacticState, Theorem, Verdict
 from search.best_first import SearchConfig, search
-from search.generators.base import TacticCandidate
+from policy.base import TacticCandidate
 
 N_TACTICS = 8
 CANDIDATES = [TacticCandidate(f"tactic_{j}", -0.1 * (j + 1), 4) for j in range(N_TACTICS)]

@@ -14,8 +14,8 @@ import torch
 
 from lean_env.benchmarks import load_benchmark
 from lean_env.jsonl import read_jsonl
-from search.generators.base import PromptFormat
-from search.generators.tiny import create_model, num_parameters, train_tokenizer
+from policy.base import PromptFormat
+from policy.tiny import create_model, num_parameters, train_tokenizer
 from training.scoring import tactic_logprobs
 from training.sft import SFTConfig, train_sft
 

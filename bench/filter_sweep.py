@@ -18,7 +18,7 @@ from lean_env.benchmarks import load_benchmark
 from lean_env.jsonl import append_jsonl, read_jsonl
 from prover.recipes.shared import prove, seed_pairs
 from prover.run_dir import RunDir
-from search.generators.base import PromptFormat
+from policy.base import PromptFormat
 
 
 def main() -> None:
@@ -30,7 +30,7 @@ def main() -> None:
     ap.add_argument("--limit", type=int, default=None, help="only the first N theorems of the split")
     args = ap.parse_args()
 
-    from search.generators.checkpoint import load_checkpoint
+    from policy.checkpoint import load_checkpoint
     from training.ppl_filter import filter_pairs
     from training.sft import train_sft
 

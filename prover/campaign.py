@@ -15,7 +15,7 @@ import torch
 
 from prover.config import CampaignConfig
 from prover.run_dir import RunDir
-from search.generators.factory import CampaignGenerators
+from policy.factory import CampaignGenerators
 
 
 def run_round(run: RunDir, cfg: CampaignConfig, r: int, generators: CampaignGenerators) -> dict:

@@ -55,8 +55,8 @@ def _generator_config(kind: str, model: Optional[str], base_url: Optional[str], 
     from pydantic import ValidationError
 
     from prover.evaluate import generator_from_yaml
-    from search.generators.factory import GeneratorConfig
-    from search.generators.params import SamplingParams
+    from policy.factory import GeneratorConfig
+    from policy.params import SamplingParams
 
     if config is not None:
         return generator_from_yaml(config)

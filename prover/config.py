@@ -3,7 +3,7 @@
 Each section *is* the config of the library piece that reads it, not a copy of its fields:
 
     env:        lean_env.factory.EnvConfig             (make_env)
-    generator:  search.generators.factory.GeneratorConfig (make_generator: hf | vllm | openai | scripted)
+    generator:  policy.factory.GeneratorConfig (make_generator: hf | vllm | openai | scripted)
     search:     search.best_first.SearchConfig         (one best-first attempt)
     filter:     training.ppl_filter.FilterConfig       (expert iteration)
     sft:        training.sft.SFTConfig                 (expert iteration)
@@ -31,7 +31,7 @@ from lean_env.factory import EnvConfig
 from prover.distributed import DistributedConfig
 from prover.recipes.resynthesis import ResynthesisConfig
 from search.best_first import SearchConfig
-from search.generators.factory import GeneratorConfig
+from policy.factory import GeneratorConfig
 from search.planner.backends import PlannerConfig
 from training.dpo import DPOConfig
 from training.grpo.config import GRPOConfig

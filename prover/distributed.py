@@ -424,7 +424,7 @@ class _GeneratorActorImpl:
     """The body of a generator actor: one generator on the GPUs Ray gave this actor."""
 
     def __init__(self, cfg, model: str | None, seed: int | None, on_gpu: bool):
-        from search.generators.factory import make_generator
+        from policy.factory import make_generator
 
         if on_gpu and cfg.kind == "hf" and cfg.device is None:
             cfg = cfg.model_copy(update={"device": "cuda"})   # Ray sets CUDA_VISIBLE_DEVICES to this actor's GPUs
@@ -535,7 +535,7 @@ def make_search_generator(cfg, dist: DistributedConfig | None, *, model: str | N
                           seed: int | None = None):
     """The generator a round's search uses: one actor per GPU share of the cluster for local-weight
     kinds when the cluster has GPUs, else `make_generator` in this process."""
-    from search.generators.factory import make_generator
+    from policy.factory import make_generator
 
     if dist is not None and cfg.kind in LOCAL_WEIGHT_KINDS:
         slots = cluster_placement(dist).generators

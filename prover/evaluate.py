@@ -21,8 +21,8 @@ from lean_env.types import Theorem
 from prover.distributed import DistributedConfig, make_search_env, make_search_generator
 from search.batcher import GenerationBatcher
 from search.best_first import SearchConfig, search
-from search.generators.base import TacticGenerator
-from search.generators.factory import GeneratorConfig, make_generator
+from policy.base import TacticGenerator
+from policy.factory import GeneratorConfig, make_generator
 from search.passk import PassAtK, summarize
 from search.records import AttemptRecord
 from search.scheduler import RunConfig, run_attempts

@@ -12,7 +12,7 @@ from lean_env.base import ProofEnv
 from lean_env.benchmarks import DATA_DIR, load_benchmark
 from lean_env.jsonl import read_jsonl
 from lean_env.types import ProofFinished, TacticState, Theorem
-from search.generators.base import PromptFormat
+from policy.base import PromptFormat
 
 
 @dataclass
@@ -56,8 +56,8 @@ def tokenizer_corpus(theorems: Sequence[Theorem], pairs: Sequence[Pair], prompt:
 
 async def build_embedded_model(out_dir: str | Path, env: ProofEnv, preset: str = "tiny", seed: int = 0,
                                epochs: float = 20.0, lr: float = 2e-3, prompt: PromptFormat | None = None) -> Path:
-    from search.generators.checkpoint import save_checkpoint
-    from search.generators.tiny import create_model, train_tokenizer
+    from policy.checkpoint import save_checkpoint
+    from policy.tiny import create_model, train_tokenizer
     from training.sft import SFTConfig, train_sft
 
     prompt = prompt or PromptFormat()

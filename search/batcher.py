@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
-from search.generators.base import TacticCandidate, TacticGenerator
+from policy.base import TacticCandidate, TacticGenerator
 
 
 @dataclass

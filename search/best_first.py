@@ -27,7 +27,7 @@ from lean_env.types import (
     EnvFailure, LeanError, Outcome, StartResult, TacticResult, TacticState, TacticTimeout, Theorem, Verdict,
     outcome_of,
 )
-from search.generators.base import TacticCandidate
+from policy.base import TacticCandidate
 from search.records import AttemptRecord, ErrorSibling, ProofStep
 from search.tree import FAILED, OPEN, QED, Node, SearchTree
 

@@ -45,10 +45,10 @@ class FakeCompletionsServer:
         return f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
 
     def complete(self, body: dict) -> dict:
-        from search.generators.base import PromptFormat
-        from search.generators.checkpoint import load_checkpoint
-        from search.generators.hf import HFGenerator
-        from search.generators.params import SamplingParams
+        from policy.base import PromptFormat
+        from policy.checkpoint import load_checkpoint
+        from policy.hf import HFGenerator
+        from policy.params import SamplingParams
 
         with self._lock:   # one forward pass at a time, like a single-GPU server
             self.requests.append(body)

@@ -121,7 +121,7 @@ def test_scale_up_resynthesis_and_dpo(tmp_path):
     p = campaign(write(tmp_path, cfg), run)
     _, err = p.communicate(timeout=400)
     assert p.returncode == 0, err.decode()[-2000:]
-    from search.generators.checkpoint import load_checkpoint
+    from policy.checkpoint import load_checkpoint
 
     sizes = [sum(x.numel() for x in load_checkpoint(run / "checkpoints" / f"round_{r:03d}")[0].parameters())
              for r in (0, 1)]
@@ -193,7 +193,7 @@ def test_grpo_campaign_round(tmp_path):
 
 def test_prover_eval_takes_the_http_generator_and_a_generator_section(tmp_path):
     """`prover eval` builds the same GeneratorConfig a campaign's `generator:` section is."""
-    from search.generators.checkpoint import save_checkpoint
+    from policy.checkpoint import save_checkpoint
     from training_fixtures import char_tokenizer, micro_llama
 
     tok = char_tokenizer()

@@ -11,7 +11,7 @@ from conftest import run, thm
 from lean_env.factory import EnvConfig, make_env
 from prover.distributed import DistributedConfig, NodeInfo, plan
 from search.best_first import SearchConfig
-from search.scripted import ScriptedGenerator
+from policy.scripted import ScriptedGenerator
 
 GPU_NODE = NodeInfo("gpu-node", {"CPU": 16.0, "GPU": 2.0, "lean": 1.0})
 CPU_NODE = NodeInfo("cpu-node", {"CPU": 8.0, "lean": 1.0})
@@ -180,7 +180,7 @@ def lean_nodes(cluster, resource="lean", gpu=False):
 @pytest.mark.slow
 def test_actors_land_on_every_node_and_a_generator_on_the_gpu_node(cluster, tmp_path):
     from prover.distributed import RayGenerator, cluster_placement, make_search_env
-    from search.generators.factory import GeneratorConfig
+    from policy.factory import GeneratorConfig
 
     dist = DistributedConfig(address=cluster.address, env_resource="lean")
     nodes = {n.node_id for n in lean_nodes(cluster)}
@@ -223,7 +223,7 @@ def test_a_lost_generator_s_states_go_to_the_others(cluster):
     import ray
 
     from prover.distributed import GeneratorSlot, RayGenerator
-    from search.generators.factory import GeneratorConfig
+    from policy.factory import GeneratorConfig
 
     dist = DistributedConfig(address=cluster.address)
     nodes = [n.node_id for n in lean_nodes(cluster)]

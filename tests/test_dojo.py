@@ -22,7 +22,7 @@ from conftest import MINIF2F_HEADER, run
 from lean_env.factory import EnvConfig, load_dojo_locations, make_env
 from lean_env.types import EnvFailure, LeanError, ProofFinished, ProofGivenUp, TacticState, TacticTimeout, Theorem
 from search.best_first import SearchConfig, search
-from search.generators.base import TacticCandidate
+from policy.base import TacticCandidate
 
 HAVE_LEAN_DOJO = importlib.util.find_spec("lean_dojo") is not None
 T = Theorem(name="foo", header="", statement="theorem foo (n : ℕ) : n + 0 = n := by")

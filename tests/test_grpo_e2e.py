@@ -11,10 +11,10 @@ import torch
 
 from grpo_fixtures import PRINTABLE, ScriptedEnv, char_tokenizer, micro_model, theorem
 from grpo_fixtures import one_torch_thread  # noqa: F401  (autouse)
-from search.generators.base import PromptFormat
-from search.generators.checkpoint import save_checkpoint
-from search.generators.tokens import encode_prompt
-from search.generators.params import SamplingParams
+from policy.base import PromptFormat
+from policy.checkpoint import save_checkpoint
+from policy.tokens import encode_prompt
+from policy.params import SamplingParams
 from training.grpo.config import GRPOConfig
 from training.grpo.distill import collect_successful, distill_examples, self_distill
 from training.grpo.rollout import Policy, rollout_group

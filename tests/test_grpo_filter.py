@@ -8,7 +8,7 @@ import torch
 
 from grpo_fixtures import PRINTABLE, ScriptedEnv, char_tokenizer, micro_model, theorem
 from grpo_fixtures import one_torch_thread  # noqa: F401  (autouse)
-from search.generators.params import SamplingParams
+from policy.params import SamplingParams
 from training.grpo.config import GRPOConfig
 from training.grpo.filter import count_bounds, count_successes, is_degenerate
 from training.grpo.records import Trajectory, Turn

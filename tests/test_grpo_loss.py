@@ -13,8 +13,8 @@ from training.grpo.batch import collate_turns, train_logprobs
 from training.grpo.config import GRPOConfig
 from training.grpo.loss import clipped_objective, group_advantages, k3_kl, replay_logprobs
 from training.grpo.records import Turn
-from search.generators.params import SamplingParams
-from search.generators.sampling import sample, sampling_logprobs, topp_keep_mask
+from policy.params import SamplingParams
+from policy.sampling import sample, sampling_logprobs, topp_keep_mask
 from training.grpo.trainer import GRPOObjective, Item, micro_batches
 
 EPS_LOW, K, R_MAX = 0.2, 0.28, 50.0

@@ -13,9 +13,9 @@ import torch
 
 from grpo_fixtures import PRINTABLE, ScriptedEnv, char_tokenizer, micro_model, theorem
 from grpo_fixtures import one_torch_thread  # noqa: F401  (autouse)
-from search.generators.checkpoint import save_checkpoint
-from search.generators.hf import HFGenerator
-from search.generators.params import SamplingParams
+from policy.checkpoint import save_checkpoint
+from policy.hf import HFGenerator
+from policy.params import SamplingParams
 from training.grpo.batch import collate_turns, train_logprobs
 from training.grpo.config import GRPOConfig
 from training.grpo.engine import RolloutEngine

@@ -12,7 +12,7 @@ from grpo_fixtures import PRINTABLE, ScriptedEnv, char_tokenizer, micro_model
 from grpo_fixtures import one_torch_thread  # noqa: F401  (autouse)
 from prover.config import load_config
 from prover.run_dir import RunDir
-from search.generators.checkpoint import save_checkpoint
+from policy.checkpoint import save_checkpoint
 from training.grpo.config import RecoveryConfig
 from training.grpo.recovery import detect_collapse, healthy_rounds
 

@@ -10,8 +10,8 @@ import torch
 from grpo_fixtures import PRINTABLE, ScriptedEnv, char_tokenizer, micro_model, theorem
 from grpo_fixtures import one_torch_thread  # noqa: F401  (autouse)
 from lean_env.types import Outcome
-from search.generators.base import PromptFormat
-from search.generators.params import SamplingParams
+from policy.base import PromptFormat
+from policy.params import SamplingParams
 from training.grpo.config import GRPOConfig
 from training.grpo.records import Trajectory
 from training.grpo.rollout import Policy, prompt_ids, rollout_group

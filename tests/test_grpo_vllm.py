@@ -10,8 +10,8 @@ import pytest
 import torch
 
 from grpo_fixtures import PRINTABLE, ScriptedEnv, theorem
-from search.generators.checkpoint import save_checkpoint
-from search.generators.params import SamplingParams
+from policy.checkpoint import save_checkpoint
+from policy.params import SamplingParams
 from training.grpo.batch import collate_turns, train_logprobs
 from training.grpo.config import GRPOConfig
 from training.grpo.engine import VLLMRollouts
@@ -22,7 +22,7 @@ pytestmark = [pytest.mark.vllm, pytest.mark.slow]
 
 
 def test_vllm_rollouts_after_a_sync_match_the_trainer(tmp_path):
-    from search.generators.vllm_gen import VLLMGenerator
+    from policy.vllm_gen import VLLMGenerator
 
     tok = char_tokenizer()
     save_checkpoint(micro_llama(tok, seed=0, hidden=64, heads=2), tok, tmp_path / "start")

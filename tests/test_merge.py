@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from search.generators.checkpoint import load_checkpoint, save_checkpoint
+from policy.checkpoint import load_checkpoint, save_checkpoint
 from training.merge import merge_checkpoints
 from training_fixtures import micro_llama, tok  # noqa: F401  (fixtures)
 

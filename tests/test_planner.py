@@ -18,7 +18,7 @@ from search.planner.phases import PhaseEnv, validate_plan
 from search.planner.plan import PlanError, PlanStep, parse_plan, prompt_state, proved_have, with_hypotheses
 from search.planner.store import LocalProgressStore, ProgressTable
 from search.records import AttemptRecord
-from search.scripted import ScriptedGenerator
+from policy.scripted import ScriptedGenerator
 
 CYCLIC = thm("theorem cyc (m w x : ℤ) (h₀ : m + w = 8) (h₁ : w + x = 9) (h₂ : x + m = 7) : m * w * x = 60 := by")
 GOOD = "```lean\nhave e0 : m = 3\nhave e1 : w = 5\nhave e2 : x = 4\n```"

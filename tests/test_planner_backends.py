@@ -114,7 +114,7 @@ def test_an_unreachable_planner_fails_the_attempt_loudly():
     from search.best_first import SearchConfig
     from search.planner.driver import PlannerSearch
     from search.scheduler import AttemptsCrashed, RunConfig, run_attempts
-    from search.scripted import ScriptedGenerator
+    from policy.scripted import ScriptedGenerator
 
     planner = OpenAIChatPlanner("http://127.0.0.1:9/v1", "m", retries=0, timeout=1.0)
 

@@ -7,8 +7,8 @@ import random
 import pytest
 import torch
 
-from search.generators.base import PromptFormat
-from search.generators.tokens import encode_prompt, encode_tactic
+from policy.base import PromptFormat
+from policy.tokens import encode_prompt, encode_tactic
 from training.entropy import policy_entropy
 from training.ppl_filter import FilterConfig, cap_pairs, filter_pairs
 from training.scoring import perplexity, tactic_logprobs

@@ -93,7 +93,7 @@ def test_soft_reset_trains_more_until_it_lands_and_resumes_at_its_stage(tmp_path
     """The landing check with a stubbed held-out loss (the loss, not the training, is stubbed):
     stage 0 misses the target, stage 1 lands; a rerun (as after a kill) retrains nothing."""
     from prover.recipes import resynthesis
-    from search.generators.checkpoint import save_checkpoint
+    from policy.checkpoint import save_checkpoint
     from training.sft import SFTConfig
     from training_fixtures import char_tokenizer, micro_llama
 

@@ -12,10 +12,10 @@ from fake_env import FakeEnv, theorem
 from lean_env.jsonl import append_jsonl, read_jsonl
 from search.batcher import GenerationBatcher
 from search.best_first import SearchConfig
-from search.generators.base import TacticCandidate
+from policy.base import TacticCandidate
 from search.records import AttemptRecord
 from search.scheduler import AttemptsCrashed, RunConfig, iter_attempts, run_attempts, schedule
-from search.scripted import ScriptedGenerator
+from policy.scripted import ScriptedGenerator
 
 PROVER = [("dec", -0.1), ("zero", -0.1)]
 

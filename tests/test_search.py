@@ -10,8 +10,8 @@ from fake_env import FakeEnv, theorem
 from lean_env.types import Outcome
 from search.batcher import GenerationBatcher
 from search.best_first import SearchConfig, priority, search, unique_tactics
-from search.generators.base import TacticCandidate
-from search.scripted import ScriptedGenerator
+from policy.base import TacticCandidate
+from policy.scripted import ScriptedGenerator
 from search.tree import PROVED, QED
 
 

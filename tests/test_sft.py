@@ -6,7 +6,7 @@ import json
 import pytest
 import torch
 
-from search.generators.base import PromptFormat
+from policy.base import PromptFormat
 from training.batching import (IGNORE, collate_packed, collate_padded, forward_logits, label_logprobs,
                                segment_sums, tokenize_pair, tokenize_pairs)
 from training.scoring import tactic_logprobs
@@ -87,7 +87,7 @@ def test_a_step_with_a_non_finite_gradient_is_not_applied(tok):
 
 @pytest.mark.parametrize("packing", [False, True])
 def test_sft_learns_and_saves_a_reloadable_model(tok, tmp_path, packing):
-    from search.generators.checkpoint import load_checkpoint
+    from policy.checkpoint import load_checkpoint
 
     m = micro_llama(tok)
     ex = examples()
@@ -109,7 +109,7 @@ def test_sft_learns_and_saves_a_reloadable_model(tok, tmp_path, packing):
 
 
 def test_sft_is_seeded_and_accepts_a_path(tok, tmp_path):
-    from search.generators.checkpoint import save_checkpoint
+    from policy.checkpoint import save_checkpoint
 
     save_checkpoint(micro_llama(tok), tok, tmp_path / "base")
     cfg = SFTConfig(lr=5e-3, max_steps=4, batch_tokens=128, warmup_steps=1, max_len=128, seed=7)

@@ -5,8 +5,8 @@ import pytest
 import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
-from search.generators.checkpoint import META_FILE, load_checkpoint, save_checkpoint
-from search.generators.tiny import MIN_VOCAB, benchmark_corpus, create_model, num_parameters, train_tokenizer
+from policy.checkpoint import META_FILE, load_checkpoint, save_checkpoint
+from policy.tiny import MIN_VOCAB, benchmark_corpus, create_model, num_parameters, train_tokenizer
 
 CORPUS = ["a b : ℕ\nh₀ : a = 2\n⊢ a + b = b + 2", "x : ℤ\n⊢ x ^ 2 ≥ 0", "rw [h₀]", "omega",
           "obtain ⟨k, hk⟩ := h₀", "nlinarith [sq_nonneg x]"] * 4

@@ -84,7 +84,7 @@ def searched_tree():
     env = FakeEnv(slow_seconds=0.01)
 
     async def propose(state, n):
-        from search.generators.base import TacticCandidate
+        from policy.base import TacticCandidate
         return [TacticCandidate(t, lp, 1) for t, lp in [("dec", -0.1), ("half", -0.3), ("zero", -0.2), ("slow", -0.9)]]
     rec, tree = run(search(theorem(4), env, propose, SearchConfig(4, 20)))
     assert rec.proved

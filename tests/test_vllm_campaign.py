@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from search.generators import factory
-from search.generators.factory import CampaignGenerators, GeneratorConfig
+from policy import factory
+from policy.factory import CampaignGenerators, GeneratorConfig
 
 
 class Recorder:
@@ -71,7 +71,7 @@ def test_engine_args_reach_the_engine_and_only_vllm_takes_them(monkeypatch):
         def __init__(self, model, params, **kw):
             seen.update(kw, model=model)
 
-    monkeypatch.setattr("search.generators.vllm_gen.VLLMGenerator", Engine)
+    monkeypatch.setattr("policy.vllm_gen.VLLMGenerator", Engine)
     cfg = GeneratorConfig.model_validate({"kind": "vllm", "engine_args": {"gpu_memory_utilization": 0.3}})
     factory.make_generator(cfg, model="ckpt/round_000")
     assert seen["gpu_memory_utilization"] == 0.3 and seen["model"] == "ckpt/round_000"

@@ -1,6 +1,6 @@
 """Turning (prompt, tactic) pairs into model batches, shared by scoring, SFT and DPO.
 
-A sequence is `encode_prompt(prompt) + encode_tactic(tactic)` (search/generators/tokens.py); the
+A sequence is `encode_prompt(prompt) + encode_tactic(tactic)` (policy/tokens.py); the
 labels copy the tactic tokens (EOS included) and mask the prompt with -100, so every learner
 scores exactly the tokens the sampler generated. Two batch layouts:
 
@@ -18,7 +18,7 @@ from typing import Sequence
 
 import torch
 
-from search.generators.tokens import encode_prompt, encode_tactic, truncate_prompt
+from policy.tokens import encode_prompt, encode_tactic, truncate_prompt
 
 IGNORE = -100
 
@@ -153,7 +153,7 @@ def segment_sums(values: torch.Tensor, batch: dict[str, torch.Tensor]) -> list[t
 def scoring_batches(tokenizer, prompts: Sequence[str], tactics: Sequence[str], batch_tokens: int, device):
     """Teacher-forced (prompt, tactic) batches for scoring, length-bucketed, never truncated:
     yields (indices into the inputs, padded batch on `device`). Shared by scoring and the entropy probe."""
-    from search.generators.tokens import encode_prompt, encode_tactic
+    from policy.tokens import encode_prompt, encode_tactic
 
     if len(prompts) != len(tactics):
         raise ValueError(f"{len(prompts)} prompts but {len(tactics)} tactics")

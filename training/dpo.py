@@ -21,7 +21,7 @@ from typing import Sequence
 import torch
 import torch.nn.functional as F
 
-from search.generators.base import PromptFormat
+from policy.base import PromptFormat
 from training.batching import Tokenized, collate_padded, forward_logits, label_logprobs, tokenize_pair
 from training.scoring import tactic_logprobs
 from training.trainer import Trainer, TrainerConfig, model_and_tokenizer

@@ -8,7 +8,7 @@ from typing import Sequence
 
 import torch
 
-from search.generators.checkpoint import load_checkpoint, save_checkpoint
+from policy.checkpoint import load_checkpoint, save_checkpoint
 
 
 def normalised_weights(n: int, weights: Sequence[float] | None) -> list[float]:

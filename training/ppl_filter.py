@@ -16,7 +16,7 @@ from typing import Optional, Sequence
 
 from pydantic import ConfigDict
 
-from search.generators.base import PromptFormat
+from policy.base import PromptFormat
 from training.scoring import perplexity, tactic_logprobs
 
 MAX_EXAMPLES = 50        # dropped pairs kept in the report, per tail

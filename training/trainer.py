@@ -82,7 +82,7 @@ def lr_factor(step: int, total: int, cfg: TrainerConfig) -> float:
 def model_and_tokenizer(model_or_path, tokenizer=None):
     """(model, tokenizer) from a checkpoint directory, or the given objects unchanged."""
     if isinstance(model_or_path, (str, Path)):
-        from search.generators.checkpoint import load_checkpoint
+        from policy.checkpoint import load_checkpoint
 
         model, own_tokenizer, _ = load_checkpoint(model_or_path)
         return model, tokenizer if tokenizer is not None else own_tokenizer
@@ -175,7 +175,7 @@ class Trainer(Generic[Batch]):
 
     def save(self, out_dir: str | Path, tokenizer, meta: dict) -> Path | None:
         """An HF model dir (atomic), written by the main process only."""
-        from search.generators.checkpoint import save_checkpoint
+        from policy.checkpoint import save_checkpoint
 
         self.accelerator.wait_for_everyone()
         if not self.accelerator.is_main_process:

@@ -28,13 +28,13 @@ from prover.config import CampaignConfig
 from prover.recipes import resynthesis
 from prover.recipes.shared import evaluate_round, prove, seed_pairs
 from prover.run_dir import RunDir
-from search.generators.base import PromptFormat
-from search.generators.factory import CampaignGenerators
+from policy.base import PromptFormat
+from policy.factory import CampaignGenerators
 from search.records import AttemptRecord
 
 
 def expert_iteration_round(run: RunDir, cfg: CampaignConfig, r: int, generators: CampaignGenerators | None = None) -> dict:
-    from search.generators.checkpoint import load_checkpoint
+    from policy.checkpoint import load_checkpoint
     from training.dpo import train_dpo, triples_from_store
     from training.ppl_filter import cap_pairs, filter_pairs
     from training.store import pairs_from_records, shortest_proofs

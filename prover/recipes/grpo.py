@@ -32,7 +32,7 @@ SUMMARY_KEYS = ("reward_mean", "loss", "entropy", "k_next", "frac_clipped", "fra
 
 
 def grpo_round(run: RunDir, cfg: CampaignConfig, r: int, generators=None) -> dict:
-    from search.generators.checkpoint import load_checkpoint, save_checkpoint
+    from policy.checkpoint import load_checkpoint, save_checkpoint
     from training.grpo.trainer import grpo_from_checkpoint
 
     progress = run.progress(r)
@@ -86,7 +86,7 @@ def judge_previous_round(run: RunDir, cfg: CampaignConfig, r: int) -> str | None
 
 def recovery_checkpoint(run: RunDir, cfg: CampaignConfig, r: int, progress: RoundProgress, pool) -> Path:
     """The distilled checkpoint RL restarts from (built once: the `distill` step is resumable)."""
-    from search.generators.checkpoint import load_checkpoint, save_checkpoint
+    from policy.checkpoint import load_checkpoint, save_checkpoint
     from training.grpo.distill import collect_successful_async, self_distill
     from training.grpo.recovery import healthy_rounds
     from training.grpo.trainer import load_policy

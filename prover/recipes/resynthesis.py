@@ -91,8 +91,8 @@ def fresh_base(cfg: ResynthesisConfig, initial_base: Path, seed: int) -> Path:
         return initial_base
     larger = initial_base.with_name(f"base_{cfg.larger_preset}")
     if not larger.exists():
-        from search.generators.checkpoint import load_tokenizer, save_checkpoint
-        from search.generators.tiny import create_model
+        from policy.checkpoint import load_tokenizer, save_checkpoint
+        from policy.tiny import create_model
 
         tokenizer = load_tokenizer(initial_base)
         model = create_model(tokenizer, cfg.larger_preset, seed=seed)
@@ -102,7 +102,7 @@ def fresh_base(cfg: ResynthesisConfig, initial_base: Path, seed: int) -> Path:
 
 def heldout_loss(checkpoint: Path, examples: Sequence[tuple[str, str]]) -> float:
     """Mean tactic-token NLL of (prompt, tactic) examples under a checkpoint."""
-    from search.generators.checkpoint import load_checkpoint
+    from policy.checkpoint import load_checkpoint
     from training.scoring import tactic_logprobs
 
     model, tokenizer, _ = load_checkpoint(checkpoint)

@@ -12,8 +12,8 @@ from lean_env.factory import make_env
 from lean_env.types import Theorem
 from prover.config import CampaignConfig
 from prover.run_dir import RunDir
-from search.generators.base import PromptFormat
-from search.generators.factory import CampaignGenerators
+from policy.base import PromptFormat
+from policy.factory import CampaignGenerators
 from search.passk import PassAtK
 
 PROBE_SIZE = 64          # seed pairs in the fixed entropy probe
@@ -68,7 +68,7 @@ def seed_pairs(run: RunDir, cfg: CampaignConfig) -> list[dict]:
 
 def round_zero(run: RunDir, cfg: CampaignConfig, generators: CampaignGenerators | None = None) -> dict:
     """Round 0: the untrained base and the seed-proof SFT checkpoint (or a given model), evaluated."""
-    from search.generators.checkpoint import load_checkpoint, save_checkpoint
+    from policy.checkpoint import load_checkpoint, save_checkpoint
 
     if not run.checkpoint(0).exists():
         if cfg.model.init == "path":
@@ -96,7 +96,7 @@ def evaluate_round(run: RunDir, cfg: CampaignConfig, r: int, soft_reset: bool, e
                    generators: CampaignGenerators | None = None) -> dict:
     """Held-out pass@k of round r's checkpoint on each eval split and the policy entropy on the
     fixed probe (the first seed pairs): the round's metrics row, appended once."""
-    from search.generators.checkpoint import load_checkpoint
+    from policy.checkpoint import load_checkpoint
     from training.entropy import policy_entropy
 
     row = {"round": r, "soft_reset": soft_reset, **extra}

@@ -112,7 +112,7 @@ class OpenAIChatPlanner:
         return content
 
     def _post(self, body: dict) -> dict:
-        from search.generators.openai_http import post_json
+        from policy.openai_http import post_json
 
         return post_json(self.client, self.url, body, retries=self.retries, backoff=self.backoff,
                          error=PlannerServerError, who=f"the planner at {self.url}")

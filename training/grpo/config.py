@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import ConfigDict
 
-from search.generators.params import SamplingParams
+from policy.params import SamplingParams
 from training.trainer import TrainerConfig
 
 ENGINES = ("hf", "vllm")

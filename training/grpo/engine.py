@@ -25,7 +25,7 @@ from typing import Sequence
 
 import torch
 
-from search.generators.sampling import Sample
+from policy.sampling import Sample
 from training.grpo.config import GRPOConfig
 from training.grpo.rollout import Policy, RolloutSampler, policy_sampler
 
@@ -69,14 +69,14 @@ class RolloutEngine:
     batch, `record` after each optimiser step)."""
 
     def __init__(self, policy: Policy, cfg: GRPOConfig, model_dir: str | Path | None = None):
-        from search.generators.hf import HFGenerator
+        from policy.hf import HFGenerator
 
         self.lag = cfg.policy_lag
         self.shared = cfg.engine == "hf" and cfg.sampler_dtype == "float32" and self.lag == 0
         if self.shared:
             self.sampler: RolloutSampler = policy_sampler(policy, cfg)
         elif cfg.engine == "vllm":
-            from search.generators.vllm_gen import VLLMGenerator
+            from policy.vllm_gen import VLLMGenerator
 
             if model_dir is None:
                 raise ValueError("engine: vllm starts from a checkpoint directory (grpo_from_checkpoint)")

@@ -26,10 +26,10 @@ import torch
 
 from lean_env.base import ProofEnv, release
 from lean_env.types import EnvFailure, LeanError, Outcome, TacticState, Theorem, outcome_of
-from search.generators.base import PromptFormat
-from search.generators.params import SamplingParams
-from search.generators.sampling import Sample
-from search.generators.tokens import encode_prompt, truncate_prompt
+from policy.base import PromptFormat
+from policy.params import SamplingParams
+from policy.sampling import Sample
+from policy.tokens import encode_prompt, truncate_prompt
 from training.grpo.config import GRPOConfig
 from training.grpo.records import Trajectory, Turn
 
@@ -59,7 +59,7 @@ class RolloutSampler(Protocol):
 
 def policy_sampler(policy: Policy, cfg: GRPOConfig) -> RolloutSampler:
     """The HF sampler over the policy's own module (no copy: it sees every update at once)."""
-    from search.generators.hf import HFGenerator
+    from policy.hf import HFGenerator
 
     context = getattr(policy.model.config, "max_position_embeddings", None)
     limit = min(cfg.max_prompt_tokens, context - cfg.sampling.max_tokens) if context else cfg.max_prompt_tokens

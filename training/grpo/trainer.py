@@ -322,7 +322,7 @@ def _bounds(G: int, bounds: tuple[float, float]) -> tuple[int, int]:
 
 
 def save_policy(policy: Policy, path: Path, meta: dict) -> Path:
-    from search.generators.checkpoint import save_checkpoint
+    from policy.checkpoint import save_checkpoint
 
     return save_checkpoint(policy.model, policy.tokenizer, path, meta)
 
@@ -387,7 +387,7 @@ async def train_grpo(policy: Policy, env: ProofEnv, theorems: Sequence[Theorem],
 
 
 def load_policy(model_dir: str | Path) -> Policy:
-    from search.generators.checkpoint import load_checkpoint
+    from policy.checkpoint import load_checkpoint
 
     model, tokenizer, _ = load_checkpoint(model_dir, dtype="float32")
     return Policy(model=model, tokenizer=tokenizer)
@@ -395,7 +395,7 @@ def load_policy(model_dir: str | Path) -> Policy:
 
 def saved_controller(model_dir: str | Path) -> dict | None:
     """The entropy controller state a GRPO checkpoint carries (None for any other checkpoint)."""
-    from search.generators.checkpoint import META_FILE
+    from policy.checkpoint import META_FILE
 
     path = Path(model_dir) / META_FILE
     if not path.exists():

@@ -1,4 +1,5 @@
-"""Tactic generators: goal states + n -> sampled tactics with token log-probs.
+"""The policy: the model that proposes tactics, used by search/ and training/ alike.
+Generators (goal states + n -> sampled tactics with token log-probs), the sampler, checkpoints, the tiny model.
 
 `GeneratorConfig` + `make_generator` (factory.py) build one from a YAML `generator:` section:
 Hugging Face in-process (hf.py, with the one sampler in sampling.py), vLLM (vllm_gen.py), an

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol, Sequence, runtime_checkable
 
-from search.generators.params import DEFAULT_STOP
+from policy.params import DEFAULT_STOP
 
 DEFAULT_PROMPT = "{state}:::"
 

@@ -19,7 +19,7 @@ from typing import Sequence
 
 import torch
 
-from search.generators.params import SamplingParams
+from policy.params import SamplingParams
 
 
 @dataclass

@@ -6,7 +6,7 @@ Sizes (on 2 CPU cores: "tiny" trains at several thousand tokens/s):
     tiny  ~0.7M parameters (hidden 128, 3 layers)
     small ~3.4M parameters (hidden 256, 4 layers)
 
-Saved with `search.generators.checkpoint.save_checkpoint`, a model is an ordinary Hugging Face
+Saved with `policy.checkpoint.save_checkpoint`, a model is an ordinary Hugging Face
 directory (config.json, model.safetensors, tokenizer.json) that any HF or vLLM loader reads.
 """
 from __future__ import annotations

@@ -11,10 +11,10 @@ from typing import Any, Sequence
 
 import httpx
 
-from search.generators.base import PromptFormat, TacticCandidate
-from search.generators.checks import check_request
-from search.generators.params import SamplingParams
-from search.generators.tokens import encode_prompt
+from policy.base import PromptFormat, TacticCandidate
+from policy.checks import check_request
+from policy.params import SamplingParams
+from policy.tokens import encode_prompt
 
 RETRYABLE_STATUS = {408, 429}  # plus every 5xx: the server is busy or restarting, not refusing us
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Callable, Mapping, Sequence
 
-from search.generators.base import TacticCandidate
+from policy.base import TacticCandidate
 
 DEFAULT_TACTICS = (
     "omega", "linarith", "nlinarith", "norm_num", "simp", "intro h", "constructor", "decide",

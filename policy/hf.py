@@ -1,5 +1,5 @@
 """`HFGenerator`: a Hugging Face causal LM sampled in-process with the one sampler
-(search/generators/sampling.py).
+(policy/sampling.py).
 
 Besides tactics for the search (`generate`), it serves the GRPO rollouts (`sample_ids`: token
 ids in, per-token log-probs and top-p kept sets out) and takes new weights in place
@@ -13,11 +13,11 @@ from typing import Iterable, Sequence
 
 import torch
 
-from search.generators.base import PromptFormat, TacticCandidate
-from search.generators.checks import check_request
-from search.generators.params import SamplingParams, request_seed
-from search.generators.sampling import Sample, sample
-from search.generators.tokens import encode_prompt, truncate_prompt
+from policy.base import PromptFormat, TacticCandidate
+from policy.checks import check_request
+from policy.params import SamplingParams, request_seed
+from policy.sampling import Sample, sample
+from policy.tokens import encode_prompt, truncate_prompt
 
 
 class HFGenerator:
@@ -118,8 +118,8 @@ class HFGenerator:
             own[name].copy_(tensor)
 
     def load_checkpoint(self, path: str | Path) -> None:
-        """`load_weights` from a saved checkpoint directory (search/generators/checkpoint.py)."""
-        from search.generators.checkpoint import load_checkpoint
+        """`load_weights` from a saved checkpoint directory (policy/checkpoint.py)."""
+        from policy.checkpoint import load_checkpoint
 
         model, _, _ = load_checkpoint(path)
         self.load_weights(model.state_dict().items())

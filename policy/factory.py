@@ -19,8 +19,8 @@ from typing import Any, Iterator, Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from search.generators.base import DEFAULT_PROMPT, PromptFormat, TacticGenerator
-from search.generators.params import SamplingParams
+from policy.base import DEFAULT_PROMPT, PromptFormat, TacticGenerator
+from policy.params import SamplingParams
 
 class GeneratorConfig(BaseModel):
     """Which model proposes tactics, where it runs, and how it samples."""
@@ -66,27 +66,27 @@ def make_generator(cfg: GeneratorConfig, *, model: str | None = None, seed: int 
     params = cfg.sampling if seed is None else replace(cfg.sampling, seed=seed)
     prompt = PromptFormat(cfg.prompt_template)
     if cfg.kind == "scripted":
-        from search.scripted import ScriptedGenerator
+        from policy.scripted import ScriptedGenerator
 
         return ScriptedGenerator()
     if cfg.kind == "hf":
-        from search.generators.checkpoint import load_checkpoint
-        from search.generators.hf import HFGenerator
-        from search.generators.tiny import DEFAULT_EMBEDDED_DIR
+        from policy.checkpoint import load_checkpoint
+        from policy.hf import HFGenerator
+        from policy.tiny import DEFAULT_EMBEDDED_DIR
 
         lm, tokenizer, _ = load_checkpoint(model or DEFAULT_EMBEDDED_DIR, device=cfg.device or "cpu", dtype=cfg.dtype)
         return HFGenerator(lm, tokenizer, params, prompt=prompt, max_prompt_tokens=cfg.max_prompt_tokens,
                            batch_size=cfg.batch_size)
     if cfg.kind == "vllm":
-        from search.generators.vllm_gen import VLLMGenerator
+        from policy.vllm_gen import VLLMGenerator
 
         return VLLMGenerator(model, params, prompt=prompt, max_prompt_tokens=cfg.max_prompt_tokens,
                              batch_size=cfg.batch_size, dtype=cfg.dtype, **cfg.engine_args)
-    from search.generators.openai_http import OpenAICompletionsGenerator
+    from policy.openai_http import OpenAICompletionsGenerator
 
     tokenizer = None
     if cfg.tokenizer:
-        from search.generators.checkpoint import load_tokenizer
+        from policy.checkpoint import load_tokenizer
 
         tokenizer = load_tokenizer(cfg.tokenizer)
     return OpenAICompletionsGenerator(cfg.base_url, model, params, prompt=prompt, tokenizer=tokenizer,
