@@ -186,6 +186,67 @@ def _fail_if_success_items(text: str, decl: list[Token], by_index: int) -> list[
     return out
 
 
+@dataclass(frozen=True)
+class _Binder:
+    """One binder group of a `variable` command, as text (`(a b : ℚ)`), with its names and the
+    identifiers its type mentions (an instance binder `[Field α]` has no names)."""
+
+    text: str
+    names: tuple[str, ...]
+    mentions: frozenset[str]
+    bracket: str
+
+
+def _binder_groups(text: str, toks: list[Token]) -> list[_Binder]:
+    out, i = [], 0
+    while i < len(toks):
+        if toks[i].text not in ("(", "{", "[", "⦃", "{{"):
+            i += 1
+            continue
+        depth, j = 0, i
+        while j < len(toks):
+            depth += _depth_change(toks[j])
+            if depth == 0:
+                break
+            j += 1
+        group = toks[i:j + 1]
+        colon = _top_level(group[1:-1], ":")
+        inner = group[1:-1]
+        names = tuple(t.text for t in inner[:colon]) if colon is not None and toks[i].text != "[" else ()
+        rest = inner[colon + 1:] if colon is not None else inner
+        out.append(_Binder(text[group[0].start:group[-1].end], names,
+                           frozenset(t.text for t in rest if t.kind == IDENT), toks[i].text))
+        i = j + 1
+    return out
+
+
+def _included(mentioned: set[str], groups: list[_Binder]) -> list[_Binder]:
+    """The variable binders a declaration mentioning `mentioned` gets (Lean's rule: the variables
+    its statement uses, the ones their types use, and the instance binders about them), each
+    group cut down to the names used."""
+    used: set[str] = set()
+    changed = True
+    while changed:
+        changed = False
+        for g in groups:
+            new = {n for n in g.names if n in mentioned or n in used} - used
+            if new:
+                used |= new
+                mentioned = mentioned | g.mentions
+                changed = True
+    out = []
+    for g in groups:
+        if g.names:
+            keep = [n for n in g.names if n in used]
+            if keep:
+                body = g.text[1:-1].split(":", 1)[1]
+                close = {"(": ")", "{": "}", "⦃": "⦄", "{{": "}}"}[g.bracket]
+                out.append(_Binder(f"{g.bracket}{' '.join(keep)} :{body}{close}", tuple(keep), g.mentions, g.bracket))
+        elif g.bracket == "[" and g.mentions & used:
+            out.append(g)
+    return out
+
+
 def _binder_names(signature: str) -> set[str]:
     names: set[str] = set()
     for m in re.finditer(r"[({⦃\[]\s*([^:(){}\[\]⦃⦄]*?)\s*:", signature):
@@ -198,13 +259,14 @@ def _binder_names(signature: str) -> set[str]:
 def extract_file(text: str, source: dict) -> list[Item]:
     tokens = tokenize(text)
     items: list[Item] = []
-    scopes: list[tuple[str, list[str], set[str]]] = [("", [], set())]   # (section name, opens, declared names)
+    # (section name, opens, declared names, `variable` binder groups)
+    scopes: list[tuple[str, list[str], set[str], list[_Binder]]] = [("", [], set(), [])]
     file = source["name"]
     for cmd in split_commands(tokens):
         head = cmd[0] if cmd[0].kind != COMMENT else (cmd[1] if len(cmd) > 1 else cmd[0])
         if head.text in ("section", "namespace"):
             name = cmd[cmd.index(head) + 1].text if len(cmd) > cmd.index(head) + 1 else ""
-            scopes.append((name, [], set()))
+            scopes.append((name, [], set(), []))
             continue
         if head.text == "end":
             if len(scopes) > 1:
@@ -214,7 +276,7 @@ def extract_file(text: str, source: dict) -> list[Item]:
             scopes[-1][1].append(text[head.start:cmd[-1].end])
             continue
         if head.text == "variable":
-            scopes[-1][2].update(_binder_names(text[head.start:cmd[-1].end]))
+            scopes[-1][3].extend(_binder_groups(text, cmd[cmd.index(head) + 1:]))
             continue
         guard = _guard_expectation(cmd)
         start = guard[2] if guard else (1 if cmd[0].kind == COMMENT else 0)
@@ -251,8 +313,14 @@ def extract_file(text: str, source: dict) -> list[Item]:
         assign = _top_level(body, ":=", k)
         if assign is None or assign + 1 >= len(body):
             continue
-        decl_text = text[body[0].start:body[-1].end]
-        statement = text[body[0].start:body[assign].start].rstrip()
+        # the section's `variable`s the statement mentions become binders of the declaration, as Lean
+        # includes them (with the instance binders about them)
+        at = body[k + 1] if kw.text == "example" else body[k + 2]
+        sig_names = {t.text for t in body[k + 1:assign] if t.kind == IDENT}
+        extra = _included(sig_names, [g for s in scopes for g in s[3]])
+        head_text = text[body[0].start:at.start] + "".join(g.text + " " for g in extra)
+        decl_text = head_text + text[at.start:body[-1].end]
+        statement = head_text + text[at.start:body[assign].start].rstrip()
         binders = _binder_names(text[kw.start:body[assign].start])
         used = {t.text for t in body[k + 1:] if t.kind == IDENT}
         own = body[k + 1].text if kw.text != "example" else ""
@@ -264,10 +332,12 @@ def extract_file(text: str, source: dict) -> list[Item]:
             expected, why = "accept", "no error in a test file Lean's/Mathlib's CI builds"
         base = dict(file=file, repo=source["repo"], path=source["path"], commit=source["commit"],
                     licence=source["licence"], preamble=preamble, context=context[0] if context else "")
+        if extra:
+            why += "; the section's `variable`s it mentions are its binders, as Lean includes them"
         items.append(Item(id=f"{file}:{kw.line}", line=kw.line, text=decl_text, statement=statement,
                           expected=expected, why=why, **base))
         if expected == "accept" and body[assign + 1].text == "by":
-            prefix = text[body[0].start:body[assign + 1].end]
+            prefix = head_text + text[at.start:body[assign + 1].end]
             for line, proof in _fail_if_success_items(text, body, assign + 1):
                 items.append(Item(id=f"{file}:{kw.line}/fail_if_success@{line}", line=kw.line,
                                   text=prefix + "\n" + proof, statement=statement, expected="reject",
