@@ -9,7 +9,7 @@ from lean_env.embedded.parser import parse_term
 from lean_env.embedded.tactics import TACTICS, Engine, TacticSyntaxError
 from lean_env.embedded.tactics.registry import tactic
 
-KIND_MODULES = {"engine", "intro_cases", "rewriting", "closers", "arithmetic"}
+KIND_MODULES = {"engine", "intro_cases", "rewriting", "closers", "arithmetic", "structure"}
 
 
 def test_every_tactic_lives_in_the_module_of_its_kind():
@@ -21,6 +21,7 @@ def test_every_tactic_lives_in_the_module_of_its_kind():
     assert TACTICS["linarith"].run.__module__.endswith("arithmetic")
     assert TACTICS["exact"].run.__module__.endswith("closers")
     assert TACTICS["try"].run.__module__.endswith("engine")
+    assert TACTICS["focus"].run.__module__.endswith("structure")
 
 
 def test_registering_a_name_twice_is_an_error():

@@ -121,7 +121,7 @@ class Parser:
         if t.kind in ("num",):
             return True
         if t.kind == "ident":
-            return t.text not in ("by", "at", "with", "using", "generalizing", "fun", "then", "else")
+            return t.text not in ("by", "at", "with", "using", "generalizing", "fun", "then", "else", "from")
         return t.kind == "sym" and t.text in ("(", "⟨", "_", "?_")
 
     def argument(self) -> Term:
@@ -156,6 +156,8 @@ class Parser:
             return self.by_block()
         if t.kind == "ident" and t.text == "fun":
             return self.lambda_()
+        if t.kind == "ident" and t.text == "show":
+            return self.show()
         if t.kind == "sym" and t.text == "↑":
             self.next()
             return Cast(None, self.argument())
@@ -310,6 +312,18 @@ class Parser:
         for name, ty in reversed(binders):
             body = Quant("fun", name, ty, body)
         return body
+
+    def show(self) -> Term:
+        """`show T from e` and `show T by tac`: the proof ascribed its proposition, `(e : T)`."""
+        self.next()
+        prop = self.term(0)
+        if self.at("from"):
+            self.next()
+            return Typed(self.term(0), prop)
+        if self.at("by"):
+            return Typed(self.by_block(), prop)
+        got = self.tok.text or "end of input"
+        raise ParseError(f"unexpected token '{got}'; expected 'by' or 'from'", self.tok.pos)
 
     def big_operator(self) -> Term:
         """`∑ i in s, f i` (and the newer `∑ i ∈ s, f i`, `∑ i : ℤ in s, f i`) is `Finset.sum s

@@ -1,7 +1,8 @@
 """The tactic engine: runs tactic text on a proof state. Structure (`·` focus blocks, `<;>`,
 parentheses) is handled here, the combinators (`try`, `repeat`, `first`, `all_goals`, `set_option
 .. in`, ...) and control tactics (`skip`, `done`, `trace`, `sleep`) are registered here, and every other tactic is
-looked up in the registry and run on the main goal with Lean's names, semantics and messages."""
+looked up in the registry and run on the main goal with Lean's names, semantics and messages
+(named options such as `(config := ..)` taken off first; goal selection lives in `structure`)."""
 from __future__ import annotations
 
 import re
@@ -14,7 +15,10 @@ from lean_env.embedded.goals import Goal, ProofState, TacticError
 from lean_env.embedded.terms import Term
 from lean_env.embedded.types import elab_prop
 from lean_env.embedded.tactics.registry import TACTICS, tactic
-from lean_env.embedded.tactics.text import TacticSyntaxError, dedent_block, matching_close, split_tactics, split_top
+from lean_env.embedded.tactics.structure import ONE_LOCATION, with_locations
+from lean_env.embedded.tactics.text import (
+    TacticSyntaxError, dedent_block, matching_close, refused_option, split_options, split_tactics, split_top,
+)
 
 MAX_STEPS = 10_000   # tactic applications per request: `repeat` and friends cannot run forever
 
@@ -52,6 +56,11 @@ class Engine:
         tac = TACTICS.get(head)
         if tac is None:
             raise TacticSyntaxError(f"<input>:1:0: unknown tactic '{head}'" if head else "<input>:1:0: unknown tactic")
+        rest, options = split_options(rest)
+        refused = refused_option(options)
+        if refused:
+            raise TacticError(f"the embedded kernel does not support the option `{refused}` of `{head}`: "
+                              "ignoring it could accept what Lean rejects")
         if tac.argument == "required" and not rest:
             raise TacticSyntaxError(f"<input>:1:{len(head)}: unexpected end of input")
         if tac.argument == "none" and rest:
@@ -59,6 +68,10 @@ class Engine:
         if tac.goal and not state.goals:
             raise TacticError("no goals to be proved")
         try:
+            if head in ONE_LOCATION:
+                done = with_locations(self, state, tac, rest)
+                if done is not None:
+                    return done
             return tac.run(self, state, rest)
         except arith.ArithError as err:  # e.g. a numeral too large to evaluate: the tactic fails
             raise TacticError(f"{head} failed: {err}") from err
@@ -185,11 +198,6 @@ def t_first(e: Engine, s: ProofState, rest: str) -> ProofState:
         except TacticError as err:
             last = err
     raise last
-
-
-@tactic("focus", argument="required", goal=False)
-def t_focus(e: Engine, s: ProofState, rest: str) -> ProofState:
-    return e.focus(s, rest)
 
 
 @tactic("set_option", argument="required", goal=False)

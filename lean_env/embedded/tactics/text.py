@@ -80,7 +80,8 @@ def split_tactics(text: str) -> list[str]:
     blocks: list[str] = []
     for line in lines:
         indent = len(line) - len(line.lstrip())
-        if blocks and (indent > base or line.lstrip().startswith("| ")):  # `| alt =>` continues
+        # `| alt =>` and a line starting with `<;>` continue the tactic above, as in Lean
+        if blocks and (indent > base or line.lstrip().startswith(("| ", "<;>"))):
             blocks[-1] += "\n" + line[base:]
         else:
             blocks.append(line[base:])
@@ -91,6 +92,83 @@ def split_tactics(text: str) -> list[str]:
         else:
             out.extend(p for p in (s.strip() for s in split_top(b, ";")) if p)
     return out
+
+
+# Named arguments a tactic may take before its other arguments (`linarith (config := {splitNe :=
+# true})`, `field_simp (discharger := ..)`, `simp (config := .arith)`), and what the kernel does with
+# each config field: an option Lean uses to make the tactic *stronger* (or that changes nothing
+# the kernel computes) is ignored, since the kernel's tactic is then at most as strong as Lean's;
+# one that makes Lean's tactic weaker (`splitHypotheses := false`, a custom discharger) cannot be
+# ignored without accepting what Lean rejects, so it is refused with a clear error.
+_NAMED_OPTION = re.compile(r"\(\s*(config|discharger|disch)\s*:=")
+IGNORED_CONFIG = {
+    "decide": {"true"},                  # simp/norm_num may also decide: more goals close
+    "splitNe": {"true"},                 # linarith case-splits `≠` hypotheses
+    "oracle": None,                      # linarith's search procedure: same answers, any value
+    "splitHypotheses": {"true"},         # linarith's default
+    "exfalso": {"true"},                 # linarith's default
+    "splitDisjunctions": {"true"},       # omega's defaults
+    "splitNatSub": {"true"},
+    "splitNatAbs": {"true"},
+    "splitMinMax": {"true"},
+    "zeta": {"true"}, "beta": {"true"}, "eta": {"true"}, "iota": {"true"}, "proj": {"true"},
+}   # not `maxSteps`: `field_simp (config := {maxSteps := 0})` fails in Lean
+
+
+def split_options(rest: str) -> tuple[str, list[tuple[str, str]]]:
+    """Take the named options off a tactic's arguments: `(config := {a := 1, b := true}) [h]` ->
+    ("[h]", [("a", "1"), ("b", "true")]); a discharger is ("discharger", its text). They come
+    first in Lean's syntax (after `only` for simp: `simp only (config := c) [..]` is not Lean)."""
+    options: list[tuple[str, str]] = []
+    text = rest.strip()
+    while True:
+        m = _NAMED_OPTION.match(text)
+        if not m:
+            return text, options
+        close = matching_close(text, 0)
+        if close < 0:
+            raise TacticSyntaxError("<input>:1:0: unexpected end of input; expected ')'")
+        value = text[m.end():close].strip()
+        if m.group(1) == "config":
+            options.extend(_config_fields(value))
+        else:
+            options.append(("discharger", value))
+        text = text[close + 1:].strip()
+
+
+def _config_fields(value: str) -> list[tuple[str, str]]:
+    """`{ a := 1, b := true }` -> [("a", "1"), ("b", "true")]; `{}` -> []; `.arith` -> [(".arith", "")]."""
+    if not (value.startswith("{") and value.endswith("}")):
+        return [(value, "")]
+    fields = []
+    for part in split_top(value[1:-1], ","):
+        if not part.strip():
+            continue
+        key, _, val = part.partition(":=")
+        fields.append((key.strip(), " ".join(val.split())))
+    return fields
+
+
+def refused_option(options: list[tuple[str, str]]) -> str | None:
+    """The first option the kernel cannot ignore without being stronger than Lean (None if all can)."""
+    for key, val in options:
+        allowed = IGNORED_CONFIG.get(key, ())
+        if key == "discharger" or allowed == () or (allowed is not None and val not in allowed):
+            return f"{key} := {val}" if val else key
+    return None
+
+
+def goal_locations(rest: str) -> tuple[str, list[str], bool, bool] | None:
+    """`args at h₁ h₂ ⊢` -> (args, [h₁, h₂], True (the goal too), False); `args at *` -> (args, [],
+    True, True). None when there is no `at` clause naming the goal or `*`."""
+    body, where = at_clause(rest)
+    if not where or not ("⊢" in where or "*" in where):
+        return None
+    if where == ["*"]:
+        return body, [], True, True
+    if "*" in where:
+        raise TacticSyntaxError("<input>:1:0: unexpected token '*'; expected term")
+    return body, [w for w in where if w != "⊢"], True, False
 
 
 def dedent_block(text: str) -> str:
