@@ -55,6 +55,8 @@ def split_top(text: str, sep: str) -> list[str]:
             depth -= 1
         elif not quote and depth == 0 and sep in (";", "<;>") and starts_by(text, i):
             break
+        elif not quote and depth == 0 and sep == ";" and _starts_sequence(text, start, i):
+            break   # `| alt => a; b`, `case h => a; b`: the rest is that tactic's own sequence
         elif not quote and depth == 0 and text.startswith(sep, i):
             if sep == "|" and (text.startswith("|>", i) or text.startswith("||", i)):
                 pass
@@ -68,6 +70,14 @@ def split_top(text: str, sep: str) -> list[str]:
         i += 1
     out.append(text[start:])
     return out
+
+
+def _starts_sequence(text: str, start: int, i: int) -> bool:
+    """Whether a tactic sequence that runs to the end begins at `text[i]`: an alternative
+    `| tag names =>`, or the `=>` of a `case`/`next`/`on_goal` that the segment opens with."""
+    if text[i] == "|":
+        return _ALT_RE.match(text, i) is not None
+    return text.startswith("=>", i) and text[start:i].lstrip().startswith(("case ", "next", "on_goal "))
 
 
 def split_tactics(text: str) -> list[str]:
@@ -87,8 +97,12 @@ def split_tactics(text: str) -> list[str]:
             blocks.append(line[base:])
     out: list[str] = []
     for b in blocks:
-        if b.lstrip().startswith("·") or b.lstrip().startswith(". ") or "\n" in b:
-            out.append(b)  # a focus block or a multi-line tactic keeps its own layout
+        if b.lstrip().startswith("·") or b.lstrip().startswith(". "):
+            out.append(b)  # a focus block keeps its own layout
+        elif "\n" in b:   # a multi-line tactic keeps its layout; `;` on its first line still separates
+            *firsts, last = split_top(b, ";")
+            out.extend(p.strip() for p in firsts if p.strip())
+            out.append(last if not firsts else last.lstrip(" "))
         else:
             out.extend(p for p in (s.strip() for s in split_top(b, ";")) if p)
     return out
@@ -263,7 +277,7 @@ _ALT_RE = re.compile(r"\|\s*([\w'.]+)((?:\s+[\w'₀-₉✝]+)*)\s*=>")
 
 def parse_alternatives(text: str) -> dict[str, tuple[list[str], str]]:
     """`| zero => tac | succ n ih => tac` (inline or one per line) as {tag: (names, tactic text)}."""
-    starts = [m for m in _ALT_RE.finditer(text) if _depth_at(text, m.start()) == 0]
+    starts = _own_alternatives(text, [m for m in _ALT_RE.finditer(text) if _depth_at(text, m.start()) == 0])
     if not starts or text[: starts[0].start()].strip():
         raise TacticSyntaxError("<input>:1:0: unexpected token; expected '|'")
     alts: dict[str, tuple[list[str], str]] = {}
@@ -271,6 +285,34 @@ def parse_alternatives(text: str) -> dict[str, tuple[list[str], str]]:
         end = starts[i + 1].start() if i + 1 < len(starts) else len(text)
         alts[m.group(1)] = (m.group(2).split(), dedent_block(text[m.end():end].strip("\n ")))
     return alts
+
+
+def _line_start_column(text: str, pos: int) -> int | None:
+    """The column of `text[pos]` when it is the first thing on its line (not the text's first
+    line, which continues the tactic's head), else None."""
+    line_start = text.rfind("\n", 0, pos) + 1
+    return pos - line_start if line_start and not text[line_start:pos].strip() else None
+
+
+def _own_alternatives(text: str, matches: list) -> list:
+    """The alternatives of this tactic, not of one nested in them (`| succ n ih =>` followed by a
+    `have .. := by induction n with | zero => ..` further in): by Lean's layout, ours are the
+    ones on the first alternative's line and those starting a line at the column where the first
+    line-initial one stands."""
+    if not matches:
+        return matches
+    first_line_end = text.find("\n", matches[0].start())
+    first_line_end = len(text) if first_line_end < 0 else first_line_end
+    own, col = [], None
+    for m in matches:
+        c = _line_start_column(text, m.start())
+        if m.start() < first_line_end and (c is None or not own):
+            own.append(m)
+            col = c if col is None else col
+        elif c is not None and (col is None or c == col):
+            col = c
+            own.append(m)
+    return own
 
 
 def _depth_at(text: str, pos: int) -> int:
