@@ -25,10 +25,12 @@ from pathlib import Path
 import yaml
 
 from lean_env.embedded.session import Session
+from lean_env.lexer import code_tokens
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "conformance"
 ITEMS = DATA / "items.jsonl"
 KNOWN = DATA / "known_differences.yaml"
+PROVER_PROOFS = DATA / "prover_proofs.jsonl"   # Lean-accepted proofs a released prover wrote (dev set)
 ITEM_SECONDS = 20.0   # per item; a kernel that needs longer has failed (Lean's CI runs them in seconds)
 
 
@@ -112,6 +114,26 @@ def run_item(item: dict, seconds: float = ITEM_SECONDS) -> Outcome:
 
 def run_items(items: list[dict], seconds: float = ITEM_SECONDS) -> list[Outcome]:
     return [run_item(it, seconds) for it in items]
+
+
+def statement_of(text: str) -> str:
+    """A whole file (`import ..`, `open ..`, `theorem .. := by ..`) cut at its last declaration's
+    `:=` (at bracket depth 0): the file with the proof left out."""
+    toks = code_tokens(text)
+    decl = max(i for i, t in enumerate(toks) if t.text in ("theorem", "lemma", "example"))
+    depth = 0
+    for t in toks[decl:]:
+        depth += t.text in ("(", "[", "{", "⟨") and 1 or t.text in (")", "]", "}", "⟩") and -1 or 0
+        if depth == 0 and t.text == ":=":
+            return text[:t.start].rstrip()
+    return text
+
+
+def run_proofs(rows: list[dict], seconds: float = ITEM_SECONDS) -> list[Outcome]:
+    """The prover dev set as items: every proof was accepted by Lean."""
+    items = [dict(id=r["name"], file=r["prover"], expected="accept", preamble="", text=r["text"],
+                  statement=statement_of(r["text"])) for r in rows]
+    return run_items(items, seconds)
 
 
 @dataclass(frozen=True)

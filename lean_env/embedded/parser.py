@@ -388,7 +388,9 @@ class Parser:
             elif self.at(",") and depth == 0:
                 break
             self.next()
-        return ByTac(self.text[start:self.tok.pos].strip())
+        # a block on lines of its own keeps its leading newline: `dedent_block` then keeps its layout
+        text = self.text[start:self.tok.pos].rstrip().lstrip(" ")
+        return ByTac(text if text.startswith("\n") else text.strip())
 
 
 def parse_term(text: str, type_vars: dict[str, str] | None = None) -> Term:

@@ -49,6 +49,8 @@ class Engine:
             return self._all_new(after, "<;>".join(parts[1:]), before=state)
         if text.startswith("(") and matching_close(text, 0) == len(text) - 1:
             return self.run(state, text[1:-1])
+        if text.startswith("{") and matching_close(text, 0) == len(text) - 1:
+            return self.focus(state, text[1:-1])   # `{ tacs }` must close the main goal, as `·`
         head, rest = (text.split(None, 1) + [""])[:2] if text else ("", "")
         return self.atomic(state, head, rest.strip())
 

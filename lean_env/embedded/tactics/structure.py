@@ -17,7 +17,7 @@ from lean_env.embedded.tactics.text import TacticSyntaxError, dedent_block, goal
 if TYPE_CHECKING:
     from lean_env.embedded.tactics.engine import Engine
 
-_ARROW = re.compile(r"\s*=>\s*")
+_ARROW = re.compile(r"[ \t]*=>[ \t]*")
 
 # The tactics whose implementation rewrites one place, named by `at h` (hypotheses) or by nothing
 # (the goal): the engine runs their `at h ⊢` and `at *` with `with_locations`. (`simp`, `norm_num`,
@@ -34,10 +34,10 @@ def _split_arrow(rest: str, what: str) -> tuple[str, str]:
     m = _ARROW.search(rest)
     if not m:
         raise TacticSyntaxError(f"<input>:1:{len(what)}: unexpected end of input; expected '=>'")
-    body = rest[m.end():]
+    body = rest[m.end():].rstrip()
     if not body.strip():
         raise TacticSyntaxError(f"<input>:1:{len(what)}: unexpected end of input; expected tactic")
-    return rest[:m.start()].strip(), dedent_block(body.strip("\n ")) if "\n" in body else body.strip()
+    return rest[:m.start()].strip(), dedent_block(body.lstrip(" ")) if "\n" in body else body.strip()
 
 
 def _close_on(e: "Engine", s: ProofState, index: int, names: list[str], text: str) -> ProofState:

@@ -88,13 +88,19 @@ def split_tactics(text: str) -> list[str]:
         return []
     base = min(len(l) - len(l.lstrip()) for l in lines)
     blocks: list[str] = []
+    depth = 0   # brackets open at the end of the line above: a term that goes on
     for line in lines:
         indent = len(line) - len(line.lstrip())
-        # `| alt =>` and a line starting with `<;>` continue the tactic above, as in Lean
-        if blocks and (indent > base or line.lstrip().startswith(("| ", "<;>"))):
+        body = line.lstrip()
+        # a more-indented line, `| alt =>`, a line starting with `<;>` or after one ending with
+        # it, a line inside open brackets, and a `calc` step `_ = ..` continue the tactic above
+        continues = blocks and (indent > base or depth > 0 or body.startswith(("| ", "<;>", "_ "))
+                                or blocks[-1].rstrip().endswith(("<;>", "calc")))
+        if continues:
             blocks[-1] += "\n" + line[base:]
         else:
             blocks.append(line[base:])
+        depth = max(0, depth + _depth_change(line))
     out: list[str] = []
     for b in blocks:
         if b.lstrip().startswith("·") or b.lstrip().startswith(". "):
@@ -186,6 +192,16 @@ def goal_locations(rest: str) -> tuple[str, list[str], bool, bool] | None:
 
 
 def dedent_block(text: str) -> str:
+    """A nested tactic block laid out from column 0. When it starts on a line of its own (`text`
+    begins with a newline: `by\n    calc\n      a = b := ..`), its first line keeps its column and
+    all lines move left together. When its first tactic follows the keyword on the same line (its
+    column is lost), the other lines move left to the column of the leftmost of them."""
+    if text.startswith("\n") or (text.startswith(" ") and text.lstrip(" ").startswith("\n")):
+        lines = [l for l in text.split("\n")]
+        while lines and not lines[0].strip():
+            lines.pop(0)
+        ind = min((len(l) - len(l.lstrip()) for l in lines if l.strip()), default=0)
+        return "\n".join(l[ind:] for l in lines).rstrip()
     lines = text.split("\n")
     first, rest = lines[0], lines[1:]
     if not rest:
@@ -283,7 +299,8 @@ def parse_alternatives(text: str) -> dict[str, tuple[list[str], str]]:
     alts: dict[str, tuple[list[str], str]] = {}
     for i, m in enumerate(starts):
         end = starts[i + 1].start() if i + 1 < len(starts) else len(text)
-        alts[m.group(1)] = (m.group(2).split(), dedent_block(text[m.end():end].strip("\n ")))
+        body = text[m.end():end].rstrip()
+        alts[m.group(1)] = (m.group(2).split(), dedent_block(body.lstrip(" ") if body.strip() else ""))
     return alts
 
 
@@ -313,6 +330,19 @@ def _own_alternatives(text: str, matches: list) -> list:
             col = c
             own.append(m)
     return own
+
+
+def _depth_change(line: str) -> int:
+    """Brackets opened minus closed on a line (outside string literals)."""
+    depth, quote = 0, False
+    for c in line:
+        if c == '"':
+            quote = not quote
+        elif not quote and c in "([⟨{":
+            depth += 1
+        elif not quote and c in ")]⟩}":
+            depth -= 1
+    return depth
 
 
 def _depth_at(text: str, pos: int) -> int:
