@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,7 @@ from lean_env.embedded.conformance import (
 _spec = importlib.util.spec_from_file_location(
     "extract_lean_tests", Path(__file__).resolve().parent.parent / "scripts" / "extract_lean_tests.py")
 _extractor = importlib.util.module_from_spec(_spec)
+sys.modules[_spec.name] = _extractor   # its dataclasses look their module up there
 _spec.loader.exec_module(_extractor)
 extract_file = _extractor.extract_file
 
