@@ -619,7 +619,8 @@ def _tactic_blocks(toks: list[Token], by: Token, code: str) -> tuple[list[_Block
     col, blocks, current, depth = first.column, [], [first], _depth_change(first)
     for i in range(1, len(toks)):
         prev, tok = toks[i - 1], toks[i]
-        continues = tok.text in ("|", "<;>")   # alternatives and `<;>` belong to the tactic above
+        # alternatives and `<;>` (starting a line or ending the one above) belong to the tactic above
+        continues = tok.text in ("|", "<;>") or prev.text == "<;>"
         if tok.line > prev.end_line and depth <= 0 and tok.column <= col and not continues:
             blocks.append(current)
             if tok.column < col:
