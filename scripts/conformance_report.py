@@ -94,9 +94,11 @@ def main(argv: list[str] | None = None) -> int:
     outcomes = run_items(load_items())
     print("## Lean's and Mathlib's test files\n")
     print(markdown_table(per_file(outcomes)))
-    reasons = {}
+    reasons: dict[str, int] = {}
+    known = load_known()["differences"]
     for i, o in disagreements(outcomes).items():
-        reasons[classify(o)] = reasons.get(classify(o), 0) + 1
+        key = known.get(i, {}).get("reason") or classify(o)
+        reasons[key] = reasons.get(key, 0) + 1
     print("\nDifferences by reason: " + ", ".join(f"{k} {v}" for k, v in sorted(reasons.items(), key=lambda kv: -kv[1])))
     stronger = [o.id for o in outcomes if o.stronger]
     print(f"Kernel accepts, Lean rejects ({len(stronger)}): {', '.join(stronger) or 'none'}")
