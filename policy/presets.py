@@ -125,13 +125,14 @@ PRESETS: dict[str, Preset] = {p.name: p for p in (
         name="deepseek-prover-v1.5", model="deepseek-ai/DeepSeek-Prover-V1.5-RL", architecture="LlamaForCausalLM",
         output="proof",
         template=("Complete the following Lean 4 code with explanatory comments preceding each line of code:\n\n"
-                  "```lean4\n{header}{informal_prefix}{statement}"),
+                  "```lean4\n{header}{informal_prefix}{statement}\n"),
         sampling=dict(temperature=1.0, top_p=0.95, max_tokens=2048, stop=(), logprobs="processed"),
         search=dict(attempts=128),
         sources=("deepseek-ai/DeepSeek-Prover-V1.5@da2a54b4:prover/utils.py",
                  "deepseek-ai/DeepSeek-Prover-V1.5@2c4ba911:configs/sampling.py",
                  "deepseek-ai/DeepSeek-Prover-V1.5@2c4ba911:prover/workers/generator.py"),
-        notes="raw completion (mode cot); the output is cut at the first ``` and appended to the statement; "
+        notes="raw completion (mode cot); its statements end in ':= by\\n' (here the loader strips the newline, "
+              "the template puts it back); the output is cut at the first ``` and appended to the statement; "
               "RMaxTS is not modelled"),
     Preset(
         name="deepseek-prover-v2", model="deepseek-ai/DeepSeek-Prover-V2-7B", architecture="LlamaForCausalLM",
