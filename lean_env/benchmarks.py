@@ -21,6 +21,10 @@ BENCHMARKS: dict[str, str] = {
     "minif2f": "benchmarks/minif2f.jsonl",
     "minif2f-goedel": "benchmarks/minif2f_test_goedel_v2.jsonl",
     "proofnet": "benchmarks/proofnet.jsonl",
+    "putnambench": "benchmarks/putnambench.jsonl",
+    "fate-m": "benchmarks/fate_m.jsonl",
+    "fate-h": "benchmarks/fate_h.jsonl",
+    "combibench": "benchmarks/combibench.jsonl",
     "embedded": "embedded/theorems.jsonl",
     "embedded-havechain": "embedded/havechain.jsonl",   # the planner's have-chain theorems (valid / test)
 }
@@ -57,6 +61,7 @@ def load_file(path: str | Path, benchmark: str = "") -> list[Theorem]:
             raise BenchmarkError(f"{path}:{lineno}: answer must be a declaration ending in ':= sorry'")
         thm = Theorem(
             answer=answer,
+            toolchain=row.get("toolchain") or "",
             name=row["name"],
             header=row["header"],
             statement=statement,

@@ -123,10 +123,10 @@ class _ReplayError(Exception):
 
 
 def _theorem_key(theorem: Theorem) -> tuple[str, str]:
-    return _start_header(theorem), theorem.statement
+    return start_header(theorem), theorem.statement
 
 
-def _start_header(theorem: Theorem) -> str:
+def start_header(theorem: Theorem) -> str:
     """What the search explores under: the header, and an answer to fill still as `sorry` (the
     statement mentions it; only verification fills it in)."""
     return theorem.header + (theorem.answer.rstrip() + "\n\n" if theorem.answer else "")
@@ -322,7 +322,7 @@ class ReplPool:
 
     async def _start_on(self, worker: _Worker, theorem: Theorem) -> tuple[int, str] | LeanError:
         """Elaborate `statement sorry` in the header env: the sorry's proof state is the root."""
-        env = await worker.proc.header_env(_start_header(theorem), self.cfg.start_timeout)
+        env = await worker.proc.header_env(start_header(theorem), self.cfg.start_timeout)
         reply = await worker.proc.run_command(_start_command(theorem), env, self.cfg.start_timeout)
         err = reply_errors(reply)
         if err:

@@ -31,6 +31,7 @@ class Theorem:
     id: str = ""
     benchmark: str = ""
     answer: str = ""
+    toolchain: str = ""      # the Lean toolchain the statement targets ("" unknown), lean_env/toolchain.py
 
     def __post_init__(self) -> None:
         if not self.id:

@@ -124,6 +124,9 @@ def run_eval_cli(req: EvalRequest) -> None:
     theorems = load_benchmark(req.benchmark, req.split)
     if req.limit:
         theorems = theorems[: req.limit]
+    from lean_env.toolchain import check_toolchain
+
+    check_toolchain(theorems, req.env, req.benchmark)   # a REPL/LeanDojo project on another Lean is refused
     attempts = req.samples or req.pass_k
     if req.samples is not None and req.samples < req.pass_k:
         raise ValueError("--samples must be >= --pass-k")
