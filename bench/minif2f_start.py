@@ -1,4 +1,5 @@
-"""How many miniF2F statements the embedded environment can start, per split and per category.
+"""How many statements of a benchmark (miniF2F, PutnamBench, FATE-M/H, CombiBench ...) the embedded
+environment can start, per split and per category.
 
     python bench/minif2f_start.py [--benchmark minif2f] [--split test] [--top 25] [--json out.json]
                                   [--show "unknown identifier 'ℝ'"]
@@ -24,6 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from lean_env.benchmarks import load_benchmark  # noqa: E402
 from lean_env.embedded.session import Session  # noqa: E402
+from lean_env.pool import start_header  # noqa: E402
 from lean_env.repl import reply_errors  # noqa: E402
 from lean_env.types import Theorem  # noqa: E402
 
@@ -50,14 +52,16 @@ class StartOutcome:
 
 
 def start_outcome(session: Session, theorem: Theorem, header_envs: dict[str, int]) -> StartOutcome:
-    """Start `theorem` as `ReplPool.start` does (header env, then `statement sorry`)."""
-    if theorem.header not in header_envs:
-        reply = session.command(theorem.header)
+    """Start `theorem` as `ReplPool.start` does (header env, with an answer to fill as `sorry`,
+    then `statement sorry`)."""
+    header = start_header(theorem)
+    if header not in header_envs:
+        reply = session.command(header)
         err = reply_errors(reply)
         if err:
             return StartOutcome(theorem, "header failed: " + err)
-        header_envs[theorem.header] = reply["env"]
-    reply = session.command(theorem.statement.rstrip() + " sorry", header_envs[theorem.header])
+        header_envs[header] = reply["env"]
+    reply = session.command(theorem.statement.rstrip() + " sorry", header_envs[header])
     err = reply_errors(reply)
     if not err and len(reply.get("sorries") or []) != 1:
         err = "statement did not produce exactly one goal"

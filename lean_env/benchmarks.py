@@ -1,7 +1,10 @@
 """Load benchmark statements as `Theorem`s, by benchmark name and split.
 
 Every benchmark is a JSON Lines file with the schema of `data/benchmarks/README.md`:
-`{"name", "id", "split", "header", "formal_statement", "informal_statement"?, "source"}`.
+`{"name", "id", "split", "header", "formal_statement", "informal_statement"?, "source"}`, plus
+`"answer"` for statements with an answer to fill (`abbrev X_solution : T := sorry`, see
+`Theorem.answer`) and `"toolchain"` (the Lean version the statements target, checked by the real
+backends: lean_env/toolchain.py).
 """
 from __future__ import annotations
 
@@ -18,6 +21,10 @@ BENCHMARKS: dict[str, str] = {
     "minif2f": "benchmarks/minif2f.jsonl",
     "minif2f-goedel": "benchmarks/minif2f_test_goedel_v2.jsonl",
     "proofnet": "benchmarks/proofnet.jsonl",
+    "putnambench": "benchmarks/putnambench.jsonl",
+    "fate-m": "benchmarks/fate_m.jsonl",
+    "fate-h": "benchmarks/fate_h.jsonl",
+    "combibench": "benchmarks/combibench.jsonl",
     "embedded": "embedded/theorems.jsonl",
     "embedded-havechain": "embedded/havechain.jsonl",   # the planner's have-chain theorems (valid / test)
 }
@@ -49,7 +56,12 @@ def load_file(path: str | Path, benchmark: str = "") -> list[Theorem]:
             statement += " by"
         if not statement.endswith(":= by"):
             raise BenchmarkError(f"{path}:{lineno}: formal_statement must end with ':=' or ':= by'")
+        answer = row.get("answer") or ""
+        if not isinstance(answer, str) or (answer and not answer.rstrip().endswith("sorry")):
+            raise BenchmarkError(f"{path}:{lineno}: answer must be a declaration ending in ':= sorry'")
         thm = Theorem(
+            answer=answer,
+            toolchain=row.get("toolchain") or "",
             name=row["name"],
             header=row["header"],
             statement=statement,

@@ -123,7 +123,13 @@ class _ReplayError(Exception):
 
 
 def _theorem_key(theorem: Theorem) -> tuple[str, str]:
-    return theorem.header, theorem.statement
+    return start_header(theorem), theorem.statement
+
+
+def start_header(theorem: Theorem) -> str:
+    """What the search explores under: the header, and an answer to fill still as `sorry` (the
+    statement mentions it; only verification fills it in)."""
+    return theorem.header + (theorem.answer.rstrip() + "\n\n" if theorem.answer else "")
 
 
 def _start_command(theorem: Theorem) -> str:
@@ -241,7 +247,7 @@ class ReplPool:
             return self._register(new, _info_messages(reply))
         return EnvFailure(f"worker failed twice on tactic {tactic[:80]!r}: {failure[:300]}")
 
-    async def verify(self, theorem: Theorem, tactics: Sequence[str]) -> Verdict:
+    async def verify(self, theorem: Theorem, tactics: Sequence[str], answer: str | None = None) -> Verdict:
         """Whole-proof check in the header's env on any worker: a fresh environment, since commands
         never change an existing env and exploration's sorried declarations live in other envs."""
         if self._closed:
@@ -258,7 +264,7 @@ class ReplPool:
                     return await worker.proc.run_command(cmd, env, timeout)
 
                 try:
-                    verdict = await verify_proof(run, theorem, tactics, self.cfg.verify_timeout)
+                    verdict = await verify_proof(run, theorem, tactics, self.cfg.verify_timeout, answer=answer)
                     if worker.proc is not None and not worker.proc.alive:  # a timeout killed it
                         await self._restart(worker)
                     return verdict
@@ -316,7 +322,7 @@ class ReplPool:
 
     async def _start_on(self, worker: _Worker, theorem: Theorem) -> tuple[int, str] | LeanError:
         """Elaborate `statement sorry` in the header env: the sorry's proof state is the root."""
-        env = await worker.proc.header_env(theorem.header, self.cfg.start_timeout)
+        env = await worker.proc.header_env(start_header(theorem), self.cfg.start_timeout)
         reply = await worker.proc.run_command(_start_command(theorem), env, self.cfg.start_timeout)
         err = reply_errors(reply)
         if err:

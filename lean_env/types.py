@@ -17,6 +17,10 @@ class Theorem:
     `statement` is the declaration verbatim, up to and including `:= by` (ProofNet rows that end in
     `:=` are given ` by` by the loader). `header` holds imports/opens/options that go before it.
     `id` is the unique key (ProofNet names are not unique); it defaults to `name`.
+    `answer`: for a statement with an answer to fill (PutnamBench, CombiBench, miniF2F-v2), the
+    benchmark's declaration of it, verbatim, ending in `:= sorry` (`abbrev X_solution : T := sorry`);
+    it goes between the header and the statement, and a proof counts only with the answer filled
+    (lean_env/verify.py).
     """
 
     name: str
@@ -26,6 +30,8 @@ class Theorem:
     source: str = ""
     id: str = ""
     benchmark: str = ""
+    answer: str = ""
+    toolchain: str = ""      # the Lean toolchain the statement targets ("" unknown), lean_env/toolchain.py
 
     def __post_init__(self) -> None:
         if not self.id:
@@ -127,3 +133,7 @@ class Verdict:
     axioms: tuple[str, ...] = ()
     seconds: float = 0.0
     checked_text: str = field(default="", repr=False)
+    # a statement with an answer to fill: the answer term checked, and what was wrong with the
+    # answer itself (`reasons` then holds the proof's own); `ok` needs both clean
+    answer: str | None = None
+    answer_reasons: tuple[str, ...] = ()

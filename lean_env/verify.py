@@ -236,25 +236,84 @@ def check_reply(reply: dict[str, Any], name: str, axioms_line: int | None = None
     return Verdict(ok=not reasons, reasons=tuple(dict.fromkeys(reasons)), axioms=tuple(axioms))
 
 
-def verification_command(theorem: Theorem, tactics: Sequence[str]) -> tuple[str, str, int]:
-    """(proof text, the command sent, the line `#print axioms` sits on in that command)."""
+def answer_declaration(theorem: Theorem, answer: str) -> str:
+    """The benchmark's answer declaration with its `sorry` replaced by `answer` (the prover
+    supplies the term only, never the name or the type)."""
+    decl = theorem.answer.rstrip()
+    if not re.search(r":=\s*sorry$", decl):
+        raise ValueError(f"{theorem.id}: the answer declaration must end in ':= sorry', got {decl[-60:]!r}")
+    return decl[:decl.rindex(":=")] + ":= " + answer.strip()
+
+
+def check_answer(theorem: Theorem, answer: str | None) -> list[str]:
+    """Reasons to refuse an answer before Lean sees it, each starting with `answer:`."""
+    if not theorem.answer:
+        return [] if answer is None else ["answer: the statement has no answer to fill"]
+    if answer is None or not answer.strip():
+        return [f"answer: the statement has an answer to fill ({declared_answer_name(theorem)}) and none was given"]
+    return list(dict.fromkeys(f"answer: {f.reason()}" for f in scan(answer)))
+
+
+def declared_answer_name(theorem: Theorem) -> str:
+    toks = code_tokens(theorem.answer)
+    return next((toks[i + 1].name for i, t in enumerate(toks[:-1])
+                 if t.kind == IDENT and t.text in ("abbrev", "def") and toks[i + 1].kind == IDENT), "the answer")
+
+
+def verification_command(theorem: Theorem, tactics: Sequence[str], answer: str | None = None) -> tuple[str, str, int]:
+    """(proof text, the command sent, the line `#print axioms` sits on in that command). With an
+    answer, the filled answer declaration comes first: `#print axioms` of the theorem then covers
+    the answer's value too (the statement mentions it)."""
     text = build_proof_text(theorem, tactics)
+    if theorem.answer and answer is not None:
+        text = answer_declaration(theorem, answer) + "\n\n" + text
     name = declared_name(theorem)
     cmd = f"{text}\n\n#print axioms {name}"
     return text, cmd, cmd.count("\n") + 1
 
 
-async def verify_proof(run_command: RunCommand, theorem: Theorem, tactics: Sequence[str], timeout: float) -> Verdict:
+def _split_answer_reply(reply: dict[str, Any], answer_lines: int) -> tuple[list[str], dict[str, Any]]:
+    """(reasons against the answer declaration, the reply without its messages): Lean's messages
+    and sorries positioned on the answer's lines are the answer's, the rest the proof's."""
+    def on_answer(m: Any) -> bool:
+        line = _message_line(m) if isinstance(m, dict) else None
+        return line is not None and line <= answer_lines
+
+    reasons = []
+    for m in reply.get("messages") or []:
+        if on_answer(m):
+            data = str(m.get("data", ""))
+            if m.get("severity") == "error":
+                reasons.append(f"answer: error: {data[:300]}")
+            elif _SORRY_WARNING.search(data):
+                reasons.append(f"answer: {SORRY}: the answer uses sorry")
+    if any(on_answer(s) for s in reply.get("sorries") or []):
+        reasons.append(f"answer: {SORRY}: the answer uses sorry")
+    rest = {**reply, "messages": [m for m in reply.get("messages") or [] if not on_answer(m)],
+            "sorries": [s for s in reply.get("sorries") or [] if not on_answer(s)]}
+    return list(dict.fromkeys(reasons)), rest
+
+
+async def verify_proof(run_command: RunCommand, theorem: Theorem, tactics: Sequence[str], timeout: float,
+                       answer: str | None = None) -> Verdict:
     """Precheck, then elaborate the whole proof plus `#print axioms` as one command in the fresh
-    header environment, and judge the reply. A timeout rejects the proof."""
+    header environment, and judge the reply. A timeout rejects the proof. A statement with an
+    answer to fill needs `answer` (the term); the verdict reports the answer's faults
+    (`answer_reasons`) apart from the proof's (`reasons`)."""
     t0 = time.perf_counter()
-    text, cmd, axioms_line = verification_command(theorem, tactics)
+    answer_reasons = check_answer(theorem, answer)
+    filled = answer if theorem.answer and not answer_reasons else None
+    text, cmd, axioms_line = verification_command(theorem, tactics, filled)
     reasons = precheck(theorem, tactics)
-    if reasons:
-        return Verdict(False, tuple(reasons), (), time.perf_counter() - t0, text)
+    if reasons or answer_reasons:
+        return Verdict(False, tuple(reasons), (), time.perf_counter() - t0, text, answer, tuple(answer_reasons))
     try:
         reply = await run_command(cmd, timeout)
     except TimeoutError:
-        return Verdict(False, (f"verification timed out after {timeout:.0f}s",), (), time.perf_counter() - t0, text)
+        return Verdict(False, (f"verification timed out after {timeout:.0f}s",), (), time.perf_counter() - t0, text,
+                       answer)
+    if filled is not None:
+        answer_reasons, reply = _split_answer_reply(reply, answer_declaration(theorem, filled).count("\n") + 1)
     verdict = check_reply(reply, declared_name(theorem), axioms_line)
-    return Verdict(verdict.ok, verdict.reasons, verdict.axioms, time.perf_counter() - t0, text)
+    return Verdict(verdict.ok and not answer_reasons, verdict.reasons, verdict.axioms, time.perf_counter() - t0, text,
+                   answer, tuple(answer_reasons))

@@ -7,6 +7,10 @@ names; setting one that the chosen kind cannot use is an error, not a silent no-
     kind: openai    an OpenAI-compatible /v1/completions server (vLLM serve, SGLang)
     kind: scripted  no model: canned tactics for smoke tests
 
+`preset: NAME` (policy/presets.py) fills in a released prover's prompt format and decoding; what
+the section sets itself wins, and the resolved settings are what a run records. An encoder-decoder
+checkpoint (ReProver's byt5) is loaded by kind hf through policy/seq2seq.py.
+
 `CampaignGenerators` keeps one vLLM engine for a whole campaign and moves it from checkpoint to
 checkpoint instead of starting a new one per round.
 """
@@ -22,12 +26,19 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from policy.base import DEFAULT_PROMPT, PromptFormat, TacticGenerator
 from policy.params import SamplingParams
 
+
+def _preset(name: str):
+    from policy.presets import get_preset
+
+    return get_preset(name)
+
 class GeneratorConfig(BaseModel):
     """Which model proposes tactics, where it runs, and how it samples."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     kind: Literal["hf", "vllm", "openai", "scripted"] = "hf"
+    preset: Optional[str] = None       # a released prover's settings (policy/presets.py)
     model: Optional[str] = None        # hf/vllm: a model dir (hf default: the embedded model); openai: served name
     base_url: Optional[str] = None     # openai: the server, e.g. http://host:8000/v1
     tokenizer: Optional[str] = None    # openai: a local tokenizer dir, so prompts go out as token ids (BOS included)
@@ -36,10 +47,36 @@ class GeneratorConfig(BaseModel):
     dtype: Optional[Literal["float32", "bfloat16", "float16"]] = None  # hf, vllm (default: the checkpoint's)
     max_prompt_tokens: Optional[int] = Field(None, ge=2)  # hf, vllm: longer prompts keep BOS and their tail
     prompt_template: str = DEFAULT_PROMPT
+    max_tactic_chars: Optional[int] = Field(None, ge=1)   # longer tactics are dropped (and counted), never cut
     sampling: SamplingParams = SamplingParams()
     # vllm: more `vllm.LLM` arguments, e.g. {gpu_memory_utilization: 0.3} so that a campaign's SFT
     # fits on the GPU beside the engine it keeps, or {enforce_eager: true} for a faster start
     engine_args: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _apply_preset(cls, data: Any) -> Any:
+        """A preset's prompt template and sampling settings under what the section sets itself."""
+        if not isinstance(data, dict) or not data.get("preset"):
+            return data
+        from policy.presets import get_preset
+
+        p = get_preset(data["preset"])
+        own = data.get("sampling") or {}
+        if isinstance(own, SamplingParams):
+            own = {k: getattr(own, k) for k in own.__dataclass_fields__}
+        return {**data, "prompt_template": data.get("prompt_template", p.template), "sampling": {**p.sampling, **own}}
+
+    def prompt_format(self) -> PromptFormat:
+        base = PromptFormat() if self.preset is None else _preset(self.preset).prompt_format()
+        return replace(base, template=self.prompt_template, max_chars=self.max_tactic_chars)
+
+    def record(self) -> dict[str, Any]:
+        """The resolved settings (preset facts included) that a run writes next to its results."""
+        out = self.model_dump(mode="json")
+        if self.preset is not None:
+            out["preset_facts"] = _preset(self.preset).record()
+        return out
 
     @model_validator(mode="after")
     def _fields_fit_kind(self) -> "GeneratorConfig":
@@ -52,7 +89,10 @@ class GeneratorConfig(BaseModel):
             raise ValueError(f"generator kind {k!r} does not use {', '.join(bad)}")
         if k == "openai" and not self.base_url:
             raise ValueError("generator kind 'openai' needs base_url (an OpenAI-compatible completions server)")
-        PromptFormat(self.prompt_template)  # a template without {state} fails here, at load time
+        fmt = self.prompt_format()  # a template without {state} fails here, at load time
+        if fmt.chat and k == "openai" and not self.tokenizer:
+            raise ValueError(f"preset {self.preset!r} builds its prompt with the model's chat template: "
+                             "the openai kind needs generator.tokenizer (a local tokenizer directory)")
         return self
 
 
@@ -64,7 +104,7 @@ def make_generator(cfg: GeneratorConfig, *, model: str | None = None, seed: int 
     if cfg.kind in ("vllm", "openai") and not model:
         raise ValueError(f"generator kind {cfg.kind!r} needs a model (generator.model, or --model)")
     params = cfg.sampling if seed is None else replace(cfg.sampling, seed=seed)
-    prompt = PromptFormat(cfg.prompt_template)
+    prompt = cfg.prompt_format()
     if cfg.kind == "scripted":
         from policy.scripted import ScriptedGenerator
 
@@ -74,7 +114,13 @@ def make_generator(cfg: GeneratorConfig, *, model: str | None = None, seed: int 
         from policy.hf import HFGenerator
         from policy.tiny import DEFAULT_EMBEDDED_DIR
 
-        lm, tokenizer, _ = load_checkpoint(model or DEFAULT_EMBEDDED_DIR, device=cfg.device or "cpu", dtype=cfg.dtype)
+        from policy.seq2seq import Seq2SeqGenerator, is_encoder_decoder
+
+        path = model or DEFAULT_EMBEDDED_DIR
+        if is_encoder_decoder(path):
+            return Seq2SeqGenerator.load(path, params, prompt=prompt, max_prompt_tokens=cfg.max_prompt_tokens,
+                                         batch_size=cfg.batch_size, device=cfg.device or "cpu", dtype=cfg.dtype)
+        lm, tokenizer, _ = load_checkpoint(path, device=cfg.device or "cpu", dtype=cfg.dtype)
         return HFGenerator(lm, tokenizer, params, prompt=prompt, max_prompt_tokens=cfg.max_prompt_tokens,
                            batch_size=cfg.batch_size)
     if cfg.kind == "vllm":

@@ -8,6 +8,7 @@ the learner can keep a separate sampler, e.g. a bf16 copy of an fp32 policy, in 
 """
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 from typing import Iterable, Sequence
 
@@ -24,9 +25,11 @@ class HFGenerator:
     """Samples `n` tactics per goal state.
 
     Samples cut off by `params.max_tokens` before EOS are not tactics and are dropped, so a group
-    may hold fewer than `n` candidates. Prompts longer than `max_prompt_tokens` keep BOS and their
-    tail (`truncate_prompt`); `truncated_prompts` counts them. `batch_size` bounds the sequences
-    (states x n) sampled together.
+    may hold fewer than `n` candidates; `dropped` counts every dropped sample by reason
+    ("max_tokens", and the prompt format's "max_chars" / "filter"). Prompts longer than
+    `max_prompt_tokens` keep BOS and their tail (`truncate_prompt`); `truncated_prompts` counts
+    them. `batch_size` bounds the sequences (states x n) sampled together. With `params.beam` the
+    n tactics are the n best beams (policy/beam.py) instead of n samples.
     """
 
     def __init__(self, model, tokenizer, params: SamplingParams = SamplingParams(), prompt: PromptFormat | None = None,
@@ -35,6 +38,8 @@ class HFGenerator:
             raise ValueError("the tokenizer has no EOS token: sampling would never know where a tactic ends")
         if batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+        if params.presence_penalty:
+            raise ValueError("presence_penalty is a vLLM/OpenAI sampling setting; the in-process sampler has none")
         self.model = model.eval()
         self.tokenizer = tokenizer
         self.params = params
@@ -52,9 +57,10 @@ class HFGenerator:
         self.pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
         self.requests: dict[str, int] = {}   # how often each state was asked for
         self.truncated_prompts = 0
+        self.dropped: Counter[str] = Counter()   # samples that gave no tactic, by reason
 
     def encode(self, state: str) -> list[int]:
-        ids = encode_prompt(self.tokenizer, self.prompt.prompt(state))
+        ids = encode_prompt(self.tokenizer, self.prompt.prompt(state, self.tokenizer))
         if len(ids) > self.max_prompt_tokens:
             self.truncated_prompts += 1
         return truncate_prompt(ids, self.max_prompt_tokens, self.tokenizer.bos_token_id)
@@ -78,13 +84,42 @@ class HFGenerator:
         # prefilled once and its cache shared by its n samples
         order = sorted(range(len(states)), key=lambda i: len(prompts[i]))
         per_call = max(1, self.batch_size // n)
+        raw = self.params.logprobs == "raw"
         for start in range(0, len(order), per_call):
             chunk = order[start:start + per_call]
-            groups = sample(self.model, [prompts[i] for i in chunk], n, self.params, self.tokenizer.eos_token_id,
-                            self.pad_id, row_seeds=[seed for i in chunk for seed in seeds[i]])
+            if self.params.beam:
+                groups = self._beams([prompts[i] for i in chunk], n)
+            else:
+                groups = sample(self.model, [prompts[i] for i in chunk], n, self.params, self.tokenizer.eos_token_id,
+                                self.pad_id, row_seeds=[seed for i in chunk for seed in seeds[i]], raw=raw)
             for i, group in zip(chunk, groups):
-                out[i] = [self._candidate(s) for s in group if s.finished]
+                out[i] = self._keep(group)
         return out
+
+    def _beams(self, prompts: list[list[int]], n: int) -> list[list[Sample]]:
+        from policy.beam import beam_search
+        from policy.sampling import left_pad
+
+        ids, mask = left_pad(prompts, self.pad_id)
+        device = next(self.model.parameters()).device
+        rows = beam_search(self.model, ids.to(device), mask.to(device), n, self.params, self.tokenizer.eos_token_id,
+                           self.pad_id)
+        return [[Sample(b.token_ids, b.token_logprobs, b.finished) for b in beams] for beams in rows]
+
+    def _keep(self, group: list[Sample]) -> list[TacticCandidate]:
+        """The tactics of a group; every sample left out is counted by its reason."""
+        kept = []
+        for s in group:
+            if not s.finished:
+                self.dropped["max_tokens"] += 1
+                continue
+            cand = self._candidate(s)
+            why = self.prompt.rejects(cand.tactic)
+            if why:
+                self.dropped[why] += 1
+                continue
+            kept.append(cand)
+        return kept
 
     def sample_ids(self, prompts: Sequence[list[int]], row_seeds: Sequence[int]) -> list[Sample]:
         """One sample per prompt (token ids, already truncated by the caller) with the given
@@ -127,5 +162,6 @@ class HFGenerator:
     def _candidate(self, s: Sample) -> TacticCandidate:
         body = [t for t in s.token_ids if t != self.tokenizer.eos_token_id]
         text = self.prompt.postprocess(self.tokenizer.decode(body, skip_special_tokens=True), self.params.stop)
-        return TacticCandidate(text, float(sum(s.token_logprobs)), len(s.token_ids),
-                               tuple(s.token_ids), tuple(s.token_logprobs))
+        # the search scores by `logprob`; the per-token log-probs stay the sampled distribution's (GRPO)
+        score = sum(s.raw_logprobs) if s.raw_logprobs is not None else sum(s.token_logprobs)
+        return TacticCandidate(text, float(score), len(s.token_ids), tuple(s.token_ids), tuple(s.token_logprobs))

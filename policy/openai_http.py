@@ -7,6 +7,7 @@ stop/EOS token out of `token_logprobs`; we sum what is there and count it as `nu
 from __future__ import annotations
 
 import time
+from collections import Counter
 from typing import Any, Sequence
 
 import httpx
@@ -41,6 +42,7 @@ class OpenAICompletionsGenerator:
         self.model, self.params, self.prompt, self.tokenizer = model, params, prompt or PromptFormat(), tokenizer
         self.batch_size, self.retries, self.backoff = batch_size, retries, backoff
         self.requests = 0   # the request seed is params.seed + this: a repeated request gets fresh samples
+        self.dropped: Counter[str] = Counter()   # samples that gave no tactic, by reason
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         self.client = httpx.Client(timeout=timeout, headers=headers)
 
@@ -48,7 +50,7 @@ class OpenAICompletionsGenerator:
         self.client.close()
 
     def request_body(self, states: Sequence[str], n: int) -> dict:
-        prompts = [self.prompt.prompt(s) for s in states]
+        prompts = [self.prompt.prompt(s, self.tokenizer) for s in states]
         body: dict[str, Any] = {
             "model": self.model,
             "prompt": [encode_prompt(self.tokenizer, p) for p in prompts] if self.tokenizer is not None else prompts,
@@ -57,6 +59,10 @@ class OpenAICompletionsGenerator:
         }
         if self.params.stop:
             body["stop"] = list(self.params.stop)
+        if self.params.presence_penalty:
+            body["presence_penalty"] = self.params.presence_penalty
+        if self.params.beam:
+            body.update(use_beam_search=True, length_penalty=self.params.length_penalty)   # vLLM serve's extension
         self.requests += 1
         return body
 
@@ -82,12 +88,17 @@ class OpenAICompletionsGenerator:
             if not 0 <= index < num_states * n:
                 raise IndexError(f"choice index {index} outside 0..{num_states * n - 1}")
             if choice.get("finish_reason") == "length":
-                continue  # cut off by max_tokens: not a whole tactic
+                self.dropped["max_tokens"] += 1   # cut off by max_tokens: not a whole tactic
+                continue
             text = choice["text"]
             if not isinstance(text, str):
                 raise TypeError("choice 'text' is not a string")
             lps = [float(lp) for lp in ((choice.get("logprobs") or {}).get("token_logprobs") or []) if lp is not None]
             tactic = self.prompt.postprocess(text, self.params.stop)
+            why = self.prompt.rejects(tactic)
+            if why:
+                self.dropped[why] += 1
+                continue
             out[index // n].append(TacticCandidate(tactic, sum(lps), max(len(lps), 1), (), tuple(lps)))
         return out
 

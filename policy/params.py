@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from typing import Literal
 
 from pydantic import ConfigDict
 
 DEFAULT_STOP = ("\n\n",)   # a tactic may span lines, but a blank line ends it
+LOGPROB_KINDS = ("processed", "raw")
 
 
 @dataclass(frozen=True)
@@ -23,6 +25,15 @@ class SamplingParams:
     the text afterwards, so they sample, score and drop (cut off by `max_tokens`) the same token
     sequences; an HTTP server stops at the string itself. `seed` makes runs reproducible: the local
     backends derive one seed per request from it (`request_seed`).
+
+    `logprobs`: which log-probs score a tactic. "processed" is the distribution actually sampled
+    from (temperature and top-p applied: what GRPO needs); "raw" is the model's own (temperature 1,
+    no truncation), which is what vLLM reports by default and what BFS-Prover and InternLM
+    StepProver rank their nodes by: at temperature 1.3 the two orders differ.
+    `beam`: n tactics by beam search (n beams, n returned, no sampling) instead of n samples, with
+    `length_penalty` (score = sum of log-probs / length ** length_penalty; 0 ranks by the plain sum,
+    as InternLM StepProver and ReProver do). `presence_penalty` (vLLM/OpenAI only): Kimina's demo
+    decoding.
     """
 
     # unknown keys in a YAML `sampling:` section are errors, not silently ignored
@@ -30,9 +41,13 @@ class SamplingParams:
 
     temperature: float = 1.0
     top_p: float = 1.0
-    max_tokens: int = 48
+    max_tokens: int = 256
     stop: tuple[str, ...] = DEFAULT_STOP
     seed: int = 0
+    logprobs: Literal["processed", "raw"] = "processed"
+    beam: bool = False
+    length_penalty: float = 1.0
+    presence_penalty: float = 0.0
 
     def __post_init__(self) -> None:
         if isinstance(self.stop, str):   # a bare string would be iterated character by character
@@ -49,6 +64,14 @@ class SamplingParams:
             problems.append(f"stop strings must be non-empty strings, got {self.stop!r}")
         if isinstance(self.seed, bool) or not isinstance(self.seed, int):
             problems.append(f"seed must be an int, got {self.seed!r}")
+        if self.logprobs not in LOGPROB_KINDS:
+            problems.append(f"logprobs must be one of {LOGPROB_KINDS}, got {self.logprobs!r}")
+        if not isinstance(self.beam, bool):
+            problems.append(f"beam must be true or false, got {self.beam!r}")
+        if self.beam and self.temperature != 0:
+            problems.append("beam search does not sample: set temperature 0 with beam: true")
+        if not -2 <= self.presence_penalty <= 2:
+            problems.append(f"presence_penalty must be in [-2, 2], got {self.presence_penalty}")
         if problems:
             raise ValueError("invalid SamplingParams: " + "; ".join(problems))
 

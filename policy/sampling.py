@@ -28,6 +28,7 @@ class Sample:
     token_logprobs: list[float]
     finished: bool              # EOS sampled before the length cap
     kept_ids: list[tuple[int, ...] | None] | None = None  # per token the top-p kept set (None: all kept)
+    raw_logprobs: list[float] | None = None   # per token the model's own log-prob (temperature 1, no top-p)
 
 
 def topp_keep_mask(logits: torch.Tensor, temperature: float, top_p: float) -> torch.Tensor:
@@ -96,12 +97,14 @@ def sample(
     row_seeds: Sequence[int] | None = None,
     generator: torch.Generator | None = None,
     record_kept: bool = False,
+    raw: bool = False,
 ) -> list[list[Sample]]:
     """n samples for each prompt (token ids); result [p][j] is the j-th sample of prompt p.
 
     `row_seeds` gives one seed per sample (prompt-major); without it the seeds are drawn from
     `generator` (or torch's global RNG). `record_kept` returns each token's top-p kept set (None
-    per token when top_p == 1). Greedy when params.temperature == 0. Generation stops at EOS or
+    per token when top_p == 1); `raw` each token's raw log-prob as well (`SamplingParams.logprobs`).
+    Greedy when params.temperature == 0. Generation stops at EOS or
     after params.max_tokens; stop strings are applied to the decoded text by the caller.
     """
     if not prompts:
@@ -132,6 +135,7 @@ def sample(
     done = torch.zeros(rows, dtype=torch.bool, device=device)
     tokens: list[list[int]] = [[] for _ in range(rows)]
     logps: list[list[float]] = [[] for _ in range(rows)]
+    raws: list[list[float]] = [[] for _ in range(rows)]
     kept: list[list[tuple[int, ...] | None]] = [[] for _ in range(rows)]
     finished = [False] * rows
     truncating = record_kept and params.top_p < 1.0 and not params.greedy
@@ -143,12 +147,16 @@ def sample(
             lp = sampling_logprobs(logits, params.temperature, params.top_p)
             tok = (lp + gumbel_noise(seeds, step, lp.shape[-1])).argmax(-1)
         tok_lp = lp.gather(-1, tok[:, None]).squeeze(-1)
+        raw_lp = (torch.log_softmax(logits.float(), dim=-1).gather(-1, tok[:, None]).squeeze(-1).tolist()
+                  if raw else None)
         kept_mask = torch.isfinite(lp) if truncating else None
         for i, (r, t, x) in enumerate(zip(alive.tolist(), tok.tolist(), tok_lp.tolist())):
             if finished[r]:
                 continue   # finished, still in the batch until the next compaction: ignored
             tokens[r].append(t)
             logps[r].append(x)
+            if raw:
+                raws[r].append(raw_lp[i])
             if record_kept:
                 kept[r].append(tuple(torch.nonzero(kept_mask[i]).flatten().tolist()) if truncating else None)
             finished[r] = t == eos_id
@@ -167,5 +175,5 @@ def sample(
                     use_cache=True)
         cache, logits = out.past_key_values, out.logits[:, -1, :]
         position = position + 1
-    return [[Sample(tokens[r], logps[r], finished[r], kept[r] if record_kept else None)
+    return [[Sample(tokens[r], logps[r], finished[r], kept[r] if record_kept else None, raws[r] if raw else None)
              for r in range(p * n, (p + 1) * n)] for p in range(len(prompts))]

@@ -8,9 +8,13 @@ from __future__ import annotations
 
 
 def encode_prompt(tokenizer, prompt: str) -> list[int]:
+    """BOS (when the tokenizer has one) + the prompt's tokens. A prompt that already starts with
+    the BOS text (a chat template writes `{{ bos_token }}` itself) gets no second one, which is
+    what `apply_chat_template(..., tokenize=True)` gives."""
     ids = tokenizer(prompt, add_special_tokens=False)["input_ids"]
-    if tokenizer.bos_token_id is not None:
-        ids = [tokenizer.bos_token_id] + ids
+    bos = tokenizer.bos_token_id
+    if bos is not None and (not ids or ids[0] != bos):
+        ids = [bos] + ids
     return ids
 
 

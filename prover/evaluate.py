@@ -124,6 +124,9 @@ def run_eval_cli(req: EvalRequest) -> None:
     theorems = load_benchmark(req.benchmark, req.split)
     if req.limit:
         theorems = theorems[: req.limit]
+    from lean_env.toolchain import check_toolchain
+
+    check_toolchain(theorems, req.env, req.benchmark)   # a REPL/LeanDojo project on another Lean is refused
     attempts = req.samples or req.pass_k
     if req.samples is not None and req.samples < req.pass_k:
         raise ValueError("--samples must be >= --pass-k")
@@ -132,7 +135,7 @@ def run_eval_cli(req: EvalRequest) -> None:
     req.out.mkdir(parents=True, exist_ok=True)
     request = {**{k: str(v) for k, v in asdict(req).items()
                   if k not in ("env", "generator", "search", "planner", "distributed")},
-               "env": asdict(req.env), "generator": req.generator.model_dump(mode="json"), "search": asdict(req.search),
+               "env": asdict(req.env), "generator": req.generator.record(), "search": asdict(req.search),
                "planner": req.planner.model_dump(mode="json") if req.planner is not None else None,
                "distributed": req.distributed.model_dump(mode="json") if req.distributed else None}
     (req.out / "request.json").write_text(json.dumps(request, indent=1))
@@ -156,7 +159,10 @@ def run_eval_cli(req: EvalRequest) -> None:
 
         t0 = time.perf_counter()
         summary, _ = asyncio.run(main())
-    (req.out / "summary.json").write_text(json.dumps(asdict(summary), indent=1))
+    # the settings that produced the numbers (a preset's facts included) and the samples that gave no tactic
+    dropped = dict(getattr(generator, "dropped", {}) or {})
+    (req.out / "summary.json").write_text(json.dumps({**asdict(summary), "generator": req.generator.record(),
+                                                      "dropped_samples": dropped}, indent=1))
     console.print(f"[bold green]{summary.line()}[/]  ({time.perf_counter() - t0:.1f}s)")
     console.print(f"results: {req.out / 'attempts.jsonl'}, proofs: {req.out / 'proofs.jsonl'}")
 

@@ -27,7 +27,7 @@ from lean_env.types import (
     EnvFailure, LeanError, Outcome, StartResult, TacticResult, TacticState, TacticTimeout, Theorem, Verdict,
     outcome_of,
 )
-from policy.base import TacticCandidate
+from policy.base import PromptInput, TacticCandidate
 from search.records import AttemptRecord, ErrorSibling, ProofStep
 from search.tree import FAILED, OPEN, QED, Node, SearchTree
 
@@ -162,7 +162,10 @@ class _Attempt:
     async def _expand(self, node: Node) -> list[str] | None:
         """Sample, run and record the tactics at `node`; returns a verified proof if one was found."""
         t0 = time.perf_counter()
-        sampled = await self.propose(node.key, self.cfg.tactics_per_expansion)
+        # the goal state, with the context some released provers' prompts hold (policy/presets.py)
+        request = PromptInput(node.key, name=self.theorem.name, header=self.theorem.header,
+                              statement=self.theorem.statement, proof_before=node.handle_path)
+        sampled = await self.propose(request, self.cfg.tactics_per_expansion)
         t1 = time.perf_counter()
         self.t_gen += t1 - t0
         if self.cancel is not None and self.cancel.is_set():

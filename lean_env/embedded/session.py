@@ -303,6 +303,13 @@ class _CommandRun:
             return
         if head.text in ("open", "universe", "section", "end"):
             return
+        if head.text == "abbrev":
+            bad = [m for m in mods if m.text not in _HARMLESS_MODIFIERS]
+            if bad:
+                self.out.at("error", bad[0], f"the embedded environment does not support '{bad[0].text}' on declarations")
+                return
+            self._abbrev(toks)
+            return
         if head.text in ("theorem", "lemma", "example", "axiom"):
             bad = [m for m in mods if m.text not in _HARMLESS_MODIFIERS]
             if bad:
@@ -318,7 +325,7 @@ class _CommandRun:
             return
         what = head.text if head.kind == IDENT or head.text.startswith("#") else "this command"
         self.out.at("error", head, f"the embedded environment does not support '{what}' (only theorem, lemma, "
-                                   "example, axiom, #print axioms, #eval, open, set_option, section, end)")
+                                   "example, axiom, abbrev, #print axioms, #eval, open, set_option, section, end)")
 
     def _scoped_option(self, toks: list[Token]) -> bool:
         """`set_option NAME VALUE`: whether it is one the kernel may ignore (else an error)."""
@@ -329,6 +336,73 @@ class _CommandRun:
             self.out.at("error", toks[1], f"the embedded environment does not support the option '{toks[1].text}'")
             return False
         return True
+
+    # ---------------------------------------------------------- answers to fill
+    def _abbrev(self, toks: list[Token]) -> None:
+        """`abbrev NAME : T := value` (a benchmark's answer to fill, e.g. PutnamBench's
+        `abbrev X_solution : ℕ := sorry`). An abbrev is reducible, so every later statement that
+        mentions NAME is read with `(value : T)` in its place (`_unfold`). Only a closed value of a
+        type the kernel has is taken; a `sorry` value is noted as Lean does (warning, sorries
+        entry) and any statement that mentions it is refused, since nothing can be proved about
+        it. The definition is kept in the env's table under the key `abbrev NAME` (a space: no
+        Lean name collides), as the replacement text."""
+        assign = _top_level_index(toks, ":=")
+        if len(toks) < 5 or toks[1].kind != IDENT or toks[2].text != ":" or assign is None or assign < 4 \
+                or assign == len(toks) - 1:
+            self.out.at("error", toks[0], "the embedded environment supports `abbrev NAME : T := value` only "
+                                          "(no binders, a type and a value)")
+            return
+        name_tok = toks[1]
+        name = name_tok.text
+        if name in self.theorems or "abbrev " + name in self.theorems:
+            self.out.at("error", name_tok, f"'{name}' has already been declared")
+            return
+        type_text = self.code[toks[3].start:toks[assign].start].strip()
+        value_toks = toks[assign + 1:]
+        value_text = self.code[value_toks[0].start:value_toks[-1].end].strip()
+        if value_text == "sorry":
+            sig, _ = self._unfold(f"theorem {name} : {type_text}", name_tok)
+            self.out.sorries.append({"pos": self.out.lines.pos(value_toks[0].start),
+                                     "endPos": self.out.lines.pos(value_toks[0].end), "goal": f"⊢ {type_text}"})
+            self.out.at("warning", name_tok, SORRY_WARNING)
+            self.theorems["abbrev " + name] = (Var("sorry"), frozenset({"sorryAx"}))
+            return
+        typed = f"({value_text} : {type_text})"
+        check, bad = self._unfold(f"theorem {name} : {typed} = {typed}", name_tok)
+        if bad:
+            return
+        try:
+            st = parse_statement(check)
+        except ParseError as e:
+            self.out.at("error", value_toks[0], e.message)
+            return
+        _, unknown = _initial_goal(st)
+        if unknown:
+            at = next((t for t in value_toks if t.kind == IDENT and t.text == unknown), value_toks[0])
+            self.out.at("error", at, f"Unknown identifier `{unknown}`")
+            return
+        unfolded, _ = self._unfold(typed, name_tok)
+        self.theorems["abbrev " + name] = (Var(unfolded), frozenset())
+
+    def _unfold(self, text: str, at: Token) -> tuple[str, bool]:
+        """`text` with every abbrev it mentions replaced by its value; (text, refused) where
+        refused means it mentions a `sorry` abbrev (reported at `at`)."""
+        try:
+            toks = tokenize(text, comments=False)
+        except LexError:
+            return text, False
+        for t in reversed(toks):
+            if t.kind != IDENT:
+                continue
+            found = self.theorems.get("abbrev " + t.text)
+            if found is None:
+                continue
+            if "sorryAx" in found[1]:
+                self.out.at("error", at, f"the embedded environment cannot reason about `{t.text}`: its value is "
+                                         "`sorry` (fill the answer)")
+                return text, True
+            text = text[:t.start] + found[0].name + text[t.end:]
+        return text, False
 
     # ---------------------------------------------------------- declarations
     def _declaration(self, toks: list[Token]) -> None:
@@ -350,6 +424,11 @@ class _CommandRun:
         shift = 0
         if kw.text in ("lemma", "axiom"):
             sig, shift = "theorem" + sig[len(kw.text):], len("theorem") - len(kw.text)
+        unfolded, refused = self._unfold(sig, name_tok)
+        if refused:
+            return
+        if unfolded != sig:   # positions past an unfolded answer are approximate
+            sig, shift = unfolded, 0
         try:
             st = parse_statement(sig)
         except ParseError as e:
