@@ -144,7 +144,7 @@ def evaluate(
             search=SearchConfig(tactics_per_expansion=tactics, max_expansions=expansions, wall_seconds=wall),
             planner=_planner_config(planner, planner_model, planner_base_url, replan, searchers),
         )
-        req.env.validate()   # a wrong environment setting is reported before any model loads
+        req.env.validate_search()   # a wrong environment setting is reported before any model loads
         run_eval_cli(req)
     except (ValueError, FileNotFoundError, ImportError) as e:
         _fail(str(e))

@@ -166,6 +166,20 @@ def test_settings_are_checked_and_tactics_are_refused():
     assert isinstance(run(env.start(thm("theorem t : True := by"))), EnvFailure)
 
 
+def test_a_search_on_kimina_is_refused_in_one_line(tmp_path):
+    from prover.config import CampaignConfig
+
+    out = subprocess.run([sys.executable, "-m", "prover.cli", "eval", "--env", "kimina", "--kimina-url",
+                          "http://127.0.0.1:9", "--limit", "1", "--out", str(tmp_path / "eval")],
+                         cwd=Path(__file__).resolve().parent.parent, capture_output=True, text=True, timeout=120,
+                         env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)})
+    lines = (out.stdout + out.stderr).strip().splitlines()
+    assert out.returncode != 0 and len(lines) == 1 and "only verifies whole proofs" in lines[0], lines
+    assert not (tmp_path / "eval").exists()
+    with pytest.raises(ValueError, match="only verifies whole proofs"):
+        CampaignConfig.model_validate({"env": {"kind": "kimina", "kimina_url": "http://127.0.0.1:9"}})
+
+
 def test_prover_verify_through_kimina(tmp_path, capsys):
     from prover.verify_cmd import run_verify
 
