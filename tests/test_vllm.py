@@ -67,7 +67,7 @@ def engine_logprobs(gen, ids: list[int]) -> list[float]:
 
 
 def hf_logprobs(path, ids: list[int]) -> list[float]:
-    model, _, _ = load_checkpoint(path)
+    model, _, _ = load_checkpoint(path, dtype="float32")   # a bfloat16 checkpoint upcast, as the fp32 engine holds it
     with torch.no_grad():
         lp = torch.log_softmax(model(torch.tensor([ids])).logits[0].float(), -1)
     return [float(lp[i - 1, t]) for i, t in enumerate(ids) if i > 0]
