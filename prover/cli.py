@@ -153,7 +153,7 @@ def evaluate(
             search=SearchConfig(tactics_per_expansion=tactics, max_expansions=expansions, wall_seconds=wall),
             planner=_planner_config(planner, planner_model, planner_base_url, replan, searchers),
         )
-        req.env.validate()   # a wrong environment setting is reported before any model loads
+        req.env.validate_search()   # a wrong environment setting is reported before any model loads
         run_eval_cli(req)
     except (ValueError, FileNotFoundError, ImportError) as e:
         _fail(str(e))
@@ -198,11 +198,16 @@ def campaign(
     from prover.campaign import run_campaign
     from prover.config import ConfigError, load_config
 
+    from policy.vllm_gen import WeightSyncError
+
     try:
         cfg = load_config(config)
     except ConfigError as e:
         _fail(str(e))
-    run_campaign(cfg, run_dir or Path("runs") / cfg.name)
+    try:
+        run_campaign(cfg, run_dir or Path("runs") / cfg.name)
+    except WeightSyncError as e:   # a kept vLLM engine that does not serve its checkpoint: stop, say by how much
+        _fail(str(e))
 
 
 @app.command("round")
@@ -210,11 +215,12 @@ def one_round(
     run_dir: Path = typer.Argument(..., help="An existing campaign run directory."),
 ) -> None:
     """Run exactly one more round of a campaign (search -> store -> filter -> train -> eval)."""
+    from policy.vllm_gen import WeightSyncError
     from prover.campaign import run_one_round
 
     try:
         run_one_round(run_dir)
-    except (ValueError, FileNotFoundError) as e:
+    except (ValueError, FileNotFoundError, WeightSyncError) as e:
         _fail(str(e))
 
 

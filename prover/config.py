@@ -123,7 +123,7 @@ class CampaignConfig(Strict):
     @field_validator("env")
     @classmethod
     def _env_is_usable(cls, env: EnvConfig) -> EnvConfig:
-        env.validate()
+        env.validate_search()
         return env
 
     @model_validator(mode="after")

@@ -1,12 +1,15 @@
-"""A local stand-in for Kimina Lean Server's `POST /verify` on 127.0.0.1, for the Kimina backend tests.
+"""A local stand-in for Kimina Lean Server's `POST /verify` on 127.0.0.1, for the Kimina backend tests
+of what the real server (tests/kimina_real.py) cannot be made to do: fail on demand.
 
-It behaves like the real server with the embedded REPL as its REPL binary: each snippet is split
-into its leading `import` lines (the header, elaborated once per distinct header in an in-process
-embedded `Session`, like the server's header-keyed REPL pool) and the rest, which runs in the
-header's environment; message and sorry lines are shifted back to count from the top of the
-snippet, as the server does. Requests are validated like the server's pydantic model (422 with a
-`detail` list), the `Authorization: Bearer KEY` header is checked when `api_key` is set (401), and
-`fault` makes it misbehave the ways a real deployment does:
+It behaves like kimina-ast-server 2.1.3 with the embedded REPL as its REPL binary (its
+`server/split.py`, `manager.py`, `repl.py`): each snippet is split into its leading blank and
+`import` lines, the header (`import Mathlib...` lines collapsed into one `import Mathlib`), and
+the rest, the body; each distinct header gets its own REPL session, which runs the header once and
+then each body with `env: 0` (so with a blank header, the environment the first body left); and
+message and sorry lines are reported as the REPL gives them, counted from the body's first line,
+not shifted back. Requests are validated like the server's pydantic model (422 with a `detail`
+list), the `Authorization: Bearer KEY` header is checked when `api_key` is set (401), and `fault`
+makes it misbehave the ways a real deployment does:
 
     "busy"       HTTP 429 {"detail": "No available REPLs"} (all REPLs taken)
     "busy_once"  429 for the first request only, then normal
@@ -16,7 +19,6 @@ snippet, as the server does. Requests are validated like the server's pydantic m
     "timeout"    every snippet's result is {"error": "Lean REPL command timed out in N seconds"}
     "header_timeout"  ... {"error": "Lean REPL header command timed out in N seconds"}
     "hang"       no reply for `hang_seconds`
-    "unshifted"  line numbers counted from the first non-import line (servers before the fix)
 
 `rewrite(response) -> response` edits each REPL reply before it is sent (a server that lies).
 Every request body and its Authorization header are kept in `requests` for assertions.
@@ -32,21 +34,16 @@ from typing import Any, Callable
 from lean_env.embedded.session import Session
 
 
-def split_snippet(code: str) -> tuple[str, str, int]:
-    """(header, body, header line count): the leading blank and `import` lines, the rest."""
+def split_snippet(code: str) -> tuple[str, str]:
+    """(header, body) as kimina-ast-server 2.1.3's `split_snippet` makes them."""
     lines = code.splitlines()
     i = 0
     while i < len(lines) and (not lines[i].strip() or lines[i].strip().startswith("import ")):
         i += 1
-    header = "\n".join(line.strip() for line in lines[:i] if line.strip())
-    return header, "\n".join(lines[i:]), i
-
-
-def _shift(items: list[dict], offset: int) -> None:
-    for item in items:
-        for key in ("pos", "endPos"):
-            if isinstance(item.get(key), dict):
-                item[key]["line"] += offset
+    imports = [line.strip() for line in lines[:i] if line.strip()]
+    header = ["import Mathlib"] if any(x.startswith("import Mathlib") for x in imports) else []
+    header += dict.fromkeys(x for x in imports if not x.startswith("import Mathlib"))
+    return "\n".join(header), "\n".join(lines[i:])
 
 
 class FakeKiminaServer:
@@ -54,7 +51,7 @@ class FakeKiminaServer:
                  rewrite: Callable[[dict], dict] | None = None, hang_seconds: float = 5.0):
         self.api_key, self.fault, self.rewrite, self.hang_seconds = api_key, fault, rewrite, hang_seconds
         self.requests: list[tuple[dict, str | None]] = []
-        self._headers: dict[str, tuple[Session, int]] = {}   # header -> (REPL session, its env)
+        self._repls: dict[str, Session] = {}   # header -> its REPL session
         self._lock = threading.Lock()
         server = self
 
@@ -122,17 +119,16 @@ class FakeKiminaServer:
         if self.fault in ("timeout", "header_timeout"):
             which = "header command" if self.fault == "header_timeout" else "command"
             return {"custom_id": cid, "error": f"Lean REPL {which} timed out in {timeout} seconds"}
-        header, body, offset = split_snippet(code)
+        header, body = split_snippet(code)
         with self._lock:   # one embedded session per header, used by one request at a time
-            if header not in self._headers:
-                session = Session()
-                self._headers[header] = (session, session.handle({"cmd": header})["env"])
-            session, env = self._headers[header]
+            if header not in self._repls:
+                self._repls[header] = Session()
+                if header:
+                    self._repls[header].handle({"cmd": header})
+            session = self._repls[header]
             t0 = time.perf_counter()
-            response = session.handle({"cmd": body, "env": env})
-        if self.fault != "unshifted" and "message" not in response:
-            _shift(response.get("messages") or [], offset)
-            _shift(response.get("sorries") or [], offset)
+            # the server sends `env: 0` once its REPL has run anything (its header, or a first body)
+            response = session.handle({"cmd": body, **({"env": 0} if session.envs else {})})
         if self.rewrite is not None:
             response = self.rewrite(response)
         return {"custom_id": cid, "response": {**response, "time": time.perf_counter() - t0}}

@@ -22,7 +22,9 @@ pytestmark = [pytest.mark.vllm, pytest.mark.slow]
 
 
 def test_vllm_rollouts_after_a_sync_match_the_trainer(tmp_path):
-    from policy.vllm_gen import VLLMGenerator
+    """Untied embeddings (tests/test_vllm.py loads tied ones the same way); the sync checks the
+    engine itself too."""
+    from policy.vllm_gen import VLLMGenerator, WeightSyncError
 
     tok = char_tokenizer()
     save_checkpoint(micro_llama(tok, seed=0, hidden=64, heads=2), tok, tmp_path / "start")
@@ -43,7 +45,9 @@ def test_vllm_rollouts_after_a_sync_match_the_trainer(tmp_path):
                 return float((train_logprobs(trainer_model, batch) - batch.logp_infer).abs().max())
 
         assert gap() > 1e-2                                   # the engine still has the start weights
-        sampler.load_weights(trainer_model.state_dict().items())
-        assert gap() < 1e-4
+        with pytest.raises(WeightSyncError):                  # and the check sees it
+            gen.check_weights(trainer_model, "the trainer's weights")
+        sampler.load_weights(trainer_model.state_dict().items(), reference=trainer_model)
+        assert gen.last_check < 1e-4 and gap() < 1e-4
     finally:
         gen.close()

@@ -1,20 +1,25 @@
-"""The Kimina Lean Server backend against a local fake of its `/verify` API that runs the embedded
-REPL (tests/fake_kimina_server.py): verdicts match the embedded pool's, every verdict still goes
-through our own rules, batching, the API key, and each way the server can fail."""
+"""The Kimina Lean Server backend. Against the real kimina-ast-server 2.1.3 serving the embedded REPL
+(tests/kimina_real.py; skipped only where Python 3.12 is missing): through `prover verify --env
+kimina` it verifies every known proof and rejects every cheat class and false statement. Against a
+local double of its `/verify` API that behaves like it (tests/fake_kimina_server.py): batching, the
+API key, and each way a server can fail, which the real one cannot be made to do on demand."""
 from __future__ import annotations
 
 import asyncio
 import json
 import os
 import socket
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
-from conftest import run, thm
-from fake_kimina_server import FakeKiminaServer
+from conftest import MINIF2F_HEADER, run, thm
+from fake_kimina_server import FakeKiminaServer, split_snippet
 from lean_env.factory import EnvConfig, make_env
-from lean_env.kimina import KiminaEnv
-from lean_env.types import EnvFailure
+from lean_env.kimina import KiminaEnv, _body_to_command, body_start, snippet_prefix
+from lean_env.types import EnvFailure, Theorem
 from test_verify import CHEATS, T
 
 GOOD = ["omega"]
@@ -69,11 +74,32 @@ def test_a_server_that_says_valid_still_faces_our_rules():
         silent = one(server)
     with FakeKiminaServer(rewrite=sorry_axiom) as server:
         sorried = one(server)
-    with FakeKiminaServer(fault="unshifted") as server:    # lines counted without the header
-        unshifted = one(server)
+    def shifted_back(resp):   # lines counted from the top of the snippet: not what Kimina reports
+        for m in resp.get("messages") or []:
+            m["pos"]["line"] += body_start(snippet_prefix(T.header))
+        return resp
+
+    with FakeKiminaServer(rewrite=shifted_back) as server:
+        shifted = one(server)
     assert not silent.ok and any("could not read axioms" in r for r in silent.reasons)
     assert not sorried.ok and any("sorryAx" in r for r in sorried.reasons)
-    assert not unshifted.ok and any("could not read axioms" in r for r in unshifted.reasons)
+    assert not shifted.ok and any("could not read axioms" in r for r in shifted.reasons)
+
+
+@pytest.mark.parametrize("header, start, delta", [
+    (MINIF2F_HEADER, 3, -4),                          # the body starts at `set_option`, 4 lines before our command
+    ("import Mathlib\nimport Aesop\n\n", 3, 0),      # imports only: the body is our command
+    ("", 1, 0),                                       # no imports: `import Init` is sent first
+    ("open Nat\n", 1, -1),
+    ("  import Mathlib\n\nprelude\nmodule\npublic import X\nmeta import Y\n", 6, 0),   # newer servers' header lines
+])
+def test_lines_are_moved_from_the_body_to_our_command(header, start, delta):
+    prefix = snippet_prefix(header)
+    snippet = prefix + "theorem t : True := by\n  trivial\n#print axioms t"
+    assert body_start(snippet) == start and _body_to_command(snippet, prefix) == delta
+    assert any(line.strip().startswith("import ") for line in prefix.splitlines())
+    if "module" not in header:   # 2.1.3 (and the fake) split module-system headers differently
+        assert split_snippet(snippet)[1].splitlines()[0] == snippet.splitlines()[start]
 
 
 def test_api_key_goes_in_the_authorization_header(monkeypatch):
@@ -140,6 +166,20 @@ def test_settings_are_checked_and_tactics_are_refused():
     assert isinstance(run(env.start(thm("theorem t : True := by"))), EnvFailure)
 
 
+def test_a_search_on_kimina_is_refused_in_one_line(tmp_path):
+    from prover.config import CampaignConfig
+
+    out = subprocess.run([sys.executable, "-m", "prover.cli", "eval", "--env", "kimina", "--kimina-url",
+                          "http://127.0.0.1:9", "--limit", "1", "--out", str(tmp_path / "eval")],
+                         cwd=Path(__file__).resolve().parent.parent, capture_output=True, text=True, timeout=120,
+                         env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)})
+    lines = (out.stdout + out.stderr).strip().splitlines()
+    assert out.returncode != 0 and len(lines) == 1 and "only verifies whole proofs" in lines[0], lines
+    assert not (tmp_path / "eval").exists()
+    with pytest.raises(ValueError, match="only verifies whole proofs"):
+        CampaignConfig.model_validate({"env": {"kind": "kimina", "kimina_url": "http://127.0.0.1:9"}})
+
+
 def test_prover_verify_through_kimina(tmp_path, capsys):
     from prover.verify_cmd import run_verify
 
@@ -168,3 +208,107 @@ def test_a_real_kimina_server():
     assert verdicts[0].ok, verdicts[0].reasons
     assert set(verdicts[0].axioms) <= {"propext", "Classical.choice", "Quot.sound"}
     assert not any(v.ok for v in verdicts[1:])
+
+
+# ---------------------------------------------------------------- the real kimina-ast-server
+
+from kimina_real import RealKiminaServer, kimina_unavailable  # noqa: E402
+
+REPO = Path(__file__).resolve().parent.parent
+KEY = "kimina-test-key"
+
+
+@pytest.fixture(scope="module")
+def real_kimina(tmp_path_factory):
+    """kimina-ast-server 2.1.3 with 2 embedded REPLs and an API key, for the whole module."""
+    reason = kimina_unavailable()
+    if reason:
+        pytest.skip(reason)
+    with RealKiminaServer(tmp_path_factory.mktemp("kimina"), max_repls=2, api_key=KEY) as url:
+        yield url
+
+
+def prover_verify(url: str, proofs: Path, benchmark: str | Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "prover.cli", "verify", str(proofs), "--benchmark", str(benchmark),
+         "--env", "kimina", "--kimina-url", url],
+        cwd=REPO, capture_output=True, text=True, timeout=600,
+        env={**os.environ, "PYTHONPATH": str(REPO), "COLUMNS": "400", "LEAN_SERVER_API_KEY": KEY})
+
+
+@pytest.mark.slow
+def test_the_real_server_verifies_every_known_proof(real_kimina):
+    known = REPO / "data" / "embedded" / "known_proofs.jsonl"
+    n = sum(1 for line in known.read_text().splitlines() if line.strip())
+    out = prover_verify(real_kimina, known, "embedded")
+    assert n >= 600 and f"{n}/{n} proofs verified" in out.stdout, out.stdout[-3000:] + out.stderr[-2000:]
+    assert out.returncode == 0
+
+
+def test_the_real_server_rejects_every_cheat_class(real_kimina):
+    from test_adversarial import CHEATS as CLASSED, HONEST_ROWS, TAMPERING, T as ADV, _rows
+    from prover.verify_cmd import verify_rows
+    from lean_env.verify import STATEMENT_TAMPERING
+
+    rows = _rows() + [{"id": "adv", "label": f"verify: {k}", "tactics": v} for k, v in sorted(CHEATS.items())]
+    env = KiminaEnv(real_kimina, api_key=KEY, verify_timeout=60)
+    verdicts = verify_rows(rows, {"adv": ADV}, env, "adversarial")
+    wrong = []
+    for row, v in zip(rows, verdicts):
+        label = row["label"]
+        if label in HONEST_ROWS:
+            if not v.ok:
+                wrong.append((label, "honest proof rejected", v.reasons))
+        elif label.startswith("verify: "):
+            if v.ok or any(r.startswith("environment failure") for r in v.reasons):
+                wrong.append((label, "not rejected by Lean's reply", v.reasons))
+        else:
+            cls = STATEMENT_TAMPERING if label in TAMPERING else CLASSED[label][1]
+            if v.ok or not any(r.startswith(cls) for r in v.reasons):
+                wrong.append((label, f"not rejected as {cls}", v.reasons))
+    assert not wrong, wrong
+    assert sum(v.ok for v in verdicts) == len(HONEST_ROWS) >= 5
+
+
+def test_the_real_server_rejects_false_statements(real_kimina, tmp_path):
+    """Every false statement of the kernel's own tests, with every script that closes look-alikes,
+    through `prover verify`; known proofs of true statements in the same run must still pass."""
+    from test_discrete import FALSE_DISCRETE, _CLOSERS as DISCRETE_CLOSERS
+    from test_fields import FALSE_OVER_FIELDS, _CLOSERS as FIELD_CLOSERS
+
+    bench, proofs = [], []
+    for i, (statement, scripts) in enumerate(sorted(FALSE_DISCRETE.items()) + sorted(FALSE_OVER_FIELDS.items())):
+        name = f"false_{i}"
+        closers = DISCRETE_CLOSERS if statement in FALSE_DISCRETE else FIELD_CLOSERS
+        bench.append({"name": name, "split": "test", "header": MINIF2F_HEADER,
+                      "formal_statement": statement.replace("theorem t ", f"theorem {name} ", 1) + " := by"})
+        proofs += [{"id": name, "tactics": [script]}
+                   for script in dict.fromkeys(closers + tuple(scripts))]
+    controls = [{"id": "good", "tactics": GOOD}, {"id": "good", "tactics": ["have h : x = 4 := by\n  omega", "exact h"]}]
+    bench.append({"name": "good", "split": "test", "header": MINIF2F_HEADER, "formal_statement": T.statement.replace(T.name, "good")})
+    (tmp_path / "bench.jsonl").write_text("".join(json.dumps(r) + "\n" for r in bench))
+    (tmp_path / "proofs.jsonl").write_text("".join(json.dumps(r) + "\n" for r in controls + proofs + controls))
+    out = prover_verify(real_kimina, tmp_path / "proofs.jsonl", tmp_path / "bench.jsonl")
+    n = len(proofs) + 2 * len(controls)
+    assert f"{2 * len(controls)}/{n} proofs verified" in out.stdout, out.stdout[-3000:] + out.stderr[-2000:]
+    assert "environment failure" not in out.stdout and "timed out" not in out.stdout
+    assert len(bench) - 1 == len(FALSE_DISCRETE) + len(FALSE_OVER_FIELDS) >= 40 and len(proofs) >= 600
+
+
+def test_the_real_server_checks_the_key(real_kimina):
+    wrong = verify_all(KiminaEnv(real_kimina, api_key="nope"), [GOOD])[0]
+    missing = verify_all(KiminaEnv(real_kimina, api_key=""), [GOOD])[0]
+    right = verify_all(KiminaEnv(real_kimina, api_key=KEY), [GOOD])[0]
+    assert not wrong.ok and "Invalid API key" in wrong.reasons[0]
+    assert not missing.ok and "Missing API key" in missing.reasons[0]
+    assert right.ok, right.reasons
+
+
+def test_a_theorem_without_imports_verifies_every_time(real_kimina, tmp_path):
+    """The server runs a blank header's later snippets in the environment its REPL's first snippet
+    left (`env: 0`), where the theorem is already declared, unless we send an import. One REPL, so
+    every request meets the same one."""
+    blank = Theorem(name=T.name, header="", statement=T.statement, split="test", source="tests")
+    with RealKiminaServer(tmp_path, max_repls=1) as url:
+        again = [verify_all(KiminaEnv(url), [GOOD], theorem=blank)[0] for _ in range(3)]
+    assert all(v.ok for v in again), [v.reasons for v in again]

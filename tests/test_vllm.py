@@ -12,6 +12,7 @@ from policy.base import PromptFormat
 from policy.checkpoint import load_checkpoint, save_checkpoint
 from policy.params import SamplingParams
 from policy.tokens import encode_prompt, encode_tactic
+from policy.vllm_gen import WeightSyncError
 from training_fixtures import char_tokenizer, micro_llama
 
 pytestmark = [pytest.mark.vllm, pytest.mark.slow]
@@ -21,16 +22,17 @@ EOS_PER_STEP = 0.25   # chance of ending the tactic at each step: most samples f
 
 
 def eos_leaning(tok, seed: int, hidden: int = 64):
-    """A random micro Llama whose samples end (EOS) with probability ~EOS_PER_STEP at every step, in
-    its weights (vLLM only sees the checkpoint): one embedding dimension is large for every token,
-    so after the final norm it is ~sqrt(hidden) whatever the context, and only EOS reads it."""
-    model = micro_llama(tok, seed=seed, hidden=hidden, heads=2)   # head size 32: vLLM's CPU kernels have it
+    """A random micro Llama with tied input and output embeddings (as the tiny model has) whose
+    samples end (EOS) with probability ~EOS_PER_STEP at every step, in its weights (vLLM only sees
+    the checkpoint): embedding dimension 0 is 30 for every token, so after the final norm it is
+    ~sqrt(hidden) whatever the context, and EOS's row is a little larger there than the others'."""
+    model = micro_llama(tok, seed=seed, hidden=hidden, heads=2, tied=True)   # head size 32: vLLM's CPU kernels have it
     others = len(tok) - 1
     with torch.no_grad():
         model.model.embed_tokens.weight[:, 0] = 30.0
-        model.lm_head.weight[:, 0] = 0.0
         eos_logit = torch.log(torch.tensor(EOS_PER_STEP * others / (1 - EOS_PER_STEP)))
-        model.lm_head.weight[tok.eos_token_id, 0] = eos_logit / hidden ** 0.5
+        model.model.embed_tokens.weight[tok.eos_token_id, 0] += eos_logit / hidden ** 0.5
+    assert model.lm_head.weight is model.model.embed_tokens.weight
     return model
 
 
@@ -40,13 +42,12 @@ def checkpoints(tmp_path_factory):
     root = tmp_path_factory.mktemp("vllm")
     paths = {}
     b = eos_leaning(tok, 1)
-    with torch.no_grad():
-        b.lm_head.weight[:, 1:] *= 50.0   # far from uniform over the other tokens: clearly not a's log-probs
-    for name, model in (("a", eos_leaning(tok, 0)), ("b", b), ("wide", eos_leaning(tok, 0, 96))):
+    with torch.no_grad():   # another lineage, far from uniform: clearly not a's log-probs
+        b.model.embed_tokens.weight[:, 1:] *= 50.0
+    half = eos_leaning(tok, 2).to(torch.bfloat16)   # a checkpoint saved in bfloat16
+    for name, model in (("a", eos_leaning(tok, 0)), ("b", b), ("bf16", half), ("wide", eos_leaning(tok, 0, 96))):
         paths[name] = save_checkpoint(model, tok, root / name)
     return paths
-
-
 @pytest.fixture(scope="module")
 def engine(checkpoints):
     from policy.vllm_gen import VLLMGenerator
@@ -66,27 +67,35 @@ def engine_logprobs(gen, ids: list[int]) -> list[float]:
 
 
 def hf_logprobs(path, ids: list[int]) -> list[float]:
-    model, _, _ = load_checkpoint(path)
+    model, _, _ = load_checkpoint(path, dtype="float32")   # a bfloat16 checkpoint upcast, as the fp32 engine holds it
     with torch.no_grad():
         lp = torch.log_softmax(model(torch.tensor([ids])).logits[0].float(), -1)
     return [float(lp[i - 1, t]) for i, t in enumerate(ids) if i > 0]
 
 
-def test_a_checkpoint_loaded_into_the_running_engine_gives_its_hf_logprobs(engine, checkpoints):
+def test_every_load_into_the_running_engine_serves_exactly_that_checkpoint(engine, checkpoints):
+    """Tied embeddings: after each in-place load (another lineage, a bfloat16 checkpoint, back
+    again, a pushed state dict) the engine's log-probs are the checkpoint's own, and `load_checkpoint`
+    checked that itself. vLLM 0.32 alone left the tied head on the first checkpoint's weights."""
     tok = engine.tokenizer
     ids = encode_prompt(tok, PromptFormat().prompt(STATES[0])) + encode_tactic(tok, "rw [h₀]")
     engine.load_checkpoint(checkpoints["a"])
     before = engine_logprobs(engine, ids)
     assert before == pytest.approx(hf_logprobs(checkpoints["a"], ids), abs=1e-4)
-    engine.load_checkpoint(checkpoints["b"])
-    after = engine_logprobs(engine, ids)   # the same prompt again: no stale prefix cache
-    assert after == pytest.approx(hf_logprobs(checkpoints["b"], ids), abs=1e-4)
-    assert max(abs(x - y) for x, y in zip(before, after)) > 0.1
-    assert engine.model == str(checkpoints["b"])
+    for name in ("b", "bf16", "a"):
+        engine.load_checkpoint(checkpoints[name])   # the same prompt again each time: no stale prefix cache
+        assert engine_logprobs(engine, ids) == pytest.approx(hf_logprobs(checkpoints[name], ids), abs=1e-4), name
+        assert engine.last_check is not None and engine.last_check < 1e-4 and engine.model == str(checkpoints[name])
+    assert max(abs(x - y) for x, y in zip(before, hf_logprobs(checkpoints["b"], ids))) > 0.1
 
-    model, _, _ = load_checkpoint(checkpoints["a"])   # a state dict, as a learner pushes it after a step
-    engine.load_weights(model.state_dict().items())
-    assert engine_logprobs(engine, ids) == pytest.approx(before, abs=1e-5)
+    model, _, _ = load_checkpoint(checkpoints["b"])   # a state dict, as a learner pushes it after a step
+    engine.load_weights(model.state_dict().items(), reference=model)
+    assert engine.last_check < 1e-4
+    assert engine_logprobs(engine, ids) == pytest.approx(hf_logprobs(checkpoints["b"], ids), abs=1e-4)
+
+    with pytest.raises(WeightSyncError, match=r"differ .* by up to \d"):   # holding b, it is not a
+        engine.check_weights(checkpoints["a"], "a")
+    assert engine.last_check > 0.1
 
 
 def test_a_checkpoint_that_does_not_fit_is_refused_and_the_engine_keeps_serving(engine, checkpoints, tmp_path):

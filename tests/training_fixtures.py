@@ -29,7 +29,7 @@ def char_tokenizer():
                                    eos_token="</s>", unk_token="<unk>")
 
 
-def micro_llama(tokenizer, seed: int = 0, hidden: int = 32, layers: int = 2, heads: int = 2):
+def micro_llama(tokenizer, seed: int = 0, hidden: int = 32, layers: int = 2, heads: int = 2, tied: bool = False):
     from transformers import LlamaConfig, LlamaForCausalLM
 
     torch.manual_seed(seed)
@@ -37,7 +37,7 @@ def micro_llama(tokenizer, seed: int = 0, hidden: int = 32, layers: int = 2, hea
                       num_hidden_layers=layers, num_attention_heads=heads, num_key_value_heads=heads,
                       max_position_embeddings=512, pad_token_id=tokenizer.pad_token_id,
                       bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id,
-                      tie_word_embeddings=False)
+                      tie_word_embeddings=tied)
     model = LlamaForCausalLM(cfg)
     model.eval()
     return model

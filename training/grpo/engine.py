@@ -56,8 +56,10 @@ class VLLMRollouts:
             samples.append(Sample(ids, lps, c.finish_reason == "stop", [None] * len(ids)))
         return samples
 
-    def load_weights(self, named_tensors) -> None:
-        self.generator.load_weights(named_tensors)
+    def load_weights(self, named_tensors, reference=None) -> None:
+        """In place into the engine; with the `reference` model they came from, the engine's
+        log-probs are checked against it (`VLLMGenerator.check_weights`, WeightSyncError)."""
+        self.generator.load_weights(named_tensors, reference=reference)
 
 
 def _snapshot(model: torch.nn.Module) -> dict[str, torch.Tensor]:
@@ -103,7 +105,10 @@ class RolloutEngine:
         if self.shared:
             return steps_done
         if not self.lag:
-            self.sampler.load_weights(model.state_dict().items())
+            if isinstance(self.sampler, VLLMRollouts):   # a separate engine: checked against the trainer
+                self.sampler.load_weights(model.state_dict().items(), reference=model)
+            else:
+                self.sampler.load_weights(model.state_dict().items())
             return steps_done
         target = max(steps_done - self.lag, 0)
         for step, weights in self.history:
