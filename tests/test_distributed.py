@@ -121,7 +121,7 @@ def kill_node(cluster, node, actor) -> None:
 
 
 def evaluate_with(env, generator, out, attempts=2, before_close=None):
-    from prover.evaluate import evaluate
+    from search.evaluate import evaluate
 
     async def go():
         try:

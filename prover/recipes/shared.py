@@ -26,7 +26,7 @@ def prove(cfg: CampaignConfig, checkpoint: Path, theorems: Sequence[Theorem], ou
     round's seed. `generators` is the campaign's (one vLLM engine for all rounds); without it one
     is made for this call. Resumable: attempts already in out_dir/attempts.jsonl are not rerun."""
     from prover.distributed import make_search_env
-    from prover.evaluate import evaluate
+    from search.evaluate import evaluate
 
     own = generators is None
     generators = generators or CampaignGenerators(cfg.generator)
