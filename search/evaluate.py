@@ -18,7 +18,7 @@ from lean_env.benchmarks import load_benchmark
 from lean_env.factory import EnvConfig, make_env
 from lean_env.jsonl import append_jsonl, read_jsonl
 from lean_env.types import Theorem
-from prover.distributed import DistributedConfig, make_search_env, make_search_generator
+from lean_env.ray_env import DistributedConfig, make_search_env, make_search_generator
 from search.batcher import GenerationBatcher
 from search.best_first import SearchConfig, search
 from policy.base import TacticGenerator

@@ -9,7 +9,7 @@ import pytest
 
 from conftest import run, thm
 from lean_env.factory import EnvConfig, make_env
-from prover.distributed import DistributedConfig, NodeInfo, plan
+from lean_env.ray_env import DistributedConfig, NodeInfo, plan
 from search.best_first import SearchConfig
 from policy.scripted import ScriptedGenerator
 
@@ -67,7 +67,7 @@ def test_missing_ray_names_the_extra(monkeypatch):
         return real(name, *a, **k)
 
     monkeypatch.setattr(builtins, "__import__", fake)
-    from prover.distributed import import_ray
+    from lean_env.ray_env import import_ray
 
     with pytest.raises(ImportError, match=r"bfs-prover\[dist\]"):
         import_ray()
@@ -179,7 +179,7 @@ def lean_nodes(cluster, resource="lean", gpu=False):
 
 @pytest.mark.slow
 def test_actors_land_on_every_node_and_a_generator_on_the_gpu_node(cluster, tmp_path):
-    from prover.distributed import RayGenerator, cluster_placement, make_search_env
+    from lean_env.ray_env import RayGenerator, cluster_placement, make_search_env
     from policy.factory import GeneratorConfig
 
     dist = DistributedConfig(address=cluster.address, env_resource="lean")
@@ -204,7 +204,7 @@ def test_actors_land_on_every_node_and_a_generator_on_the_gpu_node(cluster, tmp_
 
 @pytest.mark.slow
 def test_an_actor_that_cannot_be_placed_is_dropped_and_none_at_all_is_an_error(cluster):
-    from prover.distributed import EnvSlot, RayEnv
+    from lean_env.ray_env import EnvSlot, RayEnv
 
     dist = DistributedConfig(address=cluster.address, actor_timeout=60)
     gone = "ab" * 28    # a node id no node has (a node that died after the plan was made)
@@ -222,7 +222,7 @@ def test_an_actor_that_cannot_be_placed_is_dropped_and_none_at_all_is_an_error(c
 def test_a_lost_generator_s_states_go_to_the_others(cluster):
     import ray
 
-    from prover.distributed import GeneratorSlot, RayGenerator
+    from lean_env.ray_env import GeneratorSlot, RayGenerator
     from policy.factory import GeneratorConfig
 
     dist = DistributedConfig(address=cluster.address)
@@ -240,7 +240,7 @@ def test_a_lost_generator_s_states_go_to_the_others(cluster):
 
 @pytest.mark.slow
 def test_a_node_killed_mid_search_loses_no_attempt(cluster, reference, tmp_path):
-    from prover.distributed import make_search_env
+    from lean_env.ray_env import make_search_env
 
     dist = DistributedConfig(address=cluster.address, env_resource="lean")
     env = make_search_env(EnvConfig(workers=1), dist)
@@ -264,7 +264,7 @@ def test_a_node_killed_mid_search_loses_no_attempt(cluster, reference, tmp_path)
 
 @pytest.mark.slow
 def test_losing_every_env_node_fails_attempts_as_env_failures_in_the_denominator(cluster, reference, tmp_path):
-    from prover.distributed import make_search_env
+    from lean_env.ray_env import make_search_env
 
     [doomed] = lean_nodes(cluster, "doomed")
     dist = DistributedConfig(address=cluster.address, env_resource="doomed")

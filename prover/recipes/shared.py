@@ -25,7 +25,7 @@ def prove(cfg: CampaignConfig, checkpoint: Path, theorems: Sequence[Theorem], ou
     `checkpoint` (hf, vllm: loaded from it; openai: the server is asked for it by path) with the
     round's seed. `generators` is the campaign's (one vLLM engine for all rounds); without it one
     is made for this call. Resumable: attempts already in out_dir/attempts.jsonl are not rerun."""
-    from prover.distributed import make_search_env
+    from lean_env.ray_env import make_search_env
     from search.evaluate import evaluate
 
     own = generators is None
