@@ -1,14 +1,5 @@
-"""Ray distribution (optional extra `[dist]`): a campaign's search and `prover eval` over a cluster.
-
-Placement is decided by `plan`, a pure function of the alive nodes' resources (so it is tested
-without a cluster), and enforced with node affinity, not left to Ray's default scheduler (which
-packs zero-CPU actors onto the driver's node):
-
-- one environment actor per node that may host one (every alive node, or only those carrying the
-  custom resource `env_resource`), holding a `ReplPool` of W REPL workers; W is the node's CPUs
-  less what its generators reserve (or `workers_per_node`), and the actor reserves W CPUs;
-- one generator actor per `generator_gpus` GPUs of every GPU node, for generators that sample
-  from local weights (hf, vllm); without GPU nodes generation stays in the driver.
+"""`RayEnv`: a `ProofEnv` over environment actors pinned to the nodes of a Ray cluster (placement:
+lean_env/cluster.py; built by `make_env(cfg, distributed=...)`).
 
 An expansion's tactics go to the actor holding their state in one call (`run_tactics`); when an
 attempt ends, `release` frees its states here and its roots on the actors (LeanDojo's Lean
@@ -19,155 +10,22 @@ processes. When an actor's node dies, the actor is dropped, the states it held a
 live actor by replaying their paths, and the request runs again there: the search goes on and no
 attempt is lost. Only when no actor is left does a request come back as `EnvFailure`, which the
 search counts (a failed attempt that stays in the pass@k denominator). A round's next `RayEnv`
-plans again over the nodes alive then. `RayGenerator` routes each goal state to a generator by a
-stable hash, so a state's repeated visits meet the same per-state seed counter, and reroutes the
-states of a lost generator to the others.
-
-Model paths (hf, vllm checkpoints) must be readable on every GPU node (a shared filesystem).
+plans again over the nodes alive then.
 """
 from __future__ import annotations
 
 import asyncio
-import dataclasses
-import hashlib
 import itertools
 import logging
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping, Optional, Sequence
+from typing import Any, Callable, Optional, Sequence
 
-from pydantic import BaseModel, ConfigDict, Field
-
-from lean_env.factory import EnvConfig, make_env
-from lean_env.optional import require
 from lean_env.base import ProofEnv, run_tactics
 from lean_env.base import release as release_attempt
+from lean_env.cluster import Actor, DistributedConfig, EnvSlot, connect, lost_errors, pinned, start_actors
 from lean_env.types import EnvFailure, StartResult, TacticResult, TacticState, Theorem, Verdict
 
 log = logging.getLogger(__name__)
-
-LOCAL_WEIGHT_KINDS = ("hf", "vllm")    # generators worth placing next to GPUs (openai servers are remote already)
-
-
-class DistributedConfig(BaseModel):
-    """The `distributed:` section of a campaign (absent: everything runs in this process)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    address: str = "auto"                        # "auto": the cluster `ray start` joined; "local": a new one here; or host:port
-    env_resource: Optional[str] = None           # only nodes with this custom resource host environment actors
-    workers_per_node: Optional[int] = Field(None, ge=1)   # REPL workers per env actor (default: the node's free CPUs;
-                                                          # env.workers sizes the local pool only)
-    generator_gpus: int = Field(1, ge=1)         # GPUs each generator actor reserves (>1: for an engine that shards)
-    generator_cpus: float = Field(1.0, ge=0)     # CPUs each generator actor reserves, not given to REPL workers
-    actor_timeout: float = Field(300.0, gt=0)    # seconds for the actors to come up before a round gives up on them
-
-
-def import_ray():
-    return require("ray", extra="dist")
-
-
-def connect(address: str):
-    """`local` starts a Ray instance on this machine; anything else joins that cluster."""
-    ray = import_ray()
-    if not ray.is_initialized():
-        if address == "local":
-            ray.init(include_dashboard=False, log_to_driver=False)
-        else:
-            ray.init(address=address, log_to_driver=False)
-    return ray
-
-
-# ---------------------------------------------------------------- placement
-
-
-@dataclass(frozen=True)
-class NodeInfo:
-    node_id: str
-    resources: Mapping[str, float]    # the node's total resources: CPU, GPU, custom ones
-
-
-@dataclass(frozen=True)
-class EnvSlot:
-    node_id: str
-    workers: int                      # REPL workers of the actor = CPUs it reserves
-
-
-@dataclass(frozen=True)
-class GeneratorSlot:
-    node_id: str
-    gpus: int
-    cpus: float
-
-
-@dataclass(frozen=True)
-class Placement:
-    envs: tuple[EnvSlot, ...]
-    generators: tuple[GeneratorSlot, ...]
-
-
-def cluster_nodes(ray) -> list[NodeInfo]:
-    return [NodeInfo(n["NodeID"], dict(n["Resources"])) for n in ray.nodes() if n["Alive"]]
-
-
-def plan(nodes: Sequence[NodeInfo], cfg: DistributedConfig) -> Placement:
-    """One environment actor per eligible node, one generator per `generator_gpus` GPUs of a node."""
-    envs, generators, skipped = [], [], []
-    for node in nodes:
-        n_gen = int(node.resources.get("GPU", 0)) // cfg.generator_gpus
-        generators += [GeneratorSlot(node.node_id, cfg.generator_gpus, cfg.generator_cpus)] * n_gen
-        if cfg.env_resource and node.resources.get(cfg.env_resource, 0) <= 0:
-            continue
-        free = int(node.resources.get("CPU", 0) - n_gen * cfg.generator_cpus)
-        workers = cfg.workers_per_node or free
-        if workers < 1 or workers > free:
-            skipped.append(f"{node.node_id[:12]} ({free} free CPUs)")
-            continue
-        envs.append(EnvSlot(node.node_id, workers))
-    if skipped:
-        log.warning("no environment actor on %s: fewer free CPUs than %s", ", ".join(skipped),
-                    f"workers_per_node={cfg.workers_per_node}" if cfg.workers_per_node else "one")
-    if not envs:
-        wanted = f"the resource {cfg.env_resource!r} and " if cfg.env_resource else ""
-        raise ValueError(f"no node of the Ray cluster can host an environment actor (it needs {wanted}"
-                         f"{cfg.workers_per_node or 1} free CPUs); nodes: "
-                         + "; ".join(f"{n.node_id[:12]} {dict(n.resources)}" for n in nodes))
-    return Placement(tuple(envs), tuple(generators))
-
-
-def cluster_placement(cfg: DistributedConfig) -> Placement:
-    return plan(cluster_nodes(connect(cfg.address)), cfg)
-
-
-def _pinned(ray, node_id: str) -> Any:
-    from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
-
-    return NodeAffinitySchedulingStrategy(node_id, soft=False)
-
-
-def _lost_errors(ray) -> tuple[type[BaseException], ...]:
-    """What a call raises when its actor (or the actor's node) is gone, or was never placed."""
-    return ray.exceptions.RayActorError, ray.exceptions.ActorUnschedulableError
-
-
-def _start_actors(ray, handles: list, cfg: DistributedConfig, what: str) -> list[str | None]:
-    """Each actor's node id once it is up, None for one that died or timed out (it is killed)."""
-    refs = [h.node_id.remote() for h in handles]
-    ready, _ = ray.wait(refs, num_returns=len(refs), timeout=cfg.actor_timeout)
-    nodes: list[str | None] = []
-    for handle, ref in zip(handles, refs):
-        try:
-            nodes.append(ray.get(ref, timeout=0) if ref in ready else None)
-        except _lost_errors(ray) as e:
-            log.warning("a %s actor failed to start: %s", what, e)
-            nodes.append(None)
-        if nodes[-1] is None:
-            ray.kill(handle)
-    if not any(nodes):
-        raise RuntimeError(f"no {what} actor started within {cfg.actor_timeout:g}s (see the Ray logs of the nodes)")
-    return nodes
-
-
-# ---------------------------------------------------------------- environment actors
 
 
 class _EnvActorImpl:
@@ -175,8 +33,8 @@ class _EnvActorImpl:
     asyncio event loop. Roots are kept per attempt (the driver's attempt id), so `release` frees
     every root the attempt has here, its first one and any rebuilt after another node was lost."""
 
-    def __init__(self, spec: EnvConfig):
-        self.env = make_env(spec)
+    def __init__(self, build: Callable[..., ProofEnv], workers: int):
+        self.env = build(workers=workers)
         self.roots: dict[int, list[TacticState]] = {}
         self.rebuilt: dict[tuple[int, tuple[str, ...]], TacticState] = {}   # (attempt, path): prefix reuse
 
@@ -221,14 +79,6 @@ class _EnvActorImpl:
         await self.env.close()
 
 
-@dataclass
-class _Actor:
-    handle: Any
-    node_id: str
-    alive: bool = True
-    load: int = 0         # requests in flight
-    served: int = 0       # requests answered
-
 
 @dataclass
 class _State:
@@ -254,18 +104,19 @@ class _ActorLost(Exception):
 
 
 class RayEnv:
-    """A `ProofEnv` over environment actors pinned to the nodes of `slots`. Each `start` opens an
-    attempt; `release(root)` (the search calls it when the attempt ends) frees it here and on the
-    actors."""
+    """A `ProofEnv` over environment actors pinned to the nodes of `slots`; each actor makes its
+    environment with `build(workers=W)` (a picklable function: `make_env`'s local half). Each
+    `start` opens an attempt; `release(root)` (the search calls it when the attempt ends) frees
+    it here and on the actors."""
 
-    def __init__(self, spec: EnvConfig, slots: Sequence[EnvSlot], cfg: DistributedConfig):
+    def __init__(self, build: Callable[..., ProofEnv], slots: Sequence[EnvSlot], cfg: DistributedConfig):
         ray = connect(cfg.address)
         self._ray = ray
         actor_cls = ray.remote(_EnvActorImpl)
-        handles = [actor_cls.options(num_cpus=slot.workers, scheduling_strategy=_pinned(ray, slot.node_id))
-                   .remote(dataclasses.replace(spec, workers=slot.workers)) for slot in slots]
-        nodes = _start_actors(ray, handles, cfg, "environment")
-        self.actors = [_Actor(h, node) for h, node in zip(handles, nodes) if node is not None]
+        handles = [actor_cls.options(num_cpus=slot.workers, scheduling_strategy=pinned(ray, slot.node_id))
+                   .remote(build, slot.workers) for slot in slots]
+        nodes = start_actors(ray, handles, cfg, "environment")
+        self.actors = [Actor(h, node) for h, node in zip(handles, nodes) if node is not None]
         self._states: dict[int, _State] = {}
         self._attempts: dict[int, _Attempt] = {}
         self._ids = itertools.count()
@@ -348,7 +199,7 @@ class RayEnv:
             if a.alive:
                 try:
                     await a.handle.close.remote()
-                except _lost_errors(self._ray):
+                except lost_errors(self._ray):
                     pass
             self._ray.kill(a.handle)   # frees its CPUs for the next round's actors
 
@@ -362,7 +213,7 @@ class RayEnv:
         actor.load += 1
         try:
             result = await getattr(actor.handle, method).remote(*args)
-        except _lost_errors(self._ray) as e:
+        except lost_errors(self._ray) as e:
             if actor.alive:
                 actor.alive = False
                 self.lost_nodes.append(actor.node_id)
@@ -416,129 +267,3 @@ class RayEnv:
     def _no_actor(self) -> EnvFailure:
         return EnvFailure(f"no environment actor is alive (nodes lost: {len(self.lost_nodes)})")
 
-
-# ---------------------------------------------------------------- generator actors
-
-
-class _GeneratorActorImpl:
-    """The body of a generator actor: one generator on the GPUs Ray gave this actor."""
-
-    def __init__(self, cfg, model: str | None, seed: int | None, on_gpu: bool):
-        from policy.factory import make_generator
-
-        if on_gpu and cfg.kind == "hf" and cfg.device is None:
-            cfg = cfg.model_copy(update={"device": "cuda"})   # Ray sets CUDA_VISIBLE_DEVICES to this actor's GPUs
-        self.generator = make_generator(cfg, model=model, seed=seed)
-
-    def node_id(self) -> str:
-        import ray
-
-        return ray.get_runtime_context().get_node_id()
-
-    def generate(self, states: Sequence[str], n: int):
-        return self.generator.generate(states, n)
-
-    def load_weights(self, named_tensors: list) -> None:
-        self.generator.load_weights(named_tensors)
-
-    def load_checkpoint(self, path: str) -> None:
-        self.generator.load_checkpoint(path)
-
-
-def _route(state: str, buckets: int) -> int:
-    """A stable choice of generator for a goal state (Python's `hash` differs between processes)."""
-    return int.from_bytes(hashlib.blake2b(state.encode(), digest_size=8).digest(), "big") % buckets
-
-
-class RayGenerator:
-    """A `TacticGenerator` over generator actors pinned to the nodes of `slots`."""
-
-    def __init__(self, cfg, slots: Sequence[GeneratorSlot], dist: DistributedConfig, *,
-                 model: str | None = None, seed: int | None = None):
-        ray = connect(dist.address)
-        self._ray = ray
-        actor_cls = ray.remote(_GeneratorActorImpl)
-        handles = [actor_cls.options(num_gpus=slot.gpus, num_cpus=slot.cpus,
-                                     scheduling_strategy=_pinned(ray, slot.node_id))
-                   .remote(cfg, model, seed, slot.gpus > 0) for slot in slots]
-        nodes = _start_actors(ray, handles, dist, "generator")
-        self.actors = [_Actor(h, node) for h, node in zip(handles, nodes) if node is not None]
-        self.lost_nodes: list[str] = []
-
-    @property
-    def nodes(self) -> list[str]:
-        return [a.node_id for a in self.actors if a.alive]
-
-    def generate(self, states: Sequence[str], n: int):
-        out: list = [None] * len(states)
-        pending = list(range(len(states)))
-        while pending:
-            alive = [a for a in self.actors if a.alive]
-            if not alive:
-                raise RuntimeError(f"every generator actor is lost (nodes: {', '.join(self.lost_nodes)})")
-            groups: dict[int, list[int]] = {}
-            for i in pending:
-                groups.setdefault(_route(states[i], len(alive)), []).append(i)
-            refs = {g: alive[g].handle.generate.remote([states[i] for i in idx], n) for g, idx in groups.items()}
-            pending = []
-            for g, ref in refs.items():
-                try:
-                    results = self._ray.get(ref)
-                except _lost_errors(self._ray):
-                    self._lose(alive[g])
-                    pending += groups[g]
-                    continue
-                for i, result in zip(groups[g], results):
-                    out[i] = result
-        return out
-
-    def load_weights(self, named_tensors: Iterable) -> None:
-        """New weights into every generator, in place (the tensors travel once, via the object store)."""
-        ref = self._ray.put([(name, t.detach().cpu()) for name, t in named_tensors])
-        self._broadcast("load_weights", ref)
-
-    def load_checkpoint(self, path) -> None:
-        self._broadcast("load_checkpoint", str(path))
-
-    def close(self) -> None:
-        for a in self.actors:
-            self._ray.kill(a.handle)
-
-    def _broadcast(self, method: str, *args) -> None:
-        live = [a for a in self.actors if a.alive]
-        refs = [getattr(a.handle, method).remote(*args) for a in live]
-        for actor, ref in zip(live, refs):
-            try:
-                self._ray.get(ref)
-            except _lost_errors(self._ray):
-                self._lose(actor)
-
-    def _lose(self, actor: _Actor) -> None:
-        if actor.alive:
-            actor.alive = False
-            self.lost_nodes.append(actor.node_id)
-            log.warning("generator actor on node %s lost; its states go to the other generators", actor.node_id[:12])
-
-
-# ---------------------------------------------------------------- what campaigns and `prover eval` call
-
-
-def make_search_env(env: EnvConfig, dist: DistributedConfig | None) -> ProofEnv:
-    """The environment a round's search uses: local (`make_env`), or actors over the cluster."""
-    if dist is None:
-        return make_env(env)
-    env.validate()
-    return RayEnv(env, cluster_placement(dist).envs, dist)
-
-
-def make_search_generator(cfg, dist: DistributedConfig | None, *, model: str | None = None,
-                          seed: int | None = None):
-    """The generator a round's search uses: one actor per GPU share of the cluster for local-weight
-    kinds when the cluster has GPUs, else `make_generator` in this process."""
-    from policy.factory import make_generator
-
-    if dist is not None and cfg.kind in LOCAL_WEIGHT_KINDS:
-        slots = cluster_placement(dist).generators
-        if slots:
-            return RayGenerator(cfg, slots, dist, model=model, seed=seed)
-    return make_generator(cfg, model=model, seed=seed)

@@ -40,7 +40,7 @@ def run_campaign(cfg: CampaignConfig, run_dir: Path) -> None:
     quiet_hub()
     run, cfg = RunDir.open(run_dir, cfg)
     t0 = time.perf_counter()
-    generators = CampaignGenerators(cfg.generator)   # one vLLM engine for all rounds
+    generators = CampaignGenerators(cfg.generator, cfg.distributed)   # one vLLM engine for all rounds
     try:
         while (r := run.next_round()) <= cfg.rounds:
             run_round(run, cfg, r, generators)
@@ -56,7 +56,7 @@ def run_one_round(run_dir: Path) -> None:
     """`prover round RUN`: exactly one more round of an existing campaign, whatever `rounds` says."""
     quiet_hub()
     run, cfg = RunDir.open(run_dir)
-    generators = CampaignGenerators(cfg.generator)
+    generators = CampaignGenerators(cfg.generator, cfg.distributed)
     try:
         run_round(run, cfg, run.next_round(), generators)
     finally:

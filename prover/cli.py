@@ -127,7 +127,7 @@ def evaluate(
 ) -> None:
     """pass@k evaluation: best-first search on every theorem of a split; resumable."""
     from lean_env.factory import EnvConfig
-    from lean_env.ray_env import DistributedConfig
+    from lean_env.cluster import DistributedConfig
     from search.evaluate import EvalRequest, run_eval_cli
     from search.best_first import SearchConfig
 

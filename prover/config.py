@@ -11,7 +11,7 @@ Each section *is* the config of the library piece that reads it, not a copy of i
     grpo:       training.grpo.config.GRPOConfig        (learner: grpo)
     resynthesis: prover.recipes.resynthesis.ResynthesisConfig
     planner:    search.planner.backends.PlannerConfig   (optional: planner-driven search in every search and eval)
-    distributed: lean_env.ray_env.DistributedConfig (optional: search over a Ray cluster)
+    distributed: lean_env.cluster.DistributedConfig (optional: search over a Ray cluster)
     merge:      prover.config.MergeConfig                (expert iteration, optional: model merging)
     model, pool, eval: the campaign's own (below)
 
@@ -28,7 +28,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from lean_env.factory import EnvConfig
-from lean_env.ray_env import DistributedConfig
+from lean_env.cluster import DistributedConfig
 from prover.recipes.resynthesis import ResynthesisConfig
 from search.best_first import SearchConfig
 from policy.factory import GeneratorConfig

@@ -18,7 +18,7 @@ from lean_env.benchmarks import load_benchmark
 from lean_env.factory import EnvConfig, make_env
 from lean_env.jsonl import append_jsonl, read_jsonl
 from lean_env.types import Theorem
-from lean_env.ray_env import DistributedConfig, make_search_env, make_search_generator
+from lean_env.cluster import DistributedConfig
 from search.batcher import GenerationBatcher
 from search.best_first import SearchConfig, search
 from policy.base import TacticGenerator
@@ -127,8 +127,8 @@ def run_eval_cli(req: EvalRequest) -> None:
     attempts = req.samples or req.pass_k
     if req.samples is not None and req.samples < req.pass_k:
         raise ValueError("--samples must be >= --pass-k")
-    generator = make_search_generator(req.generator, req.distributed)
-    env = make_search_env(req.env, req.distributed)
+    generator = make_generator(req.generator, distributed=req.distributed)
+    env = make_env(req.env, distributed=req.distributed)
     req.out.mkdir(parents=True, exist_ok=True)
     request = {**{k: str(v) for k, v in asdict(req).items()
                   if k not in ("env", "generator", "search", "planner", "distributed")},

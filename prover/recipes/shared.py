@@ -25,14 +25,13 @@ def prove(cfg: CampaignConfig, checkpoint: Path, theorems: Sequence[Theorem], ou
     `checkpoint` (hf, vllm: loaded from it; openai: the server is asked for it by path) with the
     round's seed. `generators` is the campaign's (one vLLM engine for all rounds); without it one
     is made for this call. Resumable: attempts already in out_dir/attempts.jsonl are not rerun."""
-    from lean_env.ray_env import make_search_env
     from search.evaluate import evaluate
 
     own = generators is None
-    generators = generators or CampaignGenerators(cfg.generator)
+    generators = generators or CampaignGenerators(cfg.generator, cfg.distributed)
 
     async def go(generator) -> PassAtK:
-        env = make_search_env(cfg.env, cfg.distributed)   # local, or actors over a Ray cluster
+        env = make_env(cfg.env, distributed=cfg.distributed)   # local, or actors over a Ray cluster
         try:
             summary, _ = await evaluate(theorems, env, generator, cfg.search, out_dir, attempts,
                                         concurrency=cfg.concurrency,
