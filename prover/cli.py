@@ -54,7 +54,7 @@ def _generator_config(kind: str, model: Optional[str], base_url: Optional[str], 
     """The generator flags (or a YAML `generator:` section) as one GeneratorConfig."""
     from pydantic import ValidationError
 
-    from search.evaluate import generator_from_yaml
+    from prover.eval_cmd import generator_from_yaml
     from policy.factory import GeneratorConfig
     from policy.params import SamplingParams
 
@@ -128,7 +128,7 @@ def evaluate(
     """pass@k evaluation: best-first search on every theorem of a split; resumable."""
     from lean_env.factory import EnvConfig
     from lean_env.cluster import DistributedConfig
-    from search.evaluate import EvalRequest, run_eval_cli
+    from prover.eval_cmd import EvalRequest, run_eval_cli
     from search.best_first import SearchConfig
 
     try:
@@ -170,7 +170,7 @@ def show_tree(
                                                        "(plans, validation, per-step progress) instead of searching."),
 ) -> None:
     """Run one search on one theorem and export/draw its search tree."""
-    from search.evaluate import run_show_tree
+    from prover.eval_cmd import run_show_tree
 
     try:
         gen = _generator_config(generator, model, base_url, None, 1.0, seed, None)

@@ -1,0 +1,160 @@
+"""`prover eval` and `prover show-tree`: the request record, the progress bar and the files of one
+evaluation run around the library's `evaluate` (search/evaluate.py)."""
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from lean_env.benchmarks import load_benchmark
+from lean_env.cluster import DistributedConfig
+from lean_env.factory import EnvConfig, make_env
+from lean_env.jsonl import read_jsonl
+from policy.factory import GeneratorConfig, make_generator
+from search.batcher import GenerationBatcher
+from search.best_first import SearchConfig
+from search.evaluate import evaluate
+from search.records import AttemptRecord
+
+if TYPE_CHECKING:
+    from search.planner.backends import PlannerConfig
+
+
+@dataclass
+class EvalRequest:
+    """One `prover eval` run: what to prove, and the env, generator and search configs that the
+    library functions take (the same records a campaign YAML's sections are)."""
+
+    benchmark: str = "embedded"
+    split: str = "test"
+    pass_k: int = 1
+    samples: int | None = None
+    limit: int | None = None
+    concurrency: int = 32
+    out: Path = Path("runs/eval")
+    distributed: DistributedConfig | None = None   # None: environment and generator in this process
+    env: EnvConfig = field(default_factory=EnvConfig)
+    generator: GeneratorConfig = field(default_factory=lambda: GeneratorConfig(kind="scripted"))
+    search: SearchConfig = field(default_factory=SearchConfig)
+    planner: "PlannerConfig | None" = None   # planner-driven search (search/planner/)
+
+
+def generator_from_yaml(path: Path) -> GeneratorConfig:
+    """A `generator:` section from a YAML file: a campaign config, or the section on its own."""
+    import yaml
+    from pydantic import ValidationError
+
+    if not path.exists():
+        raise FileNotFoundError(f"generator config not found: {path}")
+    raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    section = raw.get("generator", raw) if isinstance(raw, dict) else raw
+    try:
+        return GeneratorConfig.model_validate(section)
+    except ValidationError as e:
+        problems = [f"  {'.'.join(['generator', *map(str, err['loc'])])}: {err['msg']}" for err in e.errors()]
+        raise ValueError(f"{path}: invalid generator config:\n" + "\n".join(problems)) from e
+
+
+def run_eval_cli(req: EvalRequest) -> None:
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    console = Console()
+    theorems = load_benchmark(req.benchmark, req.split)
+    if req.limit:
+        theorems = theorems[: req.limit]
+    attempts = req.samples or req.pass_k
+    if req.samples is not None and req.samples < req.pass_k:
+        raise ValueError("--samples must be >= --pass-k")
+    generator = make_generator(req.generator, distributed=req.distributed)
+    env = make_env(req.env, distributed=req.distributed)
+    req.out.mkdir(parents=True, exist_ok=True)
+    request = {**{k: str(v) for k, v in asdict(req).items()
+                  if k not in ("env", "generator", "search", "planner", "distributed")},
+               "env": asdict(req.env), "generator": req.generator.model_dump(mode="json"), "search": asdict(req.search),
+               "planner": req.planner.model_dump(mode="json") if req.planner is not None else None,
+               "distributed": req.distributed.model_dump(mode="json") if req.distributed else None}
+    (req.out / "request.json").write_text(json.dumps(request, indent=1))
+    proved = set()
+    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TextColumn("proved {task.fields[proved]}"), TimeElapsedColumn(), console=console) as bar:
+        task = bar.add_task(f"{req.benchmark}/{req.split}", total=len(theorems) * attempts, proved=0)
+
+        def progress(rec: AttemptRecord) -> None:
+            if rec.proved:
+                proved.add(rec.theorem_id)
+            bar.update(task, advance=1, proved=len(proved))
+
+        async def main():
+            try:
+                return await evaluate(theorems, env, generator, req.search, req.out, attempts,
+                                      stop_on_success=req.samples is None, concurrency=req.concurrency,
+                                      progress=progress, planner=req.planner)
+            finally:
+                await env.close()
+
+        t0 = time.perf_counter()
+        summary, _ = asyncio.run(main())
+    (req.out / "summary.json").write_text(json.dumps(asdict(summary), indent=1))
+    console.print(f"[bold green]{summary.line()}[/]  ({time.perf_counter() - t0:.1f}s)")
+    console.print(f"results: {req.out / 'attempts.jsonl'}, proofs: {req.out / 'proofs.jsonl'}")
+
+
+def run_show_tree(theorem_id: str, benchmark: str, generator_cfg: GeneratorConfig, expansions: int, tactics: int,
+                  out: Path, planner: "PlannerConfig | None" = None, attempts: Path | None = None) -> None:
+    from search.best_first import search
+
+    if attempts is not None:   # recorded attempts: print them, search nothing
+        from search.planner.show import format_trace
+
+        rows = [AttemptRecord.from_dict(r) for r in read_jsonl(attempts) if r.get("theorem_id") == theorem_id]
+        if not rows:
+            raise ValueError(f"no attempt of {theorem_id!r} in {attempts}")
+        print("\n".join(format_trace(r) for r in rows))
+        return
+    matches = [t for t in load_benchmark(benchmark) if t.id == theorem_id]
+    if not matches:
+        raise ValueError(f"no theorem {theorem_id!r} in {benchmark}")
+    theorem = matches[0]
+    generator = make_generator(generator_cfg)
+    out.mkdir(parents=True, exist_ok=True)
+
+    async def main():
+        env = make_env(EnvConfig(workers=1))
+        batcher = GenerationBatcher(generator)
+        try:
+            if planner is not None:
+                from search.planner.backends import make_planner
+                from search.planner.driver import PlannerSearch
+
+                return await PlannerSearch(make_planner(planner), planner)(
+                    theorem, env, batcher.propose, SearchConfig(tactics, expansions))
+            rec, tree = await search(theorem, env, batcher.propose, SearchConfig(tactics, expansions))
+            return rec, [("search", tree)] if tree is not None else []
+        finally:
+            await batcher.close()
+            await env.close()
+
+    rec, trees = asyncio.run(main())
+    if not trees:
+        raise ValueError(f"could not start {theorem_id}: {rec.failure}")
+    if planner is None:
+        tree, stem = trees[0][1], out / theorem_id
+        tree.to_json(stem.with_suffix(".json"))
+        tree.to_graphml(stem.with_suffix(".graphml"))
+        tree.draw(stem.with_suffix(".png"))
+        status = f"proved: {rec.proof}" if rec.proved else f"not proved ({rec.failure})"
+        print(f"{theorem_id}: {status}; {rec.expansions} expansions, {len(tree.g)} nodes -> {stem}.{{json,graphml,png}}")
+        return
+    from search.planner.show import format_trace
+
+    for i, (label, tree) in enumerate(trees):   # one tree per phase
+        stem = out / f"{theorem_id}.phase{i}"
+        tree.to_json(stem.with_suffix(".json"))
+        tree.to_graphml(stem.with_suffix(".graphml"))
+        tree.draw(stem.with_suffix(".png"))
+        print(f"{label}: {len(tree.g)} nodes -> {stem}.{{json,graphml,png}}")
+    print(format_trace(rec))
