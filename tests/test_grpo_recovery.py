@@ -62,7 +62,7 @@ def campaign_dir(tmp_path, collapse: bool):
            "eval": {"splits": ["valid"], "limit": 2},
            "grpo": {"steps": 1, "G": 4, "G_early": 2, "early_bounds": [0.0, 1.0], "bounds": [0.0, 1.0],
                     "theorems_per_step": 2, "max_turns": 1, "lr": 1e-3, "epochs": 2,
-                    "sampling": {"max_tokens": 4},
+                    "rollout": {"sampling": {"max_tokens": 4}},
                     "recovery": {"enabled": True, "grad_norm_spike": 5.0, "samples_per_theorem": 2,
                                  "checkpoints": 2, "sft_epochs": 1.0}}}
     path = tmp_path / "cfg.yaml"

@@ -103,7 +103,7 @@ def recovery_checkpoint(run: RunDir, cfg: CampaignConfig, r: int, progress: Roun
     async def collect():
         env = make_env(cfg.env)
         try:
-            return await collect_successful_async([load_policy(run.checkpoint(s)) for s in sources], env, pool,
+            return await collect_successful_async([load_policy(run.checkpoint(s), grpo.rollout.prompt_template) for s in sources], env, pool,
                                                   rec.samples_per_theorem, grpo, seed=cfg.seed + r)
         finally:
             await env.close()
