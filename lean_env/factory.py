@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from lean_env.base import ProofEnv
-from lean_env.pool import PoolConfig, ReplPool
+from lean_env.pool import ReplPoolConfig, ReplPool
 from lean_env.repl import embedded_command, lean_repl_command
 
 if TYPE_CHECKING:
@@ -90,8 +90,8 @@ class EnvConfig:
         if self.kind == "kimina" and (self.lean_project or self.repl_path):
             raise ValueError("--env kimina reads no --lean-project or --repl-path: the server has its own")
 
-    def pool_config(self) -> PoolConfig:
-        return PoolConfig(
+    def pool_config(self) -> ReplPoolConfig:
+        return ReplPoolConfig(
             workers=self.workers, tactic_timeout=self.tactic_timeout, start_timeout=self.start_timeout,
             verify_timeout=self.verify_timeout, max_requests=self.max_requests,
             max_rss_bytes=int(self.max_rss_gb * 1024**3) if self.max_rss_gb else None,
