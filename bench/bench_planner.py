@@ -20,7 +20,7 @@ from pathlib import Path
 
 from lean_env.benchmarks import load_benchmark
 from lean_env.factory import make_env
-from prover.evaluate import evaluate
+from search.evaluate import evaluate
 from search.best_first import SearchConfig
 from search.planner.backends import PlannerConfig
 from policy.scripted import DEFAULT_TACTICS, ScriptedGenerator

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from lean_env.benchmarks import load_benchmark
 from lean_env.jsonl import append_jsonl, read_jsonl
-from prover.recipes.shared import prove, seed_pairs
+from prover.recipes.shared import Searcher, seed_pairs
 from prover.run_dir import RunDir
 from policy.base import PromptFormat
 
@@ -49,7 +49,8 @@ def main() -> None:
         data = [(prompt.prompt(p["state"]), p["tactic"]) for p in kept + seed_pairs(run, cfg)]
         ckpt = out / f"low{low}_high{high}"
         train_sft(run.checkpoint(r - 1), None, data, dataclasses.replace(cfg.sft, seed=cfg.seed + r), ckpt)
-        summary = prove(cfg, ckpt, theorems, ckpt / f"eval_{args.split}", r, cfg.eval.pass_k)
+        with Searcher(cfg) as searcher:
+            summary = searcher.prove(ckpt, theorems, ckpt / f"eval_{args.split}", r, cfg.eval.pass_k)
         row = {"low": low, "high": high, "pairs": len(pairs), "kept": len(kept), "low_cut": report.low_cut,
                "high_cut": report.high_cut, f"pass_{args.split}": summary.pass_at_k}
         append_jsonl(out / "results.jsonl", [row])

@@ -6,17 +6,23 @@ Lean Server (whole-proof verification only).
     env = make_env("dojo", dojo_repo="https://github.com/yangky11/miniF2F-lean4", dojo_commit="<sha>",
                    dojo_file="MiniF2F/Test.lean", kimina_url="http://localhost:8000")
     env = make_env("kimina", kimina_url="http://localhost:8000")
+    env = make_env(cfg, distributed=DistributedConfig(address="auto"))   # actors over a Ray cluster
 """
 from __future__ import annotations
 
 import dataclasses
 import json
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lean_env.base import ProofEnv
-from lean_env.pool import PoolConfig, ReplPool
+from lean_env.pool import ReplPoolConfig, ReplPool
 from lean_env.repl import embedded_command, lean_repl_command
+
+if TYPE_CHECKING:
+    from lean_env.cluster import DistributedConfig
 
 ENV_KINDS = ("embedded", "lean-repl", "dojo", "kimina")
 DOJO_FIELDS = ("dojo_repo", "dojo_commit", "dojo_file", "dojo_locations")
@@ -92,8 +98,8 @@ class EnvConfig:
             raise ValueError("--env kimina only verifies whole proofs (prover verify --env kimina); search with "
                              "--env embedded, lean-repl or dojo (dojo takes --kimina-url as its verifier)")
 
-    def pool_config(self) -> PoolConfig:
-        return PoolConfig(
+    def pool_config(self) -> ReplPoolConfig:
+        return ReplPoolConfig(
             workers=self.workers, tactic_timeout=self.tactic_timeout, start_timeout=self.start_timeout,
             verify_timeout=self.verify_timeout, max_requests=self.max_requests,
             max_rss_bytes=int(self.max_rss_gb * 1024**3) if self.max_rss_gb else None,
@@ -127,20 +133,20 @@ def load_dojo_locations(path: str | Path, repo: str | None = None,
     return out
 
 
-def make_env(config: EnvConfig | str | None = None, **overrides) -> ProofEnv:
-    """A ProofEnv for `config` (or a kind name), with keyword overrides of EnvConfig fields.
+def make_env(config: EnvConfig | str | None = None, *, distributed: "DistributedConfig | None" = None,
+             **overrides) -> ProofEnv:
+    """A ProofEnv for `config` (or a kind name), with keyword overrides of EnvConfig fields: in
+    this process, or with `distributed`, one environment actor per node of a Ray cluster
+    (lean_env/ray_env.py), each with `workers` of its node's choosing.
 
     Raises ValueError for unknown kinds/fields or missing paths, LeanNotFoundError when `lake`,
     the REPL binary or a matching toolchain is missing, ImportError when the dojo extra is absent."""
-    if isinstance(config, str):
-        overrides = {"kind": config, **overrides}
-        config = None
-    base = config if config is not None else EnvConfig()
-    unknown = set(overrides) - {f.name for f in dataclasses.fields(EnvConfig)}
-    if unknown:
-        raise ValueError(f"unknown environment setting(s) {sorted(unknown)}")
-    cfg = dataclasses.replace(base, **overrides)   # never mutate the caller's config
-    cfg.validate()
+    cfg = _settings(config, overrides)
+    if distributed is not None:
+        from lean_env.cluster import cluster_placement
+        from lean_env.ray_env import RayEnv
+
+        return RayEnv(partial(make_env, cfg), cluster_placement(distributed).envs, distributed)
     if cfg.kind == "embedded":
         return ReplPool(embedded_command(cfg.memory_limit_gb), cfg.pool_config())
     if cfg.kind == "lean-repl":
@@ -160,3 +166,17 @@ def make_env(config: EnvConfig | str | None = None, **overrides) -> ProofEnv:
                             dataclasses.replace(cfg.pool_config(), workers=1))
     return DojoEnv(locations, repo=cfg.dojo_repo, commit=cfg.dojo_commit, file=cfg.dojo_file,
                    tactic_timeout=cfg.tactic_timeout, start_timeout=cfg.start_timeout, verifier=verifier)
+
+
+def _settings(config: EnvConfig | str | None, overrides: dict) -> EnvConfig:
+    """`config` (or a kind name) with `overrides`, validated; the caller's config is never mutated."""
+    if isinstance(config, str):
+        overrides = {"kind": config, **overrides}
+        config = None
+    base = config if config is not None else EnvConfig()
+    unknown = set(overrides) - {f.name for f in dataclasses.fields(EnvConfig)}
+    if unknown:
+        raise ValueError(f"unknown environment setting(s) {sorted(unknown)}")
+    cfg = dataclasses.replace(base, **overrides)
+    cfg.validate()
+    return cfg

@@ -39,7 +39,7 @@ _PathKey = tuple[tuple[str, str], tuple[str, ...]]
 
 
 @dataclass
-class PoolConfig:
+class ReplPoolConfig:
     workers: int = 2
     tactic_timeout: float = 12.0       # wall-clock seconds per tactic
     start_timeout: float = 120.0       # header import + statement (import Mathlib costs 10-20 s)
@@ -60,7 +60,7 @@ class PoolConfig:
 class _Worker:
     """One REPL slot: the live process, its generation (bumped on every restart) and its lock."""
 
-    def __init__(self, index: int, command: ReplCommand, cfg: PoolConfig):
+    def __init__(self, index: int, command: ReplCommand, cfg: ReplPoolConfig):
         self.index = index
         self.command = command
         self.cfg = cfg
@@ -167,8 +167,8 @@ def classify_tactic_reply(reply: dict[str, Any]) -> tuple[str, Any]:
 class ReplPool:
     """A `ProofEnv` over N REPL processes (real Lean or the embedded server)."""
 
-    def __init__(self, command: ReplCommand, config: PoolConfig | None = None):
-        self.cfg = config or PoolConfig()
+    def __init__(self, command: ReplCommand, config: ReplPoolConfig | None = None):
+        self.cfg = config or ReplPoolConfig()
         self.command = command
         self.workers = [_Worker(i, command, self.cfg) for i in range(self.cfg.workers)]
         self._states: dict[int, _StateRecord] = {}

@@ -11,26 +11,36 @@ names; setting one that the chosen kind cannot use is an error, not a silent no-
 the section sets itself wins, and the resolved settings are what a run records. An encoder-decoder
 checkpoint (ReProver's byt5) is loaded by kind hf through policy/seq2seq.py.
 
-`CampaignGenerators` keeps one vLLM engine for a whole campaign and moves it from checkpoint to
-checkpoint instead of starting a new one per round.
+With a `DistributedConfig` (lean_env/cluster.py), the local-weight kinds (hf, vllm) run as one
+actor per GPU share of a Ray cluster (policy/ray_gen.py); without GPU nodes, or for the other
+kinds, generation stays in this process. `CampaignGenerators` keeps one vLLM engine (local or on
+the cluster) for a whole campaign and moves it from checkpoint to checkpoint instead of starting a
+new one per round.
 """
 from __future__ import annotations
 
 from contextlib import contextmanager
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
-from typing import Any, Iterator, Literal, Optional
+from typing import TYPE_CHECKING, Any, Iterator, Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from policy.base import DEFAULT_PROMPT, PromptFormat, TacticGenerator
 from policy.params import SamplingParams
 
+if TYPE_CHECKING:
+    from lean_env.cluster import DistributedConfig
+
+LOCAL_WEIGHT_KINDS = ("hf", "vllm")    # generators worth placing next to GPUs (openai servers are remote already)
+
 
 def _preset(name: str):
     from policy.presets import get_preset
 
     return get_preset(name)
+
 
 class GeneratorConfig(BaseModel):
     """Which model proposes tactics, where it runs, and how it samples."""
@@ -96,13 +106,30 @@ class GeneratorConfig(BaseModel):
         return self
 
 
-def make_generator(cfg: GeneratorConfig, *, model: str | None = None, seed: int | None = None) -> TacticGenerator:
+def make_generator(cfg: GeneratorConfig, *, model: str | None = None, seed: int | None = None,
+                   distributed: "DistributedConfig | None" = None) -> TacticGenerator:
     """The generator `cfg` describes. `model` and `seed` override cfg's: a campaign samples round r
     from its round-r checkpoint with a round-specific seed (so vllm/openai need a model from one of
-    the two, checked here rather than in the config)."""
+    the two, checked here rather than in the config). With `distributed`, hf/vllm generators run
+    on the cluster's GPU nodes when it has any."""
     model = model or cfg.model
     if cfg.kind in ("vllm", "openai") and not model:
         raise ValueError(f"generator kind {cfg.kind!r} needs a model (generator.model, or --model)")
+    if distributed is not None and cfg.kind in LOCAL_WEIGHT_KINDS:
+        from lean_env.cluster import cluster_placement
+
+        slots = cluster_placement(distributed).generators
+        if slots:
+            from policy.ray_gen import RayGenerator
+
+            return RayGenerator(partial(local_generator, cfg, model, seed), slots, distributed)
+    return local_generator(cfg, model, seed)
+
+
+def local_generator(cfg: GeneratorConfig, model: str | None, seed: int | None, on_gpu: bool = False) -> TacticGenerator:
+    """The generator in this process (`on_gpu`: in a Ray actor given GPUs, where hf defaults to cuda)."""
+    if on_gpu and cfg.kind == "hf" and cfg.device is None:
+        cfg = cfg.model_copy(update={"device": "cuda"})   # Ray sets CUDA_VISIBLE_DEVICES to the actor's GPUs
     params = cfg.sampling if seed is None else replace(cfg.sampling, seed=seed)
     prompt = cfg.prompt_format()
     if cfg.kind == "scripted":
@@ -141,19 +168,21 @@ def make_generator(cfg: GeneratorConfig, *, model: str | None = None, seed: int 
 
 class CampaignGenerators:
     """The generators of one campaign: `use(checkpoint, seed)` gives one that samples from that
-    checkpoint exactly as a freshly made one would. A vLLM engine (20-60 s to start) is made once
+    checkpoint exactly as a freshly made one would, in this process or on the cluster
+    (`distributed`), as `prover eval` makes them. A vLLM engine (20-60 s to start) is made once
     and then reloaded in place (`load_checkpoint`) and reseeded; the other kinds are cheap to make
     and are made per use, as before (hf loads the checkpoint, openai asks its server for it).
     Owned by whoever runs the rounds, which calls `close()` at the end."""
 
-    def __init__(self, cfg: GeneratorConfig):
+    def __init__(self, cfg: GeneratorConfig, distributed: "DistributedConfig | None" = None):
         self.cfg = cfg
+        self.distributed = distributed
         self.engine = None   # the kept vLLM generator, once started
 
     @contextmanager
     def use(self, checkpoint: str | Path, seed: int) -> Iterator[TacticGenerator]:
         if self.cfg.kind != "vllm":
-            generator = make_generator(self.cfg, model=str(checkpoint), seed=seed)
+            generator = make_generator(self.cfg, model=str(checkpoint), seed=seed, distributed=self.distributed)
             try:
                 yield generator
             finally:
@@ -162,7 +191,7 @@ class CampaignGenerators:
                     close()
             return
         if self.engine is None:
-            self.engine = make_generator(self.cfg, model=str(checkpoint), seed=seed)
+            self.engine = make_generator(self.cfg, model=str(checkpoint), seed=seed, distributed=self.distributed)
         else:   # always: a directory may have been rewritten under the same name (a resumed round)
             self.engine.load_checkpoint(checkpoint)
         self.engine.reseed(seed)

@@ -1,2 +1,2 @@
-"""Command line and orchestration: proving campaigns, scripted rounds, pass@k evaluation,
-resumable run state, reports and plots."""
+"""Command line and orchestration: proving campaigns, their recipes (expert iteration,
+re-synthesis, GRPO), resumable run state, reports and plots."""

@@ -2,9 +2,9 @@
 
     prover campaign --config configs/embedded.yaml      # rerun the same command to resume
 
-One expert-iteration round reads top to bottom in prover/recipes/expert_iteration.py, one GRPO
-round in prover/recipes/grpo.py; the run directory (paths, progress, resumption) is
-prover/run_dir.py.
+One expert-iteration round reads top to bottom in prover/recipes/expert_iteration.py, a
+re-synthesis round (the soft reset) in prover/recipes/resynthesis.py, one GRPO round in
+prover/recipes/grpo.py; the run directory (paths, progress, resumption) is prover/run_dir.py.
 """
 from __future__ import annotations
 
@@ -14,18 +14,26 @@ from pathlib import Path
 import torch
 
 from prover.config import CampaignConfig
+from prover.recipes.shared import Searcher
 from prover.run_dir import RunDir
-from policy.factory import CampaignGenerators
 
 
-def run_round(run: RunDir, cfg: CampaignConfig, r: int, generators: CampaignGenerators) -> dict:
+def run_round(run: RunDir, cfg: CampaignConfig, r: int, searcher: Searcher) -> dict:
+    """Round r with the recipe it is due: round 0, GRPO, re-synthesis (decided once per round and
+    kept across resumes), or expert iteration."""
+    from prover.recipes import resynthesis
     from prover.recipes.expert_iteration import expert_iteration_round
     from prover.recipes.grpo import grpo_round
     from prover.recipes.shared import round_zero
 
     if r == 0:
-        return round_zero(run, cfg, generators)
-    return (grpo_round if cfg.learner == "grpo" else expert_iteration_round)(run, cfg, r, generators)
+        return round_zero(run, cfg, searcher)
+    if cfg.learner == "grpo":
+        return grpo_round(run, cfg, r, searcher)
+    key = f"pass_{cfg.eval.splits[0]}"
+    if run.progress(r).plan("resynthesis", lambda: resynthesis.is_due(cfg.resynthesis, r, run.metrics(), key)):
+        return resynthesis.resynthesis_round(run, cfg, r, searcher)
+    return expert_iteration_round(run, cfg, r, searcher)
 
 
 def quiet_hub() -> None:
@@ -40,12 +48,9 @@ def run_campaign(cfg: CampaignConfig, run_dir: Path) -> None:
     quiet_hub()
     run, cfg = RunDir.open(run_dir, cfg)
     t0 = time.perf_counter()
-    generators = CampaignGenerators(cfg.generator)   # one vLLM engine for all rounds
-    try:
+    with Searcher(cfg) as searcher:   # one vLLM engine (or one set of Ray actors) for all rounds
         while (r := run.next_round()) <= cfg.rounds:
-            run_round(run, cfg, r, generators)
-    finally:
-        generators.close()
+            run_round(run, cfg, r, searcher)
     run.log(f"campaign done in {time.perf_counter() - t0:.0f}s; `prover report {run.root}` draws the curves")
     from prover.report import print_report
 
@@ -56,8 +61,5 @@ def run_one_round(run_dir: Path) -> None:
     """`prover round RUN`: exactly one more round of an existing campaign, whatever `rounds` says."""
     quiet_hub()
     run, cfg = RunDir.open(run_dir)
-    generators = CampaignGenerators(cfg.generator)
-    try:
-        run_round(run, cfg, run.next_round(), generators)
-    finally:
-        generators.close()
+    with Searcher(cfg) as searcher:
+        run_round(run, cfg, run.next_round(), searcher)

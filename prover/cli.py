@@ -55,7 +55,7 @@ def _generator_config(kind: str, model: Optional[str], base_url: Optional[str], 
     its sampling settings unless --temperature is given."""
     from pydantic import ValidationError
 
-    from prover.evaluate import generator_from_yaml
+    from prover.eval_cmd import generator_from_yaml
     from policy.factory import GeneratorConfig
     from policy.params import SamplingParams
 
@@ -135,8 +135,8 @@ def evaluate(
 ) -> None:
     """pass@k evaluation: best-first search on every theorem of a split; resumable."""
     from lean_env.factory import EnvConfig
-    from prover.distributed import DistributedConfig
-    from prover.evaluate import EvalRequest, run_eval_cli
+    from lean_env.cluster import DistributedConfig
+    from prover.eval_cmd import EvalRequest, run_eval_cli
     from search.best_first import SearchConfig
 
     try:
@@ -179,7 +179,7 @@ def show_tree(
                                                        "(plans, validation, per-step progress) instead of searching."),
 ) -> None:
     """Run one search on one theorem and export/draw its search tree."""
-    from prover.evaluate import run_show_tree
+    from prover.eval_cmd import run_show_tree
 
     try:
         gen = _generator_config(generator, model, base_url, None, 1.0, seed, None)

@@ -6,7 +6,35 @@ and read back with `lean_env.jsonl.read_jsonl`.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from enum import Enum
 from typing import Any
+
+
+class Failure(str, Enum):
+    """Why an attempt ended without a proof. `AttemptRecord.failure` holds the kind's value,
+    followed for some kinds by ": " and a detail ("start: unknown identifier 'x'", "budget:
+    expansions"); `AttemptRecord.failure_kind` reads the kind back."""
+
+    NONE = ""                 # proved
+    CANCELLED = "cancelled"   # another attempt proved the theorem first: not a sample
+    BUDGET = "budget"         # the expansion or wall-clock budget ran out
+    EXHAUSTED = "exhausted"   # no open node was left to expand
+    START = "start"           # the statement did not start (a Lean error or timeout)
+    ENV = "env"               # the environment failed (counted as a failure, never dropped)
+    PLAN = "plan"             # planner-driven search: no valid plan, or a step stayed unproved
+
+    def because(self, detail: str) -> str:
+        """The `failure` text of this kind with a detail."""
+        return f"{self.value}: {detail}"[:500]
+
+    @classmethod
+    def of(cls, failure: str) -> "Failure":
+        kind = failure.split(":", 1)[0].strip()
+        try:
+            return cls(kind)
+        except ValueError:
+            raise ValueError(f"unknown attempt failure {failure[:80]!r}: its kind must be one of "
+                             f"{', '.join(repr(f.value) for f in cls if f.value)}") from None
 
 
 @dataclass
@@ -87,7 +115,7 @@ class AttemptRecord:
     lean_errors: int = 0
     timeouts: int = 0
     env_failures: int = 0
-    failure: str = ""                   # why no proof: "budget", "exhausted", "env: ...", "verify: ..."
+    failure: str = ""                   # why no proof: a `Failure` kind, maybe with ": detail"
     time_generate: float = 0.0
     time_env: float = 0.0
     time_bookkeeping: float = 0.0
@@ -96,6 +124,10 @@ class AttemptRecord:
     round: int = -1
     seed: int = 0
     planner: PlannerTrace | None = None  # planner-driven attempts only
+
+    @property
+    def failure_kind(self) -> Failure:
+        return Failure.of(self.failure)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -177,7 +177,7 @@ def test_grpo_campaign_round(tmp_path):
     cfg = {key: SMOKE[key] for key in ("name", "seed", "concurrency", "pool", "env", "generator", "search", "eval", "model")}
     cfg.update({"rounds": 1, "learner": "grpo",
                 "grpo": {"steps": 2, "G": 2, "G_early": 0, "theorems_per_step": 2, "max_turns": 2, "lr": 1e-3,
-                         "bounds": [0.0, 1.0], "sampling": {"max_tokens": 16}}})
+                         "bounds": [0.0, 1.0], "rollout": {"sampling": {"max_tokens": 16}}}})
     run = tmp_path / "run"
     p = campaign(write(tmp_path, cfg), run)
     _, err = p.communicate(timeout=400)

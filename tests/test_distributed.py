@@ -9,7 +9,7 @@ import pytest
 
 from conftest import run, thm
 from lean_env.factory import EnvConfig, make_env
-from prover.distributed import DistributedConfig, NodeInfo, plan
+from lean_env.cluster import DistributedConfig, NodeInfo, plan
 from search.best_first import SearchConfig
 from policy.scripted import ScriptedGenerator
 
@@ -67,7 +67,7 @@ def test_missing_ray_names_the_extra(monkeypatch):
         return real(name, *a, **k)
 
     monkeypatch.setattr(builtins, "__import__", fake)
-    from prover.distributed import import_ray
+    from lean_env.cluster import import_ray
 
     with pytest.raises(ImportError, match=r"bfs-prover\[dist\]"):
         import_ray()
@@ -121,7 +121,7 @@ def kill_node(cluster, node, actor) -> None:
 
 
 def evaluate_with(env, generator, out, attempts=2, before_close=None):
-    from prover.evaluate import evaluate
+    from search.evaluate import evaluate
 
     async def go():
         try:
@@ -179,15 +179,19 @@ def lean_nodes(cluster, resource="lean", gpu=False):
 
 @pytest.mark.slow
 def test_actors_land_on_every_node_and_a_generator_on_the_gpu_node(cluster, tmp_path):
-    from prover.distributed import RayGenerator, cluster_placement, make_search_env
-    from policy.factory import GeneratorConfig
+    from functools import partial
+
+    from lean_env.cluster import cluster_placement
+    from policy.factory import GeneratorConfig, local_generator
+    from policy.ray_gen import RayGenerator
 
     dist = DistributedConfig(address=cluster.address, env_resource="lean")
     nodes = {n.node_id for n in lean_nodes(cluster)}
     [gpu_node] = [n.node_id for n in lean_nodes(cluster, gpu=True)]
-    env = make_search_env(EnvConfig(workers=1), dist)
+    env = make_env(EnvConfig(workers=1), distributed=dist)
     assert len(nodes) == 2 and sorted(env.nodes) == sorted(nodes)     # where Ray says each actor runs
-    generator = RayGenerator(GeneratorConfig(kind="scripted"), cluster_placement(dist).generators, dist)
+    generator = RayGenerator(partial(local_generator, GeneratorConfig(kind="scripted"), None, None),
+                             cluster_placement(dist).generators, dist)
     try:
         assert generator.nodes == [gpu_node]
         # the default scripted tactics, answered by the remote generator: omega closes every chain
@@ -204,30 +208,38 @@ def test_actors_land_on_every_node_and_a_generator_on_the_gpu_node(cluster, tmp_
 
 @pytest.mark.slow
 def test_an_actor_that_cannot_be_placed_is_dropped_and_none_at_all_is_an_error(cluster):
-    from prover.distributed import EnvSlot, RayEnv
+    from functools import partial
+
+    from lean_env.cluster import EnvSlot
+    from lean_env.ray_env import RayEnv
 
     dist = DistributedConfig(address=cluster.address, actor_timeout=60)
     gone = "ab" * 28    # a node id no node has (a node that died after the plan was made)
     real = lean_nodes(cluster)[0].node_id
-    env = RayEnv(EnvConfig(workers=1), [EnvSlot(gone, 1), EnvSlot(real, 1)], dist)
+    build = partial(make_env, EnvConfig(workers=1))
+    env = RayEnv(build, [EnvSlot(gone, 1), EnvSlot(real, 1)], dist)
     try:
         assert env.nodes == [real]
     finally:
         run(env.close())
     with pytest.raises(RuntimeError, match="no environment actor started"):
-        RayEnv(EnvConfig(workers=1), [EnvSlot(gone, 1)], dist)
+        RayEnv(build, [EnvSlot(gone, 1)], dist)
 
 
 @pytest.mark.slow
 def test_a_lost_generator_s_states_go_to_the_others(cluster):
     import ray
 
-    from prover.distributed import GeneratorSlot, RayGenerator
-    from policy.factory import GeneratorConfig
+    from functools import partial
+
+    from lean_env.cluster import GeneratorSlot
+    from policy.factory import GeneratorConfig, local_generator
+    from policy.ray_gen import RayGenerator
 
     dist = DistributedConfig(address=cluster.address)
     nodes = [n.node_id for n in lean_nodes(cluster)]
-    generator = RayGenerator(GeneratorConfig(kind="scripted"), [GeneratorSlot(n, 0, 0.0) for n in nodes], dist)
+    generator = RayGenerator(partial(local_generator, GeneratorConfig(kind="scripted"), None, None),
+                             [GeneratorSlot(n, 0, 0.0) for n in nodes], dist)
     try:
         states = [f"x : ℕ\n⊢ x + {i} = {i} + x" for i in range(16)]
         before = generator.generate(states, 3)
@@ -239,11 +251,43 @@ def test_a_lost_generator_s_states_go_to_the_others(cluster):
 
 
 @pytest.mark.slow
-def test_a_node_killed_mid_search_loses_no_attempt(cluster, reference, tmp_path):
-    from prover.distributed import make_search_env
+def test_a_campaign_s_generators_are_the_ray_generators_eval_gets(cluster, tmp_path):
+    # before the tests that kill nodes: it needs the GPU node
+    """`CampaignGenerators` with a `distributed:` section builds through the same factory as
+    `prover eval --ray`: an hf generator actor on the GPU node, sampling exactly what a local
+    generator samples from the same checkpoint and seed, stopped when the use ends."""
+    from policy.checkpoint import save_checkpoint
+    from policy.factory import CampaignGenerators, GeneratorConfig, make_generator
+    from policy.ray_gen import RayGenerator
+    from training_fixtures import char_tokenizer, micro_llama
 
+    tokenizer = char_tokenizer()
+    checkpoint = save_checkpoint(micro_llama(tokenizer), tokenizer, tmp_path / "round_001")
+    cfg = GeneratorConfig(kind="hf", device="cpu", sampling={"max_tokens": 8})   # the simulated GPU has no CUDA
     dist = DistributedConfig(address=cluster.address, env_resource="lean")
-    env = make_search_env(EnvConfig(workers=1), dist)
+    [gpu_node] = [n.node_id for n in lean_nodes(cluster, gpu=True)]
+    states = [f"x : ℕ\n⊢ x + {i} = {i} + x" for i in range(5)]
+    generators = CampaignGenerators(cfg, dist)
+    try:
+        with generators.use(checkpoint, seed=3) as generator:
+            assert isinstance(generator, RayGenerator) and generator.nodes == [gpu_node]
+            remote = generator.generate(states, 4)
+            actors = list(generator.actors)
+    finally:
+        generators.close()
+    local = make_generator(cfg, model=str(checkpoint), seed=3).generate(states, 4)
+    assert [[c.tactic for c in row] for row in remote] == [[c.tactic for c in row] for row in local]
+    assert [[round(c.logprob, 4) for c in row] for row in remote] == [[round(c.logprob, 4) for c in row] for row in local]
+    import ray
+
+    with pytest.raises(ray.exceptions.RayActorError):   # the use's actors were stopped with it
+        ray.get(actors[0].handle.node_id.remote(), timeout=30)
+
+
+@pytest.mark.slow
+def test_a_node_killed_mid_search_loses_no_attempt(cluster, reference, tmp_path):
+    dist = DistributedConfig(address=cluster.address, env_resource="lean")
+    env = make_env(EnvConfig(workers=1), distributed=dist)
     victim = next(n for n in lean_nodes(cluster) if n.node_id == env.nodes[0])
     busy = lambda calls: calls >= 2 and env.held_states()[victim.node_id] >= 2   # the victim holds search states
     kept = []
@@ -264,11 +308,9 @@ def test_a_node_killed_mid_search_loses_no_attempt(cluster, reference, tmp_path)
 
 @pytest.mark.slow
 def test_losing_every_env_node_fails_attempts_as_env_failures_in_the_denominator(cluster, reference, tmp_path):
-    from prover.distributed import make_search_env
-
     [doomed] = lean_nodes(cluster, "doomed")
     dist = DistributedConfig(address=cluster.address, env_resource="doomed")
-    env = make_search_env(EnvConfig(workers=1), dist)
+    env = make_env(EnvConfig(workers=1), distributed=dist)
     assert env.nodes == [doomed.node_id]
     kill = KillWhen(lambda calls: calls == 1, lambda: kill_node(cluster, doomed, env.actors[0].handle))
     summary, records = evaluate_with(env, kill, tmp_path, attempts=1)

@@ -15,6 +15,7 @@ from policy.base import PromptFormat
 from policy.checkpoint import save_checkpoint
 from policy.tokens import encode_prompt
 from policy.params import SamplingParams
+from policy.factory import GeneratorConfig
 from training.grpo.config import GRPOConfig
 from training.grpo.distill import collect_successful, distill_examples, self_distill
 from training.grpo.rollout import Policy, rollout_group
@@ -46,15 +47,15 @@ def mean_logprob(policy: Policy, trajs) -> float:
 def test_one_step_raises_the_rewarded_tactics():
     tok = char_tokenizer()
     policy = Policy(micro_model(tok, seed=4), tok)
-    cfg = GRPOConfig(G=16, G_early=0, sampling=SamplingParams(max_tokens=6, top_p=0.95), max_turns=1, lr=3e-3,
+    cfg = GRPOConfig(G=16, G_early=0, rollout=GeneratorConfig(sampling=SamplingParams(max_tokens=6, top_p=0.95)), max_turns=1, lr=3e-3,
                      micro_batch_size=4)
     env = ScriptedEnv(finish=REWARDED)
     trajs = asyncio.run(rollout_group(policy, env, theorem(), cfg.G, cfg, torch.Generator().manual_seed(0)))
     good, bad = [t for t in trajs if t.reward == 1.0], [t for t in trajs if t.reward == 0.0]
     assert good and bad
-    before = (rewarded_first_token_mass(policy, cfg.sampling.temperature), mean_logprob(policy, good), mean_logprob(policy, bad))
+    before = (rewarded_first_token_mass(policy, cfg.rollout.sampling.temperature), mean_logprob(policy, good), mean_logprob(policy, bad))
     stats = grpo_step(make_trainer(policy.model, cfg), trajs, cfg, make_controller(cfg))
-    after = (rewarded_first_token_mass(policy, cfg.sampling.temperature), mean_logprob(policy, good), mean_logprob(policy, bad))
+    after = (rewarded_first_token_mass(policy, cfg.rollout.sampling.temperature), mean_logprob(policy, good), mean_logprob(policy, bad))
     assert not stats.skipped and stats.kept_theorems == 1 and stats.tokens == sum(t.num_tokens for t in trajs)
     # fresh samples: the recorded and replayed log-probs agree, so nothing was clipped or capped
     assert stats.logp_diff_max < 1e-4 and stats.frac_clipped == 0.0 and stats.frac_outer_capped == 0.0
@@ -68,7 +69,7 @@ def test_run_grpo_writes_telemetry_and_checkpoints(tmp_path):
     model_dir = tmp_path / "base"
     save_checkpoint(micro_model(tok, seed=5), tok, model_dir)
     cfg = GRPOConfig(G=6, G_early=3, early_bounds=(0.0, 1.0), bounds=(0.0, 1.0), steps=2, theorems_per_step=2,
-                     sampling=SamplingParams(max_tokens=4), max_turns=2, lr=1e-2, save_every=1)
+                     rollout=GeneratorConfig(sampling=SamplingParams(max_tokens=4)), max_turns=2, lr=1e-2, save_every=1)
     env = ScriptedEnv(finish=REWARDED, step="ABCDEFGH")
     final = run_grpo(model_dir, env, [theorem("a"), theorem("b"), theorem("c")], cfg, tmp_path / "run")
     rows = [json.loads(line) for line in (tmp_path / "run" / "telemetry.jsonl").read_text().splitlines()]
@@ -93,7 +94,7 @@ def test_self_distillation_on_successful_traces(tmp_path):
     tok = char_tokenizer()
     late = Policy(micro_model(tok, seed=6), tok)
     env = ScriptedEnv(finish=REWARDED, step="ABCDEFGH")
-    cfg = GRPOConfig(sampling=SamplingParams(max_tokens=4), max_turns=2)
+    cfg = GRPOConfig(rollout=GeneratorConfig(sampling=SamplingParams(max_tokens=4)), max_turns=2)
     wins = collect_successful([late, late], env, [theorem("a"), theorem("b")], 4, cfg)
     assert wins and all(t.verified and t.reward == 1.0 for t in wins)
     examples = distill_examples(wins)
@@ -114,7 +115,7 @@ def test_kl_to_reference_is_zero_for_an_identical_reference_and_required_when_en
 
     tok = char_tokenizer()
     policy = Policy(micro_model(tok, seed=8), tok)
-    cfg = GRPOConfig(G=8, G_early=0, sampling=SamplingParams(max_tokens=4), max_turns=1, lr=1e-2, kl_coef=0.5)
+    cfg = GRPOConfig(G=8, G_early=0, rollout=GeneratorConfig(sampling=SamplingParams(max_tokens=4)), max_turns=1, lr=1e-2, kl_coef=0.5)
     trajs = asyncio.run(rollout_group(policy, ScriptedEnv(finish=REWARDED), theorem(), cfg.G, cfg,
                                       torch.Generator().manual_seed(1)))
     assert len({t.reward for t in trajs}) == 2

@@ -9,6 +9,7 @@ import torch
 from grpo_fixtures import PRINTABLE, ScriptedEnv, char_tokenizer, micro_model, theorem
 from grpo_fixtures import one_torch_thread  # noqa: F401  (autouse)
 from policy.params import SamplingParams
+from policy.factory import GeneratorConfig
 from training.grpo.config import GRPOConfig
 from training.grpo.filter import count_bounds, count_successes, is_degenerate
 from training.grpo.records import Trajectory, Turn
@@ -83,23 +84,23 @@ def _collect(policy, env, cfg):
 
 
 def test_two_stage_filter_drops_solved_and_hopeless_theorems(policy):
-    cfg = GRPOConfig(G=8, G_early=4, sampling=SamplingParams(max_tokens=4), max_turns=1)
+    cfg = GRPOConfig(G=8, G_early=4, rollout=GeneratorConfig(sampling=SamplingParams(max_tokens=4)), max_turns=1)
     for env in (ScriptedEnv(finish=PRINTABLE), ScriptedEnv()):     # everything proves / nothing does
         out, counts = _collect(policy, env, cfg)
         assert out == [] and counts["dropped_early"] == 2 and counts["rollouts"] == 8
 
 
 def test_two_stage_filter_keeps_the_full_group_of_a_mixed_theorem(policy):
-    cfg = GRPOConfig(G=8, G_early=4, early_bounds=(0.0, 1.0), bounds=(0.0, 1.0), sampling=SamplingParams(max_tokens=4), max_turns=1)
+    cfg = GRPOConfig(G=8, G_early=4, early_bounds=(0.0, 1.0), bounds=(0.0, 1.0), rollout=GeneratorConfig(sampling=SamplingParams(max_tokens=4)), max_turns=1)
     out, counts = _collect(policy, ScriptedEnv(finish=PRINTABLE[::2]), cfg)
     assert counts["kept"] == 2 and len(out) == 16            # early samples reused: G in total
     assert len({t.attempt_id for t in out}) == 16
-    cfg = GRPOConfig(G=8, G_early=4, early_bounds=(0.0, 1.0), bounds=(1.0, 1.0), sampling=SamplingParams(max_tokens=4), max_turns=1)
+    cfg = GRPOConfig(G=8, G_early=4, early_bounds=(0.0, 1.0), bounds=(1.0, 1.0), rollout=GeneratorConfig(sampling=SamplingParams(max_tokens=4)), max_turns=1)
     out, counts = _collect(policy, ScriptedEnv(finish=PRINTABLE[::2]), cfg)
     n_ok = sum(t.reward == 1.0 for t in out)
     assert counts["dropped_final"] + counts["kept"] == 2 and n_ok == len(out)
 
 
 def test_theorems_that_do_not_start_are_counted_not_trained(policy):
-    out, counts = _collect(policy, ScriptedEnv(start_fails=True), GRPOConfig(G=4, G_early=2, sampling=SamplingParams(max_tokens=4)))
+    out, counts = _collect(policy, ScriptedEnv(start_fails=True), GRPOConfig(G=4, G_early=2, rollout=GeneratorConfig(sampling=SamplingParams(max_tokens=4))))
     assert out == [] and counts["start_failed"] == 2

@@ -17,6 +17,7 @@ from policy.checkpoint import save_checkpoint
 from policy.hf import HFGenerator
 from policy.params import SamplingParams
 from training.grpo.batch import collate_turns, train_logprobs
+from policy.factory import GeneratorConfig
 from training.grpo.config import GRPOConfig
 from training.grpo.engine import RolloutEngine
 from training.grpo.loss import clipped_objective
@@ -27,9 +28,9 @@ from training.grpo.trainer import (grpo_batch, grpo_from_checkpoint, make_contro
 REWARDED = PRINTABLE[::2]
 
 
-def cfg_for(**kw) -> GRPOConfig:
-    base = dict(G=8, G_early=0, bounds=(0.0, 1.0), sampling=SamplingParams(max_tokens=5), max_turns=1, lr=3e-2,
-                delta=0.0, micro_batch_size=16)
+def cfg_for(dtype=None, **kw) -> GRPOConfig:
+    base = dict(G=8, G_early=0, bounds=(0.0, 1.0), rollout=GeneratorConfig(dtype=dtype, sampling=SamplingParams(max_tokens=5)),
+                max_turns=1, lr=3e-2, delta=0.0, micro_batch_size=16)
     return GRPOConfig(**{**base, **kw})
 
 
@@ -123,7 +124,7 @@ def test_rollout_engine_syncs_a_bf16_copy_and_lags_when_asked():
     policy = Policy(micro_model(tok, seed=1), tok)
     shared = RolloutEngine(policy, cfg_for())
     assert shared.sampler.model is policy.model
-    engine = RolloutEngine(policy, cfg_for(sampler_dtype="bfloat16", policy_lag=1))
+    engine = RolloutEngine(policy, cfg_for(dtype="bfloat16", policy_lag=1))
     assert engine.sampler.model is not policy.model and next(engine.sampler.model.parameters()).dtype == torch.bfloat16
     first = [p.detach().clone() for p in policy.model.parameters()]
     with torch.no_grad():
@@ -144,7 +145,7 @@ def test_bf16_sampler_run_reports_mismatch_and_k_survives_a_resume(tmp_path):
     env = ScriptedEnv(finish=REWARDED)
     theorems = [theorem("a"), theorem("b")]
     # the estimated entropy of the micro model is far above the target: k falls by delta per step
-    cfg = cfg_for(steps=2, epochs=2, delta=0.05, k_init=0.5, target_entropy=0.01, sampler_dtype="bfloat16",
+    cfg = cfg_for(steps=2, epochs=2, delta=0.05, k_init=0.5, target_entropy=0.01, dtype="bfloat16",
                   lr=1e-2, G_early=4, early_bounds=(0.0, 1.0))
     final = run_grpo(tmp_path / "base", env, theorems, cfg, tmp_path / "r1")
     rows = [json.loads(x) for x in (tmp_path / "r1" / "telemetry.jsonl").read_text().splitlines()]
@@ -185,4 +186,4 @@ def test_truncated_is_weights_tokens_and_caps_them():
     with pytest.raises(ValueError, match="tis_cap"):
         GRPOConfig(tis_cap=0.5)
     with pytest.raises(ValueError, match="top-p"):
-        GRPOConfig(engine="vllm", sampling=SamplingParams(top_p=0.9))
+        GRPOConfig(rollout=GeneratorConfig(kind="vllm", sampling=SamplingParams(top_p=0.9)))

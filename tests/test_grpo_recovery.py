@@ -62,7 +62,7 @@ def campaign_dir(tmp_path, collapse: bool):
            "eval": {"splits": ["valid"], "limit": 2},
            "grpo": {"steps": 1, "G": 4, "G_early": 2, "early_bounds": [0.0, 1.0], "bounds": [0.0, 1.0],
                     "theorems_per_step": 2, "max_turns": 1, "lr": 1e-3, "epochs": 2,
-                    "sampling": {"max_tokens": 4},
+                    "rollout": {"sampling": {"max_tokens": 4}},
                     "recovery": {"enabled": True, "grad_norm_spike": 5.0, "samples_per_theorem": 2,
                                  "checkpoints": 2, "sft_epochs": 1.0}}}
     path = tmp_path / "cfg.yaml"
@@ -99,7 +99,7 @@ def scripted_campaign(monkeypatch):
 
 def test_a_simulated_collapse_triggers_recovery_and_rl_resumes_from_the_distilled_checkpoint(tmp_path, scripted_campaign):
     run, cfg = campaign_dir(tmp_path, collapse=True)
-    row = scripted_campaign.grpo_round(run, cfg, 2)
+    row = scripted_campaign.grpo_round(run, cfg, 2, searcher=None)
     assert row["soft_reset"] and "grad-norm spike" in row["recovery"] and row["collapsed_round"] == 1
     distilled = run.round_dir(2) / "recovery" / "distilled"
     assert (distilled / "model.safetensors").exists()
@@ -121,13 +121,13 @@ def test_a_simulated_collapse_triggers_recovery_and_rl_resumes_from_the_distille
     progress._save()
     (run.root / "metrics.jsonl").write_text("".join(json.dumps(m) + "\n" for m in run.metrics()[:2]))
     stamp = (distilled / "model.safetensors").stat().st_mtime_ns
-    row = scripted_campaign.grpo_round(run, cfg, 2)
+    row = scripted_campaign.grpo_round(run, cfg, 2, searcher=None)
     assert row["soft_reset"] and (distilled / "model.safetensors").stat().st_mtime_ns == stamp
 
 
 def test_a_healthy_round_is_not_reset(tmp_path, scripted_campaign):
     run, cfg = campaign_dir(tmp_path, collapse=False)
-    row = scripted_campaign.grpo_round(run, cfg, 2)
+    row = scripted_campaign.grpo_round(run, cfg, 2, searcher=None)
     assert not row["soft_reset"] and "recovery" not in row
     assert not (run.round_dir(2) / "recovery").exists()
     meta = json.loads((run.checkpoint(2) / "checkpoint.json").read_text())

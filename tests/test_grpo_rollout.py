@@ -12,6 +12,7 @@ from grpo_fixtures import one_torch_thread  # noqa: F401  (autouse)
 from lean_env.types import Outcome
 from policy.base import PromptFormat
 from policy.params import SamplingParams
+from policy.factory import GeneratorConfig
 from training.grpo.config import GRPOConfig
 from training.grpo.records import Trajectory
 from training.grpo.rollout import Policy, prompt_ids, rollout_group
@@ -26,7 +27,7 @@ def policy():
 
 def roll(policy, env, n=6, seed=0, **cfg):
     sampling = SamplingParams(max_tokens=5, temperature=cfg.pop("temperature", 1.0), top_p=cfg.pop("top_p", 1.0))
-    cfg = GRPOConfig(sampling=sampling, **cfg)
+    cfg = GRPOConfig(rollout=GeneratorConfig(sampling=sampling), **cfg)
     return asyncio.run(rollout_group(policy, env, theorem(), n, cfg, torch.Generator().manual_seed(seed)))
 
 
@@ -130,7 +131,7 @@ def test_long_prompts_keep_bos_and_their_end(policy):
 
 
 def test_config_rejects_bad_values():
-    for bad in ({"sampling": SamplingParams(temperature=0.0)}, {"G_early": 200, "G": 128}, {"r_max": 1.5},
+    for bad in ({"rollout": GeneratorConfig(sampling=SamplingParams(temperature=0.0))}, {"rollout": {"kind": "scripted"}}, {"G_early": 200, "G": 128}, {"r_max": 1.5},
                 {"max_turns": 0}, {"step_bonus": 1.0}):
         with pytest.raises(ValueError):
             GRPOConfig(**bad)

@@ -13,6 +13,7 @@ from grpo_fixtures import PRINTABLE, ScriptedEnv, theorem
 from policy.checkpoint import save_checkpoint
 from policy.params import SamplingParams
 from training.grpo.batch import collate_turns, train_logprobs
+from policy.factory import GeneratorConfig
 from training.grpo.config import GRPOConfig
 from training.grpo.engine import VLLMRollouts
 from training.grpo.rollout import rollout_batch
@@ -30,8 +31,8 @@ def test_vllm_rollouts_after_a_sync_match_the_trainer(tmp_path):
     save_checkpoint(micro_llama(tok, seed=0, hidden=64, heads=2), tok, tmp_path / "start")
     trainer_model = micro_llama(tok, seed=1, hidden=64, heads=2).eval()   # "after some optimiser steps"
     os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", "1")
-    cfg = GRPOConfig(G=4, G_early=0, sampling=SamplingParams(max_tokens=6), max_turns=1, engine="vllm")
-    gen = VLLMGenerator(str(tmp_path / "start"), cfg.sampling, dtype="float32", max_model_len=256, enforce_eager=True)
+    cfg = GRPOConfig(G=4, G_early=0, rollout=GeneratorConfig(kind="vllm", sampling=SamplingParams(max_tokens=6)), max_turns=1)
+    gen = VLLMGenerator(str(tmp_path / "start"), cfg.rollout.sampling, dtype="float32", max_model_len=256, enforce_eager=True)
     try:
         sampler = VLLMRollouts(gen)
 

@@ -76,3 +76,15 @@ def test_empty_and_bad_k():
     assert summarize([], [], 1).pass_at_k == 0.0
     with pytest.raises(ValueError):
         summarize(["a"], [], 0)
+
+
+def test_an_attempt_s_failure_reads_back_as_its_kind():
+    from search.records import Failure
+
+    rec = lambda failure: AttemptRecord("t", "b", "test", 0, False, None, failure=failure)
+    assert rec("budget: expansions").failure_kind is Failure.BUDGET
+    assert rec("cancelled").failure_kind is Failure.CANCELLED and rec("").failure_kind is Failure.NONE
+    assert rec(Failure.START.because("unknown identifier 'x'")).failure_kind is Failure.START
+    assert rec("plan: no valid plan; fallback: exhausted").failure_kind is Failure.PLAN
+    with pytest.raises(ValueError, match="unknown attempt failure 'timeout'"):
+        rec("timeout").failure_kind

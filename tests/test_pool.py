@@ -13,7 +13,7 @@ import pytest
 
 from conftest import run
 from lean_env.factory import make_env
-from lean_env.pool import PoolConfig, ReplPool, classify_tactic_reply
+from lean_env.pool import ReplPoolConfig, ReplPool, classify_tactic_reply
 from lean_env.repl import LeanNotFoundError, ReplCommand
 from lean_env.types import EnvFailure, LeanError, ProofFinished, ProofGivenUp, TacticState, TacticTimeout, Theorem
 
@@ -22,7 +22,7 @@ FAKES = Path(__file__).parent / "fakes"
 
 def fake_pool(workers: int = 1, script: str = "fake_repl.py", env: dict | None = None, **cfg) -> ReplPool:
     cfg = {"tactic_timeout": 5.0, "start_timeout": 5.0, **cfg}
-    return ReplPool(ReplCommand([sys.executable, str(FAKES / script)], env=env or {}), PoolConfig(workers=workers, **cfg))
+    return ReplPool(ReplCommand([sys.executable, str(FAKES / script)], env=env or {}), ReplPoolConfig(workers=workers, **cfg))
 
 
 def T(name: str = "t") -> Theorem:
@@ -215,7 +215,7 @@ def test_recycling_by_request_count_and_memory_keeps_every_state():
 
 def test_missing_binary_is_an_outcome_and_lean_repl_refuses_up_front(tmp_path):
     async def go():
-        pool = ReplPool(ReplCommand([str(tmp_path / "no-such-repl")]), PoolConfig(workers=1))
+        pool = ReplPool(ReplCommand([str(tmp_path / "no-such-repl")]), ReplPoolConfig(workers=1))
         try:
             out = await pool.start(T())
             assert isinstance(out, EnvFailure) and "no-such-repl" in out.message

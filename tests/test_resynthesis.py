@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from prover.recipes.resynthesis import ResynthesisConfig, is_due, strongest_rounds, train_to_land
+from prover.config import ResynthesisConfig
+from prover.recipes.resynthesis import is_due, strongest_rounds, train_to_land
 from search.records import AttemptRecord, ProofStep
 from training.store import PAIR_SCHEMA, PairStore, pairs_from_records, shortest_proofs
 
@@ -64,6 +65,10 @@ def test_reproved_theorem_gets_its_shortest_new_proof_with_the_checkpoint_that_f
     # planning the same re-synthesis on the rebuilt store keeps the same rows (a rerun after a kill)
     kept, _, _ = st.plan_resynthesis(pairs)
     assert [(k["theorem_id"], k["round"]) for k in kept] == [("t2", 1), ("t2", 1), ("t2", 1)]
+    # and the rerun itself (the round's store step, killed after the swap) returns the saved summary
+    generation = st.generation
+    assert st.resynthesize(3, pairs, errors) == summary and st.generation == generation
+    assert theorem_proofs(st)["t1"] == {(3, "round_001", 1)}
 
 
 def test_top_k_searchers_come_from_the_last_rounds():

@@ -30,7 +30,7 @@ class Recorder:
 @pytest.fixture
 def log(monkeypatch):
     calls: list = []
-    monkeypatch.setattr(factory, "make_generator", lambda cfg, model, seed: Recorder(calls, model, seed))
+    monkeypatch.setattr(factory, "make_generator", lambda cfg, model, seed, distributed=None: Recorder(calls, model, seed))
     return calls
 
 

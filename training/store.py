@@ -5,20 +5,24 @@ Layout under the store root:
     CURRENT                       one line: the name of the live generation directory
     gen_000/pairs_r001_search.parquet    one file per (round, source) write
     gen_000/errors_r001_search.parquet   error siblings of the same write (DPO negatives)
+    gen_001/resynthesis.json             the summary of the re-synthesis that wrote this generation
 
 Every file is written to a temporary name and renamed with `os.replace`, so readers see a whole
 file or none. Re-synthesis (`replace_all`) writes a complete new generation directory and then
 swaps `CURRENT` with `os.replace`: a kill at any point leaves either the old store or the new one,
 never a mix. `resynthesize` builds on it and never loses a proof: a theorem the re-synthesis did
-not re-prove keeps its newest earlier proof (with the round and checkpoint that found it). One
-writer at a time (the campaign driver); any number of readers.
+not re-prove keeps its newest earlier proof (with the round and checkpoint that found it), and its
+summary is written into the new generation before the swap, so a re-synthesis killed after the
+swap returns the same summary when run again. One writer at a time (the campaign driver); any
+number of readers.
 """
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Iterable, Sequence
 
@@ -37,6 +41,7 @@ ERROR_SCHEMA = pa.schema([
     ("chosen", pa.string()), ("rejected", pa.string()), ("error", pa.string()),
 ])
 PAIR_COLUMNS = tuple(PAIR_SCHEMA.names)
+RESYNTHESIS_FILE = "resynthesis.json"
 
 
 def pairs_from_records(records: Iterable[AttemptRecord], round_: int, checkpoint: str) -> tuple[list[dict], list[dict]]:
@@ -159,10 +164,12 @@ class PairStore:
         self._write_round(self.generation, round_, source, pairs, errors)
 
     def replace_all(self, round_: int, pairs: Sequence[dict], errors: Sequence[dict] = (), source: str = "search",
-                    extra: dict[str, tuple[Sequence[dict], Sequence[dict]]] | None = None) -> None:
+                    extra: dict[str, tuple[Sequence[dict], Sequence[dict]]] | None = None,
+                    notes: dict[str, dict] | None = None) -> None:
         """The store becomes exactly these rows (and `extra`'s: source -> (pairs, errors), more
-        files of the same generation). A new generation is written in full, then `CURRENT` is
-        swapped; older generations are deleted only after the swap."""
+        files of the same generation; `notes`: file name -> JSON written beside them). A new
+        generation is written in full, then `CURRENT` is swapped; older generations are deleted
+        only after the swap."""
         current = self.generation.name
         new = f"gen_{int(current.split('_')[1]) + 1:03d}"
         gen = self.root / new
@@ -172,6 +179,8 @@ class PairStore:
         self._write_round(gen, round_, source, pairs, errors)
         for name, (more_pairs, more_errors) in (extra or {}).items():
             self._write_round(gen, round_, name, more_pairs, more_errors)
+        for name, note in (notes or {}).items():
+            (gen / name).write_text(json.dumps(note, indent=1))
         self._point_to(new)
         for old in self.root.glob("gen_*"):
             if old.name != new and old.is_dir():
@@ -199,9 +208,18 @@ class PairStore:
 
     def resynthesize(self, round_: int, pairs: Sequence[dict], errors: Sequence[dict] = ()) -> ResynthesisSummary:
         """Rebuild the store from a re-synthesis without losing a proof (see `plan_resynthesis`).
-        Atomic like `replace_all`: the kept rows are a second file of the same new generation."""
+        Atomic like `replace_all`: the kept rows are a second file of the same new generation, and
+        the summary a note in it. Once per round: when the live generation is this round's
+        re-synthesis already (a rerun after a kill past the swap), its saved summary is returned
+        and nothing is written."""
+        done = self.generation / RESYNTHESIS_FILE
+        if done.exists():
+            saved = json.loads(done.read_text())
+            if saved["round"] == round_:
+                return ResynthesisSummary(**saved["summary"])
         kept, kept_errors, summary = self.plan_resynthesis(pairs)
-        self.replace_all(round_, pairs, errors, extra={"kept": (kept, kept_errors)})
+        self.replace_all(round_, pairs, errors, extra={"kept": (kept, kept_errors)},
+                         notes={RESYNTHESIS_FILE: {"round": round_, "summary": asdict(summary)}})
         return summary
 
     # -- reading --------------------------------------------------------------------------------

@@ -24,14 +24,14 @@ from lean_env.benchmarks import load_benchmark
 from lean_env.factory import make_env
 from lean_env.jsonl import read_jsonl, write_jsonl_atomic
 from prover.config import CampaignConfig
-from prover.recipes.shared import evaluate_round
+from prover.recipes.shared import Searcher, evaluate_round
 from prover.run_dir import RoundProgress, RunDir
 
 SUMMARY_KEYS = ("reward_mean", "loss", "entropy", "k_next", "frac_clipped", "frac_outer_capped", "logp_diff_max",
                 "eps_max", "grad_norm", "kept_theorems", "tokens")
 
 
-def grpo_round(run: RunDir, cfg: CampaignConfig, r: int, generators=None) -> dict:
+def grpo_round(run: RunDir, cfg: CampaignConfig, r: int, searcher: Searcher) -> dict:
     from policy.checkpoint import load_checkpoint, save_checkpoint
     from training.grpo.trainer import grpo_from_checkpoint
 
@@ -67,7 +67,7 @@ def grpo_round(run: RunDir, cfg: CampaignConfig, r: int, generators=None) -> dic
     extra = {**timings, **telemetry_summary(out / "telemetry.jsonl")}
     if reason:
         extra.update(recovery=reason, collapsed_round=r - 1)
-    return evaluate_round(run, cfg, r, soft_reset=bool(reason), extra=extra, generators=generators)
+    return evaluate_round(run, cfg, r, soft_reset=bool(reason), extra=extra, searcher=searcher)
 
 
 def judge_previous_round(run: RunDir, cfg: CampaignConfig, r: int) -> str | None:
@@ -103,7 +103,7 @@ def recovery_checkpoint(run: RunDir, cfg: CampaignConfig, r: int, progress: Roun
     async def collect():
         env = make_env(cfg.env)
         try:
-            return await collect_successful_async([load_policy(run.checkpoint(s)) for s in sources], env, pool,
+            return await collect_successful_async([load_policy(run.checkpoint(s), grpo.rollout.prompt_template) for s in sources], env, pool,
                                                   rec.samples_per_theorem, grpo, seed=cfg.seed + r)
         finally:
             await env.close()

@@ -1,7 +1,8 @@
-"""Periodic re-synthesis and the soft reset (BFS-Prover-V2 sec. 3.3; MAI-Thinking-1 on sampling
-from several strong checkpoints).
-
-When it is due (every M rounds and/or after N rounds without a held-out gain):
+"""A re-synthesis round, the soft reset, top to bottom (BFS-Prover-V2 sec. 3.3; MAI-Thinking-1
+on sampling from several strong checkpoints). Due every M rounds and/or after N rounds without a
+held-out gain (`is_due`; prover/campaign.py asks once per round); otherwise the round is an
+expert-iteration round (prover/recipes/expert_iteration.py), whose filter, DPO and evaluation
+steps this one shares.
 
     1. search   the top-k checkpoints by held-out pass rate among the last rounds each search the
                 *entire* pool (never-solved and long-solved theorems alike), optionally with a
@@ -9,61 +10,101 @@ When it is due (every M rounds and/or after N rounds without a held-out gain):
     2. store    each theorem's shortest new proof replaces its old ones; a theorem nobody re-proved
                 keeps its newest earlier proof, so no theorem ever loses its only proof
                 (`PairStore.resynthesize`; rounds/NNN/resynthesis.json says what happened)
-    3. train    from a fresh base (the initial one, or a larger one: "scale-up") for a step budget
+    3. filter   as in expert iteration, under the previous checkpoint
+    4. train    from a fresh base (the initial one, or a larger one: "scale-up") for a step budget
                 tied to the data size (`epochs` passes over it, not the round's few), then a
                 held-out check: the reset model's tactic loss on held-out proofs (the valid proofs
                 the pre-reset model found) must come within `land_ratio` of the pre-reset model's,
-                else it trains `extra_epochs` more, at most `max_extra_stages` times
-
-prover/recipes/expert_iteration.py calls these steps in its numbered places.
+                else it trains `extra_epochs` more, at most `max_extra_stages` times; optionally DPO
+    5. eval     held-out pass@k and the entropy probe, the row marked `soft_reset`
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
-from typing import Callable, Literal, Optional, Sequence
+from typing import TYPE_CHECKING, Callable, Sequence
 
-from pydantic import ConfigDict
+from lean_env.benchmarks import load_benchmark
+from lean_env.jsonl import read_jsonl
+from policy.base import PromptFormat
+from search.records import AttemptRecord
 
-
-@dataclass(frozen=True)
-class ResynthesisConfig:
-    """The campaign YAML's `resynthesis:` section."""
-
-    __pydantic_config__ = ConfigDict(extra="forbid")
-
-    every: int = 0                    # re-synthesise on rounds every, 2*every, ...; 0 = never on schedule
-    plateau_rounds: int = 0           # also when this many rounds brought no gain; 0 = no plateau rule
-    top_k: int = 2                    # checkpoints that search the pool: the strongest of ...
-    lookback: int = 3                 # ... the last this many rounds (by held-out pass rate)
-    max_expansions: Optional[int] = None   # search budget per attempt; None = the round's
-    epochs: float = 10.0              # passes over the rebuilt data when training from the fresh base
-    lr: Optional[float] = None        # the reset's peak learning rate; None = the sft section's
-    land_ratio: float = 1.15          # held-out loss must come within this factor of the pre-reset model's
-    extra_epochs: float = 4.0         # more training while it has not landed ...
-    max_extra_stages: int = 2         # ... at most this many times
-    base: Literal["initial", "larger"] = "initial"
-    larger_preset: str = "small"      # base: larger only
-
-    def __post_init__(self) -> None:
-        if self.every < 0 or self.plateau_rounds < 0:
-            raise ValueError(f"every and plateau_rounds must be >= 0, got {self.every} and {self.plateau_rounds}")
-        if self.top_k < 1 or self.lookback < 1 or self.max_extra_stages < 0:
-            raise ValueError(f"need top_k >= 1, lookback >= 1, max_extra_stages >= 0; got {self}")
-        if not (self.epochs > 0 and self.extra_epochs > 0 and self.land_ratio >= 1.0):
-            raise ValueError(f"need epochs > 0, extra_epochs > 0, land_ratio >= 1; got {self}")
-        if self.lr is not None and not self.lr > 0:
-            raise ValueError(f"lr must be > 0, got {self.lr}")
-        if self.max_expansions is not None and self.max_expansions < 1:
-            raise ValueError(f"max_expansions must be >= 1, got {self.max_expansions}")
-        if self.base == "initial" and self.larger_preset != "small":
-            raise ValueError("larger_preset is only read with base: larger")
+if TYPE_CHECKING:
+    from prover.config import CampaignConfig, ResynthesisConfig
+    from prover.recipes.shared import Searcher
+    from prover.run_dir import RunDir
 
 
-def is_due(cfg: ResynthesisConfig, round_: int, metrics: Sequence[dict], key: str) -> bool:
+def resynthesis_round(run: "RunDir", cfg: "CampaignConfig", r: int, searcher: "Searcher") -> dict:
+    from prover.recipes.expert_iteration import (filter_store, round_summary, search_records, train_dpo_step,
+                                                 training_data)
+    from prover.recipes.shared import evaluate_round
+    from training.store import pairs_from_records, shortest_proofs
+
+    progress, rdir, store = run.progress(r), run.round_dir(r), run.store()
+    prompt = PromptFormat(cfg.generator.prompt_template)
+    rcfg = cfg.resynthesis
+    previous = run.checkpoint(r - 1)
+    key = f"pass_{cfg.eval.splits[0]}"
+    searchers = [run.checkpoint(q) for q in progress.plan(
+        "searchers", lambda: strongest_rounds(run.metrics(), key, rcfg.top_k, rcfg.lookback))]
+
+    # 1. search: every one of the strongest checkpoints over the entire pool, with its own budget
+    if progress.todo("search"):
+        pool = load_benchmark(cfg.pool.benchmark, cfg.pool.split)[: cfg.pool.limit]
+        search = dataclasses.replace(cfg.search, max_expansions=rcfg.max_expansions or cfg.search.max_expansions)
+        for ckpt in searchers:
+            run.log(f"round {r}: re-synthesis: searching all {len(pool)} theorems with {ckpt.name}")
+            searcher.prove(ckpt, pool, rdir / "search" / ckpt.name, r, search=search)
+        progress.done("search")
+
+    # 2. store: rebuilt from each theorem's shortest new proof, losing no proof
+    if progress.todo("store"):
+        pairs, errors = pairs_from_records(shortest_proofs(search_records(rdir)), r, "")
+        summary = dataclasses.asdict(store.resynthesize(r, pairs, errors))
+        (rdir / "resynthesis.json").write_text(json.dumps(summary, indent=1))
+        run.log(f"round {r}: re-synthesis with {', '.join(c.name for c in searchers)}: " + ", ".join(
+            f"{k} {v:.2f}" if isinstance(v, float) else f"{k} {v}" for k, v in summary.items()))
+        progress.done("store")
+
+    # 3. filter: as in expert iteration
+    if progress.todo("filter"):
+        filter_store(run, cfg, r, previous, prompt)
+        progress.done("filter")
+
+    # 4. train: a fresh base until its held-out loss lands (the soft reset), then optionally DPO
+    if progress.todo("train"):
+        data = training_data(run, cfg, r, prompt)
+        sft_cfg = dataclasses.replace(cfg.sft, seed=cfg.seed + r)
+        start = fresh_base(rcfg, run.base, cfg.seed)
+        landing = train_to_land(start, data, sft_cfg, rcfg, heldout_examples(run, cfg, r - 1, prompt),
+                                previous, rdir / "reset", run.checkpoint(r), run.log)
+        (rdir / "landing.json").write_text(json.dumps(landing))
+        run.log(f"round {r}: soft reset: trained from {start.name} on {len(data)} pairs, {landing['reset_steps']} steps")
+        train_dpo_step(run, cfg, r, prompt)
+        progress.done("train")
+
+    # 5. eval
+    resynth = {f"resynth_{k}": v for k, v in json.loads((rdir / "resynthesis.json").read_text()).items()}
+    extra = round_summary(run, r, **resynth, **json.loads((rdir / "landing.json").read_text()),
+                          searchers=[c.name for c in searchers])
+    return evaluate_round(run, cfg, r, soft_reset=True, extra=extra, searcher=searcher)
+
+
+def heldout_examples(run: "RunDir", cfg: "CampaignConfig", r: int, prompt: PromptFormat) -> list[tuple[str, str]]:
+    """(prompt, tactic) of the held-out proofs round r's evaluation found on the first eval split:
+    theorems no round trains on, so the soft reset's landing check is a held-out one."""
+    path = run.round_dir(r) / f"eval_{cfg.eval.splits[0]}" / "attempts.jsonl"
+    records = [AttemptRecord.from_dict(x) for x in read_jsonl(path)]
+    return [(prompt.prompt(s.state), s.tactic) for rec in records if rec.proved and rec.proof for s in rec.steps]
+
+
+
+def is_due(cfg: "ResynthesisConfig", round_: int, metrics: Sequence[dict], key: str) -> bool:
     """On schedule, or when the last `plateau_rounds` rounds (none of them a soft reset) did not
     beat the best before them on `key` (a pass-rate column of the metrics)."""
     if cfg.every and round_ % cfg.every == 0:
@@ -85,7 +126,7 @@ def strongest_rounds(metrics: Sequence[dict], key: str, k: int, lookback: int) -
     return [m["round"] for m in ranked[:k]]
 
 
-def fresh_base(cfg: ResynthesisConfig, initial_base: Path, seed: int) -> Path:
+def fresh_base(cfg: "ResynthesisConfig", initial_base: Path, seed: int) -> Path:
     """Where a soft reset restarts: the initial base, or a larger model created once, next to it."""
     if cfg.base == "initial":
         return initial_base
@@ -110,7 +151,7 @@ def heldout_loss(checkpoint: Path, examples: Sequence[tuple[str, str]]) -> float
     return -sum(lp for lp, _ in scores) / max(1, sum(n for _, n in scores))
 
 
-def train_to_land(start: Path, data: Sequence[tuple[str, str]], sft_cfg, cfg: ResynthesisConfig,
+def train_to_land(start: Path, data: Sequence[tuple[str, str]], sft_cfg, cfg: "ResynthesisConfig",
                   heldout: Sequence[tuple[str, str]], pre_reset: Path, work: Path, out: Path,
                   log: Callable[[str], None]) -> dict:
     """Train from `start` until the held-out check passes (or the stages run out); the landed

@@ -1,5 +1,5 @@
-"""What both learners' rounds do the same way: prove a list of theorems with a checkpoint, create
-round 0's model, and evaluate a round into its metrics row."""
+"""What every round does the same way: prove a list of theorems with a checkpoint (`Searcher`),
+create round 0's model, and evaluate a round into its metrics row."""
 from __future__ import annotations
 
 import asyncio
@@ -14,39 +14,51 @@ from prover.config import CampaignConfig
 from prover.run_dir import RunDir
 from policy.base import PromptFormat
 from policy.factory import CampaignGenerators
+from search.best_first import SearchConfig
 from search.passk import PassAtK
 
 PROBE_SIZE = 64          # seed pairs in the fixed entropy probe
 
 
-def prove(cfg: CampaignConfig, checkpoint: Path, theorems: Sequence[Theorem], out_dir: Path, round_: int,
-          attempts: int = 1, generators: CampaignGenerators | None = None) -> PassAtK:
-    """Best-first search on every theorem with the generator the config names, sampling from
-    `checkpoint` (hf, vllm: loaded from it; openai: the server is asked for it by path) with the
-    round's seed. `generators` is the campaign's (one vLLM engine for all rounds); without it one
-    is made for this call. Resumable: attempts already in out_dir/attempts.jsonl are not rerun."""
-    from prover.distributed import make_search_env
-    from prover.evaluate import evaluate
+class Searcher:
+    """How every round proves theorems: best-first search with the config's env, search, planner
+    and concurrency, sampling from one checkpoint with the round's seed (hf, vllm: loaded from it;
+    openai: the server is asked for it by path). Made once per campaign, so its generators (one
+    vLLM engine, or Ray actors with `distributed:`) serve every round; close it at the end."""
 
-    own = generators is None
-    generators = generators or CampaignGenerators(cfg.generator)
+    def __init__(self, cfg: CampaignConfig):
+        self.cfg = cfg
+        self.generators = CampaignGenerators(cfg.generator, cfg.distributed)
 
-    async def go(generator) -> PassAtK:
-        env = make_search_env(cfg.env, cfg.distributed)   # local, or actors over a Ray cluster
-        try:
-            summary, _ = await evaluate(theorems, env, generator, cfg.search, out_dir, attempts,
-                                        concurrency=cfg.concurrency,
-                                        tag={"checkpoint": checkpoint.name, "round": round_}, planner=cfg.planner)
-            return summary
-        finally:
-            await env.close()
+    def prove(self, checkpoint: Path, theorems: Sequence[Theorem], out_dir: Path, round_: int, attempts: int = 1,
+              search: SearchConfig | None = None) -> PassAtK:
+        """pass@`attempts` of `checkpoint` on `theorems` (`search` overrides the config's budget).
+        Resumable: attempts already in out_dir/attempts.jsonl are not rerun."""
+        from search.evaluate import evaluate
 
-    try:
-        with generators.use(checkpoint, seed=cfg.seed + round_) as generator:
+        cfg = self.cfg
+
+        async def go(generator) -> PassAtK:
+            env = make_env(cfg.env, distributed=cfg.distributed)   # local, or actors over a Ray cluster
+            try:
+                summary, _ = await evaluate(theorems, env, generator, search or cfg.search, out_dir, attempts,
+                                            concurrency=cfg.concurrency,
+                                            tag={"checkpoint": checkpoint.name, "round": round_}, planner=cfg.planner)
+                return summary
+            finally:
+                await env.close()
+
+        with self.generators.use(checkpoint, seed=cfg.seed + round_) as generator:
             return asyncio.run(go(generator))
-    finally:
-        if own:
-            generators.close()
+
+    def close(self) -> None:
+        self.generators.close()
+
+    def __enter__(self) -> "Searcher":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
 
 def seed_pairs(run: RunDir, cfg: CampaignConfig) -> list[dict]:
@@ -66,7 +78,7 @@ def seed_pairs(run: RunDir, cfg: CampaignConfig) -> list[dict]:
     return run.seed_pairs(replay)
 
 
-def round_zero(run: RunDir, cfg: CampaignConfig, generators: CampaignGenerators | None = None) -> dict:
+def round_zero(run: RunDir, cfg: CampaignConfig, searcher: Searcher) -> dict:
     """Round 0: the untrained base and the seed-proof SFT checkpoint (or a given model), evaluated."""
     from policy.checkpoint import load_checkpoint, save_checkpoint
 
@@ -89,11 +101,10 @@ def round_zero(run: RunDir, cfg: CampaignConfig, generators: CampaignGenerators 
     built_base = run.checkpoint(0).with_name(run.checkpoint(0).name + "-base")   # build_embedded_model's
     if built_base.exists() and not run.base.exists():   # also after a kill between its two saves
         built_base.rename(run.base)
-    return evaluate_round(run, cfg, 0, soft_reset=False, extra={}, generators=generators)
+    return evaluate_round(run, cfg, 0, soft_reset=False, extra={}, searcher=searcher)
 
 
-def evaluate_round(run: RunDir, cfg: CampaignConfig, r: int, soft_reset: bool, extra: dict,
-                   generators: CampaignGenerators | None = None) -> dict:
+def evaluate_round(run: RunDir, cfg: CampaignConfig, r: int, soft_reset: bool, extra: dict, searcher: Searcher) -> dict:
     """Held-out pass@k of round r's checkpoint on each eval split and the policy entropy on the
     fixed probe (the first seed pairs): the round's metrics row, appended once."""
     from policy.checkpoint import load_checkpoint
@@ -103,8 +114,7 @@ def evaluate_round(run: RunDir, cfg: CampaignConfig, r: int, soft_reset: bool, e
     t0 = time.perf_counter()
     for split in cfg.eval.splits:
         theorems = load_benchmark(cfg.eval.benchmark, split)[: cfg.eval.limit]
-        summary = prove(cfg, run.checkpoint(r), theorems, run.round_dir(r) / f"eval_{split}", r, cfg.eval.pass_k,
-                        generators)
+        summary = searcher.prove(run.checkpoint(r), theorems, run.round_dir(r) / f"eval_{split}", r, cfg.eval.pass_k)
         row[f"pass_{split}"] = summary.pass_at_k
         row[f"env_failures_{split}"] = summary.env_failures
         row["budget"] = summary.budget

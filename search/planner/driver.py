@@ -33,7 +33,7 @@ from search.planner.backends import Planner, PlannerConfig, PlanRequest
 from search.planner.phases import PhaseEnv, validate_plan
 from search.planner.plan import Plan, PlanError, PlanStep, parse_plan, prompt_state, proved_have, proved_prefix
 from search.planner.store import LocalProgressStore, ProgressStore
-from search.records import AttemptRecord, PlanAttempt, PlannerTrace, ProofStep, StepProgress
+from search.records import AttemptRecord, Failure, PlanAttempt, PlannerTrace, ProofStep, StepProgress
 from search.tree import SearchTree
 
 _COUNTERS = ("expansions", "tactics_tried", "lean_errors", "timeouts", "env_failures", "time_generate", "time_env")
@@ -71,7 +71,7 @@ class _PlannerAttempt:
     async def run(self) -> tuple[AttemptRecord, list[tuple[str, SearchTree]]]:
         root = await self._start()
         if not isinstance(root, TacticState):
-            self.rec.failure = f"start: {getattr(root, 'message', type(root).__name__)}"[:500]
+            self.rec.failure = Failure.START.because(getattr(root, 'message', type(root).__name__))
             self.rec.env_failures += isinstance(root, EnvFailure)
             return self._finish(None, ""), self.trees
         self.goal = root.pp
@@ -93,7 +93,7 @@ class _PlannerAttempt:
             if not prog.plan:
                 plan = await self._draw(PlanRequest(self.theorem, self.goal), "initial")
                 if plan is None:
-                    return None, budget, "plan: no valid plan"
+                    return None, budget, Failure.PLAN.because("no valid plan")
                 await self.store.set_plan(self.theorem.id, plan.steps, prog.version)  # refused: someone else's is in
                 continue
             i, plan = prog.step, prog.plan
@@ -120,16 +120,16 @@ class _PlannerAttempt:
                 self.rec.steps = self._proof_steps(prefix, rec.steps)
                 self.rec.error_siblings = rec.error_siblings   # the main phase's (its states are whole goals)
                 return prefix + rec.proof, budget, ""
-            if rec.failure == "cancelled" or self._stopped():
-                return None, budget, "cancelled"
+            if rec.failure_kind is Failure.CANCELLED or self._stopped():
+                return None, budget, Failure.CANCELLED.value
             if step is None and phase_env.verify_failures:
                 # the chain closed the main goal in tactic mode but the whole proof failed: the
                 # proven prefix is not trusted any more
                 if await self.store.wipe(self.theorem.id, prog.version) is not None:
                     self.trace.wiped += 1
                 continue
-            if rec.expansions == 0 and not rec.failure.startswith("start"):
-                return None, budget, f"plan: step {i + 1}: {rec.failure}"
+            if rec.expansions == 0 and rec.failure_kind is not Failure.START:
+                return None, budget, Failure.PLAN.because(f"step {i + 1}: {rec.failure}")
             if self.pcfg.replan and replans < self.pcfg.max_replans:
                 replans += 1
                 what = f"step {i + 1} `{step.have()}`" if step else "the main goal after the last step"
@@ -139,8 +139,8 @@ class _PlannerAttempt:
                     await self.store.set_plan(self.theorem.id, new.steps, prog.version)
                 continue
             where = f"step {i + 1} of {len(plan)}" if step else f"the main goal after {len(plan)} steps"
-            return None, budget, f"plan: stuck at {where} ({rec.failure})"
-        return None, budget, "budget: expansions" if budget <= 0 else ""
+            return None, budget, Failure.PLAN.because(f"stuck at {where} ({rec.failure})")
+        return None, budget, Failure.BUDGET.because("expansions") if budget <= 0 else ""
 
     async def _phase(self, phase_env: PhaseEnv, expansions: int, label: str) -> tuple[AttemptRecord, SearchTree | None]:
         async def focused(state: str, n: int):
@@ -207,9 +207,9 @@ class _PlannerAttempt:
         if proof is not None:
             rec.proved, rec.proof, rec.failure = True, proof, ""
         else:
-            rec.failure = rec.failure or why or "exhausted"
+            rec.failure = rec.failure or why or Failure.EXHAUSTED.value
         if self.cancel is not None and self.cancel.is_set() and not rec.proved:
-            rec.failure = "cancelled"
+            rec.failure = Failure.CANCELLED.value
         rec.wall = time.perf_counter() - self.t0
         rec.time_bookkeeping = max(rec.wall - rec.time_generate - rec.time_env, 0.0)
         return rec

@@ -105,7 +105,7 @@ class RayProgressStore:
     compare-and-set stays atomic across machines."""
 
     def __init__(self, name: str = "planner-progress", address: str = "local"):
-        from prover.distributed import connect
+        from lean_env.cluster import connect
 
         ray = connect(address)   # 'local' starts Ray here; an address joins that cluster
         actor = ray.remote(num_cpus=0)(ProgressTable)

@@ -8,11 +8,8 @@ from typing import Any
 
 from pydantic import ConfigDict
 
-from policy.params import SamplingParams
+from policy.factory import GeneratorConfig
 from training.trainer import TrainerConfig
-
-ENGINES = ("hf", "vllm")
-SAMPLER_DTYPES = ("float32", "bfloat16")
 
 
 @dataclass(frozen=True)
@@ -79,13 +76,11 @@ class GRPOConfig(TrainerConfig):
     kl_coef: float = 0.0              # k3 KL to a frozen reference model, off by default
     tis_cap: float = 0.0              # > 0: ratio against the trainer's own log-probs at rollout time,
                                       # times min(pi_old / pi_infer, tis_cap) (truncated IS); 0: ratio vs pi_infer
-    # the sampler: the engine that produces rollouts, and its precision against fp32 training
-    engine: str = "hf"                # hf (the one sampler) or vllm (needs the [vllm] extra)
-    sampler_dtype: str = "float32"    # bfloat16: a separate bf16 copy of the policy, synced each batch
-    rollout_batch_size: int = 256     # sequences sampled together
-    # sampling and rollouts (the same SamplingParams record the search's generators take)
-    sampling: SamplingParams = SamplingParams()
-    max_prompt_tokens: int = 1024
+    # the engine rollouts sample from: the same record as a campaign's `generator:` section
+    # (policy/factory.py): kind hf (the one sampler) or vllm, dtype float32 (default: the
+    # trainer's own module) or bfloat16 (a separate copy, synced each batch), batch_size,
+    # max_prompt_tokens, prompt_template and sampling; the model is the policy being trained
+    rollout: GeneratorConfig = GeneratorConfig()
     max_turns: int = 8
     error_retries: int = 0            # extra tries from the same state after a LeanError
     step_bonus: float = 0.0           # reward shaping per accepted tactic of a failed attempt (off)
@@ -94,8 +89,8 @@ class GRPOConfig(TrainerConfig):
     def __post_init__(self) -> None:
         self.early_bounds = tuple(self.early_bounds)  # JSON round-trips give lists
         self.bounds = tuple(self.bounds)
-        if isinstance(self.sampling, dict):   # a JSON round-trip (to_dict) gives a mapping
-            self.sampling = SamplingParams(**self.sampling)
+        if isinstance(self.rollout, dict):   # a JSON round-trip (to_dict) gives a mapping
+            self.rollout = GeneratorConfig.model_validate(self.rollout)
         if isinstance(self.recovery, dict):
             self.recovery = RecoveryConfig(**self.recovery)
         super().__post_init__()
@@ -116,22 +111,25 @@ class GRPOConfig(TrainerConfig):
             out.append("need 0 <= k_init <= k_max")
         if self.r_max <= 1.0 + self.k_max:
             out.append("r_max must exceed 1 + k_max (the outer cap sits beyond the clip range)")
-        if self.sampling.greedy:
-            out.append("sampling.temperature must be > 0 (the ratio needs a proper sampling distribution)")
-        if self.sampling.seed != 0:
-            out.append("sampling.seed: rollouts are seeded by `seed`")
-        if self.engine not in ENGINES:
-            out.append(f"engine must be one of {', '.join(ENGINES)}, got {self.engine!r}")
-        if self.sampler_dtype not in SAMPLER_DTYPES:
-            out.append(f"sampler_dtype must be one of {', '.join(SAMPLER_DTYPES)}, got {self.sampler_dtype!r}")
-        if self.engine == "vllm" and self.sampling.top_p < 1.0:
-            out.append("engine vllm does not return the top-p kept set the trainer replays: set sampling.top_p to 1.0")
+        r = self.rollout
+        if r.kind not in ("hf", "vllm"):
+            out.append(f"rollout.kind must be hf or vllm (rollouts sample from the weights being trained), got {r.kind!r}")
+        if r.model is not None or r.device is not None:
+            out.append("rollout.model and rollout.device: rollouts sample from the policy being trained, where it is")
+        if r.dtype == "float16":
+            out.append("rollout.dtype must be float32 or bfloat16 (training runs in float32)")
+        if r.sampling.greedy:
+            out.append("rollout.sampling.temperature must be > 0 (the ratio needs a proper sampling distribution)")
+        if r.sampling.seed != 0:
+            out.append("rollout.sampling.seed: rollouts are seeded by `seed`")
+        if r.kind == "vllm" and r.sampling.top_p < 1.0:
+            out.append("rollout kind vllm does not return the top-p kept set the trainer replays: "
+                       "set rollout.sampling.top_p to 1.0")
         if self.policy_lag < 0 or self.tis_cap < 0:
             out.append("policy_lag and tis_cap must be >= 0")
         if 0 < self.tis_cap < 1:
             out.append("tis_cap must be 0 (off) or >= 1 (a cap below 1 would shrink every on-policy token)")
-        for name in ("micro_batch_size", "max_turns", "max_prompt_tokens", "theorems_per_step", "epochs",
-                     "mini_batches", "rollout_batch_size"):
+        for name in ("micro_batch_size", "max_turns", "theorems_per_step", "epochs", "mini_batches"):
             if getattr(self, name) < 1:
                 out.append(f"{name} must be >= 1")
         if self.steps < 0 or self.error_retries < 0 or self.save_every < 0:
@@ -141,7 +139,7 @@ class GRPOConfig(TrainerConfig):
         return out
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return {**asdict(self), "rollout": self.rollout.model_dump(mode="json")}
 
     @property
     def optimiser_steps(self) -> int:

@@ -1,17 +1,18 @@
 """The rollout engine of a GRPO run and how the trainer's weights reach it.
 
-Three set-ups, from `GRPOConfig`:
+Three set-ups, from `GRPOConfig.rollout` (a `GeneratorConfig`, the record a campaign's
+`generator:` section is) and `policy_lag`:
 
-- engine hf, sampler_dtype float32, policy_lag 0: the sampler runs on the trainer's own module,
+- kind hf, dtype float32 (or unset), policy_lag 0: the sampler runs on the trainer's own module,
   so it always sees the current weights and there is nothing to sync (train/inference mismatch
   is then only what differs between a KV-cached sampling pass and a full training forward).
-- engine hf with sampler_dtype bfloat16 and/or policy_lag > 0: a separate copy of the policy
-  (in bf16 if asked), kept up to date through the generator contract `load_weights`, before each
-  rollout batch. With bf16 the sampler's log-probs differ from the fp32 trainer's: a real
-  per-token mismatch epsilon_t, the one the MAI safeguards and truncated IS exist for.
-- engine vllm: `VLLMGenerator` on the checkpoint the run starts from, synced the same way
-  (its `load_weights` is the engines side of the contract). vLLM returns the sampled tokens'
-  processed log-probs but not the top-p kept set, so that engine needs top_p = 1.
+- kind hf with dtype bfloat16 and/or policy_lag > 0: a separate copy of the policy (in bf16 if
+  asked), kept up to date through the generator contract `load_weights`, before each rollout
+  batch. With bf16 the sampler's log-probs differ from the fp32 trainer's: a real per-token
+  mismatch epsilon_t, the one the MAI safeguards and truncated IS exist for.
+- kind vllm: the generator `make_generator` builds on the checkpoint the run starts from, synced
+  the same way (its `load_weights` is the engines side of the contract). vLLM returns the sampled
+  tokens' processed log-probs but not the top-p kept set, so that kind needs top_p = 1.
 
 Policy lag s (asynchronous RL): the weights after each optimiser step are kept (CPU copies, s + 1
 of them), and a rollout batch starting after T steps samples from the weights of step max(T - s, 0).
@@ -73,24 +74,24 @@ class RolloutEngine:
     def __init__(self, policy: Policy, cfg: GRPOConfig, model_dir: str | Path | None = None):
         from policy.hf import HFGenerator
 
+        r = cfg.rollout
+        dtype = r.dtype or "float32"
         self.lag = cfg.policy_lag
-        self.shared = cfg.engine == "hf" and cfg.sampler_dtype == "float32" and self.lag == 0
+        self.shared = r.kind == "hf" and dtype == "float32" and self.lag == 0
         if self.shared:
             self.sampler: RolloutSampler = policy_sampler(policy, cfg)
-        elif cfg.engine == "vllm":
-            from policy.vllm_gen import VLLMGenerator
+        elif r.kind == "vllm":
+            from policy.factory import make_generator
 
             if model_dir is None:
-                raise ValueError("engine: vllm starts from a checkpoint directory (grpo_from_checkpoint)")
-            self.sampler = VLLMRollouts(VLLMGenerator(str(model_dir), cfg.sampling, policy.fmt,
-                                                      batch_size=cfg.rollout_batch_size,
-                                                      dtype="bfloat16" if cfg.sampler_dtype == "bfloat16" else "float32"))
+                raise ValueError("rollout kind vllm starts from a checkpoint directory (grpo_from_checkpoint)")
+            self.sampler = VLLMRollouts(make_generator(r.model_copy(update={"dtype": dtype}), model=str(model_dir)))
         else:
-            twin = copy.deepcopy(policy.model).to(DTYPES[cfg.sampler_dtype]).eval()
+            twin = copy.deepcopy(policy.model).to(DTYPES[dtype]).eval()
             twin.requires_grad_(False)
             base = policy_sampler(policy, cfg)
-            self.sampler = HFGenerator(twin, policy.tokenizer, cfg.sampling, policy.fmt,
-                                       max_prompt_tokens=base.max_prompt_tokens, batch_size=cfg.rollout_batch_size)
+            self.sampler = HFGenerator(twin, policy.tokenizer, r.sampling, policy.fmt,
+                                       max_prompt_tokens=base.max_prompt_tokens, batch_size=r.batch_size)
         self.history: deque[tuple[int, dict[str, torch.Tensor]]] = deque(maxlen=self.lag + 1)
         if self.lag:
             self.history.append((0, _snapshot(policy.model)))

@@ -61,10 +61,13 @@ def policy_sampler(policy: Policy, cfg: GRPOConfig) -> RolloutSampler:
     """The HF sampler over the policy's own module (no copy: it sees every update at once)."""
     from policy.hf import HFGenerator
 
+    r = cfg.rollout
     context = getattr(policy.model.config, "max_position_embeddings", None)
-    limit = min(cfg.max_prompt_tokens, context - cfg.sampling.max_tokens) if context else cfg.max_prompt_tokens
-    return HFGenerator(policy.model, policy.tokenizer, cfg.sampling, policy.fmt, max_prompt_tokens=limit,
-                       batch_size=cfg.rollout_batch_size)
+    limit = r.max_prompt_tokens
+    if context and limit:
+        limit = min(limit, context - r.sampling.max_tokens)
+    return HFGenerator(policy.model, policy.tokenizer, r.sampling, policy.fmt, max_prompt_tokens=limit,
+                       batch_size=r.batch_size)
 
 
 def as_sampler(source: Policy | RolloutSampler, cfg: GRPOConfig) -> RolloutSampler:
@@ -135,7 +138,7 @@ async def rollout_batch(source: Policy | RolloutSampler, env: ProofEnv, requests
     the statement itself does not start (nothing to learn). All attempts share each sampler call."""
     sampler = as_sampler(source, cfg)
     seed = draw_seed(generator)
-    limit = min(cfg.max_prompt_tokens, sampler.max_prompt_tokens or cfg.max_prompt_tokens)
+    limit = min(x for x in (cfg.rollout.max_prompt_tokens, sampler.max_prompt_tokens, 1 << 30) if x)
     starts = await asyncio.gather(*(_start(env, t) for t, _, _ in requests))
     groups: list[list[Trajectory] | None] = []
     live: list[_Attempt] = []

@@ -386,11 +386,12 @@ async def train_grpo(policy: Policy, env: ProofEnv, theorems: Sequence[Theorem],
     return save_policy(policy, out / "final", meta())
 
 
-def load_policy(model_dir: str | Path) -> Policy:
+def load_policy(model_dir: str | Path, prompt_template: str | None = None) -> Policy:
+    from policy.base import PromptFormat
     from policy.checkpoint import load_checkpoint
 
     model, tokenizer, _ = load_checkpoint(model_dir, dtype="float32")
-    return Policy(model=model, tokenizer=tokenizer)
+    return Policy(model=model, tokenizer=tokenizer, fmt=PromptFormat(prompt_template or PromptFormat().template))
 
 
 def saved_controller(model_dir: str | Path) -> dict | None:
@@ -407,7 +408,7 @@ async def grpo_from_checkpoint(model_dir: str | Path, env: ProofEnv, theorems: S
                                out_dir: str | Path, controller_state: dict | None = None) -> Path:
     """Load the checkpoint (and a frozen copy as the reference when kl_coef > 0) and train,
     continuing the controller state the checkpoint carries unless one is given."""
-    policy = load_policy(model_dir)
+    policy = load_policy(model_dir, cfg.rollout.prompt_template)
     ref = None
     if cfg.kl_coef > 0:
         ref = load_policy(model_dir).model

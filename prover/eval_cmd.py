@@ -1,10 +1,5 @@
-"""pass@k evaluation: best-first search on every theorem of a split, resumable.
-
-Results go to `<out>/attempts.jsonl` (one AttemptRecord per line, appended atomically as each
-attempt finishes) and `<out>/proofs.jsonl` (the verified proofs). Rerunning the same command
-skips the attempts already on disk and never double-counts them; theorems whose environment
-failed stay in the denominator.
-"""
+"""`prover eval` and `prover show-tree`: the request record, the progress bar and the files of one
+evaluation run around the library's `evaluate` (search/evaluate.py)."""
 from __future__ import annotations
 
 import asyncio
@@ -12,20 +7,17 @@ import json
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING
 
 from lean_env.benchmarks import load_benchmark
+from lean_env.cluster import DistributedConfig
 from lean_env.factory import EnvConfig, make_env
-from lean_env.jsonl import append_jsonl, read_jsonl
-from lean_env.types import Theorem
-from prover.distributed import DistributedConfig, make_search_env, make_search_generator
-from search.batcher import GenerationBatcher
-from search.best_first import SearchConfig, search
-from policy.base import TacticGenerator
+from lean_env.jsonl import read_jsonl
 from policy.factory import GeneratorConfig, make_generator
-from search.passk import PassAtK, summarize
+from search.batcher import GenerationBatcher
+from search.best_first import SearchConfig
+from search.evaluate import evaluate
 from search.records import AttemptRecord
-from search.scheduler import RunConfig, run_attempts
 
 if TYPE_CHECKING:
     from search.planner.backends import PlannerConfig
@@ -66,56 +58,6 @@ def generator_from_yaml(path: Path) -> GeneratorConfig:
         raise ValueError(f"{path}: invalid generator config:\n" + "\n".join(problems)) from e
 
 
-async def evaluate(
-    theorems: Sequence[Theorem],
-    env,
-    generator: TacticGenerator,
-    search_cfg: SearchConfig,
-    out_dir: Path,
-    attempts: int = 1,
-    stop_on_success: bool = True,
-    concurrency: int = 32,
-    tag: dict | None = None,
-    progress=None,
-    planner: "PlannerConfig | None" = None,
-) -> tuple[PassAtK, list[AttemptRecord]]:
-    """Run (or resume) an evaluation into `out_dir` and return its pass@k summary and records.
-    With `planner`, every attempt is a planner-driven search (search/planner/driver.py) at the
-    same budget."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    path = out_dir / "attempts.jsonl"
-    wanted = {t.id for t in theorems}
-    done = [AttemptRecord.from_dict(r) for r in read_jsonl(path)]
-    done = [r for r in done if r.theorem_id in wanted]
-    skip = {(r.theorem_id, r.attempt) for r in done}
-    solved = {r.theorem_id for r in done if r.proved}
-
-    async def on_record(rec: AttemptRecord) -> None:
-        if tag:
-            for k, v in tag.items():
-                setattr(rec, k, v)
-        append_jsonl(path, [rec.to_dict()])
-        if rec.proved:
-            append_jsonl(out_dir / "proofs.jsonl", [{"id": rec.theorem_id, "attempt": rec.attempt, "tactics": rec.proof}])
-        if progress is not None:
-            progress(rec)
-
-    batcher = GenerationBatcher(generator, max_batch=64)
-    search_fn = search
-    if planner is not None:
-        from search.planner.backends import make_planner
-        from search.planner.driver import PlannerSearch
-
-        search_fn = PlannerSearch(make_planner(planner), planner)
-    try:
-        new = await run_attempts(theorems, env, batcher, search_cfg,
-                                 RunConfig(attempts, concurrency, stop_on_success, skip, solved), on_record, search_fn)
-    finally:
-        await batcher.close()
-    records = done + new
-    return summarize([t.id for t in theorems], records, attempts, f"{attempts}x{search_cfg.budget}"), records
-
-
 def run_eval_cli(req: EvalRequest) -> None:
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -130,8 +72,8 @@ def run_eval_cli(req: EvalRequest) -> None:
     attempts = req.samples or req.pass_k
     if req.samples is not None and req.samples < req.pass_k:
         raise ValueError("--samples must be >= --pass-k")
-    generator = make_search_generator(req.generator, req.distributed)
-    env = make_search_env(req.env, req.distributed)
+    generator = make_generator(req.generator, distributed=req.distributed)
+    env = make_env(req.env, distributed=req.distributed)
     req.out.mkdir(parents=True, exist_ok=True)
     request = {**{k: str(v) for k, v in asdict(req).items()
                   if k not in ("env", "generator", "search", "planner", "distributed")},

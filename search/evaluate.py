@@ -1,0 +1,74 @@
+"""pass@k evaluation, a library function: best-first search on every theorem of a list, resumable.
+
+Results go to `<out>/attempts.jsonl` (one AttemptRecord per line, appended atomically as each
+attempt finishes) and `<out>/proofs.jsonl` (the verified proofs). Rerunning the same command
+skips the attempts already on disk and never double-counts them; theorems whose environment
+failed stay in the denominator. `prover eval` (prover/eval_cmd.py) and every campaign search
+call it.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Sequence
+
+from lean_env.jsonl import append_jsonl, read_jsonl
+from lean_env.types import Theorem
+from policy.base import TacticGenerator
+from search.batcher import GenerationBatcher
+from search.best_first import SearchConfig, search
+from search.passk import PassAtK, summarize
+from search.records import AttemptRecord
+from search.scheduler import RunConfig, run_attempts
+
+if TYPE_CHECKING:
+    from search.planner.backends import PlannerConfig
+
+
+async def evaluate(
+    theorems: Sequence[Theorem],
+    env,
+    generator: TacticGenerator,
+    search_cfg: SearchConfig,
+    out_dir: Path,
+    attempts: int = 1,
+    stop_on_success: bool = True,
+    concurrency: int = 32,
+    tag: dict | None = None,
+    progress=None,
+    planner: "PlannerConfig | None" = None,
+) -> tuple[PassAtK, list[AttemptRecord]]:
+    """Run (or resume) an evaluation into `out_dir` and return its pass@k summary and records.
+    With `planner`, every attempt is a planner-driven search (search/planner/driver.py) at the
+    same budget."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / "attempts.jsonl"
+    wanted = {t.id for t in theorems}
+    done = [AttemptRecord.from_dict(r) for r in read_jsonl(path)]
+    done = [r for r in done if r.theorem_id in wanted]
+    skip = {(r.theorem_id, r.attempt) for r in done}
+    solved = {r.theorem_id for r in done if r.proved}
+
+    async def on_record(rec: AttemptRecord) -> None:
+        if tag:
+            for k, v in tag.items():
+                setattr(rec, k, v)
+        append_jsonl(path, [rec.to_dict()])
+        if rec.proved:
+            append_jsonl(out_dir / "proofs.jsonl", [{"id": rec.theorem_id, "attempt": rec.attempt, "tactics": rec.proof}])
+        if progress is not None:
+            progress(rec)
+
+    batcher = GenerationBatcher(generator, max_batch=64)
+    search_fn = search
+    if planner is not None:
+        from search.planner.backends import make_planner
+        from search.planner.driver import PlannerSearch
+
+        search_fn = PlannerSearch(make_planner(planner), planner)
+    try:
+        new = await run_attempts(theorems, env, batcher, search_cfg,
+                                 RunConfig(attempts, concurrency, stop_on_success, skip, solved), on_record, search_fn)
+    finally:
+        await batcher.close()
+    records = done + new
+    return summarize([t.id for t in theorems], records, attempts, f"{attempts}x{search_cfg.budget}"), records
