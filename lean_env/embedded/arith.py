@@ -18,6 +18,7 @@ from typing import Iterable
 
 import z3
 
+from lean_env.embedded.carriers import is_field
 from lean_env.embedded.functions import ALPHA, SIGNATURES, local_function
 from lean_env.embedded.terms import (
     FIELDS, INT, NAT, REAL, App, Bin, Cast, Const, Num, Quant, Term, Typed, Un, Var, pp, REL_OPS, subst,
@@ -394,7 +395,7 @@ def clear_denominators(op: str, lhs: Term, rhs: Term, ty: str, sign_of) -> tuple
         scale = scale * c.denominator // gcd(scale, c.denominator)
     pos = {m: c * scale for m, c in p.items() if c > 0}
     neg = {m: -c * scale for m, c in p.items() if c < 0}
-    return typed(poly_to_term(pos, atoms), ty), typed(poly_to_term(neg, atoms), ty)
+    return poly_to_term(pos, atoms, ty), poly_to_term(neg, atoms, ty)
 
 
 def ring_equal(lhs: Term, rhs: Term, ty: str) -> bool:
@@ -620,24 +621,26 @@ def has_quantifier(p: Term) -> bool:
     return False
 
 
-def poly_to_term(poly: Poly, atoms: Atoms, field: bool = False) -> Term:
-    """Print a polynomial the way Mathlib's `ring_nf` does: constant first, then monomials by
-    degree, numeric coefficients on the right (`1 + x * 2 + x ^ 2`)."""
+def poly_to_term(poly: Poly, atoms: Atoms, ty: str) -> Term:
+    """Print a polynomial of type `ty` the way Mathlib's `ring_nf` does: constant first, then
+    monomials by degree, numeric coefficients on the right (`1 + x * 2 + x ^ 2`)."""
+    field = is_field(ty)
+
     def mono_term(m: Monomial) -> Term:
         out: Term | None = None
         for key, e in m:
             factor = atoms.terms[key]
             if e > 1:
-                factor = Bin("^", factor, Num(e))
+                factor = Bin("^", factor, Num(e, NAT))
             out = factor if out is None else Bin("*", out, factor)
         return out
 
     def coefficient(c: Fraction) -> Term:   # over a field: `2⁻¹`, `(3 / 4)`
         if c.denominator == 1:
-            return Num(c.numerator)
+            return Num(c.numerator, ty)
         if c.numerator == 1:
-            return App(Var("Inv.inv"), (Num(c.denominator),))
-        return Bin("/", Num(c.numerator), Num(c.denominator))
+            return App(Var("Inv.inv"), (Num(c.denominator, ty),))
+        return Bin("/", Num(c.numerator, ty), Num(c.denominator, ty))
 
     items = sorted(poly.items(), key=lambda kv: (sum(e for _, e in kv[0]), kv[0]))
     out: Term | None = None
@@ -654,11 +657,11 @@ def poly_to_term(poly: Poly, atoms: Atoms, field: bool = False) -> Term:
             out = t if c > 0 else Un("-", t)
         else:
             out = Bin("+" if c > 0 else "-", out, t)
-    return out if out is not None else Num(0)
+    return out if out is not None else Num(0, ty)
 
 
 def ring_normalize(t: Term, ty: str) -> Term:
     """`ring_nf`'s normal form of `t`, its numerals typed `ty` (a closed `1 / 2` must stay a
     real half, not become a natural-number division)."""
     atoms = Atoms()
-    return typed(poly_to_term(to_poly(t, ty, atoms), atoms, field=ty in FIELDS), ty)
+    return poly_to_term(to_poly(t, ty, atoms), atoms, ty)

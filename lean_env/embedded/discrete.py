@@ -293,7 +293,7 @@ def _range_bound(t: Term) -> Term | None:
     if head(t) != "Finset.range":
         return None
     m = t.args[0]
-    if isinstance(m, Bin) and m.op == "+" and m.rhs == Num(1):
+    if isinstance(m, Bin) and m.op == "+" and m.rhs == Num(1, NAT):
         return m.lhs
     if isinstance(m, Num) and m.value >= 1:
         return Num(m.value - 1, NAT)
@@ -319,7 +319,7 @@ def _range_succ(t: Term, name: str, op: str) -> Term | None:
 def _range_zero(t: Term, name: str, unit: int) -> Term | None:
     """`Finset.sum_range_zero`: the empty sum is 0 (the empty product 1), at the body's type."""
     big = _big(t, name)
-    if big is None or head(big[0]) != "Finset.range" or big[0].args[0] != Num(0):
+    if big is None or head(big[0]) != "Finset.range" or big[0].args[0] != Num(0, NAT):
         return None
     return Num(unit, term_type(big[1].body, {big[1].var: big[1].ty}))
 
@@ -327,7 +327,7 @@ def _range_zero(t: Term, name: str, unit: int) -> Term | None:
 def _range_one(t: Term, name: str) -> Term | None:
     """`Finset.sum_range_one`: `∑ k ∈ range 1, f k = f 0`."""
     big = _big(t, name)
-    if big is None or head(big[0]) != "Finset.range" or big[0].args[0] != Num(1):
+    if big is None or head(big[0]) != "Finset.range" or big[0].args[0] != Num(1, NAT):
         return None
     return subst(big[1].body, big[1].var, Num(0, NAT))
 
@@ -337,7 +337,7 @@ def _factorial_succ(t: Term) -> Term | None:
     if head(t) != "Nat.factorial":
         return None
     m = t.args[0]
-    if isinstance(m, Bin) and m.op == "+" and m.rhs == Num(1):
+    if isinstance(m, Bin) and m.op == "+" and m.rhs == Num(1, NAT):
         n = m.lhs
     elif isinstance(m, Num) and m.value >= 1:
         n = Num(m.value - 1, NAT)
@@ -348,7 +348,7 @@ def _factorial_succ(t: Term) -> Term | None:
 
 
 def _factorial_zero(t: Term) -> Term | None:
-    return Num(1, NAT) if head(t) == "Nat.factorial" and t.args[0] == Num(0) else None
+    return Num(1, NAT) if head(t) == "Nat.factorial" and t.args[0] == Num(0, NAT) else None
 
 
 # Lemmas whose statements quantify over a function (`f : ℕ → M`), which the lemma table cannot

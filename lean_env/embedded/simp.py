@@ -35,7 +35,7 @@ def simp_arith(t: Term, ty: str) -> Term:
                 return num(evaluate(t, ty), ty)
             except ArithError:
                 return t
-        zero, one = Num(0), Num(1)
+        zero, one = Num(0, ty), Num(1, ty)
         if t.op == "+":
             if a == zero:
                 return b
@@ -54,17 +54,17 @@ def simp_arith(t: Term, ty: str) -> Term:
                 return a
         if t.op == "/" and b == one:
             return a
-        if t.op == "^":
-            if b == zero:
+        if t.op == "^":   # the exponent is a natural number
+            if b == Num(0, NAT):
                 return Num(1, ty)
-            if b == one:
+            if b == Num(1, NAT):
                 return a
         return t
     if isinstance(t, Un) and t.op == "-":
         a = simp_arith(t.arg, ty)
         if isinstance(a, Un) and a.op == "-":
             return a.arg
-        if a == Num(0):
+        if a == Num(0, ty):
             return a
         return Un("-", a)
     if isinstance(t, App) and isinstance(t.fn, Var) and t.fn.name in _FIELD_FUNCTIONS:
@@ -143,7 +143,7 @@ def _simp(p: Term, ctx: dict[str, str], rules) -> Term:
             return Bin("∨", Bin("=", a.lhs, Num(0, ty)), Bin("=", a.rhs, Num(0, ty)))
         if op == "≠":
             return Un("¬", Bin("=", a, b))
-        if op == "≤" and a == Num(0) and ty == "ℕ":
+        if op == "≤" and a == Num(0, ty) and ty == NAT:
             return TRUE
         if ty == "ℕ" and op in ("=", "≤"):
             cancelled = _cancel_offsets(op, a, b)
@@ -154,9 +154,9 @@ def _simp(p: Term, ctx: dict[str, str], rules) -> Term:
         if op in ("<", "≤") and isinstance(b, Bin) and b.op == "+" and isinstance(b.rhs, Num):
             if b.lhs == a:
                 return Const(b.rhs.value > 0 or op == "≤")
-            if op == "<" and a == Num(0) and ty == "ℕ" and b.rhs.value > 0:
+            if op == "<" and a == Num(0, ty) and ty == NAT and b.rhs.value > 0:
                 return TRUE
-        if op == "∣" and a == Num(1):
+        if op == "∣" and a == Num(1, ty):
             return TRUE
         return Bin(op, a, b)
     if isinstance(p, Un) and p.op == "¬":
@@ -245,8 +245,8 @@ def _cancel_offsets(op: str, a: Term, b: Term) -> Term | None:
 
     def side(t: Term | None, n: int) -> Term:
         if t is None:
-            return Num(n)
-        return Bin("+", t, Num(n)) if n else t
+            return Num(n, NAT)
+        return Bin("+", t, Num(n, NAT)) if n else t
 
     return Bin(op, side(ta, ka), side(tb, kb))
 
