@@ -138,6 +138,23 @@ def require_same_carrier(left: object, right: object, where: str) -> None:
         f"(a relation over {left} cannot be chained with one over {right})")
 
 
+# Which relations a cast reflects (`↑a R ↑b ↔ a R b`), and between which carriers Mathlib states it:
+# `Nat.cast_le`/`Nat.cast_inj`/`Int.cast_lt`/`Rat.cast_le`... hold along every coercion of the
+# fragment (ordered fields and rings of characteristic zero), but `Int.natCast_dvd_natCast` is
+# ℕ → ℤ only: in ℚ and ℝ every nonzero number divides, so `(2 : ℝ) ∣ 3` while `¬ 2 ∣ 3`.
+CAST_REFLECTS_EVERYWHERE = ("=", "≠", "<", "≤", ">", "≥")
+CAST_REFLECTS_ONLY = {"∣": {(NAT, INT)}}
+
+
+def cast_reflects(op: str, src: object, dst: object) -> bool:
+    """Does `↑a op ↑b ↔ a op b` hold for the coercion src → dst (a Mathlib `norm_cast` lemma)?"""
+    if not coerces(src, dst):
+        return False
+    if op in CAST_REFLECTS_EVERYWHERE:
+        return True
+    return (src, dst) in CAST_REFLECTS_ONLY.get(op, set())
+
+
 def lean_type_name(text: str) -> str:
     """`Nat` ↦ ℕ, `ℤ` ↦ ℤ: the type an ascription names."""
     return LEAN_NAMES.get(text, text)

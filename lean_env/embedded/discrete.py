@@ -18,6 +18,7 @@ either (huge sets or factorials) with `ArithError`, so a tactic fails rather tha
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 from typing import Callable
 
 from lean_env.embedded.arith import ArithError, decide, evaluate, is_closed_arith, term_type
@@ -164,10 +165,11 @@ def elab_mem(t: App, ctx: dict) -> Term:
     return App(t.fn, (x2, s2))
 
 
-def elab_app(t: App, ctx: dict) -> tuple[Term, str]:
-    """Elaborate `Finset.sum s f` / `Finset.prod s f` / `Finset.card s` (a leaf of its tree):
-    the binder takes the set's element type, the body is a tree of its own elaborated without an
-    expected type (as `binop%` elaborates its leaves), and that is the sum's type."""
+def elab_app(t: App, ctx: dict, expected: str | None = None) -> tuple[Term, str]:
+    """Elaborate `Finset.sum s f` / `Finset.prod s f` / `Finset.card s`: the binder takes the
+    set's element type, the body is a tree of its own, elaborated at the `expected` type when the
+    sum has one (`(∑ i ∈ range 3, (i - 1) : ℤ)` sums `↑i - 1`), else without (a leaf of a larger
+    tree, as `binop%` elaborates its leaves), and that is the sum's type."""
     name = head(t)
     if name == "Finset.card" and len(t.args) == 1:
         s, _ = elab_set(t.args[0], ctx)
@@ -175,7 +177,7 @@ def elab_app(t: App, ctx: dict) -> tuple[Term, str]:
     if name in BIG_OPERATORS and len(t.args) == 2:
         f = _binder(t.args[1], BIG_OPERATORS[name])
         s, ty = elab_set(t.args[0], ctx, f.ty)
-        body, bty = tree(f.body, {**ctx, f.var: ty}, None)
+        body, bty = tree(f.body, {**ctx, f.var: ty}, expected)
         return App(t.fn, (s, Quant("fun", f.var, ty, body))), bty
     if name == "Membership.mem":
         raise ElabError(f"type expected, got\n  ({pp(t)} : Prop)")
@@ -253,7 +255,7 @@ def evaluate_app(t: App, ty: str) -> int | bool:
         for k in elements(s):
             v = evaluate(subst(f.body, f.var, num(k, ety)), ty)
             total = total + v if name == "Finset.sum" else total * v
-            if abs(total).bit_length() > 100_000:
+            if _bits(total) > 100_000:
                 raise ArithError("value too large to evaluate")
         return total
     fn = VALUES.get(name or "")
@@ -262,6 +264,12 @@ def evaluate_app(t: App, ty: str) -> int | bool:
     params = SIGNATURES[name].params
     # a polymorphic argument is at its own type (`Int.floor (7 / 2 : ℚ)`), read off its numerals
     return fn(*(_value(a, p if p != ALPHA else term_type(a, {}) or ty) for a, p in zip(t.args, params)))
+
+
+def _bits(v: int | Fraction) -> int:
+    """The size of an exact value (a sum over ℚ/ℝ is a Fraction)."""
+    v = Fraction(v)
+    return max(abs(v.numerator).bit_length(), v.denominator.bit_length())
 
 
 def is_closed_app(t: App) -> bool:

@@ -12,12 +12,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable
 
+from lean_env.embedded import carriers
 from lean_env.embedded.arith import relation_type, term_type, typed
 from lean_env.embedded.goals import CLASSICAL, Goal, TacticError, defeq, fresh_inaccessible
 from lean_env.embedded.lemmas import LIBRARY, Lemma
 from lean_env.embedded.terms import (
-    NAT, Anon, App, Bin, ByTac, Cast, Const, Hole, Num, Proj, Quant, Term, TyVar, Typed, Un, Var, free_vars, fresh_name,
-    pp, subst,
+    NAT, REL_OPS, Anon, App, Bin, ByTac, Cast, Const, Hole, Num, Proj, Quant, Term, TyVar, Typed, Un, Var, free_vars,
+    fresh_name, pp, subst,
 )
 from lean_env.embedded.types import (
     ElabError, check_class, elab_prop, elab_value, mismatch, nat_succ, subst_type, type_vars,
@@ -86,6 +87,8 @@ class Elab:
             return
         got = self.infer(t, expected)
         if not defeq(got, expected, ctx):
+            if _is_relation(got) and _is_relation(expected):   # name the carriers when they differ
+                carriers.require_same_carrier(relation_type(got, ctx), relation_type(expected, ctx), f"`{pp(t)}`")
             raise TacticError(
                 f"type mismatch\n  {pp(t)}\nhas type\n  {pp(got)} : Prop\nbut is expected to have type\n  {pp(expected)} : Prop"
             )
@@ -370,6 +373,10 @@ class Elab:
         return elab_prop(t, self.goal.ctx)
 
 
+def _is_relation(p: Term) -> bool:
+    return isinstance(p, Bin) and p.op in REL_OPS
+
+
 def unfold_dvd(p: Bin, ctx: dict) -> Term:
     """`a ∣ b` is by definition (`Nat.instDvdNat`, `Int.instDvdInt`) `∃ c, b = a * c`: what an
     anonymous constructor `⟨c, h⟩` (and `rcases`, `use`) sees."""
@@ -396,6 +403,7 @@ def _trans(p: Term, q: Term, field: str, ctx: dict, shown: str) -> Term:
     wanted = {"trans": p.op, "trans_le": "≤", "trans_lt": "<"}[field]
     if q.op != wanted and not (field == "trans" and p.op == "=" or q.op == "="):
         raise TacticError(f"application type mismatch\n  {shown}\nargument has type\n  {pp(q)} : Prop")
+    carriers.require_same_carrier(relation_type(p, ctx), relation_type(q, ctx), f"`{shown}` (.{field})")
     if not defeq(p.rhs, q.lhs, ctx):
         raise TacticError(f"application type mismatch\n  {shown}\nargument has type\n  {pp(q)} : Prop\n"
                           f"but is expected to start at\n  {pp(p.rhs)}")

@@ -7,6 +7,7 @@ does that) and no linear arithmetic (that is `linarith`'s job).
 """
 from __future__ import annotations
 
+from lean_env.embedded import carriers
 from lean_env.embedded.arith import ArithError, decide_relation, evaluate, is_closed_arith, relation_type, typed
 from lean_env.embedded.functions import ALPHA, SIGNATURES
 from lean_env.embedded.terms import (
@@ -352,9 +353,10 @@ def _uncast(t: Term, src: str) -> Term | None:
     return None
 
 
-def _cast_sources(t: Term, out: set[str]) -> set[str]:
+def _cast_sources(t: Term, out: set[tuple[str, str]]) -> set[tuple[str, str]]:
+    """The (source, target) types of the casts in `t`."""
     if isinstance(t, Cast):
-        out.add(t.src)
+        out.add((t.src, t.ty))
     elif isinstance(t, Bin):
         _cast_sources(t.lhs, out)
         _cast_sources(t.rhs, out)
@@ -370,8 +372,8 @@ def lift_relation(op: str, a: Term, b: Term) -> Term | None:
     sources = _cast_sources(a, _cast_sources(b, set()))
     if len(sources) != 1:
         return None
-    src = sources.pop()
-    if op == "∣" and src != NAT:   # `Int.cast_dvd_cast` is not an iff into a field
+    src, dst = sources.pop()
+    if not carriers.cast_reflects(op, src, dst):   # `↑a ∣ ↑b → a ∣ b` only from ℕ into ℤ
         return None
     na, nb = _uncast(a, src), _uncast(b, src)
     if na is None or nb is None:

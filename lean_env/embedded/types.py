@@ -182,7 +182,7 @@ def _at(t: Term, ty: str, ctx: Ctx) -> Term:
     if _local_app(t, ctx):
         params, result = local_function(ctx[t.fn.name])
         args = tuple(tree(a, ctx, p)[0] for a, p in zip(t.args, params))
-        return _coerce(App(t.fn, args), result, ty)
+        return _coerce(App(Var(t.fn.name, ctx[t.fn.name]), args), result, ty)
     if _binder_function(t):
         term, got = _discrete().elab_app(t, ctx)
         return _coerce(term, got, ty)
@@ -192,7 +192,7 @@ def _at(t: Term, ty: str, ctx: Ctx) -> Term:
         got = _leaf_type(t, ctx)
         if got == PROP:
             raise ElabError(f"failed to synthesize\n  OfNat Prop\n  {pp(t)} is a proposition, not a number")
-        return _coerce(t, got or ty, ty)
+        return _coerce(Var(t.name, got or ty), got or ty, ty)
     if isinstance(t, Typed):
         inner, got = tree(t.term, ctx, t.ty)
         return _coerce(inner, got, ty)
@@ -255,15 +255,23 @@ def _predicate(t: App, ctx: Ctx) -> Term:
     return App(t.fn, tuple(args))
 
 
-def _function_at(t: App, ty: str, ctx: Ctx) -> Term:
+def _function_at(t: App, ty: str, ctx: Ctx, expected: bool = False) -> Term:
     """`f a b` at `ty`: the arguments elaborated at the signature's types (a polymorphic function
-    at its arguments' own type, or at `ty` when they have none, like numerals), the result cast."""
+    at its arguments' own type, or at `ty` when they have none, like numerals), the result cast.
+    With `expected` (an ascription `(min (a - b) 5 : ℤ)`, not a leaf among others) `ty` is the
+    expected type, and Lean's app elaborator unifies it with a result `α` first: the arguments
+    are elaborated at it (`a - b` becomes `↑a - ↑b`)."""
     sig = SIGNATURES[t.fn.name]
     if len(t.args) != len(sig.params):
         raise ElabError(f"function expected\n  {pp(t)}")
-    # α is the arguments' own type (`Int.floor (1 / a)` floors a real), else the tree's (`min 1 2`)
-    alpha = _max_type([_leaf_type(leaf, ctx) for a, p in zip(t.args, sig.params) if p == ALPHA
-                       for leaf in _leaves(a, [])]) or ty
+    # α is the arguments' own type (`Int.floor (1 / a)` floors a real), else the tree's (`min 1 2`);
+    # a function whose result is not α (`Int.floor`) leaves numerals to their default, ℕ
+    own = _max_type([_leaf_type(leaf, ctx) for a, p in zip(t.args, sig.params) if p == ALPHA
+                     for leaf in _leaves(a, [])])
+    if sig.result == ALPHA:
+        alpha = ty if expected else own or ty
+    else:
+        alpha = own or NAT
     if ALPHA in sig.params and not isinstance(alpha, TyVar) and not has_class(alpha, sig.cls):
         raise failed_to_synthesize(sig.cls, alpha)
     own = alpha if sig.result == ALPHA else sig.result
@@ -273,7 +281,18 @@ def _function_at(t: App, ty: str, ctx: Ctx) -> Term:
 
 def tree(t: Term, ctx: Ctx, expected: str | None) -> tuple[Term, str]:
     """Elaborate an arithmetic term; with an `expected` type (an ascription, a witness) it must
-    end up of that type (ℕ terms are cast up to ℤ, a ℤ term where ℕ is expected is an error)."""
+    end up of that type (ℕ terms are cast up to ℤ, a ℤ term where ℕ is expected is an error).
+    A term that is a single application (`min`, `max`, `|·|`, `∑`, `∏`) takes the expected type
+    into its arguments, as Lean's app elaborator does; a leaf among others does not (`binop%`
+    elaborates leaves without one)."""
+    t = nat_succ(t) or _dot_call(t, ctx) or t
+    if expected is not None and expected != PROP and not isinstance(expected, TyVar):
+        if _binder_function(t) and _discrete().BIG_OPERATORS.get(t.fn.name):
+            term, got = _discrete().elab_app(t, ctx, expected)
+            return _coerce(term, got, expected), expected
+        if (isinstance(t, App) and isinstance(t.fn, Var) and t.fn.name in SIGNATURES
+                and SIGNATURES[t.fn.name].result == ALPHA and t.fn.name not in ctx):
+            return _function_at(t, expected, ctx, expected=True), expected
     types = [_leaf_type(leaf, ctx) for leaf in _leaves(t, [])]
     ty = _max_type(types + [expected]) or NAT
     out = _at(t, ty, ctx)
@@ -390,10 +409,15 @@ def _collect(t: Term, ctx: Ctx, trees: list, props: set[str]) -> None:
                           known[1]))
 
 
-def _collect_tree(sides: list[Term], ctx: Ctx, trees: list) -> None:
+def _collect_tree(sides: list[Term], ctx: Ctx, trees: list, expected: str | None = None) -> None:
+    """The constraints of one operator tree: its untyped binders share the type of its typed
+    leaves (and of the `expected` type of an ascription around it)."""
     leaves: list[Term] = []
     for side in sides:
         _leaves(side, leaves)
+    for leaf in list(leaves):   # an ascription `(x + 1 : ℤ)` is a tree of its own, at its type
+        if isinstance(leaf, Typed) and isinstance(leaf.ty, str):
+            _collect_tree([leaf.term], ctx, trees, leaf.ty)
     for leaf in list(leaves):   # a function's arguments: in this tree (`|x|`), or typed by it (`√x`)
         if isinstance(leaf, App) and isinstance(leaf.fn, Var) and leaf.fn.name in SIGNATURES:
             for a, p in zip(leaf.args, SIGNATURES[leaf.fn.name].params):
@@ -415,7 +439,7 @@ def _collect_tree(sides: list[Term], ctx: Ctx, trees: list) -> None:
             types.append(_leaf_type(leaf, ctx))
         except ElabError:
             pass
-    trees.append((names, _max_type(types)))
+    trees.append((names, _max_type(types + [expected])))
     for side in sides:   # an exponent is a tree of its own, of natural numbers by default
         for sub in _exponents(side):
             _collect_tree([sub], ctx, trees)
@@ -437,8 +461,8 @@ def _exponents(t: Term) -> list[Term]:
 
 def subst_type(t: Term, tv: str, ty: str) -> Term:
     """Replace the type variable `tv` by `ty` in numerals, casts and binders."""
-    if isinstance(t, Num):
-        return Num(t.value, ty) if t.ty == tv and isinstance(t.ty, TyVar) else t
+    if isinstance(t, (Num, Var)):
+        return type(t)(t.name if isinstance(t, Var) else t.value, ty) if t.ty == tv and isinstance(t.ty, TyVar) else t
     if isinstance(t, Cast):
         src = ty if t.src == tv and isinstance(t.src, TyVar) else t.src
         return Cast(ty if t.ty == tv and isinstance(t.ty, TyVar) else t.ty, subst_type(t.arg, tv, ty), src)

@@ -2,7 +2,7 @@
 reflexivity and assumption, contradiction, decision procedures (`decide`, `tauto`), and `sorry`."""
 from __future__ import annotations
 
-from lean_env.embedded import arith, discrete
+from lean_env.embedded import arith, carriers, discrete
 from lean_env.embedded.elab import _instantiate, _is_refl, _match
 from lean_env.embedded.goals import CLASSICAL, Goal, ProofState, TacticError, canon, defeq
 from lean_env.embedded.simp import TRUE
@@ -391,9 +391,12 @@ def t_calc(e: Engine, s: ProofState, rest: str) -> ProofState:
             if rhs is None:
                 raise TacticError("invalid 'calc' step, the first step cannot start with '_'")
             step = Bin(step.op, rhs, step.rhs)
-        elif rhs is not None and not defeq(step.lhs, rhs, g.ctx):
+        step = check_prop(step, g)   # elaborated first: the links are compared with their types
+        if rel is not None and rel != "↔" and step.op != "↔":   # every link over one type, as `Trans` needs
+            carriers.require_same_carrier(arith.relation_type(Bin(rel, lhs, rhs), g.ctx),
+                                          arith.relation_type(step, g.ctx), "calc")
+        if rhs is not None and not defeq(step.lhs, rhs, g.ctx):
             raise TacticError(f"invalid 'calc' step, left-hand side is\n  {pp(step.lhs)}\nprevious right-hand side is\n  {pp(rhs)}")
-        step = check_prop(step, g)
         el.check(_proof_term(proof), step)
         if rel is None:
             lhs, rel = step.lhs, step.op
