@@ -437,10 +437,13 @@ def comparison_fact(p: Term, ctx: Ctx, atoms: Atoms) -> list[Fact] | None:
 
 
 def _nat_atoms(atoms: Atoms, ctx: Ctx) -> list[Fact]:
-    """Mathlib's ℕ preprocessing: every ℕ-valued atom is nonnegative."""
+    """Mathlib's ℕ preprocessing (`Linarith.natToInt`): the facts move to ℤ with `push_cast`, and
+    every cast `↑t` left standing is nonnegative. `push_cast` distributes over `+`, `*` and `^`,
+    so a power or product of naturals is no such atom (`0 ≤ x ^ 9890` is out of linarith's
+    reach, as in Lean); a variable, a truncated `a - b`, `a / b`, `a % b` or a function value is."""
     facts = []
     for k, t in atoms.terms.items():
-        if term_type(t, ctx) == NAT:
+        if term_type(t, ctx) == NAT and not (isinstance(t, Bin) and t.op in ("+", "*", "^")):
             facts.append(({((k, 1),): Fraction(-1)}, "≤"))
     return facts
 
@@ -573,8 +576,8 @@ class _Z3Int:
         return self.var("atom:" + pp(t), ty == NAT)
 
     def prop(self, p: Term) -> z3.BoolRef:
-        if isinstance(p, Const):
-            return z3.BoolVal(p.value)
+        if isinstance(p, Const):   # no linear constraint: omega does not use `True`/`False` as facts
+            raise _OmegaUnsupported()
         if isinstance(p, Un) and p.op == "¬":
             return z3.Not(self.prop(p.arg))
         if isinstance(p, Bin):

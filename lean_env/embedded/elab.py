@@ -301,6 +301,7 @@ class Elab:
         elaborates such arguments last, too)."""
         binding: dict[str, Term] = {}
         postponed: list[tuple[Term, Term]] = []
+        holes: list[tuple[str, str]] = []   # (meta, binder name) for each `_` given for a value
         ctx = self.goal.ctx
         for arg in args:
             p = _instantiate(p, binding, ctx)
@@ -310,6 +311,7 @@ class Elab:
                 while meta in metas or meta in free_vars(p):
                     meta += "'"
                 metas = {**metas, meta: p.ty}
+                holes.append((meta, p.var))
                 p = subst(p.body, p.var, Var(meta))
                 continue
             if isinstance(p, Quant) and p.kind == "∀":
@@ -350,6 +352,9 @@ class Elab:
             self.check(arg, premise)
         if set(metas) & free_vars(p) and not open_metas:
             raise TacticError(f"don't know how to synthesize implicit arguments in\n  {shown}")
+        for meta, var in holes:   # a `_` that nothing determined (Lean does not pick a value)
+            if meta not in binding and not (open_metas and meta in free_vars(p)):
+                raise TacticError(f"don't know how to synthesize placeholder for argument '{var}'\n  {shown}")
         return p
 
     # -- values (witnesses, ∀ instantiation)
