@@ -41,9 +41,11 @@ def test_nodes_carry_their_types():
     assert type_of(Bin("≤", Num(0, RAT), Var("q", RAT))) == "Prop"
     assert type_of(App(Var("min"), (Var("a", INT), Num(5, INT)))) == INT
     assert type_of(App(Var("Int.floor"), (Var("x", REAL),))) == INT
-    st = parse_statement("theorem t (a b : ℕ) (x : ℝ) : (a - b : ℤ) ≤ Int.floor x")
+    st = parse_statement("theorem t (a b : ℕ) (x : ℝ) : ((a - b : ℕ) : ℤ) ≤ Int.floor x")
     assert type_of(st.goal.lhs) == INT and type_of(st.goal.lhs.arg) == NAT   # `↑(a - b)`: a cast of ℕ
     assert st.goal.lhs.arg.lhs == Var("a") and st.goal.lhs.arg.lhs.ty == NAT
+    st = parse_statement("theorem t (a b : ℕ) : (a - b : ℤ) ≥ 0")                # `↑a - ↑b`, as Lean
+    assert pp(st.goal) == "↑a - ↑b ≥ 0" and type_of(st.goal.lhs) == INT
 
 
 def test_numerals_are_equal_only_at_one_type():
