@@ -18,7 +18,7 @@ from typing import Iterable
 
 import z3
 
-from lean_env.embedded.carriers import is_field
+from lean_env.embedded.carriers import computes, is_field, is_integral
 from lean_env.embedded.functions import ALPHA, SIGNATURES, local_function
 from lean_env.embedded.terms import (
     FIELDS, INT, NAT, REAL, App, Bin, Cast, Const, Num, Quant, Term, Typed, Un, Var, pp, REL_OPS, subst,
@@ -116,7 +116,7 @@ def evaluate(t: Term, ty: str) -> int | Fraction:
         if not _discrete().is_closed_app(t):
             raise ArithError(f"not a closed numeral expression: {pp(t)}")
         return _discrete().evaluate_app(t, ty)
-    if ty in FIELDS:
+    if is_field(ty):
         return _evaluate_field(t)
     if isinstance(t, Num):
         return t.value
@@ -219,7 +219,7 @@ def decide(p: Term, ctx: Ctx) -> bool:
     if isinstance(p, Bin):
         if p.op in REL_OPS:
             ty = relation_type(p, ctx)
-            if ty == REAL:   # `Real.decidableLT` is classical: `decide` cannot evaluate it
+            if not computes(ty):   # `Real.decidableLT` is classical: `decide` cannot evaluate it
                 raise ArithError("failed to synthesize Decidable")
             if not (is_closed_arith(p.lhs) and is_closed_arith(p.rhs)):
                 raise ArithError("expected type must not contain free variables")
@@ -301,7 +301,7 @@ class Atoms:
     def key(self, t: Term, ty: str | None = None) -> str:
         """Over a field the same text can mean another value (`|1 / 2 - 1|` is 1 in ℤ, 1/2 in ℚ),
         so a compound atom's key there carries the type."""
-        k = pp(t) if ty not in FIELDS or isinstance(t, Var) else f"{pp(t)} : {ty}"
+        k = pp(t) if not is_field(ty) or isinstance(t, Var) else f"{pp(t)} : {ty}"
         self.terms.setdefault(k, t)
         return k
 
@@ -322,7 +322,7 @@ def to_poly(t: Term, ty: str, atoms: Atoms, casts: bool = False) -> Poly:
         return {((atoms.key(t), 1),): Fraction(1)}
     if isinstance(t, Un) and t.op == "-" and ty != NAT:
         return _padd({}, to_poly(t.arg, ty, atoms, casts), Fraction(-1))
-    if ty in FIELDS and isinstance(t, App) and t.fn == Var("Inv.inv") and len(t.args) == 1:
+    if is_field(ty) and isinstance(t, App) and t.fn == Var("Inv.inv") and len(t.args) == 1:
         return _inverse(t.args[0], ty, atoms, casts)
     if isinstance(t, Bin):
         if t.op == "+":
@@ -331,7 +331,7 @@ def to_poly(t: Term, ty: str, atoms: Atoms, casts: bool = False) -> Poly:
             return _pmul(to_poly(t.lhs, ty, atoms, casts), to_poly(t.rhs, ty, atoms, casts))
         if t.op == "-" and ty != NAT:
             return _padd(to_poly(t.lhs, ty, atoms, casts), to_poly(t.rhs, ty, atoms, casts), Fraction(-1))
-        if t.op == "/" and ty in FIELDS:   # `a / b = a * b⁻¹` (`div_eq_mul_inv`)
+        if t.op == "/" and is_field(ty):   # `a / b = a * b⁻¹` (`div_eq_mul_inv`)
             return _pmul(to_poly(t.lhs, ty, atoms, casts), _inverse(t.rhs, ty, atoms, casts))
         if t.op == "^" and is_closed_arith(t.rhs, functions=False):
             n = evaluate(t.rhs, NAT)
@@ -431,7 +431,7 @@ def comparison_fact(p: Term, ctx: Ctx, atoms: Atoms) -> list[Fact] | None:
         op, a, b = {"<": "≤", "≤": "<"}[op], b, a  # ¬ a < b  ->  b ≤ a
     ty = relation_type(Bin(op, a, b), ctx)
     diff = _padd(to_poly(a, ty, atoms, casts=True), to_poly(b, ty, atoms, casts=True), Fraction(-1))
-    if op == "<" and ty in (NAT, INT):
+    if op == "<" and is_integral(ty):
         return [(_padd(diff, _const(1)), "≤")]  # integer strengthening: a < b  ->  a + 1 ≤ b
     return [(diff, op)]
 
@@ -541,7 +541,7 @@ class _Z3Int:
         if isinstance(t, Num):
             return z3.IntVal(t.value)
         if isinstance(t, Cast):   # omega knows `↑(n : ℕ) : ℤ`: the same value, computed in ℕ
-            if t.ty in FIELDS:
+            if not is_integral(t.ty):
                 raise _OmegaUnsupported()
             return self.term(t.arg, t.src)
         if isinstance(t, Var):
@@ -583,7 +583,7 @@ class _Z3Int:
         if isinstance(p, Bin):
             if p.op in REL_OPS:
                 ty = relation_type(p, self.ctx)
-                if ty not in (NAT, INT):   # omega is integer arithmetic: facts over ℚ/ℝ are not its
+                if not is_integral(ty):   # omega is integer arithmetic: facts over ℚ/ℝ are not its
                     raise _OmegaUnsupported()
                 a, b = self.term(p.lhs, ty), self.term(p.rhs, ty)
                 if p.op == "∣":

@@ -22,6 +22,7 @@ from fractions import Fraction
 from typing import Callable
 
 from lean_env.embedded.arith import ArithError, decide, evaluate, is_closed_arith, term_type
+from lean_env.embedded.carriers import is_integral
 from lean_env.embedded.functions import ALPHA, SIGNATURES
 from lean_env.embedded.terms import (
     INT, NAT, App, Bin, Const, Num, Quant, Term, Un, Var, children, free_vars, num, pp, replace, subst, with_children,
@@ -147,7 +148,7 @@ def _bounds(args: tuple[Term, ...], ctx: dict, elem: str | None) -> tuple[tuple[
     ty = _max_type(types + [elem]) or NAT
     if elem is not None and ty != elem:
         raise ElabError(f"type mismatch: the bounds have type {ty}, the binder {elem}")
-    if ty not in (NAT, INT):
+    if not is_integral(ty):
         raise ElabError(f"intervals over {ty} are not finite sets in the embedded fragment")
     return (_at(args[0], ty, ctx), _at(args[1], ty, ctx)), ty
 

@@ -2,7 +2,7 @@
 take and give, for elaboration (`types.py`) to type an application as a leaf of an operator tree.
 
 A parameter or result "α" is the carrier the application is used at, which must have the class
-`cls` (`types.has_class`): `|x|` needs a linearly ordered additive group, so `|n|` with `n : ℕ`
+`cls` (`carriers.has_class`): `|x|` needs a linearly ordered additive group, so `|n|` with `n : ℕ`
 fails as in Lean. Every function here is opaque to the decision procedures (an atom for
 `linarith` and `ring`); what the kernel knows about one is only its lemmas (`lemmas.py`) and the
 sign rules of `positivity`. Nothing here needs `terms`, so `terms` can ask what is a function.

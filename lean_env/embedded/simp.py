@@ -323,7 +323,7 @@ def push_cast_term(t: Term, le_facts: list[Term] = ()) -> Term:
             return Bin("-", down(a.lhs), down(a.rhs))
         if isinstance(a, Un) and a.op == "-" and src != NAT:
             return Un("-", down(a.arg))
-        if isinstance(a, Bin) and a.op == "/" and src in FIELDS:
+        if isinstance(a, Bin) and a.op == "/" and carriers.is_field(src):
             return Bin("/", down(a.lhs), down(a.rhs))
         return t
     if isinstance(t, Bin) and t.op in ("+", "-", "*", "/", "%", "^"):

@@ -13,10 +13,12 @@ arithmetic procedures read a relation's type off any leaf.
 """
 from __future__ import annotations
 
+from lean_env.embedded import carriers
+from lean_env.embedded.carriers import has_class  # noqa: F401  (re-exported: lemmas ask types for it)
 from lean_env.embedded.functions import ALPHA, SIGNATURES, local_function
 from lean_env.embedded.goals import TacticError
 from lean_env.embedded.terms import (
-    FIELDS, INT, LOGIC_OPS, NAT, NUMBER_TYPES, REAL, REL_OPS, App, Bin, Cast, Const, Num, Proj, Quant, Term, TyVar, Typed, Un, Var, children, pp,
+    INT, LOGIC_OPS, NAT, REAL, REL_OPS, App, Bin, Cast, Const, Num, Proj, Quant, Term, TyVar, Typed, Un, Var, children, pp,
 )
 
 PROP = "Prop"
@@ -40,41 +42,6 @@ def failed_to_synthesize(cls: str, ty: str) -> ElabError:
 
 
 # ---------------------------------------------------------------- type classes
-
-# Which carriers of the fragment have which Mathlib class (ℕ is a semiring, not a ring).
-_SEMIRING_CLASSES = {
-    "Monoid", "CommMonoid", "AddMonoid", "AddCommMonoid", "Semiring", "CommSemiring", "OrderedSemiring",
-    "StrictOrderedSemiring", "OrderedCommSemiring", "LinearOrderedSemiring", "LinearOrderedCommSemiring",
-    "Preorder", "PartialOrder", "LinearOrder", "OrderedAddCommMonoid", "CanonicallyOrderedAddCommMonoid",
-    "Dvd", "Nontrivial", "MulZeroClass", "AddLeftCancelMonoid",
-}
-_RING_CLASSES = {
-    "Neg", "Sub", "AddGroup", "AddCommGroup", "Ring", "CommRing", "OrderedRing", "StrictOrderedRing",
-    "LinearOrderedRing", "LinearOrderedCommRing", "OrderedAddCommGroup", "LinearOrderedAddCommGroup",
-    "FloorRing",   # ⌊·⌋ into ℤ: ℤ, ℚ, ℝ
-}
-_CANONICAL_ONLY = {"CanonicallyOrderedAddCommMonoid"}
-# ℚ and ℝ are linearly ordered fields: every class above but the canonical order and `Dvd` (the
-# fragment keeps `∣` to ℕ and ℤ), plus the field classes, which ℕ and ℤ lack.
-_FIELD_CLASSES = {
-    "DivisionRing", "Field", "Semifield", "LinearOrderedField", "LinearOrderedSemifield", "GroupWithZero",
-    "DivisionSemiring", "Inv", "Div",
-}
-
-
-def has_class(ty: str, cls: str) -> bool:
-    if cls == "Type":   # no class needed (`Eq.symm`)
-        return True
-    if cls in _CANONICAL_ONLY:
-        return ty == NAT
-    if cls in _SEMIRING_CLASSES:
-        return ty in NUMBER_TYPES and not (ty in FIELDS and cls == "Dvd")
-    if cls in _RING_CLASSES:
-        return ty in (INT,) + FIELDS
-    if cls in _FIELD_CLASSES:
-        return ty in FIELDS
-    return False
-
 
 def check_class(tv: str, ty: str) -> None:
     """Instantiating a lemma's `α` at `ty` needs `ty` to have the lemma's class."""
@@ -143,16 +110,13 @@ def _leaf_type(t: Term, ctx: Ctx) -> str | None:
 def _max_type(types: list[str | None]) -> str | None:
     """The type a tree's leaves meet at: the largest of ℕ < ℤ < ℚ < ℝ (each casts into the next)."""
     known = [ty for ty in types if ty is not None]
-    numbers = [ty for ty in known if ty in NUMBER_TYPES]
-    if numbers:
-        return max(numbers, key=NUMBER_TYPES.index)
-    return known[0] if known else None
+    return carriers.join(known) or (known[0] if known else None)
 
 
 def _coerce(t: Term, got: str, want: str) -> Term:
     if got == want:
         return t
-    if got in NUMBER_TYPES and want in NUMBER_TYPES and NUMBER_TYPES.index(got) < NUMBER_TYPES.index(want):
+    if carriers.coerces(got, want):
         return Cast(want, t, got)   # `Nat.cast`, `Int.cast`, `Rat.cast`: one coercion, from the leaf's own type
     raise mismatch(t, got, want)
 
@@ -160,7 +124,7 @@ def _coerce(t: Term, got: str, want: str) -> Term:
 def _at(t: Term, ty: str, ctx: Ctx) -> Term:
     """Elaborate the tree `t` at the type `ty` its analysis chose, inserting casts at leaves."""
     t = nat_succ(t) or _dot_call(t, ctx) or t
-    if isinstance(t, Bin) and t.op == "%" and ty in FIELDS:
+    if isinstance(t, Bin) and t.op == "%" and carriers.is_field(ty):   # no `%` in a field
         raise failed_to_synthesize("HMod", f"{ty} {ty} ?m")
     if isinstance(t, Bin) and t.op in _TREE_OPS:
         return Bin(t.op, _at(t.lhs, ty, ctx), _at(t.rhs, ty, ctx))
@@ -172,7 +136,7 @@ def _at(t: Term, ty: str, ctx: Ctx) -> Term:
             raise failed_to_synthesize("HPow", f"{ty} {ety} ?m")
         return Bin("^", _at(t.lhs, ty, ctx), exponent)
     if isinstance(t, Un) and t.op == "-":
-        if ty == NAT or isinstance(ty, TyVar) and not has_class(INT, ty.cls) or ty == PROP:
+        if not (has_class(INT, ty.cls) if isinstance(ty, TyVar) else has_class(ty, "Neg")):
             raise failed_to_synthesize("Neg", ty)
         return Un("-", _at(t.arg, ty, ctx))
     if isinstance(t, Num):
@@ -341,7 +305,7 @@ def elab_prop(t: Term, ctx: Ctx) -> Term:
         ty = _max_type(types) or NAT
         if ty == PROP:
             raise ElabError(f"failed to synthesize\n  LT Prop\n  {pp(t)}")
-        if t.op == "∣" and ty in FIELDS:
+        if t.op == "∣" and carriers.is_number(ty) and not carriers.has_dvd(ty):
             raise ElabError(f"the embedded fragment has `∣` over ℕ and ℤ only, not {ty}")
         return Bin(t.op, _at(t.lhs, ty, ctx), _at(t.rhs, ty, ctx))
     if isinstance(t, Quant):

@@ -4,8 +4,9 @@ ring normalisation (`ring`, `ring_nf`), clearing denominators (`field_simp`), `n
 from __future__ import annotations
 
 from lean_env.embedded import arith
+from lean_env.embedded.carriers import is_field, is_integral
 from lean_env.embedded.goals import CLASSICAL, Goal, ProofState, TacticError
-from lean_env.embedded.terms import FIELDS, INT, NAT, App, Bin, Cast, Num, Term, Un, Var, is_numeral, subst, type_of
+from lean_env.embedded.terms import INT, NAT, App, Bin, Cast, Num, Term, Un, Var, is_numeral, subst, type_of
 from lean_env.embedded.tactics.closers import rfl_closes
 from lean_env.embedded.tactics.engine import Engine, hyp_prop
 from lean_env.embedded.tactics.registry import tactic
@@ -127,7 +128,7 @@ def _sign(t: Term, g: Goal) -> str:
             return "pos" if a == b == "pos" else "nonneg"
         if t.op in ("/", "%") and arith.term_type(t, ctx) == NAT:
             return "nonneg"
-        if t.op == "/" and arith.term_type(t, ctx) in FIELDS:   # `div_pos`, `div_nonneg`
+        if t.op == "/" and is_field(arith.term_type(t, ctx)):   # `div_pos`, `div_nonneg`
             if a == "none" or b == "none":
                 return "none"
             return "pos" if a == b == "pos" else "nonneg"
@@ -234,7 +235,7 @@ def _field_simp_prop(p: Term, g: Goal, sign_of) -> Term | None:
     if not (isinstance(p, Bin) and p.op in ("=", "≠", "<", "≤", ">", "≥")):
         return None
     ty = arith.relation_type(p, g.ctx)
-    if ty not in FIELDS:
+    if not is_field(ty):
         return None
     op, a, b = p.op, p.lhs, p.rhs
     if op in (">", "≥"):
@@ -283,7 +284,7 @@ def t_interval_cases(e: Engine, s: ProofState, rest: str) -> ProofState:
     ty = g.ctx.get(x)
     if ty is None:
         raise TacticError(f"interval_cases failed: unknown variable '{x}'")
-    if ty not in (NAT, INT):   # finitely many cases only for integers: `0 < x < 2` over ℝ is not `x = 1`
+    if not is_integral(ty):   # finitely many cases only for integers: `0 < x < 2` over ℝ is not `x = 1`
         raise TacticError(f"interval_cases failed: {x} : {ty} is not ℕ or ℤ")
     lo = 0 if ty == NAT else None
     hi = None
