@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from lean_env.embedded import carriers
-from lean_env.embedded.arith import relation_type, term_type, typed
-from lean_env.embedded.goals import CLASSICAL, Goal, TacticError, defeq, fresh_inaccessible
+from lean_env.embedded.values import ArithError, evaluate, is_closed_arith, relation_type, term_type, typed
+from lean_env.embedded.goals import CLASSICAL, Goal, TacticError, canon, defeq, fresh_inaccessible
 from lean_env.embedded.lemmas import LIBRARY, Lemma
 from lean_env.embedded.terms import (
     NAT, REL_OPS, Anon, App, Bin, ByTac, Cast, Const, Hole, Num, Proj, Quant, Term, TyVar, Typed, Un, Var, free_vars,
@@ -480,8 +480,6 @@ def _match(pattern: Term, term: Term, metas: set[str], binding: dict[str, Term],
            meta_types: dict[str, str] | None = None) -> bool:
     """First-order matching of a lemma premise against a hypothesis, binding implicit variables;
     the relations matched must be at the same type (the premise's `α` takes the hypothesis')."""
-    from lean_env.embedded.goals import canon
-
     pattern = _instantiate(pattern, binding, ctx)
     pctx = {**ctx, **(meta_types or {})}
     fixed: dict[str, str] = {}
@@ -553,8 +551,6 @@ def _unify(p: Term, t: Term, metas: set[str], binding: dict[str, Term]) -> bool:
 
 
 def _same_numeral(a: Term, b: Term) -> bool:
-    from lean_env.embedded.arith import ArithError, evaluate, is_closed_arith, term_type
-
     ty = term_type(a, {})
     if ty is None or ty != term_type(b, {}) or not (is_closed_arith(a) and is_closed_arith(b)):
         return False
@@ -567,8 +563,6 @@ def _same_numeral(a: Term, b: Term) -> bool:
 def _is_refl(p: Term, ctx, eq_only: bool = False) -> bool:
     """Both sides of a reflexive relation agree up to evaluation (the `rfl` tactic also knows the
     `@[refl]` lemmas `le_refl`, `Iff.refl`, `dvd_refl`; the term `rfl` only `Eq.refl`)."""
-    from lean_env.embedded.goals import canon
-
     c = canon(p, ctx)
     if isinstance(c, Bin) and c.op in (("=",) if eq_only else ("=", "≤", "↔", "∣")):
         return c.lhs == c.rhs

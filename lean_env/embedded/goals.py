@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace as dc_replace
 
-from lean_env.embedded.arith import ArithError, evaluate, is_closed_arith, relation_type, term_type
+from lean_env.embedded.values import ArithError, evaluate, is_closed_arith, relation_type, term_type
 from lean_env.embedded.errors import TacticError
 from lean_env.embedded.functions import ALPHA, SIGNATURES
 from lean_env.embedded.carriers import NUMBER_TYPES, computes, is_integral, truncates

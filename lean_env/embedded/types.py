@@ -14,9 +14,11 @@ arithmetic procedures read a relation's type off any leaf.
 from __future__ import annotations
 
 from lean_env.embedded import carriers
-from lean_env.embedded.carriers import has_class  # noqa: F401  (re-exported: lemmas ask types for it)
-from lean_env.embedded.functions import ALPHA, SIGNATURES, local_function
-from lean_env.embedded.goals import TacticError
+from lean_env.embedded.carriers import has_class, is_integral  # noqa: F401  (has_class re-exported)
+from lean_env.embedded.functions import (
+    ALPHA, BIG_OPERATORS, BINDER_FUNCTIONS, DOT_FUNCTIONS, SETS, SIGNATURES, head, local_function, set_variable,
+)
+from lean_env.embedded.errors import TacticError
 from lean_env.embedded.terms import (
     INT, LOGIC_OPS, NAT, REAL, REL_OPS, App, Bin, Cast, Const, Num, Proj, Quant, Term, TyVar, Typed, Un, Var, children, pp,
 )
@@ -84,13 +86,13 @@ def _leaf_type(t: Term, ctx: Ctx) -> str | None:
     if isinstance(t, Var):
         if t.name not in ctx:
             raise ElabError(f"unknown identifier '{t.name}'")
-        if local_function(ctx[t.name]) or _discrete().set_variable(ctx[t.name]):
+        if local_function(ctx[t.name]) or set_variable(ctx[t.name]):
             raise ElabError(f"type mismatch\n  {t.name}\nhas type\n  {ctx[t.name]} : Type\nbut is expected to be a number")
         return ctx[t.name]
     if _local_app(t, ctx):   # `f x` with `f : ℕ → ℝ`: a leaf of the result type
         return local_function(ctx[t.fn.name])[1]
     if _binder_function(t):   # a sum's type is its body's
-        return _discrete().elab_app(t, ctx)[1]
+        return elab_app(t, ctx)[1]
     if isinstance(t, App) and isinstance(t.fn, Var) and t.fn.name in SIGNATURES:
         sig = SIGNATURES[t.fn.name]
         if sig.result == PROP:
@@ -148,7 +150,7 @@ def _at(t: Term, ty: str, ctx: Ctx) -> Term:
         args = tuple(tree(a, ctx, p)[0] for a, p in zip(t.args, params))
         return _coerce(App(Var(t.fn.name, ctx[t.fn.name]), args), result, ty)
     if _binder_function(t):
-        term, got = _discrete().elab_app(t, ctx)
+        term, got = elab_app(t, ctx)
         return _coerce(term, got, ty)
     if isinstance(t, App) and isinstance(t.fn, Var) and t.fn.name in SIGNATURES:
         return _function_at(t, ty, ctx)
@@ -168,17 +170,10 @@ def _at(t: Term, ty: str, ctx: Ctx) -> Term:
     raise ElabError(f"type expected, got\n  {pp(t)}")
 
 
-def _discrete():
-    """Sums, products and finite sets (`discrete.py`, which elaborates their bodies with this
-    module's `tree` and so is imported late)."""
-    from lean_env.embedded import discrete
-    return discrete
-
-
 def _dot_call(t: Term, ctx: Ctx) -> Term | None:
     """`S.card` is `Finset.card S`, `n.divisors` is `Nat.divisors n` (dot notation on a value;
     the parser reads `S.card` with a capital `S` as one name)."""
-    dots = _discrete().DOT_FUNCTIONS
+    dots = DOT_FUNCTIONS
     if isinstance(t, Var) and "." in t.name and t.name not in ctx:
         head, _, field = t.name.partition(".")
         if head in ctx and field in dots:
@@ -201,7 +196,7 @@ def _local_app(t: Term, ctx: Ctx) -> bool:
 
 
 def _binder_function(t: Term) -> bool:
-    return isinstance(t, App) and isinstance(t.fn, Var) and t.fn.name in _discrete().BINDER_FUNCTIONS
+    return isinstance(t, App) and isinstance(t.fn, Var) and t.fn.name in BINDER_FUNCTIONS
 
 
 def _predicate(t: App, ctx: Ctx) -> Term:
@@ -251,8 +246,8 @@ def tree(t: Term, ctx: Ctx, expected: str | None) -> tuple[Term, str]:
     elaborates leaves without one)."""
     t = nat_succ(t) or _dot_call(t, ctx) or t
     if expected is not None and expected != PROP and not isinstance(expected, TyVar):
-        if _binder_function(t) and _discrete().BIG_OPERATORS.get(t.fn.name):
-            term, got = _discrete().elab_app(t, ctx, expected)
+        if _binder_function(t) and BIG_OPERATORS.get(t.fn.name):
+            term, got = elab_app(t, ctx, expected)
             return _coerce(term, got, expected), expected
         if (isinstance(t, App) and isinstance(t.fn, Var) and t.fn.name in SIGNATURES
                 and SIGNATURES[t.fn.name].result == ALPHA and t.fn.name not in ctx):
@@ -264,6 +259,87 @@ def tree(t: Term, ctx: Ctx, expected: str | None) -> tuple[Term, str]:
         out = _coerce(out, ty, expected)
         ty = expected
     return out, ty
+
+
+# ---------------------------------------------------------------- finite sets, sums and products
+
+def _binder(f: Term, where: str) -> Quant:
+    if not (isinstance(f, Quant) and f.kind == "fun"):
+        raise ElabError(f"the embedded fragment needs a `fun x => ...` (or big-operator binder) in {where}")
+    return f
+
+
+def elab_set(s: Term, ctx: dict, elem: str | None = None, finite: bool = True) -> tuple[Term, str]:
+    """Elaborate a finite set; returns it with its element type (`elem`: the binder's ascription).
+    A `Set` variable is allowed only where any set is (`x ∈ S`, `finite=False`), not in a sum."""
+    name = head(s)
+    args = s.args if isinstance(s, App) else ()
+    if isinstance(s, Var) and set_variable(ctx.get(s.name)) and (not finite or ctx[s.name].startswith("Finset ")):
+        kind, ty = set_variable(ctx[s.name])
+        if elem not in (None, ty):
+            raise ElabError(f"type mismatch\n  {s.name}\nhas type {ctx[s.name]} but is expected to have type {kind} {elem}")
+        return s, ty
+    if name in ("Finset.range", "Nat.divisors", "Nat.properDivisors") and len(args) == 1:
+        if elem not in (None, NAT):
+            raise ElabError(f"type mismatch\n  {name}\nhas type Finset ℕ but is expected to have type Finset {elem}")
+        n, _ = tree(args[0], ctx, NAT)
+        return App(s.fn, (n,)), NAT
+    if name in ("Finset.Icc", "Finset.Ico") and len(args) == 2:
+        # both bounds are one tree (`Finset.Icc 1 n` with n : ℤ is a set of integers)
+        pair, ty = _bounds(args, ctx, elem)
+        return App(s.fn, pair), ty
+    if name == "Finset.filter" and len(args) == 2:
+        inner, ty = elab_set(args[1], ctx, elem)
+        p = _binder(args[0], "Finset.filter")
+        if p.ty not in (None, ty):
+            raise ElabError(f"type mismatch: the filter's binder has type {p.ty}, the set's elements {ty}")
+        body = elab_prop(p.body, {**ctx, p.var: ty})
+        return App(s.fn, (Quant("fun", p.var, ty, body), inner)), ty
+    raise ElabError(f"the embedded fragment has no finite set\n  {pp(s)}\n"
+                    "(it has Finset.range/Icc/Ico/filter, Nat.divisors, Nat.properDivisors)")
+
+
+def _bounds(args: tuple[Term, ...], ctx: dict, elem: str | None) -> tuple[tuple[Term, Term], str]:
+    types = [_leaf_type(leaf, ctx) for a in args for leaf in _leaves(a, [])]
+    ty = _max_type(types + [elem]) or NAT
+    if elem is not None and ty != elem:
+        raise ElabError(f"type mismatch: the bounds have type {ty}, the binder {elem}")
+    if not is_integral(ty):
+        raise ElabError(f"intervals over {ty} are not finite sets in the embedded fragment")
+    return (_at(args[0], ty, ctx), _at(args[1], ty, ctx)), ty
+
+
+def elab_mem(t: App, ctx: dict) -> Term:
+    """`x ∈ s`: the set's element type and x's meet as Lean's unifier makes them (`x ∈ Finset.Icc
+    1 10` with x : ℤ is about integers); a `Set` variable is opaque, a `Finset` one too."""
+    x, s = t.args
+    own = _max_type([_leaf_type(leaf, ctx) for leaf in _leaves(x, [])])
+    try:
+        s2, ty = elab_set(s, ctx, own, finite=False)
+    except ElabError:
+        s2, ty = elab_set(s, ctx, None, finite=False)
+    x2, _ = tree(x, ctx, ty)
+    return App(t.fn, (x2, s2))
+
+
+def elab_app(t: App, ctx: dict, expected: str | None = None) -> tuple[Term, str]:
+    """Elaborate `Finset.sum s f` / `Finset.prod s f` / `Finset.card s`: the binder takes the
+    set's element type, the body is a tree of its own, elaborated at the `expected` type when the
+    sum has one (`(∑ i ∈ range 3, (i - 1) : ℤ)` sums `↑i - 1`), else without (a leaf of a larger
+    tree, as `binop%` elaborates its leaves), and that is the sum's type."""
+    name = head(t)
+    if name == "Finset.card" and len(t.args) == 1:
+        s, _ = elab_set(t.args[0], ctx)
+        return App(t.fn, (s,)), NAT
+    if name in BIG_OPERATORS and len(t.args) == 2:
+        f = _binder(t.args[1], BIG_OPERATORS[name])
+        s, ty = elab_set(t.args[0], ctx, f.ty)
+        body, bty = tree(f.body, {**ctx, f.var: ty}, expected)
+        return App(t.fn, (s, Quant("fun", f.var, ty, body))), bty
+    if name == "Membership.mem":
+        raise ElabError(f"type expected, got\n  ({pp(t)} : Prop)")
+    raise ElabError(f"type expected, got\n  {pp(t)}")
+
 
 
 # ---------------------------------------------------------------- propositions
@@ -291,7 +367,7 @@ def elab_prop(t: Term, ctx: Ctx) -> Term:
     if isinstance(t, Typed) and t.ty == PROP:
         return elab_prop(t.term, ctx)
     if isinstance(t, App) and t.fn == Var("Membership.mem") and len(t.args) == 2:
-        return _discrete().elab_mem(t, ctx)
+        return elab_mem(t, ctx)
     if isinstance(t, App) and isinstance(t.fn, Var) and t.fn.name in SIGNATURES and SIGNATURES[t.fn.name].result == PROP:
         return _predicate(t, ctx)
     if isinstance(t, Un) and t.op == "¬":
@@ -366,7 +442,7 @@ def _collect(t: Term, ctx: Ctx, trees: list, props: set[str]) -> None:
         _collect_tree([t.lhs, t.rhs], ctx, trees)
     elif isinstance(t, App) and t.fn == Var("Membership.mem") and len(t.args) == 2:
         s = t.args[1]   # `∀ x ∈ S, ...`: x takes the type of S's elements
-        known = _discrete().set_variable(ctx.get(s.name)) if isinstance(s, Var) else None
+        known = set_variable(ctx.get(s.name)) if isinstance(s, Var) else None
         _collect_tree([t.args[0]], ctx, trees)
         if known:
             trees.append(([x.name for x in _leaves(t.args[0], []) if isinstance(x, Var) and ctx.get(x.name, NAT) is None],
