@@ -38,6 +38,7 @@ from lean_env.embedded.elab import Elab
 from lean_env.embedded.goals import Goal, ProofState, TacticError
 from lean_env.embedded.parser import ParseError, parse_statement, parse_term
 from lean_env.embedded.tactics import Engine, TacticSyntaxError
+from lean_env.embedded.types import elab_prop, tree
 from lean_env.embedded.terms import INT, NAT, REL_OPS, Bin, Quant, Term, Var, free_vars
 from lean_env.lexer import IDENT, LexError, LineIndex, Token, blank_comments, numeral_text, tokenize
 
@@ -675,6 +676,10 @@ def _close(binders, goal: Term) -> Term:
 
 def _evaluate(t: Term) -> str | None:
     """What `#eval t` prints, or None when t is not closed arithmetic (or a comparison of it)."""
+    try:   # elaborated first: `(2 : ℤ) - 5` is an integer subtraction
+        t = elab_prop(t, {}) if isinstance(t, Bin) and t.op in REL_OPS else tree(t, {}, None)[0]
+    except TacticError:
+        return None
     if isinstance(t, Bin) and t.op in REL_OPS and arith.is_closed_arith(t.lhs) and arith.is_closed_arith(t.rhs):
         ty = arith.term_type(t.lhs, {}) or arith.term_type(t.rhs, {}) or NAT
         if not is_integral(ty):   # ℝ does not compute in Lean; ℚ values are not printed here
