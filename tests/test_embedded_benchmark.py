@@ -68,6 +68,15 @@ def test_every_theorem_has_a_known_proof_that_verifies():
     assert not failed, list(failed.items())[:3]
 
 
+def test_every_havechain_theorem_has_a_known_proof_that_verifies():
+    proofs = {r["id"]: r["tactics"] for r in _rows("havechain_known_proofs.jsonl")}
+    theorems = [t for t in load_benchmark("embedded-havechain") if t.id in proofs]
+    assert len(theorems) == len(proofs) > 0
+    verdicts = asyncio.run(_verify_all(theorems, proofs))
+    failed = {k: v.reasons for k, v in verdicts.items() if not v.ok}
+    assert not failed, list(failed.items())[:3]
+
+
 async def _step_through(theorems, proofs):
     env = make_env(workers=2)
     bad = []

@@ -1,5 +1,6 @@
-"""Arithmetic for the embedded fragment: typing, Lean's ℕ/ℤ/ℚ/ℝ semantics, polynomial normal forms,
-and the decision procedures behind `linarith`, `nlinarith`, `omega`, `ring`, `field_simp` and `decide`.
+"""The decision procedures of the embedded fragment: polynomial normal forms and what `linarith`,
+`nlinarith`, `omega`, `ring` and `field_simp` decide (the values of terms and `decide` are
+`values.py`'s, re-exported here).
 
 Each procedure is held to the strength of its Lean namesake (the learning experiments depend on
 that): `linarith` sees only linear facts over an ordered field with nonlinear monomials as opaque
@@ -18,244 +19,14 @@ from typing import Iterable
 
 import z3
 
-from lean_env.embedded.functions import ALPHA, SIGNATURES, local_function
-from lean_env.embedded.terms import (
-    FIELDS, INT, NAT, REAL, App, Bin, Cast, Const, Num, Quant, Term, Typed, Un, Var, pp, REL_OPS, subst,
+from lean_env.embedded.carriers import computes, is_field, is_integral
+from lean_env.embedded.terms import INT, NAT, App, Bin, Cast, Const, Num, Quant, Term, Un, Var, pp, REL_OPS
+from lean_env.embedded.values import (  # noqa: F401  (the values of terms, re-exported for the tactics)
+    MAX_DECIDE_RANGE, ArithError, decide, decide_relation, ediv, emod, evaluate, is_closed_arith, relation_type,
+    term_type, typed,
 )
 
 Ctx = dict[str, str]  # variable name -> "ℕ" / "ℤ" / "ℚ" / "ℝ"
-
-
-class ArithError(Exception):
-    pass
-
-
-# ---------------------------------------------------------------- types and evaluation
-
-def _discrete():
-    """Sums, products and number theory (`discrete.py`) evaluate their bodies with `evaluate`,
-    so that module imports this one and is imported here late."""
-    from lean_env.embedded import discrete
-    return discrete
-
-
-def _discrete_app(t: Term) -> bool:
-    return isinstance(t, App) and isinstance(t.fn, Var) and (
-        t.fn.name in _discrete().VALUES or t.fn.name in _discrete().BINDER_FUNCTIONS)
-
-
-def term_type(t: Term, ctx: Ctx) -> str | None:
-    """The carrier type of an arithmetic term: from its variables or ascriptions; None if unknown."""
-    if isinstance(t, Var):
-        return ctx.get(t.name)
-    if isinstance(t, Num):
-        return t.ty
-    if isinstance(t, (Cast, Typed)):
-        return t.ty
-    if isinstance(t, App) and isinstance(t.fn, Var) and local_function(ctx.get(t.fn.name)):   # `f x`, f : ℕ → ℝ
-        return local_function(ctx[t.fn.name])[1]
-    if isinstance(t, App) and _discrete().app_type(t, ctx, term_type) is not None:   # discrete.py
-        return _discrete().app_type(t, ctx, term_type)
-    if isinstance(t, App) and isinstance(t.fn, Var) and t.fn.name in SIGNATURES:
-        result = SIGNATURES[t.fn.name].result
-        if result != ALPHA:
-            return result
-        return next((ty for ty in (term_type(a, ctx) for a in t.args) if ty), None)
-    if isinstance(t, Bin):
-        if t.op == "^":
-            return term_type(t.lhs, ctx)
-        return term_type(t.lhs, ctx) or term_type(t.rhs, ctx)
-    if isinstance(t, Un) and t.op == "-":
-        return term_type(t.arg, ctx) or INT
-    return None
-
-
-def typed(t: Term, ty: str | None) -> Term:
-    """Give untyped numerals the carrier `ty`, so a term keeps its type when it replaces a
-    variable (`n = 3` rewriting `n : ℤ` must leave an integer `3`, not a natural one)."""
-    if ty is None or ty == "Prop":
-        return t
-    if isinstance(t, Num):
-        return t if t.ty else Num(t.value, ty)
-    if isinstance(t, Bin) and t.op in ("+", "-", "*", "/", "%"):
-        return Bin(t.op, typed(t.lhs, ty), typed(t.rhs, ty))
-    if isinstance(t, Bin) and t.op == "^":
-        return Bin("^", typed(t.lhs, ty), t.rhs)
-    if isinstance(t, Un) and t.op == "-":
-        return Un("-", typed(t.arg, ty))
-    if isinstance(t, App) and t.fn == Var("Inv.inv") and len(t.args) == 1:
-        return App(t.fn, (typed(t.args[0], ty),))
-    return t
-
-
-def relation_type(t: Bin, ctx: Ctx) -> str:
-    """The type of `a R b`: elaboration (`types.py`) put both sides at one type with typed
-    numerals, so any typed leaf tells it; numerals alone default to ℕ."""
-    return term_type(t.lhs, ctx) or term_type(t.rhs, ctx) or NAT
-
-
-def ediv(a: int, b: int) -> int:
-    """Lean's `Int.ediv` (and `Nat.div`): Euclidean division, x / 0 = 0."""
-    if b == 0:
-        return 0
-    q = a // b if b > 0 else -(a // -b)
-    return q
-
-
-def emod(a: int, b: int) -> int:
-    if b == 0:
-        return a
-    return a - b * ediv(a, b)
-
-
-def evaluate(t: Term, ty: str) -> int | Fraction:
-    """Value of a closed arithmetic term with Lean's semantics for `ty`: an int over ℕ/ℤ, an exact
-    Fraction over ℚ/ℝ (where `/` is field division with `x / 0 = 0`, and there is no `%`)."""
-    if _discrete_app(t):   # discrete.py: `Nat.gcd 4 6`, `∑ i ∈ Finset.range 5, i`, `Nat.Prime 7`
-        if not _discrete().is_closed_app(t):
-            raise ArithError(f"not a closed numeral expression: {pp(t)}")
-        return _discrete().evaluate_app(t, ty)
-    if ty in FIELDS:
-        return _evaluate_field(t)
-    if isinstance(t, Num):
-        return t.value
-    if isinstance(t, Cast):   # `Nat.cast`: the natural number's value, computed in ℕ
-        return evaluate(t.arg, t.src)
-    if isinstance(t, Un) and t.op == "-":
-        if ty == NAT:
-            raise ArithError("failed to synthesize Neg ℕ")
-        return -evaluate(t.arg, ty)
-    if isinstance(t, Bin):
-        a = evaluate(t.lhs, ty)
-        if t.op == "^":
-            b = evaluate(t.rhs, NAT)
-            if b > 4096 or (abs(a) > 1 and b * max(abs(a).bit_length(), 1) > 100_000):
-                raise ArithError("exponent too large to evaluate")
-            return a ** b
-        b = evaluate(t.rhs, ty)
-        if t.op == "+":
-            return a + b
-        if t.op == "*":
-            return a * b
-        if t.op == "-":
-            return max(a - b, 0) if ty == NAT else a - b
-        if t.op == "/":
-            return ediv(a, b)
-        if t.op == "%":
-            return emod(a, b)
-    raise ArithError(f"not a closed numeral expression: {pp(t)}")
-
-
-def _evaluate_field(t: Term) -> Fraction:
-    if isinstance(t, Num):
-        return Fraction(t.value)
-    if _discrete_app(t):   # discrete.py: a sum over a field is a Fraction too
-        return Fraction(evaluate(t, REAL))
-    if isinstance(t, Cast):   # the value computed in the cast's own type, then embedded
-        return Fraction(evaluate(t.arg, t.src))
-    if isinstance(t, Un) and t.op == "-":
-        return -_evaluate_field(t.arg)
-    if isinstance(t, App) and t.fn == Var("Inv.inv") and len(t.args) == 1:
-        a = _evaluate_field(t.args[0])
-        return 1 / a if a else Fraction(0)
-    if isinstance(t, Bin) and t.op in ("+", "-", "*", "/", "^"):
-        a = _evaluate_field(t.lhs)
-        if t.op == "^":
-            b = evaluate(t.rhs, NAT)
-            size = max(a.numerator.bit_length(), a.denominator.bit_length(), 1)
-            if b > 4096 or (abs(a) != 1 and a != 0 and b * size > 100_000):
-                raise ArithError("exponent too large to evaluate")
-            return a ** b
-        b = _evaluate_field(t.rhs)
-        if t.op == "+":
-            return a + b
-        if t.op == "-":
-            return a - b
-        if t.op == "*":
-            return a * b
-        return a / b if b else Fraction(0)
-    raise ArithError(f"not a closed numeral expression: {pp(t)}")
-
-
-def is_closed_arith(t: Term, functions: bool = True) -> bool:
-    """A numeral expression `evaluate` can compute. With `functions=False` only numerals and the
-    ring/division operators count: `omega`, `linarith` and `ring` see `Nat.gcd 4 6` or a closed
-    `∑ i ∈ range 10, i` as atoms, as in Lean (only `decide`, `rfl`, `norm_num`, `simp` evaluate them)."""
-    if isinstance(t, Num):
-        return True
-    if isinstance(t, Cast):
-        return is_closed_arith(t.arg, functions)
-    if isinstance(t, Un) and t.op == "-":
-        return is_closed_arith(t.arg, functions)
-    if isinstance(t, Bin) and t.op in ("+", "-", "*", "/", "%", "^"):
-        return is_closed_arith(t.lhs, functions) and is_closed_arith(t.rhs, functions)
-    if isinstance(t, App) and t.fn == Var("Inv.inv") and len(t.args) == 1:
-        return is_closed_arith(t.args[0], functions)
-    if _discrete_app(t):   # discrete.py
-        return functions and _discrete().is_closed_app(t)
-    return False
-
-
-def decide_relation(op: str, a: int | Fraction, b: int | Fraction) -> bool:
-    if op == "∣" and (isinstance(a, Fraction) or isinstance(b, Fraction)):
-        raise ArithError("failed to synthesize Decidable")   # `∣` over a field: not the fragment's
-    return {
-        "=": a == b, "≠": a != b, "<": a < b, "≤": a <= b, ">": a > b, "≥": a >= b,
-        "∣": (b == 0) if a == 0 else b % a == 0,
-    }[op]
-
-
-def decide(p: Term, ctx: Ctx) -> bool:
-    """Evaluate a closed proposition (the `decide` tactic); raises ArithError when not decidable."""
-    if isinstance(p, Const):
-        return p.value
-    if isinstance(p, Un) and p.op == "¬":
-        return not decide(p.arg, ctx)
-    if _discrete_app(p):   # a predicate on numerals: `Nat.Prime 7`, `Even 4` (`Nat.decidablePrime1`)
-        if not _discrete().is_closed_app(p):
-            raise ArithError("expected type must not contain free variables")
-        return bool(_discrete().evaluate_app(p, NAT))
-    if isinstance(p, Bin):
-        if p.op in REL_OPS:
-            ty = relation_type(p, ctx)
-            if ty == REAL:   # `Real.decidableLT` is classical: `decide` cannot evaluate it
-                raise ArithError("failed to synthesize Decidable")
-            if not (is_closed_arith(p.lhs) and is_closed_arith(p.rhs)):
-                raise ArithError("expected type must not contain free variables")
-            return decide_relation(p.op, evaluate(p.lhs, ty), evaluate(p.rhs, ty))
-        a = decide(p.lhs, ctx)
-        if p.op == "∧":
-            return a and decide(p.rhs, ctx)
-        if p.op == "∨":
-            return a or decide(p.rhs, ctx)
-        if p.op == "→":
-            return (not a) or decide(p.rhs, ctx)
-        if p.op == "↔":
-            return a == decide(p.rhs, ctx)
-    if isinstance(p, Quant):
-        return _decide_bounded(p, ctx)
-    raise ArithError("failed to synthesize Decidable")
-
-
-MAX_DECIDE_RANGE = 1024   # Lean's kernel gives up on much longer `Nat.decidableBallLT` unfoldings
-
-
-def _decide_bounded(q: Quant, ctx: Ctx) -> bool:
-    """`∀ x, x < n → P x` and `∃ x, x < n ∧ P x` over ℕ with a numeral bound are decidable in
-    Lean (`Nat.decidableBallLT`, `Nat.decidableExistsLT`); every other quantifier is not."""
-    body = q.body
-    link = "→" if q.kind == "∀" else "∧"
-    if q.ty != NAT or not (isinstance(body, Bin) and body.op == link):
-        raise ArithError("failed to synthesize Decidable")
-    bound = body.lhs
-    if not (isinstance(bound, Bin) and bound.op in ("<", "≤") and bound.lhs == Var(q.var)
-            and is_closed_arith(bound.rhs)):
-        raise ArithError("failed to synthesize Decidable")
-    n = evaluate(bound.rhs, NAT) + (1 if bound.op == "≤" else 0)
-    if n > MAX_DECIDE_RANGE:
-        raise ArithError("maximum recursion depth has been reached")
-    values = (decide(subst(body.rhs, q.var, Num(k, NAT)), ctx) for k in range(n))
-    return all(values) if q.kind == "∀" else any(values)
 
 
 # ---------------------------------------------------------------- polynomials
@@ -300,7 +71,7 @@ class Atoms:
     def key(self, t: Term, ty: str | None = None) -> str:
         """Over a field the same text can mean another value (`|1 / 2 - 1|` is 1 in ℤ, 1/2 in ℚ),
         so a compound atom's key there carries the type."""
-        k = pp(t) if ty not in FIELDS or isinstance(t, Var) else f"{pp(t)} : {ty}"
+        k = pp(t) if not is_field(ty) or isinstance(t, Var) else f"{pp(t)} : {ty}"
         self.terms.setdefault(k, t)
         return k
 
@@ -321,7 +92,7 @@ def to_poly(t: Term, ty: str, atoms: Atoms, casts: bool = False) -> Poly:
         return {((atoms.key(t), 1),): Fraction(1)}
     if isinstance(t, Un) and t.op == "-" and ty != NAT:
         return _padd({}, to_poly(t.arg, ty, atoms, casts), Fraction(-1))
-    if ty in FIELDS and isinstance(t, App) and t.fn == Var("Inv.inv") and len(t.args) == 1:
+    if is_field(ty) and isinstance(t, App) and t.fn == Var("Inv.inv") and len(t.args) == 1:
         return _inverse(t.args[0], ty, atoms, casts)
     if isinstance(t, Bin):
         if t.op == "+":
@@ -330,7 +101,7 @@ def to_poly(t: Term, ty: str, atoms: Atoms, casts: bool = False) -> Poly:
             return _pmul(to_poly(t.lhs, ty, atoms, casts), to_poly(t.rhs, ty, atoms, casts))
         if t.op == "-" and ty != NAT:
             return _padd(to_poly(t.lhs, ty, atoms, casts), to_poly(t.rhs, ty, atoms, casts), Fraction(-1))
-        if t.op == "/" and ty in FIELDS:   # `a / b = a * b⁻¹` (`div_eq_mul_inv`)
+        if t.op == "/" and is_field(ty):   # `a / b = a * b⁻¹` (`div_eq_mul_inv`)
             return _pmul(to_poly(t.lhs, ty, atoms, casts), _inverse(t.rhs, ty, atoms, casts))
         if t.op == "^" and is_closed_arith(t.rhs, functions=False):
             n = evaluate(t.rhs, NAT)
@@ -394,7 +165,7 @@ def clear_denominators(op: str, lhs: Term, rhs: Term, ty: str, sign_of) -> tuple
         scale = scale * c.denominator // gcd(scale, c.denominator)
     pos = {m: c * scale for m, c in p.items() if c > 0}
     neg = {m: -c * scale for m, c in p.items() if c < 0}
-    return typed(poly_to_term(pos, atoms), ty), typed(poly_to_term(neg, atoms), ty)
+    return poly_to_term(pos, atoms, ty), poly_to_term(neg, atoms, ty)
 
 
 def ring_equal(lhs: Term, rhs: Term, ty: str) -> bool:
@@ -430,16 +201,19 @@ def comparison_fact(p: Term, ctx: Ctx, atoms: Atoms) -> list[Fact] | None:
         op, a, b = {"<": "≤", "≤": "<"}[op], b, a  # ¬ a < b  ->  b ≤ a
     ty = relation_type(Bin(op, a, b), ctx)
     diff = _padd(to_poly(a, ty, atoms, casts=True), to_poly(b, ty, atoms, casts=True), Fraction(-1))
-    if op == "<" and ty in (NAT, INT):
+    if op == "<" and is_integral(ty):
         return [(_padd(diff, _const(1)), "≤")]  # integer strengthening: a < b  ->  a + 1 ≤ b
     return [(diff, op)]
 
 
 def _nat_atoms(atoms: Atoms, ctx: Ctx) -> list[Fact]:
-    """Mathlib's ℕ preprocessing: every ℕ-valued atom is nonnegative."""
+    """Mathlib's ℕ preprocessing (`Linarith.natToInt`): the facts move to ℤ with `push_cast`, and
+    every cast `↑t` left standing is nonnegative. `push_cast` distributes over `+`, `*` and `^`,
+    so a power or product of naturals is no such atom (`0 ≤ x ^ 9890` is out of linarith's
+    reach, as in Lean); a variable, a truncated `a - b`, `a / b`, `a % b` or a function value is."""
     facts = []
     for k, t in atoms.terms.items():
-        if term_type(t, ctx) == NAT:
+        if term_type(t, ctx) == NAT and not (isinstance(t, Bin) and t.op in ("+", "*", "^")):
             facts.append(({((k, 1),): Fraction(-1)}, "≤"))
     return facts
 
@@ -537,7 +311,7 @@ class _Z3Int:
         if isinstance(t, Num):
             return z3.IntVal(t.value)
         if isinstance(t, Cast):   # omega knows `↑(n : ℕ) : ℤ`: the same value, computed in ℕ
-            if t.ty in FIELDS:
+            if not is_integral(t.ty):
                 raise _OmegaUnsupported()
             return self.term(t.arg, t.src)
         if isinstance(t, Var):
@@ -572,14 +346,14 @@ class _Z3Int:
         return self.var("atom:" + pp(t), ty == NAT)
 
     def prop(self, p: Term) -> z3.BoolRef:
-        if isinstance(p, Const):
-            return z3.BoolVal(p.value)
+        if isinstance(p, Const):   # no linear constraint: omega does not use `True`/`False` as facts
+            raise _OmegaUnsupported()
         if isinstance(p, Un) and p.op == "¬":
             return z3.Not(self.prop(p.arg))
         if isinstance(p, Bin):
             if p.op in REL_OPS:
                 ty = relation_type(p, self.ctx)
-                if ty not in (NAT, INT):   # omega is integer arithmetic: facts over ℚ/ℝ are not its
+                if not is_integral(ty):   # omega is integer arithmetic: facts over ℚ/ℝ are not its
                     raise _OmegaUnsupported()
                 a, b = self.term(p.lhs, ty), self.term(p.rhs, ty)
                 if p.op == "∣":
@@ -620,24 +394,26 @@ def has_quantifier(p: Term) -> bool:
     return False
 
 
-def poly_to_term(poly: Poly, atoms: Atoms, field: bool = False) -> Term:
-    """Print a polynomial the way Mathlib's `ring_nf` does: constant first, then monomials by
-    degree, numeric coefficients on the right (`1 + x * 2 + x ^ 2`)."""
+def poly_to_term(poly: Poly, atoms: Atoms, ty: str) -> Term:
+    """Print a polynomial of type `ty` the way Mathlib's `ring_nf` does: constant first, then
+    monomials by degree, numeric coefficients on the right (`1 + x * 2 + x ^ 2`)."""
+    field = is_field(ty)
+
     def mono_term(m: Monomial) -> Term:
         out: Term | None = None
         for key, e in m:
             factor = atoms.terms[key]
             if e > 1:
-                factor = Bin("^", factor, Num(e))
+                factor = Bin("^", factor, Num(e, NAT))
             out = factor if out is None else Bin("*", out, factor)
         return out
 
     def coefficient(c: Fraction) -> Term:   # over a field: `2⁻¹`, `(3 / 4)`
         if c.denominator == 1:
-            return Num(c.numerator)
+            return Num(c.numerator, ty)
         if c.numerator == 1:
-            return App(Var("Inv.inv"), (Num(c.denominator),))
-        return Bin("/", Num(c.numerator), Num(c.denominator))
+            return App(Var("Inv.inv"), (Num(c.denominator, ty),))
+        return Bin("/", Num(c.numerator, ty), Num(c.denominator, ty))
 
     items = sorted(poly.items(), key=lambda kv: (sum(e for _, e in kv[0]), kv[0]))
     out: Term | None = None
@@ -654,11 +430,11 @@ def poly_to_term(poly: Poly, atoms: Atoms, field: bool = False) -> Term:
             out = t if c > 0 else Un("-", t)
         else:
             out = Bin("+" if c > 0 else "-", out, t)
-    return out if out is not None else Num(0)
+    return out if out is not None else Num(0, ty)
 
 
 def ring_normalize(t: Term, ty: str) -> Term:
     """`ring_nf`'s normal form of `t`, its numerals typed `ty` (a closed `1 / 2` must stay a
     real half, not become a natural-number division)."""
     atoms = Atoms()
-    return typed(poly_to_term(to_poly(t, ty, atoms), atoms, field=ty in FIELDS), ty)
+    return poly_to_term(to_poly(t, ty, atoms), atoms, ty)

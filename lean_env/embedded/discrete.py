@@ -10,281 +10,24 @@ Terms are ordinary applications (`functions.SIGNATURES` types the plain ones):
 - a set variable (`S : Finset ℕ`, `S : Set ℤ`) has the context type "Finset ℕ": opaque, with
   typed elements.
 
-This module elaborates the binder-carrying applications (a sum's body is typed with its binder at
-the set's element type) and evaluates every closed application exactly, with the numbers' own
-semantics (a ℕ body truncates its subtractions). Evaluation refuses what Lean could not finish
-either (huge sets or factorials) with `ArithError`, so a tactic fails rather than hangs.
+Elaboration of these applications is `types.py`'s (a sum's body is typed with its binder at the
+set's element type), their exact evaluation `values.py`'s; this module holds what Mathlib's
+lemmas about them do: the rewrites `Finset.sum_range_succ`, `Nat.factorial_succ`, ..., and
+`norm_num`/`simp` evaluating closed applications and deciding predicates on numerals.
 """
 from __future__ import annotations
 
-import math
 from typing import Callable
 
-from lean_env.embedded.arith import ArithError, decide, evaluate, is_closed_arith, term_type
-from lean_env.embedded.functions import ALPHA, SIGNATURES
-from lean_env.embedded.terms import (
-    INT, NAT, App, Bin, Const, Num, Quant, Term, Un, Var, children, free_vars, num, pp, replace, subst, with_children,
+from lean_env.embedded.functions import (  # noqa: F401  (the set vocabulary, re-exported)
+    BIG_OPERATORS, BINDER_FUNCTIONS, DOT_FUNCTIONS, SET_TYPES, SETS, SIGNATURES, head, set_variable,
 )
-from lean_env.embedded.types import PROP, ElabError, _at, _leaf_type, _leaves, _max_type, elab_prop, tree
-
-MAX_ELEMENTS = 20_000     # sets longer than this are not enumerated (Lean's `decide` gives up far sooner)
-MAX_FACTORIAL = 3_000
-
-BIG_OPERATORS = {"Finset.sum": "∑", "Finset.prod": "∏"}
-SETS = ("Finset.range", "Finset.Icc", "Finset.Ico", "Finset.filter", "Nat.divisors", "Nat.properDivisors")
-BINDER_FUNCTIONS = frozenset(BIG_OPERATORS) | frozenset(SETS) | {"Finset.card", "Membership.mem"}
-SET_TYPES = ("Finset", "Set")   # a set variable's type in the context: "Finset ℕ", "Set ℤ"
-
-# `S.card`, `n.divisors`, `n !` spelled `n.factorial`: Lean's dot notation on ℕ/ℤ/Finset values
-DOT_FUNCTIONS = {"card": "Finset.card", "divisors": "Nat.divisors", "properDivisors": "Nat.properDivisors",
-                 "factorial": "Nat.factorial", "natAbs": "Int.natAbs", "toNat": "Int.toNat"}
-
-
-def set_variable(ty: object) -> tuple[str, str] | None:
-    """("Finset", "ℕ") for a context type "Finset ℕ"; None for anything else."""
-    if isinstance(ty, str) and " " in ty and ty.split(" ", 1)[0] in SET_TYPES:
-        kind, elem = ty.split(" ", 1)
-        return kind, elem
-    return None
-
-
-def head(t: Term) -> str | None:
-    """The function name of an application `f a b` (None for anything else)."""
-    return t.fn.name if isinstance(t, App) and isinstance(t.fn, Var) else None
-
-
-# ---------------------------------------------------------------- number theory on numerals
-
-def _prime(n: int) -> bool:
-    if n < 2:
-        return False
-    if n % 2 == 0:
-        return n == 2
-    if n > 10 ** 12:
-        raise ArithError("numeral too large to test for primality")
-    d = 3
-    while d * d <= n:
-        if n % d == 0:
-            return False
-        d += 2
-    return True
-
-
-def _factorial(n: int) -> int:
-    if n > MAX_FACTORIAL:
-        raise ArithError("factorial too large to evaluate")
-    return math.factorial(n)
-
-
-def _choose(n: int, k: int) -> int:
-    if k > n:
-        return 0
-    if min(k, n - k) > MAX_FACTORIAL:
-        raise ArithError("binomial coefficient too large to evaluate")
-    return math.comb(n, k)
-
-
-# name -> exact value on integer arguments (the argument types are the signature's)
-VALUES: dict[str, Callable[..., int | bool]] = {
-    "Nat.gcd": math.gcd,
-    "Nat.lcm": lambda a, b: 0 if a == 0 or b == 0 else a * b // math.gcd(a, b),
-    "Nat.factorial": _factorial,
-    "Nat.choose": _choose,
-    "Nat.Prime": _prime,
-    "Even": lambda n: n % 2 == 0,
-    "Odd": lambda n: n % 2 == 1,
-    "Int.natAbs": abs,
-    "Nat.sqrt": math.isqrt,
-    "Int.toNat": lambda z: max(z, 0),
-    "Int.floor": math.floor,   # exact on a Fraction
-    "Int.ceil": math.ceil,
-    "Nat.floor": lambda x: max(math.floor(x), 0),
-    "Nat.ceil": lambda x: max(math.ceil(x), 0),
-}
-
-
-# ---------------------------------------------------------------- elaboration
-
-def _binder(f: Term, where: str) -> Quant:
-    if not (isinstance(f, Quant) and f.kind == "fun"):
-        raise ElabError(f"the embedded fragment needs a `fun x => ...` (or big-operator binder) in {where}")
-    return f
-
-
-def elab_set(s: Term, ctx: dict, elem: str | None = None, finite: bool = True) -> tuple[Term, str]:
-    """Elaborate a finite set; returns it with its element type (`elem`: the binder's ascription).
-    A `Set` variable is allowed only where any set is (`x ∈ S`, `finite=False`), not in a sum."""
-    name = head(s)
-    args = s.args if isinstance(s, App) else ()
-    if isinstance(s, Var) and set_variable(ctx.get(s.name)) and (not finite or ctx[s.name].startswith("Finset ")):
-        kind, ty = set_variable(ctx[s.name])
-        if elem not in (None, ty):
-            raise ElabError(f"type mismatch\n  {s.name}\nhas type {ctx[s.name]} but is expected to have type {kind} {elem}")
-        return s, ty
-    if name in ("Finset.range", "Nat.divisors", "Nat.properDivisors") and len(args) == 1:
-        if elem not in (None, NAT):
-            raise ElabError(f"type mismatch\n  {name}\nhas type Finset ℕ but is expected to have type Finset {elem}")
-        n, _ = tree(args[0], ctx, NAT)
-        return App(s.fn, (n,)), NAT
-    if name in ("Finset.Icc", "Finset.Ico") and len(args) == 2:
-        # both bounds are one tree (`Finset.Icc 1 n` with n : ℤ is a set of integers)
-        pair, ty = _bounds(args, ctx, elem)
-        return App(s.fn, pair), ty
-    if name == "Finset.filter" and len(args) == 2:
-        inner, ty = elab_set(args[1], ctx, elem)
-        p = _binder(args[0], "Finset.filter")
-        if p.ty not in (None, ty):
-            raise ElabError(f"type mismatch: the filter's binder has type {p.ty}, the set's elements {ty}")
-        body = elab_prop(p.body, {**ctx, p.var: ty})
-        return App(s.fn, (Quant("fun", p.var, ty, body), inner)), ty
-    raise ElabError(f"the embedded fragment has no finite set\n  {pp(s)}\n"
-                    "(it has Finset.range/Icc/Ico/filter, Nat.divisors, Nat.properDivisors)")
-
-
-def _bounds(args: tuple[Term, ...], ctx: dict, elem: str | None) -> tuple[tuple[Term, Term], str]:
-    types = [_leaf_type(leaf, ctx) for a in args for leaf in _leaves(a, [])]
-    ty = _max_type(types + [elem]) or NAT
-    if elem is not None and ty != elem:
-        raise ElabError(f"type mismatch: the bounds have type {ty}, the binder {elem}")
-    if ty not in (NAT, INT):
-        raise ElabError(f"intervals over {ty} are not finite sets in the embedded fragment")
-    return (_at(args[0], ty, ctx), _at(args[1], ty, ctx)), ty
-
-
-def elab_mem(t: App, ctx: dict) -> Term:
-    """`x ∈ s`: the set's element type and x's meet as Lean's unifier makes them (`x ∈ Finset.Icc
-    1 10` with x : ℤ is about integers); a `Set` variable is opaque, a `Finset` one too."""
-    x, s = t.args
-    own = _max_type([_leaf_type(leaf, ctx) for leaf in _leaves(x, [])])
-    try:
-        s2, ty = elab_set(s, ctx, own, finite=False)
-    except ElabError:
-        s2, ty = elab_set(s, ctx, None, finite=False)
-    x2, _ = tree(x, ctx, ty)
-    return App(t.fn, (x2, s2))
-
-
-def elab_app(t: App, ctx: dict) -> tuple[Term, str]:
-    """Elaborate `Finset.sum s f` / `Finset.prod s f` / `Finset.card s` (a leaf of its tree):
-    the binder takes the set's element type, the body is a tree of its own elaborated without an
-    expected type (as `binop%` elaborates its leaves), and that is the sum's type."""
-    name = head(t)
-    if name == "Finset.card" and len(t.args) == 1:
-        s, _ = elab_set(t.args[0], ctx)
-        return App(t.fn, (s,)), NAT
-    if name in BIG_OPERATORS and len(t.args) == 2:
-        f = _binder(t.args[1], BIG_OPERATORS[name])
-        s, ty = elab_set(t.args[0], ctx, f.ty)
-        body, bty = tree(f.body, {**ctx, f.var: ty}, None)
-        return App(t.fn, (s, Quant("fun", f.var, ty, body))), bty
-    if name == "Membership.mem":
-        raise ElabError(f"type expected, got\n  ({pp(t)} : Prop)")
-    raise ElabError(f"type expected, got\n  {pp(t)}")
-
-
-def app_type(t: App, ctx: dict, term_type: Callable[[Term, dict], str | None]) -> str | None:
-    """The type of an elaborated sum/product/card (None for anything else)."""
-    name = head(t)
-    if name == "Finset.card":
-        return NAT
-    if name in BIG_OPERATORS and len(t.args) == 2 and isinstance(t.args[1], Quant):
-        f = t.args[1]
-        return term_type(f.body, {**ctx, f.var: f.ty})
-    return None
-
-
-# ---------------------------------------------------------------- evaluation
-
-def elements(s: Term) -> list[int]:
-    """The elements of a closed finite set, in increasing order."""
-    name = head(s)
-    args = s.args if isinstance(s, App) else ()
-    if name in ("Finset.range", "Nat.divisors", "Nat.properDivisors"):
-        n = _value(args[0], NAT)
-        if n > MAX_ELEMENTS:
-            raise ArithError("finite set too large to enumerate")
-        if name == "Finset.range":
-            return list(range(n))
-        divs = [d for d in range(1, n + 1) if n % d == 0]
-        return divs if name == "Nat.divisors" else [d for d in divs if d != n]
-    if name in ("Finset.Icc", "Finset.Ico"):
-        ty = _elem_type(s)
-        lo, hi = _value(args[0], ty), _value(args[1], ty)
-        if name == "Finset.Ico":
-            hi -= 1
-        if hi - lo + 1 > MAX_ELEMENTS:
-            raise ArithError("finite set too large to enumerate")
-        return list(range(lo, hi + 1))
-    if name == "Finset.filter":
-        p = args[0]
-        assert isinstance(p, Quant)
-        return [k for k in elements(args[1]) if decide(subst(p.body, p.var, num(k, p.ty)), {})]
-    raise ArithError(f"not a finite set of the fragment: {pp(s)}")
-
-
-def _elem_type(s: Term) -> str:
-    name = head(s)
-    if name == "Finset.filter":
-        return s.args[0].ty
-    if name in ("Finset.Icc", "Finset.Ico"):
-        return term_type(s.args[0], {}) or term_type(s.args[1], {}) or NAT
-    return NAT
-
-
-def _value(t: Term, ty: str) -> int:
-    if not is_closed_arith(t):
-        raise ArithError(f"not a closed numeral expression: {pp(t)}")
-    return evaluate(t, ty)
-
-
-def evaluate_app(t: App, ty: str) -> int | bool:
-    """The value of a closed application at its type `ty` (a predicate's truth value)."""
-    name = head(t)
-    if name == "Finset.card":
-        return len(elements(t.args[0]))
-    if name == "Membership.mem":
-        x, s = t.args
-        return _value(x, _elem_type(s)) in elements(s)
-    if name in BIG_OPERATORS:
-        s, f = t.args
-        assert isinstance(f, Quant)
-        ety = _elem_type(s)
-        total = 0 if name == "Finset.sum" else 1
-        for k in elements(s):
-            v = evaluate(subst(f.body, f.var, num(k, ety)), ty)
-            total = total + v if name == "Finset.sum" else total * v
-            if abs(total).bit_length() > 100_000:
-                raise ArithError("value too large to evaluate")
-        return total
-    fn = VALUES.get(name or "")
-    if fn is None:
-        raise ArithError(f"not a closed numeral expression: {pp(t)}")
-    params = SIGNATURES[name].params
-    # a polymorphic argument is at its own type (`Int.floor (7 / 2 : ℚ)`), read off its numerals
-    return fn(*(_value(a, p if p != ALPHA else term_type(a, {}) or ty) for a, p in zip(t.args, params)))
-
-
-def is_closed_app(t: App) -> bool:
-    """Whether `t` is an application this module can evaluate: a known function of closed
-    arguments, a big operator whose set is closed and whose body mentions only its binder."""
-    name = head(t)
-    if name in BIG_OPERATORS and len(t.args) == 2 and isinstance(t.args[1], Quant):
-        f = t.args[1]
-        return _closed_set(t.args[0]) and free_vars(f.body) <= {f.var}
-    if name == "Finset.card" and len(t.args) == 1:
-        return _closed_set(t.args[0])
-    if name == "Membership.mem" and len(t.args) == 2:
-        return is_closed_arith(t.args[0]) and _closed_set(t.args[1])
-    return name in VALUES and all(is_closed_arith(a) for a in t.args)
-
-
-def _closed_set(s: Term) -> bool:
-    name = head(s)
-    if name == "Finset.filter" and len(s.args) == 2 and isinstance(s.args[0], Quant):
-        p = s.args[0]
-        return free_vars(p.body) <= {p.var} and _closed_set(s.args[1])
-    return name in SETS and all(is_closed_arith(a) for a in s.args)
-
+from lean_env.embedded.terms import (
+    NAT, PROP, App, Bin, Const, Num, Quant, Term, Un, children, free_vars, num, replace, subst, with_children,
+)
+from lean_env.embedded.values import (  # noqa: F401  (evaluation of the applications, re-exported)
+    MAX_ELEMENTS, VALUES, ArithError, _closed_set, elements, evaluate_app, is_closed_app, term_type,
+)
 
 # ---------------------------------------------------------------- rewriting with Mathlib's lemmas
 
@@ -293,7 +36,7 @@ def _range_bound(t: Term) -> Term | None:
     if head(t) != "Finset.range":
         return None
     m = t.args[0]
-    if isinstance(m, Bin) and m.op == "+" and m.rhs == Num(1):
+    if isinstance(m, Bin) and m.op == "+" and m.rhs == Num(1, NAT):
         return m.lhs
     if isinstance(m, Num) and m.value >= 1:
         return Num(m.value - 1, NAT)
@@ -319,7 +62,7 @@ def _range_succ(t: Term, name: str, op: str) -> Term | None:
 def _range_zero(t: Term, name: str, unit: int) -> Term | None:
     """`Finset.sum_range_zero`: the empty sum is 0 (the empty product 1), at the body's type."""
     big = _big(t, name)
-    if big is None or head(big[0]) != "Finset.range" or big[0].args[0] != Num(0):
+    if big is None or head(big[0]) != "Finset.range" or big[0].args[0] != Num(0, NAT):
         return None
     return Num(unit, term_type(big[1].body, {big[1].var: big[1].ty}))
 
@@ -327,7 +70,7 @@ def _range_zero(t: Term, name: str, unit: int) -> Term | None:
 def _range_one(t: Term, name: str) -> Term | None:
     """`Finset.sum_range_one`: `∑ k ∈ range 1, f k = f 0`."""
     big = _big(t, name)
-    if big is None or head(big[0]) != "Finset.range" or big[0].args[0] != Num(1):
+    if big is None or head(big[0]) != "Finset.range" or big[0].args[0] != Num(1, NAT):
         return None
     return subst(big[1].body, big[1].var, Num(0, NAT))
 
@@ -337,7 +80,7 @@ def _factorial_succ(t: Term) -> Term | None:
     if head(t) != "Nat.factorial":
         return None
     m = t.args[0]
-    if isinstance(m, Bin) and m.op == "+" and m.rhs == Num(1):
+    if isinstance(m, Bin) and m.op == "+" and m.rhs == Num(1, NAT):
         n = m.lhs
     elif isinstance(m, Num) and m.value >= 1:
         n = Num(m.value - 1, NAT)
@@ -348,7 +91,7 @@ def _factorial_succ(t: Term) -> Term | None:
 
 
 def _factorial_zero(t: Term) -> Term | None:
-    return Num(1, NAT) if head(t) == "Nat.factorial" and t.args[0] == Num(0) else None
+    return Num(1, NAT) if head(t) == "Nat.factorial" and t.args[0] == Num(0, NAT) else None
 
 
 # Lemmas whose statements quantify over a function (`f : ℕ → M`), which the lemma table cannot

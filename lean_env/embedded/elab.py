@@ -12,12 +12,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable
 
-from lean_env.embedded.arith import relation_type, term_type, typed
-from lean_env.embedded.goals import CLASSICAL, Goal, TacticError, defeq, fresh_inaccessible
+from lean_env.embedded import carriers
+from lean_env.embedded.values import ArithError, evaluate, is_closed_arith, relation_type, term_type, typed
+from lean_env.embedded.goals import CLASSICAL, Goal, TacticError, canon, defeq, fresh_inaccessible
 from lean_env.embedded.lemmas import LIBRARY, Lemma
 from lean_env.embedded.terms import (
-    NAT, Anon, App, Bin, ByTac, Cast, Const, Hole, Num, Proj, Quant, Term, TyVar, Typed, Un, Var, free_vars, fresh_name,
-    pp, subst,
+    NAT, REL_OPS, Anon, App, Bin, ByTac, Cast, Const, Hole, Num, Proj, Quant, Term, TyVar, Typed, Un, Var, free_vars,
+    fresh_name, pp, subst,
 )
 from lean_env.embedded.types import (
     ElabError, check_class, elab_prop, elab_value, mismatch, nat_succ, subst_type, type_vars,
@@ -86,6 +87,8 @@ class Elab:
             return
         got = self.infer(t, expected)
         if not defeq(got, expected, ctx):
+            if _is_relation(got) and _is_relation(expected):   # name the carriers when they differ
+                carriers.require_same_carrier(relation_type(got, ctx), relation_type(expected, ctx), f"`{pp(t)}`")
             raise TacticError(
                 f"type mismatch\n  {pp(t)}\nhas type\n  {pp(got)} : Prop\nbut is expected to have type\n  {pp(expected)} : Prop"
             )
@@ -298,6 +301,7 @@ class Elab:
         elaborates such arguments last, too)."""
         binding: dict[str, Term] = {}
         postponed: list[tuple[Term, Term]] = []
+        holes: list[tuple[str, str]] = []   # (meta, binder name) for each `_` given for a value
         ctx = self.goal.ctx
         for arg in args:
             p = _instantiate(p, binding, ctx)
@@ -307,6 +311,7 @@ class Elab:
                 while meta in metas or meta in free_vars(p):
                     meta += "'"
                 metas = {**metas, meta: p.ty}
+                holes.append((meta, p.var))
                 p = subst(p.body, p.var, Var(meta))
                 continue
             if isinstance(p, Quant) and p.kind == "∀":
@@ -347,6 +352,9 @@ class Elab:
             self.check(arg, premise)
         if set(metas) & free_vars(p) and not open_metas:
             raise TacticError(f"don't know how to synthesize implicit arguments in\n  {shown}")
+        for meta, var in holes:   # a `_` that nothing determined (Lean does not pick a value)
+            if meta not in binding and not (open_metas and meta in free_vars(p)):
+                raise TacticError(f"don't know how to synthesize placeholder for argument '{var}'\n  {shown}")
         return p
 
     # -- values (witnesses, ∀ instantiation)
@@ -368,6 +376,10 @@ class Elab:
     def prop(self, t: Term) -> Term:
         """Elaborate a proposition written in a tactic (`have h : p`, `show p`, a calc step)."""
         return elab_prop(t, self.goal.ctx)
+
+
+def _is_relation(p: Term) -> bool:
+    return isinstance(p, Bin) and p.op in REL_OPS
 
 
 def unfold_dvd(p: Bin, ctx: dict) -> Term:
@@ -396,6 +408,7 @@ def _trans(p: Term, q: Term, field: str, ctx: dict, shown: str) -> Term:
     wanted = {"trans": p.op, "trans_le": "≤", "trans_lt": "<"}[field]
     if q.op != wanted and not (field == "trans" and p.op == "=" or q.op == "="):
         raise TacticError(f"application type mismatch\n  {shown}\nargument has type\n  {pp(q)} : Prop")
+    carriers.require_same_carrier(relation_type(p, ctx), relation_type(q, ctx), f"`{shown}` (.{field})")
     if not defeq(p.rhs, q.lhs, ctx):
         raise TacticError(f"application type mismatch\n  {shown}\nargument has type\n  {pp(q)} : Prop\n"
                           f"but is expected to start at\n  {pp(p.rhs)}")
@@ -467,8 +480,6 @@ def _match(pattern: Term, term: Term, metas: set[str], binding: dict[str, Term],
            meta_types: dict[str, str] | None = None) -> bool:
     """First-order matching of a lemma premise against a hypothesis, binding implicit variables;
     the relations matched must be at the same type (the premise's `α` takes the hypothesis')."""
-    from lean_env.embedded.goals import canon
-
     pattern = _instantiate(pattern, binding, ctx)
     pctx = {**ctx, **(meta_types or {})}
     fixed: dict[str, str] = {}
@@ -540,8 +551,6 @@ def _unify(p: Term, t: Term, metas: set[str], binding: dict[str, Term]) -> bool:
 
 
 def _same_numeral(a: Term, b: Term) -> bool:
-    from lean_env.embedded.arith import ArithError, evaluate, is_closed_arith, term_type
-
     ty = term_type(a, {})
     if ty is None or ty != term_type(b, {}) or not (is_closed_arith(a) and is_closed_arith(b)):
         return False
@@ -554,8 +563,6 @@ def _same_numeral(a: Term, b: Term) -> bool:
 def _is_refl(p: Term, ctx, eq_only: bool = False) -> bool:
     """Both sides of a reflexive relation agree up to evaluation (the `rfl` tactic also knows the
     `@[refl]` lemmas `le_refl`, `Iff.refl`, `dvd_refl`; the term `rfl` only `Eq.refl`)."""
-    from lean_env.embedded.goals import canon
-
     c = canon(p, ctx)
     if isinstance(c, Bin) and c.op in (("=",) if eq_only else ("=", "≤", "↔", "∣")):
         return c.lhs == c.rhs

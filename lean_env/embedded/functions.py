@@ -2,7 +2,7 @@
 take and give, for elaboration (`types.py`) to type an application as a leaf of an operator tree.
 
 A parameter or result "α" is the carrier the application is used at, which must have the class
-`cls` (`types.has_class`): `|x|` needs a linearly ordered additive group, so `|n|` with `n : ℕ`
+`cls` (`carriers.has_class`): `|x|` needs a linearly ordered additive group, so `|n|` with `n : ℕ`
 fails as in Lean. Every function here is opaque to the decision procedures (an atom for
 `linarith` and `ring`); what the kernel knows about one is only its lemmas (`lemmas.py`) and the
 sign rules of `positivity`. Nothing here needs `terms`, so `terms` can ask what is a function.
@@ -38,7 +38,7 @@ SIGNATURES: dict[str, Signature] = {
     "min": Signature((ALPHA, ALPHA), ALPHA, "LinearOrder"),
     "max": Signature((ALPHA, ALPHA), ALPHA, "LinearOrder"),
     "Inv.inv": Signature((ALPHA,), ALPHA, "DivisionRing"),   # `x⁻¹`, with 0⁻¹ = 0
-    # number theory (`discrete.VALUES` evaluates them on numerals; otherwise atoms)
+    # number theory (`values.VALUES` evaluates them on numerals; otherwise atoms)
     "Nat.gcd": Signature(("ℕ", "ℕ"), "ℕ"),
     "Nat.lcm": Signature(("ℕ", "ℕ"), "ℕ"),
     "Nat.choose": Signature(("ℕ", "ℕ"), "ℕ"),
@@ -80,3 +80,29 @@ def local_function(ty: object) -> tuple[tuple[str, ...], str] | None:
         return None
     *params, result = ty.split(" → ")
     return tuple(params), result
+
+
+# Finite sets, sums and products: applications with a binder inside (`discrete.py` rewrites them,
+# `values.py` evaluates them, `types.py` elaborates them).
+BIG_OPERATORS = {"Finset.sum": "∑", "Finset.prod": "∏"}
+SETS = ("Finset.range", "Finset.Icc", "Finset.Ico", "Finset.filter", "Nat.divisors", "Nat.properDivisors")
+BINDER_FUNCTIONS = frozenset(BIG_OPERATORS) | frozenset(SETS) | {"Finset.card", "Membership.mem"}
+SET_TYPES = ("Finset", "Set")   # a set variable's type in the context: "Finset ℕ", "Set ℤ"
+
+# `S.card`, `n.divisors`, `n !` spelled `n.factorial`: Lean's dot notation on ℕ/ℤ/Finset values
+DOT_FUNCTIONS = {"card": "Finset.card", "divisors": "Nat.divisors", "properDivisors": "Nat.properDivisors",
+                 "factorial": "Nat.factorial", "natAbs": "Int.natAbs", "toNat": "Int.toNat"}
+
+
+def set_variable(ty: object) -> tuple[str, str] | None:
+    """("Finset", "ℕ") for a context type "Finset ℕ"; None for anything else."""
+    if isinstance(ty, str) and " " in ty and ty.split(" ", 1)[0] in SET_TYPES:
+        kind, elem = ty.split(" ", 1)
+        return kind, elem
+    return None
+
+
+def head(t) -> str | None:
+    """The function name of an application `f a b` (None for anything else)."""
+    fn = getattr(t, "fn", None)
+    return getattr(fn, "name", None) if fn is not None and type(fn).__name__ == "Var" else None

@@ -7,17 +7,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace as dc_replace
 
-from lean_env.embedded.arith import ArithError, evaluate, is_closed_arith, relation_type, term_type
+from lean_env.embedded.values import ArithError, evaluate, is_closed_arith, relation_type, term_type
+from lean_env.embedded.errors import TacticError
 from lean_env.embedded.functions import ALPHA, SIGNATURES
+from lean_env.embedded.carriers import NUMBER_TYPES, computes, is_integral, truncates
 from lean_env.embedded.terms import (
-    INT, NAT, REAL, App, Bin, Cast, Const, Num, Quant, Term, TyVar, Un, Var, fresh_name, free_vars, num, pp, subst, REL_OPS,
+    INT, NAT, PROP, App, Bin, Cast, Const, Num, Quant, Term, TyVar, Un, Var, fresh_name, free_vars, is_numeral, num, pp,
+    subst, type_of, REL_OPS,
 )
 
 CLASSICAL = frozenset({"propext", "Classical.choice", "Quot.sound"})
-
-
-class TacticError(Exception):
-    """A tactic failed; the message is what Lean would print."""
 
 
 @dataclass(frozen=True)
@@ -168,9 +167,7 @@ def canon(t: Term, ctx: dict[str, str], unfold_lt: bool = False) -> Term:
 
 
 def _canon(t: Term, ctx: dict[str, str], depth: int, unfold_lt: bool = False) -> Term:
-    if isinstance(t, Num):
-        return Num(t.value)
-    if isinstance(t, Var) or isinstance(t, Const):
+    if isinstance(t, Const):
         return t
     if isinstance(t, Un):
         return Un(t.op, _canon(t.arg, ctx, depth, unfold_lt))
@@ -191,35 +188,48 @@ def _canon(t: Term, ctx: dict[str, str], depth: int, unfold_lt: bool = False) ->
             return Un("¬", _canon(a, ctx, depth, unfold_lt))
         if op in REL_OPS:
             ty = relation_type(Bin(op, a, b), ctx)
-            if unfold_lt and op == "<" and (ty in (NAT, INT) or isinstance(ty, TyVar)):
+            if unfold_lt and op == "<" and (is_integral(ty) or isinstance(ty, TyVar)):
                 # `Nat.lt n m` and `Int.lt n m` are `n + 1 ≤ m` (a lemma's α is ℕ or ℤ here)
                 op, a = "≤", Bin("+", a, Num(1, ty))
-            return Bin(op, _canon_arith(a, ty), _canon_arith(b, ty))
+            return Bin(op, _canon_arith(a, ty, ctx), _canon_arith(b, ty, ctx))
         return Bin(op, _canon(a, ctx, depth, unfold_lt), _canon(b, ctx, depth, unfold_lt))
-    return t
+    if isinstance(t, Var) and ctx.get(t.name) is None or type_of(t) == PROP:
+        return t
+    # a value on its own (`h₁.trans h₂` meets the right side of one relation and the left of the
+    # other): canonical at its own type, which it keeps, so values of two types never meet
+    ty = type_of(t) or term_type(t, ctx)
+    return _canon_arith(t, ty, ctx) if ty is not None else t
 
 
-def _canon_arith(t: Term, ty: str) -> Term:
+def _canon_arith(t: Term, ty: str, ctx: dict[str, str]) -> Term:
     # ℝ arithmetic does not compute (`Real.add` is irreducible): `(1 + 1 : ℝ) = 2` is not `rfl`
-    if is_closed_arith(t) and ty != REAL:
+    if is_closed_arith(t) and (computes(ty) or isinstance(ty, TyVar)):   # a lemma's `0 + 1` is its `1`
         try:
             v = evaluate(t, ty)
             return num(v, ty)   # typed: `2 ^ 10⁶ - 2 ^ (10⁶ + 1)` means different things in ℕ and ℤ
         except ArithError:
             pass
     if isinstance(t, Cast):
-        return Cast(t.ty, _canon_arith(t.arg, t.src), t.src)
+        return Cast(t.ty, _canon_arith(t.arg, t.src, ctx), t.src)
     if isinstance(t, App) and isinstance(t.fn, Var) and t.fn.name in SIGNATURES:
-        params = SIGNATURES[t.fn.name].params
-        return App(t.fn, tuple(_canon_arith(a, ty if p == ALPHA else p) for a, p in zip(t.args, params)))
+        sig = SIGNATURES[t.fn.name]
+        # an argument of a polymorphic function is at its own type (`⌊x + 1/2⌋` floors a real),
+        # which is the result's type only when the result is `α` too (`min`, `|x|`)
+        def own(a: Term, p: str) -> str | None:
+            if p == ALPHA:
+                return ty if sig.result == ALPHA else type_of(a) or term_type(a, ctx)
+            return p if p in NUMBER_TYPES else None
+        return App(t.fn, tuple(_canon_arith(a, own(a, p), ctx) if own(a, p) else a for a, p in zip(t.args, sig.params)))
     if isinstance(t, Bin):
         rty = NAT if t.op == "^" else ty
-        out = Bin(t.op, _canon_arith(t.lhs, ty), _canon_arith(t.rhs, rty))
-        return _nat_unfold(out) if ty == NAT else out
+        out = Bin(t.op, _canon_arith(t.lhs, ty, ctx), _canon_arith(t.rhs, rty, ctx))
+        return _nat_unfold(out) if truncates(ty) else out
     if isinstance(t, Un):
-        return Un(t.op, _canon_arith(t.arg, ty))
+        return Un(t.op, _canon_arith(t.arg, ty, ctx))
     if isinstance(t, Num):
         return Num(t.value, ty)
+    if isinstance(t, Var):
+        return Var(t.name, t.ty or ctx.get(t.name))
     return t
 
 
@@ -229,18 +239,18 @@ def _nat_unfold(t: Bin) -> Term:
     literals collect on the right, `a + 0` is `a`, `a * 0` is `0`, `a ^ 0` is `1`."""
     a, b = t.lhs, t.rhs
     if t.op == "+":
-        if b == Num(0):
+        if is_numeral(b, 0):
             return a
         if isinstance(b, Num):
             if isinstance(a, Bin) and a.op == "+" and isinstance(a.rhs, Num):
-                return Bin("+", a.lhs, Num(a.rhs.value + b.value))
+                return Bin("+", a.lhs, Num(a.rhs.value + b.value, NAT))
             return t
         if isinstance(b, Bin) and b.op == "+" and isinstance(b.rhs, Num):
             return _nat_unfold(Bin("+", _nat_unfold(Bin("+", a, b.lhs)), b.rhs))
-    if t.op == "*" and b == Num(0):
-        return Num(0)
-    if t.op == "^" and b == Num(0):
-        return Num(1)
+    if t.op == "*" and is_numeral(b, 0):
+        return Num(0, NAT)
+    if t.op == "^" and is_numeral(b, 0):
+        return Num(1, NAT)
     return t
 
 

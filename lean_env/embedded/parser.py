@@ -202,9 +202,7 @@ class Parser:
                         self.tok.text in TYPES or self.tok.text in self.type_vars):
                     ty = self.type_name()
                     self.expect(")")
-                    if isinstance(inner, Num) and inner.ty is None:
-                        return Num(inner.value, ty)
-                    return Typed(inner, ty)
+                    return Typed(inner, ty)   # elaboration types the numeral or inserts the cast
                 prop = self.term()   # `(h : a < b)`, `(by omega : x < 5)`: a proof ascribed its proposition
                 self.expect(")")
                 return Typed(inner, prop)

@@ -33,10 +33,12 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from lean_env.embedded import arith
+from lean_env.embedded.carriers import is_integral
 from lean_env.embedded.elab import Elab
 from lean_env.embedded.goals import Goal, ProofState, TacticError
 from lean_env.embedded.parser import ParseError, parse_statement, parse_term
 from lean_env.embedded.tactics import Engine, TacticSyntaxError
+from lean_env.embedded.types import elab_prop, tree
 from lean_env.embedded.terms import INT, NAT, REL_OPS, Bin, Quant, Term, Var, free_vars
 from lean_env.lexer import IDENT, LexError, LineIndex, Token, blank_comments, numeral_text, tokenize
 
@@ -754,15 +756,19 @@ def _close(binders, goal: Term) -> Term:
 
 def _evaluate(t: Term) -> str | None:
     """What `#eval t` prints, or None when t is not closed arithmetic (or a comparison of it)."""
+    try:   # elaborated first: `(2 : ℤ) - 5` is an integer subtraction
+        t = elab_prop(t, {}) if isinstance(t, Bin) and t.op in REL_OPS else tree(t, {}, None)[0]
+    except TacticError:
+        return None
     if isinstance(t, Bin) and t.op in REL_OPS and arith.is_closed_arith(t.lhs) and arith.is_closed_arith(t.rhs):
         ty = arith.term_type(t.lhs, {}) or arith.term_type(t.rhs, {}) or NAT
-        if ty not in (NAT, INT):   # ℝ does not compute in Lean; ℚ values are not printed here
+        if not is_integral(ty):   # ℝ does not compute in Lean; ℚ values are not printed here
             return None
         a, b = arith.evaluate(arith.typed(t.lhs, ty), ty), arith.evaluate(arith.typed(t.rhs, ty), ty)
         return "true" if arith.decide_relation(t.op, a, b) else "false"
     if arith.is_closed_arith(t):
         ty = arith.term_type(t, {}) or NAT
-        if ty not in (NAT, INT):
+        if not is_integral(ty):
             return None
         return numeral_text(arith.evaluate(arith.typed(t, ty), ty))
     return None

@@ -7,6 +7,7 @@ does that) and no linear arithmetic (that is `linarith`'s job).
 """
 from __future__ import annotations
 
+from lean_env.embedded import carriers
 from lean_env.embedded.arith import ArithError, decide_relation, evaluate, is_closed_arith, relation_type, typed
 from lean_env.embedded.functions import ALPHA, SIGNATURES
 from lean_env.embedded.terms import (
@@ -35,7 +36,7 @@ def simp_arith(t: Term, ty: str) -> Term:
                 return num(evaluate(t, ty), ty)
             except ArithError:
                 return t
-        zero, one = Num(0), Num(1)
+        zero, one = Num(0, ty), Num(1, ty)
         if t.op == "+":
             if a == zero:
                 return b
@@ -54,17 +55,17 @@ def simp_arith(t: Term, ty: str) -> Term:
                 return a
         if t.op == "/" and b == one:
             return a
-        if t.op == "^":
-            if b == zero:
+        if t.op == "^":   # the exponent is a natural number
+            if b == Num(0, NAT):
                 return Num(1, ty)
-            if b == one:
+            if b == Num(1, NAT):
                 return a
         return t
     if isinstance(t, Un) and t.op == "-":
         a = simp_arith(t.arg, ty)
         if isinstance(a, Un) and a.op == "-":
             return a.arg
-        if a == Num(0):
+        if a == Num(0, ty):
             return a
         return Un("-", a)
     if isinstance(t, App) and isinstance(t.fn, Var) and t.fn.name in _FIELD_FUNCTIONS:
@@ -143,7 +144,7 @@ def _simp(p: Term, ctx: dict[str, str], rules) -> Term:
             return Bin("∨", Bin("=", a.lhs, Num(0, ty)), Bin("=", a.rhs, Num(0, ty)))
         if op == "≠":
             return Un("¬", Bin("=", a, b))
-        if op == "≤" and a == Num(0) and ty == "ℕ":
+        if op == "≤" and a == Num(0, ty) and ty == NAT:
             return TRUE
         if ty == "ℕ" and op in ("=", "≤"):
             cancelled = _cancel_offsets(op, a, b)
@@ -154,9 +155,9 @@ def _simp(p: Term, ctx: dict[str, str], rules) -> Term:
         if op in ("<", "≤") and isinstance(b, Bin) and b.op == "+" and isinstance(b.rhs, Num):
             if b.lhs == a:
                 return Const(b.rhs.value > 0 or op == "≤")
-            if op == "<" and a == Num(0) and ty == "ℕ" and b.rhs.value > 0:
+            if op == "<" and a == Num(0, ty) and ty == NAT and b.rhs.value > 0:
                 return TRUE
-        if op == "∣" and a == Num(1):
+        if op == "∣" and a == Num(1, ty):
             return TRUE
         return Bin(op, a, b)
     if isinstance(p, Un) and p.op == "¬":
@@ -245,8 +246,8 @@ def _cancel_offsets(op: str, a: Term, b: Term) -> Term | None:
 
     def side(t: Term | None, n: int) -> Term:
         if t is None:
-            return Num(n)
-        return Bin("+", t, Num(n)) if n else t
+            return Num(n, NAT)
+        return Bin("+", t, Num(n, NAT)) if n else t
 
     return Bin(op, side(ta, ka), side(tb, kb))
 
@@ -322,7 +323,7 @@ def push_cast_term(t: Term, le_facts: list[Term] = ()) -> Term:
             return Bin("-", down(a.lhs), down(a.rhs))
         if isinstance(a, Un) and a.op == "-" and src != NAT:
             return Un("-", down(a.arg))
-        if isinstance(a, Bin) and a.op == "/" and src in FIELDS:
+        if isinstance(a, Bin) and a.op == "/" and carriers.is_field(src):
             return Bin("/", down(a.lhs), down(a.rhs))
         return t
     if isinstance(t, Bin) and t.op in ("+", "-", "*", "/", "%", "^"):
@@ -352,9 +353,10 @@ def _uncast(t: Term, src: str) -> Term | None:
     return None
 
 
-def _cast_sources(t: Term, out: set[str]) -> set[str]:
+def _cast_sources(t: Term, out: set[tuple[str, str]]) -> set[tuple[str, str]]:
+    """The (source, target) types of the casts in `t`."""
     if isinstance(t, Cast):
-        out.add(t.src)
+        out.add((t.src, t.ty))
     elif isinstance(t, Bin):
         _cast_sources(t.lhs, out)
         _cast_sources(t.rhs, out)
@@ -370,8 +372,8 @@ def lift_relation(op: str, a: Term, b: Term) -> Term | None:
     sources = _cast_sources(a, _cast_sources(b, set()))
     if len(sources) != 1:
         return None
-    src = sources.pop()
-    if op == "∣" and src != NAT:   # `Int.cast_dvd_cast` is not an iff into a field
+    src, dst = sources.pop()
+    if not carriers.cast_reflects(op, src, dst):   # `↑a ∣ ↑b → a ∣ b` only from ℕ into ℤ
         return None
     na, nb = _uncast(a, src), _uncast(b, src)
     if na is None or nb is None:

@@ -5,16 +5,15 @@ Lean itself does not separate them, and neither does its printer.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Union
 
-from lean_env.embedded.functions import SIGNATURES
+from lean_env.embedded.errors import IllTyped
+from lean_env.embedded.functions import ALPHA, SIGNATURES, local_function
 from lean_env.lexer import numeral_text
 
-NAT, INT, RAT, REAL = "ℕ", "ℤ", "ℚ", "ℝ"
-NUMBER_TYPES = (NAT, INT, RAT, REAL)   # in coercion order: each casts into the ones after it
-FIELDS = (RAT, REAL)                   # `/` is field division there (x / 0 = 0), not truncating
+from lean_env.embedded.carriers import FIELDS, INT, NAT, NUMBER_TYPES, RAT, REAL  # noqa: F401  (re-exported)
 
 
 class TyVar(str):
@@ -29,28 +28,27 @@ class TyVar(str):
         return obj
 
 
+PROP = "Prop"
+
+
 @dataclass(frozen=True)
 class Var:
+    """A variable (or a constant's name). After elaboration a number variable carries its type;
+    two occurrences of one name in one context have one type, so equality compares names."""
+
     name: str
+    ty: str | None = field(default=None, compare=False)
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True)
 class Num:
-    """A numeral. After elaboration every numeral carries its type (`OfNat ℤ 2`); numerals that
-    tactics build without a type (`Num(0)`) stand for "this numeral at whatever type is there"
-    and compare equal to a typed one, while two typed numerals are equal only at the same type
-    (a rewrite with `(2 : ℤ) = ...` must never fire on a natural-number `2`)."""
+    """A numeral. After elaboration every numeral carries its type (`OfNat ℤ 2`), and two
+    numerals are equal only at the same type: a rewrite with `(2 : ℤ) = ...` never fires on a
+    natural-number `2`. `ty` is None only for a numeral as parsed, before elaboration; tactics
+    build typed numerals (`Num(0, NAT)`)."""
 
     value: int            # non-negative; negative numerals are Un("-", Num)
-    ty: str | None = None  # ℕ/ℤ (or a lemma's type variable) once elaborated
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, Num):
-            return NotImplemented
-        return self.value == other.value and (self.ty is None or other.ty is None or self.ty == other.ty)
-
-    def __hash__(self) -> int:
-        return hash(("Num", self.value))
+    ty: str | None = None  # ℕ/ℤ/ℚ/ℝ (or a lemma's type variable) once elaborated
 
 
 @dataclass(frozen=True)
@@ -83,12 +81,20 @@ class Bin:
     op: str               # arithmetic, relation or connective
     lhs: "Term"
     rhs: "Term"
+    type: str | None = field(default=None, init=False, compare=False, repr=False)   # computed
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "type", _bin_type(self))
 
 
 @dataclass(frozen=True)
 class Un:
     op: str               # "-" (negation) or "¬"
     arg: "Term"
+    type: str | None = field(default=None, init=False, compare=False, repr=False)   # computed
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "type", PROP if self.op == "¬" else type_of(self.arg))
 
 
 @dataclass(frozen=True)
@@ -106,6 +112,10 @@ class Quant:
 class App:
     fn: "Term"
     args: tuple["Term", ...]
+    type: str | None = field(default=None, init=False, compare=False, repr=False)   # computed
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "type", _app_type(self))
 
 
 @dataclass(frozen=True)
@@ -134,6 +144,78 @@ Term = Union[Var, Num, Const, Bin, Un, Quant, App, Anon, Proj, ByTac, Hole, Cast
 ARITH_OPS = ("+", "-", "*", "/", "%", "^")
 REL_OPS = ("=", "≠", "<", "≤", ">", "≥", "∣")
 LOGIC_OPS = ("∧", "∨", "→", "↔")
+
+
+# ---------------------------------------------------------------- types carried by the nodes
+
+def type_of(t: Term) -> str | None:
+    """The type a node carries: a numeral's, a variable's, a cast's target, an operator's (its
+    parts'), a relation's or connective's (Prop), a function application's result. None only
+    for what is not elaborated yet (a numeral or an ascription as parsed) or is not a value
+    (a proof term)."""
+    if isinstance(t, (Num, Var, Cast)):
+        return t.ty
+    if isinstance(t, (Bin, Un, App)):
+        return t.type
+    if isinstance(t, Const) or isinstance(t, Quant) and t.kind != "fun":
+        return PROP
+    return None
+
+
+def _concrete(ty: str | None) -> bool:
+    """A type that is fixed: not unknown, not a lemma's type variable still open."""
+    return ty is not None and not isinstance(ty, TyVar)
+
+
+def same_type(a: str | None, b: str | None) -> bool:
+    """Can two parts of one node have these types? (Unknown or open types agree with anything.)"""
+    return not (_concrete(a) and _concrete(b)) or a == b
+
+
+def _meet(node: Term, a: str | None, b: str | None, lhs: Term, rhs: Term) -> str | None:
+    if not same_type(a, b):
+        raise IllTyped(f"ill-typed term: {pp(lhs)} : {a} and {pp(rhs)} : {b} in one "
+                       f"{'relation' if isinstance(node, Bin) and node.op in REL_OPS else 'operation'}")
+    return a if _concrete(a) or b is None else b
+
+
+def _bin_type(t: "Bin") -> str | None:
+    if t.op in LOGIC_OPS:
+        return PROP
+    lt, rt = type_of(t.lhs), type_of(t.rhs)
+    if t.op == "^":
+        if _concrete(rt) and rt != NAT:   # the monoid power: a natural-number exponent
+            raise IllTyped(f"ill-typed term: the exponent {pp(t.rhs)} : {rt} of a power must be a natural number")
+        return lt
+    ty = _meet(t, lt, rt, t.lhs, t.rhs)
+    return PROP if t.op in REL_OPS else ty
+
+
+def _app_type(t: "App") -> str | None:
+    """The result type of a function application, its arguments checked against the signature."""
+    if not isinstance(t.fn, Var):
+        return None
+    sig = SIGNATURES.get(t.fn.name)
+    if sig is None:
+        local = local_function(t.fn.ty)
+        return local[1] if local else None
+    alpha = None
+    for a, p in zip(t.args, sig.params):
+        got = type_of(a)
+        if p == ALPHA:
+            alpha = _meet(t, alpha, got, t.args[0], a)
+        elif p in NUMBER_TYPES and not same_type(got, p):
+            raise IllTyped(f"ill-typed term: {pp(a)} : {got} where {t.fn.name} takes {p}")
+    if t.fn.name in ("Finset.sum", "Finset.prod") and len(t.args) == 2 and isinstance(t.args[1], Quant):
+        return type_of(t.args[1].body)
+    if sig.result == ALPHA:
+        return alpha
+    return sig.result if sig.result in NUMBER_TYPES or sig.result == PROP else None
+
+
+def is_numeral(t: Term, value: int) -> bool:
+    """`t` is the numeral `value` (at whatever type it carries: the caller knows the type)."""
+    return isinstance(t, Num) and t.value == value
 
 # (precedence, lhs precedence, rhs precedence) as in Lean 4's notation declarations.
 BIN_PREC: dict[str, tuple[int, int, int]] = {

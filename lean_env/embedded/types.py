@@ -13,10 +13,14 @@ arithmetic procedures read a relation's type off any leaf.
 """
 from __future__ import annotations
 
-from lean_env.embedded.functions import ALPHA, SIGNATURES, local_function
-from lean_env.embedded.goals import TacticError
+from lean_env.embedded import carriers
+from lean_env.embedded.carriers import has_class, is_integral  # noqa: F401  (has_class re-exported)
+from lean_env.embedded.functions import (
+    ALPHA, BIG_OPERATORS, BINDER_FUNCTIONS, DOT_FUNCTIONS, SETS, SIGNATURES, head, local_function, set_variable,
+)
+from lean_env.embedded.errors import TacticError
 from lean_env.embedded.terms import (
-    FIELDS, INT, LOGIC_OPS, NAT, NUMBER_TYPES, REAL, REL_OPS, App, Bin, Cast, Const, Num, Proj, Quant, Term, TyVar, Typed, Un, Var, children, pp,
+    INT, LOGIC_OPS, NAT, REAL, REL_OPS, App, Bin, Cast, Const, Num, Proj, Quant, Term, TyVar, Typed, Un, Var, children, pp,
 )
 
 PROP = "Prop"
@@ -40,41 +44,6 @@ def failed_to_synthesize(cls: str, ty: str) -> ElabError:
 
 
 # ---------------------------------------------------------------- type classes
-
-# Which carriers of the fragment have which Mathlib class (ℕ is a semiring, not a ring).
-_SEMIRING_CLASSES = {
-    "Monoid", "CommMonoid", "AddMonoid", "AddCommMonoid", "Semiring", "CommSemiring", "OrderedSemiring",
-    "StrictOrderedSemiring", "OrderedCommSemiring", "LinearOrderedSemiring", "LinearOrderedCommSemiring",
-    "Preorder", "PartialOrder", "LinearOrder", "OrderedAddCommMonoid", "CanonicallyOrderedAddCommMonoid",
-    "Dvd", "Nontrivial", "MulZeroClass", "AddLeftCancelMonoid",
-}
-_RING_CLASSES = {
-    "Neg", "Sub", "AddGroup", "AddCommGroup", "Ring", "CommRing", "OrderedRing", "StrictOrderedRing",
-    "LinearOrderedRing", "LinearOrderedCommRing", "OrderedAddCommGroup", "LinearOrderedAddCommGroup",
-    "FloorRing",   # ⌊·⌋ into ℤ: ℤ, ℚ, ℝ
-}
-_CANONICAL_ONLY = {"CanonicallyOrderedAddCommMonoid"}
-# ℚ and ℝ are linearly ordered fields: every class above but the canonical order and `Dvd` (the
-# fragment keeps `∣` to ℕ and ℤ), plus the field classes, which ℕ and ℤ lack.
-_FIELD_CLASSES = {
-    "DivisionRing", "Field", "Semifield", "LinearOrderedField", "LinearOrderedSemifield", "GroupWithZero",
-    "DivisionSemiring", "Inv", "Div",
-}
-
-
-def has_class(ty: str, cls: str) -> bool:
-    if cls == "Type":   # no class needed (`Eq.symm`)
-        return True
-    if cls in _CANONICAL_ONLY:
-        return ty == NAT
-    if cls in _SEMIRING_CLASSES:
-        return ty in NUMBER_TYPES and not (ty in FIELDS and cls == "Dvd")
-    if cls in _RING_CLASSES:
-        return ty in (INT,) + FIELDS
-    if cls in _FIELD_CLASSES:
-        return ty in FIELDS
-    return False
-
 
 def check_class(tv: str, ty: str) -> None:
     """Instantiating a lemma's `α` at `ty` needs `ty` to have the lemma's class."""
@@ -117,13 +86,13 @@ def _leaf_type(t: Term, ctx: Ctx) -> str | None:
     if isinstance(t, Var):
         if t.name not in ctx:
             raise ElabError(f"unknown identifier '{t.name}'")
-        if local_function(ctx[t.name]) or _discrete().set_variable(ctx[t.name]):
+        if local_function(ctx[t.name]) or set_variable(ctx[t.name]):
             raise ElabError(f"type mismatch\n  {t.name}\nhas type\n  {ctx[t.name]} : Type\nbut is expected to be a number")
         return ctx[t.name]
     if _local_app(t, ctx):   # `f x` with `f : ℕ → ℝ`: a leaf of the result type
         return local_function(ctx[t.fn.name])[1]
     if _binder_function(t):   # a sum's type is its body's
-        return _discrete().elab_app(t, ctx)[1]
+        return elab_app(t, ctx)[1]
     if isinstance(t, App) and isinstance(t.fn, Var) and t.fn.name in SIGNATURES:
         sig = SIGNATURES[t.fn.name]
         if sig.result == PROP:
@@ -143,16 +112,13 @@ def _leaf_type(t: Term, ctx: Ctx) -> str | None:
 def _max_type(types: list[str | None]) -> str | None:
     """The type a tree's leaves meet at: the largest of ℕ < ℤ < ℚ < ℝ (each casts into the next)."""
     known = [ty for ty in types if ty is not None]
-    numbers = [ty for ty in known if ty in NUMBER_TYPES]
-    if numbers:
-        return max(numbers, key=NUMBER_TYPES.index)
-    return known[0] if known else None
+    return carriers.join(known) or (known[0] if known else None)
 
 
 def _coerce(t: Term, got: str, want: str) -> Term:
     if got == want:
         return t
-    if got in NUMBER_TYPES and want in NUMBER_TYPES and NUMBER_TYPES.index(got) < NUMBER_TYPES.index(want):
+    if carriers.coerces(got, want):
         return Cast(want, t, got)   # `Nat.cast`, `Int.cast`, `Rat.cast`: one coercion, from the leaf's own type
     raise mismatch(t, got, want)
 
@@ -160,7 +126,7 @@ def _coerce(t: Term, got: str, want: str) -> Term:
 def _at(t: Term, ty: str, ctx: Ctx) -> Term:
     """Elaborate the tree `t` at the type `ty` its analysis chose, inserting casts at leaves."""
     t = nat_succ(t) or _dot_call(t, ctx) or t
-    if isinstance(t, Bin) and t.op == "%" and ty in FIELDS:
+    if isinstance(t, Bin) and t.op == "%" and carriers.is_field(ty):   # no `%` in a field
         raise failed_to_synthesize("HMod", f"{ty} {ty} ?m")
     if isinstance(t, Bin) and t.op in _TREE_OPS:
         return Bin(t.op, _at(t.lhs, ty, ctx), _at(t.rhs, ty, ctx))
@@ -172,7 +138,7 @@ def _at(t: Term, ty: str, ctx: Ctx) -> Term:
             raise failed_to_synthesize("HPow", f"{ty} {ety} ?m")
         return Bin("^", _at(t.lhs, ty, ctx), exponent)
     if isinstance(t, Un) and t.op == "-":
-        if ty == NAT or isinstance(ty, TyVar) and not has_class(INT, ty.cls) or ty == PROP:
+        if not (has_class(INT, ty.cls) if isinstance(ty, TyVar) else has_class(ty, "Neg")):
             raise failed_to_synthesize("Neg", ty)
         return Un("-", _at(t.arg, ty, ctx))
     if isinstance(t, Num):
@@ -182,9 +148,9 @@ def _at(t: Term, ty: str, ctx: Ctx) -> Term:
     if _local_app(t, ctx):
         params, result = local_function(ctx[t.fn.name])
         args = tuple(tree(a, ctx, p)[0] for a, p in zip(t.args, params))
-        return _coerce(App(t.fn, args), result, ty)
+        return _coerce(App(Var(t.fn.name, ctx[t.fn.name]), args), result, ty)
     if _binder_function(t):
-        term, got = _discrete().elab_app(t, ctx)
+        term, got = elab_app(t, ctx)
         return _coerce(term, got, ty)
     if isinstance(t, App) and isinstance(t.fn, Var) and t.fn.name in SIGNATURES:
         return _function_at(t, ty, ctx)
@@ -192,7 +158,7 @@ def _at(t: Term, ty: str, ctx: Ctx) -> Term:
         got = _leaf_type(t, ctx)
         if got == PROP:
             raise ElabError(f"failed to synthesize\n  OfNat Prop\n  {pp(t)} is a proposition, not a number")
-        return _coerce(t, got or ty, ty)
+        return _coerce(Var(t.name, got or ty), got or ty, ty)
     if isinstance(t, Typed):
         inner, got = tree(t.term, ctx, t.ty)
         return _coerce(inner, got, ty)
@@ -204,17 +170,10 @@ def _at(t: Term, ty: str, ctx: Ctx) -> Term:
     raise ElabError(f"type expected, got\n  {pp(t)}")
 
 
-def _discrete():
-    """Sums, products and finite sets (`discrete.py`, which elaborates their bodies with this
-    module's `tree` and so is imported late)."""
-    from lean_env.embedded import discrete
-    return discrete
-
-
 def _dot_call(t: Term, ctx: Ctx) -> Term | None:
     """`S.card` is `Finset.card S`, `n.divisors` is `Nat.divisors n` (dot notation on a value;
     the parser reads `S.card` with a capital `S` as one name)."""
-    dots = _discrete().DOT_FUNCTIONS
+    dots = DOT_FUNCTIONS
     if isinstance(t, Var) and "." in t.name and t.name not in ctx:
         head, _, field = t.name.partition(".")
         if head in ctx and field in dots:
@@ -237,7 +196,7 @@ def _local_app(t: Term, ctx: Ctx) -> bool:
 
 
 def _binder_function(t: Term) -> bool:
-    return isinstance(t, App) and isinstance(t.fn, Var) and t.fn.name in _discrete().BINDER_FUNCTIONS
+    return isinstance(t, App) and isinstance(t.fn, Var) and t.fn.name in BINDER_FUNCTIONS
 
 
 def _predicate(t: App, ctx: Ctx) -> Term:
@@ -255,15 +214,23 @@ def _predicate(t: App, ctx: Ctx) -> Term:
     return App(t.fn, tuple(args))
 
 
-def _function_at(t: App, ty: str, ctx: Ctx) -> Term:
+def _function_at(t: App, ty: str, ctx: Ctx, expected: bool = False) -> Term:
     """`f a b` at `ty`: the arguments elaborated at the signature's types (a polymorphic function
-    at its arguments' own type, or at `ty` when they have none, like numerals), the result cast."""
+    at its arguments' own type, or at `ty` when they have none, like numerals), the result cast.
+    With `expected` (an ascription `(min (a - b) 5 : ℤ)`, not a leaf among others) `ty` is the
+    expected type, and Lean's app elaborator unifies it with a result `α` first: the arguments
+    are elaborated at it (`a - b` becomes `↑a - ↑b`)."""
     sig = SIGNATURES[t.fn.name]
     if len(t.args) != len(sig.params):
         raise ElabError(f"function expected\n  {pp(t)}")
-    # α is the arguments' own type (`Int.floor (1 / a)` floors a real), else the tree's (`min 1 2`)
-    alpha = _max_type([_leaf_type(leaf, ctx) for a, p in zip(t.args, sig.params) if p == ALPHA
-                       for leaf in _leaves(a, [])]) or ty
+    # α is the arguments' own type (`Int.floor (1 / a)` floors a real), else the tree's (`min 1 2`);
+    # a function whose result is not α (`Int.floor`) leaves numerals to their default, ℕ
+    own = _max_type([_leaf_type(leaf, ctx) for a, p in zip(t.args, sig.params) if p == ALPHA
+                     for leaf in _leaves(a, [])])
+    if sig.result == ALPHA:
+        alpha = ty if expected else own or ty
+    else:
+        alpha = own or NAT
     if ALPHA in sig.params and not isinstance(alpha, TyVar) and not has_class(alpha, sig.cls):
         raise failed_to_synthesize(sig.cls, alpha)
     own = alpha if sig.result == ALPHA else sig.result
@@ -273,7 +240,18 @@ def _function_at(t: App, ty: str, ctx: Ctx) -> Term:
 
 def tree(t: Term, ctx: Ctx, expected: str | None) -> tuple[Term, str]:
     """Elaborate an arithmetic term; with an `expected` type (an ascription, a witness) it must
-    end up of that type (ℕ terms are cast up to ℤ, a ℤ term where ℕ is expected is an error)."""
+    end up of that type (ℕ terms are cast up to ℤ, a ℤ term where ℕ is expected is an error).
+    A term that is a single application (`min`, `max`, `|·|`, `∑`, `∏`) takes the expected type
+    into its arguments, as Lean's app elaborator does; a leaf among others does not (`binop%`
+    elaborates leaves without one)."""
+    t = nat_succ(t) or _dot_call(t, ctx) or t
+    if expected is not None and expected != PROP and not isinstance(expected, TyVar):
+        if _binder_function(t) and BIG_OPERATORS.get(t.fn.name):
+            term, got = elab_app(t, ctx, expected)
+            return _coerce(term, got, expected), expected
+        if (isinstance(t, App) and isinstance(t.fn, Var) and t.fn.name in SIGNATURES
+                and SIGNATURES[t.fn.name].result == ALPHA and t.fn.name not in ctx):
+            return _function_at(t, expected, ctx, expected=True), expected
     types = [_leaf_type(leaf, ctx) for leaf in _leaves(t, [])]
     ty = _max_type(types + [expected]) or NAT
     out = _at(t, ty, ctx)
@@ -281,6 +259,87 @@ def tree(t: Term, ctx: Ctx, expected: str | None) -> tuple[Term, str]:
         out = _coerce(out, ty, expected)
         ty = expected
     return out, ty
+
+
+# ---------------------------------------------------------------- finite sets, sums and products
+
+def _binder(f: Term, where: str) -> Quant:
+    if not (isinstance(f, Quant) and f.kind == "fun"):
+        raise ElabError(f"the embedded fragment needs a `fun x => ...` (or big-operator binder) in {where}")
+    return f
+
+
+def elab_set(s: Term, ctx: dict, elem: str | None = None, finite: bool = True) -> tuple[Term, str]:
+    """Elaborate a finite set; returns it with its element type (`elem`: the binder's ascription).
+    A `Set` variable is allowed only where any set is (`x ∈ S`, `finite=False`), not in a sum."""
+    name = head(s)
+    args = s.args if isinstance(s, App) else ()
+    if isinstance(s, Var) and set_variable(ctx.get(s.name)) and (not finite or ctx[s.name].startswith("Finset ")):
+        kind, ty = set_variable(ctx[s.name])
+        if elem not in (None, ty):
+            raise ElabError(f"type mismatch\n  {s.name}\nhas type {ctx[s.name]} but is expected to have type {kind} {elem}")
+        return s, ty
+    if name in ("Finset.range", "Nat.divisors", "Nat.properDivisors") and len(args) == 1:
+        if elem not in (None, NAT):
+            raise ElabError(f"type mismatch\n  {name}\nhas type Finset ℕ but is expected to have type Finset {elem}")
+        n, _ = tree(args[0], ctx, NAT)
+        return App(s.fn, (n,)), NAT
+    if name in ("Finset.Icc", "Finset.Ico") and len(args) == 2:
+        # both bounds are one tree (`Finset.Icc 1 n` with n : ℤ is a set of integers)
+        pair, ty = _bounds(args, ctx, elem)
+        return App(s.fn, pair), ty
+    if name == "Finset.filter" and len(args) == 2:
+        inner, ty = elab_set(args[1], ctx, elem)
+        p = _binder(args[0], "Finset.filter")
+        if p.ty not in (None, ty):
+            raise ElabError(f"type mismatch: the filter's binder has type {p.ty}, the set's elements {ty}")
+        body = elab_prop(p.body, {**ctx, p.var: ty})
+        return App(s.fn, (Quant("fun", p.var, ty, body), inner)), ty
+    raise ElabError(f"the embedded fragment has no finite set\n  {pp(s)}\n"
+                    "(it has Finset.range/Icc/Ico/filter, Nat.divisors, Nat.properDivisors)")
+
+
+def _bounds(args: tuple[Term, ...], ctx: dict, elem: str | None) -> tuple[tuple[Term, Term], str]:
+    types = [_leaf_type(leaf, ctx) for a in args for leaf in _leaves(a, [])]
+    ty = _max_type(types + [elem]) or NAT
+    if elem is not None and ty != elem:
+        raise ElabError(f"type mismatch: the bounds have type {ty}, the binder {elem}")
+    if not is_integral(ty):
+        raise ElabError(f"intervals over {ty} are not finite sets in the embedded fragment")
+    return (_at(args[0], ty, ctx), _at(args[1], ty, ctx)), ty
+
+
+def elab_mem(t: App, ctx: dict) -> Term:
+    """`x ∈ s`: the set's element type and x's meet as Lean's unifier makes them (`x ∈ Finset.Icc
+    1 10` with x : ℤ is about integers); a `Set` variable is opaque, a `Finset` one too."""
+    x, s = t.args
+    own = _max_type([_leaf_type(leaf, ctx) for leaf in _leaves(x, [])])
+    try:
+        s2, ty = elab_set(s, ctx, own, finite=False)
+    except ElabError:
+        s2, ty = elab_set(s, ctx, None, finite=False)
+    x2, _ = tree(x, ctx, ty)
+    return App(t.fn, (x2, s2))
+
+
+def elab_app(t: App, ctx: dict, expected: str | None = None) -> tuple[Term, str]:
+    """Elaborate `Finset.sum s f` / `Finset.prod s f` / `Finset.card s`: the binder takes the
+    set's element type, the body is a tree of its own, elaborated at the `expected` type when the
+    sum has one (`(∑ i ∈ range 3, (i - 1) : ℤ)` sums `↑i - 1`), else without (a leaf of a larger
+    tree, as `binop%` elaborates its leaves), and that is the sum's type."""
+    name = head(t)
+    if name == "Finset.card" and len(t.args) == 1:
+        s, _ = elab_set(t.args[0], ctx)
+        return App(t.fn, (s,)), NAT
+    if name in BIG_OPERATORS and len(t.args) == 2:
+        f = _binder(t.args[1], BIG_OPERATORS[name])
+        s, ty = elab_set(t.args[0], ctx, f.ty)
+        body, bty = tree(f.body, {**ctx, f.var: ty}, expected)
+        return App(t.fn, (s, Quant("fun", f.var, ty, body))), bty
+    if name == "Membership.mem":
+        raise ElabError(f"type expected, got\n  ({pp(t)} : Prop)")
+    raise ElabError(f"type expected, got\n  {pp(t)}")
+
 
 
 # ---------------------------------------------------------------- propositions
@@ -308,7 +367,7 @@ def elab_prop(t: Term, ctx: Ctx) -> Term:
     if isinstance(t, Typed) and t.ty == PROP:
         return elab_prop(t.term, ctx)
     if isinstance(t, App) and t.fn == Var("Membership.mem") and len(t.args) == 2:
-        return _discrete().elab_mem(t, ctx)
+        return elab_mem(t, ctx)
     if isinstance(t, App) and isinstance(t.fn, Var) and t.fn.name in SIGNATURES and SIGNATURES[t.fn.name].result == PROP:
         return _predicate(t, ctx)
     if isinstance(t, Un) and t.op == "¬":
@@ -322,7 +381,7 @@ def elab_prop(t: Term, ctx: Ctx) -> Term:
         ty = _max_type(types) or NAT
         if ty == PROP:
             raise ElabError(f"failed to synthesize\n  LT Prop\n  {pp(t)}")
-        if t.op == "∣" and ty in FIELDS:
+        if t.op == "∣" and carriers.is_number(ty) and not carriers.has_dvd(ty):
             raise ElabError(f"the embedded fragment has `∣` over ℕ and ℤ only, not {ty}")
         return Bin(t.op, _at(t.lhs, ty, ctx), _at(t.rhs, ty, ctx))
     if isinstance(t, Quant):
@@ -383,17 +442,22 @@ def _collect(t: Term, ctx: Ctx, trees: list, props: set[str]) -> None:
         _collect_tree([t.lhs, t.rhs], ctx, trees)
     elif isinstance(t, App) and t.fn == Var("Membership.mem") and len(t.args) == 2:
         s = t.args[1]   # `∀ x ∈ S, ...`: x takes the type of S's elements
-        known = _discrete().set_variable(ctx.get(s.name)) if isinstance(s, Var) else None
+        known = set_variable(ctx.get(s.name)) if isinstance(s, Var) else None
         _collect_tree([t.args[0]], ctx, trees)
         if known:
             trees.append(([x.name for x in _leaves(t.args[0], []) if isinstance(x, Var) and ctx.get(x.name, NAT) is None],
                           known[1]))
 
 
-def _collect_tree(sides: list[Term], ctx: Ctx, trees: list) -> None:
+def _collect_tree(sides: list[Term], ctx: Ctx, trees: list, expected: str | None = None) -> None:
+    """The constraints of one operator tree: its untyped binders share the type of its typed
+    leaves (and of the `expected` type of an ascription around it)."""
     leaves: list[Term] = []
     for side in sides:
         _leaves(side, leaves)
+    for leaf in list(leaves):   # an ascription `(x + 1 : ℤ)` is a tree of its own, at its type
+        if isinstance(leaf, Typed) and isinstance(leaf.ty, str):
+            _collect_tree([leaf.term], ctx, trees, leaf.ty)
     for leaf in list(leaves):   # a function's arguments: in this tree (`|x|`), or typed by it (`√x`)
         if isinstance(leaf, App) and isinstance(leaf.fn, Var) and leaf.fn.name in SIGNATURES:
             for a, p in zip(leaf.args, SIGNATURES[leaf.fn.name].params):
@@ -415,7 +479,7 @@ def _collect_tree(sides: list[Term], ctx: Ctx, trees: list) -> None:
             types.append(_leaf_type(leaf, ctx))
         except ElabError:
             pass
-    trees.append((names, _max_type(types)))
+    trees.append((names, _max_type(types + [expected])))
     for side in sides:   # an exponent is a tree of its own, of natural numbers by default
         for sub in _exponents(side):
             _collect_tree([sub], ctx, trees)
@@ -437,8 +501,8 @@ def _exponents(t: Term) -> list[Term]:
 
 def subst_type(t: Term, tv: str, ty: str) -> Term:
     """Replace the type variable `tv` by `ty` in numerals, casts and binders."""
-    if isinstance(t, Num):
-        return Num(t.value, ty) if t.ty == tv and isinstance(t.ty, TyVar) else t
+    if isinstance(t, (Num, Var)):
+        return type(t)(t.name if isinstance(t, Var) else t.value, ty) if t.ty == tv and isinstance(t.ty, TyVar) else t
     if isinstance(t, Cast):
         src = ty if t.src == tv and isinstance(t.src, TyVar) else t.src
         return Cast(ty if t.ty == tv and isinstance(t.ty, TyVar) else t.ty, subst_type(t.arg, tv, ty), src)

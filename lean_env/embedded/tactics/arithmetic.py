@@ -4,8 +4,9 @@ ring normalisation (`ring`, `ring_nf`), clearing denominators (`field_simp`), `n
 from __future__ import annotations
 
 from lean_env.embedded import arith
+from lean_env.embedded.carriers import is_field, is_integral
 from lean_env.embedded.goals import CLASSICAL, Goal, ProofState, TacticError
-from lean_env.embedded.terms import FIELDS, INT, NAT, App, Bin, Cast, Num, Term, Un, Var, subst
+from lean_env.embedded.terms import INT, NAT, App, Bin, Cast, Num, Term, Un, Var, is_numeral, subst, type_of
 from lean_env.embedded.tactics.closers import rfl_closes
 from lean_env.embedded.tactics.engine import Engine, hyp_prop
 from lean_env.embedded.tactics.registry import tactic
@@ -53,8 +54,8 @@ def _square_hints(g: Goal) -> list[Term]:
 
     def walk(t: Term) -> None:
         if isinstance(t, Bin):
-            if t.op == "^" and t.rhs == Num(2) or t.op == "*" and t.lhs == t.rhs:
-                found.append(Bin("≤", Num(0), t))
+            if t.op == "^" and t.rhs == Num(2, NAT) or t.op == "*" and t.lhs == t.rhs:
+                found.append(Bin("≤", zero_of(t, g.ctx), t))
             walk(t.lhs)
             walk(t.rhs)
         elif isinstance(t, Un):
@@ -62,6 +63,11 @@ def _square_hints(g: Goal) -> list[Term]:
     for p in g.props() + [g.target]:
         walk(p)
     return found
+
+
+def zero_of(t: Term, ctx: dict) -> Term:
+    """The numeral 0 at the type of `t` (to look for the facts `0 < t`, `t ≠ 0` about it)."""
+    return Num(0, type_of(t) or arith.term_type(t, ctx))
 
 
 def _omega(g: Goal, extra: list[Term]) -> bool:
@@ -74,11 +80,11 @@ def _positivity(g: Goal, extra: list[Term]) -> bool:
     t = g.target
     if not isinstance(t, Bin):
         return False
-    if t.op in ("<", "≤") and t.lhs == Num(0):
+    if t.op in ("<", "≤") and is_numeral(t.lhs, 0):
         need_strict, e_ = t.op == "<", t.rhs
-    elif t.op in (">", "≥") and t.rhs == Num(0):
+    elif t.op in (">", "≥") and is_numeral(t.rhs, 0):
         need_strict, e_ = t.op == ">", t.lhs
-    elif t.op == "≠" and t.rhs == Num(0):
+    elif t.op == "≠" and is_numeral(t.rhs, 0):
         need_strict, e_ = True, t.lhs
     else:
         return False
@@ -98,13 +104,14 @@ def _sign(t: Term, g: Goal) -> str:
     if isinstance(t, App) and isinstance(t.fn, Var):
         return _function_sign(t.fn.name, [_sign(a, g) for a in t.args])
     if isinstance(t, Var):
+        zero = zero_of(t, ctx)
         for p in g.props():
-            if p in (Bin("<", Num(0), t), Bin(">", t, Num(0)), Bin("≠", t, Num(0))) and ctx.get(t.name) == NAT:
+            if p in (Bin("<", zero, t), Bin(">", t, zero), Bin("≠", t, zero)) and ctx.get(t.name) == NAT:
                 return "pos"
-            if p in (Bin("<", Num(0), t), Bin(">", t, Num(0))):
+            if p in (Bin("<", zero, t), Bin(">", t, zero)):
                 return "pos"
         for p in g.props():
-            if p in (Bin("≤", Num(0), t), Bin("≥", t, Num(0))):
+            if p in (Bin("≤", zero, t), Bin("≥", t, zero)):
                 return "nonneg"
         return "nonneg" if ctx.get(t.name) == NAT else "none"
     if isinstance(t, Bin):
@@ -121,7 +128,7 @@ def _sign(t: Term, g: Goal) -> str:
             return "pos" if a == b == "pos" else "nonneg"
         if t.op in ("/", "%") and arith.term_type(t, ctx) == NAT:
             return "nonneg"
-        if t.op == "/" and arith.term_type(t, ctx) in FIELDS:   # `div_pos`, `div_nonneg`
+        if t.op == "/" and is_field(arith.term_type(t, ctx)):   # `div_pos`, `div_nonneg`
             if a == "none" or b == "none":
                 return "none"
             return "pos" if a == b == "pos" else "nonneg"
@@ -209,10 +216,11 @@ def _denominator_sign(g: Goal, extra: list[Term]):
     facts = g.props() + list(extra)
 
     def sign_of(d: Term) -> str:
-        if Bin("<", Num(0), d) in facts or Bin(">", d, Num(0)) in facts or _sign(d, g) == "pos":
+        zero = zero_of(d, g.ctx)
+        if Bin("<", zero, d) in facts or Bin(">", d, zero) in facts or _sign(d, g) == "pos":
             return "pos"
-        if any(f in facts for f in (Bin("≠", d, Num(0)), Bin("≠", Num(0), d), Un("¬", Bin("=", d, Num(0))),
-                                    Bin("<", d, Num(0)), Bin(">", Num(0), d))):
+        if any(f in facts for f in (Bin("≠", d, zero), Bin("≠", zero, d), Un("¬", Bin("=", d, zero)),
+                                    Bin("<", d, zero), Bin(">", zero, d))):
             return "nonzero"
         if isinstance(d, Bin) and d.op == "*":   # `mul_ne_zero`, `mul_pos`
             signs = {sign_of(d.lhs), sign_of(d.rhs)}
@@ -227,7 +235,7 @@ def _field_simp_prop(p: Term, g: Goal, sign_of) -> Term | None:
     if not (isinstance(p, Bin) and p.op in ("=", "≠", "<", "≤", ">", "≥")):
         return None
     ty = arith.relation_type(p, g.ctx)
-    if ty not in FIELDS:
+    if not is_field(ty):
         return None
     op, a, b = p.op, p.lhs, p.rhs
     if op in (">", "≥"):
@@ -276,7 +284,7 @@ def t_interval_cases(e: Engine, s: ProofState, rest: str) -> ProofState:
     ty = g.ctx.get(x)
     if ty is None:
         raise TacticError(f"interval_cases failed: unknown variable '{x}'")
-    if ty not in (NAT, INT):   # finitely many cases only for integers: `0 < x < 2` over ℝ is not `x = 1`
+    if not is_integral(ty):   # finitely many cases only for integers: `0 < x < 2` over ℝ is not `x = 1`
         raise TacticError(f"interval_cases failed: {x} : {ty} is not ℕ or ℤ")
     lo = 0 if ty == NAT else None
     hi = None

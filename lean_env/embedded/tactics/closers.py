@@ -2,7 +2,7 @@
 reflexivity and assumption, contradiction, decision procedures (`decide`, `tauto`), and `sorry`."""
 from __future__ import annotations
 
-from lean_env.embedded import arith, discrete
+from lean_env.embedded import arith, carriers, discrete
 from lean_env.embedded.elab import _instantiate, _is_refl, _match
 from lean_env.embedded.goals import CLASSICAL, Goal, ProofState, TacticError, canon, defeq
 from lean_env.embedded.simp import TRUE
@@ -224,8 +224,8 @@ def _nat_offset(t: Term) -> tuple[Term, int]:
 
 
 def reducible_eq(a: Term, b: Term, nat: bool) -> bool:
-    """`a =?= b` at reducible transparency: the same term up to numerals' type ascriptions, with
-    ℕ literal arithmetic evaluated when `nat` (the terms are natural numbers)."""
+    """`a =?= b` at reducible transparency: the same term (numerals at the same type), with ℕ
+    literal arithmetic evaluated when `nat` (the terms are natural numbers)."""
     if nat:
         va, vb = _eval_nat(a), _eval_nat(b)
         if va is not None and vb is not None:
@@ -234,7 +234,7 @@ def reducible_eq(a: Term, b: Term, nat: bool) -> bool:
         if (ka or kb) and ka == kb:
             return reducible_eq(sa, sb, nat)
     if isinstance(a, Num) and isinstance(b, Num):
-        return a.value == b.value
+        return a == b
     if isinstance(a, Bin) and isinstance(b, Bin):
         return a.op == b.op and reducible_eq(a.lhs, b.lhs, nat) and reducible_eq(a.rhs, b.rhs, nat)
     if isinstance(a, Un) and isinstance(b, Un):
@@ -258,7 +258,10 @@ def reducible_prop_eq(p: Term, q: Term, ctx: dict[str, str]) -> bool:
     if isinstance(p, Bin) and isinstance(q, Bin) and p.op == q.op:
         if p.op in ("∧", "∨", "→", "↔"):
             return reducible_prop_eq(p.lhs, q.lhs, ctx) and reducible_prop_eq(p.rhs, q.rhs, ctx)
-        nat = arith.relation_type(p, ctx) == NAT and arith.relation_type(q, ctx) == NAT
+        pty, qty = arith.relation_type(p, ctx), arith.relation_type(q, ctx)
+        if pty != qty:   # an ℤ fact never closes the ℕ goal that prints the same
+            return False
+        nat = pty == NAT
         return reducible_eq(p.lhs, q.lhs, nat) and reducible_eq(p.rhs, q.rhs, nat)
     if isinstance(p, Un) and isinstance(q, Un) and p.op == q.op == "¬":
         return reducible_prop_eq(p.arg, q.arg, ctx)
@@ -391,9 +394,12 @@ def t_calc(e: Engine, s: ProofState, rest: str) -> ProofState:
             if rhs is None:
                 raise TacticError("invalid 'calc' step, the first step cannot start with '_'")
             step = Bin(step.op, rhs, step.rhs)
-        elif rhs is not None and not defeq(step.lhs, rhs, g.ctx):
+        step = check_prop(step, g)   # elaborated first: the links are compared with their types
+        if rel is not None and rel != "↔" and step.op != "↔":   # every link over one type, as `Trans` needs
+            carriers.require_same_carrier(arith.relation_type(Bin(rel, lhs, rhs), g.ctx),
+                                          arith.relation_type(step, g.ctx), "calc")
+        if rhs is not None and not defeq(step.lhs, rhs, g.ctx):
             raise TacticError(f"invalid 'calc' step, left-hand side is\n  {pp(step.lhs)}\nprevious right-hand side is\n  {pp(rhs)}")
-        step = check_prop(step, g)
         el.check(_proof_term(proof), step)
         if rel is None:
             lhs, rel = step.lhs, step.op

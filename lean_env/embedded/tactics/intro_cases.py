@@ -406,12 +406,12 @@ def nat_split(g: Goal, n: str, k: str, ih: str | None, generalize: list[str] = (
     for v in reversed(gen):
         motive = Quant("∀", v.name, v.type, motive)
     without_n = Goal(tuple(h for h in g.hyps if h not in deps and h.name not in reverted), motive, g.case)
-    zero = Goal(without_n.hyps, subst(motive, n, Num(0)), "zero")
+    zero = Goal(without_n.hyps, subst(motive, n, Num(0, NAT)), "zero")
     # `k` may shadow a variable the motive mentions: open_binder renames that one to `k✝`
     succ, ih_type, (renamed,) = open_binder(without_n, k, NAT, n, motive, motive)
     if ih is not None:
         succ = succ.add(ih, ih_type)
-    succ = Goal(succ.hyps, subst(renamed, n, Bin("+", Var(k), Num(1))), "succ")
+    succ = Goal(succ.hyps, subst(renamed, n, Bin("+", Var(k, NAT), Num(1, NAT))), "succ")
     out = []
     for goal in (zero, succ):
         for name in [v.name for v in gen] + [h.name for h in deps]:

@@ -8,7 +8,7 @@ from lean_env.embedded import arith, discrete
 from lean_env.embedded.elab import _unify, instantiate_rule
 from lean_env.embedded.goals import CLASSICAL, Goal, ProofState, TacticError, defeq
 from lean_env.embedded.simp import TRUE, hypothesis_rules, norm_cast_prop, push_cast_prop, push_neg, simp_prop
-from lean_env.embedded.terms import Bin, Const, Quant, Term, Un, Var, children, free_vars, pp, replace, with_children
+from lean_env.embedded.terms import Bin, Const, Quant, Term, Un, Var, children, free_vars, pp, replace, type_of, with_children
 from lean_env.embedded.terms import rename_binder
 from lean_env.embedded.tactics.closers import reducible_rfl, t_assumption
 from lean_env.embedded.tactics.engine import Engine, hyp_prop
@@ -68,12 +68,24 @@ def _rule_sides(p: Term, rule: Term, reverse: bool, g: Goal, occurrence: int | N
             raise TacticError(f"tactic 'nth_rewrite' failed, occurrence {occurrence} of\n  {pp(lhs)}\nnot found, only {seen}")
         raise TacticError(
             f"tactic 'rewrite' failed, did not find instance of the pattern in the target expression\n  {pp(lhs)}\n{g.pp()}"
-        )
+            + _other_carrier(p, lhs))
     path, (lhs, rhs, *premises) = found
     lhs = _subterm(p, path)   # the instance as it stands (`a (1 + 1)` for the pattern `a 2`)
     if any(metas & free_vars(q) for q in premises):
         raise TacticError(f"tactic 'rewrite' failed, the premises of the rule mention variables the pattern does not fix\n  {pp(lhs)}")
     return lhs, arith.typed(rhs, arith.term_type(lhs, g.ctx)), premises, (path if occurrence is not None else None)
+
+
+def _other_carrier(p: Term, pattern: Term) -> str:
+    """A note when the target has the pattern's text at another type (an ℤ `0` is no ℕ `0`)."""
+    want = type_of(pattern)
+    stack = [p]
+    while stack:
+        t = stack.pop()
+        if pp(t) == pp(pattern) and want is not None and type_of(t) not in (None, want):
+            return f"\n(the pattern has type {want}; the target's `{pp(t)}` has type {type_of(t)})"
+        stack.extend(children(t))
+    return ""
 
 
 def _instances(p: Term, pattern: Term, metas: set[str], bound: frozenset = frozenset(), path: tuple = ()):
@@ -259,12 +271,7 @@ def simp_rules(e: Engine, g: Goal, items: list[str]) -> tuple[list, frozenset]:
             continue
         reverse = it.startswith("←")
         t = term(it.lstrip("←").strip())
-        try:
-            p = el.infer(t)
-        except TacticError:
-            if isinstance(t, Var):
-                continue  # an unknown simp lemma name: Mathlib would know it; we skip it
-            raise
+        p = el.infer(t)   # an unknown name is Lean's error too ("unknown identifier"), never skipped
         if reverse and isinstance(p, Bin) and p.op == "=":
             p = Bin("=", p.rhs, p.lhs)
         props.append(p)
