@@ -127,3 +127,6 @@ class Verdict:
     axioms: tuple[str, ...] = ()
     seconds: float = 0.0
     checked_text: str = field(default="", repr=False)
+    # a soundness incident: the backend accepted the proof, but the refutation screen
+    # (`lean_env.screen`) refutes the statement; the reason, counted in every summary
+    incident: str = ""

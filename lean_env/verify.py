@@ -30,6 +30,12 @@ header, the Lean toolchain or this process. A proof counts only when all of thes
    {propext, Classical.choice, Quot.sound}: `sorryAx`, `Lean.ofReduceBool`,
    `Lean.trustCompiler` and any custom axiom reject.
 
+5. The statement survives the refutation screen (`lean_env.screen`): a second elaborator,
+   written apart from every backend, types the statement by Lean's rules and looks for a
+   counterexample (exact evaluation, z3). A refuted statement was accepted by a backend that
+   proves false things: the proof is rejected ("kernel accepted a refutable statement;
+   counterexample: ...") and the verdict carries the incident, which summaries count.
+
 What this does not cover, and what a kernel re-check adds on real Lean: everything above trusts
 the elaborator's front end and the REPL's report. A bug in an elaborator extension, an
 environment extension that fakes a declaration, or an `addDecl` path that skips the kernel would
@@ -45,6 +51,7 @@ below its tactics: there, soundness rests on the tactic engine itself, which
 """
 from __future__ import annotations
 
+import asyncio
 import re
 import textwrap
 import time
@@ -52,6 +59,7 @@ from typing import Any, Awaitable, Callable, Sequence
 
 from lean_env.lexer import IDENT, LexError, code_tokens
 from lean_env.rules import ALLOWED_AXIOMS, COMPILER, SORRY, scan
+from lean_env.screen.refute import screen as screen_statement
 from lean_env.types import Theorem, Verdict
 
 # (command text, timeout seconds) -> the REPL's reply, elaborated in the fresh header env.
@@ -244,9 +252,11 @@ def verification_command(theorem: Theorem, tactics: Sequence[str]) -> tuple[str,
     return text, cmd, cmd.count("\n") + 1
 
 
-async def verify_proof(run_command: RunCommand, theorem: Theorem, tactics: Sequence[str], timeout: float) -> Verdict:
+async def verify_proof(run_command: RunCommand, theorem: Theorem, tactics: Sequence[str], timeout: float,
+                       screen: bool = True) -> Verdict:
     """Precheck, then elaborate the whole proof plus `#print axioms` as one command in the fresh
-    header environment, and judge the reply. A timeout rejects the proof."""
+    header environment, and judge the reply. A timeout rejects the proof. An accepted proof then
+    goes through the refutation screen (`screen=False` only to test a backend alone)."""
     t0 = time.perf_counter()
     text, cmd, axioms_line = verification_command(theorem, tactics)
     reasons = precheck(theorem, tactics)
@@ -257,4 +267,17 @@ async def verify_proof(run_command: RunCommand, theorem: Theorem, tactics: Seque
     except TimeoutError:
         return Verdict(False, (f"verification timed out after {timeout:.0f}s",), (), time.perf_counter() - t0, text)
     verdict = check_reply(reply, declared_name(theorem), axioms_line)
+    if verdict.ok and screen:
+        return await screen_accepted(theorem, Verdict(True, (), verdict.axioms, time.perf_counter() - t0, text))
     return Verdict(verdict.ok, verdict.reasons, verdict.axioms, time.perf_counter() - t0, text)
+
+
+async def screen_accepted(theorem: Theorem, verdict: Verdict) -> Verdict:
+    """The refutation screen on an accepted proof's statement: a refuted statement is rejected
+    and counted as a soundness incident (the backend proved something false). It runs in a
+    thread: z3 releases the GIL, so other attempts go on meanwhile."""
+    result = await asyncio.to_thread(screen_statement, theorem.statement)
+    if not result.refuted:
+        return verdict
+    reason = result.reason()
+    return Verdict(False, (reason,), verdict.axioms, verdict.seconds + result.seconds, verdict.checked_text, reason)

@@ -193,7 +193,12 @@ def campaign(
         cfg = load_config(config)
     except ConfigError as e:
         _fail(str(e))
-    run_campaign(cfg, run_dir or Path("runs") / cfg.name)
+    from prover.recipes.shared import SoundnessIncident
+
+    try:
+        run_campaign(cfg, run_dir or Path("runs") / cfg.name)
+    except SoundnessIncident as e:
+        _fail(str(e))
 
 
 @app.command("round")

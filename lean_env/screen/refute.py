@@ -43,8 +43,8 @@ class ScreenResult:
         return self.status == REFUTED
 
     def reason(self) -> str:
-        return (f"kernel accepted a refutable statement; counterexample: {self.counterexample or '(none needed)'}"
-                f" (screen: {self.how})")
+        shown = self.counterexample or "none needed, the statement has no variables"
+        return f"kernel accepted a refutable statement; counterexample: {shown} (screen: {self.how})"
 
 
 def screen(statement: str, config: ScreenConfig = ScreenConfig()) -> ScreenResult:

@@ -129,6 +129,7 @@ def expert_iteration_round(run: RunDir, cfg: CampaignConfig, r: int, generators:
     filter_report = json.loads((rdir / "filter.json").read_text())
     extra["pairs_total"], extra["pairs_kept"] = filter_report["total"], filter_report["kept"]
     extra["theorems_searched"] = len({x.theorem_id for x in search_records(rdir)})
+    extra["soundness_incidents_search"] = sum(x.soundness_incidents for x in search_records(rdir))
     if resynth:
         extra.update({f"resynth_{k}": v for k, v in json.loads((rdir / "resynthesis.json").read_text()).items()})
         extra.update(json.loads((rdir / "landing.json").read_text()))

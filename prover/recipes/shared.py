@@ -19,6 +19,10 @@ from search.passk import PassAtK
 PROBE_SIZE = 64          # seed pairs in the fixed entropy probe
 
 
+class SoundnessIncident(RuntimeError):
+    """The environment accepted proofs of statements the refutation screen refutes."""
+
+
 def prove(cfg: CampaignConfig, checkpoint: Path, theorems: Sequence[Theorem], out_dir: Path, round_: int,
           attempts: int = 1, generators: CampaignGenerators | None = None) -> PassAtK:
     """Best-first search on every theorem with the generator the config names, sampling from
@@ -43,10 +47,16 @@ def prove(cfg: CampaignConfig, checkpoint: Path, theorems: Sequence[Theorem], ou
 
     try:
         with generators.use(checkpoint, seed=cfg.seed + round_) as generator:
-            return asyncio.run(go(generator))
+            summary = asyncio.run(go(generator))
     finally:
         if own:
             generators.close()
+    if summary.soundness_incidents and not cfg.continue_on_incident:
+        raise SoundnessIncident(
+            f"{summary.soundness_incidents} soundness incident(s) in {out_dir}: the environment accepted proofs of "
+            f"statements the refutation screen refutes (see 'verification:' reasons in attempts.jsonl); the campaign "
+            f"stops here (continue_on_incident: true goes on)")
+    return summary
 
 
 def seed_pairs(run: RunDir, cfg: CampaignConfig) -> list[dict]:
@@ -107,6 +117,7 @@ def evaluate_round(run: RunDir, cfg: CampaignConfig, r: int, soft_reset: bool, e
                         generators)
         row[f"pass_{split}"] = summary.pass_at_k
         row[f"env_failures_{split}"] = summary.env_failures
+        row[f"soundness_incidents_{split}"] = summary.soundness_incidents
         row["budget"] = summary.budget
     model, tokenizer, _ = load_checkpoint(run.checkpoint(r))
     probe = seed_pairs(run, cfg)[:PROBE_SIZE]
