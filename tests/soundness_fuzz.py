@@ -514,10 +514,10 @@ def _alarm(_signum, _frame):
     raise _Timeout()
 
 
-def verify_in_process(theorem: Theorem, tactics: Sequence[str], timeout: float = 5.0) -> Verdict:
+def verify_in_process(theorem: Theorem, tactics: Sequence[str], timeout: float = 5.0, screen: bool = True) -> Verdict:
     """`verify_proof` against a fresh embedded `Session`: the path every proof takes (prechecks,
     one command with `#print axioms`, the reply judged), minus the pipe. Raises _Timeout after
-    `timeout` seconds of CPU time."""
+    `timeout` seconds of CPU time. `screen=False`: the kernel alone, without the refutation screen."""
     session = Session()
     header_env = session.handle({"cmd": theorem.header})["env"]
 
@@ -527,7 +527,7 @@ def verify_in_process(theorem: Theorem, tactics: Sequence[str], timeout: float =
     old = signal.signal(signal.SIGVTALRM, _alarm)
     signal.setitimer(signal.ITIMER_VIRTUAL, timeout)
     try:
-        return asyncio.run(verify_proof(run, theorem, list(tactics), timeout))
+        return asyncio.run(verify_proof(run, theorem, list(tactics), timeout, screen=screen))
     finally:
         signal.setitimer(signal.ITIMER_VIRTUAL, 0)
         signal.signal(signal.SIGVTALRM, old)
@@ -801,10 +801,27 @@ def gen_have_chain(d: Draw) -> tuple[str, list[list[str]]]:
     return f"theorem fz {binders} {hyps} : {goal} := by".replace("  ", " "), scripts
 
 
+def gen_dvd_lift(d: Draw) -> tuple[str, list[list[str]]]:
+    """A divisibility made in a field (where every nonzero number divides everything) and moved
+    back to ℕ by a cast tactic: `↑a ∣ ↑b ↔ a ∣ b` holds from ℤ only."""
+    a, b = d.integer(2, 5), d.integer(2, 7)
+    ty = d.choice((RAT, REAL, INT))
+    goal = d.choice(("False", "a ∣ b", f"{a} ∣ {b}"))
+    move = d.choice(("norm_cast at h", "exact_mod_cast h", "push_cast at h", "simp only [Nat.cast_dvd_cast] at h",
+                     "rw [Int.natCast_dvd_natCast] at h", "exact Int.natCast_dvd_natCast.mp h"))
+    script = [f"have h := dvd_mul_right (a : {ty}) ({b}/{a})",
+              f"have e : (a : {ty}) * ({b}/{a}) = (b : {ty}) := by rw [ha, hb]; norm_num", "rw [e] at h", move]
+    if goal == "False":
+        script += ["subst ha hb", d.choice(("omega", "norm_num at h", "simp at h", "decide"))]
+    elif goal != "a ∣ b":
+        script += ["rw [ha, hb] at h", "exact h"]
+    return f"theorem fz (a b : ℕ) (ha : a = {a}) (hb : b = {b}) : {goal} := by", [script]
+
+
 HUMAN_FAMILIES: dict[str, Callable[[Draw], tuple[str, list[list[str]]]]] = {
     "cast_transfer": gen_cast_transfer, "trans_chain": gen_trans_chain, "binder_typing": gen_binder_typing,
     "expected_type": gen_expected_type, "fact_transfer": gen_fact_transfer, "numeral_default": gen_numeral_default,
-    "have_chain": gen_have_chain,
+    "have_chain": gen_have_chain, "dvd_lift": gen_dvd_lift,
 }
 
 
