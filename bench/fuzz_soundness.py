@@ -10,7 +10,7 @@ fuzzer, with the old typed oracle as a second opinion), `human` (Lean as people 
 write it: untyped binders, ascriptions on composite terms, mixed carriers, `.trans`/`calc`,
 casts around truncating operations, facts moved between types, `have` chains) and `perturb`
 (every shipped known proof against its statement with one binder type, numeral, ascription or
-relation changed). A HOLE is a proof the kernel accepted of a statement the screen refutes.
+relation changed, and the proof itself mutated a little). A HOLE is a proof the kernel accepted of a statement the screen refutes.
 Prints the tally per mode and family, every distinct hole with a reproduction (its script
 minimised), and with `--coverage` the branch coverage of `lean_env/embedded/` per module.
 Exits 1 when it finds a hole that `tests/test_fuzz_soundness.py` does not already list.
@@ -30,17 +30,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-from soundness_fuzz import (  # noqa: E402
-    HEADER, Outcome, RandomDraw, check_case, check_text, gen_human, gen_script, gen_statement, known_proofs, perturb,
-)
-from test_fuzz_soundness import known_hole_text  # noqa: E402
-
-from lean_env.types import Theorem  # noqa: E402
-
 MODES = ("classic", "human", "perturb")
 
 
-def check_via_server(env, statement: str, tactics: list[str]) -> Outcome:
+def check_via_server(env, statement: str, tactics: list[str]):
+    from lean_env.types import Theorem
+    from soundness_fuzz import HEADER, Outcome
+
     verdict = asyncio.get_event_loop().run_until_complete(env.verify(Theorem("fz", HEADER, statement), tactics))
     if verdict.incident:
         return Outcome("HOLE", statement, tactics, verdict=verdict,
@@ -82,12 +78,17 @@ def main() -> int:
         ap.error("--minutes must be > 0 and --scripts >= 1")
 
     cov = None
-    if args.coverage:
+    if args.coverage:   # started before the kernel is imported, so its module-level code counts too
         import coverage
 
         cov = coverage.Coverage(branch=True, source=[str(ROOT / "lean_env" / "embedded")], data_file=None)
         cov.start()
     from lean_env.factory import make_env
+    from soundness_fuzz import (
+        RandomDraw, check_case, check_text, gen_human, gen_script, gen_statement, known_proofs, mutate_script,
+        perturb,
+    )
+    from test_fuzz_soundness import known_hole_text
 
     env = make_env("embedded", workers=1, verify_timeout=10) if args.server else None
     if env is not None:
@@ -99,7 +100,7 @@ def main() -> int:
     tally: Counter[tuple[str, str]] = Counter()
     families: Counter[tuple[str, str]] = Counter()
     statements = 0
-    holes: dict[str, list[tuple[str, Outcome]]] = defaultdict(list)
+    holes: dict[str, list] = defaultdict(list)
     deadline = time.monotonic() + 60 * args.minutes
     try:
         while time.monotonic() < deadline:
@@ -114,8 +115,9 @@ def main() -> int:
                 family, statement, cases = gen_human(d)
                 run = (lambda t, st=statement: check(st, t))
             else:
-                pid, original, tactics = d.choice(proofs)
-                family, statement, cases = "perturb", perturb(d, original), [tactics]
+                pid, original, tactics = d.choice(proofs)     # the statement perturbed, the proof too at times
+                statement = perturb(d, original) if d.integer(0, 3) else original
+                family, cases = "perturb", [tactics, mutate_script(d, tactics)]
                 run = (lambda t, st=statement: check(st, t))
             statements += 1
             for tactics in cases:

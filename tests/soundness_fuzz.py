@@ -881,3 +881,30 @@ def perturb(d: Draw, statement: str) -> str:
     t = d.choice(rels)
     swap = {"<": "≤", "≤": "<", ">": "≥", "≥": ">"}[t.text]
     return statement[:t.start] + swap + statement[t.end:]
+
+
+EXTRA_STEPS = ("rintro h", "nth_rw 1 [h₀]", "exists 0", "rename_i h'", "done", "focus\n  simp", "push_neg",
+               "norm_num at *", "simp at *", "induction' n with n ih", "rcases h₀ with ⟨k, hk⟩", "interval_cases x",
+               "constructor", "intro h", "exfalso", "by_contra h", "symm", "nlinarith [sq_nonneg (a - b)]",
+               "field_simp", "ring_nf at h₀ ⊢", "simp only [h₀]", "rw [← h₀]", "subst h₀", "specialize h₀ 1",
+               "cases' h₀ with h h", "obtain ⟨h1, h2⟩ := h₀", "exact h₀.1", "exact (h₀ 0)", "apply le_of_lt",
+               "refine ⟨?_, ?_⟩", "all_goals omega", "any_goals simp", "repeat rw [pow_succ]", "tauto")
+
+
+def mutate_script(d: Draw, tactics: Sequence[str]) -> list[str]:
+    """A shipped proof changed a little, as a model's near-miss would be: a step dropped,
+    swapped, inserted, or a closer replaced."""
+    out = list(tactics)
+    kind = d.integer(0, 4)
+    i = d.integer(0, max(len(out) - 1, 0))
+    if kind == 0 and len(out) > 1:
+        del out[i]
+    elif kind == 1 and len(out) > 1 and i + 1 < len(out):
+        out[i], out[i + 1] = out[i + 1], out[i]
+    elif kind == 2:
+        out.insert(i, d.choice(EXTRA_STEPS))
+    elif kind == 3 and out:
+        out[-1] = d.choice(CAST_CLOSERS)
+    else:
+        out[i:i + 1] = [d.choice(EXTRA_STEPS), out[i]] if out else [d.choice(EXTRA_STEPS)]
+    return out

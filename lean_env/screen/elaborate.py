@@ -251,6 +251,9 @@ class _Elab:
         """`x ^ e`: the exponent is its own tree (a numeral one is ℕ: `Monoid.npow`); a ℤ exponent
         is `zpow` (fields only), a real one `Real.rpow`."""
         exp = self.expr(raw_exp, None)
+        unknown = resolve(exp.ty)
+        if isinstance(unknown, Meta):       # `Monoid.npow` is the default instance: an exponent
+            unknown.numeral = True           # nothing else types is ℕ
         return T("pow", base.ty, (base, exp))
 
     def leaf(self, raw) -> T:
