@@ -262,22 +262,17 @@ async def verify_proof(run_command: RunCommand, theorem: Theorem, tactics: Seque
     reasons = precheck(theorem, tactics)
     if reasons:
         return Verdict(False, tuple(reasons), (), time.perf_counter() - t0, text)
+    # the screen depends on the statement only: it runs (in a thread, z3 releases the GIL) while the
+    # backend checks the proof, and its memo serves every later proof of the same theorem
+    screening = asyncio.ensure_future(asyncio.to_thread(screen_statement, theorem.statement)) if screen else None
     try:
         reply = await run_command(cmd, timeout)
     except TimeoutError:
         return Verdict(False, (f"verification timed out after {timeout:.0f}s",), (), time.perf_counter() - t0, text)
     verdict = check_reply(reply, declared_name(theorem), axioms_line)
-    if verdict.ok and screen:
-        return await screen_accepted(theorem, Verdict(True, (), verdict.axioms, time.perf_counter() - t0, text))
+    if verdict.ok and screening is not None:
+        result = await screening
+        if result.refuted:
+            reason = result.reason()
+            return Verdict(False, (reason,), verdict.axioms, time.perf_counter() - t0, text, reason)
     return Verdict(verdict.ok, verdict.reasons, verdict.axioms, time.perf_counter() - t0, text)
-
-
-async def screen_accepted(theorem: Theorem, verdict: Verdict) -> Verdict:
-    """The refutation screen on an accepted proof's statement: a refuted statement is rejected
-    and counted as a soundness incident (the backend proved something false). It runs in a
-    thread: z3 releases the GIL, so other attempts go on meanwhile."""
-    result = await asyncio.to_thread(screen_statement, theorem.statement)
-    if not result.refuted:
-        return verdict
-    reason = result.reason()
-    return Verdict(False, (reason,), verdict.axioms, verdict.seconds + result.seconds, verdict.checked_text, reason)

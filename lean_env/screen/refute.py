@@ -56,7 +56,10 @@ def screen(statement: str, config: ScreenConfig = ScreenConfig()) -> ScreenResul
 @lru_cache(maxsize=4096)
 def _screen_cached(statement: str, config: ScreenConfig) -> ScreenResult:
     t0 = time.perf_counter()
-    result = _screen(statement, config)
+    try:
+        result = _screen(statement, config)
+    except Exception as e:   # a bug of the screen's own never rejects a proof; it shows in `how`
+        result = ScreenResult(UNKNOWN, how=f"screen error: {type(e).__name__}: {e}"[:300])
     return ScreenResult(result.status, result.counterexample, result.how, time.perf_counter() - t0)
 
 
