@@ -10,6 +10,7 @@ resource limit), not clocks, so a verdict does not depend on the machine's load.
 from __future__ import annotations
 
 import itertools
+import threading
 import time
 from dataclasses import dataclass
 from fractions import Fraction
@@ -53,11 +54,17 @@ def screen(statement: str, config: ScreenConfig = ScreenConfig()) -> ScreenResul
     return _screen_cached(statement, config)
 
 
+# z3's Python API works in one global context, which is not thread-safe: `verify` screens in
+# worker threads, so one screening runs at a time (a second one waits; it never crashes z3)
+_Z3_LOCK = threading.Lock()
+
+
 @lru_cache(maxsize=4096)
 def _screen_cached(statement: str, config: ScreenConfig) -> ScreenResult:
     t0 = time.perf_counter()
     try:
-        result = _screen(statement, config)
+        with _Z3_LOCK:
+            result = _screen(statement, config)
     except Exception as e:   # a bug of the screen's own never rejects a proof; it shows in `how`
         result = ScreenResult(UNKNOWN, how=f"screen error: {type(e).__name__}: {e}"[:300])
     return ScreenResult(result.status, result.counterexample, result.how, time.perf_counter() - t0)
