@@ -295,3 +295,27 @@ def test_the_screen_runs_no_kernel_typing_code():
               if Path(f).is_relative_to(ROOT / "lean_env" / "embedded")}
     assert kernel <= {"embedded/parser.py", "embedded/terms.py", "embedded/functions.py"}, kernel
     assert "embedded/parser.py" in kernel
+
+
+def test_an_incident_is_counted_in_the_attempt_and_the_summary():
+    """A verdict carrying an incident (what `verify` returns for a refuted statement) is a failed
+    proof, counted in the attempt record and in pass@k's summary line."""
+    from fake_env import FakeEnv, theorem
+    from policy.base import TacticCandidate
+    from search.best_first import SearchConfig, search
+    from search.passk import summarize
+    from lean_env.types import Verdict
+
+    class IncidentEnv(FakeEnv):
+        async def verify(self, t, tactics):
+            reason = "kernel accepted a refutable statement; counterexample: n = 0 (screen: eval)"
+            return Verdict(False, (reason,), incident=reason)
+
+    async def propose(state: str, n: int):
+        return [TacticCandidate("cheat", -0.1, 1)]
+
+    rec, _ = asyncio.run(search(theorem(3), IncidentEnv(), propose, SearchConfig(max_expansions=2)))
+    assert not rec.proved and rec.soundness_incidents >= 1
+    summary = summarize([rec.theorem_id], [rec], 1)
+    assert summary.soundness_incidents == rec.soundness_incidents
+    assert f"soundness incidents {rec.soundness_incidents}" in summary.line()
