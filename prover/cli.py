@@ -204,9 +204,13 @@ def campaign(
         cfg = load_config(config)
     except ConfigError as e:
         _fail(str(e))
+    from prover.recipes.shared import SoundnessIncident
+
     try:
         run_campaign(cfg, run_dir or Path("runs") / cfg.name)
     except WeightSyncError as e:   # a kept vLLM engine that does not serve its checkpoint: stop, say by how much
+    except SoundnessIncident as e:
+        _fail(str(e))
         _fail(str(e))
 
 

@@ -140,6 +140,9 @@ class CampaignConfig(Strict):
     learner: Literal["expert-iteration", "grpo"] = "expert-iteration"
     concurrency: int = Field(32, ge=1)          # search attempts in flight at once
     include_seed_proofs: bool = True            # the human seed proofs join every round's SFT data
+    # a soundness incident (a proof accepted of a statement the refutation screen refutes) stops
+    # the campaign after the search or evaluation that met it, unless this is true
+    continue_on_incident: bool = False
     pool: TheoremPoolConfig = TheoremPoolConfig()
     eval: EvalConfig = EvalConfig()
     model: ModelConfig = ModelConfig()

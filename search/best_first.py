@@ -251,6 +251,7 @@ class _Attempt:
             self.rec.env_failures += 1
             self.last_env_error = res.message[:300]
             return Verdict(False, (f"env: {res.message}",))
+        self.rec.soundness_incidents += bool(res.incident)
         return res
 
     # ------------------------------------------------------------ the record

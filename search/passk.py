@@ -41,11 +41,13 @@ class PassAtK:
     unbiased: float | None    # mean unbiased estimate when every theorem has n >= k attempts
     env_failures: int         # unproved attempts that met an environment failure (counted as failures)
     budget: str = ""
+    soundness_incidents: int = 0   # proofs the backend accepted of statements the screen refutes
 
     def line(self) -> str:
         unb = f", unbiased {self.unbiased:.1%}" if self.unbiased is not None else ""
         return (f"pass@{self.k} = {self.pass_at_k:.1%} ({self.proved}/{self.theorems}){unb}; "
-                f"budget {self.budget}; env failures {self.env_failures}")
+                f"budget {self.budget}; env failures {self.env_failures}; "
+                f"soundness incidents {self.soundness_incidents}")
 
 
 def solved_within(records: Iterable[AttemptRecord], k: int) -> set[str]:
@@ -59,10 +61,11 @@ def summarize(theorem_ids: Sequence[str], records: Iterable[AttemptRecord], k: i
     if k < 1:
         raise ValueError(f"k must be >= 1, got {k}")
     outcome: dict[str, dict[int, bool]] = {t: {} for t in theorem_ids}
-    env_failures = 0
+    env_failures = incidents = 0
     for r in records:
         if r.theorem_id not in outcome:
             continue
+        incidents += r.soundness_incidents
         attempts = outcome[r.theorem_id]
         attempts[r.attempt] = attempts.get(r.attempt, False) or r.proved
         env_failures += r.env_failures > 0 and not r.proved
@@ -72,4 +75,5 @@ def summarize(theorem_ids: Sequence[str], records: Iterable[AttemptRecord], k: i
     unbiased = None
     if outcome and all(len(att) >= k for att in outcome.values()):
         unbiased = sum(unbiased_pass_at_k(len(att), sum(att.values()), k) for att in outcome.values()) / n_total
-    return PassAtK(n_total, attempted, proved, k, proved / n_total if n_total else 0.0, unbiased, env_failures, budget)
+    return PassAtK(n_total, attempted, proved, k, proved / n_total if n_total else 0.0, unbiased, env_failures, budget,
+                   incidents)

@@ -128,6 +128,7 @@ def round_summary(run: RunDir, r: int, **more) -> dict:
     extra = {f"time_{step}": seconds for step, seconds in run.progress(r).timings.items()}
     extra["pairs_total"], extra["pairs_kept"] = filter_report["total"], filter_report["kept"]
     extra["theorems_searched"] = len({x.theorem_id for x in search_records(rdir)})
+    extra["soundness_incidents_search"] = sum(x.soundness_incidents for x in search_records(rdir))
     extra.update(more)
     if (rdir / "merge.json").exists():
         extra["merge"] = json.loads((rdir / "merge.json").read_text())

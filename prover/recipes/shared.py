@@ -20,6 +20,10 @@ from search.passk import PassAtK
 PROBE_SIZE = 64          # seed pairs in the fixed entropy probe
 
 
+class SoundnessIncident(RuntimeError):
+    """The environment accepted proofs of statements the refutation screen refutes."""
+
+
 class Searcher:
     """How every round proves theorems: best-first search with the config's env, search, planner
     and concurrency, sampling from one checkpoint with the round's seed (hf, vllm: loaded from it;
@@ -49,7 +53,13 @@ class Searcher:
                 await env.close()
 
         with self.generators.use(checkpoint, seed=cfg.seed + round_) as generator:
-            return asyncio.run(go(generator))
+            summary = asyncio.run(go(generator))
+        if summary.soundness_incidents and not cfg.continue_on_incident:
+            raise SoundnessIncident(
+                f"{summary.soundness_incidents} soundness incident(s) in {out_dir}: the environment accepted proofs of "
+                f"statements the refutation screen refutes (see 'verification:' reasons in attempts.jsonl); the campaign "
+                f"stops here (continue_on_incident: true goes on)")
+        return summary
 
     def close(self) -> None:
         self.generators.close()
@@ -117,6 +127,7 @@ def evaluate_round(run: RunDir, cfg: CampaignConfig, r: int, soft_reset: bool, e
         summary = searcher.prove(run.checkpoint(r), theorems, run.round_dir(r) / f"eval_{split}", r, cfg.eval.pass_k)
         row[f"pass_{split}"] = summary.pass_at_k
         row[f"env_failures_{split}"] = summary.env_failures
+        row[f"soundness_incidents_{split}"] = summary.soundness_incidents
         row["budget"] = summary.budget
     model, tokenizer, _ = load_checkpoint(run.checkpoint(r))
     probe = seed_pairs(run, cfg)[:PROBE_SIZE]
