@@ -38,12 +38,15 @@ def verify(
     timeout: float = typer.Option(60.0, help="Wall-clock seconds per whole-proof check."),
     recheck: Optional[str] = typer.Option(None, help="Kernel re-check command taking TARGET.olean SUBMISSION.olean "
                                           "(e.g. SafeVerify), run in --lean-project on every accepted proof."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON document (a record per proof and a summary) "
+                                 "on stdout instead of the table; the progress bar goes to stderr."),
 ) -> None:
     """Check a file of proofs against a benchmark from scratch and print a table of verdicts."""
     from prover.verify_cmd import run_verify
 
     try:
-        code = run_verify(proofs, benchmark, env, lean_project, repl_path, workers, timeout, recheck, kimina_url)
+        code = run_verify(proofs, benchmark, env, lean_project, repl_path, workers, timeout, recheck, kimina_url,
+                          as_json)
     except (ValueError, FileNotFoundError) as e:
         _fail(str(e))
     raise typer.Exit(code)
