@@ -255,14 +255,20 @@ def init_model(
 
     torch.set_num_threads(min(torch.get_num_threads(), 4))
 
-    async def main():
+    from prover.campaign import quiet_hub
+    from prover.progress import progress_bar
+
+    quiet_hub()
+
+    async def main(bar):
         env = make_env(workers=1)
         try:
-            return await build_embedded_model(out, env, preset=preset, seed=seed, epochs=epochs)
+            return await build_embedded_model(out, env, preset=preset, seed=seed, epochs=epochs, progress=bar)
         finally:
             await env.close()
 
-    path = asyncio.run(main())
+    with progress_bar(None, "loss") as bar:
+        path = asyncio.run(main(bar))
     typer.echo(f"embedded model written to {path} (untrained base: {path}-base)")
 
 

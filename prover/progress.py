@@ -77,3 +77,22 @@ class StepProgress:
 
     def __exit__(self, *exc) -> None:
         self.bar.stop()
+
+
+class TrainProgress:
+    """A training step's line ("round 3 · train: step 40/120, loss 0.41") with ETA; the instance is
+    the `on_step(step, total, loss)` callback train_sft takes."""
+
+    def __init__(self, description: str):
+        self.bar = progress_bar(None, "loss")
+        self.task = self.bar.add_task(description, total=None, loss="-")
+
+    def __call__(self, step: int, total: int, loss: float) -> None:
+        self.bar.update(self.task, total=total, completed=step, loss=f"{loss:.3f}")
+
+    def __enter__(self) -> "TrainProgress":
+        self.bar.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.bar.stop()
