@@ -38,12 +38,15 @@ def verify(
     timeout: float = typer.Option(60.0, help="Wall-clock seconds per whole-proof check."),
     recheck: Optional[str] = typer.Option(None, help="Kernel re-check command taking TARGET.olean SUBMISSION.olean "
                                           "(e.g. SafeVerify), run in --lean-project on every accepted proof."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON document (a record per proof and a summary) "
+                                 "on stdout instead of the table; the progress bar goes to stderr."),
 ) -> None:
     """Check a file of proofs against a benchmark from scratch and print a table of verdicts."""
     from prover.verify_cmd import run_verify
 
     try:
-        code = run_verify(proofs, benchmark, env, lean_project, repl_path, workers, timeout, recheck, kimina_url)
+        code = run_verify(proofs, benchmark, env, lean_project, repl_path, workers, timeout, recheck, kimina_url,
+                          as_json)
     except (ValueError, FileNotFoundError) as e:
         _fail(str(e))
     raise typer.Exit(code)
@@ -256,14 +259,20 @@ def init_model(
 
     torch.set_num_threads(min(torch.get_num_threads(), 4))
 
-    async def main():
+    from prover.campaign import quiet_hub
+    from prover.progress import progress_bar
+
+    quiet_hub()
+
+    async def main(bar):
         env = make_env(workers=1)
         try:
-            return await build_embedded_model(out, env, preset=preset, seed=seed, epochs=epochs)
+            return await build_embedded_model(out, env, preset=preset, seed=seed, epochs=epochs, progress=bar)
         finally:
             await env.close()
 
-    path = asyncio.run(main())
+    with progress_bar(None, "loss") as bar:
+        path = asyncio.run(main(bar))
     typer.echo(f"embedded model written to {path} (untrained base: {path}-base)")
 
 

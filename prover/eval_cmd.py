@@ -60,7 +60,6 @@ def generator_from_yaml(path: Path) -> GeneratorConfig:
 
 def run_eval_cli(req: EvalRequest) -> None:
     from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     console = Console()
     theorems = load_benchmark(req.benchmark, req.split)
@@ -81,15 +80,18 @@ def run_eval_cli(req: EvalRequest) -> None:
                "planner": req.planner.model_dump(mode="json") if req.planner is not None else None,
                "distributed": req.distributed.model_dump(mode="json") if req.distributed else None}
     (req.out / "request.json").write_text(json.dumps(request, indent=1))
-    proved = set()
-    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  TextColumn("proved {task.fields[proved]}"), TimeElapsedColumn(), console=console) as bar:
-        task = bar.add_task(f"{req.benchmark}/{req.split}", total=len(theorems) * attempts, proved=0)
+    from prover.progress import TheoremTally, progress_bar
+
+    # the bar counts theorems decided (an early stop decides one), starting from what a resume finds done
+    tally = TheoremTally([t.id for t in theorems], attempts, stop_on_success=req.samples is None).extend(
+        AttemptRecord.from_dict(r) for r in read_jsonl(req.out / "attempts.jsonl"))
+    with progress_bar(console, "proved", "attempts") as bar:
+        task = bar.add_task(f"{req.benchmark}/{req.split} theorems", total=len(theorems), completed=tally.decided(),
+                            proved=len(tally.proved), attempts=tally.attempts_done())
 
         def progress(rec: AttemptRecord) -> None:
-            if rec.proved:
-                proved.add(rec.theorem_id)
-            bar.update(task, advance=1, proved=len(proved))
+            tally.add(rec)
+            bar.update(task, completed=tally.decided(), proved=len(tally.proved), attempts=tally.attempts_done())
 
         async def main():
             try:

@@ -5,6 +5,7 @@ attempted, counts as unsolved (ReProver's evaluation drops environment failures;
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
@@ -24,6 +25,19 @@ def unbiased_pass_at_k(n: int, c: int, k: int) -> float:
     for i in range(n - c + 1, n + 1):
         prob_all_fail *= 1.0 - k / i
     return 1.0 - prob_all_fail
+
+
+def wilson_interval(successes: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    """The Wilson score interval of a pass rate (z=1.96: 95%). Unlike the normal approximation it
+    stays inside [0, 1] and is not empty at 0 or n successes, which small eval splits often give."""
+    if not 0 <= successes <= n:
+        raise ValueError(f"need 0 <= successes <= n (n={n}, successes={successes})")
+    if n == 0:
+        return 0.0, 1.0
+    p = successes / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z / (1 + z * z / n) * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    return max(0.0, centre - half), min(1.0, centre + half)
 
 
 def budget_string(passes: int, tactics_per_expansion: int, expansions: int) -> str:

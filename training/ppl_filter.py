@@ -131,16 +131,22 @@ def plot_distribution(ppls: Sequence[float], low: float | None, high: float | No
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig, ax = plt.subplots(figsize=(6, 3.5))
-    ax.hist([math.log(max(p, 1e-12)) for p in ppls], bins=40, color="#4c72b0")
-    for cut, label in ((low, "too easy below"), (high, "noisy above")):
+    fig, ax = plt.subplots(figsize=(7, 4))
+    logs = [math.log(max(p, 1e-12)) for p in ppls]
+    ax.hist(logs, bins=40, color="#4c72b0", label="pairs kept or dropped")
+    # two cut-offs that look different, each saying where it is on this axis (log perplexity) and what it dropped
+    styles = ((low, "too easy: dropped below", "#2a9d8f", ":", lambda x: x < low),
+              (high, "noisy: dropped above", "#c44e52", "--", lambda x: x > high))
+    for cut, label, color, style, dropped in styles:
         if cut is not None:
-            ax.axvline(math.log(cut), color="#c44e52", linestyle="--", label=f"{label} ({cut:.3g})")
+            n = sum(1 for p in ppls if dropped(p))
+            ax.axvline(math.log(cut), color=color, linestyle=style, linewidth=2,
+                       label=f"{label} log-ppl {math.log(cut):.2f} (ppl {cut:.3g}): {n} pairs")
     ax.set_xlabel("log perplexity of the tactic under the policy")
     ax.set_ylabel("pairs")
-    ax.set_title(f"{len(ppls)} pairs")
-    if low is not None or high is not None:
-        ax.legend(fontsize=8)
+    ax.set_title(f"perplexity filter: {len(ppls)} pairs")
+    ax.set_ylim(top=ax.get_ylim()[1] * 1.35)   # room for the legend above the bars
+    ax.legend(fontsize=9, loc="upper right")
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)

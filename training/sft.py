@@ -84,9 +84,9 @@ class SFTObjective:
 
 
 def train_sft(model_or_path, tokenizer, examples: Sequence[tuple[str, str]], cfg: SFTConfig,
-              out_dir: str | Path | None = None) -> SFTResult:
+              out_dir: str | Path | None = None, on_step=None) -> SFTResult:
     """Fine-tune on (prompt, tactic) pairs; with `out_dir`, save an HF model dir there (the model
-    object passed in is trained in place)."""
+    object passed in is trained in place). `on_step(step, total_steps, loss)` follows the run."""
     model, tokenizer = model_and_tokenizer(model_or_path, tokenizer)
     seqs = tokenize_pairs(tokenizer, examples, cfg.max_len)
     if not seqs:
@@ -106,6 +106,8 @@ def train_sft(model_or_path, tokenizer, examples: Sequence[tuple[str, str]], cfg
         step = trainer.step(window, objective)
         losses.append(step.loss)
         tokens += sum(step.aux)
+        if on_step is not None:
+            on_step(len(losses), total_steps, step.loss)
     seconds = time.perf_counter() - t0
     trainer.unwrap().eval()
     result = SFTResult(losses[-1], total_steps, tokens, seconds, tokens / max(seconds, 1e-9), losses)

@@ -26,6 +26,7 @@ from lean_env.benchmarks import load_benchmark
 from lean_env.jsonl import read_jsonl, write_jsonl_atomic
 from policy.base import PromptFormat
 from prover.config import CampaignConfig
+from prover.progress import TrainProgress
 from prover.recipes.shared import Searcher, evaluate_round, seed_pairs
 from prover.run_dir import RunDir
 from search.records import AttemptRecord
@@ -52,6 +53,7 @@ def expert_iteration_round(run: RunDir, cfg: CampaignConfig, r: int, searcher: S
 
     # 2. store: the (state, tactic) pairs of verified proofs
     if progress.todo("store"):
+        run.log(f"round {r}: store: adding the pairs of the verified proofs")
         records = search_records(rdir)
         pairs, errors = pairs_from_records(records, r, previous.name)
         store.add(r, pairs, errors)
@@ -61,6 +63,7 @@ def expert_iteration_round(run: RunDir, cfg: CampaignConfig, r: int, searcher: S
     # 3. filter: cap per theorem and goal state, then drop the too-easy and the noisy tails by
     #    perplexity under the previous checkpoint
     if progress.todo("filter"):
+        run.log(f"round {r}: filter: scoring the stored pairs under {previous.name}")
         filter_store(run, cfg, r, previous, prompt)
         progress.done("filter")
 
@@ -69,7 +72,8 @@ def expert_iteration_round(run: RunDir, cfg: CampaignConfig, r: int, searcher: S
         data = training_data(run, cfg, r, prompt)
         sft_cfg = dataclasses.replace(cfg.sft, seed=cfg.seed + r)
         if cfg.merge is None:
-            result = train_sft(previous, None, data, sft_cfg, run.checkpoint(r))
+            with TrainProgress(f"round {r} · train on {len(data)} pairs") as bar:
+                result = train_sft(previous, None, data, sft_cfg, run.checkpoint(r), on_step=bar)
             run.log(f"round {r}: trained from {previous.name} on {len(data)} pairs, loss {result.final_loss:.3f}, "
                     f"{result.tokens_per_s:.0f} tokens/s")
         else:

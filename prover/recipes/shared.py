@@ -10,12 +10,15 @@ from typing import Sequence
 from lean_env.benchmarks import DATA_DIR, load_benchmark
 from lean_env.factory import make_env
 from lean_env.types import Theorem
+from lean_env.jsonl import read_jsonl
 from prover.config import CampaignConfig
+from prover.progress import StepProgress
 from prover.run_dir import RunDir
 from policy.base import PromptFormat
 from policy.factory import CampaignGenerators
 from search.best_first import SearchConfig
 from search.passk import PassAtK
+from search.records import AttemptRecord
 
 PROBE_SIZE = 64          # seed pairs in the fixed entropy probe
 
@@ -42,18 +45,21 @@ class Searcher:
 
         cfg = self.cfg
 
-        async def go(generator) -> PassAtK:
+        async def go(generator, bar: StepProgress) -> PassAtK:
             env = make_env(cfg.env, distributed=cfg.distributed)   # local, or actors over a Ray cluster
             try:
                 summary, _ = await evaluate(theorems, env, generator, search or cfg.search, out_dir, attempts,
-                                            concurrency=cfg.concurrency,
+                                            concurrency=cfg.concurrency, progress=bar,
                                             tag={"checkpoint": checkpoint.name, "round": round_}, planner=cfg.planner)
                 return summary
             finally:
                 await env.close()
 
-        with self.generators.use(checkpoint, seed=cfg.seed + round_) as generator:
-            summary = asyncio.run(go(generator))
+        done = [AttemptRecord.from_dict(r) for r in read_jsonl(out_dir / "attempts.jsonl")]
+        with self.generators.use(checkpoint, seed=cfg.seed + round_) as generator, \
+                StepProgress(f"round {round_} · {out_dir.name} ({checkpoint.name})", [t.id for t in theorems],
+                             attempts, done=done) as bar:
+            summary = asyncio.run(go(generator, bar))
         if summary.soundness_incidents and not cfg.continue_on_incident:
             raise SoundnessIncident(
                 f"{summary.soundness_incidents} soundness incident(s) in {out_dir}: the environment accepted proofs of "
@@ -126,6 +132,7 @@ def evaluate_round(run: RunDir, cfg: CampaignConfig, r: int, soft_reset: bool, e
         theorems = load_benchmark(cfg.eval.benchmark, split)[: cfg.eval.limit]
         summary = searcher.prove(run.checkpoint(r), theorems, run.round_dir(r) / f"eval_{split}", r, cfg.eval.pass_k)
         row[f"pass_{split}"] = summary.pass_at_k
+        row[f"n_{split}"], row[f"proved_{split}"] = summary.theorems, summary.proved   # for the plots' intervals
         row[f"env_failures_{split}"] = summary.env_failures
         row[f"soundness_incidents_{split}"] = summary.soundness_incidents
         row["budget"] = summary.budget
