@@ -212,8 +212,8 @@ def campaign(
     try:
         run_campaign(cfg, run_dir or Path("runs") / cfg.name)
     except WeightSyncError as e:   # a kept vLLM engine that does not serve its checkpoint: stop, say by how much
-    except SoundnessIncident as e:
         _fail(str(e))
+    except SoundnessIncident as e:
         _fail(str(e))
 
 
