@@ -192,9 +192,12 @@ def load_config(path: str | Path) -> CampaignConfig:
     if not path.exists():
         raise ConfigError(f"config file not found: {path}")
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as e:
         raise ConfigError(f"{path}: not valid YAML: {e}") from e
+    if raw is None:   # an empty file would silently be the whole default campaign
+        raise ConfigError(f"{path}: the config is empty; start from configs/embedded.yaml (every field of it "
+                          "is optional, but a file must set at least one, e.g. `name:`)")
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: the top level must be a mapping of settings")
     try:
@@ -211,3 +214,48 @@ def dump_config(cfg: CampaignConfig, path: str | Path) -> None:
     for key in unread:
         data.pop(key, None)
     Path(path).write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
+
+
+def check_settings(cfg: CampaignConfig, need_model: bool = True) -> None:
+    """What validating the fields cannot see, checked before any work starts: the pool's and the
+    eval's benchmarks and splits exist, the pool is not empty, and round 0's model exists (unless
+    `need_model` is False: round 0 is done). Raises one ConfigError listing every problem."""
+    from lean_env.benchmarks import BenchmarkError, load_benchmark
+    from policy.tiny import PRESETS
+
+    problems = []
+    try:
+        if not load_benchmark(cfg.pool.benchmark, cfg.pool.split)[: cfg.pool.limit]:
+            problems.append(f"pool: no theorems in {cfg.pool.benchmark}/{cfg.pool.split}")
+    except BenchmarkError as e:
+        problems.append(f"pool: {e}")
+    for split in cfg.eval.splits:
+        try:
+            load_benchmark(cfg.eval.benchmark, split)
+        except BenchmarkError as e:
+            problems.append(f"eval: {e}")
+    if need_model and cfg.model.init == "path" and not Path(cfg.model.path).is_dir():
+        problems.append(f"model.path: no model directory at {cfg.model.path}")
+    presets = {"model.preset": cfg.model.preset if cfg.model.init == "embedded" else None,
+               "resynthesis.larger_preset": cfg.resynthesis.larger_preset if cfg.resynthesis.base == "larger" else None}
+    for where, preset in presets.items():
+        if preset is not None and preset not in PRESETS:
+            problems.append(f"{where}: unknown model preset {preset!r}; choose one of {sorted(PRESETS)}")
+    if problems:
+        raise ConfigError("the config cannot run:\n" + "\n".join(f"  {p}" for p in problems))
+
+
+# Settings a resumed campaign may change: they decide how far it goes, not what a round computes.
+SAFE_TO_CHANGE = ("name", "rounds")
+
+
+def settings_diff(saved: dict, new: dict, prefix: str = "") -> list[tuple[str, object, object]]:
+    """(dotted key, saved value, new value) of every setting that differs, nested sections walked."""
+    out = []
+    for key in sorted(set(saved) | set(new), key=str):
+        a, b, where = saved.get(key), new.get(key), f"{prefix}{key}"
+        if isinstance(a, dict) and isinstance(b, dict):
+            out += settings_diff(a, b, where + ".")
+        elif a != b:
+            out.append((where, a, b))
+    return out

@@ -2,7 +2,6 @@
 scratch, fine-tuned on the human seed proofs. No download, a minute or two on 2 CPU cores."""
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
@@ -13,16 +12,7 @@ from lean_env.benchmarks import DATA_DIR, load_benchmark
 from lean_env.jsonl import read_jsonl
 from lean_env.types import ProofFinished, TacticState, Theorem
 from policy.base import PromptFormat
-
-
-@dataclass
-class Pair:
-    """One (goal state, tactic) training example."""
-
-    theorem_id: str
-    state: str
-    tactic: str
-    depth: int
+from training.store import Pair
 
 
 def load_proofs(path: str | Path) -> dict[str, list[str]]:
@@ -32,8 +22,9 @@ def load_proofs(path: str | Path) -> dict[str, list[str]]:
 
 
 async def replay_pairs(env: ProofEnv, theorems: Sequence[Theorem], proofs: dict[str, list[str]]) -> list[Pair]:
-    """Step each proof through the environment to recover the goal state before every tactic.
-    A proof that does not replay is skipped (and would be a data bug: the tests check seeds)."""
+    """Step each proof through the environment to recover the goal state before every tactic: the
+    seed pairs (round -1, no checkpoint). A proof that does not replay is skipped (and would be a
+    data bug: the tests check seeds)."""
     pairs: list[Pair] = []
     for t in theorems:
         if t.id not in proofs:
@@ -43,7 +34,8 @@ async def replay_pairs(env: ProofEnv, theorems: Sequence[Theorem], proofs: dict[
         for depth, tac in enumerate(proofs[t.id]):
             if not isinstance(state, TacticState):
                 break
-            out.append(Pair(t.id, state.pp, tac, depth))
+            out.append(Pair(theorem_id=t.id, benchmark=t.benchmark, state=state.pp, tactic=tac, depth=depth,
+                            proof_length=len(proofs[t.id])))
             state = await env.run_tactic(state, tac)
         if isinstance(state, ProofFinished):
             pairs.extend(out)
@@ -58,7 +50,7 @@ async def build_embedded_model(out_dir: str | Path, env: ProofEnv, preset: str =
                                epochs: float = 20.0, lr: float = 2e-3, prompt: PromptFormat | None = None) -> Path:
     from policy.checkpoint import save_checkpoint
     from policy.tiny import create_model, train_tokenizer
-    from training.sft import SFTConfig, train_sft
+    from training.sft import SFTConfig, sft_examples, train_sft
 
     prompt = prompt or PromptFormat()
     theorems = load_benchmark("embedded")
@@ -71,5 +63,5 @@ async def build_embedded_model(out_dir: str | Path, env: ProofEnv, preset: str =
     base = Path(out_dir).with_name(Path(out_dir).name + "-base")
     save_checkpoint(model, tokenizer, base, {"preset": preset, "seed": seed, "what": "untrained base"})
     cfg = SFTConfig(lr=lr, epochs=epochs, batch_tokens=4096, warmup_steps=20, seed=seed)
-    train_sft(model, tokenizer, [(prompt.prompt(p.state), p.tactic) for p in pairs], cfg, out_dir)
+    train_sft(model, tokenizer, sft_examples(pairs, prompt), cfg, out_dir)
     return Path(out_dir)

@@ -159,12 +159,13 @@ def test_campaign_with_the_http_generator(tmp_path):
 
 def test_seed_proofs_are_replayed_once_per_run(tmp_path):
     from prover.run_dir import RunDir
+    from training.store import Pair
 
     calls = []
 
     def replay():
         calls.append(1)
-        return [{"state": "⊢ p", "tactic": "trivial"}]
+        return [Pair(theorem_id="t", state="⊢ p", tactic="trivial", proof_length=1)]
 
     run = RunDir(tmp_path)
     assert run.seed_pairs(replay) == run.seed_pairs(replay) == RunDir(tmp_path).seed_pairs(replay)
