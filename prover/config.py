@@ -21,12 +21,12 @@ learner never reads is an error too, rather than silently ignored.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, Optional
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic.dataclasses import dataclass as pydantic_dataclass
 
 from lean_env.factory import EnvConfig
 from lean_env.cluster import DistributedConfig
@@ -95,37 +95,25 @@ class MergeConfig(Strict):
     eval_limit: Optional[int] = Field(None, ge=1)   # theorems of the first eval split each run is scored on
 
 
-@dataclass(frozen=True)
+@pydantic_dataclass(frozen=True, config=ConfigDict(extra="forbid"))
 class ResynthesisConfig:
     """The campaign YAML's `resynthesis:` section: when a re-synthesis round is due and how it
     trains (prover/recipes/resynthesis.py)."""
 
-    __pydantic_config__ = ConfigDict(extra="forbid")
-
-    every: int = 0                    # re-synthesise on rounds every, 2*every, ...; 0 = never on schedule
-    plateau_rounds: int = 0           # also when this many rounds brought no gain; 0 = no plateau rule
-    top_k: int = 2                    # checkpoints that search the pool: the strongest of ...
-    lookback: int = 3                 # ... the last this many rounds (by held-out pass rate)
-    max_expansions: Optional[int] = None   # search budget per attempt; None = the round's
-    epochs: float = 10.0              # passes over the rebuilt data when training from the fresh base
-    lr: Optional[float] = None        # the reset's peak learning rate; None = the sft section's
-    land_ratio: float = 1.15          # held-out loss must come within this factor of the pre-reset model's
-    extra_epochs: float = 4.0         # more training while it has not landed ...
-    max_extra_stages: int = 2         # ... at most this many times
+    every: int = Field(0, ge=0)               # re-synthesise on rounds every, 2*every, ...; 0 = never on schedule
+    plateau_rounds: int = Field(0, ge=0)      # also when this many rounds brought no gain; 0 = no plateau rule
+    top_k: int = Field(2, ge=1)               # checkpoints that search the pool: the strongest of ...
+    lookback: int = Field(3, ge=1)            # ... the last this many rounds (by held-out pass rate)
+    max_expansions: Optional[int] = Field(None, ge=1)   # search budget per attempt; None = the round's
+    epochs: float = Field(10.0, gt=0)         # passes over the rebuilt data when training from the fresh base
+    lr: Optional[float] = Field(None, gt=0)   # the reset's peak learning rate; None = the sft section's
+    land_ratio: float = Field(1.15, ge=1)     # held-out loss must come within this factor of the pre-reset model's
+    extra_epochs: float = Field(4.0, gt=0)    # more training while it has not landed ...
+    max_extra_stages: int = Field(2, ge=0)    # ... at most this many times
     base: Literal["initial", "larger"] = "initial"
-    larger_preset: str = "small"      # base: larger only
+    larger_preset: str = "small"              # base: larger only
 
     def __post_init__(self) -> None:
-        if self.every < 0 or self.plateau_rounds < 0:
-            raise ValueError(f"every and plateau_rounds must be >= 0, got {self.every} and {self.plateau_rounds}")
-        if self.top_k < 1 or self.lookback < 1 or self.max_extra_stages < 0:
-            raise ValueError(f"need top_k >= 1, lookback >= 1, max_extra_stages >= 0; got {self}")
-        if not (self.epochs > 0 and self.extra_epochs > 0 and self.land_ratio >= 1.0):
-            raise ValueError(f"need epochs > 0, extra_epochs > 0, land_ratio >= 1; got {self}")
-        if self.lr is not None and not self.lr > 0:
-            raise ValueError(f"lr must be > 0, got {self.lr}")
-        if self.max_expansions is not None and self.max_expansions < 1:
-            raise ValueError(f"max_expansions must be >= 1, got {self.max_expansions}")
         if self.base == "initial" and self.larger_preset != "small":
             raise ValueError("larger_preset is only read with base: larger")
 
