@@ -115,16 +115,16 @@ def evaluate(
     tactic_timeout: float = typer.Option(12.0, help="Wall-clock seconds per tactic."),
     start_timeout: float = typer.Option(120.0, help="Seconds to start a theorem (REPL header; entering a Dojo)."),
     pass_k: int = typer.Option(1, "--pass-k", min=1, help="Independent attempts per theorem."),
-    samples: Optional[int] = typer.Option(None, help="Run n >= k attempts without early stop, for the unbiased estimator."),
-    tactics: int = typer.Option(8, help="Tactics sampled per expansion."),
-    expansions: int = typer.Option(32, help="Max expansions per attempt."),
-    wall: float = typer.Option(120.0, help="Wall-clock seconds per attempt."),
+    samples: Optional[int] = typer.Option(None, min=1, help="Run n >= k attempts without early stop, for the unbiased estimator."),
+    tactics: int = typer.Option(8, min=1, help="Tactics sampled per expansion."),
+    expansions: int = typer.Option(32, min=1, help="Max expansions per attempt."),
+    wall: float = typer.Option(120.0, min=0.001, help="Wall-clock seconds per attempt."),
     workers: int = typer.Option(2, min=1, help="Environment worker processes."),
     concurrency: int = typer.Option(32, min=1, help="Attempts in flight at once."),
     temperature: Optional[float] = typer.Option(None, help="Sampling temperature (default 1.0, or the preset's)."),
     preset: Optional[str] = typer.Option(None, help="A released prover's prompt and decoding: bfs-prover-v2, "
                                          "internlm2.5-stepprover, reprover, ... (policy/presets.py)."),
-    limit: Optional[int] = typer.Option(None, help="Only the first N theorems."),
+    limit: Optional[int] = typer.Option(None, min=1, help="Only the first N theorems."),
     out: Path = typer.Option(Path("runs/eval"), help="Output directory (results resume from here)."),
     seed: int = typer.Option(0),
     ray: Optional[str] = typer.Option(None, "--ray", help="Run environment workers as Ray actors on this cluster ('local' starts one here)."),
@@ -169,8 +169,8 @@ def show_tree(
     model: Optional[str] = typer.Option(None, help="As for `prover eval` (default: the embedded model)."),
     generator: str = typer.Option("hf", help="hf, vllm, openai or scripted."),
     base_url: Optional[str] = typer.Option(None),
-    expansions: int = typer.Option(32),
-    tactics: int = typer.Option(8),
+    expansions: int = typer.Option(32, min=1),
+    tactics: int = typer.Option(8, min=1),
     out: Path = typer.Option(Path("runs/tree"), help="Writes TREE.json, TREE.graphml and TREE.png here."),
     seed: int = typer.Option(0),
     planner: Optional[str] = typer.Option(None, help="Run a planner-driven search (as `prover eval --planner`): one "
@@ -196,6 +196,8 @@ def show_tree(
 def campaign(
     config: Path = typer.Option(Path("configs/embedded.yaml"), "--config", "-c", help="Campaign YAML."),
     run_dir: Optional[Path] = typer.Option(None, "--run-dir", help="Defaults to runs/<config name>."),
+    keep_saved_config: bool = typer.Option(False, help="Resume with the run's saved config even where the given "
+                                           "one differs (without it, a resume with other settings is refused)."),
 ) -> None:
     """Run expert-iteration rounds end to end; rerun the same command to resume after a kill."""
     from prover.campaign import run_campaign
@@ -210,8 +212,8 @@ def campaign(
     from prover.recipes.shared import SoundnessIncident
 
     try:
-        run_campaign(cfg, run_dir or Path("runs") / cfg.name)
-    except WeightSyncError as e:   # a kept vLLM engine that does not serve its checkpoint: stop, say by how much
+        run_campaign(cfg, run_dir or Path("runs") / cfg.name, keep_saved_config)
+    except (ConfigError, WeightSyncError) as e:   # WeightSyncError: a kept vLLM engine serves another model
         _fail(str(e))
     except SoundnessIncident as e:
         _fail(str(e))
@@ -286,7 +288,7 @@ def distill(
     samples: int = typer.Option(4, min=1, help="Attempts per theorem from each checkpoint."),
     include_failed: bool = typer.Option(False, help="Also train on accepted steps of failed attempts."),
     epochs: float = typer.Option(3.0),
-    limit: Optional[int] = typer.Option(None, help="Only the first N theorems."),
+    limit: Optional[int] = typer.Option(None, min=1, help="Only the first N theorems."),
     seed: int = typer.Option(0),
 ) -> None:
     """Self-distillation (soft reset for RL): SFT a clean checkpoint on successful trajectories

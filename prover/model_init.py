@@ -2,7 +2,6 @@
 scratch, fine-tuned on the human seed proofs. No download, a minute or two on 2 CPU cores."""
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Sequence
 
@@ -13,19 +12,10 @@ from lean_env.benchmarks import DATA_DIR, load_benchmark
 from lean_env.jsonl import read_jsonl
 from lean_env.types import ProofFinished, TacticState, Theorem
 from policy.base import PromptFormat
+from training.store import Pair
 
 if TYPE_CHECKING:
     from rich.progress import Progress
-
-
-@dataclass
-class Pair:
-    """One (goal state, tactic) training example."""
-
-    theorem_id: str
-    state: str
-    tactic: str
-    depth: int
 
 
 def load_proofs(path: str | Path) -> dict[str, list[str]]:
@@ -36,9 +26,9 @@ def load_proofs(path: str | Path) -> dict[str, list[str]]:
 
 async def replay_pairs(env: ProofEnv, theorems: Sequence[Theorem], proofs: dict[str, list[str]],
                        on_theorem=None) -> list[Pair]:
-    """Step each proof through the environment to recover the goal state before every tactic.
-    A proof that does not replay is skipped (and would be a data bug: the tests check seeds).
-    `on_theorem()` is called after each theorem (a progress bar)."""
+    """Step each proof through the environment to recover the goal state before every tactic: the
+    seed pairs (round -1, no checkpoint). A proof that does not replay is skipped (and would be a
+    data bug: the tests check seeds). `on_theorem()` is called after each theorem (a progress bar)."""
     pairs: list[Pair] = []
     for t in theorems:
         if on_theorem is not None:
@@ -50,7 +40,8 @@ async def replay_pairs(env: ProofEnv, theorems: Sequence[Theorem], proofs: dict[
         for depth, tac in enumerate(proofs[t.id]):
             if not isinstance(state, TacticState):
                 break
-            out.append(Pair(t.id, state.pp, tac, depth))
+            out.append(Pair(theorem_id=t.id, benchmark=t.benchmark, state=state.pp, tactic=tac, depth=depth,
+                            proof_length=len(proofs[t.id])))
             state = await env.run_tactic(state, tac)
         if isinstance(state, ProofFinished):
             pairs.extend(out)
@@ -68,7 +59,7 @@ async def build_embedded_model(out_dir: str | Path, env: ProofEnv, preset: str =
     tokenizer, create the base model, SFT it (steps and loss)."""
     from policy.checkpoint import save_checkpoint
     from policy.tiny import create_model, train_tokenizer
-    from training.sft import SFTConfig, train_sft
+    from training.sft import SFTConfig, sft_examples, train_sft
 
     def step(description: str, total: float | None = None) -> Callable[..., None]:
         if progress is None:
@@ -93,6 +84,6 @@ async def build_embedded_model(out_dir: str | Path, env: ProofEnv, preset: str =
     made()
     cfg = SFTConfig(lr=lr, epochs=epochs, batch_tokens=4096, warmup_steps=20, seed=seed)
     trained = step(f"4/4 SFT on {len(pairs)} seed pairs")
-    train_sft(model, tokenizer, [(prompt.prompt(p.state), p.tactic) for p in pairs], cfg, out_dir,
+    train_sft(model, tokenizer, sft_examples(pairs, prompt), cfg, out_dir,
               on_step=lambda i, total, loss: trained(total=total, completed=i, advance=0, loss=f"{loss:.3f}"))
     return Path(out_dir)

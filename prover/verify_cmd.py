@@ -29,6 +29,8 @@ def read_proofs(path: Path) -> list[dict]:
         if not ok or not isinstance(row.get("statement", ""), str):
             raise ValueError(f"{path}:{i}: expected {{\"id\": str, \"tactics\": [str, ...]}} or {{\"id\": str, \"proof\": str}}")
         rows.append(row)
+    if not rows:
+        raise ValueError(f"{path}: no proofs in the file (expected one JSON object per line)")
     return rows
 
 

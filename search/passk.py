@@ -9,7 +9,7 @@ import math
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
-from search.records import AttemptRecord
+from search.records import AttemptRecord, Failure
 
 
 def unbiased_pass_at_k(n: int, c: int, k: int) -> float:
@@ -56,11 +56,12 @@ class PassAtK:
     env_failures: int         # unproved attempts that met an environment failure (counted as failures)
     budget: str = ""
     soundness_incidents: int = 0   # proofs the backend accepted of statements the screen refutes
+    not_started: int = 0      # theorems whose statement never started (Lean refused it): unsolved, not searched
 
     def line(self) -> str:
         unb = f", unbiased {self.unbiased:.1%}" if self.unbiased is not None else ""
         return (f"pass@{self.k} = {self.pass_at_k:.1%} ({self.proved}/{self.theorems}){unb}; "
-                f"budget {self.budget}; env failures {self.env_failures}; "
+                f"budget {self.budget}; env failures {self.env_failures}; did not start {self.not_started}; "
                 f"soundness incidents {self.soundness_incidents}")
 
 
@@ -75,7 +76,7 @@ def summarize(theorem_ids: Sequence[str], records: Iterable[AttemptRecord], k: i
     if k < 1:
         raise ValueError(f"k must be >= 1, got {k}")
     outcome: dict[str, dict[int, bool]] = {t: {} for t in theorem_ids}
-    env_failures = incidents = 0
+    env_failures, incidents, started = 0, 0, set()
     for r in records:
         if r.theorem_id not in outcome:
             continue
@@ -83,11 +84,14 @@ def summarize(theorem_ids: Sequence[str], records: Iterable[AttemptRecord], k: i
         attempts = outcome[r.theorem_id]
         attempts[r.attempt] = attempts.get(r.attempt, False) or r.proved
         env_failures += r.env_failures > 0 and not r.proved
+        if r.proved or Failure.of(r.failure) is not Failure.START:
+            started.add(r.theorem_id)
     n_total = len(outcome)
     proved = sum(any(ok for a, ok in att.items() if a < k) for att in outcome.values())
     attempted = sum(bool(att) for att in outcome.values())
     unbiased = None
     if outcome and all(len(att) >= k for att in outcome.values()):
         unbiased = sum(unbiased_pass_at_k(len(att), sum(att.values()), k) for att in outcome.values()) / n_total
+    not_started = sum(bool(att) and t not in started for t, att in outcome.items())
     return PassAtK(n_total, attempted, proved, k, proved / n_total if n_total else 0.0, unbiased, env_failures, budget,
-                   incidents)
+                   not_started=not_started, soundness_incidents=incidents)

@@ -14,7 +14,7 @@ import random
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 import torch
 
@@ -22,7 +22,11 @@ from training.batching import (IGNORE, Tokenized, bucket_batches, collate_packed
                                label_logprobs, pack_rows, tokenize_pairs)
 from training.trainer import Trainer, TrainerConfig, model_and_tokenizer
 
-__all__ = ["SFTConfig", "SFTResult", "SFTObjective", "train_sft", "token_nll", "make_micro_batches"]
+if TYPE_CHECKING:
+    from policy.base import PromptFormat
+    from training.store import Pair
+
+__all__ = ["SFTConfig", "SFTResult", "SFTObjective", "sft_examples", "train_sft", "token_nll", "make_micro_batches"]
 
 
 @dataclass
@@ -81,6 +85,12 @@ class SFTObjective:
     def loss(self, model, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, int]:
         device = next(model.parameters()).device
         return token_nll(model, {k: v.to(device) for k, v in batch.items()}), real_tokens(batch)
+
+
+def sft_examples(pairs: Sequence["Pair"], prompt: "PromptFormat") -> list[tuple[str, str]]:
+    """The (prompt, tactic) examples SFT trains on: each pair's goal state rendered as the policy
+    sees it at search time, and its tactic."""
+    return [(prompt.prompt(p.state), p.tactic) for p in pairs]
 
 
 def train_sft(model_or_path, tokenizer, examples: Sequence[tuple[str, str]], cfg: SFTConfig,

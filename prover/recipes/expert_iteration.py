@@ -44,7 +44,7 @@ def expert_iteration_round(run: RunDir, cfg: CampaignConfig, r: int, searcher: S
     if progress.todo("search"):
         pool = load_benchmark(cfg.pool.benchmark, cfg.pool.split)[: cfg.pool.limit]
         if cfg.pool.drop_solved:
-            solved = {p["theorem_id"] for p in store.pairs()}
+            solved = {p.theorem_id for p in store.pairs()}
             pool = [t for t in pool if t.id not in solved]
         pool = frontier(run, cfg, r, pool)
         run.log(f"round {r}: searching {len(pool)} theorems with {previous.name}")
@@ -95,20 +95,22 @@ def filter_store(run: RunDir, cfg: CampaignConfig, r: int, previous: Path, promp
     model, tokenizer, _ = load_checkpoint(previous)
     stored = run.store().pairs()
     capped = cap_pairs(stored, cfg.filter.max_pairs_per_theorem, cfg.filter.max_pairs_per_state)
-    pairs = [{"state": p["state"], "tactic": p["tactic"]} for p in capped]
-    kept, report = filter_pairs(model, tokenizer, pairs, prompt, cfg.filter.low_quantile,
-                                cfg.filter.high_quantile, rdir / "filter.png")
+    kept, _, report = filter_pairs(model, tokenizer, capped, prompt, cfg.filter.low_quantile,
+                                   cfg.filter.high_quantile, rdir / "filter.png")
     report.capped = len(stored) - len(capped)
     (rdir / "filter.json").write_text(json.dumps(dataclasses.asdict(report), indent=1))
-    write_jsonl_atomic(rdir / "kept.jsonl", kept)
+    write_jsonl_atomic(rdir / "kept.jsonl", [p.to_dict() for p in kept])
 
 
 def training_data(run: RunDir, cfg: CampaignConfig, r: int, prompt: PromptFormat) -> list[tuple[str, str]]:
     """(prompt, tactic) SFT examples: the round's kept pairs, and the seed proofs when included."""
-    kept = read_jsonl(run.round_dir(r) / "kept.jsonl")
+    from training.sft import sft_examples
+    from training.store import Pair
+
+    kept = [Pair.from_dict(row) for row in read_jsonl(run.round_dir(r) / "kept.jsonl")]
     if cfg.include_seed_proofs:
         kept += seed_pairs(run, cfg)
-    return [(prompt.prompt(p["state"]), p["tactic"]) for p in kept]
+    return sft_examples(kept, prompt)
 
 
 def train_dpo_step(run: RunDir, cfg: CampaignConfig, r: int, prompt: PromptFormat) -> None:

@@ -19,6 +19,8 @@ from policy.factory import CampaignGenerators
 from search.best_first import SearchConfig
 from search.passk import PassAtK
 from search.records import AttemptRecord
+from training.sft import sft_examples
+from training.store import Pair
 
 PROBE_SIZE = 64          # seed pairs in the fixed entropy probe
 
@@ -77,11 +79,11 @@ class Searcher:
         self.close()
 
 
-def seed_pairs(run: RunDir, cfg: CampaignConfig) -> list[dict]:
-    """The human seed proofs of the pool as (state, tactic) rows, replayed once per run."""
+def seed_pairs(run: RunDir, cfg: CampaignConfig) -> list[Pair]:
+    """The human seed proofs of the pool as pairs, replayed once per run."""
     from prover.model_init import load_proofs, replay_pairs
 
-    def replay() -> list[dict]:
+    def replay() -> list[Pair]:
         async def go():
             env = make_env("embedded", workers=1)   # the seed proofs are in the embedded fragment
             try:
@@ -89,7 +91,7 @@ def seed_pairs(run: RunDir, cfg: CampaignConfig) -> list[dict]:
                 return await replay_pairs(env, train, load_proofs(DATA_DIR / "embedded" / "seed_proofs.jsonl"))
             finally:
                 await env.close()
-        return [{"state": p.state, "tactic": p.tactic} for p in asyncio.run(go())]
+        return asyncio.run(go())
 
     return run.seed_pairs(replay)
 
@@ -139,8 +141,8 @@ def evaluate_round(run: RunDir, cfg: CampaignConfig, r: int, soft_reset: bool, e
     model, tokenizer, _ = load_checkpoint(run.checkpoint(r))
     probe = seed_pairs(run, cfg)[:PROBE_SIZE]
     prompt = PromptFormat(cfg.generator.prompt_template)
-    row["entropy"] = policy_entropy(model, tokenizer, [prompt.prompt(p["state"]) for p in probe],
-                                    [p["tactic"] for p in probe])
+    examples = sft_examples(probe, prompt)
+    row["entropy"] = policy_entropy(model, tokenizer, [x for x, _ in examples], [t for _, t in examples])
     row["time_eval"] = time.perf_counter() - t0
     run.finish_round(row)
     run.log("round %d: %s" % (r, ", ".join(f"{k} {v:.3f}" if isinstance(v, float) else f"{k} {v}"
