@@ -7,7 +7,7 @@ import re
 from lean_env.embedded import arith, discrete
 from lean_env.embedded.elab import _unify, instantiate_rule
 from lean_env.embedded.goals import CLASSICAL, Goal, ProofState, TacticError, defeq
-from lean_env.embedded.simp import TRUE, hypothesis_rules, norm_cast_prop, push_cast_prop, push_neg, simp_prop
+from lean_env.embedded.simp import TRUE, evaluate_sqrt, hypothesis_rules, norm_cast_prop, push_cast_prop, push_neg, simp_prop
 from lean_env.embedded.terms import Bin, Const, Quant, Term, Un, Var, children, free_vars, pp, replace, type_of, with_children
 from lean_env.embedded.terms import rename_binder
 from lean_env.embedded.tactics.closers import reducible_rfl, t_assumption
@@ -332,7 +332,7 @@ def _simp_discrete(p: Term, ctx: dict, rules, lemmas: list[str], norm_num: bool)
         q = discrete.rewrite_all(p, lemmas) if lemmas else p
         q = simp_prop(discrete.evaluate_closed(q, ctx), ctx, rules)
         if norm_num:
-            q = discrete.fold_predicates(q)
+            q = evaluate_sqrt(discrete.fold_predicates(q))
         if q == p:
             return q
         p = q
