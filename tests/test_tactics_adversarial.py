@@ -1,5 +1,5 @@
 """Attacks on the tactics of issue 20 item 3 (`norm_num1`, norm_num's extensions, `change`,
-`suffices`, `by_contra!`, `let`, `guard_target`/`guard_hyp`, rcases with `rfl` alternatives): each
+`suffices`, `by_contra!`, `let`, `zify`, `assumption_mod_cast`, `guard_target`/`guard_hyp`, rcases with `rfl` alternatives): each
 statement is false in Lean (the comment or the name says why), so each script must be rejected; a
 kernel exception counts as a failure, not a rejection. The second table holds true statements the
 same tactics prove in Lean (from Mathlib's test files and the forms provers write)."""
@@ -45,6 +45,12 @@ ATTACKS: dict[str, str] = {
     # let: the definition is an equation, not a free choice
     "let is not a free variable": "theorem a (x : ℕ) : x + 1 = 5 := by\n  let y : ℕ := 4\n  omega",
     "let value at the stated type": "theorem a : (0 : ℕ) - 1 = -1 := by\n  let y : ℤ := 0 - 1\n  omega",
+    # zify: truncated subtraction moves only with a fact; assumption_mod_cast matches up to casts only
+    "zify a truncated subtraction": "theorem a (a b : ℕ) : a - b + b = a := by\n  zify\n  ring",
+    "zify a wrong fact": "theorem a (a b : ℕ) (h : a ≤ b) : a - b + b = a := by\n  zify [h]\n  ring",
+    "zify then ℤ reasoning": "theorem a (a : ℕ) : a - 1 + 1 = a := by\n  zify\n  omega",
+    "assumption_mod_cast strict vs weak": "theorem a (a b : ℕ) (h : (a : ℤ) ≤ b) : a < b := by assumption_mod_cast",
+    "assumption_mod_cast through a subtraction": "theorem a (a b : ℕ) (h : (a : ℤ) - b = 0) : a - b = 0 ∧ a = b := by assumption_mod_cast",
     # guard_target / guard_hyp never prove anything
     "guard_target does not close": "theorem a : (1 : ℕ) = 2 := by guard_target = (1 : ℕ) = 2",
     "guard_target mismatch": "theorem a : (1 : ℕ) = 1 := by\n  guard_target =ₛ (2 : ℕ) = 2\n  rfl",
@@ -69,6 +75,8 @@ PROOFS: dict[str, str] = {
     "suffices two goals": "example (x : ℕ) (h : x > 2) : x ≠ 0 := by\n  suffices h2 : x > 1\n  · omega\n  · omega",
     "change": "example (x : ℕ) (h : 2 < x) : 2 < x := by\n  change x > 2 at h\n  guard_hyp h : x > 2\n  exact h",
     "by_contra!": "example (x : ℕ) (h : x > 2) : x ≠ 0 := by\n  by_contra! h2\n  omega",
+    "zify with a fact": "example (a b : ℕ) (h : b ≤ a) : a - b + b = a := by\n  zify [h]\n  ring",
+    "assumption_mod_cast": "example (a b : ℕ) (h : (a : ℤ) < b) : a < b := by assumption_mod_cast",
     "let": "example (x : ℕ) (h : x > 2) : 2 < x + 1 := by\n  let y := x + 1\n  omega",
     "rcases rfl alternative": """example (n : ℕ) (h : ∃ k, n = 2 * k ∨ n = 2 * k + 1) : n % 2 = 0 ∨ n % 2 = 1 := by
   rcases h with ⟨k, rfl | h⟩

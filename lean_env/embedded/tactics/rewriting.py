@@ -310,13 +310,14 @@ def simp_like(name: str, use_all_hyps: bool = False):
                     g = g.with_target(new)
                 continue
             old = hyp_prop(g, tname)
-            new = simplify(old, [r for r in rules if r[0] != old])
+            own = hypothesis_rules([old])   # `simp [*] at h` does not rewrite h with itself
+            new = simplify(old, [r for r in rules if r[0] != old and r not in own])
             if _changed(new, old):
                 progress = True
                 if new == Const(False):
                     return s.replace_main([], ax)
                 g = g.remove(tname) if new == TRUE else g.replace_hyp(tname, new)
-        if g.target == TRUE:
+        if "⊢" in targets and g.target == TRUE:   # `simp at h` leaves the goal alone
             return s.replace_main([], ax)
         if not progress:
             msg = "simp made no progress" if name.startswith("simp") else f"{name} failed to simplify"
