@@ -76,83 +76,189 @@ def _omega(g: Goal, extra: list[Term]) -> bool:
     return arith.omega(g.props() + extra, g.target, g.ctx)
 
 
+# ---------------------------------------------------------------- positivity
+# Mathlib's `positivity` (Mathlib/Tactic/Positivity/Core.lean), rule for rule: `core e` gives one
+# of four strictnesses: "pos" (0 < e), "nonneg" (0 ≤ e), "nonzero" (e ≠ 0) or "none" (Mathlib's
+# `core` throws). It runs the extension for e's head, then norm_num on a closed numeral, then
+# `zero_le` at ℕ, then compares each hypothesis with e (`lo ≤ e`, `lo < e`, `e = x`, `e ≠ 0`),
+# combining all of them with `orElse`. Nothing else is consulted: no linear arithmetic, no ∧
+# splitting, so the tactic fails where Mathlib's fails.
+POS, NONNEG, NONZERO, NONE = "pos", "nonneg", "nonzero", "none"
+
+
+def _or_else(a: str, b: str) -> str:
+    """Mathlib's `orElse`: the better of two results; `0 ≤ e` and `e ≠ 0` together give `0 < e`."""
+    if POS in (a, b) or {a, b} == {NONNEG, NONZERO}:
+        return POS
+    for s in (NONNEG, NONZERO):
+        if s in (a, b):
+            return s
+    return NONE
+
+
 def _positivity(g: Goal, extra: list[Term]) -> bool:
     t = g.target
     if not isinstance(t, Bin):
         return False
     if t.op in ("<", "≤") and is_numeral(t.lhs, 0):
-        need_strict, e_ = t.op == "<", t.rhs
+        want, e_ = t.op, t.rhs
     elif t.op in (">", "≥") and is_numeral(t.rhs, 0):
-        need_strict, e_ = t.op == ">", t.lhs
+        want, e_ = {">": "<", "≥": "≤"}[t.op], t.lhs
     elif t.op == "≠" and is_numeral(t.rhs, 0):
-        need_strict, e_ = True, t.lhs
+        want, e_ = "≠", t.lhs
+    elif t.op == "≠" and is_numeral(t.lhs, 0):
+        want, e_ = "≠", t.rhs
     else:
         return False
     sign = _sign(e_, g)
-    return sign == "pos" or (sign == "nonneg" and not need_strict)
+    return sign == POS or {"≤": NONNEG, "≠": NONZERO, "<": POS}[want] == sign
+
+
+def _type(t: Term, ctx: dict) -> str | None:
+    return type_of(t) or arith.term_type(t, ctx)
 
 
 def _sign(t: Term, g: Goal) -> str:
+    """Mathlib's `Positivity.core`."""
     ctx = g.ctx
-    if isinstance(t, Num):
-        return "pos" if t.value > 0 else "nonneg"
-    if isinstance(t, Cast):   # `↑n` with n : ℕ (Nat.cast_nonneg, Nat.cast_pos); from ℤ/ℚ, e's sign
+    ty = _type(t, ctx)
+    result = _extension_sign(t, g, ty)
+    result = _or_else(result, _norm_num_sign(t, ty))
+    if ty == NAT:   # `positivityCanon`: `zero_le` in a canonically ordered semiring
+        result = _or_else(result, NONNEG)
+    if result == POS:
+        return result
+    for p in g.props():
+        result = _or_else(result, _compare_hyp(p, t, ty))
+    return result
+
+
+def _norm_num_sign(t: Term, ty: str | None) -> str:
+    """`normNumPositivity`: a closed numeral expression's value decides."""
+    if ty is None or not arith.is_closed_arith(t, functions=False):
+        return NONE
+    try:
+        v = arith.evaluate(t, ty)
+    except arith.ArithError:
+        return NONE
+    return POS if v > 0 else NONNEG if v == 0 else NONZERO
+
+
+def _compare_hyp(p: Term, e: Term, ty: str | None) -> str:
+    """`compareHyp`: `lo ≤ e` / `lo < e` with `lo` a numeral norm_num signs, `e = x` / `x = e`
+    likewise, `e ≠ 0` / `0 ≠ e`. `e` must be the hypothesis's side as it stands."""
+    if not isinstance(p, Bin):
+        return NONE
+    op, a, b = p.op, p.lhs, p.rhs
+    if op in (">", "≥"):
+        op, a, b = {">": "<", "≥": "≤"}[op], b, a
+    if op in ("≤", "<") and b == e:
+        lo = _norm_num_sign(a, ty)
+        if op == "≤":
+            return lo if lo in (POS, NONNEG) else NONE
+        return POS if lo in (POS, NONNEG) else NONE
+    if op == "=" and e in (a, b):
+        other = b if a == e else a
+        return _norm_num_sign(other, ty)
+    if op == "≠" and (a == e and is_numeral(b, 0) or b == e and is_numeral(a, 0)):
+        return NONZERO
+    return NONE
+
+
+def _table(a: str, b: str) -> str:
+    """`evalMul` / `evalDiv` (fields): positive from two positives, nonnegative from two signs
+    that are at least nonnegative, nonzero from two that are at least nonzero."""
+    if a == b == POS:
+        return POS
+    if a in (POS, NONNEG) and b in (POS, NONNEG):
+        return NONNEG
+    if a in (POS, NONZERO) and b in (POS, NONZERO):
+        return NONZERO
+    return NONE
+
+
+def _extension_sign(t: Term, g: Goal, ty: str | None) -> str:
+    """The `@[positivity]` extensions for the fragment's term heads."""
+    if isinstance(t, Cast):
         inner = _sign(t.arg, g)
-        if t.src == NAT:
-            return "pos" if inner == "pos" else "nonneg"
-        return inner
+        if t.src == NAT:   # `Nat.cast_pos`, `Nat.cast_nonneg`
+            return POS if inner == POS else NONNEG
+        return inner       # `Int.cast_pos`/`_nonneg`/`_ne_zero`, and the same for `Rat.cast`
     if isinstance(t, App) and isinstance(t.fn, Var):
-        return _function_sign(t.fn.name, [_sign(a, g) for a in t.args])
-    if isinstance(t, Var):
-        zero = zero_of(t, ctx)
-        for p in g.props():
-            if p in (Bin("<", zero, t), Bin(">", t, zero), Bin("≠", t, zero)) and ctx.get(t.name) == NAT:
-                return "pos"
-            if p in (Bin("<", zero, t), Bin(">", t, zero)):
-                return "pos"
-        for p in g.props():
-            if p in (Bin("≤", zero, t), Bin("≥", t, zero)):
-                return "nonneg"
-        return "nonneg" if ctx.get(t.name) == NAT else "none"
-    if isinstance(t, Bin):
-        a, b = _sign(t.lhs, g), _sign(t.rhs, g)
-        if t.op == "^":
-            if t.rhs.__class__ is Num and t.rhs.value % 2 == 0:
-                return "pos" if a == "pos" else "nonneg"
-            return a if a in ("pos", "nonneg") else "none"
-        if t.op in ("+", "*"):
-            if a == "none" or b == "none":
-                return "none"
-            if t.op == "+":
-                return "pos" if "pos" in (a, b) else "nonneg"
-            return "pos" if a == b == "pos" else "nonneg"
-        if t.op in ("/", "%") and arith.term_type(t, ctx) == NAT:
-            return "nonneg"
-        if t.op == "/" and is_field(arith.term_type(t, ctx)):   # `div_pos`, `div_nonneg`
-            if a == "none" or b == "none":
-                return "none"
-            return "pos" if a == b == "pos" else "nonneg"
-    return "none"
+        return _function_sign(t.fn.name, t.args, g)
+    if not isinstance(t, Bin):
+        return NONE
+    if t.op == "^":
+        return _pow_sign(t, g)
+    a, b = _sign(t.lhs, g), _sign(t.rhs, g)
+    if t.op == "+":   # `add_pos`, `add_pos_of_pos_of_nonneg`, `add_nonneg`; nothing for ≠ 0
+        if POS in (a, b) and {a, b} <= {POS, NONNEG}:
+            return POS
+        return NONNEG if a == b == NONNEG else NONE
+    if t.op == "*":
+        return _table(a, b)
+    if t.op == "/" and is_field(ty):
+        return _table(a, b)
+    if t.op == "/" and ty == INT:   # `evalIntDiv`: only `a / a` is positive
+        if a == b == POS and t.lhs == t.rhs:
+            return POS
+        return NONNEG if a in (POS, NONNEG) and b in (POS, NONNEG) else NONE
+    return NONE
 
 
-def _function_sign(name: str, args: list[str]) -> str:
-    """Mathlib's positivity extensions for the fragment's functions (`Real.exp_pos`,
-    `Real.sqrt_pos`/`Real.sqrt_nonneg`, `abs_nonneg`, `inv_pos`, `min`/`max`)."""
-    if name in ("Real.exp", "Real.pi", "π"):   # `Real.exp_pos`, `Real.pi_pos`
-        return "pos"
-    if name == "Real.sqrt":
-        return "pos" if args[0] == "pos" else "nonneg"
-    if name == "Real.rpow":   # `Real.rpow_pos_of_pos`, `Real.rpow_nonneg`
-        return args[0] if args[0] in ("pos", "nonneg") else "none"
-    if name == "abs":
-        return "pos" if args[0] == "pos" else "nonneg"
-    if name == "Inv.inv":
-        return args[0]
+def _pow_sign(t: Bin, g: Goal) -> str:
+    """`evalPow` (ℕ exponents): `a ^ 0` is positive; an even numeral exponent gives `0 ≤ a ^ n`
+    (`Even.pow_nonneg`), which `orElse` combines with what the base gives (`pow_pos`,
+    `pow_nonneg`, `pow_ne_zero`)."""
+    result = NONE
+    if isinstance(t.rhs, Num):
+        if t.rhs.value == 0:
+            return POS
+        if t.rhs.value % 2 == 0:
+            result = NONNEG
+    return _or_else(result, _sign(t.lhs, g))
+
+
+def _function_sign(name: str, args: tuple[Term, ...], g: Goal) -> str:
+    """Mathlib's positivity extensions for the fragment's functions."""
+    if name in ("Real.exp", "Real.pi", "π", "Nat.factorial"):   # `Real.exp_pos`, `Real.pi_pos`, `Nat.factorial_pos`
+        return POS
+    if name == "Real.sqrt":   # `Real.sqrt_pos_of_pos`, else `Real.sqrt_nonneg`
+        return POS if _sign(args[0], g) == POS else NONNEG
+    if name == "Real.rpow":   # `Real.rpow_zero`-based, `Real.rpow_pos_of_pos`, `Real.rpow_nonneg`
+        if is_numeral(args[1], 0):
+            return POS
+        base = _sign(args[0], g)
+        return base if base in (POS, NONNEG) else NONE
+    if name == "abs":   # `abs_pos_of_pos`, `abs_pos_of_ne_zero`; `abs_nonneg` only when core fails
+        inner = _sign(args[0], g)
+        return POS if inner in (POS, NONZERO) else NONNEG if inner == NONE else NONE
+    if name == "Inv.inv":   # `inv_pos`, `inv_nonneg`, `inv_ne_zero`
+        return _sign(args[0], g)
+    if name == "Int.natAbs":   # `Int.natAbs_pos`; `0 ≤` comes from ℕ being canonically ordered
+        return POS if _sign(args[0], g) in (POS, NONZERO) else NONE
     if name == "min":
-        return "pos" if args == ["pos", "pos"] else "nonneg" if "none" not in args else "none"
+        return _table(_sign(args[0], g), _sign(args[1], g))
     if name == "max":
-        return "pos" if "pos" in args else "nonneg" if "nonneg" in args else "none"
-    return "none"
+        a = _sign(args[0], g)
+        first = a if a in (POS, NONNEG) else NONE
+        b = _sign(args[1], g)
+        second = b if b in (POS, NONNEG) else NONZERO if b == NONZERO and a == NONZERO else NONE
+        return _or_else(first, second)
+    if name == "Real.log":
+        return _log_sign(args[0])
+    return NONE
+
+
+def _log_sign(x: Term) -> str:
+    """`evalLogNatCast`, `evalLogIntCast`, `evalLogNatLit`, `evalLogIntLit`: `Real.log ↑n ≥ 0`
+    for n : ℕ or ℤ; on an integer literal, positive past ±1, else 0."""
+    if isinstance(x, Cast) and x.src in (NAT, INT):
+        return NONNEG
+    lit = x.arg if isinstance(x, Un) and x.op == "-" else x
+    if isinstance(lit, Num):
+        return POS if lit.value > 1 else NONNEG
+    return NONE
 
 
 @tactic("ring", argument="none")

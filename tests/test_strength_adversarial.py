@@ -1,0 +1,75 @@
+"""Attacks on the strengthened arithmetic tactics (issue 20 item 3). Every strengthening is a new
+way to accept a proof, so for each tactic two lists:
+
+- FALSE: statements false in Lean (the comment says why); the tactic must fail.
+- MATHLIB_FAILS: true statements that Mathlib's tactic does not prove (read off its source);
+  the kernel must fail too, never stronger than Lean.
+
+A kernel exception counts as a failure of this test, not a rejection."""
+from __future__ import annotations
+
+import pytest
+
+from embedded_fixtures import session  # noqa: F401  (fixture)
+
+FALSE: dict[str, str] = {
+    # positivity with hypotheses: the bound must be a numeral norm_num signs, the relation exact
+    "positivity: -3 ≤ a": "example (a : ℤ) (ha : -3 ≤ a) : 0 ≤ a := by positivity",
+    "positivity: 0 ≤ a is not 0 < a": "example (a : ℤ) (ha : 0 ≤ a) : 0 < a := by positivity",
+    "positivity: a ≠ 0 is not 0 < a": "example (a : ℚ) (ha : a ≠ 0) : 0 < a := by positivity",
+    "positivity: a = -1": "example (a : ℤ) (ha : a = -1) : 0 ≤ a := by positivity",
+    "positivity: a + b ≠ 0 from nonzero parts": "example (a b : ℚ) (ha : a ≠ 0) (hb : b ≠ 0) : a + b ≠ 0 := by positivity",
+    "positivity: odd power of a nonzero": "example (a : ℚ) (ha : a ≠ 0) : 0 < a ^ 3 := by positivity",
+    "positivity: ℤ division truncates": "example (a b : ℤ) (ha : 0 < a) (hb : 0 < b) : 0 < a / b := by positivity",
+    "positivity: inverse of a nonzero": "example (a : ℚ) (ha : a ≠ 0) : 0 ≤ a⁻¹ := by positivity",
+    "positivity: min with a nonzero": "example (a : ℤ) (ha : a ≠ 0) : 0 ≤ min a 1 := by positivity",
+    "positivity: max with one nonzero": "example (a b : ℚ) (ha : a ≠ 0) : max a b ≠ 0 := by positivity",
+    "positivity: log 1": "example : 0 < Real.log 1 := by positivity",
+    "positivity: log of a cast": "example (n : ℕ) : 0 < Real.log n := by positivity",
+    "positivity: sqrt of a nonzero": "example (x : ℝ) (hx : x ≠ 0) : 0 < Real.sqrt x := by positivity",
+    "positivity: shifted bound": "example (a : ℤ) (h : 0 ≤ a + 1) : 0 ≤ a := by positivity",
+    "positivity: ℕ subtraction": "example (n : ℕ) (h : 0 < n) : 0 < n - 1 := by positivity",
+    "positivity: ↑n of a nonzero ℤ": "example (n : ℤ) (h : n ≠ 0) : 0 < (n : ℚ) := by positivity",
+    "positivity: negation": "example (a : ℤ) (ha : 0 < a) : 0 < -a := by positivity",
+    "positivity: hypothesis about another term": "example (a b : ℤ) (ha : 0 < a) : 0 < b := by positivity",
+}
+
+MATHLIB_FAILS: dict[str, str] = {
+    # positivity neither splits ∧ nor does linear arithmetic
+    "positivity: ∧ hypothesis": "example (a : ℤ) (h : 1 ≤ a ∧ a ≤ 2) : 0 < a := by positivity",
+    "positivity: difference": "example (a b : ℤ) (h : a < b) : 0 < b - a := by positivity",
+    "positivity: chained bound": "example (a b : ℤ) (h : 1 ≤ b) (h2 : b ≤ a) : 0 < a := by positivity",
+    # `evalAbs`: a base that core proves only nonnegative gives nothing (abs_nonneg is the
+    # fallback when core fails)
+    "positivity: |a| with 0 ≤ a": "example (a : ℤ) (ha : 0 ≤ a) : 0 ≤ |a| := by positivity",
+    # `x ^ (2 : ℝ)` is `Real.rpow`: no even-exponent rule
+    "positivity: rpow with an even exponent": "example (x : ℝ) : 0 ≤ x ^ (2 : ℝ) := by positivity",
+}
+
+SHOULD_PROVE: dict[str, str] = {   # Mathlib's test file proves these; the kernel must too
+    "positivity: 3 < a": "example {a : ℤ} (ha : 3 < a) : 0 < a ^ 2 + a := by positivity",
+    "positivity: a ≠ 0 even power": "example {a : ℚ} (ha : a ≠ 0) : 0 < a ^ 18 := by positivity",
+    "positivity: nonneg and nonzero": "example {a : ℤ} (hlt : 0 ≤ a) (hne : a ≠ 0) : 0 < a := by positivity",
+}
+
+
+def _errors(session, text):  # noqa: F811
+    r = session.handle({"cmd": text, "env": 0})
+    errs = [m["data"] for m in r.get("messages", []) if m["severity"] == "error"]
+    assert not any("kernel exception" in e for e in errs), errs
+    return errs or ([r["message"]] if "message" in r else [])
+
+
+@pytest.mark.parametrize("label", list(FALSE))
+def test_false_statement_is_rejected(session, label):  # noqa: F811
+    assert _errors(session, FALSE[label]), f"accepted: {label}"
+
+
+@pytest.mark.parametrize("label", list(MATHLIB_FAILS))
+def test_what_mathlib_cannot_prove_is_rejected(session, label):  # noqa: F811
+    assert _errors(session, MATHLIB_FAILS[label]), f"stronger than Mathlib: {label}"
+
+
+@pytest.mark.parametrize("label", list(SHOULD_PROVE))
+def test_what_mathlib_proves_is_accepted(session, label):  # noqa: F811
+    assert not _errors(session, SHOULD_PROVE[label]), label
