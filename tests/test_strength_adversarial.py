@@ -32,9 +32,21 @@ FALSE: dict[str, str] = {
     "positivity: ↑n of a nonzero ℤ": "example (n : ℤ) (h : n ≠ 0) : 0 < (n : ℚ) := by positivity",
     "positivity: negation": "example (a : ℤ) (ha : 0 < a) : 0 < -a := by positivity",
     "positivity: hypothesis about another term": "example (a b : ℤ) (ha : 0 < a) : 0 < b := by positivity",
+    # linarith: ∧ splitting, splitNe, `only`
+    "linarith: ∧ with a false bound": "example (x : ℚ) (h : 0 ≤ x ∧ x ≤ 2) : x ≤ 1 := by linarith",
+    "linarith: ∧ split keeps ℕ truncation": "example (a b : ℕ) (h : a - b = 0 ∧ b = 3) : a ≤ 2 := by linarith",
+    "linarith: splitNe one side only": "example (a b : ℚ) (h : a ≠ b) : a < b := by linarith (config := {splitNe := true})",
+    "linarith: splitNe on ℕ": "example (a b : ℕ) (h1 : a ≠ b) (h2 : a ≤ b + 1) : a < b := by linarith (config := {splitNe := true})",
+    "linarith only: the needed fact left out": "example (x y : ℚ) (h1 : x < y) (h2 : y < 3) : x < 3 := by linarith only [h1]",
+    "nlinarith: ∧ of products": "example (x y : ℚ) (h : x * y = 1 ∧ x ≥ 0) : y > 1 := by nlinarith",
 }
 
 MATHLIB_FAILS: dict[str, str] = {
+    # linarith ignores `≠` unless asked (`splitNe`), and `only` leaves the context out
+    "linarith: ≠ hypothesis without splitNe": "example (a b : ℕ) (h1 : b ≠ a) (h2 : b ≤ a) : b < a := by linarith",
+    "linarith only: context not used": "example (x : ℚ) (h : 1 < x) : 0 < x := by linarith only []",
+    # `↔` hypotheses are not split
+    "linarith: ↔ hypothesis": "example (x : ℚ) (h : x < 0 ↔ 1 < 0) : 0 ≤ x := by linarith",
     # positivity neither splits ∧ nor does linear arithmetic
     "positivity: ∧ hypothesis": "example (a : ℤ) (h : 1 ≤ a ∧ a ≤ 2) : 0 < a := by positivity",
     "positivity: difference": "example (a b : ℤ) (h : a < b) : 0 < b - a := by positivity",

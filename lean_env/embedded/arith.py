@@ -251,14 +251,42 @@ def negated_goal_facts(goal: Term, ctx: Ctx, atoms: Atoms) -> list[list[Fact]] |
     return [[]]  # not a comparison: linarith proves it by exfalso
 
 
-def linarith(hyps: list[Term], goal: Term, ctx: Ctx, extra: list[Term] = (), products: bool = False) -> bool:
+def _conjuncts(p: Term) -> list[Term]:
+    """Mathlib's linarith preprocessing splits conjunctions in hypotheses (`splitHypotheses`)."""
+    if isinstance(p, Bin) and p.op == "∧":
+        return _conjuncts(p.lhs) + _conjuncts(p.rhs)
+    return [p]
+
+
+MAX_NE_SPLITS = 6   # `splitNe` case-splits every `≠` hypothesis: 2^k runs
+
+
+def _disequality(p: Term) -> tuple[Term, Term] | None:
+    """`a ≠ b` or `¬ a = b`: what `splitNe` splits into `a < b ∨ a > b`."""
+    if isinstance(p, Bin) and p.op == "≠":
+        return p.lhs, p.rhs
+    if isinstance(p, Un) and p.op == "¬" and isinstance(p.arg, Bin) and p.arg.op == "=":
+        return p.arg.lhs, p.arg.rhs
+    return None
+
+
+def linarith(hyps: list[Term], goal: Term, ctx: Ctx, extra: list[Term] = (), products: bool = False,
+             split_ne: bool = False) -> bool:
+    facts_in = [c for h in list(hyps) + list(extra) for c in _conjuncts(h)]
     atoms = Atoms()
     base: list[Fact] = []
-    for h in list(hyps) + list(extra):
+    for h in facts_in:
         f = comparison_fact(h, ctx, atoms)
         if f:
             base.extend(f)
     branches = negated_goal_facts(goal, ctx, atoms)
+    nes = [d for d in map(_disequality, facts_in) if d is not None] if split_ne else []
+    if len(nes) > MAX_NE_SPLITS:
+        return False
+    for a, b in nes:   # each branch must be refuted both with `a < b` and with `a > b`
+        lt = comparison_fact(Bin("<", a, b), ctx, atoms) or []
+        gt = comparison_fact(Bin(">", a, b), ctx, atoms) or []
+        branches = [br + side for br in branches for side in (lt, gt)]
     nat_facts = _nat_atoms(atoms, ctx)
     for branch in branches:
         facts = base + branch + nat_facts

@@ -23,9 +23,14 @@ def _extra_facts(e: Engine, g: Goal, items: list[str]) -> tuple[list[Term], froz
 def _closer(name: str, decide_fn):
     def run(e: Engine, s: ProofState, rest: str) -> ProofState:
         g = s.main
+        only = name in ("linarith", "nlinarith") and rest.startswith("only") and rest[4:5] in ("", " ", "[")
+        if only:   # `linarith only [h₁, h₂]`: those facts and the goal, no other hypothesis
+            rest = rest[4:].strip()
         items = bracket_list(rest)
         extra, ax = _extra_facts(e, g, items)
-        if not decide_fn(g, extra):
+        if only:
+            g = Goal(tuple(h for h in g.hyps if h.is_var), g.target, g.case)
+        if not decide_fn(g, extra, e):
             raise TacticError(CLOSER_MESSAGES[name] + "\n" + g.pp())
         return s.replace_main([], ax | CLASSICAL)
     return run
@@ -39,16 +44,17 @@ CLOSER_MESSAGES = {
 }
 
 
-def _linarith(g: Goal, extra: list[Term]) -> bool:
-    return arith.linarith(g.props(), g.target, g.ctx, extra)
+def _linarith(g: Goal, extra: list[Term], e: Engine) -> bool:
+    return arith.linarith(g.props(), g.target, g.ctx, extra, split_ne=e.option("splitNe") == "true")
 
 
-def _nlinarith(g: Goal, extra: list[Term]) -> bool:
-    squares = _square_hints(g)
-    return arith.linarith(g.props(), g.target, g.ctx, extra + squares, products=True)
+def _nlinarith(g: Goal, extra: list[Term], e: Engine) -> bool:
+    squares = _square_hints(g, extra)
+    return arith.linarith(g.props(), g.target, g.ctx, extra + squares, products=True,
+                          split_ne=e.option("splitNe") == "true")
 
 
-def _square_hints(g: Goal) -> list[Term]:
+def _square_hints(g: Goal, extra: list[Term]) -> list[Term]:
     """nlinarith also knows `t ^ 2 ≥ 0` / `t * t ≥ 0` for squares appearing in the problem."""
     found: list[Term] = []
 
@@ -60,7 +66,7 @@ def _square_hints(g: Goal) -> list[Term]:
             walk(t.rhs)
         elif isinstance(t, Un):
             walk(t.arg)
-    for p in g.props() + [g.target]:
+    for p in g.props() + list(extra) + [g.target]:
         walk(p)
     return found
 
@@ -70,7 +76,7 @@ def zero_of(t: Term, ctx: dict) -> Term:
     return Num(0, type_of(t) or arith.term_type(t, ctx))
 
 
-def _omega(g: Goal, extra: list[Term]) -> bool:
+def _omega(g: Goal, extra: list[Term], e: Engine) -> bool:
     if arith.has_quantifier(g.target):
         return False
     return arith.omega(g.props() + extra, g.target, g.ctx)
@@ -96,7 +102,7 @@ def _or_else(a: str, b: str) -> str:
     return NONE
 
 
-def _positivity(g: Goal, extra: list[Term]) -> bool:
+def _positivity(g: Goal, extra: list[Term], e: Engine) -> bool:
     t = g.target
     if not isinstance(t, Bin):
         return False
