@@ -39,9 +39,22 @@ FALSE: dict[str, str] = {
     "linarith: splitNe on ℕ": "example (a b : ℕ) (h1 : a ≠ b) (h2 : a ≤ b + 1) : a < b := by linarith (config := {splitNe := true})",
     "linarith only: the needed fact left out": "example (x y : ℚ) (h1 : x < y) (h2 : y < 3) : x < 3 := by linarith only [h1]",
     "nlinarith: ∧ of products": "example (x y : ℚ) (h : x * y = 1 ∧ x ≥ 0) : y > 1 := by nlinarith",
+    # omega: ∃ hypotheses, natAbs, min/max, powers of numerals, `% 2 ^ i`
+    "omega: ∃ witness is not the goal's variable": "example (m : ℕ) (h : ∃ n : ℕ, n > 3) : m > 3 := by omega",
+    "omega: ∃ over ℤ can be negative": "example (h : ∃ n : ℤ, n < 5) : False := by omega",
+    "omega: shadowed ∃ binder": "example (n : ℕ) (hn : n = 0) (h : ∃ n : ℕ, n = 7) : n = 7 := by omega",
+    "omega: natAbs of a negative": "example (x : ℤ) (h : x = -7) : x.natAbs = 0 := by omega",
+    "omega: natAbs is not the identity": "example (x : ℤ) : (x.natAbs : ℤ) = x := by omega",
+    "omega: min is not max": "example (a b : ℕ) (h : a = 7) (h2 : b = 3) : min a b = 7 := by omega",
+    "omega: 2 ^ (e + 1) is not 2 ^ e + 2": "example (e : ℕ) : 2 ^ (e + 1) = 2 ^ e + 2 := by omega",
+    "omega: 0 ^ e may be 0": "example (e : ℕ) : 0 < 0 ^ e := by omega",
+    "omega: x % 2 ^ i can be 2 ^ i - 1": "example (x i : ℕ) : x % 2 ^ i + 1 < 2 ^ i := by omega",
+    "omega: 2 ^ i may be 1": "example (i : ℕ) : 2 ≤ 2 ^ i := by omega",
 }
 
 MATHLIB_FAILS: dict[str, str] = {
+    # omega: a variable base is an atom with no sign; `x / 2 ^ i` facts are nonlinear
+    "omega: variable base power": "example (a i : ℕ) (h : 0 < a) : 0 < a ^ i := by omega",
     # linarith ignores `≠` unless asked (`splitNe`), and `only` leaves the context out
     "linarith: ≠ hypothesis without splitNe": "example (a b : ℕ) (h1 : b ≠ a) (h2 : b ≤ a) : b < a := by linarith",
     "linarith only: context not used": "example (x : ℚ) (h : 1 < x) : 0 < x := by linarith only []",

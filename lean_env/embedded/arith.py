@@ -20,7 +20,9 @@ from typing import Iterable
 import z3
 
 from lean_env.embedded.carriers import computes, is_field, is_integral
-from lean_env.embedded.terms import INT, NAT, App, Bin, Cast, Const, Num, Quant, Term, Un, Var, pp, REL_OPS
+from lean_env.embedded.terms import (
+    INT, NAT, App, Bin, Cast, Const, Num, Quant, Term, Un, Var, free_vars, fresh_name, pp, subst, REL_OPS,
+)
 from lean_env.embedded.values import (  # noqa: F401  (the values of terms, re-exported for the tactics)
     MAX_DECIDE_RANGE, ArithError, decide, decide_relation, ediv, emod, evaluate, is_closed_arith, relation_type,
     term_type, typed,
@@ -370,8 +372,44 @@ class _Z3Int:
                 return a / k if t.op == "/" else a % k
             if t.op == "^" and is_closed_arith(t.rhs, functions=False) and is_closed_arith(t.lhs, functions=False):
                 return z3.IntVal(evaluate(t, ty))
+            if t.op == "^" and is_closed_arith(t.lhs, functions=False):
+                return self._power(t, ty)
+            if t.op == "%" and self._positive_power(t.rhs, ty):   # `emod_nonneg`, `emod_lt_of_pos`
+                r, m = self.var("atom:" + pp(t), ty == NAT), self.term(t.rhs, ty)
+                self.side.extend([r >= 0, r < m])
+                return r
+        if isinstance(t, App) and isinstance(t.fn, Var):
+            name = t.fn.name
+            if name == "Int.natAbs" and len(t.args) == 1:   # `splitNatAbs`
+                a = self.term(t.args[0], INT)
+                return z3.If(a >= 0, a, -a)
+            if name in ("min", "max") and len(t.args) == 2:   # `splitMinMax`
+                a, b = self.term(t.args[0], ty), self.term(t.args[1], ty)
+                return z3.If(a <= b, a, b) if name == "min" else z3.If(a <= b, b, a)
         # products of variables, powers, `/` by a variable: opaque atoms, as omega treats them
         return self.var("atom:" + pp(t), ty == NAT)
+
+    def _positive_power(self, t: Term, ty: str) -> bool:
+        """`b ^ e` with a numeral base b > 0: omega knows it is positive (`Nat.pos_pow_of_pos`)."""
+        if not (isinstance(t, Bin) and t.op == "^" and is_closed_arith(t.lhs, functions=False)):
+            return False
+        try:
+            return evaluate(t.lhs, ty) > 0
+        except ArithError:
+            return False
+
+    def _power(self, t: Bin, ty: str) -> z3.ArithRef:
+        """`b ^ e` with a numeral base: `b ^ (e + k)` is `b ^ e * b ^ k` (`pow_succ`), and the atom
+        `b ^ e` is positive when b is."""
+        e, k = t.rhs, 0
+        while isinstance(e, Bin) and e.op == "+" and is_closed_arith(e.rhs, functions=False):
+            k += evaluate(e.rhs, NAT)
+            e = e.lhs
+        atom_term = Bin("^", t.lhs, e)
+        atom = self.var("atom:" + pp(atom_term), ty == NAT)
+        if self._positive_power(atom_term, ty):
+            self.side.append(atom > 0)
+        return atom * z3.IntVal(evaluate(t.lhs, ty) ** k) if k else atom
 
     def prop(self, p: Term) -> z3.BoolRef:
         if isinstance(p, Const):   # no linear constraint: omega does not use `True`/`False` as facts
@@ -395,7 +433,21 @@ class _Z3Int:
         raise _OmegaUnsupported()
 
 
+def _open_exists(h: Term, ctx: dict) -> list[Term]:
+    """omega's fact collection destructures `∃` and `∧` hypotheses: the witness becomes a fresh
+    variable (added to `ctx`)."""
+    if isinstance(h, Bin) and h.op == "∧":
+        return _open_exists(h.lhs, ctx) + _open_exists(h.rhs, ctx)
+    if isinstance(h, Quant) and h.kind == "∃" and h.ty is not None:
+        fresh = fresh_name(h.var, set(ctx) | free_vars(h.body))
+        ctx[fresh] = h.ty
+        return _open_exists(subst(h.body, h.var, Var(fresh, h.ty)), ctx)
+    return [h]
+
+
 def omega(hyps: list[Term], goal: Term, ctx: Ctx) -> bool:
+    ctx = dict(ctx)
+    hyps = [f for h in hyps for f in _open_exists(h, ctx)]
     tr = _Z3Int(ctx)
     solver = z3.Solver()
     solver.set("timeout", 3000)
