@@ -50,6 +50,20 @@ FALSE: dict[str, str] = {
     "omega: 0 ^ e may be 0": "example (e : ℕ) : 0 < 0 ^ e := by omega",
     "omega: x % 2 ^ i can be 2 ^ i - 1": "example (x i : ℕ) : x % 2 ^ i + 1 < 2 ^ i := by omega",
     "omega: 2 ^ i may be 1": "example (i : ℕ) : 2 ≤ 2 ^ i := by omega",
+    # interval_cases forms: `using`, on a term, with a name; values must cover the range
+    "interval_cases using: a value left out": "example (n : ℕ) (w₁ : 1 ≤ n) (w₂ : n < 4) : n = 1 ∨ n = 2 := by\n  interval_cases using w₁, w₂\n  all_goals omega",
+    "interval_cases on n % 3": "example (n : ℕ) (w : n % 3 < 2) : n % 3 = 0 := by\n  interval_cases n % 3\n  all_goals rfl",
+    "interval_cases h : e keeps hypotheses": "example (n : ℕ) (w : n % 3 < 2) (h2 : n % 3 = 1) : False := by\n  interval_cases h : n % 3\n  all_goals omega",
+    "interval_cases: ℤ below zero": "example (z : ℤ) (h1 : -2 ≤ z) (h2 : z < 1) : 0 ≤ z := by\n  interval_cases z\n  all_goals norm_num",
+    # lemma arguments unified at their carrier: `mul_pos` of two facts, constants at the expected type
+    "mul_pos: conclusion at another product": "example (x : ℝ) (hx : 0 < x) : 0 < x * 2 := mul_pos hx hx",
+    "mul_pos: a nonnegative argument": "example (x : ℝ) (hx : 0 ≤ x) : 0 < x * x := mul_pos hx hx",
+    "zero_lt_one at 2": "example : (0:ℝ) < 2 := zero_lt_one",
+    "mul_left_cancel₀ without a ≠ 0": "example (a b c : ℝ) (h2 : a * b = a * c) : b = c := mul_left_cancel₀ h2 h2",
+    "mul_nonpos_of_nonpos_of_nonneg of two nonpositives": "example (a b : ℝ) (ha : a ≤ 0) (hb : b ≤ 0) : a * b ≤ 0 := mul_nonpos_of_nonpos_of_nonneg ha hb",
+    "Nat.add_mod is not about subtraction": "example (a b : ℕ) : (a - b) % 5 = (a % 5 - b % 5) % 5 := Nat.add_mod a b 5",
+    "lt_of_not_ge from ¬ >": "example (a b : ℤ) (h : ¬ a > b) : a < b := lt_of_not_ge h",
+    "nlinarith hint at the wrong sign": "example (a b : ℝ) (ha : 0 < a) (hb : 0 < b) : a * b < 0 := by nlinarith [mul_pos ha hb]",
 }
 
 MATHLIB_FAILS: dict[str, str] = {
@@ -71,7 +85,11 @@ MATHLIB_FAILS: dict[str, str] = {
     "positivity: rpow with an even exponent": "example (x : ℝ) : 0 ≤ x ^ (2 : ℝ) := by positivity",
 }
 
-SHOULD_PROVE: dict[str, str] = {   # Mathlib's test file proves these; the kernel must too
+SHOULD_PROVE: dict[str, str] = {   # Mathlib's test file (or Lean) proves these; the kernel must too
+    "mul_pos of ∧ parts": "example (a b c : ℝ) (h₀ : 0 < a ∧ 0 < b ∧ 0 < c) : 0 < a * b := mul_pos h₀.left h₀.right.left",
+    "have with mul_pos": "example (x : ℝ) (hx : 0 < x) : 0 < x * x := by\n  have h : 0 < x * x := mul_pos hx hx\n  exact h",
+    "zero_le_one at ℝ": "example : (0:ℝ) ≤ 1 := zero_le_one",
+    "interval_cases using": "example (n : ℕ) (w₁ : 1 ≤ n) (w₂ : n < 3) : n = 1 ∨ n = 2 := by\n  interval_cases using w₁, w₂\n  · left; rfl\n  · right; rfl",
     "positivity: 3 < a": "example {a : ℤ} (ha : 3 < a) : 0 < a ^ 2 + a := by positivity",
     "positivity: a ≠ 0 even power": "example {a : ℚ} (ha : a ≠ 0) : 0 < a ^ 18 := by positivity",
     "positivity: nonneg and nonzero": "example {a : ℤ} (hlt : 0 ≤ a) (hne : a ≠ 0) : 0 < a := by positivity",

@@ -3,15 +3,18 @@ ring normalisation (`ring`, `ring_nf`), clearing denominators (`field_simp`), `n
 `interval_cases` (ℕ and ℤ only: a real variable between two bounds has no finite case list)."""
 from __future__ import annotations
 
+import re
+
 from lean_env.embedded import arith
 from lean_env.embedded.carriers import is_field, is_integral
 from lean_env.embedded.goals import CLASSICAL, Goal, ProofState, TacticError
-from lean_env.embedded.terms import INT, NAT, App, Bin, Cast, Num, Term, Un, Var, is_numeral, subst, type_of
+from lean_env.embedded.terms import INT, NAT, App, Bin, Cast, Num, Term, Un, Var, is_numeral, pp, replace, subst, type_of
+from lean_env.embedded.types import elab_value
 from lean_env.embedded.tactics.closers import rfl_closes
 from lean_env.embedded.tactics.engine import Engine, hyp_prop
 from lean_env.embedded.tactics.registry import tactic
 from lean_env.embedded.tactics.rewriting import simp_like
-from lean_env.embedded.tactics.text import at_clause, bracket_list, term
+from lean_env.embedded.tactics.text import TacticSyntaxError, at_clause, bracket_list, term
 
 
 def _extra_facts(e: Engine, g: Goal, items: list[str]) -> tuple[list[Term], frozenset]:
@@ -389,38 +392,87 @@ def t_norm_num(e: Engine, s: ProofState, rest: str) -> ProofState:
     return simp_like("norm_num")(e, s, rest)
 
 
+MAX_CASES = 5000   # Mathlib has no limit; past this the kernel declines rather than run for minutes
+_CASE_NAME = re.compile(r"^([^\s:()\[\]⟨⟩,]+)\s*:(?!=)\s*")
+
+
+def _numeral_bound(p: Term, x: Term, ty: str) -> tuple[str, int] | None:
+    """A hypothesis bounding `x` by a numeral: ("lo", v) for `v ≤ x`, ("hi", v) for `x ≤ v`
+    (strict bounds moved by one), None otherwise."""
+    if not isinstance(p, Bin) or p.op not in ("<", "≤", ">", "≥"):
+        return None
+    op, a, b = p.op, p.lhs, p.rhs
+    if op in (">", "≥"):
+        op, a, b = {">": "<", "≥": "≤"}[op], b, a
+    try:
+        if a == x and arith.is_closed_arith(b):
+            return "hi", arith.evaluate(b, ty) - (1 if op == "<" else 0)
+        if b == x and arith.is_closed_arith(a):
+            return "lo", arith.evaluate(a, ty) + (1 if op == "<" else 0)
+    except arith.ArithError:
+        return None
+    return None
+
+
+def _interval_subject(g: Goal, bounds: list[Term]) -> Term:
+    """`interval_cases using h₁, h₂`: the term the two hypotheses bound."""
+    for p in bounds:
+        if isinstance(p, Bin) and p.op in ("<", "≤", ">", "≥"):
+            for side, other in ((p.lhs, p.rhs), (p.rhs, p.lhs)):
+                if arith.is_closed_arith(other) and not arith.is_closed_arith(side):
+                    return side
+    raise TacticError("interval_cases failed: provided bounds do not bound a term")
+
+
 @tactic("interval_cases", argument="required")
 def t_interval_cases(e: Engine, s: ProofState, rest: str) -> ProofState:
+    """Mathlib's forms: `interval_cases x`, `interval_cases e` (a term such as `n % 3`, replaced
+    by each value in the goal), `interval_cases h : e` (also `h : e = v` in each case),
+    `interval_cases using h₁, h₂` (only these bounds)."""
     g = s.main
-    x = rest.strip()
-    ty = g.ctx.get(x)
-    if ty is None:
-        raise TacticError(f"interval_cases failed: unknown variable '{x}'")
+    text, using = rest.strip(), None
+    parts = re.split(r"(?:^|\s)using\s", text, maxsplit=1)
+    if len(parts) == 2:
+        text, using = parts[0].strip(), [n.strip() for n in parts[1].split(",")]
+        if len(using) != 2:
+            raise TacticSyntaxError("<input>:1:0: expected two bounds after `using`")
+    name = None
+    m = _CASE_NAME.match(text)
+    if m:
+        name, text = m.group(1), text[m.end():]
+    bounds = [hyp_prop(g, h) for h in using] if using else g.props()
+    if text:
+        x, ty = elab_value(term(text), g.ctx)
+    else:
+        if using is None:
+            raise TacticError("interval_cases failed: no term to split on")
+        x = _interval_subject(g, bounds)
+        ty = arith.term_type(x, g.ctx)
     if not is_integral(ty):   # finitely many cases only for integers: `0 < x < 2` over ℝ is not `x = 1`
-        raise TacticError(f"interval_cases failed: {x} : {ty} is not ℕ or ℤ")
+        raise TacticError(f"interval_cases failed: {pp(x)} : {ty} is not ℕ or ℤ")
     lo = 0 if ty == NAT else None
     hi = None
-    for p in g.props():
-        if not isinstance(p, Bin) or p.op not in ("<", "≤", ">", "≥"):
-            continue
-        op, a, b = p.op, p.lhs, p.rhs
-        if op in (">", "≥"):
-            op, a, b = {">": "<", "≥": "≤"}[op], b, a
-        if a == Var(x) and arith.is_closed_arith(b):
-            v = arith.evaluate(b, ty) - (1 if op == "<" else 0)
-            hi = v if hi is None else min(hi, v)
-        elif b == Var(x) and arith.is_closed_arith(a):
-            v = arith.evaluate(a, ty) + (1 if op == "<" else 0)
-            lo = v if lo is None else max(lo, v)
+    for p in bounds:
+        found = _numeral_bound(p, x, ty)
+        if found and found[0] == "hi":
+            hi = found[1] if hi is None else min(hi, found[1])
+        elif found:
+            lo = found[1] if lo is None else max(lo, found[1])
     if lo is None or hi is None:
-        raise TacticError(f"interval_cases failed: could not find upper and lower bounds on {x}")
-    if hi - lo > 64:
+        raise TacticError(f"interval_cases failed: could not find upper and lower bounds on {pp(x)}")
+    if hi - lo + 1 > MAX_CASES:
         raise TacticError("interval_cases failed: too many cases")
     goals = []
     for v in range(lo, hi + 1):
         val = Num(v, ty) if v >= 0 else Un("-", Num(-v, ty))
-        hyps = tuple(h if h.is_var else type(h)(h.name, subst(h.type, x, val)) for h in g.hyps)
-        goals.append(Goal(hyps, subst(g.target, x, val), g.case))
+        if isinstance(x, Var):   # `subst`: the variable goes everywhere
+            hyps = tuple(h if h.is_var else type(h)(h.name, subst(h.type, x.name, val)) for h in g.hyps)
+            goal = Goal(hyps, subst(g.target, x.name, val), g.case)
+        else:                    # `generalize`: the term goes in the goal only
+            goal = g.with_target(replace(g.target, x, val))
+        if name is not None:
+            goal = goal.add(name, Bin("=", x, val))
+        goals.append(goal)
     return s.replace_main(goals, CLASSICAL)
 
 
