@@ -64,9 +64,20 @@ FALSE: dict[str, str] = {
     "Nat.add_mod is not about subtraction": "example (a b : ℕ) : (a - b) % 5 = (a % 5 - b % 5) % 5 := Nat.add_mod a b 5",
     "lt_of_not_ge from ¬ >": "example (a b : ℤ) (h : ¬ a > b) : a < b := lt_of_not_ge h",
     "nlinarith hint at the wrong sign": "example (a b : ℝ) (ha : 0 < a) (hb : 0 < b) : a * b < 0 := by nlinarith [mul_pos ha hb]",
+    # ring with symbolic exponents and under function arguments
+    "ring: x ^ (n + 1) is not x + x ^ n": "example (x : ℝ) (n : ℕ) : x ^ (n + 1) = x + x ^ n := by ring",
+    "ring: x ^ (2 * n) is not 2 * x ^ n": "example (x : ℝ) (n : ℕ) : x ^ (2 * n) = x ^ n * 2 := by ring",
+    "ring: truncated exponent": "example (x n : ℕ) : x ^ (n - 1) * x = x ^ n := by ring",
+    "ring: x ^ (n + m) is not x ^ n + x ^ m": "example (x : ℤ) (n m : ℕ) : x ^ (n + m) = x ^ n + x ^ m := by ring",
+    "ring: (-1) ^ (n + 1) sign": "example (n : ℕ) : (-1 : ℤ) ^ (n + 1) = (-1) ^ n := by ring",
+    "ring: under a function, different arguments": "example (f : ℕ → ℕ) : f (2 * 3) = f (2 + 3) := by ring",
+    "ring: under a function, ℕ subtraction": "example (f : ℕ → ℕ) (x : ℕ) : f (x - 1 + 1) = f x := by ring",
+    "ring_nf under a function then rfl": "example (f : ℤ → ℤ) (x : ℤ) : f (x + x) = f (x * 3) := by\n  ring_nf",
 }
 
 MATHLIB_FAILS: dict[str, str] = {
+    # linarith's atoms are not ring-normalised: powers with symbolic exponents stay apart
+    "linarith: 2 ^ (n + 1) against 2 * 2 ^ n": "example (n : ℕ) (h : 2 ^ (n + 1) = 8) : 2 * 2 ^ n = 8 := by linarith",
     # omega: a variable base is an atom with no sign; `x / 2 ^ i` facts are nonlinear
     "omega: variable base power": "example (a i : ℕ) (h : 0 < a) : 0 < a ^ i := by omega",
     # linarith ignores `≠` unless asked (`splitNe`), and `only` leaves the context out
@@ -86,6 +97,8 @@ MATHLIB_FAILS: dict[str, str] = {
 }
 
 SHOULD_PROVE: dict[str, str] = {   # Mathlib's test file (or Lean) proves these; the kernel must too
+    "ring: symbolic exponent (Mathlib's ring test)": "example (n : ℕ) (m : ℤ) : 2^(n+1) * m = 2 * 2^n * m := by ring",
+    "ring: power of a sum": "example (x y : ℝ) (n : ℕ) : (x + y) ^ (n + 1) = (y + x) ^ n * (x + y) := by ring",
     "mul_pos of ∧ parts": "example (a b c : ℝ) (h₀ : 0 < a ∧ 0 < b ∧ 0 < c) : 0 < a * b := mul_pos h₀.left h₀.right.left",
     "have with mul_pos": "example (x : ℝ) (hx : 0 < x) : 0 < x * x := by\n  have h : 0 < x * x := mul_pos hx hx\n  exact h",
     "zero_le_one at ℝ": "example : (0:ℝ) ≤ 1 := zero_le_one",

@@ -21,7 +21,7 @@ import z3
 
 from lean_env.embedded.carriers import computes, is_field, is_integral
 from lean_env.embedded.terms import (
-    INT, NAT, App, Bin, Cast, Const, Num, Quant, Term, Un, Var, free_vars, fresh_name, pp, subst, REL_OPS,
+    INT, NAT, App, Bin, Cast, Const, Num, Quant, Term, Un, Var, free_vars, fresh_name, pp, subst, type_of, REL_OPS,
 )
 from lean_env.embedded.values import (  # noqa: F401  (the values of terms, re-exported for the tactics)
     MAX_DECIDE_RANGE, ArithError, decide, decide_relation, ediv, emod, evaluate, is_closed_arith, relation_type,
@@ -65,10 +65,14 @@ def _const(c: int | Fraction) -> Poly:
 
 
 class Atoms:
-    """Opaque subterms (ℕ subtraction, `/`, `%`, ...), named by their printed form."""
+    """Opaque subterms (ℕ subtraction, `/`, `%`, ...), named by their printed form. For `ring`
+    (`ring=True`) a power with a symbolic exponent splits along its exponent (`x ^ (n + 1)` is
+    `x ^ n * x`) and a function's arguments are normalised first (`ring_nf` recurses into atoms);
+    linarith's atoms stay as they are, as in Mathlib."""
 
-    def __init__(self) -> None:
+    def __init__(self, ring: bool = False) -> None:
         self.terms: dict[str, Term] = {}
+        self.ring = ring
 
     def key(self, t: Term, ty: str | None = None) -> str:
         """Over a field the same text can mean another value (`|1 / 2 - 1|` is 1 in ℤ, 1/2 in ℚ),
@@ -118,7 +122,47 @@ def to_poly(t: Term, ty: str, atoms: Atoms, casts: bool = False) -> Poly:
                 return _const(evaluate(t, ty))
             except ArithError:
                 pass
+        if t.op == "^" and atoms.ring:
+            return _symbolic_power(t, ty, atoms, casts)
+    if isinstance(t, App) and atoms.ring:
+        t = _normalize_arguments(t)
     return {((atoms.key(t, ty), 1),): Fraction(1)}
+
+
+def _symbolic_power(t: Bin, ty: str, atoms: Atoms, casts: bool) -> Poly:
+    """`b ^ (k + c₁ m₁ + ..)` = `b ^ k * (b ^ m₁) ^ c₁ * ..` (`pow_add`, `pow_mul`), each `b ^ mᵢ`
+    an atom over `b` in normal form; the exponent is a polynomial over ℕ (truncated `-` stays an
+    atom in it)."""
+    exp_atoms = Atoms(ring=True)
+    exponent = to_poly(t.rhs, NAT, exp_atoms)
+    base_atoms = Atoms(ring=True)
+    base = poly_to_term(to_poly(t.lhs, ty, base_atoms, casts), base_atoms, ty)
+    k = int(exponent.pop((), 0))
+    if k > 64 or any(c.denominator != 1 or c < 0 for c in exponent.values()):
+        return {((atoms.key(t, ty), 1),): Fraction(1)}
+    out = _const(1)
+    for _ in range(k):
+        out = _pmul(out, to_poly(t.lhs, ty, atoms, casts))
+    for m, c in exponent.items():
+        power = Bin("^", base, poly_to_term({m: Fraction(1)}, exp_atoms, NAT))
+        factor = {((atoms.key(power, ty), 1),): Fraction(1)}
+        for _ in range(int(c)):
+            out = _pmul(out, factor)
+    return out
+
+
+def _normalize_arguments(t: App) -> App:
+    """`f (2 * x + x)` as `f (x * 3)`: each number argument in ring normal form at its own type."""
+    args = []
+    for a in t.args:
+        ty = type_of(a)
+        if ty in (NAT, INT, "ℚ", "ℝ") and not isinstance(a, (Var, Num)):
+            try:
+                a = ring_normalize(a, ty)
+            except ArithError:
+                pass
+        args.append(a)
+    return App(t.fn, tuple(args))
 
 
 def _inverse(t: Term, ty: str, atoms: Atoms, casts: bool) -> Poly:
@@ -171,7 +215,7 @@ def clear_denominators(op: str, lhs: Term, rhs: Term, ty: str, sign_of) -> tuple
 
 
 def ring_equal(lhs: Term, rhs: Term, ty: str) -> bool:
-    atoms = Atoms()
+    atoms = Atoms(ring=True)
     return to_poly(lhs, ty, atoms) == to_poly(rhs, ty, atoms)
 
 
@@ -516,5 +560,5 @@ def poly_to_term(poly: Poly, atoms: Atoms, ty: str) -> Term:
 def ring_normalize(t: Term, ty: str) -> Term:
     """`ring_nf`'s normal form of `t`, its numerals typed `ty` (a closed `1 / 2` must stay a
     real half, not become a natural-number division)."""
-    atoms = Atoms()
+    atoms = Atoms(ring=True)
     return poly_to_term(to_poly(t, ty, atoms), atoms, ty)
