@@ -73,6 +73,10 @@ FALSE: dict[str, str] = {
     "ring: under a function, different arguments": "example (f : ℕ → ℕ) : f (2 * 3) = f (2 + 3) := by ring",
     "ring: under a function, ℕ subtraction": "example (f : ℕ → ℕ) (x : ℕ) : f (x - 1 + 1) = f x := by ring",
     "ring_nf under a function then rfl": "example (f : ℤ → ℤ) (x : ℤ) : f (x + x) = f (x * 3) := by\n  ring_nf",
+    # apply: `a ≠ b` on `False` leaves `a = b`; a conclusion matched as written, then checked
+    "apply ≠ leaves the equation": "example (x : ℝ) (h₀ : x ≠ -1) (h : x + 2 = 0) : False := by\n  apply h₀\n  linarith",
+    "apply: instance with the wrong value": "example (f : ℤ → ℤ) (h₁ : ∀ n, Even n → f n = n ^ 2 - 4 * n - 1) : f 4 = 4 ^ 2 - 4 * 3 - 1 := by\n  apply h₁\n  decide",
+    "apply: premise false at the instance": "example (f : ℤ → ℤ) (h₁ : ∀ n, Even n → f n = n ^ 2 - 4 * n - 1) : f 3 = 3 ^ 2 - 4 * 3 - 1 := by\n  apply h₁\n  decide",
 }
 
 MATHLIB_FAILS: dict[str, str] = {

@@ -497,7 +497,11 @@ def _match(pattern: Term, term: Term, metas: set[str], binding: dict[str, Term],
     pc, tc = canon(pattern, pctx, True), canon(term, ctx, True)
     trial = dict(binding)
     if not _unify(pc, tc, metas, trial):
-        return False
+        # canon evaluates closed numerals (`4 ^ 2 - 4 * 4 - 1` is `-1`), which hides the
+        # instance `?n ^ 2 - 4 * ?n - 1` Lean's unifier finds structurally: try the terms as written
+        trial = dict(binding)
+        if not _unify(pattern, term, metas, trial):
+            return False
     binding.update(trial)
     binding.update({tv: Var(ty) for tv, ty in fixed.items()})
     return True

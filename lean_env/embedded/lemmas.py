@@ -242,12 +242,14 @@ Field                  | div_add_div (a c : α) {b d : α} : b ≠ 0 → d ≠ 0
 -                      | Int.zero_lt_one : (0 : ℤ) < 1
 -                      | Int.add_zero (a : ℤ) : a + 0 = a
 -                      | Int.add_emod (a b n : ℤ) : (a + b) % n = (a % n + b % n) % n
+-                      | Int.sub_emod (a b n : ℤ) : (a - b) % n = (a % n - b % n) % n
 -                      | Int.mul_emod (a b n : ℤ) : a * b % n = a % n * (b % n) % n
 -                      | Nat.add_mod (a b n : ℕ) : (a + b) % n = (a % n + b % n) % n
 -                      | Nat.mul_mod (a b n : ℕ) : a * b % n = a % n * (b % n) % n
 -                      | Nat.pow_mod (a b n : ℕ) : a ^ b % n = (a % n) ^ b % n
 -                      | Nat.pow_le_pow_of_le_left {m n : ℕ} : m ≤ n → ∀ (i : ℕ), m ^ i ≤ n ^ i
 OrderedSemiring        | zero_le_one : (0 : α) ≤ 1
+CanonicallyOrderedAddCommMonoid | zero_le (a : α) : 0 ≤ a
 OrderedSemiring        | mul_nonpos_of_nonpos_of_nonneg {a b : α} : a ≤ 0 → 0 ≤ b → a * b ≤ 0
 OrderedSemiring        | mul_nonpos_of_nonneg_of_nonpos {a b : α} : 0 ≤ a → b ≤ 0 → a * b ≤ 0
 LinearOrder            | lt_of_not_ge {a b : α} : ¬a ≥ b → a < b
