@@ -190,7 +190,7 @@ def test_campaign_killed_in_resynthesis_search_and_in_the_reset_training_resumes
               (run / "rounds" / "001" / "search" / "attempts.jsonl").read_text().splitlines() if json.loads(line)["proved"]}
     assert before and before | {"emb_far_away_0999"} <= {p[0] for p in pairs}
     assert [p for p in pairs if p[0] == "emb_far_away_0999"] == sorted(
-        (e["theorem_id"], e["state"], e["tactic"], 0, "elsewhere") for e in earlier)     # kept once, as it was
+        (e.theorem_id, e.state, e.tactic, 0, "elsewhere") for e in earlier)     # kept once, as it was
     assert reset["resynth_theorems_after"] == len({p[0] for p in pairs})
     assert reset["resynth_kept"] + reset["resynth_reproved"] == reset["resynth_theorems_before"]
     assert reset["resynth_kept"] == 1 and reset["resynth_reproved"] == len(before)
