@@ -20,8 +20,11 @@ app = typer.Typer(
 )
 
 
-def _fail(message: str) -> None:
-    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
+def _fail(message: str | Exception) -> None:
+    """A user's mistake: one line (a bad setting: one line per problem), no traceback."""
+    from lean_env.config import explain
+
+    typer.secho(f"error: {explain(message) if isinstance(message, Exception) else message}", fg=typer.colors.RED, err=True)
     raise typer.Exit(2)
 
 
@@ -48,7 +51,7 @@ def verify(
         code = run_verify(proofs, benchmark, env, lean_project, repl_path, workers, timeout, recheck, kimina_url,
                           as_json)
     except (ValueError, FileNotFoundError) as e:
-        _fail(str(e))
+        _fail(e)
     raise typer.Exit(code)
 
 
@@ -56,8 +59,6 @@ def _generator_config(kind: str, model: Optional[str], base_url: Optional[str], 
                       temperature: Optional[float], seed: int, config: Optional[Path], preset: Optional[str] = None):
     """The generator flags (or a YAML `generator:` section) as one GeneratorConfig; with a preset,
     its sampling settings unless --temperature is given."""
-    from pydantic import ValidationError
-
     from prover.eval_cmd import generator_from_yaml
     from policy.factory import GeneratorConfig
     from policy.params import SamplingParams
@@ -69,13 +70,10 @@ def _generator_config(kind: str, model: Optional[str], base_url: Optional[str], 
     sampling: dict = {"seed": seed}
     if temperature is not None or preset is None:
         sampling["temperature"] = 1.0 if temperature is None else temperature
-    try:
-        if preset is None:
-            sampling = SamplingParams(**sampling)
-        return GeneratorConfig(kind=kind, model=model, base_url=base_url, tokenizer=str(tokenizer) if tokenizer else None,
-                               preset=preset, sampling=sampling)
-    except ValidationError as e:
-        raise ValueError("; ".join(err["msg"] for err in e.errors())) from e
+    if preset is None:
+        sampling = SamplingParams(**sampling)
+    return GeneratorConfig(kind=kind, model=model, base_url=base_url, tokenizer=str(tokenizer) if tokenizer else None,
+                           preset=preset, sampling=sampling)   # a bad value: ValidationError, one line by _fail
 
 
 def _planner_config(planner: Optional[str], model: Optional[str], base_url: Optional[str], replan: bool,
@@ -159,7 +157,7 @@ def evaluate(
         req.env.validate_search()   # a wrong environment setting is reported before any model loads
         run_eval_cli(req)
     except (ValueError, FileNotFoundError, ImportError) as e:
-        _fail(str(e))
+        _fail(e)
 
 
 @app.command("show-tree")
@@ -189,7 +187,7 @@ def show_tree(
         run_show_tree(theorem, benchmark, gen, expansions, tactics, out,
                       _planner_config(planner, planner_model, planner_base_url, replan, 1), attempts)
     except (ValueError, FileNotFoundError) as e:
-        _fail(str(e))
+        _fail(e)
 
 
 @app.command()
@@ -208,15 +206,15 @@ def campaign(
     try:
         cfg = load_config(config)
     except ConfigError as e:
-        _fail(str(e))
+        _fail(e)
     from prover.recipes.shared import SoundnessIncident
 
     try:
         run_campaign(cfg, run_dir or Path("runs") / cfg.name, keep_saved_config)
     except (ConfigError, WeightSyncError) as e:   # WeightSyncError: a kept vLLM engine serves another model
-        _fail(str(e))
+        _fail(e)
     except SoundnessIncident as e:
-        _fail(str(e))
+        _fail(e)
 
 
 @app.command("round")
@@ -230,7 +228,7 @@ def one_round(
     try:
         run_one_round(run_dir)
     except (ValueError, FileNotFoundError, WeightSyncError) as e:
-        _fail(str(e))
+        _fail(e)
 
 
 @app.command()
@@ -241,7 +239,7 @@ def report(run_dir: Path = typer.Argument(..., help="A campaign run directory.")
     try:
         print_report(run_dir)
     except (ValueError, FileNotFoundError) as e:
-        _fail(str(e))
+        _fail(e)
 
 
 @app.command("init-model")
@@ -306,7 +304,7 @@ def distill(
     try:
         res = self_distill(str(base), trajectories, out, SFTConfig(epochs=epochs, seed=seed), successful_only=not include_failed)
     except ValueError as e:
-        _fail(str(e))
+        _fail(e)
     typer.echo(f"distilled checkpoint written to {out} (loss {res.final_loss:.3f}, {res.steps} steps)")
 
 
@@ -321,7 +319,7 @@ def merge(
     try:
         merge_checkpoints([str(c) for c in checkpoints], str(out))
     except (ValueError, FileNotFoundError) as e:
-        _fail(str(e))
+        _fail(e)
     typer.echo(f"merged {len(checkpoints)} checkpoints into {out}")
 
 

@@ -26,8 +26,8 @@ from typing import Literal, Optional
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
-from pydantic.dataclasses import dataclass as pydantic_dataclass
 
+from lean_env.config import config_record
 from lean_env.factory import EnvConfig
 from lean_env.cluster import DistributedConfig
 from search.best_first import SearchConfig
@@ -95,7 +95,7 @@ class MergeConfig(Strict):
     eval_limit: Optional[int] = Field(None, ge=1)   # theorems of the first eval split each run is scored on
 
 
-@pydantic_dataclass(frozen=True, config=ConfigDict(extra="forbid"))
+@config_record(frozen=True)
 class ResynthesisConfig:
     """The campaign YAML's `resynthesis:` section: when a re-synthesis round is due and how it
     trains (prover/recipes/resynthesis.py)."""

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from lean_env.benchmarks import load_benchmark
+from lean_env.config import dump_record, load_record
 from lean_env.cluster import DistributedConfig
 from lean_env.factory import EnvConfig, make_env
 from lean_env.jsonl import read_jsonl
@@ -45,17 +46,12 @@ class EvalRequest:
 def generator_from_yaml(path: Path) -> GeneratorConfig:
     """A `generator:` section from a YAML file: a campaign config, or the section on its own."""
     import yaml
-    from pydantic import ValidationError
 
     if not path.exists():
         raise FileNotFoundError(f"generator config not found: {path}")
     raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     section = raw.get("generator", raw) if isinstance(raw, dict) else raw
-    try:
-        return GeneratorConfig.model_validate(section)
-    except ValidationError as e:
-        problems = [f"  {'.'.join(['generator', *map(str, err['loc'])])}: {err['msg']}" for err in e.errors()]
-        raise ValueError(f"{path}: invalid generator config:\n" + "\n".join(problems)) from e
+    return load_record(GeneratorConfig, section, where="generator", source=str(path))
 
 
 def run_eval_cli(req: EvalRequest) -> None:
@@ -78,7 +74,7 @@ def run_eval_cli(req: EvalRequest) -> None:
                   if k not in ("env", "generator", "search", "planner", "distributed")},
                "env": asdict(req.env), "generator": req.generator.record(), "search": asdict(req.search),
                "planner": req.planner.model_dump(mode="json") if req.planner is not None else None,
-               "distributed": req.distributed.model_dump(mode="json") if req.distributed else None}
+               "distributed": dump_record(req.distributed) if req.distributed else None}
     (req.out / "request.json").write_text(json.dumps(request, indent=1))
     from prover.progress import TheoremTally, progress_bar
 

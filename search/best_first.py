@@ -21,9 +21,9 @@ import time
 from dataclasses import dataclass
 from typing import Awaitable, Callable, Sequence
 
-from pydantic import ConfigDict, Field
-from pydantic.dataclasses import dataclass as pydantic_dataclass
+from pydantic import Field
 
+from lean_env.config import config_record
 from lean_env.base import ProofEnv, release, run_tactics
 from lean_env.rules import forbidden_tactic
 from lean_env.types import (
@@ -38,7 +38,7 @@ from search.tree import FAILED, OPEN, QED, Node, SearchTree
 Propose = Callable[[str, int], Awaitable[Sequence[TacticCandidate]]]
 
 
-@pydantic_dataclass(config=ConfigDict(extra="forbid"))
+@config_record
 class SearchConfig:
     """One attempt's budget. The per-tactic timeout belongs to the environment (`EnvConfig`).
     Validated by pydantic on construction (a config record: the campaign YAML's `search:`)."""

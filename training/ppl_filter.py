@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional, Sequence
 
-from pydantic import ConfigDict, Field
-from pydantic.dataclasses import dataclass as pydantic_dataclass
+from pydantic import Field
 
+from lean_env.config import config_record
 from policy.base import PromptFormat
 from training.scoring import perplexity, tactic_logprobs
 from training.store import Pair
@@ -24,7 +24,7 @@ from training.store import Pair
 MAX_EXAMPLES = 50        # dropped pairs kept in the report, per tail
 
 
-@pydantic_dataclass(frozen=True, config=ConfigDict(extra="forbid"))
+@config_record(frozen=True)
 class FilterConfig:
     """The two tails to drop, as fractions of the pairs (the campaign YAML's `filter:` section)."""
 

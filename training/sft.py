@@ -17,6 +17,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
 
 import torch
+from pydantic import Field
+
+from lean_env.config import config_record
 
 from training.batching import (IGNORE, Tokenized, bucket_batches, collate_packed, collate_padded, forward_logits,
                                label_logprobs, pack_rows, tokenize_pairs)
@@ -29,24 +32,18 @@ if TYPE_CHECKING:
 __all__ = ["SFTConfig", "SFTResult", "SFTObjective", "sft_examples", "train_sft", "token_nll", "make_micro_batches"]
 
 
-@dataclass
+@config_record
 class SFTConfig(TrainerConfig):
-    epochs: float = 3.0
-    max_steps: int | None = None        # optimiser steps; overrides `epochs` when set
-    batch_tokens: int = 4096            # tokens per micro-batch (padded rows x width, or packed rows x max_len)
-    grad_accum: int = 1                 # micro-batches per optimiser step
-    max_len: int = 512                  # longest sequence; also the packed row width
+    epochs: float = Field(3.0, ge=0)
+    max_steps: int | None = Field(None, ge=1)   # optimiser steps; overrides `epochs` when set
+    batch_tokens: int = Field(4096, ge=1)       # tokens per micro-batch (padded rows x width, or packed rows x max_len)
+    grad_accum: int = Field(1, ge=1)            # micro-batches per optimiser step
+    max_len: int = Field(512, ge=2)             # longest sequence; also the packed row width
     packing: bool = False
 
-    def config_errors(self) -> list[str]:
-        out = super().config_errors()
-        if self.batch_tokens < 1 or self.grad_accum < 1 or self.max_len < 2:
-            out.append("batch_tokens and grad_accum must be >= 1, max_len >= 2")
+    def __post_init__(self) -> None:
         if self.max_steps is None and not self.epochs > 0:
-            out.append("needs epochs > 0 or max_steps")
-        if self.max_steps is not None and self.max_steps < 1:
-            out.append(f"max_steps must be >= 1, got {self.max_steps}")
-        return out
+            raise ValueError("needs epochs > 0 or max_steps")
 
 
 @dataclass

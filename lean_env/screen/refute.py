@@ -17,6 +17,9 @@ from fractions import Fraction
 from functools import lru_cache
 
 import z3
+from pydantic import Field
+
+from lean_env.config import config_record
 
 from lean_env.screen.elaborate import FIELDS, INT, NAT, PROP, Outside, Problem, T, Var, elaborate, intro
 from lean_env.screen.evaluate import FIELD_SEARCH, Opaque, truth, value
@@ -25,11 +28,11 @@ from lean_env.screen.smt import Encoder, NoZ3, describe_function, model_point, z
 REFUTED, NOT_REFUTABLE, UNKNOWN = "refuted", "not_refutable", "unknown"
 
 
-@dataclass(frozen=True)
+@config_record(frozen=True)
 class ScreenConfig:
-    points: int = 300            # exact evaluations on the box before z3
-    rlimit: int = 2_000_000      # z3's deterministic resource limit per query (~0.1-0.3 s)
-    timeout_ms: int = 1000       # a wall-clock backstop only (quantifier instantiation can outrun rlimit)
+    points: int = Field(300, ge=0)            # exact evaluations on the box before z3
+    rlimit: int = Field(2_000_000, ge=1)      # z3's deterministic resource limit per query (~0.1-0.3 s)
+    timeout_ms: int = Field(1000, ge=1)       # a wall-clock backstop only (quantifier instantiation can outrun rlimit)
 
 
 @dataclass(frozen=True)
