@@ -30,8 +30,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import gc
 import importlib.util
+import select
 import sys
 import time
 import tracemalloc
@@ -213,23 +215,78 @@ def reprover(checkout: Path):
 def cpu_per_expansion(runner, expansions: int) -> float:
     """CPU seconds per expansion (steadier than wall time on a shared machine), setup excluded."""
     run = runner(expansions)
-    gc.collect()
+    settle()
     c0 = time.process_time()
     result = run()
     cpu = (time.process_time() - c0) / expansions
+    gc.unfreeze()
     del result
     return cpu
 
 
+def settle() -> None:
+    """Before a measured search: what the process already holds (modules, torch when ReProver is
+    loaded, the prebuilt pools) is moved out of the collector's sight, so that every contender's
+    garbage collections cost what its own objects cost."""
+    gc.collect()
+    gc.freeze()
+
+
 def peak_mib(runner, expansions: int) -> float:
     run = runner(expansions)
-    gc.collect()
+    settle()
     tracemalloc.start()
     result = run()
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
+    gc.unfreeze()
     del result
     return peak / 2**20
+
+
+def callgrind(args) -> None:
+    """Instructions per expansion of each contender, each search in its own process under callgrind,
+    counting only the search itself (not imports or the prebuilt pools)."""
+    import re
+    import shutil
+    import subprocess
+    import tempfile
+
+    if shutil.which("valgrind") is None:
+        raise SystemExit("--callgrind needs valgrind (apt-get install valgrind)")
+    python = Path(sys.executable).resolve()  # not a shim script: valgrind must trace Python itself
+    names = ["batched", "per-tactic"] + (["reprover"] if args.reprover is not None else [])
+    for alpha in args.alpha:
+        for n in args.expansions:
+            counts = {}
+            for name in names:
+                if name == "reprover" and alpha != 0:
+                    continue
+                with tempfile.TemporaryDirectory() as tmp:
+                    # imports and setup run uninstrumented (fast); instrumentation is switched on
+                    # once the child says it is ready, and only functools.reduce (the search) counts
+                    cmd = ["valgrind", "--tool=callgrind", "--instr-atstart=no", "--toggle-collect=functools_reduce",
+                           f"--callgrind-out-file={tmp}/out", str(python), __file__, "--only", name,
+                           "--alpha", str(alpha), "--expansions", str(n)]
+                    if args.reprover is not None:
+                        cmd += ["--reprover", str(args.reprover)]
+                    child = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                             stderr=subprocess.PIPE, text=True)
+                    if child.stdout.readline().strip() == "ready":
+                        subprocess.run(["callgrind_control", "--instr=on", str(child.pid)], check=True,
+                                       capture_output=True)
+                        child.stdin.write("go\n")
+                        child.stdin.flush()
+                    _, err = child.communicate()
+                found = re.search(r"Collected : (\d+)", err)
+                if child.returncode or not found:
+                    raise SystemExit(f"callgrind run failed ({name}): {err[-800:]}")
+                counts[name] = int(found.group(1)) / n
+            for name, ir in counts.items():
+                line = f"alpha {alpha:g} {name:10s} {n:6d} expansions x {N_TACTICS}: {ir / 1e3:7.1f}k instructions/expansion"
+                if "reprover" in counts and name != "reprover":
+                    line += f"; vs ReProver {ir / counts['reprover']:.2f}x"
+                print(line, flush=True)
 
 
 def main() -> None:
@@ -240,28 +297,37 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--reprover", type=Path, default=None,
                     help="a lean-dojo/ReProver checkout, to compare with its BestFirstSearchProver (alpha 0)")
-    ap.add_argument("--only", choices=["batched", "per-tactic", "reprover"], default=None,
-                    help="run one contender once per size and alpha (e.g. under callgrind)")
+    ap.add_argument("--callgrind", action="store_true",
+                    help="count CPU instructions per expansion with valgrind's callgrind instead of timing "
+                         "(independent of the machine's load; one run of each, ~50x slower)")
+    ap.add_argument("--only", choices=["batched", "per-tactic", "reprover"], default=None, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.repeats < 1 or any(n < 1 for n in args.expansions):
         raise SystemExit("--repeats and --expansions must be >= 1")
+    if args.callgrind:
+        return callgrind(args)
 
     for alpha in args.alpha:
-        contenders = {"batched": ours(BatchedEnv, alpha), "per-tactic": ours(PerTacticEnv, alpha)}
+        makers = {"batched": lambda: ours(BatchedEnv, alpha), "per-tactic": lambda: ours(PerTacticEnv, alpha)}
         if args.reprover is not None and alpha == 0:
-            contenders["reprover"] = reprover(args.reprover)
+            makers["reprover"] = lambda: reprover(args.reprover)
         if args.only:
-            if args.only not in contenders:
-                continue
-            contenders = {args.only: contenders[args.only]}
+            makers = {args.only: makers[args.only]} if args.only in makers else {}
+        contenders = {name: make() for name, make in makers.items()}
         for n in args.expansions:
+            if args.only:  # a child of --callgrind, which counts only inside functools.reduce: the search
+                run = contenders[args.only](n)
+                print("ready", flush=True)
+                while not select.select([sys.stdin], [], [], 0)[0]:
+                    pass  # running, not blocked, so that valgrind sees the command to instrument
+                sys.stdin.readline()
+                settle()
+                functools.reduce(lambda _, f: f(), [run], None)
+                continue
             cpu: dict[str, list[float]] = {name: [] for name in contenders}
-            for _ in range(1 if args.only else args.repeats):  # interleaved: load changes hit all alike
+            for _ in range(args.repeats):  # interleaved: load changes hit all contenders alike
                 for name, runner in contenders.items():
                     cpu[name].append(cpu_per_expansion(runner, n))
-            if args.only:
-                print(f"alpha {alpha:g} {args.only} {n} expansions: cpu {cpu[args.only][0] * 1e6:.1f} us/expansion")
-                continue
             peak = {name: peak_mib(runner, n) for name, runner in contenders.items()}
             for name in contenders:
                 best = min(cpu[name])
