@@ -19,7 +19,7 @@ import heapq
 import itertools
 import time
 from dataclasses import dataclass
-from typing import Awaitable, Callable, Sequence
+from typing import Awaitable, Sequence
 
 from lean_env.base import ProofEnv, release, run_tactics
 from lean_env.rules import forbidden_tactic
@@ -28,11 +28,10 @@ from lean_env.types import (
     outcome_of,
 )
 from policy.base import TacticCandidate
+from search.batcher import Propose
 from search.records import AttemptRecord, ErrorSibling, ProofStep
 from search.tree import FAILED, OPEN, QED, Node, SearchTree
 
-# (goal state text, n) -> sampled tactics; in practice the scheduler's cross-search batcher.
-Propose = Callable[[str, int], Awaitable[Sequence[TacticCandidate]]]
 
 
 @dataclass

@@ -89,7 +89,8 @@ async def run_attempts(
             if cancels[t.id].is_set():
                 return
             try:
-                rec, _ = await search_fn(t, env, batcher.propose, search_cfg, attempt, cancels[t.id])
+                rec, _ = await search_fn(t, env, batcher.for_attempt(t.id, attempt), search_cfg, attempt,
+                                         cancels[t.id])
             except Exception as e:
                 crashed.append((t.id, attempt, e))
                 return
