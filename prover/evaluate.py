@@ -3,7 +3,10 @@
 Results go to `<out>/attempts.jsonl` (one AttemptRecord per line, appended atomically as each
 attempt finishes) and `<out>/proofs.jsonl` (the verified proofs). Rerunning the same command
 skips the attempts already on disk and never double-counts them; theorems whose environment
-failed stay in the denominator.
+failed stay in the denominator. When the run is complete, both files are rewritten in their
+canonical form (`search.scheduler.canonical`: the run's attempts in a fixed order) and the
+timings, which differ from run to run, move to `<out>/timings.jsonl`: an interrupted and resumed
+run leaves the same attempts.jsonl and summary.json, byte for byte, as an uninterrupted one.
 """
 from __future__ import annotations
 
@@ -16,7 +19,7 @@ from typing import TYPE_CHECKING, Sequence
 
 from lean_env.benchmarks import load_benchmark
 from lean_env.factory import EnvConfig, make_env
-from lean_env.jsonl import append_jsonl, read_jsonl
+from lean_env.jsonl import append_jsonl, read_jsonl, write_jsonl_atomic
 from lean_env.types import Theorem
 from prover.distributed import DistributedConfig, make_search_env, make_search_generator
 from search.batcher import GenerationBatcher
@@ -25,7 +28,7 @@ from policy.base import TacticGenerator
 from policy.factory import GeneratorConfig, make_generator
 from search.passk import PassAtK, summarize
 from search.records import AttemptRecord
-from search.scheduler import RunConfig, run_attempts
+from search.scheduler import RunConfig, canonical, run_attempts
 
 if TYPE_CHECKING:
     from search.planner.backends import PlannerConfig
@@ -85,10 +88,14 @@ async def evaluate(
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / "attempts.jsonl"
     wanted = {t.id for t in theorems}
-    done = [AttemptRecord.from_dict(r) for r in read_jsonl(path)]
-    done = [r for r in done if r.theorem_id in wanted]
+    on_disk = [AttemptRecord.from_dict(r) for r in read_jsonl(path)]
+    done = [r for r in on_disk if r.theorem_id in wanted]
+    others = [r for r in on_disk if r.theorem_id not in wanted]   # a run with another --limit: kept as they are
     skip = {(r.theorem_id, r.attempt) for r in done}
-    solved = {r.theorem_id for r in done if r.proved}
+    solved: dict[str, int] = {}
+    for r in done:
+        if r.proved:
+            solved[r.theorem_id] = min(r.attempt, solved.get(r.theorem_id, r.attempt))
 
     async def on_record(rec: AttemptRecord) -> None:
         if tag:
@@ -112,8 +119,67 @@ async def evaluate(
                                  RunConfig(attempts, concurrency, stop_on_success, skip, solved), on_record, search_fn)
     finally:
         await batcher.close()
-    records = done + new
+    records = canonical([t.id for t in theorems], done + new, stop_on_success)
+    _write_canonical(out_dir, records + others)
     return summarize([t.id for t in theorems], records, attempts, f"{attempts}x{search_cfg.budget}"), records
+
+
+_TIMINGS = ("time_generate", "time_env", "time_bookkeeping", "wall")
+
+
+def _write_canonical(out_dir: Path, records: Sequence[AttemptRecord]) -> None:
+    """attempts.jsonl and proofs.jsonl as `records` (a complete run, canonical order) without the
+    timings, which go to timings.jsonl (kept from earlier runs for records read back without them)."""
+    timings = {(t["theorem_id"], t["attempt"]): t for t in read_jsonl(out_dir / "timings.jsonl")}
+    rows = []
+    for r in records:
+        row = r.to_dict()
+        measured = {k: row.pop(k) for k in _TIMINGS}
+        if any(measured.values()):
+            timings[(r.theorem_id, r.attempt)] = {"theorem_id": r.theorem_id, "attempt": r.attempt, **measured}
+        rows.append(row)
+    write_jsonl_atomic(out_dir / "timings.jsonl", [timings[k] for k in ((r.theorem_id, r.attempt) for r in records)
+                                                   if k in timings])
+    write_jsonl_atomic(out_dir / "proofs.jsonl", [{"id": r.theorem_id, "attempt": r.attempt, "tactics": r.proof}
+                                                  for r in records if r.proved])
+    write_jsonl_atomic(out_dir / "attempts.jsonl", rows)
+
+
+# Settings that do not change what an attempt does: a resumed run may change them.
+_RESUME_SAFE = {"limit", "concurrency", "out", "distributed", "env.workers", "changes"}
+
+
+def _flat(d: dict, prefix: str = "") -> dict:
+    out = {}
+    for k, v in d.items():
+        if isinstance(v, dict) and k != "changes":
+            out.update(_flat(v, f"{prefix}{k}."))
+        else:
+            out[f"{prefix}{k}"] = v
+    return out
+
+
+def settings_changes(saved: dict, now: dict, out: Path) -> list[dict]:
+    """The safe changes between the settings saved in an eval directory and this run's (to be
+    recorded); raises ValueError naming every other difference, one line each. More attempts
+    (a larger --pass-k or --samples, same early-stop mode) only add attempts, so they are safe."""
+    old, new = _flat(saved), _flat(now)
+    differ = sorted(k for k in old.keys() | new.keys() if old.get(k) != new.get(k) and k != "changes")
+    same_mode = (old.get("samples") == "None") == (new.get("samples") == "None")   # early stop or not
+
+    def safe(k: str) -> bool:
+        if k in _RESUME_SAFE or k.split(".")[0] in _RESUME_SAFE:
+            return True
+        return (k in ("pass_k", "samples") and same_mode and old.get(k, "None") != "None"
+                and int(new[k]) >= int(old[k]))
+
+    unsafe = [k for k in differ if not safe(k)]
+    if unsafe:
+        lines = "\n".join(f"  {k}: {old.get(k, '(unset)')} there, {new.get(k, '(unset)')} now" for k in unsafe)
+        raise ValueError(f"{out} holds results of other settings ({out / 'request.json'}):\n{lines}\n"
+                         f"results of different settings must not share a directory: use a fresh --out "
+                         f"directory, or rerun with the settings above")
+    return [{k: [old.get(k), new.get(k)]} for k in differ]
 
 
 def run_eval_cli(req: EvalRequest) -> None:
@@ -129,13 +195,17 @@ def run_eval_cli(req: EvalRequest) -> None:
         raise ValueError("--samples must be >= --pass-k")
     generator = make_search_generator(req.generator, req.distributed)
     env = make_search_env(req.env, req.distributed)
-    req.out.mkdir(parents=True, exist_ok=True)
     request = {**{k: str(v) for k, v in asdict(req).items()
                   if k not in ("env", "generator", "search", "planner", "distributed")},
                "env": asdict(req.env), "generator": req.generator.model_dump(mode="json"), "search": asdict(req.search),
                "planner": req.planner.model_dump(mode="json") if req.planner is not None else None,
                "distributed": req.distributed.model_dump(mode="json") if req.distributed else None}
-    (req.out / "request.json").write_text(json.dumps(request, indent=1))
+    saved_file = req.out / "request.json"
+    if saved_file.exists():   # resuming: the results there must be results of these settings
+        saved = json.loads(saved_file.read_text())
+        request["changes"] = saved.get("changes", []) + settings_changes(saved, request, req.out)
+    req.out.mkdir(parents=True, exist_ok=True)
+    saved_file.write_text(json.dumps(request, indent=1))
     proved = set()
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                   TextColumn("proved {task.fields[proved]}"), TimeElapsedColumn(), console=console) as bar:
