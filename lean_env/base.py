@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import types
 from typing import Protocol, Sequence, runtime_checkable
 
 from lean_env.types import EnvFailure, StartResult, TacticResult, TacticState, Theorem, Verdict
@@ -50,8 +51,63 @@ async def run_tactics(env: ProofEnv, state: TacticState, tactics: Sequence[str])
         if len(results) != len(tactics):
             return [EnvFailure(f"run_tactics returned {len(results)} results for {len(tactics)} tactics")] * len(tactics)
         return results
-    results = await asyncio.gather(*(env.run_tactic(state, t) for t in tactics), return_exceptions=True)
-    return [EnvFailure(f"{type(r).__name__}: {r}") if isinstance(r, Exception) else r for r in results]
+    results: list[TacticResult] = []
+    others: list[asyncio.Future] = []
+    try:
+        for i, tactic in enumerate(tactics):
+            # Each tactic starts in the caller's task. An environment that answers without waiting
+            # (in-process, a cached or refused tactic) costs no task at all; at the first tactic
+            # that has to wait, the remaining ones start in tasks of their own, so they run while
+            # this one waits, as concurrently as a gather (the search's hot path, issue 19).
+            coro = env.run_tactic(state, tactic)
+            if type(coro) is not types.CoroutineType:
+                coro = coro.__await__()  # another awaitable (a future, say): its iterator steps alike
+            try:
+                waits_on = coro.send(None)
+            except StopIteration as done:
+                results.append(done.value)
+                continue
+            except Exception as e:
+                results.append(EnvFailure(f"{type(e).__name__}: {e}"))
+                continue
+            others = [asyncio.ensure_future(env.run_tactic(state, t)) for t in tactics[i + 1:]]
+            try:
+                results.append(await _finish(coro, waits_on))  # still in the caller's task, as started
+            except Exception as e:
+                results.append(EnvFailure(f"{type(e).__name__}: {e}"))
+            for task in others:
+                try:
+                    results.append(await task)
+                except Exception as e:
+                    results.append(EnvFailure(f"{type(e).__name__}: {e}"))
+            break
+    finally:
+        if len(results) < len(tactics):  # cancelled: the tactics still running are not wanted
+            for task in others:
+                task.cancel()
+    return results
+
+
+@types.coroutine
+def _finish(coro, waits_on):
+    """Finish a coroutine that `run_tactics` started with `send(None)` and that now waits on
+    `waits_on`, as `await coro` would have (PEP 380's `yield from`), in the same task."""
+    while True:
+        try:
+            sent = yield waits_on
+        except GeneratorExit:
+            coro.close()
+            raise
+        except BaseException as e:
+            try:
+                waits_on = coro.throw(e)
+            except StopIteration as done:
+                return done.value
+        else:
+            try:
+                waits_on = coro.send(sent)
+            except StopIteration as done:
+                return done.value
 
 
 async def release(env: ProofEnv, root: TacticState) -> None:

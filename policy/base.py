@@ -37,8 +37,11 @@ class TacticGenerator(Protocol):
     """Batched and synchronous: the scheduler gathers requests from many searches into one call
     and runs it in a worker thread, so a backend only has to be good at big batches."""
 
-    def generate(self, states: Sequence[str], n: int) -> list[list[TacticCandidate]]:
-        """For each goal state, up to `n` sampled tactics (duplicates allowed; the search dedups)."""
+    def generate(self, states: Sequence[str], n: int, keys: Sequence[str] | None = None) -> list[list[TacticCandidate]]:
+        """For each goal state, up to `n` sampled tactics (duplicates allowed; the search dedups).
+        `keys[i]` names request i (default: its state); a generator that samples at random draws
+        from `policy.params.request_seed(run seed, key)` alone. One that never samples at random
+        may leave `keys` out of its signature."""
         ...
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Sequence
 
 
-def check_request(states: Sequence[str], n: int) -> None:
+def check_request(states: Sequence[str], n: int, keys: Sequence[str] | None = None) -> None:
     if isinstance(states, str):
         raise TypeError("generate() takes a sequence of goal states, not one string")
     if n < 1:
@@ -13,3 +13,5 @@ def check_request(states: Sequence[str], n: int) -> None:
     for i, s in enumerate(states):
         if not isinstance(s, str):
             raise TypeError(f"goal state {i} is {type(s).__name__}, expected str")
+    if keys is not None and (isinstance(keys, str) or len(keys) != len(states)):
+        raise ValueError(f"need one request key per goal state, got {len(keys)} for {len(states)}")

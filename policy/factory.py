@@ -52,7 +52,7 @@ class GeneratorConfig(BaseModel):
     model: Optional[str] = None        # hf/vllm: a model dir (hf default: the embedded model); openai: served name
     base_url: Optional[str] = None     # openai: the server, e.g. http://host:8000/v1
     tokenizer: Optional[str] = None    # openai: a local tokenizer dir, so prompts go out as token ids (BOS included)
-    batch_size: int = Field(256, ge=1)  # hf: sequences per forward; vllm: max_num_seqs; openai: prompts per request
+    batch_size: int = Field(256, ge=1)  # hf: sequences per forward; vllm: max_num_seqs; openai: requests in flight
     device: Optional[str] = None       # hf: torch device (default cpu); vLLM picks its own platform
     dtype: Optional[Literal["float32", "bfloat16", "float16"]] = None  # hf, vllm (default: the checkpoint's)
     max_prompt_tokens: Optional[int] = Field(None, ge=2)  # hf, vllm: longer prompts keep BOS and their tail

@@ -55,7 +55,6 @@ class HFGenerator:
         self.max_prompt_tokens = max_prompt_tokens
         self.batch_size = batch_size
         self.pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
-        self.requests: dict[str, int] = {}   # how often each state was asked for
         self.truncated_prompts = 0
         self.dropped: Counter[str] = Counter()   # samples that gave no tactic, by reason
 
@@ -65,19 +64,16 @@ class HFGenerator:
             self.truncated_prompts += 1
         return truncate_prompt(ids, self.max_prompt_tokens, self.tokenizer.bos_token_id)
 
-    def _row_seeds(self, state: str, n: int) -> list[int]:
-        """Seeds from (params seed, state, how often this state was asked for, sample index):
-        a request samples the same tactics whatever batch it lands in, and a state asked for again
-        (another pass@k attempt) gets fresh samples."""
-        visit = self.requests.get(state, 0)
-        self.requests[state] = visit + 1
-        first = request_seed(self.params.seed, visit, state)
+    def _row_seeds(self, key: str, n: int) -> list[int]:
+        """The seeds of the n samples of the request named `key` (`request_seed`): a request
+        samples the same tactics whatever batch it lands in and whatever ran before it."""
+        first = request_seed(self.params.seed, key)
         return [first + j for j in range(n)]
 
-    def generate(self, states: Sequence[str], n: int) -> list[list[TacticCandidate]]:
-        check_request(states, n)
+    def generate(self, states: Sequence[str], n: int, keys: Sequence[str] | None = None) -> list[list[TacticCandidate]]:
+        check_request(states, n, keys)
         prompts = [self.encode(s) for s in states]
-        seeds = [self._row_seeds(s, n) for s in states]
+        seeds = [self._row_seeds(k, n) for k in (keys if keys is not None else states)]
         out: list[list[TacticCandidate]] = [[] for _ in states]
         # chunks of similar prompt lengths waste little cache on left padding (per-row seeds make the
         # samples independent of the grouping); a chunk holds whole states so each prompt is

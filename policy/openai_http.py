@@ -1,20 +1,24 @@
 """`OpenAICompletionsGenerator`: tactics from an OpenAI-compatible `/v1/completions` server
 (vLLM `serve`, SGLang), for campaigns whose inference runs on other machines.
 
-Choices come back prompt-major: choice `index` = prompt_index * n + j. A server may leave the
-stop/EOS token out of `token_logprobs`; we sum what is there and count it as `num_tokens`.
+Each goal state goes in its own request, with the seed `request_seed` gives its key (the
+completions API takes one seed per request, so states sharing a request would share a seed and
+their samples would depend on the batch); up to `batch_size` requests are in flight at once, and
+the server batches them. A server may leave the stop/EOS token out of `token_logprobs`; we sum
+what is there and count it as `num_tokens`.
 """
 from __future__ import annotations
 
 import time
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Sequence
 
 import httpx
 
 from policy.base import PromptFormat, TacticCandidate
 from policy.checks import check_request
-from policy.params import SamplingParams
+from policy.params import SamplingParams, request_seed
 from policy.tokens import encode_prompt
 
 RETRYABLE_STATUS = {408, 429}  # plus every 5xx: the server is busy or restarting, not refusing us
@@ -36,12 +40,11 @@ class OpenAICompletionsGenerator:
                  prompt: PromptFormat | None = None, tokenizer: Any = None, batch_size: int = 256,
                  timeout: float = 120.0, retries: int = 4, backoff: float = 0.5, api_key: str | None = None):
         if batch_size < 1:
-            raise ValueError(f"batch_size (prompts per request) must be >= 1, got {batch_size}")
+            raise ValueError(f"batch_size (requests in flight) must be >= 1, got {batch_size}")
         root = base_url.rstrip("/")
         self.url = root + ("/completions" if root.endswith("/v1") else "/v1/completions")
         self.model, self.params, self.prompt, self.tokenizer = model, params, prompt or PromptFormat(), tokenizer
         self.batch_size, self.retries, self.backoff = batch_size, retries, backoff
-        self.requests = 0   # the request seed is params.seed + this: a repeated request gets fresh samples
         self.dropped: Counter[str] = Counter()   # samples that gave no tactic, by reason
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         self.client = httpx.Client(timeout=timeout, headers=headers)
@@ -49,13 +52,16 @@ class OpenAICompletionsGenerator:
     def close(self) -> None:
         self.client.close()
 
-    def request_body(self, states: Sequence[str], n: int) -> dict:
-        prompts = [self.prompt.prompt(s, self.tokenizer) for s in states]
+    def request_body(self, state: str, n: int, key: str | None = None) -> dict:
+        """The completions request for one goal state, seeded from its key (default: the state)."""
+        prompt = self.prompt.prompt(state, self.tokenizer)
         body: dict[str, Any] = {
             "model": self.model,
-            "prompt": [encode_prompt(self.tokenizer, p) for p in prompts] if self.tokenizer is not None else prompts,
+            # a list of one prompt: a bare list of token ids could be read as many prompts
+            "prompt": [encode_prompt(self.tokenizer, prompt) if self.tokenizer is not None else prompt],
             "n": n, "temperature": self.params.temperature, "top_p": self.params.top_p,
-            "max_tokens": self.params.max_tokens, "logprobs": 1, "seed": self.params.seed + self.requests,
+            "max_tokens": self.params.max_tokens, "logprobs": 1,
+            "seed": request_seed(self.params.seed, state if key is None else key),
         }
         if self.params.stop:
             body["stop"] = list(self.params.stop)
@@ -63,17 +69,20 @@ class OpenAICompletionsGenerator:
             body["presence_penalty"] = self.params.presence_penalty
         if self.params.beam:
             body.update(use_beam_search=True, length_penalty=self.params.length_penalty)   # vLLM serve's extension
-        self.requests += 1
         return body
 
-    def generate(self, states: Sequence[str], n: int) -> list[list[TacticCandidate]]:
-        check_request(states, n)
+    def generate(self, states: Sequence[str], n: int, keys: Sequence[str] | None = None) -> list[list[TacticCandidate]]:
+        check_request(states, n, keys)
+        bodies = [self.request_body(s, n, None if keys is None else keys[i]) for i, s in enumerate(states)]
+        if len(bodies) <= 1:
+            answers = [self._post(b) for b in bodies]
+        else:
+            with ThreadPoolExecutor(min(self.batch_size, len(bodies))) as pool:   # httpx.Client is thread-safe
+                answers = list(pool.map(self._post, bodies))
         out: list[list[TacticCandidate]] = []
-        for start in range(0, len(states), self.batch_size):
-            chunk = states[start:start + self.batch_size]
-            data = self._post(self.request_body(chunk, n))
+        for data in answers:
             try:
-                out.extend(self._parse(data, len(chunk), n))
+                out.extend(self._parse(data, 1, n))
             except (KeyError, TypeError, ValueError, IndexError, AttributeError) as e:
                 raise GeneratorServerError(f"malformed completions response ({e}): {str(data)[:300]}") from e
         return out

@@ -23,8 +23,8 @@ class SamplingParams:
     `stop`: text from the first stop string on is not part of the tactic. The local backends (HF
     and vLLM) both stop generating at EOS, which is where the model learned a tactic ends, and cut
     the text afterwards, so they sample, score and drop (cut off by `max_tokens`) the same token
-    sequences; an HTTP server stops at the string itself. `seed` makes runs reproducible: the local
-    backends derive one seed per request from it (`request_seed`).
+    sequences; an HTTP server stops at the string itself. `seed` is the run's seed: every backend
+    derives one seed per request from it and the request's identity (`request_seed`).
 
     `logprobs`: which log-probs score a tactic. "processed" is the distribution actually sampled
     from (temperature and top-p applied: what GRPO needs); "raw" is the model's own (temperature 1,
@@ -55,10 +55,12 @@ class SamplingParams:
         return self.temperature == 0
 
 
-def request_seed(seed: int, visit: int, state: str) -> int:
-    """The seed of one request for `state`, from (params seed, how often this state was asked for
-    before, the state): a request samples the same tactics whatever batch it lands in, and a state
-    asked for again (another pass@k attempt) gets fresh samples. 56 bits, so that `seed + j` for
-    the j-th sample of the request stays a valid 64-bit seed."""
-    digest = hashlib.sha256(f"{seed}\x00{visit}\x00{state}".encode()).digest()
+def request_seed(seed: int, key: str) -> int:
+    """The seed of one generation request: a function of the run's seed and the request's identity
+    `key` alone, never of what the process did before or what else shared the batch. The search
+    makes the key from (theorem, attempt, goal state, how often that attempt asked for the state:
+    `search.batcher.request_key`), so a resumed run samples exactly what an uninterrupted one did;
+    a request without a key is identified by its goal state. 56 bits, so that `seed + j` for the
+    j-th sample of the request stays a valid 64-bit seed."""
+    digest = hashlib.sha256(f"{seed}\x00{key}".encode()).digest()
     return int.from_bytes(digest[:7], "little")

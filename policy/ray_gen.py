@@ -27,8 +27,8 @@ class _GeneratorActorImpl:
 
         return ray.get_runtime_context().get_node_id()
 
-    def generate(self, states: Sequence[str], n: int):
-        return self.generator.generate(states, n)
+    def generate(self, states: Sequence[str], n: int, keys: Sequence[str] | None = None):
+        return self.generator.generate(states, n, keys)
 
     def load_weights(self, named_tensors: list) -> None:
         self.generator.load_weights(named_tensors)
@@ -64,7 +64,8 @@ class RayGenerator:
     def nodes(self) -> list[str]:
         return [a.node_id for a in self.actors if a.alive]
 
-    def generate(self, states: Sequence[str], n: int):
+    def generate(self, states: Sequence[str], n: int, keys: Sequence[str] | None = None):
+        keys = list(states) if keys is None else keys   # the samples depend on the keys, not on the actor
         out: list = [None] * len(states)
         pending = list(range(len(states)))
         while pending:
@@ -74,7 +75,8 @@ class RayGenerator:
             groups: dict[int, list[int]] = {}
             for i in pending:
                 groups.setdefault(_route(states[i], len(alive)), []).append(i)
-            refs = {g: alive[g].handle.generate.remote([states[i] for i in idx], n) for g, idx in groups.items()}
+            refs = {g: alive[g].handle.generate.remote([states[i] for i in idx], n, [keys[i] for i in idx])
+                    for g, idx in groups.items()}
             pending = []
             for g, ref in refs.items():
                 try:

@@ -29,7 +29,8 @@ class ScriptedGenerator:
         self.tactics = tactics
         self.calls: list[int] = []
 
-    def generate(self, states: Sequence[str], n: int) -> list[list[TacticCandidate]]:
+    def generate(self, states: Sequence[str], n: int, keys: Sequence[str] | None = None) -> list[list[TacticCandidate]]:
+        """The same tactics whatever the request's key: nothing here is random."""
         self.calls.append(len(states))
         out = []
         for s in states:

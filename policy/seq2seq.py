@@ -42,7 +42,6 @@ class Seq2SeqGenerator:
         self.prompt = prompt or PromptFormat("{state}")
         self.max_prompt_tokens = max_prompt_tokens or 2048   # ReProver's max_inp_seq_len
         self.batch_size = batch_size
-        self.requests: dict[str, int] = {}
         self.dropped: Counter[str] = Counter()
         self.truncated_prompts = 0
 
@@ -65,12 +64,14 @@ class Seq2SeqGenerator:
         device = next(self.model.parameters()).device
         return {k: v.to(device) for k, v in batch.items() if k in ("input_ids", "attention_mask")}
 
-    def generate(self, states: Sequence[str], n: int) -> list[list[TacticCandidate]]:
-        check_request(states, n)
+    def generate(self, states: Sequence[str], n: int, keys: Sequence[str] | None = None) -> list[list[TacticCandidate]]:
+        check_request(states, n, keys)
+        keys = list(keys) if keys is not None else list(states)
         out: list[list[TacticCandidate]] = []
         per_call = max(1, self.batch_size // n)
         for start in range(0, len(states), per_call):
             chunk = states[start:start + per_call]
+            chunk_keys = keys[start:start + per_call]
             if self.params.beam:
                 from policy.beam import beam_search
 
@@ -81,17 +82,15 @@ class Seq2SeqGenerator:
                     out.append(self._keep([(b.token_ids, b.token_logprobs, b.token_logprobs, b.finished)
                                            for b in beams]))
             else:
-                out.extend(self._sampled(s, n) for s in chunk)
+                out.extend(self._sampled(s, n, k) for s, k in zip(chunk, chunk_keys))
         return out
 
     @torch.no_grad()
-    def _sampled(self, state: str, n: int) -> list[TacticCandidate]:
-        visit = self.requests.get(state, 0)
-        self.requests[state] = visit + 1
+    def _sampled(self, state: str, n: int, key: str) -> list[TacticCandidate]:
         p = self.params
         enc = self.encode([state])
         with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(request_seed(p.seed, visit, state))
+            torch.manual_seed(request_seed(p.seed, key))
             res = self.model.generate(**enc, do_sample=not p.greedy, temperature=p.temperature or None,
                                       top_p=p.top_p if not p.greedy else None, num_return_sequences=n,
                                       max_new_tokens=p.max_tokens, output_scores=True, output_logits=True,

@@ -11,8 +11,8 @@ BFS-Prover and InternLM StepProver score with). With `params.beam` the n tactics
 `LLM.beam_search` (n beams, `length_penalty`), scored by their raw log-probs.
 
 Like `HFGenerator` it samples until EOS (stop strings only cut the text, `SamplingParams.stop`)
-and seeds every request from its state (`request_seed`), so a state's tactics do not depend on
-what else shared the batch. One engine serves a whole campaign: `load_checkpoint` /
+and seeds every request from its identity (`request_seed`), so a state's tactics do not depend on
+what else shared the batch or ran before. One engine serves a whole campaign: `load_checkpoint` /
 `load_weights` copy new weights into the running engine through the workers' in-place
 `reload_weights` (which also redoes the layout changes some backends make after loading, e.g.
 the CPU backend's repacked linear weights), and the prefix cache is dropped with the old weights.
@@ -126,14 +126,12 @@ class VLLMGenerator:
         if max_prompt_tokens is not None and max_prompt_tokens < 2:
             raise ValueError(f"max_tokens {params.max_tokens} leaves no room for a prompt in a {context}-token context")
         self.max_prompt_tokens = max_prompt_tokens
-        self.requests: dict[str, int] = {}   # how often each state was asked for
         self.dropped: Counter[str] = Counter()   # samples that gave no tactic, by reason
 
     def reseed(self, seed: int) -> None:
         """From now on sample exactly as a freshly built generator with this seed would (a campaign
         round on a kept engine: resumed or not, the round samples the same tactics)."""
         self.params = replace(self.params, seed=seed)
-        self.requests.clear()
 
     def encode(self, state: str) -> list[int]:
         ids = encode_prompt(self.tokenizer, self.prompt.prompt(state, self.tokenizer))
@@ -141,22 +139,20 @@ class VLLMGenerator:
             return ids
         return truncate_prompt(ids, self.max_prompt_tokens, self.tokenizer.bos_token_id)
 
-    def _request(self, state: str, n: int):
-        visit = self.requests.get(state, 0)
-        self.requests[state] = visit + 1
+    def _request(self, key: str, n: int):
         p = self.params
         # vLLM gives the j-th of the n samples the seed `seed + j`; no stop strings, like HFGenerator
         extra = {"presence_penalty": p.presence_penalty} if p.presence_penalty else {}
         return self.vllm.SamplingParams(n=n, temperature=p.temperature, top_p=p.top_p, max_tokens=p.max_tokens,
-                                        logprobs=0, seed=request_seed(p.seed, visit, state), **extra)
+                                        logprobs=0, seed=request_seed(p.seed, key), **extra)
 
-    def generate(self, states: Sequence[str], n: int) -> list[list[TacticCandidate]]:
-        check_request(states, n)
+    def generate(self, states: Sequence[str], n: int, keys: Sequence[str] | None = None) -> list[list[TacticCandidate]]:
+        check_request(states, n, keys)
         if not states:
             return []
         if self.params.beam:
             return self._beams(states, n)
-        params = [self._request(s, n) for s in states]
+        params = [self._request(k, n) for k in (keys if keys is not None else states)]
         prompts = [{"prompt_token_ids": self.encode(s)} for s in states]
         outputs = self.llm.generate(prompts, params, use_tqdm=False)
         return [self._keep([(c, c.finish_reason != "length") for c in out.outputs]) for out in outputs]

@@ -54,6 +54,43 @@ def generator_from_yaml(path: Path) -> GeneratorConfig:
     return load_record(GeneratorConfig, section, where="generator", source=str(path))
 
 
+# Settings that do not change what an attempt does: a resumed run may change them.
+_RESUME_SAFE = {"limit", "concurrency", "out", "distributed", "env.workers", "changes"}
+
+
+def _flat(d: dict, prefix: str = "") -> dict:
+    out = {}
+    for k, v in d.items():
+        if isinstance(v, dict) and k != "changes":
+            out.update(_flat(v, f"{prefix}{k}."))
+        else:
+            out[f"{prefix}{k}"] = v
+    return out
+
+
+def settings_changes(saved: dict, now: dict, out: Path) -> list[dict]:
+    """The safe changes between the settings saved in an eval directory and this run's (to be
+    recorded); raises ValueError naming every other difference, one line each. More attempts
+    (a larger --pass-k or --samples, same early-stop mode) only add attempts, so they are safe."""
+    old, new = _flat(saved), _flat(now)
+    differ = sorted(k for k in old.keys() | new.keys() if old.get(k) != new.get(k) and k != "changes")
+    same_mode = (old.get("samples") == "None") == (new.get("samples") == "None")   # early stop or not
+
+    def safe(k: str) -> bool:
+        if k in _RESUME_SAFE or k.split(".")[0] in _RESUME_SAFE:
+            return True
+        return (k in ("pass_k", "samples") and same_mode and old.get(k, "None") != "None"
+                and int(new[k]) >= int(old[k]))
+
+    unsafe = [k for k in differ if not safe(k)]
+    if unsafe:
+        lines = "\n".join(f"  {k}: {old.get(k, '(unset)')} there, {new.get(k, '(unset)')} now" for k in unsafe)
+        raise ValueError(f"{out} holds results of other settings ({out / 'request.json'}):\n{lines}\n"
+                         f"results of different settings must not share a directory: use a fresh --out "
+                         f"directory, or rerun with the settings above")
+    return [{k: [old.get(k), new.get(k)]} for k in differ]
+
+
 def run_eval_cli(req: EvalRequest) -> None:
     from rich.console import Console
 
@@ -67,15 +104,19 @@ def run_eval_cli(req: EvalRequest) -> None:
     attempts = req.samples or req.pass_k
     if req.samples is not None and req.samples < req.pass_k:
         raise ValueError("--samples must be >= --pass-k")
-    generator = make_generator(req.generator, distributed=req.distributed)
-    env = make_env(req.env, distributed=req.distributed)
-    req.out.mkdir(parents=True, exist_ok=True)
     request = {**{k: str(v) for k, v in asdict(req).items()
                   if k not in ("env", "generator", "search", "planner", "distributed")},
                "env": asdict(req.env), "generator": req.generator.record(), "search": asdict(req.search),
                "planner": req.planner.model_dump(mode="json") if req.planner is not None else None,
                "distributed": dump_record(req.distributed) if req.distributed else None}
-    (req.out / "request.json").write_text(json.dumps(request, indent=1))
+    saved_file = req.out / "request.json"
+    if saved_file.exists():   # resuming: the results there must be results of these settings (checked before any work)
+        saved = json.loads(saved_file.read_text())
+        request["changes"] = saved.get("changes", []) + settings_changes(saved, request, req.out)
+    generator = make_generator(req.generator, distributed=req.distributed)
+    env = make_env(req.env, distributed=req.distributed)
+    req.out.mkdir(parents=True, exist_ok=True)
+    saved_file.write_text(json.dumps(request, indent=1))
     from prover.progress import TheoremTally, progress_bar
 
     # the bar counts theorems decided (an early stop decides one), starting from what a resume finds done

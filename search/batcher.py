@@ -6,19 +6,37 @@ Every search awaits `propose(state, n)`; one background task gathers whatever re
 loop keeps the environment busy. While the model is busy with one batch, the next one keeps
 filling, so a slow model gets fuller batches (that is what keeps it efficient). The request queue
 is bounded: when the model falls behind, searches wait (back-pressure) instead of piling up memory.
+
+Every request keeps its key (`request_key`: theorem, attempt, goal state, visit) through the batch
+to the generator, which draws its samples from the run's seed and that key alone: what a search
+samples never depends on which requests shared its batch, on interleaving, or on what the process
+did before (a resumed run samples what an uninterrupted one did).
 """
 from __future__ import annotations
 
 import asyncio
+import inspect
 from dataclasses import dataclass
+from typing import Awaitable, Callable, Sequence
 
 from policy.base import TacticCandidate, TacticGenerator
+
+
+# (goal state text, n) -> sampled tactics: what a search calls (`search.best_first.Propose`)
+Propose = Callable[[str, int], Awaitable[Sequence[TacticCandidate]]]
+
+
+def request_key(theorem_id: str, attempt: int, state: str, visit: int) -> str:
+    """The identity of a generation request: the `visit`-th time attempt `attempt` of a theorem
+    asked for tactics at `state` (a best-first attempt expands each state once: visit 0)."""
+    return f"{theorem_id}\x00{attempt}\x00{visit}\x00{state}"
 
 
 @dataclass
 class _Request:
     state: str
     n: int
+    key: str | None
     future: asyncio.Future
 
 
@@ -28,6 +46,8 @@ class GenerationBatcher:
         if max_batch < 1 or max_pending < 1 or max_inflight < 1 or linger < 0:
             raise ValueError("max_batch, max_pending and max_inflight must be >= 1 and linger >= 0")
         self.generator = generator
+        # generators that sample at random take the requests' keys; deterministic ones may not
+        self._keyed = "keys" in inspect.signature(generator.generate).parameters
         self.max_batch = max_batch
         self.linger = linger
         self.max_pending = max_pending
@@ -38,15 +58,27 @@ class GenerationBatcher:
         self._slots: asyncio.Semaphore | None = None
         self._running: set[asyncio.Task] = set()
 
-    async def propose(self, state: str, n: int) -> list[TacticCandidate]:
-        """Up to `n` tactics for `state`, from a batched generator call. Raises what the generator raised."""
+    def for_attempt(self, theorem_id: str, attempt: int) -> Propose:
+        """`propose` for one attempt: every request carries the attempt's identity and how often
+        the attempt asked for that state before (`request_key`)."""
+        visits: dict[str, int] = {}
+
+        async def propose(state: str, n: int) -> list[TacticCandidate]:
+            visit = visits.get(state, 0)
+            visits[state] = visit + 1
+            return await self.propose(state, n, request_key(theorem_id, attempt, state, visit))
+        return propose
+
+    async def propose(self, state: str, n: int, key: str | None = None) -> list[TacticCandidate]:
+        """Up to `n` tactics for `state`, from a batched generator call. Raises what the generator raised.
+        `key` names the request (default: the state; see `request_key`)."""
         if self._task is None:
             # Created lazily: queues and tasks belong to the running event loop.
             self._queue = asyncio.Queue(self.max_pending)
             self._slots = asyncio.Semaphore(self.max_inflight)
             self._task = asyncio.create_task(self._loop())
         fut = asyncio.get_running_loop().create_future()
-        await self._queue.put(_Request(state, n, fut))
+        await self._queue.put(_Request(state, n, key, fut))
         return await fut
 
     async def _loop(self) -> None:
@@ -86,7 +118,12 @@ class GenerationBatcher:
     async def _call(self, reqs: list[_Request], n: int) -> None:
         self.batches.append(len(reqs))
         try:
-            out = await asyncio.to_thread(self.generator.generate, [r.state for r in reqs], n)
+            states = [r.state for r in reqs]
+            if self._keyed:
+                keys = [r.state if r.key is None else r.key for r in reqs]
+                out = await asyncio.to_thread(self.generator.generate, states, n, keys)
+            else:
+                out = await asyncio.to_thread(self.generator.generate, states, n)
             if len(out) != len(reqs):
                 raise RuntimeError(f"generator returned {len(out)} candidate lists for {len(reqs)} states")
         except asyncio.CancelledError:  # the batcher is closing: nobody will answer these

@@ -19,7 +19,7 @@ import heapq
 import itertools
 import time
 from dataclasses import dataclass
-from typing import Awaitable, Callable, Sequence
+from typing import Awaitable, Sequence
 
 from pydantic import Field
 
@@ -31,11 +31,10 @@ from lean_env.types import (
     outcome_of,
 )
 from policy.base import PromptInput, TacticCandidate
+from search.batcher import Propose
 from search.records import AttemptRecord, ErrorSibling, ProofStep
 from search.tree import FAILED, OPEN, QED, Node, SearchTree
 
-# (goal state text, n) -> sampled tactics; in practice the scheduler's cross-search batcher.
-Propose = Callable[[str, int], Awaitable[Sequence[TacticCandidate]]]
 
 
 @config_record

@@ -3,22 +3,25 @@
 Results go to `<out>/attempts.jsonl` (one AttemptRecord per line, appended atomically as each
 attempt finishes) and `<out>/proofs.jsonl` (the verified proofs). Rerunning the same command
 skips the attempts already on disk and never double-counts them; theorems whose environment
-failed stay in the denominator. `prover eval` (prover/eval_cmd.py) and every campaign search
-call it.
+failed stay in the denominator. When the run is complete, both files are rewritten in their
+canonical form (`search.scheduler.canonical`: the run's attempts in a fixed order) and the
+timings, which differ from run to run, move to `<out>/timings.jsonl`: an interrupted and resumed
+run leaves the same attempts.jsonl and summary.json, byte for byte, as an uninterrupted one.
+`prover eval` (prover/eval_cmd.py) and every campaign search call it.
 """
 from __future__ import annotations
 
 from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
 
-from lean_env.jsonl import append_jsonl, read_jsonl
+from lean_env.jsonl import append_jsonl, read_jsonl, write_jsonl_atomic
 from lean_env.types import Theorem
 from policy.base import TacticGenerator
 from search.batcher import GenerationBatcher
 from search.best_first import SearchConfig, search
 from search.passk import PassAtK, summarize
 from search.records import AttemptRecord
-from search.scheduler import RunConfig, run_attempts
+from search.scheduler import RunConfig, canonical, run_attempts
 
 if TYPE_CHECKING:
     from search.planner.backends import PlannerConfig
@@ -43,10 +46,14 @@ async def evaluate(
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / "attempts.jsonl"
     wanted = {t.id for t in theorems}
-    done = [AttemptRecord.from_dict(r) for r in read_jsonl(path)]
-    done = [r for r in done if r.theorem_id in wanted]
+    on_disk = [AttemptRecord.from_dict(r) for r in read_jsonl(path)]
+    done = [r for r in on_disk if r.theorem_id in wanted]
+    others = [r for r in on_disk if r.theorem_id not in wanted]   # a run with another --limit: kept as they are
     skip = {(r.theorem_id, r.attempt) for r in done}
-    solved = {r.theorem_id for r in done if r.proved}
+    solved: dict[str, int] = {}
+    for r in done:
+        if r.proved:
+            solved[r.theorem_id] = min(r.attempt, solved.get(r.theorem_id, r.attempt))
 
     async def on_record(rec: AttemptRecord) -> None:
         if tag:
@@ -70,5 +77,27 @@ async def evaluate(
                                  RunConfig(attempts, concurrency, stop_on_success, skip, solved), on_record, search_fn)
     finally:
         await batcher.close()
-    records = done + new
+    records = canonical([t.id for t in theorems], done + new, stop_on_success)
+    _write_canonical(out_dir, records + others)
     return summarize([t.id for t in theorems], records, attempts, f"{attempts}x{search_cfg.budget}"), records
+
+
+_TIMINGS = ("time_generate", "time_env", "time_bookkeeping", "wall")
+
+
+def _write_canonical(out_dir: Path, records: Sequence[AttemptRecord]) -> None:
+    """attempts.jsonl and proofs.jsonl as `records` (a complete run, canonical order) without the
+    timings, which go to timings.jsonl (kept from earlier runs for records read back without them)."""
+    timings = {(t["theorem_id"], t["attempt"]): t for t in read_jsonl(out_dir / "timings.jsonl")}
+    rows = []
+    for r in records:
+        row = r.to_dict()
+        measured = {k: row.pop(k) for k in _TIMINGS}
+        if any(measured.values()):
+            timings[(r.theorem_id, r.attempt)] = {"theorem_id": r.theorem_id, "attempt": r.attempt, **measured}
+        rows.append(row)
+    write_jsonl_atomic(out_dir / "timings.jsonl", [timings[k] for k in ((r.theorem_id, r.attempt) for r in records)
+                                                   if k in timings])
+    write_jsonl_atomic(out_dir / "proofs.jsonl", [{"id": r.theorem_id, "attempt": r.attempt, "tactics": r.proof}
+                                                  for r in records if r.proved])
+    write_jsonl_atomic(out_dir / "attempts.jsonl", rows)

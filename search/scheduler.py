@@ -2,10 +2,12 @@
 one generation batcher, with early stop per theorem and resumable bookkeeping.
 
 Attempts are interleaved across theorems (attempt 0 of every theorem before attempt 1 of any),
-at most `concurrency` in flight. Once an attempt of a theorem passes verification, the theorem's
-pending attempts are dropped and its running ones cancelled (unless `stop_on_success` is off,
-which the unbiased pass@k estimator needs). Cancelled attempts are not reported: they are not
-samples, and a resumed run skips the theorem because it is in `solved`.
+at most `concurrency` in flight. Once attempt i of a theorem passes verification, the theorem's
+attempts after i are dropped or cancelled (unless `stop_on_success` is off, which the unbiased
+pass@k estimator needs); attempts before i still run. So the attempts a run consists of are
+attempts 0..i (i the first that proves), whatever finished first: `canonical` picks them from
+everything recorded, in a fixed order, and a resumed run (`solved`: the first proving attempt
+on disk) ends with the same set as an uninterrupted one. Cancelled attempts are not reported.
 
 Each finished attempt is handed to `on_record` at once (or yielded by `iter_attempts`), so the
 caller can append it to disk before anything else happens. If `on_record` raises (disk full),
@@ -16,7 +18,7 @@ An attempt that crashes (the generator raised, or a bug) is not reported, the ot
 from __future__ import annotations
 
 import asyncio
-from typing import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from typing import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Sequence
 
 from pydantic import Field
 
@@ -38,7 +40,7 @@ class RunConfig:
     concurrency: int = Field(32, ge=1)   # attempts alive at once
     stop_on_success: bool = True
     skip: set[tuple[str, int]] = Field(default_factory=set)   # (theorem id, attempt) already recorded
-    solved: set[str] = Field(default_factory=set)              # theorems already proved (resume)
+    solved: dict[str, int] = Field(default_factory=dict)       # theorem -> its first proving attempt (resume)
 
 
 class AttemptsCrashed(RuntimeError):
@@ -73,32 +75,37 @@ async def run_attempts(
 ) -> list[AttemptRecord]:
     """Run every scheduled attempt; returns the records reported, in the order they finished."""
     jobs = list(schedule(theorems, run_cfg))
-    solved = set(run_cfg.solved)
-    cancels = {t.id: asyncio.Event() for t in theorems}
-    if run_cfg.stop_on_success:
-        for tid in solved & cancels.keys():
-            cancels[tid].set()
+    first_proof = dict(run_cfg.solved)    # theorem -> the lowest attempt known to prove it
+    running: dict[str, dict[int, asyncio.Event]] = {t.id: {} for t in theorems}
     records: list[AttemptRecord] = []
     crashed: list[tuple[str, int, BaseException]] = []
     slots = asyncio.Semaphore(run_cfg.concurrency)
 
+    def settled(tid: str, attempt: int) -> bool:
+        """An earlier attempt proved the theorem: this one is not part of the run."""
+        return run_cfg.stop_on_success and first_proof.get(tid, attempt) < attempt
+
     async def one(t: Theorem, attempt: int) -> None:
+        cancel = running[t.id][attempt] = asyncio.Event()
         try:
-            if cancels[t.id].is_set():
+            if settled(t.id, attempt):
                 return
             try:
-                rec, _ = await search_fn(t, env, batcher.propose, search_cfg, attempt, cancels[t.id])
+                rec, _ = await search_fn(t, env, batcher.for_attempt(t.id, attempt), search_cfg, attempt, cancel)
             except Exception as e:
                 crashed.append((t.id, attempt, e))
                 return
         finally:
+            del running[t.id][attempt]
             slots.release()
-        if rec.failure == "cancelled" or (run_cfg.stop_on_success and t.id in solved):
-            return  # another attempt proved it first: this one is not a sample
-        if rec.proved:
-            solved.add(t.id)
+        if rec.failure == "cancelled" or settled(t.id, attempt):
+            return  # an earlier attempt proved it: this one is not a sample
+        if rec.proved and attempt < first_proof.get(t.id, attempt + 1):
+            first_proof[t.id] = attempt
             if run_cfg.stop_on_success:
-                cancels[t.id].set()
+                for later, event in running[t.id].items():
+                    if later > attempt:
+                        event.set()
         records.append(rec)
         if on_record is not None:
             out = on_record(rec)
@@ -116,6 +123,25 @@ async def run_attempts(
     if crashed:
         raise AttemptsCrashed(crashed, len(jobs))
     return records
+
+
+def canonical(theorem_ids: Sequence[str], records: Iterable[AttemptRecord], stop_on_success: bool) -> list[AttemptRecord]:
+    """The attempts a run consists of, whatever order they finished in and however often it was
+    interrupted: one record per (theorem, attempt) (the first), by theorem in `theorem_ids` order
+    and then attempt; with `stop_on_success`, a theorem's attempts after its first proving one are
+    left out (a run that got to them before the proof came in wasted them, nothing more)."""
+    order = {tid: i for i, tid in enumerate(theorem_ids)}
+    first: dict[tuple[str, int], AttemptRecord] = {}
+    for r in records:
+        if r.theorem_id in order:
+            first.setdefault((r.theorem_id, r.attempt), r)
+    proved_at: dict[str, int] = {}
+    for (tid, attempt), r in first.items():
+        if r.proved:
+            proved_at[tid] = min(attempt, proved_at.get(tid, attempt))
+    keep = [r for (tid, attempt), r in first.items()
+            if not stop_on_success or attempt <= proved_at.get(tid, attempt)]
+    return sorted(keep, key=lambda r: (order[r.theorem_id], r.attempt))
 
 
 async def iter_attempts(

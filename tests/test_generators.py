@@ -203,11 +203,17 @@ def test_samples_do_not_depend_on_batch_mates_and_repeat_requests_differ(eos_bia
             assert a == pytest.approx(b, abs=1e-5)
     gen = HFGenerator(model, tok, params)
     prompt = gen.encode(STATES[0])
-    first = [s.token_ids for s in sample(model, [prompt], 4, params, tok.eos_token_id, tok.pad_token_id,
-                                         row_seeds=gen._row_seeds(STATES[0], 4))[0]]
-    again = [s.token_ids for s in sample(model, [prompt], 4, params, tok.eos_token_id, tok.pad_token_id,
-                                         row_seeds=gen._row_seeds(STATES[0], 4))[0]]
-    assert first != again                            # a second visit (another attempt) samples afresh
+    def keyed(key):
+        return [s.token_ids for s in sample(model, [prompt], 4, params, tok.eos_token_id, tok.pad_token_id,
+                                            row_seeds=gen._row_seeds(key, 4))[0]]
+    first = keyed("t\x000\x000\x00" + STATES[0])
+    assert keyed("t\x000\x000\x00" + STATES[0]) == first     # the same request: the same samples, always
+    assert keyed("t\x001\x000\x00" + STATES[0]) != first     # another attempt's request samples afresh
+    # generate() with keys samples what those seeds give, whatever the generator did before
+    fresh = HFGenerator(model, tok, params)
+    fresh.generate([STATES[1]], 4)
+    assert [c.token_ids for c in fresh.generate([STATES[0]], 4, keys=["t\x000\x000\x00" + STATES[0]])[0]] == \
+        [tuple(ids) for ids in first if ids[-1] == tok.eos_token_id]
 
 
 def test_seeded_noise_samples_the_given_distribution():
@@ -329,11 +335,13 @@ def test_openai_compatible_server(server):
     assert [c.tactic for c in out[0]] == ["omega", "omega"] and out[2][0].tactic == "trivial"
     assert out[0][0].logprob == pytest.approx(-0.75) and out[0][0].mean_logprob == pytest.approx(-0.375)
     assert out[0][1].num_tokens == 2                     # a null log-prob is not counted
-    body = _Completions.bodies[-1]
-    assert body["n"] == 3 and body["logprobs"] == 1 and body["stop"] == ["\n\n"] and body["seed"] == 5
-    assert body["prompt"][0] == PromptFormat().prompt(STATES[0])
-    gen.generate(STATES, 3)
-    assert _Completions.bodies[-1]["seed"] == 6          # the same request again gets fresh samples
+    bodies = _Completions.bodies[-3:]                    # one request per state, each with its own seed
+    assert sorted(b["seed"] for b in bodies) == sorted(request_seed(5, s) for s in STATES)
+    body = next(b for b in bodies if b["seed"] == request_seed(5, STATES[0]))
+    assert body["n"] == 3 and body["logprobs"] == 1 and body["stop"] == ["\n\n"]
+    assert body["prompt"] == [PromptFormat().prompt(STATES[0])]
+    gen.generate(STATES, 3, keys=["a", "b", "c"])         # keyed requests: the seed is the key's, not a count's
+    assert sorted(b["seed"] for b in _Completions.bodies[-3:]) == sorted(request_seed(5, k) for k in "abc")
 
 
 def test_openai_choices_are_grouped_by_index_not_by_order(server):
@@ -358,8 +366,8 @@ def test_openai_sends_token_id_prompts_when_given_a_tokenizer(server, tiny):
     _, tok = tiny
     gen = OpenAICompletionsGenerator(f"http://127.0.0.1:{server.server_port}", "m", retries=0, tokenizer=tok)
     gen.generate(STATES, 1)
-    sent = _Completions.bodies[-1]["prompt"]
-    assert sent == [encode_prompt(tok, PromptFormat().prompt(s)) for s in STATES]
+    sent = sorted(p for b in _Completions.bodies[-len(STATES):] for p in b["prompt"])
+    assert sent == sorted(encode_prompt(tok, PromptFormat().prompt(s)) for s in STATES)
     assert all(p[0] == tok.bos_token_id for p in sent)
 
 
@@ -368,7 +376,7 @@ def test_openai_server_errors_are_clear(server):
     _Completions.mode = "bad_request"
     with pytest.raises(GeneratorServerError, match="model not found"):
         gen.generate(STATES, 1)
-    assert len(_Completions.bodies) == 1                 # a 4xx is not retried
+    assert len(_Completions.bodies) == len(STATES)       # one request per state; a 4xx is not retried
     _Completions.mode = "garbage"
     with pytest.raises(GeneratorServerError, match="malformed"):
         gen.generate(STATES, 1)
@@ -402,8 +410,8 @@ def test_generator_config_is_built_as_written(tiny, tmp_path, server):
                                           tokenizer=str(tmp_path / "m")))
     assert [len(g) for g in http.generate(STATES, 2)] == [2, 2, 2]
     sent = [b["prompt"] for b in _Completions.bodies]
-    assert [len(p) for p in sent] == [2, 1]                        # batch_size prompts per request
-    assert sent[0][0] == encode_prompt(tok, PromptFormat().prompt(STATES[0]))   # the tokenizer is used
+    assert [len(p) for p in sent] == [1, 1, 1]                       # a request per state
+    assert [encode_prompt(tok, PromptFormat().prompt(STATES[0]))] in sent   # the tokenizer is used
 
 
 def test_generator_config_refuses_what_its_kind_cannot_use():
@@ -493,8 +501,8 @@ def test_vllm_generator_asks_the_engine_for_what_the_config_says(tiny, monkeypat
     assert out[0][0].logprob == pytest.approx(-0.75) and out[0][0].token_ids == (7, 9)
     prompts, kws = fake.engine.calls[-1]
     assert kws == [{"n": 2, "temperature": 0.6, "top_p": 0.9, "max_tokens": 8, "logprobs": 0,   # no stop: EOS ends
-                    "seed": request_seed(11, 0, s)} for s in STATES]                           # a seed per state
+                    "seed": request_seed(11, s)} for s in STATES]                              # a seed per state
     full = encode_prompt(tok, PromptFormat().prompt(STATES[0]))
     assert len(full) > 12 and prompts[0]["prompt_token_ids"] == [tok.bos_token_id] + full[-11:]  # 20 - 8 tokens
-    gen.generate(STATES, 2)
-    assert [kw["seed"] for kw in fake.engine.calls[-1][1]] == [request_seed(11, 1, s) for s in STATES]  # afresh
+    gen.generate(STATES, 2, keys=["k0", "k1", "k2"])
+    assert [kw["seed"] for kw in fake.engine.calls[-1][1]] == [request_seed(11, k) for k in ("k0", "k1", "k2")]

@@ -14,7 +14,7 @@ from search.batcher import GenerationBatcher
 from search.best_first import SearchConfig
 from policy.base import TacticCandidate
 from search.records import AttemptRecord
-from search.scheduler import AttemptsCrashed, RunConfig, iter_attempts, run_attempts, schedule
+from search.scheduler import AttemptsCrashed, RunConfig, canonical, iter_attempts, run_attempts, schedule
 from policy.scripted import ScriptedGenerator
 
 PROVER = [("dec", -0.1), ("zero", -0.1)]
@@ -217,9 +217,48 @@ def test_resume_skips_recorded_attempts_and_solved_theorems(tmp_path):
     assert [r.theorem_id for r in done] == [r.theorem_id for r in first]
     env = FakeEnv()
     skip = {(r.theorem_id, r.attempt) for r in done}
-    solved = {r.theorem_id for r in done if r.proved}
+    solved = {r.theorem_id: r.attempt for r in done if r.proved}
     again = run_all(thms, gen, SearchConfig(2, 10), RunConfig(attempts=2, skip=skip, solved=solved), env=env)
     assert [r.theorem_id for r in again] == ["toy3"] and set(env.starts) == {"toy3"}
+
+
+class ByAttempt:
+    """A generator that reads the attempt from each request's key: attempt `proves` of a theorem
+    goes down to a proof, every other attempt climbs (slowly) until its budget runs out."""
+
+    def __init__(self, proves: int):
+        self.proves, self.keys = proves, []
+
+    def generate(self, states, n, keys=None):
+        self.keys += keys
+        out = []
+        for state, key in zip(states, keys):
+            theorem_id, attempt, visit, key_state = key.split("\x00")
+            assert key_state == state and visit == "0"    # best-first asks once per state and attempt
+            down = int(attempt) == self.proves
+            out.append([TacticCandidate("dec" if down else "inc", -0.1, 1)] + [TacticCandidate("zero", -0.2, 1)] * down)
+        return out
+
+
+def test_an_early_attempt_still_runs_when_a_later_one_proves_first():
+    env = FakeEnv(slow_seconds=0.01)
+    gen = ByAttempt(proves=2)
+    records = run_all([theorem(3)], gen, SearchConfig(2, 12, wall_seconds=30), RunConfig(attempts=4, concurrency=4),
+                      env=env, max_batch=1)
+    # attempt 2 proves first; 0 and 1 run to their budget (they are part of the run), 3 is cancelled
+    assert sorted((r.attempt, r.proved) for r in records) == [(0, False), (1, False), (2, True)]
+    assert {k.split("\x00")[1] for k in gen.keys} == {"0", "1", "2", "3"}
+    assert [(r.attempt, r.proved) for r in canonical(["toy3"], records[::-1], True)] == [(0, False), (1, False), (2, True)]
+
+
+def test_canonical_keeps_the_attempts_up_to_the_first_proof_in_order():
+    def rec(tid, attempt, proved, expansions=1):
+        return AttemptRecord(tid, "toy", "test", attempt, proved, ["t"] if proved else None, expansions=expansions)
+    records = [rec("b", 1, True), rec("a", 0, False), rec("b", 0, False), rec("b", 2, True), rec("a", 1, True),
+               rec("b", 3, False), rec("a", 0, False, expansions=9), rec("c", 0, False)]
+    got = [(r.theorem_id, r.attempt, r.expansions) for r in canonical(["b", "a"], records, True)]
+    assert got == [("b", 0, 1), ("b", 1, 1), ("a", 0, 1), ("a", 1, 1)]   # first copy; c is not asked for
+    assert len(canonical(["b", "a"], records, False)) == 6              # without early stop: every attempt
 
 
 def test_skip_without_early_stop_runs_only_the_missing_attempts():

@@ -125,9 +125,11 @@ def test_samples_do_not_depend_on_batch_mates_and_repeat_requests_differ(engine,
     many = [f"n{i} : ℕ\n⊢ n{i} + 0 = n{i} + {i % 7}" for i in range(160)]   # more prompt tokens than one step takes
     assert tactics(many)[37] == tactics([many[37]])[0]
     engine.reseed(5)
-    first = engine.generate([STATES[0]], 4)[0]
-    again = engine.generate([STATES[0]], 4)[0]
+    first = engine.generate([STATES[0]], 4, keys=["t\x000\x000\x00" + STATES[0]])[0]
+    again = engine.generate([STATES[0]], 4, keys=["t\x001\x000\x00" + STATES[0]])[0]
     assert [c.token_ids for c in first] != [c.token_ids for c in again]   # another attempt samples afresh
+    same = engine.generate([STATES[0]], 4, keys=["t\x000\x000\x00" + STATES[0]])[0]
+    assert [c.token_ids for c in same] == [c.token_ids for c in first]    # the same request, the same samples
     assert len({c.token_ids for c in first}) > 1                           # the n samples differ
 
 
