@@ -14,6 +14,17 @@ from embedded_fixtures import session  # noqa: F401  (fixture)
 ZERO_MINUS = "  have h : (0:ℤ) - 1 + 1 = 0 := by norm_num\n"
 
 ATTACKS: dict[str, str] = {
+    # a lemma's own variable named like a local one: `pow_succ`'s `a ↦ n, n ↦ 1` substituted one
+    # after the other turned the goal's `n ^ 2` into `1 ^ 1 * 1` (found by the fuzzer's perturbations;
+    # false at n = 1)
+    "rewrite lemma binder named like a local": """theorem a (n : ℕ) : 3 ∣ n ^ 2 + n := by
+  induction' n with n ih
+  norm_num
+  ring_nf
+  repeat rw [pow_succ]
+  omega""",
+    "rewrite lemma binder named like a local, directly": """theorem a (n : ℕ) : n ^ 2 = 1 := by
+  rw [pow_succ]""",
     # .trans / Eq.trans / le_trans / calc across carriers
     "Eq.trans lemma across ℤ and ℕ": """theorem a : False := by
   have h1 : (-1 : ℤ) = 1 - 2 := by norm_num

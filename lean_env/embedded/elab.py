@@ -18,7 +18,7 @@ from lean_env.embedded.goals import CLASSICAL, Goal, TacticError, canon, defeq, 
 from lean_env.embedded.lemmas import LIBRARY, Lemma
 from lean_env.embedded.terms import (
     NAT, REL_OPS, Anon, App, Bin, ByTac, Cast, Const, Hole, Num, Proj, Quant, Term, TyVar, Typed, Un, Var, free_vars,
-    fresh_name, pp, subst,
+    fresh_name, pp, subst, subst_all,
 )
 from lean_env.embedded.types import (
     ElabError, check_class, elab_prop, elab_value, mismatch, nat_succ, subst_type, type_vars,
@@ -469,10 +469,10 @@ def instantiate_rule(binders: list[tuple[str, str]], inst: dict[str, Term], side
                 f"tactic 'rewrite' failed, did not find instance of the pattern in the target expression\n"
                 f"  (the instance has type {vty}, the rule is about {ty})")
     out = []
+    values = {var: typed(inst[var], fixed.get(ty, ty if not isinstance(ty, TyVar) else None))
+              for var, ty in binders if var in inst}
     for side in sides:
-        for var, ty in binders:
-            if var in inst:
-                side = subst(side, var, typed(inst[var], fixed.get(ty, ty if not isinstance(ty, TyVar) else None)))
+        side = subst_all(side, values)   # at once: a value may mention another binder's name
         for tv, vty in fixed.items():
             side = subst_type(side, tv, vty)
         out.append(side)

@@ -438,6 +438,26 @@ def subst(t: Term, name: str, value: Term) -> Term:
     return with_children(t, [subst(c, name, value) for c in kids])
 
 
+def subst_all(t: Term, values: dict[str, Term]) -> Term:
+    """Simultaneous capture-avoiding substitution of each free variable named in `values`. A value
+    that mentions another of the names is not substituted again, as it would be by one `subst` after
+    another: a lemma's `a ↦ n, n ↦ 1` at the goal's own `n` must give `n`, not `1`."""
+    values = {k: v for k, v in values.items() if k in free_vars(t)}
+    if not values:
+        return t
+    if isinstance(t, Var):
+        return values.get(t.name, t)
+    if isinstance(t, Quant):
+        inner = {k: v for k, v in values.items() if k != t.var}
+        if not inner:
+            return t
+        captured = set().union(*(free_vars(v) for v in inner.values()))
+        if t.var in captured:
+            t = rename_binder(t, captured | set(inner))
+        return Quant(t.kind, t.var, t.ty, subst_all(t.body, inner))
+    return with_children(t, [subst_all(c, values) for c in children(t)])
+
+
 def replace(t: Term, old: Term, new: Term) -> Term:
     """Replace every occurrence of the subterm `old`, also under binders that do not bind its
     variables; a binder that would capture a variable of `new` is renamed first (as Lean's
