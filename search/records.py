@@ -124,6 +124,8 @@ class AttemptRecord:
     round: int = -1
     seed: int = 0
     planner: PlannerTrace | None = None  # planner-driven attempts only
+    tokens: int = 0                     # tokens generated, where the attempt counts them (whole-proof, hybrid)
+    whole: dict[str, Any] | None = None  # whole-proof and hybrid attempts: turns, repair round (search/whole_proof.py)
 
     @property
     def failure_kind(self) -> Failure:
