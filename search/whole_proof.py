@@ -342,8 +342,11 @@ class WholeProofSearch:
                 break
             rec.lean_errors += 1
             rec.failure = "whole proof: " + ("; ".join(reasons) or "rejected")[:300]
-            if r == self.cfg.repair_rounds or output is None:
+            if r == self.cfg.repair_rounds:
                 break
+            # a dropped sample (past max_tokens) is repaired as its authors' pipelines do: it has no
+            # proof, which is the error; its text never reached us, so the turn shows none
+            output = output or ""
             diagnosis = await diagnose(env, theorem, tactics, verdict)
             if not tactics:   # nothing to replay: the reasons are the errors, the goal is the statement's
                 diagnosis.errors[:0] = [LeanErrorAt(0, 0, 0, 0, "; ".join(reasons))]
