@@ -189,3 +189,27 @@ def test_bad_mode_settings_get_one_clear_line(micro_model):
         mode_search("hybrid", GeneratorConfig(kind="hf", model=str(micro_model)))
     with pytest.raises(ValueError, match="unknown mode"):
         mode_search("beam", GeneratorConfig(kind="scripted"))
+
+
+def test_the_planner_takes_its_have_chain_from_a_whole_proof_draft():
+    from search.planner.backends import PlanRequest, PlannerConfig
+    from search.planner.draft import DraftPlanner
+    from search.planner.plan import parse_plan
+
+    t = next(x for x in load_benchmark("embedded") if x.id == "emb_solve_then_product_0005")
+
+    class Gen:   # a raw-prompt generator that writes one draft, the second `have` wrongly proved
+        prompts: list[str] = []
+
+        def generate(self, states, n):
+            self.prompts += [str(s) for s in states]
+            return [[TacticCandidate("have e3 : n = 1 := by linarith\n  have e2 : x = 3 := by nlinarith [foo]\n"
+                                     "  norm_num", -1.0, 20)]]
+
+    gen = Gen()
+    reply = DraftPlanner(gen, WholeProofSearch("tiny-whole")).plan(PlanRequest(t, "⊢ goal"))
+    plan = parse_plan(reply)
+    assert [(s.name, s.statement) for s in plan.steps] == [("e3", "n = 1"), ("e2", "x = 3")]
+    assert gen.prompts == [t.statement + "\n"]
+    with pytest.raises(ValueError, match="needs model"):
+        PlannerConfig(kind="draft")
