@@ -213,3 +213,37 @@ def test_the_planner_takes_its_have_chain_from_a_whole_proof_draft():
     assert gen.prompts == [t.statement + "\n"]
     with pytest.raises(ValueError, match="needs model"):
         PlannerConfig(kind="draft")
+
+
+@pytest.mark.parametrize("preset,fmt", [("goedel-prover-v2", "goedel"), ("kimina-prover", "kimina"),
+                                        ("deepseek-prover-v2", "goedel")])
+def test_chat_presets_repair_as_a_conversation_through_the_chat_template(theorem, preset, fmt):
+    """The error-fix turn continues the conversation: the first prompt, the model's own answer, then
+    the feedback user turn (Goedel-Prover-V2 `generate_correction_prompt`; Kimina `error_fix.py`)."""
+    from tests.preset_fixtures import family_tokenizer
+
+    tok = family_tokenizer("deepseek" if preset.startswith("deepseek") else "qwen3", [theorem.statement])
+
+    def block(tactics, lead="Plan: use the witness k + 3.\n"):
+        return f"{lead}```lean4\n{theorem.header}{theorem.statement}\n  " + "\n  ".join(tactics) + "\n```"
+
+    propose = Scripted([block(DRAFT), block(REFERENCE, "Fixed.\n")])
+    search = WholeProofSearch(preset, WholeProofConfig(repair_rounds=1), tokenizer=tok)
+    assert search.format == fmt
+    conversations = []
+    render = search.render
+    search.render = lambda messages: conversations.append(messages) or render(messages)
+
+    async def go(env):
+        rec, _ = await search(theorem, env, propose)
+        return rec, (await env.verify(theorem, rec.proof)) if rec.proved else None
+
+    rec, verdict = run(go)
+    first = search.first_messages(theorem)
+    assert propose.prompts[0] == tok.apply_chat_template(first, tokenize=False, add_generation_prompt=True)
+    repair = next(c for c in conversations if len(c) > len(first))
+    assert repair[: len(first)] == first and repair[len(first)] == {"role": "assistant", "content": block(DRAFT)}
+    feedback = repair[-1]["content"]
+    assert repair[-1]["role"] == "user" and feedback in propose.prompts[1]
+    assert "unknown identifier 'nope'" in feedback and "rw [hk]" not in propose.prompts[1]
+    assert rec.proved and verdict.ok and rec.whole["fixed_in_round"] == 1
