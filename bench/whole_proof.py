@@ -9,13 +9,14 @@
    `/- tactic state -/` comment there -> the rest: DeepSeek-Prover-V1.5's resume format, which its
    repair turns use).
 2. Evaluate on the embedded test split, every attempt recorded with its generated tokens:
-   step search (1 attempt, 8 tactics x 16 expansions), whole proof (`--samples` proofs, no repair),
-   whole proof + repair (`--samples` proofs, 2 repair rounds each), hybrid (`--hybrid-samples` drafts,
-   each cut at its first failing tactic and continued by step search, 8 x 4).
-3. Print a Markdown table: theorems solved within the same token budget B per theorem (B = what one
-   step-search attempt spends when it fails, the mean over its failed theorems; attempts count in
-   order, their tokens summed, as a sampler would spend them), the pass@k of each arm at its own
-   sample count, and per repair round the failures it fixed. Every proof is re-verified at the end.
+   step search (`--search-attempts` attempts, 8 tactics x 16 expansions), whole proof (`--samples` proofs,
+   no repair), whole proof + repair (`--repair-samples` proofs, 2 repair rounds each), hybrid
+   (`--hybrid-samples` drafts, each cut at its first failing tactic and continued by step search, 8 x 4);
+   the defaults let every arm spend more than the largest budget per theorem.
+3. Print a Markdown table: per token budget B (`--budgets`), the theorems solved before the
+   theorem's attempts, taken in order and their generated tokens summed as a sampler would spend
+   them, passed B (equal generation budget); the pass@k of each arm at its own sample count; and per
+   repair round the failures it fixed. Every proof is re-verified at the end.
 Results (attempts.jsonl per arm, models, table.md) go to --out; rerunning resumes each arm.
 """
 from __future__ import annotations
@@ -168,9 +169,12 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=Path("runs/whole-bench"))
     ap.add_argument("--epochs-tactic", type=float, default=3.0)
     ap.add_argument("--epochs-whole", type=float, default=3.0)
-    ap.add_argument("--samples", type=int, default=8)
-    ap.add_argument("--hybrid-samples", type=int, default=2)
+    ap.add_argument("--samples", type=int, default=24)
+    ap.add_argument("--repair-samples", type=int, default=8)
+    ap.add_argument("--hybrid-samples", type=int, default=4)
     ap.add_argument("--repair-rounds", type=int, default=2)
+    ap.add_argument("--search-attempts", type=int, default=6)
+    ap.add_argument("--budgets", type=int, nargs="+", default=[64, 128, 256])
     ap.add_argument("--limit", type=int, default=None)
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
@@ -182,25 +186,25 @@ def main() -> None:
     whole = GeneratorConfig(kind="hf", model=str(whole_dir), preset="tiny-whole", sampling={"seed": args.seed})
     step_cfg = SearchConfig(8, 16)
     arms = {
-        "step search (1 x 8x16)": run_arm("search", theorems, args.out, "search", tactic, 1, step_cfg),
+        f"step search ({args.search_attempts} x 8x16)": run_arm("search", theorems, args.out, "search", tactic,
+                                                                  args.search_attempts, step_cfg),
         f"whole proof ({args.samples} samples)": run_arm("whole", theorems, args.out, "whole", whole, args.samples,
                                                          step_cfg),
-        f"whole + repair ({args.samples} x {args.repair_rounds} rounds)": run_arm(
-            "repair", theorems, args.out, "whole", whole, args.samples, step_cfg, args.repair_rounds),
+        f"whole + repair ({args.repair_samples} x {args.repair_rounds} rounds)": run_arm(
+            "repair", theorems, args.out, "whole", whole, args.repair_samples, step_cfg, args.repair_rounds),
         f"hybrid ({args.hybrid_samples} drafts, search 8x4)": run_arm(
             "hybrid", theorems, args.out, "hybrid", tactic, args.hybrid_samples, SearchConfig(8, 4), draft_cfg=whole),
     }
-    step = next(iter(arms.values()))
-    failed = [r.tokens for r in step if not r.proved]
-    budget = sum(failed) / max(len(failed), 1)
     n = len(theorems)
-    rows = ["| arm | solved within B tokens | pass@k at its own k | tokens per theorem (mean) |",
-            "| --- | --- | --- | --- |"]
+    budgets = args.budgets
+    rows = ["| arm | " + " | ".join(f"within {b} tokens" for b in budgets) + " | pass@k at its own k | tokens per theorem |",
+            "| --- |" + " --- |" * (len(budgets) + 2)]
     for name, recs in arms.items():
-        within = len(solved_within(recs, budget))
+        within = [len(solved_within(recs, b)) for b in budgets]
         solved = len({r.theorem_id for r in recs if r.proved})
         tokens = sum(r.tokens for r in recs) / n
-        rows.append(f"| {name} | {within}/{n} ({within / n:.1%}) | {solved}/{n} ({solved / n:.1%}) | {tokens:.0f} |")
+        rows.append(f"| {name} | " + " | ".join(f"{w / n:.1%}" for w in within)
+                    + f" | {solved}/{n} ({solved / n:.1%}) | {tokens:.0f} |")
     repair = arms[next(k for k in arms if k.startswith("whole + repair"))]
     fixes = repair_fixes(repair, args.repair_rounds)
     first_fail = sum(1 for r in repair if (r.whole or {}).get("turns") and not r.whole["turns"][0]["verified"])
@@ -208,14 +212,15 @@ def main() -> None:
     resumed = sum(r.proved and not (r.whole or {}).get("draft_verified") for r in hybrid)
     bad = asyncio.run(reverify(theorems, arms))
     table = "\n".join(rows) + (
-        f"\n\nB = {budget:.0f} tokens per theorem (a failed step-search attempt's mean). Repair: of "
+        f"\n\nWithin B: solved by an attempt that ended before the theorem's attempts, in order, had generated B "
+        f"tokens. Repair: of "
         f"{first_fail} first proofs that failed, round 1 fixed {fixes[0] if fixes else 0}"
         + "".join(f", round {i + 1} fixed {f}" for i, f in enumerate(fixes) if i) +
         f". Hybrid: {resumed} attempts proved after the draft failed (search resumed from the cut). "
         f"Proofs that failed re-verification: {bad}.")
     print(table)
     (args.out / "table.md").write_text(table + "\n")
-    (args.out / "table.json").write_text(json.dumps({"budget": budget, "fixes": fixes, "first_fail": first_fail,
+    (args.out / "table.json").write_text(json.dumps({"budgets": budgets, "fixes": fixes, "first_fail": first_fail,
                                                      "reverify_failures": bad}, indent=1))
 
 
