@@ -1,6 +1,6 @@
 """Step search vs whole proof vs whole proof + repair vs hybrid, at equal generation budget (issue 23).
 
-    python bench/whole_proof.py [--out runs/whole-bench] [--epochs-whole 6] [--samples 16]
+    python bench/whole_proof.py [--out runs/whole-bench-e8] [--epochs-tactic 8] [--epochs-whole 8]
 
 1. Train two tiny models (policy/tiny.py + training/sft.py, the tiny tactic model's recipe) on the
    same proofs: the train split's proofs in data/embedded/known_proofs.jsonl and seed_proofs.jsonl
