@@ -26,7 +26,7 @@ def test_whole_proof_repair_through_vllm(tmp_path):
     path = save_checkpoint(eos_leaning(tok, 0), tok, tmp_path / "m")
     os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", "1")
     gen = VLLMGenerator(str(path), SamplingParams(max_tokens=24, stop=(), seed=0), dtype="float32",
-                        max_model_len=1024, enforce_eager=True)
+                        max_model_len=512, enforce_eager=True)
     theorems = load_benchmark("embedded", "test")[:2]
     search = WholeProofSearch("tiny-whole", WholeProofConfig(repair_rounds=1, max_tokens=24))
 
