@@ -32,12 +32,12 @@ def main() -> None:
 
     from policy.checkpoint import load_checkpoint
     from training.ppl_filter import filter_pairs
-    from training.sft import train_sft
+    from training.sft import sft_examples, train_sft
 
     run, cfg = RunDir.open(args.run)
     r, out = args.round, args.run / "filter_sweep"
     prompt = PromptFormat(cfg.generator.prompt_template)
-    pairs = [{"state": p["state"], "tactic": p["tactic"]} for p in run.store().pairs(rounds=range(1, r + 1))]
+    pairs = run.store().pairs(rounds=range(1, r + 1))
     model, tokenizer, _ = load_checkpoint(run.checkpoint(r - 1))
     done = {(x["low"], x["high"]) for x in read_jsonl(out / "results.jsonl")}
     theorems = load_benchmark(cfg.eval.benchmark, args.split)[: args.limit or cfg.eval.limit]
@@ -45,8 +45,8 @@ def main() -> None:
         low, high = map(float, cell.split(":"))
         if (low, high) in done:
             continue
-        kept, report = filter_pairs(model, tokenizer, pairs, prompt, low, high)
-        data = [(prompt.prompt(p["state"]), p["tactic"]) for p in kept + seed_pairs(run, cfg)]
+        kept, _, report = filter_pairs(model, tokenizer, pairs, prompt, low, high)
+        data = sft_examples(kept + seed_pairs(run, cfg), prompt)
         ckpt = out / f"low{low}_high{high}"
         train_sft(run.checkpoint(r - 1), None, data, dataclasses.replace(cfg.sft, seed=cfg.seed + r), ckpt)
         with Searcher(cfg) as searcher:

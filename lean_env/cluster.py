@@ -21,17 +21,18 @@ import logging
 from dataclasses import dataclass
 from typing import Any, Mapping, Optional, Sequence
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
+
+from lean_env.config import config_record
 
 from lean_env.optional import require
 
 log = logging.getLogger(__name__)
 
 
-class DistributedConfig(BaseModel):
+@config_record(frozen=True)
+class DistributedConfig:
     """The `distributed:` section of a campaign (absent: everything runs in this process)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     address: str = "auto"                        # "auto": the cluster `ray start` joined; "local": a new one here; or host:port
     env_resource: Optional[str] = None           # only nodes with this custom resource host environment actors

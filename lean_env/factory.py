@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from pydantic import Field
+
 from lean_env.base import ProofEnv
+from lean_env.config import config_record
 from lean_env.pool import ReplPoolConfig, ReplPool
 from lean_env.repl import embedded_command, lean_repl_command
 
@@ -28,20 +30,21 @@ ENV_KINDS = ("embedded", "lean-repl", "dojo", "kimina")
 DOJO_FIELDS = ("dojo_repo", "dojo_commit", "dojo_file", "dojo_locations")
 
 
-@dataclass
+@config_record
 class EnvConfig:
-    """Everything needed to build an environment (the CLI fills it from flags or a config file)."""
+    """Everything needed to build an environment (the CLI fills it from flags or a config file);
+    the rules between fields are checked on construction (`__post_init__`)."""
 
     kind: str = "embedded"
-    workers: int = 2
+    workers: int = Field(2, ge=1)
     lean_project: str | None = None      # a Lake project with Mathlib (lean-repl, dojo verifier)
     repl_path: str | None = None         # a built leanprover-community/repl checkout
-    tactic_timeout: float = 12.0
-    start_timeout: float = 120.0
-    verify_timeout: float = 60.0
-    memory_limit_gb: float | None = 12.0  # RLIMIT_AS per REPL process (the embedded server adds an RSS watchdog)
-    max_requests: int = 5000
-    max_rss_gb: float | None = None
+    tactic_timeout: float = Field(12.0, gt=0)
+    start_timeout: float = Field(120.0, gt=0)
+    verify_timeout: float = Field(60.0, gt=0)
+    memory_limit_gb: float | None = Field(12.0, gt=0)  # RLIMIT_AS per REPL process (the embedded server adds an RSS watchdog)
+    max_requests: int = Field(5000, ge=1)
+    max_rss_gb: float | None = Field(None, gt=0)
     # LeanDojo (kind dojo): the traced repository and commit, and where each theorem lives in it:
     # every theorem in `dojo_file` under its declared name, or per theorem in `dojo_locations`,
     # a JSON file {theorem id: [file path, full name]} (or [repo, commit, file path, full name]).
@@ -53,14 +56,9 @@ class EnvConfig:
     # $LEAN_SERVER_API_KEY, as Kimina's own client does, never from a config file.
     kimina_url: str | None = None
 
-    def validate(self) -> None:
+    def __post_init__(self) -> None:
         if self.kind not in ENV_KINDS:
             raise ValueError(f"unknown environment {self.kind!r}; choose one of {', '.join(ENV_KINDS)}")
-        if self.workers < 1:
-            raise ValueError(f"workers must be >= 1, got {self.workers}")
-        for name in ("tactic_timeout", "start_timeout", "verify_timeout"):
-            if getattr(self, name) <= 0:
-                raise ValueError(f"{name} must be > 0, got {getattr(self, name)}")
         if self.kind == "lean-repl" and not (self.lean_project and self.repl_path):
             raise ValueError("--env lean-repl needs --lean-project (a Lean+Mathlib project) and "
                              "--repl-path (a built leanprover-community/repl checkout)")
@@ -91,9 +89,8 @@ class EnvConfig:
             raise ValueError("--env kimina reads no --lean-project or --repl-path: the server has its own")
 
     def validate_search(self) -> None:
-        """`validate`, for a search (eval, campaign): Kimina checks whole proofs only, so a search on
-        it would fail every theorem at its start."""
-        self.validate()
+        """What a search (eval, campaign) needs beyond a valid record: Kimina checks whole proofs
+        only, so a search on it would fail every theorem at its start."""
         if self.kind == "kimina":
             raise ValueError("--env kimina only verifies whole proofs (prover verify --env kimina); search with "
                              "--env embedded, lean-repl or dojo (dojo takes --kimina-url as its verifier)")
@@ -177,6 +174,4 @@ def _settings(config: EnvConfig | str | None, overrides: dict) -> EnvConfig:
     unknown = set(overrides) - {f.name for f in dataclasses.fields(EnvConfig)}
     if unknown:
         raise ValueError(f"unknown environment setting(s) {sorted(unknown)}")
-    cfg = dataclasses.replace(base, **overrides)
-    cfg.validate()
-    return cfg
+    return dataclasses.replace(base, **overrides)   # validated on construction

@@ -22,6 +22,9 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any, AsyncIterator, Sequence
 
+from pydantic import Field
+
+from lean_env.config import config_record
 from lean_env.repl import (
     HeaderError, LeanNotFoundError, ReplCommand, ReplError, ReplProcess, ReplTimeoutError, reply_errors,
 )
@@ -38,23 +41,16 @@ log = logging.getLogger(__name__)
 _PathKey = tuple[tuple[str, str], tuple[str, ...]]
 
 
-@dataclass
+@config_record
 class ReplPoolConfig:
-    workers: int = 2
-    tactic_timeout: float = 12.0       # wall-clock seconds per tactic
-    start_timeout: float = 120.0       # header import + statement (import Mathlib costs 10-20 s)
-    verify_timeout: float = 60.0
-    max_requests: int = 5000           # recycle a worker after this many requests
-    max_rss_bytes: int | None = None   # ... or past this resident memory
-    rss_check_every: int = 25          # psutil is not free: look at memory every k requests
+    workers: int = Field(2, ge=1)
+    tactic_timeout: float = Field(12.0, gt=0)    # wall-clock seconds per tactic
+    start_timeout: float = Field(120.0, gt=0)    # header import + statement (import Mathlib costs 10-20 s)
+    verify_timeout: float = Field(60.0, gt=0)
+    max_requests: int = Field(5000, ge=1)        # recycle a worker after this many requests
+    max_rss_bytes: int | None = Field(None, ge=1)   # ... or past this resident memory
+    rss_check_every: int = Field(25, ge=1)       # psutil is not free: look at memory every k requests
     stderr_dir: str | None = None
-
-    def __post_init__(self) -> None:
-        if self.workers < 1:
-            raise ValueError(f"workers must be >= 1, got {self.workers}")
-        for name in ("tactic_timeout", "start_timeout", "verify_timeout"):
-            if getattr(self, name) <= 0:
-                raise ValueError(f"{name} must be > 0, got {getattr(self, name)}")
 
 
 class _Worker:

@@ -137,3 +137,6 @@ class Verdict:
     # answer itself (`reasons` then holds the proof's own); `ok` needs both clean
     answer: str | None = None
     answer_reasons: tuple[str, ...] = ()
+    # a soundness incident: the backend accepted the proof, but the refutation screen
+    # (`lean_env.screen`) refutes the statement; the reason, counted in every summary
+    incident: str = ""

@@ -30,6 +30,12 @@ header, the Lean toolchain or this process. A proof counts only when all of thes
    {propext, Classical.choice, Quot.sound}: `sorryAx`, `Lean.ofReduceBool`,
    `Lean.trustCompiler` and any custom axiom reject.
 
+5. The statement survives the refutation screen (`lean_env.screen`): a second elaborator,
+   written apart from every backend, types the statement by Lean's rules and looks for a
+   counterexample (exact evaluation, z3). A refuted statement was accepted by a backend that
+   proves false things: the proof is rejected ("kernel accepted a refutable statement;
+   counterexample: ...") and the verdict carries the incident, which summaries count.
+
 What this does not cover, and what a kernel re-check adds on real Lean: everything above trusts
 the elaborator's front end and the REPL's report. A bug in an elaborator extension, an
 environment extension that fakes a declaration, or an `addDecl` path that skips the kernel would
@@ -45,6 +51,7 @@ below its tactics: there, soundness rests on the tactic engine itself, which
 """
 from __future__ import annotations
 
+import asyncio
 import re
 import textwrap
 import time
@@ -52,6 +59,7 @@ from typing import Any, Awaitable, Callable, Sequence
 
 from lean_env.lexer import IDENT, LexError, code_tokens
 from lean_env.rules import ALLOWED_AXIOMS, COMPILER, SORRY, scan
+from lean_env.screen.refute import screen as screen_statement
 from lean_env.types import Theorem, Verdict
 
 # (command text, timeout seconds) -> the REPL's reply, elaborated in the fresh header env.
@@ -295,11 +303,12 @@ def _split_answer_reply(reply: dict[str, Any], answer_lines: int) -> tuple[list[
 
 
 async def verify_proof(run_command: RunCommand, theorem: Theorem, tactics: Sequence[str], timeout: float,
-                       answer: str | None = None) -> Verdict:
+                       answer: str | None = None, screen: bool = True) -> Verdict:
     """Precheck, then elaborate the whole proof plus `#print axioms` as one command in the fresh
     header environment, and judge the reply. A timeout rejects the proof. A statement with an
     answer to fill needs `answer` (the term); the verdict reports the answer's faults
-    (`answer_reasons`) apart from the proof's (`reasons`)."""
+    (`answer_reasons`) apart from the proof's (`reasons`). An accepted proof then goes through the
+    refutation screen (`screen=False` only to test a backend alone)."""
     t0 = time.perf_counter()
     answer_reasons = check_answer(theorem, answer)
     filled = answer if theorem.answer and not answer_reasons else None
@@ -307,6 +316,9 @@ async def verify_proof(run_command: RunCommand, theorem: Theorem, tactics: Seque
     reasons = precheck(theorem, tactics)
     if reasons or answer_reasons:
         return Verdict(False, tuple(reasons), (), time.perf_counter() - t0, text, answer, tuple(answer_reasons))
+    # the screen depends on the statement only: it runs (in a thread, z3 releases the GIL) while the
+    # backend checks the proof, and its memo serves every later proof of the same theorem
+    screening = asyncio.ensure_future(asyncio.to_thread(screen_statement, theorem.statement)) if screen else None
     try:
         reply = await run_command(cmd, timeout)
     except TimeoutError:
@@ -315,5 +327,11 @@ async def verify_proof(run_command: RunCommand, theorem: Theorem, tactics: Seque
     if filled is not None:
         answer_reasons, reply = _split_answer_reply(reply, answer_declaration(theorem, filled).count("\n") + 1)
     verdict = check_reply(reply, declared_name(theorem), axioms_line)
+    if verdict.ok and not answer_reasons and screening is not None:
+        result = await screening
+        if result.refuted:
+            reason = result.reason()
+            return Verdict(False, (reason,), verdict.axioms, time.perf_counter() - t0, text, answer,
+                           tuple(answer_reasons), incident=reason)
     return Verdict(verdict.ok and not answer_reasons, verdict.reasons, verdict.axioms, time.perf_counter() - t0, text,
                    answer, tuple(answer_reasons))

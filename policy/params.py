@@ -7,16 +7,16 @@ then renormalisation; the reported log-probs are under that final distribution.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import ConfigDict
+from pydantic import Field
+
+from lean_env.config import config_record
 
 DEFAULT_STOP = ("\n\n",)   # a tactic may span lines, but a blank line ends it
-LOGPROB_KINDS = ("processed", "raw")
 
 
-@dataclass(frozen=True)
+@config_record(frozen=True)
 class SamplingParams:
     """temperature 0 is greedy (log-probs are then the model's own, at temperature 1).
 
@@ -36,44 +36,19 @@ class SamplingParams:
     decoding.
     """
 
-    # unknown keys in a YAML `sampling:` section are errors, not silently ignored
-    __pydantic_config__ = ConfigDict(extra="forbid")
-
-    temperature: float = 1.0
-    top_p: float = 1.0
-    max_tokens: int = 256
-    stop: tuple[str, ...] = DEFAULT_STOP
-    seed: int = 0
+    temperature: float = Field(1.0, ge=0)
+    top_p: float = Field(1.0, gt=0, le=1)
+    max_tokens: int = Field(256, ge=1, strict=True)
+    stop: tuple[Annotated[str, Field(min_length=1)], ...] = DEFAULT_STOP   # JSON/YAML lists become tuples
+    seed: int = Field(0, strict=True)
     logprobs: Literal["processed", "raw"] = "processed"
     beam: bool = False
     length_penalty: float = 1.0
-    presence_penalty: float = 0.0
+    presence_penalty: float = Field(0.0, ge=-2, le=2)
 
     def __post_init__(self) -> None:
-        if isinstance(self.stop, str):   # a bare string would be iterated character by character
-            raise TypeError(f"stop must be a sequence of strings, got the string {self.stop!r}")
-        object.__setattr__(self, "stop", tuple(self.stop))   # JSON/YAML give lists
-        problems = []
-        if not self.temperature >= 0:
-            problems.append(f"temperature must be >= 0 (0 = greedy), got {self.temperature}")
-        if not 0 < self.top_p <= 1:
-            problems.append(f"top_p must be in (0, 1], got {self.top_p}")
-        if isinstance(self.max_tokens, bool) or not isinstance(self.max_tokens, int) or self.max_tokens < 1:
-            problems.append(f"max_tokens must be an int >= 1, got {self.max_tokens!r}")
-        if any(not isinstance(s, str) or not s for s in self.stop):
-            problems.append(f"stop strings must be non-empty strings, got {self.stop!r}")
-        if isinstance(self.seed, bool) or not isinstance(self.seed, int):
-            problems.append(f"seed must be an int, got {self.seed!r}")
-        if self.logprobs not in LOGPROB_KINDS:
-            problems.append(f"logprobs must be one of {LOGPROB_KINDS}, got {self.logprobs!r}")
-        if not isinstance(self.beam, bool):
-            problems.append(f"beam must be true or false, got {self.beam!r}")
         if self.beam and self.temperature != 0:
-            problems.append("beam search does not sample: set temperature 0 with beam: true")
-        if not -2 <= self.presence_penalty <= 2:
-            problems.append(f"presence_penalty must be in [-2, 2], got {self.presence_penalty}")
-        if problems:
-            raise ValueError("invalid SamplingParams: " + "; ".join(problems))
+            raise ValueError("beam search does not sample: set temperature 0 with beam: true")
 
     @property
     def greedy(self) -> bool:

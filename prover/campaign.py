@@ -13,7 +13,7 @@ from pathlib import Path
 
 import torch
 
-from prover.config import CampaignConfig
+from prover.config import CampaignConfig, check_settings
 from prover.recipes.shared import Searcher
 from prover.run_dir import RunDir
 
@@ -43,10 +43,12 @@ def quiet_hub() -> None:
     hf_logging.disable_progress_bar()
 
 
-def run_campaign(cfg: CampaignConfig, run_dir: Path) -> None:
+def run_campaign(cfg: CampaignConfig, run_dir: Path, keep_saved: bool = False) -> None:
+    """Check the settings, then open (or resume) the run and go to round `cfg.rounds`."""
+    check_settings(cfg, need_model=not RunDir(run_dir).checkpoint(0).exists())
     torch.set_num_threads(min(torch.get_num_threads(), 4))
     quiet_hub()
-    run, cfg = RunDir.open(run_dir, cfg)
+    run, cfg = RunDir.open(run_dir, cfg, keep_saved)
     t0 = time.perf_counter()
     with Searcher(cfg) as searcher:   # one vLLM engine (or one set of Ray actors) for all rounds
         while (r := run.next_round()) <= cfg.rounds:
@@ -59,7 +61,8 @@ def run_campaign(cfg: CampaignConfig, run_dir: Path) -> None:
 
 def run_one_round(run_dir: Path) -> None:
     """`prover round RUN`: exactly one more round of an existing campaign, whatever `rounds` says."""
-    quiet_hub()
     run, cfg = RunDir.open(run_dir)
+    check_settings(cfg, need_model=not run.checkpoint(0).exists())
+    quiet_hub()
     with Searcher(cfg) as searcher:
         run_round(run, cfg, run.next_round(), searcher)

@@ -20,8 +20,11 @@ app = typer.Typer(
 )
 
 
-def _fail(message: str) -> None:
-    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
+def _fail(message: str | Exception) -> None:
+    """A user's mistake: one line (a bad setting: one line per problem), no traceback."""
+    from lean_env.config import explain
+
+    typer.secho(f"error: {explain(message) if isinstance(message, Exception) else message}", fg=typer.colors.RED, err=True)
     raise typer.Exit(2)
 
 
@@ -38,14 +41,17 @@ def verify(
     timeout: float = typer.Option(60.0, help="Wall-clock seconds per whole-proof check."),
     recheck: Optional[str] = typer.Option(None, help="Kernel re-check command taking TARGET.olean SUBMISSION.olean "
                                           "(e.g. SafeVerify), run in --lean-project on every accepted proof."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON document (a record per proof and a summary) "
+                                 "on stdout instead of the table; the progress bar goes to stderr."),
 ) -> None:
     """Check a file of proofs against a benchmark from scratch and print a table of verdicts."""
     from prover.verify_cmd import run_verify
 
     try:
-        code = run_verify(proofs, benchmark, env, lean_project, repl_path, workers, timeout, recheck, kimina_url)
+        code = run_verify(proofs, benchmark, env, lean_project, repl_path, workers, timeout, recheck, kimina_url,
+                          as_json)
     except (ValueError, FileNotFoundError) as e:
-        _fail(str(e))
+        _fail(e)
     raise typer.Exit(code)
 
 
@@ -53,8 +59,6 @@ def _generator_config(kind: str, model: Optional[str], base_url: Optional[str], 
                       temperature: Optional[float], seed: int, config: Optional[Path], preset: Optional[str] = None):
     """The generator flags (or a YAML `generator:` section) as one GeneratorConfig; with a preset,
     its sampling settings unless --temperature is given."""
-    from pydantic import ValidationError
-
     from prover.eval_cmd import generator_from_yaml
     from policy.factory import GeneratorConfig
     from policy.params import SamplingParams
@@ -66,13 +70,10 @@ def _generator_config(kind: str, model: Optional[str], base_url: Optional[str], 
     sampling: dict = {"seed": seed}
     if temperature is not None or preset is None:
         sampling["temperature"] = 1.0 if temperature is None else temperature
-    try:
-        if preset is None:
-            sampling = SamplingParams(**sampling)
-        return GeneratorConfig(kind=kind, model=model, base_url=base_url, tokenizer=str(tokenizer) if tokenizer else None,
-                               preset=preset, sampling=sampling)
-    except ValidationError as e:
-        raise ValueError("; ".join(err["msg"] for err in e.errors())) from e
+    if preset is None:
+        sampling = SamplingParams(**sampling)
+    return GeneratorConfig(kind=kind, model=model, base_url=base_url, tokenizer=str(tokenizer) if tokenizer else None,
+                           preset=preset, sampling=sampling)   # a bad value: ValidationError, one line by _fail
 
 
 def _planner_config(planner: Optional[str], model: Optional[str], base_url: Optional[str], replan: bool,
@@ -112,16 +113,16 @@ def evaluate(
     tactic_timeout: float = typer.Option(12.0, help="Wall-clock seconds per tactic."),
     start_timeout: float = typer.Option(120.0, help="Seconds to start a theorem (REPL header; entering a Dojo)."),
     pass_k: int = typer.Option(1, "--pass-k", min=1, help="Independent attempts per theorem."),
-    samples: Optional[int] = typer.Option(None, help="Run n >= k attempts without early stop, for the unbiased estimator."),
-    tactics: int = typer.Option(8, help="Tactics sampled per expansion."),
-    expansions: int = typer.Option(32, help="Max expansions per attempt."),
-    wall: float = typer.Option(120.0, help="Wall-clock seconds per attempt."),
+    samples: Optional[int] = typer.Option(None, min=1, help="Run n >= k attempts without early stop, for the unbiased estimator."),
+    tactics: int = typer.Option(8, min=1, help="Tactics sampled per expansion."),
+    expansions: int = typer.Option(32, min=1, help="Max expansions per attempt."),
+    wall: float = typer.Option(120.0, min=0.001, help="Wall-clock seconds per attempt."),
     workers: int = typer.Option(2, min=1, help="Environment worker processes."),
     concurrency: int = typer.Option(32, min=1, help="Attempts in flight at once."),
     temperature: Optional[float] = typer.Option(None, help="Sampling temperature (default 1.0, or the preset's)."),
     preset: Optional[str] = typer.Option(None, help="A released prover's prompt and decoding: bfs-prover-v2, "
                                          "internlm2.5-stepprover, reprover, ... (policy/presets.py)."),
-    limit: Optional[int] = typer.Option(None, help="Only the first N theorems."),
+    limit: Optional[int] = typer.Option(None, min=1, help="Only the first N theorems."),
     out: Path = typer.Option(Path("runs/eval"), help="Output directory (results resume from here)."),
     seed: int = typer.Option(0),
     ray: Optional[str] = typer.Option(None, "--ray", help="Run environment workers as Ray actors on this cluster ('local' starts one here)."),
@@ -165,7 +166,7 @@ def evaluate(
         req.env.validate_search()   # a wrong environment setting is reported before any model loads
         run_eval_cli(req)
     except (ValueError, FileNotFoundError, ImportError) as e:
-        _fail(str(e))
+        _fail(e)
 
 
 @app.command("show-tree")
@@ -175,8 +176,8 @@ def show_tree(
     model: Optional[str] = typer.Option(None, help="As for `prover eval` (default: the embedded model)."),
     generator: str = typer.Option("hf", help="hf, vllm, openai or scripted."),
     base_url: Optional[str] = typer.Option(None),
-    expansions: int = typer.Option(32),
-    tactics: int = typer.Option(8),
+    expansions: int = typer.Option(32, min=1),
+    tactics: int = typer.Option(8, min=1),
     out: Path = typer.Option(Path("runs/tree"), help="Writes TREE.json, TREE.graphml and TREE.png here."),
     seed: int = typer.Option(0),
     planner: Optional[str] = typer.Option(None, help="Run a planner-driven search (as `prover eval --planner`): one "
@@ -195,13 +196,15 @@ def show_tree(
         run_show_tree(theorem, benchmark, gen, expansions, tactics, out,
                       _planner_config(planner, planner_model, planner_base_url, replan, 1), attempts)
     except (ValueError, FileNotFoundError) as e:
-        _fail(str(e))
+        _fail(e)
 
 
 @app.command()
 def campaign(
     config: Path = typer.Option(Path("configs/embedded.yaml"), "--config", "-c", help="Campaign YAML."),
     run_dir: Optional[Path] = typer.Option(None, "--run-dir", help="Defaults to runs/<config name>."),
+    keep_saved_config: bool = typer.Option(False, help="Resume with the run's saved config even where the given "
+                                           "one differs (without it, a resume with other settings is refused)."),
 ) -> None:
     """Run expert-iteration rounds end to end; rerun the same command to resume after a kill."""
     from prover.campaign import run_campaign
@@ -212,11 +215,15 @@ def campaign(
     try:
         cfg = load_config(config)
     except ConfigError as e:
-        _fail(str(e))
+        _fail(e)
+    from prover.recipes.shared import SoundnessIncident
+
     try:
-        run_campaign(cfg, run_dir or Path("runs") / cfg.name)
-    except WeightSyncError as e:   # a kept vLLM engine that does not serve its checkpoint: stop, say by how much
-        _fail(str(e))
+        run_campaign(cfg, run_dir or Path("runs") / cfg.name, keep_saved_config)
+    except (ConfigError, WeightSyncError) as e:   # WeightSyncError: a kept vLLM engine serves another model
+        _fail(e)
+    except SoundnessIncident as e:
+        _fail(e)
 
 
 @app.command("round")
@@ -230,7 +237,7 @@ def one_round(
     try:
         run_one_round(run_dir)
     except (ValueError, FileNotFoundError, WeightSyncError) as e:
-        _fail(str(e))
+        _fail(e)
 
 
 @app.command()
@@ -241,7 +248,7 @@ def report(run_dir: Path = typer.Argument(..., help="A campaign run directory.")
     try:
         print_report(run_dir)
     except (ValueError, FileNotFoundError) as e:
-        _fail(str(e))
+        _fail(e)
 
 
 @app.command("init-model")
@@ -261,14 +268,20 @@ def init_model(
 
     torch.set_num_threads(min(torch.get_num_threads(), 4))
 
-    async def main():
+    from prover.campaign import quiet_hub
+    from prover.progress import progress_bar
+
+    quiet_hub()
+
+    async def main(bar):
         env = make_env(workers=1)
         try:
-            return await build_embedded_model(out, env, preset=preset, seed=seed, epochs=epochs)
+            return await build_embedded_model(out, env, preset=preset, seed=seed, epochs=epochs, progress=bar)
         finally:
             await env.close()
 
-    path = asyncio.run(main())
+    with progress_bar(None, "loss") as bar:
+        path = asyncio.run(main(bar))
     typer.echo(f"embedded model written to {path} (untrained base: {path}-base)")
 
 
@@ -282,7 +295,7 @@ def distill(
     samples: int = typer.Option(4, min=1, help="Attempts per theorem from each checkpoint."),
     include_failed: bool = typer.Option(False, help="Also train on accepted steps of failed attempts."),
     epochs: float = typer.Option(3.0),
-    limit: Optional[int] = typer.Option(None, help="Only the first N theorems."),
+    limit: Optional[int] = typer.Option(None, min=1, help="Only the first N theorems."),
     seed: int = typer.Option(0),
 ) -> None:
     """Self-distillation (soft reset for RL): SFT a clean checkpoint on successful trajectories
@@ -300,7 +313,7 @@ def distill(
     try:
         res = self_distill(str(base), trajectories, out, SFTConfig(epochs=epochs, seed=seed), successful_only=not include_failed)
     except ValueError as e:
-        _fail(str(e))
+        _fail(e)
     typer.echo(f"distilled checkpoint written to {out} (loss {res.final_loss:.3f}, {res.steps} steps)")
 
 
@@ -315,7 +328,7 @@ def merge(
     try:
         merge_checkpoints([str(c) for c in checkpoints], str(out))
     except (ValueError, FileNotFoundError) as e:
-        _fail(str(e))
+        _fail(e)
     typer.echo(f"merged {len(checkpoints)} checkpoints into {out}")
 
 

@@ -21,13 +21,13 @@ learner never reads is an error too, rather than silently ignored.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, Optional
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from lean_env.config import config_record
 from lean_env.factory import EnvConfig
 from lean_env.cluster import DistributedConfig
 from search.best_first import SearchConfig
@@ -95,37 +95,25 @@ class MergeConfig(Strict):
     eval_limit: Optional[int] = Field(None, ge=1)   # theorems of the first eval split each run is scored on
 
 
-@dataclass(frozen=True)
+@config_record(frozen=True)
 class ResynthesisConfig:
     """The campaign YAML's `resynthesis:` section: when a re-synthesis round is due and how it
     trains (prover/recipes/resynthesis.py)."""
 
-    __pydantic_config__ = ConfigDict(extra="forbid")
-
-    every: int = 0                    # re-synthesise on rounds every, 2*every, ...; 0 = never on schedule
-    plateau_rounds: int = 0           # also when this many rounds brought no gain; 0 = no plateau rule
-    top_k: int = 2                    # checkpoints that search the pool: the strongest of ...
-    lookback: int = 3                 # ... the last this many rounds (by held-out pass rate)
-    max_expansions: Optional[int] = None   # search budget per attempt; None = the round's
-    epochs: float = 10.0              # passes over the rebuilt data when training from the fresh base
-    lr: Optional[float] = None        # the reset's peak learning rate; None = the sft section's
-    land_ratio: float = 1.15          # held-out loss must come within this factor of the pre-reset model's
-    extra_epochs: float = 4.0         # more training while it has not landed ...
-    max_extra_stages: int = 2         # ... at most this many times
+    every: int = Field(0, ge=0)               # re-synthesise on rounds every, 2*every, ...; 0 = never on schedule
+    plateau_rounds: int = Field(0, ge=0)      # also when this many rounds brought no gain; 0 = no plateau rule
+    top_k: int = Field(2, ge=1)               # checkpoints that search the pool: the strongest of ...
+    lookback: int = Field(3, ge=1)            # ... the last this many rounds (by held-out pass rate)
+    max_expansions: Optional[int] = Field(None, ge=1)   # search budget per attempt; None = the round's
+    epochs: float = Field(10.0, gt=0)         # passes over the rebuilt data when training from the fresh base
+    lr: Optional[float] = Field(None, gt=0)   # the reset's peak learning rate; None = the sft section's
+    land_ratio: float = Field(1.15, ge=1)     # held-out loss must come within this factor of the pre-reset model's
+    extra_epochs: float = Field(4.0, gt=0)    # more training while it has not landed ...
+    max_extra_stages: int = Field(2, ge=0)    # ... at most this many times
     base: Literal["initial", "larger"] = "initial"
-    larger_preset: str = "small"      # base: larger only
+    larger_preset: str = "small"              # base: larger only
 
     def __post_init__(self) -> None:
-        if self.every < 0 or self.plateau_rounds < 0:
-            raise ValueError(f"every and plateau_rounds must be >= 0, got {self.every} and {self.plateau_rounds}")
-        if self.top_k < 1 or self.lookback < 1 or self.max_extra_stages < 0:
-            raise ValueError(f"need top_k >= 1, lookback >= 1, max_extra_stages >= 0; got {self}")
-        if not (self.epochs > 0 and self.extra_epochs > 0 and self.land_ratio >= 1.0):
-            raise ValueError(f"need epochs > 0, extra_epochs > 0, land_ratio >= 1; got {self}")
-        if self.lr is not None and not self.lr > 0:
-            raise ValueError(f"lr must be > 0, got {self.lr}")
-        if self.max_expansions is not None and self.max_expansions < 1:
-            raise ValueError(f"max_expansions must be >= 1, got {self.max_expansions}")
         if self.base == "initial" and self.larger_preset != "small":
             raise ValueError("larger_preset is only read with base: larger")
 
@@ -140,6 +128,9 @@ class CampaignConfig(Strict):
     learner: Literal["expert-iteration", "grpo"] = "expert-iteration"
     concurrency: int = Field(32, ge=1)          # search attempts in flight at once
     include_seed_proofs: bool = True            # the human seed proofs join every round's SFT data
+    # a soundness incident (a proof accepted of a statement the refutation screen refutes) stops
+    # the campaign after the search or evaluation that met it, unless this is true
+    continue_on_incident: bool = False
     pool: TheoremPoolConfig = TheoremPoolConfig()
     eval: EvalConfig = EvalConfig()
     model: ModelConfig = ModelConfig()
@@ -192,9 +183,12 @@ def load_config(path: str | Path) -> CampaignConfig:
     if not path.exists():
         raise ConfigError(f"config file not found: {path}")
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as e:
         raise ConfigError(f"{path}: not valid YAML: {e}") from e
+    if raw is None:   # an empty file would silently be the whole default campaign
+        raise ConfigError(f"{path}: the config is empty; start from configs/embedded.yaml (every field of it "
+                          "is optional, but a file must set at least one, e.g. `name:`)")
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: the top level must be a mapping of settings")
     try:
@@ -211,3 +205,48 @@ def dump_config(cfg: CampaignConfig, path: str | Path) -> None:
     for key in unread:
         data.pop(key, None)
     Path(path).write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
+
+
+def check_settings(cfg: CampaignConfig, need_model: bool = True) -> None:
+    """What validating the fields cannot see, checked before any work starts: the pool's and the
+    eval's benchmarks and splits exist, the pool is not empty, and round 0's model exists (unless
+    `need_model` is False: round 0 is done). Raises one ConfigError listing every problem."""
+    from lean_env.benchmarks import BenchmarkError, load_benchmark
+    from policy.tiny import PRESETS
+
+    problems = []
+    try:
+        if not load_benchmark(cfg.pool.benchmark, cfg.pool.split)[: cfg.pool.limit]:
+            problems.append(f"pool: no theorems in {cfg.pool.benchmark}/{cfg.pool.split}")
+    except BenchmarkError as e:
+        problems.append(f"pool: {e}")
+    for split in cfg.eval.splits:
+        try:
+            load_benchmark(cfg.eval.benchmark, split)
+        except BenchmarkError as e:
+            problems.append(f"eval: {e}")
+    if need_model and cfg.model.init == "path" and not Path(cfg.model.path).is_dir():
+        problems.append(f"model.path: no model directory at {cfg.model.path}")
+    presets = {"model.preset": cfg.model.preset if cfg.model.init == "embedded" else None,
+               "resynthesis.larger_preset": cfg.resynthesis.larger_preset if cfg.resynthesis.base == "larger" else None}
+    for where, preset in presets.items():
+        if preset is not None and preset not in PRESETS:
+            problems.append(f"{where}: unknown model preset {preset!r}; choose one of {sorted(PRESETS)}")
+    if problems:
+        raise ConfigError("the config cannot run:\n" + "\n".join(f"  {p}" for p in problems))
+
+
+# Settings a resumed campaign may change: they decide how far it goes, not what a round computes.
+SAFE_TO_CHANGE = ("name", "rounds")
+
+
+def settings_diff(saved: dict, new: dict, prefix: str = "") -> list[tuple[str, object, object]]:
+    """(dotted key, saved value, new value) of every setting that differs, nested sections walked."""
+    out = []
+    for key in sorted(set(saved) | set(new), key=str):
+        a, b, where = saved.get(key), new.get(key), f"{prefix}{key}"
+        if isinstance(a, dict) and isinstance(b, dict):
+            out += settings_diff(a, b, where + ".")
+        elif a != b:
+            out.append((where, a, b))
+    return out

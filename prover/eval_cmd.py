@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from lean_env.benchmarks import load_benchmark
+from lean_env.config import dump_record, load_record
 from lean_env.cluster import DistributedConfig
 from lean_env.factory import EnvConfig, make_env
 from lean_env.jsonl import read_jsonl
@@ -50,22 +51,16 @@ class EvalRequest:
 def generator_from_yaml(path: Path) -> GeneratorConfig:
     """A `generator:` section from a YAML file: a campaign config, or the section on its own."""
     import yaml
-    from pydantic import ValidationError
 
     if not path.exists():
         raise FileNotFoundError(f"generator config not found: {path}")
     raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     section = raw.get("generator", raw) if isinstance(raw, dict) else raw
-    try:
-        return GeneratorConfig.model_validate(section)
-    except ValidationError as e:
-        problems = [f"  {'.'.join(['generator', *map(str, err['loc'])])}: {err['msg']}" for err in e.errors()]
-        raise ValueError(f"{path}: invalid generator config:\n" + "\n".join(problems)) from e
+    return load_record(GeneratorConfig, section, where="generator", source=str(path))
 
 
 def run_eval_cli(req: EvalRequest) -> None:
     from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     console = Console()
     theorems = load_benchmark(req.benchmark, req.split)
@@ -88,17 +83,20 @@ def run_eval_cli(req: EvalRequest) -> None:
                "draft": req.draft.record() if req.draft is not None else None,
                "env": asdict(req.env), "generator": req.generator.record(), "search": asdict(req.search),
                "planner": req.planner.model_dump(mode="json") if req.planner is not None else None,
-               "distributed": req.distributed.model_dump(mode="json") if req.distributed else None}
+               "distributed": dump_record(req.distributed) if req.distributed else None}
     (req.out / "request.json").write_text(json.dumps(request, indent=1))
-    proved = set()
-    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  TextColumn("proved {task.fields[proved]}"), TimeElapsedColumn(), console=console) as bar:
-        task = bar.add_task(f"{req.benchmark}/{req.split}", total=len(theorems) * attempts, proved=0)
+    from prover.progress import TheoremTally, progress_bar
+
+    # the bar counts theorems decided (an early stop decides one), starting from what a resume finds done
+    tally = TheoremTally([t.id for t in theorems], attempts, stop_on_success=req.samples is None).extend(
+        AttemptRecord.from_dict(r) for r in read_jsonl(req.out / "attempts.jsonl"))
+    with progress_bar(console, "proved", "attempts") as bar:
+        task = bar.add_task(f"{req.benchmark}/{req.split} theorems", total=len(theorems), completed=tally.decided(),
+                            proved=len(tally.proved), attempts=tally.attempts_done())
 
         def progress(rec: AttemptRecord) -> None:
-            if rec.proved:
-                proved.add(rec.theorem_id)
-            bar.update(task, advance=1, proved=len(proved))
+            tally.add(rec)
+            bar.update(task, completed=tally.decided(), proved=len(tally.proved), attempts=tally.attempts_done())
 
         async def main():
             try:

@@ -8,6 +8,7 @@ from rich.table import Table
 
 from lean_env.jsonl import read_jsonl
 from prover.report_grpo import plot_grpo_telemetry
+from search.passk import wilson_interval
 
 
 def print_report(run_dir: str | Path) -> None:
@@ -17,11 +18,12 @@ def print_report(run_dir: str | Path) -> None:
         raise FileNotFoundError(f"no metrics in {run_dir} (is it a campaign run directory?)")
     splits = sorted({k[5:] for r in rows for k in r if k.startswith("pass_")})
     table = Table(title=f"campaign {run_dir}")
-    for col in ["round", *[f"pass@1 {s}" for s in splits], "entropy", "pairs kept/total", "searched", "soft reset", "time (s)"]:
+    for col in ["round", *[f"pass@1 {s} [95% CI]" for s in splits], "entropy", "pairs kept/total", "searched", "soft reset", "time (s)"]:
         table.add_column(col)
-    for r in rows:
+    counts = {s: split_counts(rows, s, run_dir) for s in splits}
+    for i, r in enumerate(rows):
         t = sum(v for k, v in r.items() if k.startswith("time_"))
-        table.add_row(str(r["round"]), *[f"{r.get(f'pass_{s}', 0):.1%}" for s in splits], f"{r.get('entropy', 0):.3f}",
+        table.add_row(str(r["round"]), *[_rate(r.get(f"pass_{s}", 0), *counts[s][i]) for s in splits], f"{r.get('entropy', 0):.3f}",
                       f"{r.get('pairs_kept', '-')}/{r.get('pairs_total', '-')}", str(r.get("theorems_searched", "-")),
                       "yes" if r.get("soft_reset") else "",
                       f"{t:.0f}")
@@ -35,7 +37,7 @@ def print_report(run_dir: str | Path) -> None:
     merged = [r for r in rows if r.get("merge")]
     if merged:
         console.print(merge_table(merged))
-    plot_curves(rows, splits, run_dir / "plots")
+    plot_curves(rows, splits, run_dir / "plots", run_dir)
     telemetry = sorted((run_dir / "rounds").glob("*/grpo/telemetry.jsonl"))
     if telemetry:
         plot_grpo_telemetry(telemetry, rows, run_dir / "plots" / "grpo_telemetry.png")
@@ -78,36 +80,78 @@ def merge_table(rows: list[dict]) -> Table:
     return table
 
 
+def _rate(rate: float, proved: int, n: int) -> str:
+    """"55.2% [45.3-64.8] n=96": the pass rate, its 95% Wilson interval and n."""
+    if not n:
+        return f"{rate:.1%}"
+    lo, hi = wilson_interval(proved, n)
+    return f"{rate:.1%} [{100 * lo:.0f}-{100 * hi:.0f}] n={n}"
+
+
 def _num(x) -> str:
     return "-" if x is None else f"{x:.3f}"
 
 
-def plot_curves(rows: list[dict], splits: list[str], out: Path) -> None:
+def split_counts(rows: list[dict], split: str, run_dir: Path | None = None) -> list[tuple[int, int]]:
+    """(proved, n) of `split` per row: recorded in the row since rows carry them; for an older row,
+    n is the number of theorems in the round's eval attempts and proved is pass x n."""
+    out = []
+    for r in rows:
+        n, proved = r.get(f"n_{split}"), r.get(f"proved_{split}")
+        if n is None and run_dir is not None:
+            ids = {a["theorem_id"] for a in read_jsonl(run_dir / "rounds" / f"{r['round']:03d}" / f"eval_{split}" / "attempts.jsonl")}
+            n = len(ids)
+        n = int(n or 0)
+        out.append((int(proved) if proved is not None else round(r.get(f"pass_{split}", 0) * n), n))
+    return out
+
+
+def learning_curves_figure(rows: list[dict], splits: list[str], counts: dict[str, list[tuple[int, int]]] | None = None):
+    """pass@1 per round in % with a 95% Wilson band and n in the legend, the probe entropy and the
+    training pairs; integer round ticks; soft resets as red dashed lines."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator, PercentFormatter
 
-    out.mkdir(parents=True, exist_ok=True)
+    counts = counts or {s: split_counts(rows, s) for s in splits}
     rounds = [r["round"] for r in rows]
     resets = [r["round"] for r in rows if r.get("soft_reset")]
-    fig, axes = plt.subplots(1, 3, figsize=(13, 3.6))
+    fig, axes = plt.subplots(1, 3, figsize=(14, 4))
     for s in splits:
-        axes[0].plot(rounds, [r.get(f"pass_{s}", 0) for r in rows], marker="o", label=s)
-    axes[0].set_title("pass@1 per round")
-    axes[0].legend()
+        rate = [100 * r.get(f"pass_{s}", 0) for r in rows]
+        ns = sorted({n for _, n in counts[s]})
+        line, = axes[0].plot(rounds, rate, marker="o", label=f"{s} (n={'/'.join(map(str, ns))})")
+        bands = [wilson_interval(p, n) if n else (float("nan"), float("nan")) for p, n in counts[s]]
+        axes[0].fill_between(rounds, [100 * lo for lo, _ in bands], [100 * hi for _, hi in bands],
+                             color=line.get_color(), alpha=0.18, linewidth=0)
+    axes[0].set_title("pass@1 per round (band: 95% Wilson interval)")
+    axes[0].set_ylabel("pass@1 (%)")
+    axes[0].yaxis.set_major_formatter(PercentFormatter(100))
+    axes[0].set_ylim(0, 100)
     axes[1].plot(rounds, [r.get("entropy", 0) for r in rows], marker="o", color="#8172b2")
-    axes[1].set_title("policy entropy on the probe set (nats)")
+    axes[1].set_title("policy entropy on the probe set")
+    axes[1].set_ylabel("nats")
     axes[2].bar(rounds, [r.get("pairs_total", 0) for r in rows], color="#cccccc", label="collected")
     axes[2].bar(rounds, [r.get("pairs_kept", 0) for r in rows], color="#4c72b0", label="kept by the filter")
     axes[2].set_title("training pairs")
-    axes[2].legend()
+    axes[2].set_ylabel("pairs")
     for i, ax in enumerate(axes):
         ax.set_xlabel("round")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         for j, x in enumerate(resets):   # the soft resets: the dip, the entropy jump, the climb after
-            ax.axvline(x - 0.5, color="#c44e52", linestyle="--", label="soft reset" if j == 0 and i < 2 else None)
-        if resets and i < 2:
-            ax.legend(fontsize=8)
+            ax.axvline(x - 0.5, color="#c44e52", linestyle="--", label="soft reset" if j == 0 else None)
+        ax.legend(fontsize=9)
     fig.tight_layout()
+    return fig
+
+
+def plot_curves(rows: list[dict], splits: list[str], out: Path, run_dir: Path | None = None) -> Path:
+    import matplotlib.pyplot as plt
+
+    out.mkdir(parents=True, exist_ok=True)
+    fig = learning_curves_figure(rows, splits, {s: split_counts(rows, s, run_dir) for s in splits})
     fig.savefig(out / "learning_curves.png", dpi=100)
     plt.close(fig)
+    return out / "learning_curves.png"

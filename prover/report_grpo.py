@@ -36,6 +36,7 @@ def plot_grpo_telemetry(files: Sequence[Path], metrics: Sequence[dict], path: Pa
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     resets = {int(m["round"]) for m in metrics if m.get("soft_reset")}
     rows, starts = [], []
@@ -49,9 +50,10 @@ def plot_grpo_telemetry(files: Sequence[Path], metrics: Sequence[dict], path: Pa
         for key in keys:
             ax.plot([float(r.get(key, 0.0)) for r in rows], label=key, linewidth=1)
         if len(keys) > 1:
-            ax.legend(fontsize=7)
+            ax.legend(fontsize=9)
         ax.set_title(title, fontsize=9)
-        ax.set_xlabel("optimiser step", fontsize=8)
+        ax.set_xlabel("optimiser step", fontsize=9)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         for x, r in starts[1:]:
             ax.axvline(x - 0.5, color="#c44e52" if r in resets else "#999999", linestyle=":")
     fig.tight_layout()

@@ -1,6 +1,7 @@
 """A campaign's run directory: where everything lives, what is done, and how a run resumes.
 
-    config.yaml              the validated config this run was started with (a resume uses it)
+    config.yaml              the validated config this run goes on with (a resume checks it: RunDir.open)
+    config_changes.jsonl     safe changes made on resuming (more rounds), with the round they came before
     seed_pairs.jsonl         the human seed proofs replayed once into (state, tactic) pairs
     checkpoints/base         the untrained base model (soft resets restart from it; base_PRESET: scale-up)
     checkpoints/round_NNN    the model after round NNN (round_000: SFT on the seed proofs)
@@ -31,8 +32,12 @@ from pathlib import Path
 from typing import Callable
 
 from lean_env.jsonl import append_jsonl, read_jsonl, write_jsonl_atomic
-from prover.config import CampaignConfig, dump_config, load_config
-from training.store import PairStore
+from prover.config import SAFE_TO_CHANGE, CampaignConfig, ConfigError, dump_config, load_config, settings_diff
+from training.store import Pair, PairStore
+
+
+class ConfigMismatch(ConfigError):
+    """A resumed run was given settings that differ from the ones it was started with."""
 
 
 class RoundProgress:
@@ -76,20 +81,52 @@ class RunDir:
         self.root = Path(root)
 
     @classmethod
-    def open(cls, root: str | Path, cfg: CampaignConfig | None = None) -> tuple["RunDir", CampaignConfig]:
-        """The run at `root` and its config: a new run saves `cfg`; an existing one keeps its own."""
+    def open(cls, root: str | Path, cfg: CampaignConfig | None = None,
+             keep_saved: bool = False) -> tuple["RunDir", CampaignConfig]:
+        """The run at `root` and the config it goes on with. A new run saves `cfg`. An existing run
+        given a different `cfg`: before any work the new config replaces the saved one (a start
+        that failed, on a missing model say, must not block the fixed YAML); after it, changes
+        in SAFE_TO_CHANGE (more rounds) are taken and recorded in config_changes.jsonl, any other
+        change is refused with the diff (ConfigMismatch) unless `keep_saved` says to go on with
+        the saved config."""
         run = cls(root)
         path = run.root / "config.yaml"
-        if path.exists():
-            saved = load_config(path)
-            if cfg is not None and saved.model_dump() != cfg.model_dump():
-                run.log("config differs from the one this run started with: resuming with the saved config")
+        if not path.exists():
+            if cfg is None:
+                raise FileNotFoundError(f"{run.root} is not a campaign run directory (no config.yaml)")
+            run.root.mkdir(parents=True, exist_ok=True)
+            dump_config(cfg, path)
+            return run, cfg
+        saved = load_config(path)
+        diff = settings_diff(saved.model_dump(mode="json"), cfg.model_dump(mode="json")) if cfg is not None else []
+        if not diff:
             return run, saved
-        if cfg is None:
-            raise FileNotFoundError(f"{run.root} is not a campaign run directory (no config.yaml)")
-        run.root.mkdir(parents=True, exist_ok=True)
+        shown = "\n".join(f"  {key}: {old!r} -> {new!r}" for key, old, new in diff)
+        if not run.has_work():
+            run.log(f"nothing was done with the saved config yet: the new config replaces it\n{shown}")
+            dump_config(cfg, path)
+            return run, cfg
+        if keep_saved:
+            run.log(f"going on with the saved config; the given one differs in\n{shown}")
+            return run, saved
+        unsafe = [d for d in diff if d[0] not in SAFE_TO_CHANGE]
+        if unsafe:
+            raise ConfigMismatch(
+                f"{run.root} was started with other settings (saved -> given):\n"
+                + "\n".join(f"  {key}: {old!r} -> {new!r}" for key, old, new in unsafe)
+                + "\nto go on with the saved settings add --keep-saved-config; to use the new ones, "
+                  "give a fresh --run-dir")
+        append_jsonl(run.root / "config_changes.jsonl",
+                     [{"time": time.time(), "before_round": run.next_round(),
+                       "changes": {key: [old, new] for key, old, new in diff}}])
         dump_config(cfg, path)
+        run.log(f"resuming with changed settings (recorded in config_changes.jsonl)\n{shown}")
         return run, cfg
+
+    def has_work(self) -> bool:
+        """Whether anything beyond the config was written: a checkpoint, a round, the store."""
+        return any(d.is_dir() and any(d.iterdir()) for d in (self.root / "checkpoints", self.root / "rounds",
+                                                             self.root / "store"))
 
     # -- paths ----------------------------------------------------------------------------------
     def checkpoint(self, r: int) -> Path:
@@ -122,13 +159,13 @@ class RunDir:
             append_jsonl(self.root / "metrics.jsonl", [row])
 
     # -- the seed proofs, replayed once per run ---------------------------------------------------
-    def seed_pairs(self, replay: Callable[[], list[dict]]) -> list[dict]:
-        """(state, tactic) rows of the seed proofs: `replay()` runs on first use only, then the
-        cached file is read (the replay needs an environment and never changes within a run)."""
+    def seed_pairs(self, replay: Callable[[], list[Pair]]) -> list[Pair]:
+        """The pairs of the seed proofs: `replay()` runs on first use only, then the cached file is
+        read (the replay needs an environment and never changes within a run)."""
         path = self.root / "seed_pairs.jsonl"
         if not path.exists():
-            write_jsonl_atomic(path, replay())
-        return read_jsonl(path)
+            write_jsonl_atomic(path, [p.to_dict() for p in replay()])
+        return [Pair.from_dict(row) for row in read_jsonl(path)]
 
     def log(self, msg: str) -> None:
         line = f"[{time.strftime('%H:%M:%S')}] {msg}"

@@ -24,8 +24,8 @@ from lean_env.embedded.conformance import (
 # Why the kernel and Lean differ, as read from the kernel's first error: (key, pattern, reason).
 REASONS = [
     ("stronger-than-lean", None, "the kernel accepts what Lean rejects: a fidelity bug, flagged for the typed core"),
-    ("missing-tactic", r"^unknown tactic", "a tactic the kernel does not have (cancel_denoms, conv, zify, let, "
-                                          "suffices, guard_hyp, guard_target, by_contra!, change, ...)"),
+    ("missing-tactic", r"^unknown tactic", "a tactic the kernel does not have (cancel_denoms, conv, conv_lhs, "
+                                          "set, use!, ...)"),
     ("missing-lemma", r"^unknown (identifier|constant)", "a lemma or term the kernel's table does not have"),
     ("weaker-positivity", r"^failed to prove positivity", "positivity ignores hypotheses such as `3 ≤ a` and is "
                                                           "weak on `≠ 0` (Mathlib's uses assumptions and extensions)"),

@@ -21,6 +21,9 @@ import time
 from dataclasses import dataclass
 from typing import Awaitable, Callable, Sequence
 
+from pydantic import Field
+
+from lean_env.config import config_record
 from lean_env.base import ProofEnv, release, run_tactics
 from lean_env.rules import forbidden_tactic
 from lean_env.types import (
@@ -35,22 +38,16 @@ from search.tree import FAILED, OPEN, QED, Node, SearchTree
 Propose = Callable[[str, int], Awaitable[Sequence[TacticCandidate]]]
 
 
-@dataclass
+@config_record
 class SearchConfig:
-    """One attempt's budget. The per-tactic timeout belongs to the environment (`EnvConfig`)."""
+    """One attempt's budget. The per-tactic timeout belongs to the environment (`EnvConfig`).
+    Validated by pydantic on construction (a config record: the campaign YAML's `search:`)."""
 
-    tactics_per_expansion: int = 8
-    max_expansions: int = 32
-    alpha: float = 2.0               # depth normalisation of the priority (BFS-Prover-V2's script: 2.0)
-    wall_seconds: float = 120.0      # checked between steps: a running tactic finishes (or times out)
-    max_env_failures: int = 8        # give up an attempt whose environment keeps failing
-
-    def __post_init__(self) -> None:
-        if self.tactics_per_expansion < 1 or self.max_expansions < 1:
-            raise ValueError(f"tactics_per_expansion and max_expansions must be >= 1, got "
-                             f"{self.tactics_per_expansion} and {self.max_expansions}")
-        if self.wall_seconds <= 0 or self.alpha < 0 or self.max_env_failures < 1:
-            raise ValueError(f"need wall_seconds > 0, alpha >= 0, max_env_failures >= 1; got {self}")
+    tactics_per_expansion: int = Field(8, ge=1)
+    max_expansions: int = Field(32, ge=1)
+    alpha: float = Field(2.0, ge=0)           # depth normalisation of the priority (BFS-Prover-V2's script: 2.0)
+    wall_seconds: float = Field(120.0, gt=0)  # checked between steps: a running tactic finishes (or times out)
+    max_env_failures: int = Field(8, ge=1)    # give up an attempt whose environment keeps failing
 
     @property
     def budget(self) -> str:
@@ -251,6 +248,7 @@ class _Attempt:
             self.rec.env_failures += 1
             self.last_env_error = res.message[:300]
             return Verdict(False, (f"env: {res.message}",))
+        self.rec.soundness_incidents += bool(res.incident)
         return res
 
     # ------------------------------------------------------------ the record

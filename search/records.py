@@ -115,6 +115,7 @@ class AttemptRecord:
     lean_errors: int = 0
     timeouts: int = 0
     env_failures: int = 0
+    soundness_incidents: int = 0        # accepted proofs of statements the refutation screen refutes
     failure: str = ""                   # why no proof: a `Failure` kind, maybe with ": detail"
     time_generate: float = 0.0
     time_env: float = 0.0

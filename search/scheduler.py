@@ -16,10 +16,12 @@ An attempt that crashes (the generator raised, or a bug) is not reported, the ot
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, field
 from typing import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 
+from pydantic import Field
+
 from lean_env.base import ProofEnv
+from lean_env.config import config_record
 from lean_env.types import Theorem
 from search.batcher import GenerationBatcher
 from search.best_first import SearchConfig, search
@@ -30,17 +32,13 @@ OnRecord = Callable[[AttemptRecord], Awaitable[None] | None]
 SearchFn = Callable[..., Awaitable[tuple]]
 
 
-@dataclass
+@config_record
 class RunConfig:
-    attempts: int = 1                 # k (or n for the unbiased estimator)
-    concurrency: int = 32             # attempts alive at once
+    attempts: int = Field(1, ge=1)    # k (or n for the unbiased estimator)
+    concurrency: int = Field(32, ge=1)   # attempts alive at once
     stop_on_success: bool = True
-    skip: set[tuple[str, int]] = field(default_factory=set)   # (theorem id, attempt) already recorded
-    solved: set[str] = field(default_factory=set)              # theorems already proved (resume)
-
-    def __post_init__(self) -> None:
-        if self.attempts < 1 or self.concurrency < 1:
-            raise ValueError(f"attempts and concurrency must be >= 1, got {self.attempts} and {self.concurrency}")
+    skip: set[tuple[str, int]] = Field(default_factory=set)   # (theorem id, attempt) already recorded
+    solved: set[str] = Field(default_factory=set)              # theorems already proved (resume)
 
 
 class AttemptsCrashed(RuntimeError):

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import networkx as nx
 
-from search.tree import DONE, ERROR, FAILED, OPEN, PROVED, QED, SearchTree
+from search.tree import ERROR, FAILED, OPEN, PROVED, QED, STATE, SearchTree
 
 _COLORS = {OPEN: "#cccccc", PROVED: "#6cc070", FAILED: "#e07070"}
 
@@ -53,43 +53,79 @@ def _scalar(v):
     return v
 
 
-def draw_png(tree: SearchTree, path: str | Path, max_label: int = 40, show_errors: bool | None = None) -> None:
-    """A PNG of the graph, top (root) to bottom by depth, nodes coloured by status, edges labelled
-    by tactic. Error leaves are drawn small and unlabelled; by default they are shown only for
-    graphs small enough to stay readable."""
+FONT = 9   # points: the smallest size that stays readable in a saved PNG at dpi 100
+
+
+def tree_figure(tree: SearchTree, max_label: int = 40, show_errors: bool | None = None):
+    """The matplotlib figure of the graph, top (root) to bottom by depth: goal states coloured by
+    status, edges labelled by tactic, rejected tactics as small red leaves labelled with the tactic
+    (by default only on graphs small enough to stay readable), a legend. The "no goals" sink is
+    drawn only when a proof reached it."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.lines import Line2D
 
     if show_errors is None:
         show_errors = tree.g.number_of_nodes() <= 150
-    keep = [k for k, d in tree.g.nodes(data=True) if show_errors or d["kind"] != ERROR]
+    keep = [k for k, d in tree.g.nodes(data=True)
+            if (show_errors or d["kind"] != ERROR) and (k != QED or tree.g.in_degree(QED) > 0)]
     g = tree.g.subgraph(keep).copy()  # a copy: the layout attribute must not leak into the tree
     layer = {k: max(d["depth"], 0) for k, d in g.nodes(data=True)}
-    layer[QED] = max(layer.values()) + 1
+    if QED in g:
+        layer[QED] = max(v for k, v in layer.items() if k != QED) + 1
     nx.set_node_attributes(g, layer, "layer")
     pos = nx.multipartite_layout(g, subset_key="layer", align="horizontal")
     pos = {k: (x, -y) for k, (x, y) in pos.items()}
-    width = max(6.0, min(40.0, 0.6 * max(sum(1 for v in layer.values() if v == d) for d in set(layer.values()))))
-    fig, ax = plt.subplots(figsize=(width, max(4.0, min(40.0, 1.2 * (layer[QED] + 1)))))
-    states = [k for k, d in g.nodes(data=True) if d["kind"] != ERROR]
+    depth = max(layer.values()) + 1
+    widest = max(sum(1 for v in layer.values() if v == d) for d in set(layer.values()))
+    fig, ax = plt.subplots(figsize=(max(7.0, min(40.0, 1.6 * widest)), max(4.5, min(40.0, 1.5 * depth + 1))))
+    states = [k for k, d in g.nodes(data=True) if d["kind"] == STATE]
     errors = [k for k, d in g.nodes(data=True) if d["kind"] == ERROR]
     nx.draw_networkx_nodes(g, pos, nodelist=states, node_size=300, ax=ax,
                            node_color=[_COLORS[g.nodes[k]["status"]] for k in states])
     if errors:
-        nx.draw_networkx_nodes(g, pos, nodelist=errors, node_size=40, node_color=_COLORS[FAILED], ax=ax)
+        nx.draw_networkx_nodes(g, pos, nodelist=errors, node_size=60, node_color=_COLORS[FAILED], node_shape="x", ax=ax)
+    if QED in g:
+        nx.draw_networkx_nodes(g, pos, nodelist=[QED], node_size=500, node_color=_COLORS[PROVED], node_shape="*", ax=ax)
     nx.draw_networkx_edges(g, pos, ax=ax, arrows=True, edge_color="#888888")
-    labels = {(a, b): d["tactic"][:max_label] for a, b, d in g.edges(data=True)
-              if g.nodes[b]["kind"] != ERROR}
-    nx.draw_networkx_edge_labels(g, pos, edge_labels=labels, font_size=7, ax=ax)
+    tactic = {(a, b): d["tactic"][:max_label] for a, b, d in g.edges(data=True)}
+    # labels nearer the parent than the middle: an edge that skips layers (to the sink) passes other nodes
+    nx.draw_networkx_edge_labels(g, pos, edge_labels={e: t for e, t in tactic.items() if e[1] not in errors},
+                                 font_size=FONT, label_pos=0.3, ax=ax)
+    if errors:
+        nx.draw_networkx_edge_labels(g, pos, edge_labels={e: t for e, t in tactic.items() if e[1] in errors},
+                                     font_size=FONT, font_color="#b03030", label_pos=0.3, ax=ax)
     if len(states) <= 60:  # goal text is readable only on small graphs: its last line, the target
         names = {k: (k.splitlines() or [""])[-1][:max_label] for k in states}
-        nx.draw_networkx_labels(g, pos, labels=names, font_size=6, ax=ax, verticalalignment="bottom")
+        lift = 0.03 * (max(y for _, y in pos.values()) - min(y for _, y in pos.values()) or 1.0)
+        nx.draw_networkx_labels(g, {k: (x, y + lift) for k, (x, y) in pos.items()}, labels=names, font_size=FONT,
+                                ax=ax, verticalalignment="bottom")
+    dot = dict(marker="o", linestyle="", markersize=10)
+    handles = [Line2D([], [], color=_COLORS[OPEN], label="goal state: open", **dot),
+               Line2D([], [], color=_COLORS[PROVED], label="goal state: proved", **dot),
+               Line2D([], [], color=_COLORS[FAILED], label="goal state: failed", **dot)]
+    if errors:
+        handles.append(Line2D([], [], color=_COLORS[FAILED], marker="x", linestyle="", markersize=8,
+                              label="rejected tactic (red label)"))
+    if QED in g:
+        handles.append(Line2D([], [], color=_COLORS[PROVED], marker="*", linestyle="", markersize=14,
+                              label="no goals (proof found)"))
+    ax.legend(handles=handles, loc="upper left", fontsize=FONT, frameon=True)
     ax.set_title(f"{g.graph.get('theorem', '')}: {g.nodes[tree.root]['status']}, "
-                 f"{sum(1 for _, d in g.nodes(data=True) if d['kind'] not in (ERROR, DONE))} states")
+                 f"{len(states)} goal states, {len(errors)} rejected tactics shown",
+                 fontsize=FONT + 2)
     ax.set_axis_off()
     fig.tight_layout()
+    return fig
+
+
+def draw_png(tree: SearchTree, path: str | Path, max_label: int = 40, show_errors: bool | None = None) -> None:
+    """`tree_figure` saved as a PNG."""
+    import matplotlib.pyplot as plt
+
+    fig = tree_figure(tree, max_label, show_errors)
     fig.savefig(path, dpi=100)
     plt.close(fig)
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Callable, Sequence, TypeVar
 
 from lean_env.embedded.session import Session
+from lean_env.screen.refute import NOT_REFUTABLE, screen
 from lean_env.types import Theorem, Verdict
 from lean_env.verify import verify_proof
 from soundness_oracle import (
@@ -513,10 +514,10 @@ def _alarm(_signum, _frame):
     raise _Timeout()
 
 
-def verify_in_process(theorem: Theorem, tactics: Sequence[str], timeout: float = 5.0) -> Verdict:
+def verify_in_process(theorem: Theorem, tactics: Sequence[str], timeout: float = 5.0, screen: bool = True) -> Verdict:
     """`verify_proof` against a fresh embedded `Session`: the path every proof takes (prechecks,
     one command with `#print axioms`, the reply judged), minus the pipe. Raises _Timeout after
-    `timeout` seconds of CPU time."""
+    `timeout` seconds of CPU time. `screen=False`: the kernel alone, without the refutation screen."""
     session = Session()
     header_env = session.handle({"cmd": theorem.header})["env"]
 
@@ -526,7 +527,7 @@ def verify_in_process(theorem: Theorem, tactics: Sequence[str], timeout: float =
     old = signal.signal(signal.SIGVTALRM, _alarm)
     signal.setitimer(signal.ITIMER_VIRTUAL, timeout)
     try:
-        return asyncio.run(verify_proof(run, theorem, list(tactics), timeout))
+        return asyncio.run(verify_proof(run, theorem, list(tactics), timeout, screen=screen))
     finally:
         signal.setitimer(signal.ITIMER_VIRTUAL, 0)
         signal.signal(signal.SIGVTALRM, old)
@@ -534,26 +535,376 @@ def verify_in_process(theorem: Theorem, tactics: Sequence[str], timeout: float =
 
 @dataclass
 class Outcome:
-    kind: str                 # rejected | accepted-true | accepted-undecided | HOLE | timeout
+    kind: str                 # rejected | accepted-true | accepted-undecided | accepted-outside | HOLE | timeout
     statement: str
     tactics: list[str]
-    decision: Decision | None = None
+    decision: Decision | None = None   # the old constructor-typed oracle's, where the case has one
     verdict: Verdict | None = None
+    counterexample: str = ""
 
     def reproduction(self) -> str:
         lines = [self.statement] + ["  " + t.replace("\n", "\n  ") for t in self.tactics]
-        cex = self.decision.counterexample if self.decision else None
-        return "\n".join(lines) + f"\n-- accepted, but false: counterexample {cex} ({self.decision.how if self.decision else ''})"
+        cex = self.counterexample or (self.decision.counterexample if self.decision else None)
+        return "\n".join(lines) + f"\n-- accepted, but false: counterexample {cex}"
 
 
-def check_case(s: Statement, tactics: Sequence[str], timeout: float = 5.0) -> Outcome:
-    theorem = Theorem(name=s.name, header=HEADER, statement=s.text())
+def check_text(statement: str, tactics: Sequence[str], timeout: float = 5.0) -> Outcome:
+    """One statement and script through whole-proof verification, which runs the refutation
+    screen (`lean_env.screen`, the independent elaborator) on what the kernel accepts: a HOLE is
+    a proof the kernel accepted of a statement the screen refutes."""
+    theorem = Theorem(name="fz", header=HEADER, statement=statement)
     try:
         verdict = verify_in_process(theorem, tactics, timeout)
     except _Timeout:
-        return Outcome("timeout", theorem.statement, list(tactics))
+        return Outcome("timeout", statement, list(tactics))
+    if verdict.incident:
+        cex = verdict.incident.split("counterexample: ", 1)[-1]
+        return Outcome("HOLE", statement, list(tactics), verdict=verdict, counterexample=cex)
     if not verdict.ok:
-        return Outcome("rejected", theorem.statement, list(tactics), verdict=verdict)
-    decision = decide(s)
-    kind = {True: "accepted-true", None: "accepted-undecided", False: "HOLE"}[decision.truth]
-    return Outcome(kind, theorem.statement, list(tactics), decision, verdict)
+        return Outcome("rejected", statement, list(tactics), verdict=verdict)
+    status = screen(statement)
+    kind = "accepted-true" if status.status == NOT_REFUTABLE else "accepted-undecided"
+    if status.how.startswith("outside"):
+        kind = "accepted-outside"      # the screen does not type it (Lean may reject it)
+    return Outcome(kind, statement, list(tactics), verdict=verdict)
+
+
+def check_case(s: Statement, tactics: Sequence[str], timeout: float = 5.0) -> Outcome:
+    """A constructor-built statement: the screen is the arbiter, and the old typed oracle a second
+    opinion (a statement it refutes that the kernel accepted is a HOLE too, so two independent
+    readings of the text must both miss a false acceptance)."""
+    out = check_text(s.text(), tactics, timeout)
+    if out.kind.startswith("accepted"):
+        decision = decide(s)
+        out.decision = decision
+        if decision.truth is False:
+            out.kind = "HOLE"
+    return out
+
+
+# ---------------------------------------------------------------- Lean as people and provers write it
+#
+# Text, not syntax trees: untyped binders, ascriptions on composite terms, numerals with no type,
+# mixed carriers in one statement, `.trans`/`calc` chains, casts around truncating operations,
+# floor/ceil/abs/min/max/∑ under an expected type, facts moved between types, `have` chains. The
+# generator never decides what the text means: the screen's own elaborator does.
+
+CARRIERS = (NAT, INT, RAT, REAL)
+SMALL = (0, 1, 2, 3, 4, 5, 7, 10)
+CLOSED = ("1 - 2", "2 - 5 + 3", "7 / 2", "7 % 3", "1 / 2", "3 - 4 * 2", "(5 - 7) / 2", "2 ^ 3 - 10", "-7 / 2",
+          "-7 % 2", "6 / 4 * 2", "1 / 3 + 1 / 3")
+CAST_CLOSERS = ("omega", "norm_num", "simp", "linarith", "push_cast; ring", "push_cast; omega", "exact_mod_cast h",
+                "norm_cast", "norm_cast at h", "norm_cast at h ⊢", "push_cast at h ⊢; linarith", "zify at h ⊢; omega",
+                "zify [h]", "qify at h ⊢; linarith", "simpa using h", "exact h", "rw [Nat.cast_sub h]",
+                "push_cast [Nat.cast_sub h]; ring", "simp [Nat.cast_sub h]", "exact Int.natCast_dvd_natCast.mp h",
+                "rw [Int.natCast_dvd_natCast] at h; exact h", "exact (Nat.cast_dvd_cast h)", "norm_num at h ⊢",
+                "simp at h ⊢; omega", "field_simp at h ⊢", "nlinarith [h]", "positivity", "decide", "rfl",
+                "exact_mod_cast h.le", "have := h; norm_cast at this", "exact Nat.cast_inj.mp h", "ring",
+                "norm_num [Finset.sum_range_succ]", "simp [Finset.sum_range_succ]", "tauto", "trivial")
+
+
+def _ascribe(d: Draw, text: str, ty: str) -> str:
+    return f"({text} : {ty})"
+
+
+def gen_text_term(d: Draw, names: Sequence[str], depth: int) -> str:
+    """An arithmetic term as a person writes it: untyped numerals, variables, ascriptions of
+    variables and of composite terms, casts, and functions whose type comes from outside."""
+    if depth <= 0 or d.coin(3):
+        kind = d.integer(0, 5)
+        if kind <= 1 and names:
+            return d.choice(names)
+        if kind == 2 and names:
+            return _ascribe(d, d.choice(names), d.choice(CARRIERS))
+        if kind == 3:
+            return _ascribe(d, str(d.choice(SMALL)), d.choice(CARRIERS))
+        return str(d.choice(SMALL))
+    kind = d.integer(0, 11)
+    a, b = gen_text_term(d, names, depth - 1), gen_text_term(d, names, depth - 1)
+    op = d.choice(("+", "-", "*", "/", "%", "-", "/"))
+    if kind <= 3:
+        return f"{a} {op} {b}" if depth == 1 or d.coin() else f"({a} {op} {b})"
+    if kind == 4:                                    # an ascription on a composite term
+        return f"({a} {op} {b} : {d.choice(CARRIERS)})"
+    if kind == 5:                                    # a cast around a truncating operation
+        src = d.choice((NAT, INT))
+        return f"(({a} {d.choice(('-', '/', '%'))} {b} : {src}) : {d.choice(CARRIERS[CARRIERS.index(src) + 1:])})"
+    if kind == 6:
+        return f"{d.choice(('min', 'max'))} ({a}) ({b})"
+    if kind == 7:
+        return f"|{a} - {b}|"
+    if kind == 8:
+        return f"{d.choice(('Int.floor', 'Int.ceil'))} ({a} / {b} : {d.choice((RAT, REAL))})"
+    if kind == 9:
+        body = d.choice(("i - 1", "i * i - 3", "2 * i - 1", "(i : ℤ) - 2", "i / 2", f"i - {d.choice(SMALL)}"))
+        return f"(∑ i in Finset.range {d.integer(0, 5)}, ({body}))"
+    if kind == 10:
+        return f"({a}) ^ {d.integer(0, 3)}"
+    return f"-({a})"
+
+
+def gen_text_relation(d: Draw, names: Sequence[str], depth: int = 2) -> str:
+    lhs, rhs = gen_text_term(d, names, depth), gen_text_term(d, names, d.integer(0, depth))
+    op = d.choice(("=", "≤", "<", "≠", "≥", "∣"))
+    form = d.integer(0, 3)
+    if form == 0:                                   # the whole relation's carrier set by one ascription
+        return f"({lhs} : {d.choice(CARRIERS)}) {op} {rhs}"
+    return f"{lhs} {op} {rhs}"
+
+
+def _binders(d: Draw, count: int) -> tuple[list[str], str]:
+    names = list(VAR_NAMES[:count])
+    groups, i = [], 0
+    while i < len(names):
+        j = min(len(names), i + d.integer(1, 2))
+        groups.append(f"({' '.join(names[i:j])} : {d.choice(CARRIERS)})")
+        i = j
+    return names, " ".join(groups)
+
+
+def gen_cast_transfer(d: Draw) -> tuple[str, list[list[str]]]:
+    """`((a - b : ℕ) : ℤ) = a - b` and relatives: true with the right side condition, else false."""
+    src = d.choice((NAT, NAT, INT))
+    dst = d.choice(CARRIERS[CARRIERS.index(src) + 1:])
+    op = d.choice(("-", "-", "/", "%", "+", "*"))
+    lhs = d.choice((f"(({'a'} {op} b : {src}) : {dst})", f"(↑(a {op} b) : {dst})"))
+    rhs = d.choice((f"(a : {dst}) {op} b", f"(a {op} b : {dst})", f"(a : {dst}) {op} (b : {dst})"))
+    rel = d.choice(("=", "=", "≤", "≥"))
+    hyp = d.choice(("", "(h : b ≤ a) ", "(h : a ≤ b) ", "(h : b ∣ a) ", "(h : 0 < b) ", "(h : a = b + 1) "))
+    statement = f"theorem fz (a b : {src}) {hyp}: {lhs} {rel} {rhs} := by"
+    return statement, [[d.choice(CAST_CLOSERS)] for _ in range(3)]
+
+
+def gen_trans_chain(d: Draw) -> tuple[str, list[list[str]]]:
+    """Two equations over one closed expression read at two carriers, joined by `.trans`, `▸`,
+    `calc` or a rewrite: legal only when the carriers agree."""
+    e = d.choice(CLOSED)
+    t1, t2 = d.choice(CARRIERS), d.choice(CARRIERS)
+    v2 = f"({e} : {t2})"
+    goal = d.choice(("False", f"({d.integer(-3, 3)} : {t1}) = {d.integer(-3, 3)}", f"{d.integer(0, 3)} = {d.integer(0, 3)}"))
+    joins = ("have h3 := h1.trans h2", "have h3 := Eq.trans h1 h2", "have h3 := h2.symm.trans h1.symm",
+             "rw [h1] at h2", "have h3 := h1 ▸ h2", "have h3 : _ := by rw [h1]; exact h2")
+    finish = ("omega", "simp at h3", "norm_num at h3", "linarith", "exact absurd h3 (by norm_num)", "simp_all",
+              "exact h3", "contradiction", "norm_num at h2", "omega")
+    a, b = _value_at(e, t1), _value_at(e, t2)     # right most of the time, so the join is what matters
+    a = a if a is not None and d.integer(0, 3) else d.integer(-3, 3)
+    b = b if b is not None and d.integer(0, 3) else d.integer(-3, 3)
+    scripts = []
+    for _ in range(3):
+        lines = [f"have h1 : ({a} : {t1}) = {e} := by norm_num", f"have h2 : {v2} = {b} := by norm_num"]
+        if d.coin(3):
+            lines = [f"have h3 : ({a} : {t1}) = {b} := by\n  calc ({a} : {t1}) = {e} := by norm_num\n"
+                     f"    _ = {b} := by {d.choice(('norm_num', 'rfl', 'omega', 'simp'))}"]
+        else:
+            lines.append(d.choice(joins))
+        scripts.append(lines + [d.choice(finish)])
+    return f"theorem fz : {goal} := by", scripts
+
+
+def _value_at(e: str, ty: str) -> str | None:
+    """The value of a closed expression at a carrier, as Lean text (by the screen's reading)."""
+    from lean_env.screen.elaborate import Outside, elaborate
+    from lean_env.screen.evaluate import Opaque, value
+
+    try:
+        v = value(elaborate(f"theorem v : ({e} : {ty}) = 0 := by").goal.args[0], {})
+    except (Outside, Opaque):
+        return None
+    return f"({v})" if v < 0 or "/" in str(v) else str(v)
+
+
+def gen_binder_typing(d: Draw) -> tuple[str, list[list[str]]]:
+    """Untyped binders typed by their uses: `∀ x, (x : ℤ) ≥ 0` is about ℤ."""
+    ty = d.choice(CARRIERS)
+    c = d.choice(SMALL)
+    body = d.choice((f"(x : {ty}) ≥ 0", f"(x : {ty}) - 1 + 1 = x", f"x - {c} + {c} = (x : {ty})",
+                     f"(x : {ty}) * x ≥ 0", f"(x : {ty}) / 2 * 2 = x", f"x + 1 > (0 : {ty})", f"(x : {ty}) < {c}",
+                     f"x % 2 = (1 : {ty})", f"(x - 1 : {ty}) < x", f"(x : {ty}) ^ 2 ≥ x"))
+    q = d.choice(("∀ x,", "∃ x,", "∀ x > 0,", "∃ x < 3,", "∀ x, x ≤ 5 →"))
+    scripts = []
+    for _ in range(3):
+        first = d.choice(("intro x", "intro x hx", "use 0", f"use {c}", "use 1", "intros", "refine ⟨0, ?_⟩"))
+        scripts.append([first, d.choice(("positivity", "omega", "norm_num", "simp", "linarith", "nlinarith [sq_nonneg x]",
+                                         "decide", "exact Nat.zero_le _", "ring_nf", "norm_cast", "push_cast; omega",
+                                         "exact le_refl _", "constructor <;> norm_num"))])
+    return f"theorem fz : {q} {body} := by", scripts
+
+
+def gen_expected_type(d: Draw) -> tuple[str, list[list[str]]]:
+    """floor/ceil/abs/min/max/∑ whose argument's carrier comes from an expected type."""
+    k = d.choice(SMALL)
+    ty = d.choice(CARRIERS)
+    forms = [
+        (f"(a b : ℕ)", f"(min (a - b) {k} : {ty}) ≥ 0"),
+        (f"(a b : ℕ)", f"(max (a - b) (b - a) : {ty}) = |(a : {ty}) - b|"),
+        ("", f"(∑ i in Finset.range {d.integer(1, 5)}, (i - {d.integer(0, 2)}) : {ty}) = {d.integer(-2, 8)}"),
+        ("", f"(∏ i in Finset.range {d.integer(1, 4)}, (i + {d.integer(0, 2)} - 2) : {ty}) = {d.integer(-2, 4)}"),
+        ("(x : ℝ)", f"Int.floor (x + 1/{d.integer(1, 4)}) = Int.floor (x + 1/{d.integer(1, 4)})"),
+        ("(a b : ℤ)", f"Int.floor ((a : ℝ) / b) = a / b"),
+        ("(a b : ℕ)", f"Int.floor ((a : ℚ) / b) = a / b"),
+        ("(n : ℕ)", f"(Int.ceil ((n : ℝ) / {d.integer(1, 3)}) : ℤ) ≥ (n / {d.integer(1, 3)} : ℕ)"),
+        ("(a : ℤ)", f"|a| = (a.natAbs : {ty})" if ty != NAT else "|a| = a"),
+        ("(a b : ℕ)", f"(min a b : {ty}) - max a b ≤ 0"),
+        ("(n : ℕ) (h : 0 < n)", f"(∑ i in Finset.range n, (1 : {ty})) = n"),
+    ]
+    binders, goal = d.choice(forms)
+    scripts = [[d.choice(("decide", "norm_num", "simp", "omega", "rfl", "norm_num [Finset.sum_range_succ]",
+                          "simp [Finset.sum_range_succ, Finset.prod_range_succ]", "positivity", "linarith",
+                          "exact min_le_left _ _", "push_cast; omega", "simp [abs_eq_max_neg]", "norm_cast",
+                          "exact Int.floor_le_floor _ _ (by linarith)", "rw [Int.floor_div_eq_div]", "ring_nf",
+                          "simp [Int.floor_intCast]", "exact_mod_cast rfl"))] for _ in range(3)]
+    return f"theorem fz {binders} : {goal} := by", scripts
+
+
+# a relation over x y with a `T` slot: the hypothesis and the goal read it at two carriers
+_TRANSFERS = ("{x} ∣ y", "{x} - y = {c}", "{x} % {m} = {r}", "{x} / {m} = {r}", "{x} < y", "{x} * y = {c}",
+              "{x} + y = {c}", "{x} - y ≤ {c}", "y - {x} = 0", "{x} ^ 2 = {c}", "2 * {x} = {c}")
+
+
+def gen_fact_transfer(d: Draw) -> tuple[str, list[list[str]]]:
+    """A fact at one carrier, the goal the same relation at another: `(h : (x : ℝ) ∣ y) : x ∣ y`."""
+    rel = d.choice(_TRANSFERS)
+    fill = {"c": d.choice(SMALL), "m": d.integer(2, 4), "r": d.integer(0, 2)}
+    src = d.choice((NAT, NAT, INT))
+    t1, t2 = d.choice(CARRIERS), d.choice(CARRIERS)
+    hyp = rel.format(x=f"(x : {t1})", **fill)
+    goal = rel.format(x=f"(x : {t2})", **fill)
+    scripts = [[d.choice(CAST_CLOSERS)] for _ in range(2)] + [[d.choice(CAST_CLOSERS), d.choice(CAST_CLOSERS)]]
+    return f"theorem fz (x y : {src}) (h : {hyp}) : {goal} := by", scripts
+
+
+def gen_numeral_default(d: Draw) -> tuple[str, list[list[str]]]:
+    """A `have` with numerals and no type (so ℕ) used where the carrier is another."""
+    e = d.choice(CLOSED[:8])
+    ty = d.choice((INT, RAT, REAL))
+    wrong = d.choice(("0", "3", "1", "2"))
+    statement = f"theorem fz (x : {ty}) (h : x = {e}) : x = {wrong} := by"
+    scripts = []
+    for _ in range(3):
+        scripts.append([f"have h2 : {e} = {wrong} := by {d.choice(('norm_num', 'decide', 'rfl', 'simp'))}",
+                        d.choice(("rw [h, h2]", "rw [h2] at h; exact h", "exact h.trans h2", "simp [h, h2]",
+                                  "linarith [h, h2]", "omega", "subst h; exact h2", "norm_num [h, h2]",
+                                  "rw [h]; exact_mod_cast h2", "simp only [h2] at h; exact h"))])
+    return statement, scripts
+
+
+def gen_have_chain(d: Draw) -> tuple[str, list[list[str]]]:
+    """Facts about the variables at mixed carriers, a chain of `have`s, and a goal next to them."""
+    names, binders = _binders(d, d.integer(1, 3))
+    hyps = " ".join(f"(h{i} : {gen_text_relation(d, names, 1)})" for i in range(d.integer(0, 2)))
+    goal = gen_text_relation(d, names, 2)
+    scripts = []
+    for _ in range(3):
+        steps = [f"have h{5 + j} : {gen_text_relation(d, names, 1)} := by {d.choice(CAST_CLOSERS)}"
+                 for j in range(d.integer(0, 2))]
+        scripts.append(steps + [d.choice(CAST_CLOSERS)])
+    return f"theorem fz {binders} {hyps} : {goal} := by".replace("  ", " "), scripts
+
+
+def gen_dvd_lift(d: Draw) -> tuple[str, list[list[str]]]:
+    """A divisibility made in a field (where every nonzero number divides everything) and moved
+    back to ℕ by a cast tactic: `↑a ∣ ↑b ↔ a ∣ b` holds from ℤ only."""
+    a, b = d.integer(2, 5), d.integer(2, 7)
+    ty = d.choice((RAT, REAL, INT))
+    goal = d.choice(("False", "a ∣ b", f"{a} ∣ {b}"))
+    move = d.choice(("norm_cast at h", "exact_mod_cast h", "push_cast at h", "simp only [Nat.cast_dvd_cast] at h",
+                     "rw [Int.natCast_dvd_natCast] at h", "exact Int.natCast_dvd_natCast.mp h"))
+    script = [f"have h := dvd_mul_right (a : {ty}) ({b}/{a})",
+              f"have e : (a : {ty}) * ({b}/{a}) = (b : {ty}) := by rw [ha, hb]; norm_num", "rw [e] at h", move]
+    if goal == "False":
+        script += ["subst ha hb", d.choice(("omega", "norm_num at h", "simp at h", "decide"))]
+    elif goal != "a ∣ b":
+        script += ["rw [ha, hb] at h", "exact h"]
+    return f"theorem fz (a b : ℕ) (ha : a = {a}) (hb : b = {b}) : {goal} := by", [script]
+
+
+HUMAN_FAMILIES: dict[str, Callable[[Draw], tuple[str, list[list[str]]]]] = {
+    "cast_transfer": gen_cast_transfer, "trans_chain": gen_trans_chain, "binder_typing": gen_binder_typing,
+    "expected_type": gen_expected_type, "fact_transfer": gen_fact_transfer, "numeral_default": gen_numeral_default,
+    "have_chain": gen_have_chain, "dvd_lift": gen_dvd_lift,
+}
+
+
+def gen_human(d: Draw) -> tuple[str, str, list[list[str]]]:
+    """(family, statement, scripts) of one people-style case."""
+    family = d.choice(sorted(HUMAN_FAMILIES))
+    statement, scripts = HUMAN_FAMILIES[family](d)
+    return family, statement, scripts
+
+
+# ---------------------------------------------------------------- type perturbation of shipped proofs
+
+def known_proofs(root) -> list[tuple[str, str, list[str]]]:
+    """(id, statement, tactics) of every shipped proof: known proofs, seed proofs, have-chains."""
+    from pathlib import Path
+
+    data = Path(root) / "data" / "embedded"
+    statements = {}
+    for name in ("theorems.jsonl", "havechain.jsonl"):
+        for line in (data / name).read_text().splitlines():
+            if line.strip():
+                row = json.loads(line)
+                statements[row["id"]] = row["formal_statement"]
+    out = []
+    for name in ("known_proofs.jsonl", "seed_proofs.jsonl", "havechain_known_proofs.jsonl"):
+        for line in (data / name).read_text().splitlines():
+            if line.strip():
+                row = json.loads(line)
+                if row["id"] in statements:
+                    out.append((row["id"], statements[row["id"]], row["tactics"]))
+    return out
+
+
+def perturb(d: Draw, statement: str) -> str:
+    """One change of types or numbers in a statement: a binder's type, a numeral's value, an
+    ascription on a numeral, a relation loosened or tightened."""
+    from lean_env.lexer import code_tokens
+
+    toks = code_tokens(statement)
+    types = [t for t in toks if t.text in CARRIERS]
+    nums = [t for t in toks if t.kind == "num"]
+    rels = [t for t in toks if t.text in ("<", "≤", ">", "≥")]
+    kinds = ["type"] * bool(types) * 2 + ["num"] * bool(nums) + ["ascribe"] * bool(nums) + ["rel"] * bool(rels)
+    if not kinds:
+        return statement
+    kind = d.choice(kinds)
+    if kind == "type":
+        t = d.choice(types)
+        return statement[:t.start] + d.choice([c for c in CARRIERS if c != t.text]) + statement[t.end:]
+    if kind == "num":
+        t = d.choice(nums)
+        v = max(int(t.text) + d.choice((-1, 1, 2)), 0)
+        return statement[:t.start] + str(v) + statement[t.end:]
+    if kind == "ascribe":
+        t = d.choice(nums)
+        return statement[:t.start] + f"({t.text} : {d.choice(CARRIERS)})" + statement[t.end:]
+    t = d.choice(rels)
+    swap = {"<": "≤", "≤": "<", ">": "≥", "≥": ">"}[t.text]
+    return statement[:t.start] + swap + statement[t.end:]
+
+
+EXTRA_STEPS = ("rintro h", "nth_rw 1 [h₀]", "exists 0", "rename_i h'", "done", "focus\n  simp", "push_neg",
+               "norm_num at *", "simp at *", "induction' n with n ih", "rcases h₀ with ⟨k, hk⟩", "interval_cases x",
+               "constructor", "intro h", "exfalso", "by_contra h", "symm", "nlinarith [sq_nonneg (a - b)]",
+               "field_simp", "ring_nf at h₀ ⊢", "simp only [h₀]", "rw [← h₀]", "subst h₀", "specialize h₀ 1",
+               "cases' h₀ with h h", "obtain ⟨h1, h2⟩ := h₀", "exact h₀.1", "exact (h₀ 0)", "apply le_of_lt",
+               "refine ⟨?_, ?_⟩", "all_goals omega", "any_goals simp", "repeat rw [pow_succ]", "tauto")
+
+
+def mutate_script(d: Draw, tactics: Sequence[str]) -> list[str]:
+    """A shipped proof changed a little, as a model's near-miss would be: a step dropped,
+    swapped, inserted, or a closer replaced."""
+    out = list(tactics)
+    kind = d.integer(0, 4)
+    i = d.integer(0, max(len(out) - 1, 0))
+    if kind == 0 and len(out) > 1:
+        del out[i]
+    elif kind == 1 and len(out) > 1 and i + 1 < len(out):
+        out[i], out[i + 1] = out[i + 1], out[i]
+    elif kind == 2:
+        out.insert(i, d.choice(EXTRA_STEPS))
+    elif kind == 3 and out:
+        out[-1] = d.choice(CAST_CLOSERS)
+    else:
+        out[i:i + 1] = [d.choice(EXTRA_STEPS), out[i]] if out else [d.choice(EXTRA_STEPS)]
+    return out

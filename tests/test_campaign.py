@@ -43,7 +43,7 @@ def test_bad_configs_get_clear_errors(tmp_path):
         load_config(tmp_path / "x.yaml")
     with pytest.raises(ConfigError, match="roundz"):
         load_config(write(tmp_path, {"roundz": 3}))
-    with pytest.raises(ConfigError, match="search: .*alpha >= 0"):
+    with pytest.raises(ConfigError, match="search.alpha: Input should be greater than or equal to 0"):
         load_config(write(tmp_path, {"search": {"alpha": -1}}))
     with pytest.raises(ConfigError, match="low_quantile"):
         load_config(write(tmp_path, {"filter": {"low_quantile": 0.6, "high_quantile": 0.5}}))
@@ -159,12 +159,13 @@ def test_campaign_with_the_http_generator(tmp_path):
 
 def test_seed_proofs_are_replayed_once_per_run(tmp_path):
     from prover.run_dir import RunDir
+    from training.store import Pair
 
     calls = []
 
     def replay():
         calls.append(1)
-        return [{"state": "⊢ p", "tactic": "trivial"}]
+        return [Pair(theorem_id="t", state="⊢ p", tactic="trivial", proof_length=1)]
 
     run = RunDir(tmp_path)
     assert run.seed_pairs(replay) == run.seed_pairs(replay) == RunDir(tmp_path).seed_pairs(replay)

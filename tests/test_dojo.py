@@ -303,7 +303,7 @@ def test_make_env_places_theorems_in_the_repo_file(fake, tmp_path):
     with pytest.raises(ValueError, match="one verifier"):
         make_env("dojo", **where, kimina_url="http://127.0.0.1:9", lean_project="P")
     with pytest.raises(ValueError, match="only read with the dojo"):
-        EnvConfig(kind="embedded", dojo_repo="R").validate()
+        EnvConfig(kind="embedded", dojo_repo="R")
 
 
 def test_locations_file_is_validated(tmp_path):

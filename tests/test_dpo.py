@@ -47,5 +47,5 @@ def test_dpo_bad_input(model, tok):
         train_dpo(model, tok, [("p", "same", "same")], DPOConfig())
     with pytest.raises(ValueError, match="prompt, chosen, rejected"):
         train_dpo(model, tok, [("p", "only two")], DPOConfig())
-    with pytest.raises(ValueError, match="invalid DPOConfig"):
+    with pytest.raises(ValueError, match="validation error for DPOConfig"):
         train_dpo(model, tok, triples(), DPOConfig(beta=0))

@@ -104,8 +104,10 @@ def test_one_tactic_closers_prove_under_40_percent_of_test():
     rates, union = _generator().closer_rates(_rows("theorems.jsonl"), "test")
     assert max(rates.values()) < 0.40, rates
     # The brief hoped for a union near 45%; with `tauto` (which closes the pure propositional
-    # families, as it does in Lean) it is 53% at seed 0. This guards against it growing further.
-    assert union < 0.55, union
+    # families, as it does in Lean) it is 53% at seed 0; with omega destructuring `∃` hypotheses
+    # as Lean's does (lean4 tests/lean/run/omega.lean), 55%: the `exists_hypothesis` family's
+    # `x = 3 * j + 1 → x % 3 = 1` is one `omega` in Lean too. This guards against further growth.
+    assert union < 0.56, union
 
 
 def test_files_are_exactly_what_the_generator_writes():

@@ -254,7 +254,7 @@ def test_sampling_params_are_validated():
                       (dict(max_tokens=0), "max_tokens"), (dict(stop=("",)), "stop"), (dict(seed=1.5), "seed")):
         with pytest.raises(ValueError, match=what):
             SamplingParams(**bad)
-    with pytest.raises(TypeError, match="sequence of strings"):
+    with pytest.raises(ValueError, match="stop"):   # a bare string would be iterated character by character
         SamplingParams(stop="\n")
     assert PromptFormat().postprocess(" rw [h]\n\nx<|end|>", ("<|end|>", "\n\n")) == "rw [h]"
 

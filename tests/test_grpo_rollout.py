@@ -3,8 +3,11 @@ limits, retries, environment failures, and complete records for the trainer's re
 from __future__ import annotations
 
 import asyncio
+import json
 
 import pytest
+
+from lean_env.config import dump_record, load_record
 import torch
 
 from grpo_fixtures import PRINTABLE, ScriptedEnv, char_tokenizer, micro_model, theorem
@@ -135,10 +138,10 @@ def test_config_rejects_bad_values():
                 {"max_turns": 0}, {"step_bonus": 1.0}):
         with pytest.raises(ValueError):
             GRPOConfig(**bad)
-    with pytest.raises(TypeError):
+    with pytest.raises(ValueError, match="typo_key"):
         GRPOConfig(**{"G": 4, "typo_key": 1})
     cfg = GRPOConfig(G=8, G_early=2)
-    assert GRPOConfig(**cfg.to_dict()) == cfg
+    assert load_record(GRPOConfig, json.loads(json.dumps(dump_record(cfg)))) == cfg   # saved grpo_config.json loads back
 
 
 class ReleasingEnv(ScriptedEnv):

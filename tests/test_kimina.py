@@ -161,7 +161,7 @@ def test_settings_are_checked_and_tactics_are_refused():
     with pytest.raises(ValueError, match="http"):
         make_env("kimina", kimina_url="localhost:8000")
     with pytest.raises(ValueError, match="only read with"):
-        EnvConfig(kind="embedded", kimina_url="http://x").validate()
+        EnvConfig(kind="embedded", kimina_url="http://x")
     env = make_env("kimina", kimina_url="http://127.0.0.1:9")
     assert isinstance(run(env.start(thm("theorem t : True := by"))), EnvFailure)
 

@@ -31,7 +31,7 @@ def store_with_history(tmp_path) -> PairStore:
 def theorem_proofs(st: PairStore) -> dict[str, set[tuple[int, str, int]]]:
     out: dict[str, set] = {}
     for p in st.pairs():
-        out.setdefault(p["theorem_id"], set()).add((p["round"], p["checkpoint"], p["proof_length"]))
+        out.setdefault(p.theorem_id, set()).add((p.round, p.checkpoint, p.proof_length))
     return out
 
 
@@ -58,13 +58,13 @@ def test_reproved_theorem_gets_its_shortest_new_proof_with_the_checkpoint_that_f
     pairs, errors = pairs_from_records(best, 3, "ignored: the records name their checkpoint")
     summary = st.resynthesize(3, pairs, errors)
     assert theorem_proofs(st) == {"t1": {(3, "round_001", 1)}, "t2": {(1, "round_000", 3)}, "t3": {(3, "round_002", 2)}}
-    assert {p["tactic"] for p in st.pairs() if p["theorem_id"] == "t1"} == {"short"}   # the old pairs went
+    assert {p.tactic for p in st.pairs() if p.theorem_id == "t1"} == {"short"}   # the old pairs went
     assert (summary.reproved, summary.newly_proved, summary.kept) == (1, 1, 1)
     assert summary.mean_proof_length_before == 2.5 and summary.mean_proof_length_after == 2.0
     assert summary.theorems_before == 2 and summary.theorems_after == 3
     # planning the same re-synthesis on the rebuilt store keeps the same rows (a rerun after a kill)
     kept, _, _ = st.plan_resynthesis(pairs)
-    assert [(k["theorem_id"], k["round"]) for k in kept] == [("t2", 1), ("t2", 1), ("t2", 1)]
+    assert [(k.theorem_id, k.round) for k in kept] == [("t2", 1), ("t2", 1), ("t2", 1)]
     # and the rerun itself (the round's store step, killed after the swap) returns the saved summary
     generation = st.generation
     assert st.resynthesize(3, pairs, errors) == summary and st.generation == generation
@@ -190,7 +190,7 @@ def test_campaign_killed_in_resynthesis_search_and_in_the_reset_training_resumes
               (run / "rounds" / "001" / "search" / "attempts.jsonl").read_text().splitlines() if json.loads(line)["proved"]}
     assert before and before | {"emb_far_away_0999"} <= {p[0] for p in pairs}
     assert [p for p in pairs if p[0] == "emb_far_away_0999"] == sorted(
-        (e["theorem_id"], e["state"], e["tactic"], 0, "elsewhere") for e in earlier)     # kept once, as it was
+        (e.theorem_id, e.state, e.tactic, 0, "elsewhere") for e in earlier)     # kept once, as it was
     assert reset["resynth_theorems_after"] == len({p[0] for p in pairs})
     assert reset["resynth_kept"] + reset["resynth_reproved"] == reset["resynth_theorems_before"]
     assert reset["resynth_kept"] == 1 and reset["resynth_reproved"] == len(before)

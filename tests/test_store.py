@@ -1,6 +1,8 @@
 """Pair store: only verified proofs, a canonical order, Parquet round trip, dedup, queries, atomic re-synthesis."""
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from lean_env.jsonl import append_jsonl, read_jsonl
@@ -26,19 +28,19 @@ def test_only_verified_proofs_are_stored(tmp_path):
     append_jsonl(tmp_path / "attempts.jsonl", [r.to_dict() for r in recs])
     back = [AttemptRecord.from_dict(d) for d in read_jsonl(tmp_path / "attempts.jsonl")]
     pairs, errors = pairs_from_records(back, round_=3, checkpoint="c2")
-    assert sorted((p["state"], p["tactic"]) for p in pairs) == [("s1", "intro h"), ("s2", "simp")]
+    assert sorted((p.state, p.tactic) for p in pairs) == [("s1", "intro h"), ("s2", "simp")]
     # the checkpoint column is the one that searched (the record's tag); the argument is a fallback
-    assert all(p["theorem_id"] == "t1" and p["round"] == 3 and p["checkpoint"] == "ckpt0" for p in pairs)
+    assert all(p.theorem_id == "t1" and p.round == 3 and p.checkpoint == "ckpt0" for p in pairs)
     back[0].checkpoint = ""
-    assert {p["checkpoint"] for p in pairs_from_records(back, round_=3, checkpoint="c2")[0]} == {"c2"}
-    assert {p["proof_length"] for p in pairs} == {2}
+    assert {p.checkpoint for p in pairs_from_records(back, round_=3, checkpoint="c2")[0]} == {"c2"}
+    assert {p.proof_length for p in pairs} == {2}
     assert [(e["state"], e["chosen"], e["rejected"]) for e in errors] == [("s1", "intro h", "bad1")]
 
 
 def test_pairs_do_not_depend_on_the_order_attempts_finished_in():
     recs = [record("t2", True, [("b1", "omega")]), record("t1", True, [("a1", "intro h"), ("a2", "simp")]),
             record("t3", True, [("c1", "rfl")])]
-    key = lambda pairs: [(p["theorem_id"], p["state"], p["tactic"]) for p in pairs]   # noqa: E731
+    key = lambda pairs: [(p.theorem_id, p.state, p.tactic) for p in pairs]   # noqa: E731
     first = key(pairs_from_records(recs, 1, "c")[0])
     assert first == key(pairs_from_records(recs[::-1], 1, "c")[0]) == key(pairs_from_records(recs[1:] + recs[:1], 1, "c")[0])
     assert [t for t, _, _ in first] == ["t1", "t1", "t2", "t3"] and first[0][2] == "intro h"   # proof order kept
@@ -51,9 +53,9 @@ def test_round_trip_dedup_and_queries(tmp_path):
     st.add(1, p1, e1)
     st.add(2, p2)
     rows = st.pairs()
-    assert sorted((r["state"], r["tactic"], r["round"]) for r in rows) == [("s1", "a", 2), ("s2", "b", 1), ("s9", "z", 2)]
-    assert {(r["state"], r["tactic"]) for r in st.pairs(rounds=[1])} == {("s1", "a"), ("s2", "b")}
-    assert {(r["state"], r["tactic"]) for r in st.pairs(checkpoint="c1")} == {("s1", "a"), ("s9", "z")}
+    assert sorted((r.state, r.tactic, r.round) for r in rows) == [("s1", "a", 2), ("s2", "b", 1), ("s9", "z", 2)]
+    assert {(r.state, r.tactic) for r in st.pairs(rounds=[1])} == {("s1", "a"), ("s2", "b")}
+    assert {(r.state, r.tactic) for r in st.pairs(checkpoint="c1")} == {("s1", "a"), ("s9", "z")}
     assert st.rounds() == [1, 2]
     ds = st.dataset()
     assert len(ds) == 3 and set(ds.column_names) >= {"state", "tactic", "round", "checkpoint", "logprob"}
@@ -69,10 +71,8 @@ def test_bad_rows_are_rejected_and_nothing_is_written(tmp_path):
     st = PairStore(tmp_path)
     good, _ = pairs_from_records([record("t1", True, [("s1", "a")])], 1, "c0")
     st.add(1, good)
-    with pytest.raises(ValueError, match="lacks"):
-        st.add(2, [{"state": "s", "tactic": "t"}])
     with pytest.raises(ValueError, match="schema"):
-        st.add(2, [{**good[0], "round": "not a number"}])
+        st.add(2, [dataclasses.replace(good[0], round="not a number")])
     assert st.rounds() == [1]
 
 
@@ -96,8 +96,8 @@ def test_replace_all_is_atomic(tmp_path, monkeypatch):
         st.replace_all(5, new)
     monkeypatch.setattr(store_mod, "_write_atomic", real_write)
     reopened = PairStore(tmp_path)
-    assert sorted(r["tactic"] for r in reopened.pairs()) == ["a", "b"]
+    assert sorted(r.tactic for r in reopened.pairs()) == ["a", "b"]
 
     reopened.replace_all(5, new)       # the retry ignores the debris of the killed attempt
-    assert [(r["tactic"], r["round"]) for r in PairStore(tmp_path).pairs()] == [("better", 5)]
+    assert [(r.tactic, r.round) for r in PairStore(tmp_path).pairs()] == [("better", 5)]
     assert len(list(tmp_path.glob("gen_*"))) == 1

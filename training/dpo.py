@@ -20,6 +20,9 @@ from typing import Sequence
 
 import torch
 import torch.nn.functional as F
+from pydantic import Field
+
+from lean_env.config import config_record
 
 from policy.base import PromptFormat
 from training.batching import Tokenized, collate_padded, forward_logits, label_logprobs, tokenize_pair
@@ -27,27 +30,21 @@ from training.scoring import tactic_logprobs
 from training.trainer import Trainer, TrainerConfig, model_and_tokenizer
 
 
-@dataclass
+@config_record
 class DPOConfig(TrainerConfig):
-    lr: float = 1e-5
-    warmup_steps: int = 5
-    weight_decay: float = 0.0
-    beta: float = 0.1
-    epochs: float = 1.0
-    max_steps: int | None = None
-    batch_pairs: int = 16               # triples per micro-batch
-    grad_accum: int = 1                 # micro-batches per optimiser step
-    max_len: int = 512                  # triples longer than this (either side) are skipped
+    lr: float = Field(1e-5, gt=0)
+    warmup_steps: int = Field(5, ge=0)
+    weight_decay: float = Field(0.0, ge=0)
+    beta: float = Field(0.1, gt=0)
+    epochs: float = Field(1.0, ge=0)
+    max_steps: int | None = Field(None, ge=1)
+    batch_pairs: int = Field(16, ge=1)  # triples per micro-batch
+    grad_accum: int = Field(1, ge=1)    # micro-batches per optimiser step
+    max_len: int = Field(512, ge=2)     # triples longer than this (either side) are skipped
 
-    def config_errors(self) -> list[str]:
-        out = super().config_errors()
-        if not self.beta > 0:
-            out.append(f"beta must be > 0, got {self.beta}")
-        if self.batch_pairs < 1 or self.grad_accum < 1 or self.max_len < 2:
-            out.append("batch_pairs and grad_accum must be >= 1, max_len >= 2")
+    def __post_init__(self) -> None:
         if self.max_steps is None and not self.epochs > 0:
-            out.append("needs epochs > 0 or max_steps")
-        return out
+            raise ValueError("needs epochs > 0 or max_steps")
 
 
 @dataclass

@@ -14,31 +14,28 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional, Sequence
 
-from pydantic import ConfigDict
+from pydantic import Field
 
+from lean_env.config import config_record
 from policy.base import PromptFormat
 from training.scoring import perplexity, tactic_logprobs
+from training.store import Pair
 
 MAX_EXAMPLES = 50        # dropped pairs kept in the report, per tail
 
 
-@dataclass(frozen=True)
+@config_record(frozen=True)
 class FilterConfig:
     """The two tails to drop, as fractions of the pairs (the campaign YAML's `filter:` section)."""
 
-    __pydantic_config__ = ConfigDict(extra="forbid")
-
     # both tails by default, at the cut-offs bench/filter_sweep.py measured on the embedded campaign
-    low_quantile: float = 0.05           # "too easy": the policy already knows these steps
-    high_quantile: float = 0.05          # "noisy": lucky or odd steps
-    max_pairs_per_theorem: Optional[int] = None   # None = no cap
-    max_pairs_per_state: Optional[int] = None     # tactics kept per goal state
+    low_quantile: float = Field(0.05, ge=0, lt=1)   # "too easy": the policy already knows these steps
+    high_quantile: float = Field(0.05, ge=0, lt=1)  # "noisy": lucky or odd steps
+    max_pairs_per_theorem: Optional[int] = Field(None, ge=1)   # None = no cap
+    max_pairs_per_state: Optional[int] = Field(None, ge=1)     # tactics kept per goal state
 
     def __post_init__(self) -> None:
-        tail_sizes(0, self.low_quantile, self.high_quantile)   # raises on bad values
-        for name in ("max_pairs_per_theorem", "max_pairs_per_state"):
-            if getattr(self, name) is not None and getattr(self, name) < 1:
-                raise ValueError(f"{name} must be >= 1 (or unset), got {getattr(self, name)}")
+        tail_sizes(0, self.low_quantile, self.high_quantile)   # the two together must leave something
 
 
 @dataclass
@@ -53,17 +50,16 @@ class FilterReport:
     capped: int = 0                      # pairs over the per-theorem / per-state caps (before scoring)
 
 
-def cap_pairs(pairs: Sequence[dict], per_theorem: int | None, per_state: int | None) -> list[dict]:
+def cap_pairs(pairs: Sequence[Pair], per_theorem: int | None, per_state: int | None) -> list[Pair]:
     """At most `per_theorem` pairs of each theorem and `per_state` of each goal state, preferring
-    the newest rounds (then input order); the result keeps the input order. Rows need
-    "theorem_id" for the theorem cap and may carry "round"."""
-    order = sorted(range(len(pairs)), key=lambda i: (-pairs[i].get("round", 0), i))
+    the newest rounds (then input order); the result keeps the input order."""
+    order = sorted(range(len(pairs)), key=lambda i: (-pairs[i].round, i))
     per_t: dict[str, int] = {}
     per_s: dict[str, int] = {}
     keep = set()
     for i in order:
-        t, s = pairs[i].get("theorem_id"), pairs[i]["state"]
-        if per_theorem is not None and t is None:
+        t, s = pairs[i].theorem_id, pairs[i].state
+        if per_theorem is not None and not t:
             raise ValueError(f"pair {i} has no theorem_id: the per-theorem cap needs it")
         if (per_theorem is not None and per_t.get(t, 0) >= per_theorem) or \
                 (per_state is not None and per_s.get(s, 0) >= per_state):
@@ -83,18 +79,14 @@ def tail_sizes(n: int, low_q: float, high_q: float) -> tuple[int, int]:
     return round(low_q * n), round(high_q * n)
 
 
-def filter_pairs(model, tokenizer, pairs: Sequence[dict], prompt: PromptFormat | None = None,
+def filter_pairs(model, tokenizer, pairs: Sequence[Pair], prompt: PromptFormat | None = None,
                  low_q: float = 0.0, high_q: float = 0.0, plot_path: str | Path | None = None,
-                 batch_tokens: int = 8192) -> tuple[list[dict], FilterReport]:
-    """`pairs` are dicts with "state" and "tactic" (other keys are carried along); returns the
-    kept ones, in input order, each with "ppl" added, and the report."""
+                 batch_tokens: int = 8192) -> tuple[list[Pair], list[float], FilterReport]:
+    """The kept pairs, in input order, their perplexities, and the report."""
     prompt = prompt or PromptFormat()
-    for i, p in enumerate(pairs):
-        if not isinstance(p.get("state"), str) or not isinstance(p.get("tactic"), str):
-            raise ValueError(f"pair {i} needs string 'state' and 'tactic': {str(p)[:200]}")
     n_low, n_high = tail_sizes(len(pairs), low_q, high_q)
-    scores = tactic_logprobs(model, tokenizer, [prompt.prompt(p["state"]) for p in pairs],
-                             [p["tactic"] for p in pairs], batch_tokens=batch_tokens)
+    scores = tactic_logprobs(model, tokenizer, [prompt.prompt(p.state) for p in pairs],
+                             [p.tactic for p in pairs], batch_tokens=batch_tokens)
     ppls = [perplexity(lp, n) for lp, n in scores]
     ranked = sorted(range(len(pairs)), key=lambda i: ppls[i])
     low_set, high_set = set(ranked[:n_low]), set(ranked[len(ranked) - n_high:]) if n_high else set()
@@ -102,20 +94,21 @@ def filter_pairs(model, tokenizer, pairs: Sequence[dict], prompt: PromptFormat |
     low_cut = _midpoint(ppls, ranked[n_low - 1], keep_ranked[0]) if n_low and keep_ranked else None
     high_cut = _midpoint(ppls, keep_ranked[-1], ranked[len(ranked) - n_high]) if n_high and keep_ranked else None
 
-    kept, dropped = [], []
+    kept, kept_ppl, dropped = [], [], []
     for i, p in enumerate(pairs):
         if i in low_set or i in high_set:
             reason = f"too easy: ppl < {low_cut:.4g}" if i in low_set else f"noisy: ppl > {high_cut:.4g}"
-            dropped.append({"state": p["state"][:300], "tactic": p["tactic"], "ppl": ppls[i], "reason": reason})
+            dropped.append({"state": p.state[:300], "tactic": p.tactic, "ppl": ppls[i], "reason": reason})
         else:
-            kept.append({**p, "ppl": ppls[i]})
+            kept.append(p)
+            kept_ppl.append(ppls[i])
     # what each tail looks like: the easiest dropped steps first, then the noisiest
     sample = sorted((d for d in dropped if d["reason"].startswith("too")), key=lambda d: d["ppl"])[:MAX_EXAMPLES] + \
              sorted((d for d in dropped if d["reason"].startswith("noisy")), key=lambda d: -d["ppl"])[:MAX_EXAMPLES]
     report = FilterReport(len(pairs), len(kept), n_low, n_high, low_cut, high_cut, sample)
     if plot_path is not None and ppls:
         plot_distribution(ppls, low_cut, high_cut, plot_path)
-    return kept, report
+    return kept, kept_ppl, report
 
 
 def _midpoint(ppls: Sequence[float], a: int, b: int) -> float:
@@ -131,16 +124,22 @@ def plot_distribution(ppls: Sequence[float], low: float | None, high: float | No
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig, ax = plt.subplots(figsize=(6, 3.5))
-    ax.hist([math.log(max(p, 1e-12)) for p in ppls], bins=40, color="#4c72b0")
-    for cut, label in ((low, "too easy below"), (high, "noisy above")):
+    fig, ax = plt.subplots(figsize=(7, 4))
+    logs = [math.log(max(p, 1e-12)) for p in ppls]
+    ax.hist(logs, bins=40, color="#4c72b0", label="pairs kept or dropped")
+    # two cut-offs that look different, each saying where it is on this axis (log perplexity) and what it dropped
+    styles = ((low, "too easy: dropped below", "#2a9d8f", ":", lambda x: x < low),
+              (high, "noisy: dropped above", "#c44e52", "--", lambda x: x > high))
+    for cut, label, color, style, dropped in styles:
         if cut is not None:
-            ax.axvline(math.log(cut), color="#c44e52", linestyle="--", label=f"{label} ({cut:.3g})")
+            n = sum(1 for p in ppls if dropped(p))
+            ax.axvline(math.log(cut), color=color, linestyle=style, linewidth=2,
+                       label=f"{label} log-ppl {math.log(cut):.2f} (ppl {cut:.3g}): {n} pairs")
     ax.set_xlabel("log perplexity of the tactic under the policy")
     ax.set_ylabel("pairs")
-    ax.set_title(f"{len(ppls)} pairs")
-    if low is not None or high is not None:
-        ax.legend(fontsize=8)
+    ax.set_title(f"perplexity filter: {len(ppls)} pairs")
+    ax.set_ylim(top=ax.get_ylim()[1] * 1.35)   # room for the legend above the bars
+    ax.legend(fontsize=9, loc="upper right")
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)

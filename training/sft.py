@@ -14,35 +14,36 @@ import random
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 import torch
+from pydantic import Field
+
+from lean_env.config import config_record
 
 from training.batching import (IGNORE, Tokenized, bucket_batches, collate_packed, collate_padded, forward_logits,
                                label_logprobs, pack_rows, tokenize_pairs)
 from training.trainer import Trainer, TrainerConfig, model_and_tokenizer
 
-__all__ = ["SFTConfig", "SFTResult", "SFTObjective", "train_sft", "token_nll", "make_micro_batches"]
+if TYPE_CHECKING:
+    from policy.base import PromptFormat
+    from training.store import Pair
+
+__all__ = ["SFTConfig", "SFTResult", "SFTObjective", "sft_examples", "train_sft", "token_nll", "make_micro_batches"]
 
 
-@dataclass
+@config_record
 class SFTConfig(TrainerConfig):
-    epochs: float = 3.0
-    max_steps: int | None = None        # optimiser steps; overrides `epochs` when set
-    batch_tokens: int = 4096            # tokens per micro-batch (padded rows x width, or packed rows x max_len)
-    grad_accum: int = 1                 # micro-batches per optimiser step
-    max_len: int = 512                  # longest sequence; also the packed row width
+    epochs: float = Field(3.0, ge=0)
+    max_steps: int | None = Field(None, ge=1)   # optimiser steps; overrides `epochs` when set
+    batch_tokens: int = Field(4096, ge=1)       # tokens per micro-batch (padded rows x width, or packed rows x max_len)
+    grad_accum: int = Field(1, ge=1)            # micro-batches per optimiser step
+    max_len: int = Field(512, ge=2)             # longest sequence; also the packed row width
     packing: bool = False
 
-    def config_errors(self) -> list[str]:
-        out = super().config_errors()
-        if self.batch_tokens < 1 or self.grad_accum < 1 or self.max_len < 2:
-            out.append("batch_tokens and grad_accum must be >= 1, max_len >= 2")
+    def __post_init__(self) -> None:
         if self.max_steps is None and not self.epochs > 0:
-            out.append("needs epochs > 0 or max_steps")
-        if self.max_steps is not None and self.max_steps < 1:
-            out.append(f"max_steps must be >= 1, got {self.max_steps}")
-        return out
+            raise ValueError("needs epochs > 0 or max_steps")
 
 
 @dataclass
@@ -83,10 +84,16 @@ class SFTObjective:
         return token_nll(model, {k: v.to(device) for k, v in batch.items()}), real_tokens(batch)
 
 
+def sft_examples(pairs: Sequence["Pair"], prompt: "PromptFormat") -> list[tuple[str, str]]:
+    """The (prompt, tactic) examples SFT trains on: each pair's goal state rendered as the policy
+    sees it at search time, and its tactic."""
+    return [(prompt.prompt(p.state), p.tactic) for p in pairs]
+
+
 def train_sft(model_or_path, tokenizer, examples: Sequence[tuple[str, str]], cfg: SFTConfig,
-              out_dir: str | Path | None = None) -> SFTResult:
+              out_dir: str | Path | None = None, on_step=None) -> SFTResult:
     """Fine-tune on (prompt, tactic) pairs; with `out_dir`, save an HF model dir there (the model
-    object passed in is trained in place)."""
+    object passed in is trained in place). `on_step(step, total_steps, loss)` follows the run."""
     model, tokenizer = model_and_tokenizer(model_or_path, tokenizer)
     seqs = tokenize_pairs(tokenizer, examples, cfg.max_len)
     if not seqs:
@@ -106,6 +113,8 @@ def train_sft(model_or_path, tokenizer, examples: Sequence[tuple[str, str]], cfg
         step = trainer.step(window, objective)
         losses.append(step.loss)
         tokens += sum(step.aux)
+        if on_step is not None:
+            on_step(len(losses), total_steps, step.loss)
     seconds = time.perf_counter() - t0
     trainer.unwrap().eval()
     result = SFTResult(losses[-1], total_steps, tokens, seconds, tokens / max(seconds, 1e-9), losses)

@@ -22,20 +22,46 @@ import json
 import os
 import shutil
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Any, Iterable, Sequence
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from search.records import AttemptRecord
 
-PAIR_SCHEMA = pa.schema([
-    ("theorem_id", pa.string()), ("benchmark", pa.string()), ("round", pa.int64()), ("checkpoint", pa.string()),
-    ("state", pa.string()), ("tactic", pa.string()), ("logprob", pa.float64()), ("depth", pa.int64()),
-    ("proof_length", pa.int64()), ("timestamp", pa.float64()),
-])
+
+
+@dataclass(frozen=True, kw_only=True)
+class Pair:
+    """One (goal state, tactic) step of a verified proof, from the store to SFT: the store's row
+    (its Parquet schema is derived from these fields), a row of rounds/NNN/kept.jsonl and of the
+    seed pairs, and what `training.sft.sft_examples` turns into a (prompt, tactic) example.
+    A seed proof's pair has round -1 and no checkpoint (a human wrote it)."""
+
+    theorem_id: str = ""
+    benchmark: str = ""
+    round: int = -1
+    checkpoint: str = ""
+    state: str
+    tactic: str
+    logprob: float = 0.0          # mean token log-prob of the tactic when it was sampled
+    depth: int = 0                # 0 for the theorem's root state
+    proof_length: int = 0         # tactics in the proof this step belongs to
+    timestamp: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "Pair":
+        """A stored row; keys that are not fields (an older file's extras) are ignored."""
+        return cls(**{k: d[k] for k in PAIR_COLUMNS if k in d})
+
+
+_ARROW = {str: pa.string(), int: pa.int64(), float: pa.float64()}
+PAIR_SCHEMA = pa.schema([(f.name, _ARROW[{"str": str, "int": int, "float": float}[f.type]]) for f in fields(Pair)])
 ERROR_SCHEMA = pa.schema([
     ("theorem_id", pa.string()), ("round", pa.int64()), ("checkpoint", pa.string()), ("state", pa.string()),
     ("chosen", pa.string()), ("rejected", pa.string()), ("error", pa.string()),
@@ -44,7 +70,7 @@ PAIR_COLUMNS = tuple(PAIR_SCHEMA.names)
 RESYNTHESIS_FILE = "resynthesis.json"
 
 
-def pairs_from_records(records: Iterable[AttemptRecord], round_: int, checkpoint: str) -> tuple[list[dict], list[dict]]:
+def pairs_from_records(records: Iterable[AttemptRecord], round_: int, checkpoint: str) -> tuple[list[Pair], list[dict]]:
     """Proof-path pairs and error siblings of every *verified* proof (proved with a proof); a
     failed attempt contributes nothing, whatever partial steps it carries. Records are taken in
     (theorem, attempt) order, not the order attempts happened to finish in, so the store, and the
@@ -57,9 +83,9 @@ def pairs_from_records(records: Iterable[AttemptRecord], round_: int, checkpoint
             continue
         found_by = r.checkpoint or checkpoint
         for s in r.steps:
-            pairs.append({"theorem_id": r.theorem_id, "benchmark": r.benchmark, "round": round_, "checkpoint": found_by,
-                          "state": s.state, "tactic": s.tactic, "logprob": float(s.logprob), "depth": s.depth,
-                          "proof_length": len(r.proof), "timestamp": now})
+            pairs.append(Pair(theorem_id=r.theorem_id, benchmark=r.benchmark, round=round_, checkpoint=found_by,
+                              state=s.state, tactic=s.tactic, logprob=float(s.logprob), depth=s.depth,
+                              proof_length=len(r.proof), timestamp=now))
         # the proof's tactic at a state is the "chosen" answer for the siblings that failed there
         good = {s.state: s.tactic for s in r.steps}
         for e in r.error_siblings:
@@ -94,20 +120,20 @@ class ResynthesisSummary:
     pairs_after: int
 
 
-def newest_proof_rows(rows: Iterable[dict]) -> dict[str, list[dict]]:
+def newest_proof_rows(rows: Iterable[Pair]) -> dict[str, list[Pair]]:
     """Each theorem's rows of its newest proof: the latest round's (then checkpoint's) rows."""
-    by_theorem: dict[str, list[dict]] = {}
+    by_theorem: dict[str, list[Pair]] = {}
     for row in rows:
-        by_theorem.setdefault(row["theorem_id"], []).append(row)
+        by_theorem.setdefault(row.theorem_id, []).append(row)
     out = {}
     for tid, rs in by_theorem.items():
-        newest = max((r["round"], r["checkpoint"]) for r in rs)
-        out[tid] = [r for r in rs if (r["round"], r["checkpoint"]) == newest]
+        newest = max((r.round, r.checkpoint) for r in rs)
+        out[tid] = [r for r in rs if (r.round, r.checkpoint) == newest]
     return out
 
 
-def _mean_length(by_theorem: dict[str, list[dict]]) -> float | None:
-    lengths = [rows[0]["proof_length"] for rows in by_theorem.values()]
+def _mean_length(by_theorem: dict[str, list[Pair]]) -> float | None:
+    lengths = [rows[0].proof_length for rows in by_theorem.values()]
     return sum(lengths) / len(lengths) if lengths else None
 
 
@@ -149,22 +175,22 @@ class PairStore:
         os.replace(tmp, self.root / "CURRENT")
 
     @staticmethod
-    def _write_round(gen: Path, round_: int, source: str, pairs: Sequence[dict], errors: Sequence[dict]) -> None:
+    def _write_round(gen: Path, round_: int, source: str, pairs: Sequence[Pair], errors: Sequence[dict]) -> None:
         if not source.replace("-", "").replace("_", "").isalnum():
             raise ValueError(f"source must be a simple name (letters, digits, - or _), got {source!r}")
         # build both tables before writing anything, so bad input leaves the store untouched
-        pt, et = _table(pairs, PAIR_SCHEMA, "pair"), _table(errors, ERROR_SCHEMA, "error")
+        pt, et = _table([p.to_dict() for p in pairs], PAIR_SCHEMA, "pair"), _table(errors, ERROR_SCHEMA, "error")
         _write_atomic(et, gen / f"errors_r{round_:03d}_{source}.parquet")
         _write_atomic(pt, gen / f"pairs_r{round_:03d}_{source}.parquet")
 
     # -- writing --------------------------------------------------------------------------------
-    def add(self, round_: int, pairs: Sequence[dict], errors: Sequence[dict] = (), source: str = "search") -> None:
+    def add(self, round_: int, pairs: Sequence[Pair], errors: Sequence[dict] = (), source: str = "search") -> None:
         """Write one round's pairs from one source; writing the same (round, source) again
         replaces that file, so a retried phase does not duplicate rows."""
         self._write_round(self.generation, round_, source, pairs, errors)
 
-    def replace_all(self, round_: int, pairs: Sequence[dict], errors: Sequence[dict] = (), source: str = "search",
-                    extra: dict[str, tuple[Sequence[dict], Sequence[dict]]] | None = None,
+    def replace_all(self, round_: int, pairs: Sequence[Pair], errors: Sequence[dict] = (), source: str = "search",
+                    extra: dict[str, tuple[Sequence[Pair], Sequence[dict]]] | None = None,
                     notes: dict[str, dict] | None = None) -> None:
         """The store becomes exactly these rows (and `extra`'s: source -> (pairs, errors), more
         files of the same generation; `notes`: file name -> JSON written beside them). A new
@@ -186,16 +212,16 @@ class PairStore:
             if old.name != new and old.is_dir():
                 shutil.rmtree(old, ignore_errors=True)
 
-    def plan_resynthesis(self, pairs: Sequence[dict]) -> tuple[list[dict], list[dict], ResynthesisSummary]:
+    def plan_resynthesis(self, pairs: Sequence[Pair]) -> tuple[list[Pair], list[dict], ResynthesisSummary]:
         """What `resynthesize` would keep from the store, and its summary, without writing. A
         theorem with new pairs gets exactly those (its old proofs go); every other theorem keeps
         the rows of its newest earlier proof, and that proof's error siblings, under their own
         round and checkpoint. Computed on a store already rebuilt from the same pairs, it keeps
         the same rows (so a re-synthesis killed after its swap redoes the same write)."""
-        before = newest_proof_rows(self._read("pairs", PAIR_SCHEMA).to_pylist())
-        reproved = {p["theorem_id"] for p in pairs}
+        before = newest_proof_rows(self._pairs())
+        reproved = {p.theorem_id for p in pairs}
         kept = [r for tid, rows in sorted(before.items()) if tid not in reproved for r in rows]
-        kept_proofs = {(r["theorem_id"], r["round"], r["checkpoint"]) for r in kept}
+        kept_proofs = {(r.theorem_id, r.round, r.checkpoint) for r in kept}
         kept_errors = [e for e in self._read("errors", ERROR_SCHEMA).to_pylist()
                        if (e["theorem_id"], e["round"], e["checkpoint"]) in kept_proofs]
         after = newest_proof_rows([*pairs, *kept])
@@ -206,7 +232,7 @@ class PairStore:
             pairs_before=sum(map(len, before.values())), pairs_after=len(pairs) + len(kept))
         return kept, kept_errors, summary
 
-    def resynthesize(self, round_: int, pairs: Sequence[dict], errors: Sequence[dict] = ()) -> ResynthesisSummary:
+    def resynthesize(self, round_: int, pairs: Sequence[Pair], errors: Sequence[dict] = ()) -> ResynthesisSummary:
         """Rebuild the store from a re-synthesis without losing a proof (see `plan_resynthesis`).
         Atomic like `replace_all`: the kept rows are a second file of the same new generation, and
         the summary a note in it. Once per round: when the live generation is this round's
@@ -229,18 +255,21 @@ class PairStore:
             return schema.empty_table()
         return pa.concat_tables([pq.read_table(f, schema=schema) for f in files])
 
-    def pairs(self, rounds: Iterable[int] | None = None, checkpoint: str | None = None) -> list[dict]:
+    def _pairs(self) -> list[Pair]:
+        return [Pair.from_dict(r) for r in self._read("pairs", PAIR_SCHEMA).to_pylist()]
+
+    def pairs(self, rounds: Iterable[int] | None = None, checkpoint: str | None = None) -> list[Pair]:
         """Pairs deduplicated on (state, tactic), keeping the latest round's row (then the
         newest timestamp), optionally only from some rounds and/or one checkpoint."""
         wanted = set(rounds) if rounds is not None else None
-        best: dict[tuple[str, str], dict] = {}
-        for r in self._read("pairs", PAIR_SCHEMA).to_pylist():
-            if wanted is not None and r["round"] not in wanted:
+        best: dict[tuple[str, str], Pair] = {}
+        for r in self._pairs():
+            if wanted is not None and r.round not in wanted:
                 continue
-            if checkpoint is not None and r["checkpoint"] != checkpoint:
+            if checkpoint is not None and r.checkpoint != checkpoint:
                 continue
-            key = (r["state"], r["tactic"])
-            if key not in best or (r["round"], r["timestamp"]) >= (best[key]["round"], best[key]["timestamp"]):
+            key = (r.state, r.tactic)
+            if key not in best or (r.round, r.timestamp) >= (best[key].round, best[key].timestamp):
                 best[key] = r
         return list(best.values())
 
@@ -257,7 +286,7 @@ class PairStore:
         """The deduplicated pairs as a Hugging Face `datasets.Dataset`."""
         from datasets import Dataset
 
-        rows = self.pairs(rounds, checkpoint)
+        rows = [p.to_dict() for p in self.pairs(rounds, checkpoint)]
         return Dataset(pa.Table.from_pylist(rows, schema=PAIR_SCHEMA))
 
     def rounds(self) -> list[int]:

@@ -22,50 +22,29 @@ import contextlib
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Generic, Protocol, Sequence, TypeVar
+from typing import Any, Generic, Literal, Protocol, Sequence, TypeVar
 
 import torch
-from pydantic import ConfigDict
+from pydantic import Field
+
+from lean_env.config import config_record
 
 Batch = TypeVar("Batch")
-SCHEDULES = ("cosine", "linear", "constant")
-PRECISIONS = ("auto", "no", "bf16")
 
 
-@dataclass
+@config_record
 class TrainerConfig:
     """Optimiser and schedule: the fields every learner's config inherits."""
 
-    __pydantic_config__ = ConfigDict(extra="forbid")   # unknown YAML keys are errors
-
-    lr: float = 1e-3
-    warmup_steps: int = 10              # linear warmup from lr / warmup_steps
-    schedule: str = "cosine"            # after warmup: cosine or linear decay to lr * min_lr_ratio, or constant
-    min_lr_ratio: float = 0.1
-    weight_decay: float = 0.01          # on matrices only, never on norms and biases
-    clip: float = 1.0                   # max gradient norm; 0 turns clipping off
-    mixed_precision: str = "auto"       # auto: bf16 autocast on GPU, fp32 on CPU; "no": always fp32
+    lr: float = Field(1e-3, gt=0)
+    warmup_steps: int = Field(10, ge=0)   # linear warmup from lr / warmup_steps
+    # after warmup: cosine or linear decay to lr * min_lr_ratio, or constant
+    schedule: Literal["cosine", "linear", "constant"] = "cosine"
+    min_lr_ratio: float = Field(0.1, ge=0, le=1)
+    weight_decay: float = Field(0.01, ge=0)   # on matrices only, never on norms and biases
+    clip: float = Field(1.0, ge=0)       # max gradient norm; 0 turns clipping off
+    mixed_precision: Literal["auto", "no", "bf16"] = "auto"   # auto: bf16 autocast on GPU, fp32 on CPU; "no": always fp32
     seed: int = 0
-
-    def __post_init__(self) -> None:
-        errors = self.config_errors()
-        if errors:
-            raise ValueError(f"invalid {type(self).__name__}: " + "; ".join(errors))
-
-    def config_errors(self) -> list[str]:
-        """Everything wrong with the values; subclasses extend the list."""
-        out = []
-        if not self.lr > 0:
-            out.append(f"lr must be > 0, got {self.lr}")
-        if self.warmup_steps < 0 or self.clip < 0 or self.weight_decay < 0:
-            out.append("warmup_steps, clip and weight_decay must be >= 0")
-        if self.schedule not in SCHEDULES:
-            out.append(f"schedule must be one of {', '.join(SCHEDULES)}, got {self.schedule!r}")
-        if not 0 <= self.min_lr_ratio <= 1:
-            out.append(f"min_lr_ratio must be in [0, 1], got {self.min_lr_ratio}")
-        if self.mixed_precision not in PRECISIONS:
-            out.append(f"mixed_precision must be one of {', '.join(PRECISIONS)}, got {self.mixed_precision!r}")
-        return out
 
 
 def lr_factor(step: int, total: int, cfg: TrainerConfig) -> float:

@@ -20,7 +20,9 @@ from typing import Iterable
 import z3
 
 from lean_env.embedded.carriers import computes, is_field, is_integral
-from lean_env.embedded.terms import INT, NAT, App, Bin, Cast, Const, Num, Quant, Term, Un, Var, pp, REL_OPS
+from lean_env.embedded.terms import (
+    INT, NAT, App, Bin, Cast, Const, Num, Quant, Term, Un, Var, free_vars, fresh_name, pp, subst, type_of, REL_OPS,
+)
 from lean_env.embedded.values import (  # noqa: F401  (the values of terms, re-exported for the tactics)
     MAX_DECIDE_RANGE, ArithError, decide, decide_relation, ediv, emod, evaluate, is_closed_arith, relation_type,
     term_type, typed,
@@ -63,10 +65,14 @@ def _const(c: int | Fraction) -> Poly:
 
 
 class Atoms:
-    """Opaque subterms (ℕ subtraction, `/`, `%`, ...), named by their printed form."""
+    """Opaque subterms (ℕ subtraction, `/`, `%`, ...), named by their printed form. For `ring`
+    (`ring=True`) a power with a symbolic exponent splits along its exponent (`x ^ (n + 1)` is
+    `x ^ n * x`) and a function's arguments are normalised first (`ring_nf` recurses into atoms);
+    linarith's atoms stay as they are, as in Mathlib."""
 
-    def __init__(self) -> None:
+    def __init__(self, ring: bool = False) -> None:
         self.terms: dict[str, Term] = {}
+        self.ring = ring
 
     def key(self, t: Term, ty: str | None = None) -> str:
         """Over a field the same text can mean another value (`|1 / 2 - 1|` is 1 in ℤ, 1/2 in ℚ),
@@ -116,7 +122,47 @@ def to_poly(t: Term, ty: str, atoms: Atoms, casts: bool = False) -> Poly:
                 return _const(evaluate(t, ty))
             except ArithError:
                 pass
+        if t.op == "^" and atoms.ring:
+            return _symbolic_power(t, ty, atoms, casts)
+    if isinstance(t, App) and atoms.ring:
+        t = _normalize_arguments(t)
     return {((atoms.key(t, ty), 1),): Fraction(1)}
+
+
+def _symbolic_power(t: Bin, ty: str, atoms: Atoms, casts: bool) -> Poly:
+    """`b ^ (k + c₁ m₁ + ..)` = `b ^ k * (b ^ m₁) ^ c₁ * ..` (`pow_add`, `pow_mul`), each `b ^ mᵢ`
+    an atom over `b` in normal form; the exponent is a polynomial over ℕ (truncated `-` stays an
+    atom in it)."""
+    exp_atoms = Atoms(ring=True)
+    exponent = to_poly(t.rhs, NAT, exp_atoms)
+    base_atoms = Atoms(ring=True)
+    base = poly_to_term(to_poly(t.lhs, ty, base_atoms, casts), base_atoms, ty)
+    k = int(exponent.pop((), 0))
+    if k > 64 or any(c.denominator != 1 or c < 0 for c in exponent.values()):
+        return {((atoms.key(t, ty), 1),): Fraction(1)}
+    out = _const(1)
+    for _ in range(k):
+        out = _pmul(out, to_poly(t.lhs, ty, atoms, casts))
+    for m, c in exponent.items():
+        power = Bin("^", base, poly_to_term({m: Fraction(1)}, exp_atoms, NAT))
+        factor = {((atoms.key(power, ty), 1),): Fraction(1)}
+        for _ in range(int(c)):
+            out = _pmul(out, factor)
+    return out
+
+
+def _normalize_arguments(t: App) -> App:
+    """`f (2 * x + x)` as `f (x * 3)`: each number argument in ring normal form at its own type."""
+    args = []
+    for a in t.args:
+        ty = type_of(a)
+        if ty in (NAT, INT, "ℚ", "ℝ") and not isinstance(a, (Var, Num)):
+            try:
+                a = ring_normalize(a, ty)
+            except ArithError:
+                pass
+        args.append(a)
+    return App(t.fn, tuple(args))
 
 
 def _inverse(t: Term, ty: str, atoms: Atoms, casts: bool) -> Poly:
@@ -169,7 +215,7 @@ def clear_denominators(op: str, lhs: Term, rhs: Term, ty: str, sign_of) -> tuple
 
 
 def ring_equal(lhs: Term, rhs: Term, ty: str) -> bool:
-    atoms = Atoms()
+    atoms = Atoms(ring=True)
     return to_poly(lhs, ty, atoms) == to_poly(rhs, ty, atoms)
 
 
@@ -251,14 +297,42 @@ def negated_goal_facts(goal: Term, ctx: Ctx, atoms: Atoms) -> list[list[Fact]] |
     return [[]]  # not a comparison: linarith proves it by exfalso
 
 
-def linarith(hyps: list[Term], goal: Term, ctx: Ctx, extra: list[Term] = (), products: bool = False) -> bool:
+def _conjuncts(p: Term) -> list[Term]:
+    """Mathlib's linarith preprocessing splits conjunctions in hypotheses (`splitHypotheses`)."""
+    if isinstance(p, Bin) and p.op == "∧":
+        return _conjuncts(p.lhs) + _conjuncts(p.rhs)
+    return [p]
+
+
+MAX_NE_SPLITS = 6   # `splitNe` case-splits every `≠` hypothesis: 2^k runs
+
+
+def _disequality(p: Term) -> tuple[Term, Term] | None:
+    """`a ≠ b` or `¬ a = b`: what `splitNe` splits into `a < b ∨ a > b`."""
+    if isinstance(p, Bin) and p.op == "≠":
+        return p.lhs, p.rhs
+    if isinstance(p, Un) and p.op == "¬" and isinstance(p.arg, Bin) and p.arg.op == "=":
+        return p.arg.lhs, p.arg.rhs
+    return None
+
+
+def linarith(hyps: list[Term], goal: Term, ctx: Ctx, extra: list[Term] = (), products: bool = False,
+             split_ne: bool = False) -> bool:
+    facts_in = [c for h in list(hyps) + list(extra) for c in _conjuncts(h)]
     atoms = Atoms()
     base: list[Fact] = []
-    for h in list(hyps) + list(extra):
+    for h in facts_in:
         f = comparison_fact(h, ctx, atoms)
         if f:
             base.extend(f)
     branches = negated_goal_facts(goal, ctx, atoms)
+    nes = [d for d in map(_disequality, facts_in) if d is not None] if split_ne else []
+    if len(nes) > MAX_NE_SPLITS:
+        return False
+    for a, b in nes:   # each branch must be refuted both with `a < b` and with `a > b`
+        lt = comparison_fact(Bin("<", a, b), ctx, atoms) or []
+        gt = comparison_fact(Bin(">", a, b), ctx, atoms) or []
+        branches = [br + side for br in branches for side in (lt, gt)]
     nat_facts = _nat_atoms(atoms, ctx)
     for branch in branches:
         facts = base + branch + nat_facts
@@ -342,8 +416,44 @@ class _Z3Int:
                 return a / k if t.op == "/" else a % k
             if t.op == "^" and is_closed_arith(t.rhs, functions=False) and is_closed_arith(t.lhs, functions=False):
                 return z3.IntVal(evaluate(t, ty))
+            if t.op == "^" and is_closed_arith(t.lhs, functions=False):
+                return self._power(t, ty)
+            if t.op == "%" and self._positive_power(t.rhs, ty):   # `emod_nonneg`, `emod_lt_of_pos`
+                r, m = self.var("atom:" + pp(t), ty == NAT), self.term(t.rhs, ty)
+                self.side.extend([r >= 0, r < m])
+                return r
+        if isinstance(t, App) and isinstance(t.fn, Var):
+            name = t.fn.name
+            if name == "Int.natAbs" and len(t.args) == 1:   # `splitNatAbs`
+                a = self.term(t.args[0], INT)
+                return z3.If(a >= 0, a, -a)
+            if name in ("min", "max") and len(t.args) == 2:   # `splitMinMax`
+                a, b = self.term(t.args[0], ty), self.term(t.args[1], ty)
+                return z3.If(a <= b, a, b) if name == "min" else z3.If(a <= b, b, a)
         # products of variables, powers, `/` by a variable: opaque atoms, as omega treats them
         return self.var("atom:" + pp(t), ty == NAT)
+
+    def _positive_power(self, t: Term, ty: str) -> bool:
+        """`b ^ e` with a numeral base b > 0: omega knows it is positive (`Nat.pos_pow_of_pos`)."""
+        if not (isinstance(t, Bin) and t.op == "^" and is_closed_arith(t.lhs, functions=False)):
+            return False
+        try:
+            return evaluate(t.lhs, ty) > 0
+        except ArithError:
+            return False
+
+    def _power(self, t: Bin, ty: str) -> z3.ArithRef:
+        """`b ^ e` with a numeral base: `b ^ (e + k)` is `b ^ e * b ^ k` (`pow_succ`), and the atom
+        `b ^ e` is positive when b is."""
+        e, k = t.rhs, 0
+        while isinstance(e, Bin) and e.op == "+" and is_closed_arith(e.rhs, functions=False):
+            k += evaluate(e.rhs, NAT)
+            e = e.lhs
+        atom_term = Bin("^", t.lhs, e)
+        atom = self.var("atom:" + pp(atom_term), ty == NAT)
+        if self._positive_power(atom_term, ty):
+            self.side.append(atom > 0)
+        return atom * z3.IntVal(evaluate(t.lhs, ty) ** k) if k else atom
 
     def prop(self, p: Term) -> z3.BoolRef:
         if isinstance(p, Const):   # no linear constraint: omega does not use `True`/`False` as facts
@@ -367,7 +477,21 @@ class _Z3Int:
         raise _OmegaUnsupported()
 
 
+def _open_exists(h: Term, ctx: dict) -> list[Term]:
+    """omega's fact collection destructures `∃` and `∧` hypotheses: the witness becomes a fresh
+    variable (added to `ctx`)."""
+    if isinstance(h, Bin) and h.op == "∧":
+        return _open_exists(h.lhs, ctx) + _open_exists(h.rhs, ctx)
+    if isinstance(h, Quant) and h.kind == "∃" and h.ty is not None:
+        fresh = fresh_name(h.var, set(ctx) | free_vars(h.body))
+        ctx[fresh] = h.ty
+        return _open_exists(subst(h.body, h.var, Var(fresh, h.ty)), ctx)
+    return [h]
+
+
 def omega(hyps: list[Term], goal: Term, ctx: Ctx) -> bool:
+    ctx = dict(ctx)
+    hyps = [f for h in hyps for f in _open_exists(h, ctx)]
     tr = _Z3Int(ctx)
     solver = z3.Solver()
     solver.set("timeout", 3000)
@@ -436,5 +560,5 @@ def poly_to_term(poly: Poly, atoms: Atoms, ty: str) -> Term:
 def ring_normalize(t: Term, ty: str) -> Term:
     """`ring_nf`'s normal form of `t`, its numerals typed `ty` (a closed `1 / 2` must stay a
     real half, not become a natural-number division)."""
-    atoms = Atoms()
+    atoms = Atoms(ring=True)
     return poly_to_term(to_poly(t, ty, atoms), atoms, ty)

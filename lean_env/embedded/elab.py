@@ -191,9 +191,12 @@ class Elab:
                 self.axioms |= ax
                 return stmt
             if t.name in LIBRARY:
-                # implicit arguments become ∀-binders, which `rw` and `apply` instantiate
                 lemma = LIBRARY[t.name]
                 self.axioms |= CLASSICAL
+                if expected is not None and type_vars(lemma.statement) and not lemma.implicit:
+                    # a constant such as `zero_le_one` takes its carrier from the expected type
+                    return self._apply_args(lemma.statement, [], {}, t.name, expected=expected)
+                # implicit arguments become ∀-binders, which `rw` and `apply` instantiate
                 out = lemma.statement
                 for n, ty in reversed(lemma.implicit):
                     out = Quant("∀", n[1:], ty, subst(out, n, Var(n[1:])))
@@ -342,7 +345,7 @@ class Elab:
             else:
                 raise TacticError(f"function expected\n  {shown}")
         p = _instantiate(p, binding, ctx)
-        if expected is not None and (set(metas) & free_vars(p) or postponed):
+        if expected is not None and (set(metas) & free_vars(p) or postponed or type_vars(p)):
             _match(p, expected, set(metas), binding, ctx, metas)
             p = _instantiate(p, binding, ctx)
         for arg, premise in postponed:
@@ -488,10 +491,17 @@ def _match(pattern: Term, term: Term, metas: set[str], binding: dict[str, Term],
             return False
     except ElabError:
         return False
+    for tv, ty in fixed.items():   # the premise at the carrier it now has: `0 < ?a` over ℝ is no `1 ≤ ?a`
+        pattern = subst_type(pattern, tv, ty)
+        pctx = {k: (ty if v == tv else v) for k, v in pctx.items()}
     pc, tc = canon(pattern, pctx, True), canon(term, ctx, True)
     trial = dict(binding)
     if not _unify(pc, tc, metas, trial):
-        return False
+        # canon evaluates closed numerals (`4 ^ 2 - 4 * 4 - 1` is `-1`), which hides the
+        # instance `?n ^ 2 - 4 * ?n - 1` Lean's unifier finds structurally: try the terms as written
+        trial = dict(binding)
+        if not _unify(pattern, term, metas, trial):
+            return False
     binding.update(trial)
     binding.update({tv: Var(ty) for tv, ty in fixed.items()})
     return True

@@ -47,6 +47,14 @@ SIGNATURES: dict[str, Signature] = {
     "Int.natAbs": Signature(("ℤ",), "ℕ"),
     "Int.toNat": Signature(("ℤ",), "ℕ"),
     "Nat.Prime": Signature(("ℕ",), "Prop"),
+    "Nat.Coprime": Signature(("ℕ", "ℕ"), "Prop"),
+    "Nat.minFac": Signature(("ℕ",), "ℕ"),
+    "Nat.fib": Signature(("ℕ",), "ℕ"),
+    "Nat.log": Signature(("ℕ", "ℕ"), "ℕ"),
+    "Int.gcd": Signature(("ℤ", "ℤ"), "ℕ"),
+    "Int.lcm": Signature(("ℤ", "ℤ"), "ℕ"),
+    "Rat.num": Signature(("ℚ",), "ℤ"),   # `q.num`, `q.den`: of the reduced fraction, den > 0
+    "Rat.den": Signature(("ℚ",), "ℕ"),
     # Even/Odd keep their ℕ/ℤ meaning only (over a field every number is `Even`): `Dvd` says ℕ/ℤ
     "Even": Signature((ALPHA,), "Prop", "Dvd"),
     "Odd": Signature((ALPHA,), "Prop", "Dvd"),
@@ -91,7 +99,8 @@ SET_TYPES = ("Finset", "Set")   # a set variable's type in the context: "Finset 
 
 # `S.card`, `n.divisors`, `n !` spelled `n.factorial`: Lean's dot notation on ℕ/ℤ/Finset values
 DOT_FUNCTIONS = {"card": "Finset.card", "divisors": "Nat.divisors", "properDivisors": "Nat.properDivisors",
-                 "factorial": "Nat.factorial", "natAbs": "Int.natAbs", "toNat": "Int.toNat"}
+                 "factorial": "Nat.factorial", "natAbs": "Int.natAbs", "toNat": "Int.toNat",
+                 "num": "Rat.num", "den": "Rat.den"}
 
 
 def set_variable(ty: object) -> tuple[str, str] | None:

@@ -239,6 +239,27 @@ Field                  | div_add_div_same (a b c : α) : a / c + b / c = (a + b)
 Field                  | mul_div_cancel_left₀ (b : α) {a : α} : a ≠ 0 → a * b / a = b
 Field                  | div_div (a b c : α) : a / b / c = a / (b * c)
 Field                  | div_add_div (a c : α) {b d : α} : b ≠ 0 → d ≠ 0 → a / b + c / d = (a * d + b * c) / (b * d)
+-                      | Int.zero_lt_one : (0 : ℤ) < 1
+-                      | Int.add_zero (a : ℤ) : a + 0 = a
+-                      | Int.add_emod (a b n : ℤ) : (a + b) % n = (a % n + b % n) % n
+-                      | Int.sub_emod (a b n : ℤ) : (a - b) % n = (a % n - b % n) % n
+-                      | Int.mul_emod (a b n : ℤ) : a * b % n = a % n * (b % n) % n
+-                      | Nat.add_mod (a b n : ℕ) : (a + b) % n = (a % n + b % n) % n
+-                      | Nat.mul_mod (a b n : ℕ) : a * b % n = a % n * (b % n) % n
+-                      | Nat.pow_mod (a b n : ℕ) : a ^ b % n = (a % n) ^ b % n
+-                      | Nat.pow_le_pow_of_le_left {m n : ℕ} : m ≤ n → ∀ (i : ℕ), m ^ i ≤ n ^ i
+OrderedSemiring        | zero_le_one : (0 : α) ≤ 1
+CanonicallyOrderedAddCommMonoid | zero_le (a : α) : 0 ≤ a
+OrderedSemiring        | mul_nonpos_of_nonpos_of_nonneg {a b : α} : a ≤ 0 → 0 ≤ b → a * b ≤ 0
+OrderedSemiring        | mul_nonpos_of_nonneg_of_nonpos {a b : α} : 0 ≤ a → b ≤ 0 → a * b ≤ 0
+LinearOrder            | lt_of_not_ge {a b : α} : ¬a ≥ b → a < b
+LinearOrder            | le_of_not_lt {a b : α} : ¬b < a → a ≤ b
+LinearOrder            | le_total (a b : α) : a ≤ b ∨ b ≤ a
+LinearOrder            | lt_or_ge (a b : α) : a < b ∨ a ≥ b
+LinearOrder            | not_lt {a b : α} : ¬a < b ↔ b ≤ a
+LinearOrder            | not_le {a b : α} : ¬a ≤ b ↔ b < a
+Semiring               | mul_left_cancel₀ {a b c : α} : a ≠ 0 → a * b = a * c → b = c
+Semiring               | mul_right_cancel₀ {a b c : α} : b ≠ 0 → a * b = c * b → a = c
 -                      | Real.sqrt_nonneg (x : ℝ) : 0 ≤ Real.sqrt x
 -                      | Real.sqrt_pos {x : ℝ} : 0 < Real.sqrt x ↔ 0 < x
 -                      | Real.sqrt_sq {x : ℝ} : 0 ≤ x → Real.sqrt (x ^ 2) = x

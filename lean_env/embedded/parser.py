@@ -208,6 +208,14 @@ class Parser:
                 return Typed(inner, prop)
             self.expect(")")
             return inner
+        if t.kind == "sym" and t.text in ("⌊", "⌈"):   # `⌊x⌋` is `Int.floor x`, `⌈x⌉₊` is `Nat.ceil x`
+            inner = self.term()
+            self.expect("⌋" if t.text == "⌊" else "⌉")
+            fn = "floor" if t.text == "⌊" else "ceil"
+            if self.at("₊"):
+                self.next()
+                return self.postfix(App(Var(f"Nat.{fn}"), (inner,)))
+            return self.postfix(App(Var(f"Int.{fn}"), (inner,)))
         if t.kind == "sym" and t.text == "|":   # `|a|` is `abs a`
             inner = self.term()
             self.expect("|")

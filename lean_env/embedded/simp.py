@@ -7,11 +7,16 @@ does that) and no linear arithmetic (that is `linarith`'s job).
 """
 from __future__ import annotations
 
+from fractions import Fraction
+from math import isqrt
+
 from lean_env.embedded import carriers
-from lean_env.embedded.arith import ArithError, decide_relation, evaluate, is_closed_arith, relation_type, typed
+from lean_env.embedded.arith import ArithError, decide_relation, evaluate, is_closed_arith, relation_type, term_type, typed
+from lean_env.embedded.discrete import fold_predicates
 from lean_env.embedded.functions import ALPHA, SIGNATURES
 from lean_env.embedded.terms import (
-    FIELDS, NAT, REAL, App, Bin, Cast, Const, Num, Quant, Term, Un, Var, REL_OPS, free_vars, fresh_name, num, replace, subst,
+    FIELDS, NAT, REAL, App, Bin, Cast, Const, Num, Quant, Term, Un, Var, REL_OPS, children, free_vars, fresh_name, num, replace,
+    subst, with_children,
 )
 
 TRUE, FALSE = Const(True), Const(False)
@@ -418,3 +423,108 @@ def norm_cast_prop(p: Term) -> Term:
     if isinstance(p, Quant):
         return Quant(p.kind, p.var, p.ty, norm_cast_prop(p.body))
     return p
+
+
+# ---------------------------------------------------------------- norm_num1: evaluation only
+
+_ARITH_OPS = ("+", "-", "*", "/", "%", "^")
+_CONNECTIVES = ("∧", "∨", "→", "↔")
+
+
+def _is_prop(t: Term) -> bool:
+    return (isinstance(t, Const) or isinstance(t, Un) and t.op == "¬"
+            or isinstance(t, Bin) and (t.op in REL_OPS or t.op in _CONNECTIVES) or isinstance(t, Quant) and t.kind != "fun")
+
+
+def sqrt_value(x: Fraction) -> Fraction | None:
+    """`Mathlib.Tactic.NormNum.RealSqrt`: `√x` of a rational numeral whose root is rational (and
+    `√x = 0` for `x ≤ 0`, `Real.sqrt_eq_zero'`); None when the root is irrational."""
+    x = Fraction(x)
+    if x <= 0:
+        return Fraction(0)
+    n, d = isqrt(x.numerator), isqrt(x.denominator)
+    return Fraction(n, d) if n * n == x.numerator and d * d == x.denominator else None
+
+
+def evaluate_numerals(t: Term, ty: str) -> Term:
+    """norm_num's core evaluation on a term of type `ty`: every closed numeral subterm (`2 ^ 17 - 1`,
+    `Nat.gcd 4 6`, `√(25 / 16)`) becomes its value; nothing else changes (no `x + 0 = x`: that is a
+    simp lemma, which `norm_num1` does not use)."""
+    if is_closed_arith(t):
+        try:
+            return num(evaluate(t, ty), ty)
+        except ArithError:
+            pass
+    if isinstance(t, Bin) and t.op in _ARITH_OPS:
+        return Bin(t.op, evaluate_numerals(t.lhs, ty), evaluate_numerals(t.rhs, NAT if t.op == "^" else ty))
+    if isinstance(t, Un) and t.op == "-":
+        return Un("-", evaluate_numerals(t.arg, ty))
+    if isinstance(t, Cast):
+        return Cast(t.ty, evaluate_numerals(t.arg, t.src), t.src)
+    if isinstance(t, App) and isinstance(t.fn, Var) and t.fn.name in SIGNATURES:
+        params = SIGNATURES[t.fn.name].params
+        if len(params) == len(t.args) and "fun" not in params and "Finset" not in params:
+            args = tuple(evaluate_numerals(a, ty if p == ALPHA else p) for a, p in zip(t.args, params))
+            t = App(t.fn, args)
+            if t.fn.name == "Real.sqrt" and is_closed_arith(args[0]):
+                try:
+                    root = sqrt_value(evaluate(args[0], REAL))
+                except ArithError:
+                    root = None
+                if root is not None:
+                    return num(root, REAL)
+            if is_closed_arith(t):
+                try:
+                    return num(evaluate(t, ty), ty)
+                except ArithError:
+                    pass
+    return t
+
+
+def norm_num1_prop(p: Term, ctx: dict[str, str]) -> Term:
+    """Mathlib's `norm_num1`: norm_num's extensions without the simp set. Numeral subterms are
+    evaluated, relations between numerals and predicates on them (`Nat.Prime 7`, `2 ∣ 4`) decided,
+    and `¬` of a decided proposition folded; connectives are left alone (`True ∧ True` stays)."""
+    if isinstance(p, Bin) and p.op in ("=", "↔") and (_is_prop(p.lhs) or _is_prop(p.rhs)):
+        a, b = norm_num1_prop(p.lhs, ctx), norm_num1_prop(p.rhs, ctx)
+        if isinstance(a, Const) and isinstance(b, Const):
+            return Const(a.value == b.value)
+        return TRUE if a == b else Bin(p.op, a, b)
+    if isinstance(p, Bin) and p.op in REL_OPS:
+        ty = relation_type(p, ctx)
+        a, b = evaluate_numerals(p.lhs, ty), evaluate_numerals(p.rhs, ty)
+        if is_closed_arith(a) and is_closed_arith(b):
+            try:
+                return Const(decide_relation(p.op, evaluate(a, ty), evaluate(b, ty)))
+            except ArithError:
+                pass
+        return Bin(p.op, a, b)
+    if isinstance(p, Un) and p.op == "¬":
+        a = norm_num1_prop(p.arg, ctx)
+        return Const(not a.value) if isinstance(a, Const) else Un("¬", a)
+    if isinstance(p, Bin) and p.op in _CONNECTIVES:
+        return Bin(p.op, norm_num1_prop(p.lhs, ctx), norm_num1_prop(p.rhs, ctx))
+    if isinstance(p, Quant) and p.kind != "fun":
+        return Quant(p.kind, p.var, p.ty, norm_num1_prop(p.body, {**ctx, p.var: p.ty}))
+    if isinstance(p, App) and isinstance(p.fn, Var) and p.fn.name in SIGNATURES and SIGNATURES[p.fn.name].result == "Prop":
+        params = SIGNATURES[p.fn.name].params
+        if len(params) == len(p.args) and "Finset" not in params and "fun" not in params:
+            args = tuple(evaluate_numerals(a, p_ if p_ != ALPHA else (term_type(a, ctx) or NAT)) for a, p_ in zip(p.args, params))
+            p = App(p.fn, args)
+        return fold_predicates(p)
+    return p
+
+
+def evaluate_sqrt(p: Term) -> Term:
+    """norm_num's `Real.sqrt` extension inside any term: `√25` ↦ `5`, `√(-37)` ↦ `0`."""
+    if isinstance(p, App) and p.fn == Var("Real.sqrt") and len(p.args) == 1 and is_closed_arith(p.args[0]):
+        try:
+            root = sqrt_value(evaluate(p.args[0], REAL))
+        except ArithError:
+            root = None
+        if root is not None:
+            return num(root, REAL)
+    kids = children(p)
+    if not kids or isinstance(p, Quant) and p.kind == "fun":
+        return p
+    return with_children(p, [evaluate_sqrt(c) for c in kids])

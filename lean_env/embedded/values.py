@@ -252,18 +252,36 @@ MAX_FACTORIAL = 3_000
 
 # ---------------------------------------------------------------- number theory on numerals
 
+_MR_BASES = (2, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37, 41)
+_MR_DETERMINISTIC = 3_317_044_064_679_887_385_961_981   # the bases above decide every n below this
+
+
 def _prime(n: int) -> bool:
+    """`Nat.Prime n` (Mathlib's norm_num extension proves it with a certificate): trial division for
+    small n, Miller-Rabin above. A Miller-Rabin witness proves n composite; the bases used decide
+    primality for every n below `_MR_DETERMINISTIC`, and larger n that pass are refused."""
     if n < 2:
         return False
-    if n % 2 == 0:
-        return n == 2
-    if n > 10 ** 12:
-        raise ArithError("numeral too large to test for primality")
-    d = 3
-    while d * d <= n:
-        if n % d == 0:
+    for p in _MR_BASES:
+        if n % p == 0:
+            return n == p
+    if n < 41 * 41:
+        return True
+    d, r = n - 1, 0
+    while d % 2 == 0:
+        d, r = d // 2, r + 1
+    for a in _MR_BASES:
+        x = pow(a, d, n)
+        if x in (1, n - 1):
+            continue
+        for _ in range(r - 1):
+            x = x * x % n
+            if x == n - 1:
+                break
+        else:
             return False
-        d += 2
+    if n >= _MR_DETERMINISTIC:
+        raise ArithError("numeral too large to test for primality")
     return True
 
 
@@ -297,7 +315,49 @@ VALUES: dict[str, Callable[..., int | bool]] = {
     "Int.ceil": math.ceil,
     "Nat.floor": lambda x: max(math.floor(x), 0),
     "Nat.ceil": lambda x: max(math.ceil(x), 0),
+    "Nat.Coprime": lambda a, b: math.gcd(a, b) == 1,
+    "Nat.minFac": lambda n: 1 if n == 1 else _min_fac(n),
+    "Nat.fib": lambda n: _fib(n),
+    "Nat.log": lambda b, n: _nat_log(b, n),
+    "Int.gcd": math.gcd,   # of the absolute values
+    "Int.lcm": lambda a, b: 0 if a == 0 or b == 0 else abs(a * b) // math.gcd(a, b),
+    "Rat.num": lambda q: Fraction(q).numerator,
+    "Rat.den": lambda q: Fraction(q).denominator,
 }
+
+
+def _min_fac(n: int) -> int:
+    """`Nat.minFac`: the least prime factor (`minFac 0 = 2`, `minFac 1 = 1`)."""
+    if n % 2 == 0:
+        return 2
+    d = 3
+    while d * d <= n:
+        if n % d == 0:
+            return d
+        d += 2
+        if d > 10 ** 7:
+            raise ArithError("numeral too large to factor")
+    return n
+
+
+def _fib(n: int) -> int:
+    if n > 100_000:
+        raise ArithError("Fibonacci number too large to evaluate")
+    a, b = 0, 1
+    for _ in range(n):
+        a, b = b, a + b
+    return a
+
+
+def _nat_log(b: int, n: int) -> int:
+    """`Nat.log b n`: the largest k with b ^ k ≤ n (0 when b ≤ 1 or n < b)."""
+    if b <= 1:
+        return 0
+    k = 0
+    while n >= b:
+        n //= b
+        k += 1
+    return k
 
 
 

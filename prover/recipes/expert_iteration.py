@@ -26,6 +26,7 @@ from lean_env.benchmarks import load_benchmark
 from lean_env.jsonl import read_jsonl, write_jsonl_atomic
 from policy.base import PromptFormat
 from prover.config import CampaignConfig
+from prover.progress import TrainProgress
 from prover.recipes.shared import Searcher, evaluate_round, seed_pairs
 from prover.run_dir import RunDir
 from search.records import AttemptRecord
@@ -43,7 +44,7 @@ def expert_iteration_round(run: RunDir, cfg: CampaignConfig, r: int, searcher: S
     if progress.todo("search"):
         pool = load_benchmark(cfg.pool.benchmark, cfg.pool.split)[: cfg.pool.limit]
         if cfg.pool.drop_solved:
-            solved = {p["theorem_id"] for p in store.pairs()}
+            solved = {p.theorem_id for p in store.pairs()}
             pool = [t for t in pool if t.id not in solved]
         pool = frontier(run, cfg, r, pool)
         run.log(f"round {r}: searching {len(pool)} theorems with {previous.name}")
@@ -52,6 +53,7 @@ def expert_iteration_round(run: RunDir, cfg: CampaignConfig, r: int, searcher: S
 
     # 2. store: the (state, tactic) pairs of verified proofs
     if progress.todo("store"):
+        run.log(f"round {r}: store: adding the pairs of the verified proofs")
         records = search_records(rdir)
         pairs, errors = pairs_from_records(records, r, previous.name)
         store.add(r, pairs, errors)
@@ -61,6 +63,7 @@ def expert_iteration_round(run: RunDir, cfg: CampaignConfig, r: int, searcher: S
     # 3. filter: cap per theorem and goal state, then drop the too-easy and the noisy tails by
     #    perplexity under the previous checkpoint
     if progress.todo("filter"):
+        run.log(f"round {r}: filter: scoring the stored pairs under {previous.name}")
         filter_store(run, cfg, r, previous, prompt)
         progress.done("filter")
 
@@ -69,7 +72,8 @@ def expert_iteration_round(run: RunDir, cfg: CampaignConfig, r: int, searcher: S
         data = training_data(run, cfg, r, prompt)
         sft_cfg = dataclasses.replace(cfg.sft, seed=cfg.seed + r)
         if cfg.merge is None:
-            result = train_sft(previous, None, data, sft_cfg, run.checkpoint(r))
+            with TrainProgress(f"round {r} · train on {len(data)} pairs") as bar:
+                result = train_sft(previous, None, data, sft_cfg, run.checkpoint(r), on_step=bar)
             run.log(f"round {r}: trained from {previous.name} on {len(data)} pairs, loss {result.final_loss:.3f}, "
                     f"{result.tokens_per_s:.0f} tokens/s")
         else:
@@ -91,20 +95,22 @@ def filter_store(run: RunDir, cfg: CampaignConfig, r: int, previous: Path, promp
     model, tokenizer, _ = load_checkpoint(previous)
     stored = run.store().pairs()
     capped = cap_pairs(stored, cfg.filter.max_pairs_per_theorem, cfg.filter.max_pairs_per_state)
-    pairs = [{"state": p["state"], "tactic": p["tactic"]} for p in capped]
-    kept, report = filter_pairs(model, tokenizer, pairs, prompt, cfg.filter.low_quantile,
-                                cfg.filter.high_quantile, rdir / "filter.png")
+    kept, _, report = filter_pairs(model, tokenizer, capped, prompt, cfg.filter.low_quantile,
+                                   cfg.filter.high_quantile, rdir / "filter.png")
     report.capped = len(stored) - len(capped)
     (rdir / "filter.json").write_text(json.dumps(dataclasses.asdict(report), indent=1))
-    write_jsonl_atomic(rdir / "kept.jsonl", kept)
+    write_jsonl_atomic(rdir / "kept.jsonl", [p.to_dict() for p in kept])
 
 
 def training_data(run: RunDir, cfg: CampaignConfig, r: int, prompt: PromptFormat) -> list[tuple[str, str]]:
     """(prompt, tactic) SFT examples: the round's kept pairs, and the seed proofs when included."""
-    kept = read_jsonl(run.round_dir(r) / "kept.jsonl")
+    from training.sft import sft_examples
+    from training.store import Pair
+
+    kept = [Pair.from_dict(row) for row in read_jsonl(run.round_dir(r) / "kept.jsonl")]
     if cfg.include_seed_proofs:
         kept += seed_pairs(run, cfg)
-    return [(prompt.prompt(p["state"]), p["tactic"]) for p in kept]
+    return sft_examples(kept, prompt)
 
 
 def train_dpo_step(run: RunDir, cfg: CampaignConfig, r: int, prompt: PromptFormat) -> None:
@@ -128,6 +134,7 @@ def round_summary(run: RunDir, r: int, **more) -> dict:
     extra = {f"time_{step}": seconds for step, seconds in run.progress(r).timings.items()}
     extra["pairs_total"], extra["pairs_kept"] = filter_report["total"], filter_report["kept"]
     extra["theorems_searched"] = len({x.theorem_id for x in search_records(rdir)})
+    extra["soundness_incidents_search"] = sum(x.soundness_incidents for x in search_records(rdir))
     extra.update(more)
     if (rdir / "merge.json").exists():
         extra["merge"] = json.loads((rdir / "merge.json").read_text())

@@ -99,8 +99,11 @@ def heldout_examples(run: "RunDir", cfg: "CampaignConfig", r: int, prompt: Promp
     """(prompt, tactic) of the held-out proofs round r's evaluation found on the first eval split:
     theorems no round trains on, so the soft reset's landing check is a held-out one."""
     path = run.round_dir(r) / f"eval_{cfg.eval.splits[0]}" / "attempts.jsonl"
+    from training.sft import sft_examples
+    from training.store import pairs_from_records
+
     records = [AttemptRecord.from_dict(x) for x in read_jsonl(path)]
-    return [(prompt.prompt(s.state), s.tactic) for rec in records if rec.proved and rec.proof for s in rec.steps]
+    return sft_examples(pairs_from_records(records, r, "")[0], prompt)
 
 
 

@@ -10,14 +10,23 @@ from typing import Sequence
 from lean_env.benchmarks import DATA_DIR, load_benchmark
 from lean_env.factory import make_env
 from lean_env.types import Theorem
+from lean_env.jsonl import read_jsonl
 from prover.config import CampaignConfig
+from prover.progress import StepProgress
 from prover.run_dir import RunDir
 from policy.base import PromptFormat
 from policy.factory import CampaignGenerators
 from search.best_first import SearchConfig
 from search.passk import PassAtK
+from search.records import AttemptRecord
+from training.sft import sft_examples
+from training.store import Pair
 
 PROBE_SIZE = 64          # seed pairs in the fixed entropy probe
+
+
+class SoundnessIncident(RuntimeError):
+    """The environment accepted proofs of statements the refutation screen refutes."""
 
 
 class Searcher:
@@ -38,18 +47,27 @@ class Searcher:
 
         cfg = self.cfg
 
-        async def go(generator) -> PassAtK:
+        async def go(generator, bar: StepProgress) -> PassAtK:
             env = make_env(cfg.env, distributed=cfg.distributed)   # local, or actors over a Ray cluster
             try:
                 summary, _ = await evaluate(theorems, env, generator, search or cfg.search, out_dir, attempts,
-                                            concurrency=cfg.concurrency,
+                                            concurrency=cfg.concurrency, progress=bar,
                                             tag={"checkpoint": checkpoint.name, "round": round_}, planner=cfg.planner)
                 return summary
             finally:
                 await env.close()
 
-        with self.generators.use(checkpoint, seed=cfg.seed + round_) as generator:
-            return asyncio.run(go(generator))
+        done = [AttemptRecord.from_dict(r) for r in read_jsonl(out_dir / "attempts.jsonl")]
+        with self.generators.use(checkpoint, seed=cfg.seed + round_) as generator, \
+                StepProgress(f"round {round_} · {out_dir.name} ({checkpoint.name})", [t.id for t in theorems],
+                             attempts, done=done) as bar:
+            summary = asyncio.run(go(generator, bar))
+        if summary.soundness_incidents and not cfg.continue_on_incident:
+            raise SoundnessIncident(
+                f"{summary.soundness_incidents} soundness incident(s) in {out_dir}: the environment accepted proofs of "
+                f"statements the refutation screen refutes (see 'verification:' reasons in attempts.jsonl); the campaign "
+                f"stops here (continue_on_incident: true goes on)")
+        return summary
 
     def close(self) -> None:
         self.generators.close()
@@ -61,11 +79,11 @@ class Searcher:
         self.close()
 
 
-def seed_pairs(run: RunDir, cfg: CampaignConfig) -> list[dict]:
-    """The human seed proofs of the pool as (state, tactic) rows, replayed once per run."""
+def seed_pairs(run: RunDir, cfg: CampaignConfig) -> list[Pair]:
+    """The human seed proofs of the pool as pairs, replayed once per run."""
     from prover.model_init import load_proofs, replay_pairs
 
-    def replay() -> list[dict]:
+    def replay() -> list[Pair]:
         async def go():
             env = make_env("embedded", workers=1)   # the seed proofs are in the embedded fragment
             try:
@@ -73,7 +91,7 @@ def seed_pairs(run: RunDir, cfg: CampaignConfig) -> list[dict]:
                 return await replay_pairs(env, train, load_proofs(DATA_DIR / "embedded" / "seed_proofs.jsonl"))
             finally:
                 await env.close()
-        return [{"state": p.state, "tactic": p.tactic} for p in asyncio.run(go())]
+        return asyncio.run(go())
 
     return run.seed_pairs(replay)
 
@@ -116,13 +134,15 @@ def evaluate_round(run: RunDir, cfg: CampaignConfig, r: int, soft_reset: bool, e
         theorems = load_benchmark(cfg.eval.benchmark, split)[: cfg.eval.limit]
         summary = searcher.prove(run.checkpoint(r), theorems, run.round_dir(r) / f"eval_{split}", r, cfg.eval.pass_k)
         row[f"pass_{split}"] = summary.pass_at_k
+        row[f"n_{split}"], row[f"proved_{split}"] = summary.theorems, summary.proved   # for the plots' intervals
         row[f"env_failures_{split}"] = summary.env_failures
+        row[f"soundness_incidents_{split}"] = summary.soundness_incidents
         row["budget"] = summary.budget
     model, tokenizer, _ = load_checkpoint(run.checkpoint(r))
     probe = seed_pairs(run, cfg)[:PROBE_SIZE]
     prompt = PromptFormat(cfg.generator.prompt_template)
-    row["entropy"] = policy_entropy(model, tokenizer, [prompt.prompt(p["state"]) for p in probe],
-                                    [p["tactic"] for p in probe])
+    examples = sft_examples(probe, prompt)
+    row["entropy"] = policy_entropy(model, tokenizer, [x for x, _ in examples], [t for _, t in examples])
     row["time_eval"] = time.perf_counter() - t0
     run.finish_round(row)
     run.log("round %d: %s" % (r, ", ".join(f"{k} {v:.3f}" if isinstance(v, float) else f"{k} {v}"

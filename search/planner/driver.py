@@ -36,7 +36,8 @@ from search.planner.store import LocalProgressStore, ProgressStore
 from search.records import AttemptRecord, Failure, PlanAttempt, PlannerTrace, ProofStep, StepProgress
 from search.tree import SearchTree
 
-_COUNTERS = ("expansions", "tactics_tried", "lean_errors", "timeouts", "env_failures", "time_generate", "time_env")
+_COUNTERS = ("expansions", "tactics_tried", "lean_errors", "timeouts", "env_failures", "soundness_incidents",
+             "time_generate", "time_env")
 
 
 class PlannerSearch:

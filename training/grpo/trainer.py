@@ -31,6 +31,7 @@ import torch
 
 from lean_env.base import ProofEnv
 from lean_env.jsonl import append_jsonl
+from lean_env.config import dump_record
 from lean_env.types import Theorem
 from training.grpo.batch import collate_turns, train_logprobs
 from training.grpo.config import GRPOConfig
@@ -346,7 +347,7 @@ async def train_grpo(policy: Policy, env: ProofEnv, theorems: Sequence[Theorem],
         raise ValueError("no theorems to train on")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    (out / "grpo_config.json").write_text(json.dumps(cfg.to_dict(), indent=1))
+    (out / "grpo_config.json").write_text(json.dumps(dump_record(cfg), indent=1))
     rng = random.Random(cfg.seed)
     torch.manual_seed(cfg.seed)
     generator = torch.Generator().manual_seed(cfg.seed)
@@ -358,7 +359,7 @@ async def train_grpo(policy: Policy, env: ProofEnv, theorems: Sequence[Theorem],
     steps_done = 0
 
     def meta() -> dict:
-        return {"grpo": cfg.to_dict(), "step": steps_done, "k": controller.k, CONTROLLER_KEY: controller.state()}
+        return {"grpo": dump_record(cfg), "step": steps_done, "k": controller.k, CONTROLLER_KEY: controller.state()}
 
     for b in range(cfg.steps):
         batch_theorems = []

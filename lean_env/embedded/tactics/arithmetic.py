@@ -3,15 +3,18 @@ ring normalisation (`ring`, `ring_nf`), clearing denominators (`field_simp`), `n
 `interval_cases` (ℕ and ℤ only: a real variable between two bounds has no finite case list)."""
 from __future__ import annotations
 
+import re
+
 from lean_env.embedded import arith
 from lean_env.embedded.carriers import is_field, is_integral
 from lean_env.embedded.goals import CLASSICAL, Goal, ProofState, TacticError
-from lean_env.embedded.terms import INT, NAT, App, Bin, Cast, Num, Term, Un, Var, is_numeral, subst, type_of
+from lean_env.embedded.terms import INT, NAT, App, Bin, Cast, Num, Term, Un, Var, is_numeral, pp, replace, subst, type_of
+from lean_env.embedded.types import elab_value
 from lean_env.embedded.tactics.closers import rfl_closes
 from lean_env.embedded.tactics.engine import Engine, hyp_prop
 from lean_env.embedded.tactics.registry import tactic
 from lean_env.embedded.tactics.rewriting import simp_like
-from lean_env.embedded.tactics.text import at_clause, bracket_list, term
+from lean_env.embedded.tactics.text import TacticSyntaxError, at_clause, bracket_list, term
 
 
 def _extra_facts(e: Engine, g: Goal, items: list[str]) -> tuple[list[Term], frozenset]:
@@ -23,9 +26,14 @@ def _extra_facts(e: Engine, g: Goal, items: list[str]) -> tuple[list[Term], froz
 def _closer(name: str, decide_fn):
     def run(e: Engine, s: ProofState, rest: str) -> ProofState:
         g = s.main
+        only = name in ("linarith", "nlinarith") and rest.startswith("only") and rest[4:5] in ("", " ", "[")
+        if only:   # `linarith only [h₁, h₂]`: those facts and the goal, no other hypothesis
+            rest = rest[4:].strip()
         items = bracket_list(rest)
         extra, ax = _extra_facts(e, g, items)
-        if not decide_fn(g, extra):
+        if only:
+            g = Goal(tuple(h for h in g.hyps if h.is_var), g.target, g.case)
+        if not decide_fn(g, extra, e):
             raise TacticError(CLOSER_MESSAGES[name] + "\n" + g.pp())
         return s.replace_main([], ax | CLASSICAL)
     return run
@@ -39,16 +47,17 @@ CLOSER_MESSAGES = {
 }
 
 
-def _linarith(g: Goal, extra: list[Term]) -> bool:
-    return arith.linarith(g.props(), g.target, g.ctx, extra)
+def _linarith(g: Goal, extra: list[Term], e: Engine) -> bool:
+    return arith.linarith(g.props(), g.target, g.ctx, extra, split_ne=e.option("splitNe") == "true")
 
 
-def _nlinarith(g: Goal, extra: list[Term]) -> bool:
-    squares = _square_hints(g)
-    return arith.linarith(g.props(), g.target, g.ctx, extra + squares, products=True)
+def _nlinarith(g: Goal, extra: list[Term], e: Engine) -> bool:
+    squares = _square_hints(g, extra)
+    return arith.linarith(g.props(), g.target, g.ctx, extra + squares, products=True,
+                          split_ne=e.option("splitNe") == "true")
 
 
-def _square_hints(g: Goal) -> list[Term]:
+def _square_hints(g: Goal, extra: list[Term]) -> list[Term]:
     """nlinarith also knows `t ^ 2 ≥ 0` / `t * t ≥ 0` for squares appearing in the problem."""
     found: list[Term] = []
 
@@ -60,7 +69,7 @@ def _square_hints(g: Goal) -> list[Term]:
             walk(t.rhs)
         elif isinstance(t, Un):
             walk(t.arg)
-    for p in g.props() + [g.target]:
+    for p in g.props() + list(extra) + [g.target]:
         walk(p)
     return found
 
@@ -70,89 +79,195 @@ def zero_of(t: Term, ctx: dict) -> Term:
     return Num(0, type_of(t) or arith.term_type(t, ctx))
 
 
-def _omega(g: Goal, extra: list[Term]) -> bool:
+def _omega(g: Goal, extra: list[Term], e: Engine) -> bool:
     if arith.has_quantifier(g.target):
         return False
     return arith.omega(g.props() + extra, g.target, g.ctx)
 
 
-def _positivity(g: Goal, extra: list[Term]) -> bool:
+# ---------------------------------------------------------------- positivity
+# Mathlib's `positivity` (Mathlib/Tactic/Positivity/Core.lean), rule for rule: `core e` gives one
+# of four strictnesses: "pos" (0 < e), "nonneg" (0 ≤ e), "nonzero" (e ≠ 0) or "none" (Mathlib's
+# `core` throws). It runs the extension for e's head, then norm_num on a closed numeral, then
+# `zero_le` at ℕ, then compares each hypothesis with e (`lo ≤ e`, `lo < e`, `e = x`, `e ≠ 0`),
+# combining all of them with `orElse`. Nothing else is consulted: no linear arithmetic, no ∧
+# splitting, so the tactic fails where Mathlib's fails.
+POS, NONNEG, NONZERO, NONE = "pos", "nonneg", "nonzero", "none"
+
+
+def _or_else(a: str, b: str) -> str:
+    """Mathlib's `orElse`: the better of two results; `0 ≤ e` and `e ≠ 0` together give `0 < e`."""
+    if POS in (a, b) or {a, b} == {NONNEG, NONZERO}:
+        return POS
+    for s in (NONNEG, NONZERO):
+        if s in (a, b):
+            return s
+    return NONE
+
+
+def _positivity(g: Goal, extra: list[Term], e: Engine) -> bool:
     t = g.target
     if not isinstance(t, Bin):
         return False
     if t.op in ("<", "≤") and is_numeral(t.lhs, 0):
-        need_strict, e_ = t.op == "<", t.rhs
+        want, e_ = t.op, t.rhs
     elif t.op in (">", "≥") and is_numeral(t.rhs, 0):
-        need_strict, e_ = t.op == ">", t.lhs
+        want, e_ = {">": "<", "≥": "≤"}[t.op], t.lhs
     elif t.op == "≠" and is_numeral(t.rhs, 0):
-        need_strict, e_ = True, t.lhs
+        want, e_ = "≠", t.lhs
+    elif t.op == "≠" and is_numeral(t.lhs, 0):
+        want, e_ = "≠", t.rhs
     else:
         return False
     sign = _sign(e_, g)
-    return sign == "pos" or (sign == "nonneg" and not need_strict)
+    return sign == POS or {"≤": NONNEG, "≠": NONZERO, "<": POS}[want] == sign
+
+
+def _type(t: Term, ctx: dict) -> str | None:
+    return type_of(t) or arith.term_type(t, ctx)
 
 
 def _sign(t: Term, g: Goal) -> str:
+    """Mathlib's `Positivity.core`."""
     ctx = g.ctx
-    if isinstance(t, Num):
-        return "pos" if t.value > 0 else "nonneg"
-    if isinstance(t, Cast):   # `↑n` with n : ℕ (Nat.cast_nonneg, Nat.cast_pos); from ℤ/ℚ, e's sign
+    ty = _type(t, ctx)
+    result = _extension_sign(t, g, ty)
+    result = _or_else(result, _norm_num_sign(t, ty))
+    if ty == NAT:   # `positivityCanon`: `zero_le` in a canonically ordered semiring
+        result = _or_else(result, NONNEG)
+    if result == POS:
+        return result
+    for p in g.props():
+        result = _or_else(result, _compare_hyp(p, t, ty))
+    return result
+
+
+def _norm_num_sign(t: Term, ty: str | None) -> str:
+    """`normNumPositivity`: a closed numeral expression's value decides."""
+    if ty is None or not arith.is_closed_arith(t, functions=False):
+        return NONE
+    try:
+        v = arith.evaluate(t, ty)
+    except arith.ArithError:
+        return NONE
+    return POS if v > 0 else NONNEG if v == 0 else NONZERO
+
+
+def _compare_hyp(p: Term, e: Term, ty: str | None) -> str:
+    """`compareHyp`: `lo ≤ e` / `lo < e` with `lo` a numeral norm_num signs, `e = x` / `x = e`
+    likewise, `e ≠ 0` / `0 ≠ e`. `e` must be the hypothesis's side as it stands."""
+    if not isinstance(p, Bin):
+        return NONE
+    op, a, b = p.op, p.lhs, p.rhs
+    if op in (">", "≥"):
+        op, a, b = {">": "<", "≥": "≤"}[op], b, a
+    if op in ("≤", "<") and b == e:
+        lo = _norm_num_sign(a, ty)
+        if op == "≤":
+            return lo if lo in (POS, NONNEG) else NONE
+        return POS if lo in (POS, NONNEG) else NONE
+    if op == "=" and e in (a, b):
+        other = b if a == e else a
+        return _norm_num_sign(other, ty)
+    if op == "≠" and (a == e and is_numeral(b, 0) or b == e and is_numeral(a, 0)):
+        return NONZERO
+    return NONE
+
+
+def _table(a: str, b: str) -> str:
+    """`evalMul` / `evalDiv` (fields): positive from two positives, nonnegative from two signs
+    that are at least nonnegative, nonzero from two that are at least nonzero."""
+    if a == b == POS:
+        return POS
+    if a in (POS, NONNEG) and b in (POS, NONNEG):
+        return NONNEG
+    if a in (POS, NONZERO) and b in (POS, NONZERO):
+        return NONZERO
+    return NONE
+
+
+def _extension_sign(t: Term, g: Goal, ty: str | None) -> str:
+    """The `@[positivity]` extensions for the fragment's term heads."""
+    if isinstance(t, Cast):
         inner = _sign(t.arg, g)
-        if t.src == NAT:
-            return "pos" if inner == "pos" else "nonneg"
-        return inner
+        if t.src == NAT:   # `Nat.cast_pos`, `Nat.cast_nonneg`
+            return POS if inner == POS else NONNEG
+        return inner       # `Int.cast_pos`/`_nonneg`/`_ne_zero`, and the same for `Rat.cast`
     if isinstance(t, App) and isinstance(t.fn, Var):
-        return _function_sign(t.fn.name, [_sign(a, g) for a in t.args])
-    if isinstance(t, Var):
-        zero = zero_of(t, ctx)
-        for p in g.props():
-            if p in (Bin("<", zero, t), Bin(">", t, zero), Bin("≠", t, zero)) and ctx.get(t.name) == NAT:
-                return "pos"
-            if p in (Bin("<", zero, t), Bin(">", t, zero)):
-                return "pos"
-        for p in g.props():
-            if p in (Bin("≤", zero, t), Bin("≥", t, zero)):
-                return "nonneg"
-        return "nonneg" if ctx.get(t.name) == NAT else "none"
-    if isinstance(t, Bin):
-        a, b = _sign(t.lhs, g), _sign(t.rhs, g)
-        if t.op == "^":
-            if t.rhs.__class__ is Num and t.rhs.value % 2 == 0:
-                return "pos" if a == "pos" else "nonneg"
-            return a if a in ("pos", "nonneg") else "none"
-        if t.op in ("+", "*"):
-            if a == "none" or b == "none":
-                return "none"
-            if t.op == "+":
-                return "pos" if "pos" in (a, b) else "nonneg"
-            return "pos" if a == b == "pos" else "nonneg"
-        if t.op in ("/", "%") and arith.term_type(t, ctx) == NAT:
-            return "nonneg"
-        if t.op == "/" and is_field(arith.term_type(t, ctx)):   # `div_pos`, `div_nonneg`
-            if a == "none" or b == "none":
-                return "none"
-            return "pos" if a == b == "pos" else "nonneg"
-    return "none"
+        return _function_sign(t.fn.name, t.args, g)
+    if not isinstance(t, Bin):
+        return NONE
+    if t.op == "^":
+        return _pow_sign(t, g)
+    a, b = _sign(t.lhs, g), _sign(t.rhs, g)
+    if t.op == "+":   # `add_pos`, `add_pos_of_pos_of_nonneg`, `add_nonneg`; nothing for ≠ 0
+        if POS in (a, b) and {a, b} <= {POS, NONNEG}:
+            return POS
+        return NONNEG if a == b == NONNEG else NONE
+    if t.op == "*":
+        return _table(a, b)
+    if t.op == "/" and is_field(ty):
+        return _table(a, b)
+    if t.op == "/" and ty == INT:   # `evalIntDiv`: only `a / a` is positive
+        if a == b == POS and t.lhs == t.rhs:
+            return POS
+        return NONNEG if a in (POS, NONNEG) and b in (POS, NONNEG) else NONE
+    return NONE
 
 
-def _function_sign(name: str, args: list[str]) -> str:
-    """Mathlib's positivity extensions for the fragment's functions (`Real.exp_pos`,
-    `Real.sqrt_pos`/`Real.sqrt_nonneg`, `abs_nonneg`, `inv_pos`, `min`/`max`)."""
-    if name in ("Real.exp", "Real.pi", "π"):   # `Real.exp_pos`, `Real.pi_pos`
-        return "pos"
-    if name == "Real.sqrt":
-        return "pos" if args[0] == "pos" else "nonneg"
-    if name == "Real.rpow":   # `Real.rpow_pos_of_pos`, `Real.rpow_nonneg`
-        return args[0] if args[0] in ("pos", "nonneg") else "none"
-    if name == "abs":
-        return "pos" if args[0] == "pos" else "nonneg"
-    if name == "Inv.inv":
-        return args[0]
+def _pow_sign(t: Bin, g: Goal) -> str:
+    """`evalPow` (ℕ exponents): `a ^ 0` is positive; an even numeral exponent gives `0 ≤ a ^ n`
+    (`Even.pow_nonneg`), which `orElse` combines with what the base gives (`pow_pos`,
+    `pow_nonneg`, `pow_ne_zero`)."""
+    result = NONE
+    if isinstance(t.rhs, Num):
+        if t.rhs.value == 0:
+            return POS
+        if t.rhs.value % 2 == 0:
+            result = NONNEG
+    return _or_else(result, _sign(t.lhs, g))
+
+
+def _function_sign(name: str, args: tuple[Term, ...], g: Goal) -> str:
+    """Mathlib's positivity extensions for the fragment's functions."""
+    if name in ("Real.exp", "Real.pi", "π", "Nat.factorial"):   # `Real.exp_pos`, `Real.pi_pos`, `Nat.factorial_pos`
+        return POS
+    if name == "Real.sqrt":   # `Real.sqrt_pos_of_pos`, else `Real.sqrt_nonneg`
+        return POS if _sign(args[0], g) == POS else NONNEG
+    if name == "Real.rpow":   # `Real.rpow_zero`-based, `Real.rpow_pos_of_pos`, `Real.rpow_nonneg`
+        if is_numeral(args[1], 0):
+            return POS
+        base = _sign(args[0], g)
+        return base if base in (POS, NONNEG) else NONE
+    if name == "abs":   # `abs_pos_of_pos`, `abs_pos_of_ne_zero`; `abs_nonneg` only when core fails
+        inner = _sign(args[0], g)
+        return POS if inner in (POS, NONZERO) else NONNEG if inner == NONE else NONE
+    if name == "Inv.inv":   # `inv_pos`, `inv_nonneg`, `inv_ne_zero`
+        return _sign(args[0], g)
+    if name == "Int.natAbs":   # `Int.natAbs_pos`; `0 ≤` comes from ℕ being canonically ordered
+        return POS if _sign(args[0], g) in (POS, NONZERO) else NONE
     if name == "min":
-        return "pos" if args == ["pos", "pos"] else "nonneg" if "none" not in args else "none"
+        return _table(_sign(args[0], g), _sign(args[1], g))
     if name == "max":
-        return "pos" if "pos" in args else "nonneg" if "nonneg" in args else "none"
-    return "none"
+        a = _sign(args[0], g)
+        first = a if a in (POS, NONNEG) else NONE
+        b = _sign(args[1], g)
+        second = b if b in (POS, NONNEG) else NONZERO if b == NONZERO and a == NONZERO else NONE
+        return _or_else(first, second)
+    if name == "Real.log":
+        return _log_sign(args[0])
+    return NONE
+
+
+def _log_sign(x: Term) -> str:
+    """`evalLogNatCast`, `evalLogIntCast`, `evalLogNatLit`, `evalLogIntLit`: `Real.log ↑n ≥ 0`
+    for n : ℕ or ℤ; on an integer literal, positive past ±1, else 0."""
+    if isinstance(x, Cast) and x.src in (NAT, INT):
+        return NONNEG
+    lit = x.arg if isinstance(x, Un) and x.op == "-" else x
+    if isinstance(lit, Num):
+        return POS if lit.value > 1 else NONNEG
+    return NONE
 
 
 @tactic("ring", argument="none")
@@ -277,38 +392,87 @@ def t_norm_num(e: Engine, s: ProofState, rest: str) -> ProofState:
     return simp_like("norm_num")(e, s, rest)
 
 
+MAX_CASES = 5000   # Mathlib has no limit; past this the kernel declines rather than run for minutes
+_CASE_NAME = re.compile(r"^([^\s:()\[\]⟨⟩,]+)\s*:(?!=)\s*")
+
+
+def _numeral_bound(p: Term, x: Term, ty: str) -> tuple[str, int] | None:
+    """A hypothesis bounding `x` by a numeral: ("lo", v) for `v ≤ x`, ("hi", v) for `x ≤ v`
+    (strict bounds moved by one), None otherwise."""
+    if not isinstance(p, Bin) or p.op not in ("<", "≤", ">", "≥"):
+        return None
+    op, a, b = p.op, p.lhs, p.rhs
+    if op in (">", "≥"):
+        op, a, b = {">": "<", "≥": "≤"}[op], b, a
+    try:
+        if a == x and arith.is_closed_arith(b):
+            return "hi", arith.evaluate(b, ty) - (1 if op == "<" else 0)
+        if b == x and arith.is_closed_arith(a):
+            return "lo", arith.evaluate(a, ty) + (1 if op == "<" else 0)
+    except arith.ArithError:
+        return None
+    return None
+
+
+def _interval_subject(g: Goal, bounds: list[Term]) -> Term:
+    """`interval_cases using h₁, h₂`: the term the two hypotheses bound."""
+    for p in bounds:
+        if isinstance(p, Bin) and p.op in ("<", "≤", ">", "≥"):
+            for side, other in ((p.lhs, p.rhs), (p.rhs, p.lhs)):
+                if arith.is_closed_arith(other) and not arith.is_closed_arith(side):
+                    return side
+    raise TacticError("interval_cases failed: provided bounds do not bound a term")
+
+
 @tactic("interval_cases", argument="required")
 def t_interval_cases(e: Engine, s: ProofState, rest: str) -> ProofState:
+    """Mathlib's forms: `interval_cases x`, `interval_cases e` (a term such as `n % 3`, replaced
+    by each value in the goal), `interval_cases h : e` (also `h : e = v` in each case),
+    `interval_cases using h₁, h₂` (only these bounds)."""
     g = s.main
-    x = rest.strip()
-    ty = g.ctx.get(x)
-    if ty is None:
-        raise TacticError(f"interval_cases failed: unknown variable '{x}'")
+    text, using = rest.strip(), None
+    parts = re.split(r"(?:^|\s)using\s", text, maxsplit=1)
+    if len(parts) == 2:
+        text, using = parts[0].strip(), [n.strip() for n in parts[1].split(",")]
+        if len(using) != 2:
+            raise TacticSyntaxError("<input>:1:0: expected two bounds after `using`")
+    name = None
+    m = _CASE_NAME.match(text)
+    if m:
+        name, text = m.group(1), text[m.end():]
+    bounds = [hyp_prop(g, h) for h in using] if using else g.props()
+    if text:
+        x, ty = elab_value(term(text), g.ctx)
+    else:
+        if using is None:
+            raise TacticError("interval_cases failed: no term to split on")
+        x = _interval_subject(g, bounds)
+        ty = arith.term_type(x, g.ctx)
     if not is_integral(ty):   # finitely many cases only for integers: `0 < x < 2` over ℝ is not `x = 1`
-        raise TacticError(f"interval_cases failed: {x} : {ty} is not ℕ or ℤ")
+        raise TacticError(f"interval_cases failed: {pp(x)} : {ty} is not ℕ or ℤ")
     lo = 0 if ty == NAT else None
     hi = None
-    for p in g.props():
-        if not isinstance(p, Bin) or p.op not in ("<", "≤", ">", "≥"):
-            continue
-        op, a, b = p.op, p.lhs, p.rhs
-        if op in (">", "≥"):
-            op, a, b = {">": "<", "≥": "≤"}[op], b, a
-        if a == Var(x) and arith.is_closed_arith(b):
-            v = arith.evaluate(b, ty) - (1 if op == "<" else 0)
-            hi = v if hi is None else min(hi, v)
-        elif b == Var(x) and arith.is_closed_arith(a):
-            v = arith.evaluate(a, ty) + (1 if op == "<" else 0)
-            lo = v if lo is None else max(lo, v)
+    for p in bounds:
+        found = _numeral_bound(p, x, ty)
+        if found and found[0] == "hi":
+            hi = found[1] if hi is None else min(hi, found[1])
+        elif found:
+            lo = found[1] if lo is None else max(lo, found[1])
     if lo is None or hi is None:
-        raise TacticError(f"interval_cases failed: could not find upper and lower bounds on {x}")
-    if hi - lo > 64:
+        raise TacticError(f"interval_cases failed: could not find upper and lower bounds on {pp(x)}")
+    if hi - lo + 1 > MAX_CASES:
         raise TacticError("interval_cases failed: too many cases")
     goals = []
     for v in range(lo, hi + 1):
         val = Num(v, ty) if v >= 0 else Un("-", Num(-v, ty))
-        hyps = tuple(h if h.is_var else type(h)(h.name, subst(h.type, x, val)) for h in g.hyps)
-        goals.append(Goal(hyps, subst(g.target, x, val), g.case))
+        if isinstance(x, Var):   # `subst`: the variable goes everywhere
+            hyps = tuple(h if h.is_var else type(h)(h.name, subst(h.type, x.name, val)) for h in g.hyps)
+            goal = Goal(hyps, subst(g.target, x.name, val), g.case)
+        else:                    # `generalize`: the term goes in the goal only
+            goal = g.with_target(replace(g.target, x, val))
+        if name is not None:
+            goal = goal.add(name, Bin("=", x, val))
+        goals.append(goal)
     return s.replace_main(goals, CLASSICAL)
 
 

@@ -127,6 +127,9 @@ def t_apply(e: Engine, s: ProofState, rest: str) -> ProofState:
         elif isinstance(p, Un) and p.op == "¬" and g.target == Const(False):
             premises.append(p.arg)
             p = Const(False)
+        elif isinstance(p, Bin) and p.op == "≠" and g.target == Const(False):   # `a ≠ b` is `a = b → False`
+            premises.append(Bin("=", p.lhs, p.rhs))
+            p = Const(False)
         else:
             raise TacticError(
                 f"tactic 'apply' failed, could not unify the conclusion of `{pp(t)}`\n  {pp(stated)}\n"

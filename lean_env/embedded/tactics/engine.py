@@ -30,6 +30,11 @@ class Engine:
     theorems: dict[str, tuple[Term, frozenset]]
     messages: list[str]
     steps: int = 0
+    options: tuple[tuple[str, str], ...] = ()   # the named options of the tactic now running
+
+    def option(self, key: str) -> str | None:
+        """The value of a config field the running tactic was given (`splitNe := true`), or None."""
+        return dict(self.options).get(key)
 
     def run(self, state: ProofState, text: str) -> ProofState:
         for block in split_tactics(text):
@@ -69,6 +74,7 @@ class Engine:
             raise TacticSyntaxError(f"<input>:1:{len(head) + 1}: unexpected token '{rest.split()[0]}'; expected command")
         if tac.goal and not state.goals:
             raise TacticError("no goals to be proved")
+        outer, self.options = self.options, tuple(options)
         try:
             if head in ONE_LOCATION:
                 done = with_locations(self, state, tac, rest)
@@ -79,6 +85,8 @@ class Engine:
             raise TacticError(f"{head} failed: {err}") from err
         except RecursionError as err:
             raise TacticError("maximum recursion depth has been reached") from err
+        finally:
+            self.options = outer
 
     def focus(self, state: ProofState, text: str) -> ProofState:
         """Run `text` on the main goal alone; it must close it."""

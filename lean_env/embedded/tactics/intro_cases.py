@@ -457,7 +457,7 @@ def _destruct(g: Goal, name: str, prop: Term, pat, tags: bool) -> list[Goal]:
             if not (isinstance(prop, Bin) and prop.op == "="):
                 raise TacticError("rcases: `rfl` pattern needs an equation")
             tmp = fresh_inaccessible("h", g.names())
-            return t_subst(None, ProofState((g.add(tmp, prop),)), tmp).goals[:1]
+            return list(t_subst(None, ProofState((g.add(tmp, prop),)), tmp).goals[:1])
         n = fresh_inaccessible("h", g.names()) if arg == "_" else arg
         return [g.add(n, prop)]
     if kind == "alt":

@@ -7,7 +7,7 @@ import re
 from lean_env.embedded import arith, discrete
 from lean_env.embedded.elab import _unify, instantiate_rule
 from lean_env.embedded.goals import CLASSICAL, Goal, ProofState, TacticError, defeq
-from lean_env.embedded.simp import TRUE, hypothesis_rules, norm_cast_prop, push_cast_prop, push_neg, simp_prop
+from lean_env.embedded.simp import TRUE, evaluate_sqrt, hypothesis_rules, norm_cast_prop, push_cast_prop, push_neg, simp_prop
 from lean_env.embedded.terms import Bin, Const, Quant, Term, Un, Var, children, free_vars, pp, replace, type_of, with_children
 from lean_env.embedded.terms import rename_binder
 from lean_env.embedded.tactics.closers import reducible_rfl, t_assumption
@@ -310,13 +310,14 @@ def simp_like(name: str, use_all_hyps: bool = False):
                     g = g.with_target(new)
                 continue
             old = hyp_prop(g, tname)
-            new = simplify(old, [r for r in rules if r[0] != old])
+            own = hypothesis_rules([old])   # `simp [*] at h` does not rewrite h with itself
+            new = simplify(old, [r for r in rules if r[0] != old and r not in own])
             if _changed(new, old):
                 progress = True
                 if new == Const(False):
                     return s.replace_main([], ax)
                 g = g.remove(tname) if new == TRUE else g.replace_hyp(tname, new)
-        if g.target == TRUE:
+        if "⊢" in targets and g.target == TRUE:   # `simp at h` leaves the goal alone
             return s.replace_main([], ax)
         if not progress:
             msg = "simp made no progress" if name.startswith("simp") else f"{name} failed to simplify"
@@ -332,7 +333,7 @@ def _simp_discrete(p: Term, ctx: dict, rules, lemmas: list[str], norm_num: bool)
         q = discrete.rewrite_all(p, lemmas) if lemmas else p
         q = simp_prop(discrete.evaluate_closed(q, ctx), ctx, rules)
         if norm_num:
-            q = discrete.fold_predicates(q)
+            q = evaluate_sqrt(discrete.fold_predicates(q))
         if q == p:
             return q
         p = q

@@ -122,7 +122,7 @@ def split_tactics(text: str) -> list[str]:
 # ignored without accepting what Lean rejects, so it is refused with a clear error.
 _NAMED_OPTION = re.compile(r"\(\s*(config|discharger|disch)\s*:=")
 IGNORED_CONFIG = {
-    "decide": {"true"},                  # simp/norm_num may also decide: more goals close
+    "decide": {"true", "false"},         # true: Lean decides more (weaker here); false: the default
     "splitNe": {"true"},                 # linarith case-splits `≠` hypotheses
     "oracle": None,                      # linarith's search procedure: same answers, any value
     "splitHypotheses": {"true"},         # linarith's default
