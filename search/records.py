@@ -22,6 +22,7 @@ class Failure(str, Enum):
     START = "start"           # the statement did not start (a Lean error or timeout)
     ENV = "env"               # the environment failed (counted as a failure, never dropped)
     PLAN = "plan"             # planner-driven search: no valid plan, or a step stayed unproved
+    PROOF = "proof"           # whole-proof attempts: every proof and repair failed verification
 
     def because(self, detail: str) -> str:
         """The `failure` text of this kind with a detail."""

@@ -32,14 +32,17 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import asdict, dataclass, field
-from typing import Any, Awaitable, Callable, Sequence
+from typing import Any, Awaitable, Callable, Literal, Optional, Sequence
+
+from pydantic import Field
 
 from lean_env.base import ProofEnv, release
+from lean_env.config import config_record
 from lean_env.types import EnvFailure, ProofFinished, TacticState, Theorem, Verdict
 from lean_env.verify import build_proof_text, split_full_proof
 from policy.base import PromptFormat, PromptInput
 from policy.presets import Preset, extract_proof, get_preset
-from search.records import AttemptRecord
+from search.records import AttemptRecord, Failure
 
 Propose = Callable[[str, int], Awaitable[Sequence[Any]]]
 
@@ -49,21 +52,15 @@ GOEDEL_MAX_ERRORS = 8      # get_error_str(..., error_thres=True)
 KIMINA_MAX_ERRORS = 3      # filter_error_messages: error_messages[:3]
 
 
-@dataclass(frozen=True)
+@config_record(frozen=True)
 class WholeProofConfig:
     """`repair_rounds`: error-fix turns after the first proof (0: plain whole-proof sampling);
     `repair_format`: goedel | kimina | resume (default: the preset's, `REPAIR_FORMAT`);
     `max_tokens`: the generator's limit, counted for a sample it dropped for running past it."""
 
-    repair_rounds: int = 0
-    repair_format: str | None = None
-    max_tokens: int = 0
-
-    def __post_init__(self) -> None:
-        if self.repair_rounds < 0:
-            raise ValueError(f"repair_rounds must be >= 0, got {self.repair_rounds}")
-        if self.repair_format not in (None, "goedel", "kimina", "resume"):
-            raise ValueError(f"repair_format must be goedel, kimina or resume, got {self.repair_format!r}")
+    repair_rounds: int = Field(0, ge=0)
+    repair_format: Optional[Literal["goedel", "kimina", "resume"]] = None
+    max_tokens: int = Field(0, ge=0)
 
 
 @dataclass
@@ -341,7 +338,7 @@ class WholeProofSearch:
                 rec.proved, rec.proof, rec.failure = True, list(tactics), ""
                 break
             rec.lean_errors += 1
-            rec.failure = "whole proof: " + ("; ".join(reasons) or "rejected")[:300]
+            rec.failure = Failure.PROOF.because("; ".join(reasons) or "rejected")
             if r == self.cfg.repair_rounds:
                 break
             # a dropped sample (past max_tokens) is repaired as its authors' pipelines do: it has no
