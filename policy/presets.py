@@ -155,6 +155,14 @@ PRESETS: dict[str, Preset] = {p.name: p for p in (
                  "sean-lamont/Goedel-Prover-V2@12afbba9:src/inference.py", "sean-lamont/Goedel-Prover-V2:src/utils.py"),
         notes="standard mode 32K tokens, self-correction 40K over 2 rounds (later issue)"),
     Preset(
+        # this project's tiny whole-proof model (bench/whole_proof.py trains it): the statement, then
+        # the proof's tactic lines; a repair resumes as DeepSeek-Prover-V1.5 does (search/whole_proof.py)
+        name="tiny-whole", model="(trained here)", architecture="LlamaForCausalLM", output="proof",
+        template="{statement}\n",
+        sampling=dict(temperature=1.0, top_p=1.0, max_tokens=160, stop=(), logprobs="processed"),
+        sources=("bench/whole_proof.py",),
+        notes="raw continuation; the model learned to end a proof with EOS"),
+    Preset(
         name="kimina-prover", model="AI-MO/Kimina-Prover-Distill-1.7B", architecture="Qwen3ForCausalLM",
         output="proof", chat=True,
         system="You are an expert programmer and mathematician who helps formalizing mathematical problems in Lean 4.",

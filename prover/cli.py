@@ -133,10 +133,16 @@ def evaluate(
     planner_base_url: Optional[str] = typer.Option(None, help="OpenAI-compatible chat server of the planner."),
     replan: bool = typer.Option(False, help="Online replanning when a phase exhausts its budget (keeps the proven prefix)."),
     searchers: int = typer.Option(1, min=1, help="Planner searchers per attempt, sharing one progress store."),
+    mode: str = typer.Option("search", help="search (best-first), whole (whole proofs from a whole-proof preset, "
+                                            "with --repair-rounds) or hybrid (a --draft-model draft, continued by search)."),
+    repair_rounds: int = typer.Option(0, min=0, help="--mode whole: Lean-error repair turns after each proof."),
+    draft_model: Optional[str] = typer.Option(None, help="--mode hybrid: the whole-proof model (hf dir)."),
+    draft_preset: str = typer.Option("tiny-whole", help="--mode hybrid: the draft model's whole-proof preset."),
 ) -> None:
     """pass@k evaluation: best-first search on every theorem of a split; resumable."""
     from lean_env.factory import EnvConfig
     from lean_env.cluster import DistributedConfig
+    from policy.factory import GeneratorConfig
     from prover.eval_cmd import EvalRequest, run_eval_cli
     from search.best_first import SearchConfig
 
@@ -153,6 +159,9 @@ def evaluate(
                                         preset),
             search=SearchConfig(tactics_per_expansion=tactics, max_expansions=expansions, wall_seconds=wall),
             planner=_planner_config(planner, planner_model, planner_base_url, replan, searchers),
+            mode=mode, repair_rounds=repair_rounds,
+            draft=(GeneratorConfig(kind="hf", model=draft_model, preset=draft_preset, sampling={"seed": seed})
+                   if mode == "hybrid" and draft_model else None),
         )
         req.env.validate_search()   # a wrong environment setting is reported before any model loads
         run_eval_cli(req)

@@ -41,6 +41,11 @@ class EvalRequest:
     generator: GeneratorConfig = field(default_factory=lambda: GeneratorConfig(kind="scripted"))
     search: SearchConfig = field(default_factory=SearchConfig)
     planner: "PlannerConfig | None" = None   # planner-driven search (search/planner/)
+    # search (best-first), whole (whole proofs + `repair_rounds` Lean-error repairs; `generator` is the
+    # whole-proof model) or hybrid (a `draft` whole-proof model's draft, cut and continued by search)
+    mode: str = "search"
+    repair_rounds: int = 0
+    draft: GeneratorConfig | None = None
 
 
 def generator_from_yaml(path: Path) -> GeneratorConfig:
@@ -105,7 +110,8 @@ def run_eval_cli(req: EvalRequest) -> None:
     if req.samples is not None and req.samples < req.pass_k:
         raise ValueError("--samples must be >= --pass-k")
     request = {**{k: str(v) for k, v in asdict(req).items()
-                  if k not in ("env", "generator", "search", "planner", "distributed")},
+                  if k not in ("env", "generator", "search", "planner", "distributed", "draft")},
+               "draft": req.draft.record() if req.draft is not None else None,
                "env": asdict(req.env), "generator": req.generator.record(), "search": asdict(req.search),
                "planner": req.planner.model_dump(mode="json") if req.planner is not None else None,
                "distributed": dump_record(req.distributed) if req.distributed else None}
@@ -113,7 +119,10 @@ def run_eval_cli(req: EvalRequest) -> None:
     if saved_file.exists():   # resuming: the results there must be results of these settings (checked before any work)
         saved = json.loads(saved_file.read_text())
         request["changes"] = saved.get("changes", []) + settings_changes(saved, request, req.out)
-    generator = make_generator(req.generator, distributed=req.distributed)
+    from search.whole_proof import mode_search
+
+    search_fn, generator, draft_batcher = mode_search(req.mode, req.generator, req.repair_rounds, req.draft,
+                                                      req.distributed)
     env = make_env(req.env, distributed=req.distributed)
     req.out.mkdir(parents=True, exist_ok=True)
     saved_file.write_text(json.dumps(request, indent=1))
@@ -134,16 +143,21 @@ def run_eval_cli(req: EvalRequest) -> None:
             try:
                 return await evaluate(theorems, env, generator, req.search, req.out, attempts,
                                       stop_on_success=req.samples is None, concurrency=req.concurrency,
-                                      progress=progress, planner=req.planner)
+                                      progress=progress, planner=req.planner, search_fn=search_fn)
             finally:
+                if draft_batcher is not None:
+                    await draft_batcher.close()
                 await env.close()
 
         t0 = time.perf_counter()
-        summary, _ = asyncio.run(main())
+        summary, records = asyncio.run(main())
     # the settings that produced the numbers (a preset's facts included) and the samples that gave no tactic
     dropped = dict(getattr(generator, "dropped", {}) or {})
+    from search.whole_proof import mode_summary
+
     (req.out / "summary.json").write_text(json.dumps({**asdict(summary), "generator": req.generator.record(),
-                                                      "dropped_samples": dropped}, indent=1))
+                                                      "dropped_samples": dropped,
+                                                      **mode_summary(req.mode, records, req.repair_rounds)}, indent=1))
     console.print(f"[bold green]{summary.line()}[/]  ({time.perf_counter() - t0:.1f}s)")
     console.print(f"results: {req.out / 'attempts.jsonl'}, proofs: {req.out / 'proofs.jsonl'}")
 

@@ -1,2 +1,2 @@
-"""Best-first search over Lean tactic states, the scheduler that runs many searches at once and
-pass@k evaluation (`evaluate`); the tactic generators it calls live in policy/."""
+"""Best-first search over Lean tactic states, whole-proof attempts with repair and the hybrid, the
+scheduler that runs many attempts at once and pass@k evaluation (`evaluate`); generators live in policy/."""

@@ -39,10 +39,11 @@ async def evaluate(
     tag: dict | None = None,
     progress=None,
     planner: "PlannerConfig | None" = None,
+    search_fn=None,
 ) -> tuple[PassAtK, list[AttemptRecord]]:
     """Run (or resume) an evaluation into `out_dir` and return its pass@k summary and records.
     With `planner`, every attempt is a planner-driven search (search/planner/driver.py) at the
-    same budget."""
+    same budget; with `search_fn` (search/whole_proof.py, search/hybrid.py) every attempt is that."""
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / "attempts.jsonl"
     wanted = {t.id for t in theorems}
@@ -66,7 +67,7 @@ async def evaluate(
             progress(rec)
 
     batcher = GenerationBatcher(generator, max_batch=64)
-    search_fn = search
+    search_fn = search_fn or search
     if planner is not None:
         from search.planner.backends import make_planner
         from search.planner.driver import PlannerSearch

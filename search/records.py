@@ -22,6 +22,7 @@ class Failure(str, Enum):
     START = "start"           # the statement did not start (a Lean error or timeout)
     ENV = "env"               # the environment failed (counted as a failure, never dropped)
     PLAN = "plan"             # planner-driven search: no valid plan, or a step stayed unproved
+    PROOF = "proof"           # whole-proof attempts: every proof and repair failed verification
 
     def because(self, detail: str) -> str:
         """The `failure` text of this kind with a detail."""
@@ -125,6 +126,8 @@ class AttemptRecord:
     round: int = -1
     seed: int = 0
     planner: PlannerTrace | None = None  # planner-driven attempts only
+    tokens: int = 0                     # tokens generated, where the attempt counts them (whole-proof, hybrid)
+    whole: dict[str, Any] | None = None  # whole-proof and hybrid attempts: turns, repair round (search/whole_proof.py)
 
     @property
     def failure_kind(self) -> Failure:

@@ -120,7 +120,7 @@ def reference_kimina_chat(header: str, statement: str) -> list[dict]:
 def test_every_preset_is_tested_here():
     assert set(PRESETS) == {"bfs-prover-v2", "bfs-prover-v1", "internlm2.5-stepprover", "internlm2-stepprover",
                             "reprover", "deepseek-prover-v1.5", "deepseek-prover-v2", "goedel-prover-v2",
-                            "kimina-prover"}
+                            "kimina-prover", "tiny-whole"}
     for p in PRESETS.values():
         assert p.sources and p.architecture and p.output in ("tactic", "proof")
 

@@ -9,7 +9,8 @@ from lean_env.embedded.parser import parse_term
 from lean_env.embedded.tactics import TACTICS, Engine, TacticSyntaxError
 from lean_env.embedded.tactics.registry import tactic
 
-KIND_MODULES = {"engine", "intro_cases", "rewriting", "closers", "arithmetic", "structure"}
+KIND_MODULES = {"engine", "intro_cases", "rewriting", "closers", "arithmetic", "structure", "casts", "evaluation",
+                "goal_shapes"}
 
 
 def test_every_tactic_lives_in_the_module_of_its_kind():

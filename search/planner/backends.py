@@ -8,6 +8,7 @@
               or learned from proofs ({"id", "tactics"}: seed proofs, an evaluation's proofs.jsonl)
     embedded  for the embedded fragment: solves the linear equations among the hypotheses and
               plans one `have` per determined unknown (a scripted stand-in for the LLM)
+    draft     the `have` chain of a whole-proof model's draft (search/planner/draft.py)
 
 Prompts are files (`prompts/system.txt`, `plan.txt`, `replan.txt`), with `{statement}`, `{goal}`,
 `{prefix}` and `{feedback}` placeholders; `PlannerConfig.prompts` points at a directory of your
@@ -336,8 +337,9 @@ class PlannerConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    kind: Literal["openai", "hf", "file", "embedded"] = "embedded"
-    model: Optional[str] = None            # openai: served name; hf: a model dir or hub id
+    kind: Literal["openai", "hf", "file", "embedded", "draft"] = "embedded"
+    model: Optional[str] = None            # openai: served name; hf: a model dir or hub id; draft: a model dir
+    preset: Optional[str] = None           # draft: the whole-proof preset (default tiny-whole)
     base_url: Optional[str] = None         # openai
     api_key_env: Optional[str] = None      # openai: the environment variable holding the key
     path: Optional[str] = None             # file: the plans JSONL
@@ -355,15 +357,16 @@ class PlannerConfig(BaseModel):
     @model_validator(mode="after")
     def _fields_fit_kind(self) -> "PlannerConfig":
         k = self.kind
-        unused = {"model": k not in ("openai", "hf"), "base_url": k != "openai", "api_key_env": k != "openai",
+        unused = {"model": k not in ("openai", "hf", "draft"), "preset": k != "draft", "base_url": k != "openai",
+                  "api_key_env": k != "openai",
                   "path": k != "file", "device": k != "hf", "prompts": k not in ("openai", "hf")}
         bad = [n for n, refused in unused.items() if refused and getattr(self, n) is not None]
         if bad:
             raise ValueError(f"planner kind {k!r} does not use {', '.join(bad)}")
         if k == "openai" and not (self.base_url and self.model):
             raise ValueError("planner kind 'openai' needs base_url and model")
-        if k == "hf" and not self.model:
-            raise ValueError("planner kind 'hf' needs model (a local directory or hub id)")
+        if k in ("hf", "draft") and not self.model:
+            raise ValueError(f"planner kind {k!r} needs model (a local directory or hub id)")
         if k == "file" and not self.path:
             raise ValueError("planner kind 'file' needs path (a JSONL of {id, plan})")
         if self.prompts is not None:
@@ -378,6 +381,10 @@ def make_planner(cfg: PlannerConfig, seed: int = 0) -> Planner:
         return EmbeddedPlanner()
     if cfg.kind == "file":
         return ScriptedPlanner.from_jsonl(cfg.path)
+    if cfg.kind == "draft":
+        from search.planner.draft import make_draft_planner
+
+        return make_draft_planner(cfg.model, cfg.preset, cfg.temperature, cfg.max_tokens, seed)
     prompts = PromptSet.load(cfg.prompts)
     if cfg.kind == "openai":
         key = os.environ.get(cfg.api_key_env) if cfg.api_key_env else None
