@@ -49,10 +49,11 @@ class PrefixEnv:
 
 
 class HybridSearch:
-    """A `search_fn`: `draft_propose` samples the whole-proof model (through `drafter`'s prompts),
-    the `propose` the scheduler passes samples the step model."""
+    """A `search_fn`: `draft_propose(prompt, n, key)` samples the whole-proof model (through
+    `drafter`'s prompts; a `GenerationBatcher.propose`, so each attempt's draft has its own request
+    key), the `propose` the scheduler passes samples the step model."""
 
-    def __init__(self, drafter: WholeProofSearch, draft_propose: Propose):
+    def __init__(self, drafter: WholeProofSearch, draft_propose):
         self.drafter, self.draft_propose = drafter, draft_propose
 
     async def __call__(self, theorem: Theorem, env: ProofEnv, propose: Propose, cfg: SearchConfig, attempt: int = 0,

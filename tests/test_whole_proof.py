@@ -43,8 +43,9 @@ class Scripted:
     def __init__(self, outputs):
         self.outputs, self.prompts = list(outputs), []
 
-    async def __call__(self, state, n):
+    async def __call__(self, state, n, key=None):
         self.prompts.append(str(state))
+        self.keys = getattr(self, "keys", []) + [key]
         out = self.outputs.pop(0) if self.outputs else "sorry"
         return [TacticCandidate(out, -1.0, 7)]
 
@@ -132,6 +133,22 @@ def test_hybrid_search_resumes_from_the_draft_s_last_good_state(theorem):
     assert asked[0] == good.pp                   # the search's root is the state after the good prefix
     assert rec.proved and rec.proof == DRAFT[:2] + ["rw [hk]", "ring"] and verdict.ok
     assert rec.whole["resumed_from"] == 2 and rec.whole["draft_verified"] is False
+
+
+def test_each_hybrid_attempt_asks_for_its_own_draft(theorem):
+    """Drafts are keyed by (theorem, attempt): attempts draw different samples, a resume the same."""
+    draft = Scripted(["  sorry"] * 3)
+
+    async def step(state, n):
+        return []
+
+    async def go(env):
+        for attempt in (0, 1, 0):
+            await HybridSearch(WholeProofSearch("tiny-whole"), draft)(theorem, env, step, SearchConfig(1, 1), attempt)
+
+    run(go)
+    assert len(draft.keys) == 3 and None not in draft.keys
+    assert draft.keys[0] != draft.keys[1] and draft.keys[0] == draft.keys[2]
 
 
 @pytest.fixture(scope="module")
