@@ -226,6 +226,19 @@ def test_an_actor_that_cannot_be_placed_is_dropped_and_none_at_all_is_an_error(c
         RayEnv(build, [EnvSlot(gone, 1)], dist)
 
 
+def _wait_until_dead(ray, handle, seconds: float = 30.0) -> None:
+    import time
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            ray.get(handle.node_id.remote(), timeout=5)
+        except Exception:   # RayActorError (or a timeout): the actor is gone
+            return
+        time.sleep(0.1)
+    raise AssertionError("the killed actor still answers")
+
+
 @pytest.mark.slow
 def test_a_lost_generator_s_states_go_to_the_others(cluster):
     import ray
@@ -244,6 +257,7 @@ def test_a_lost_generator_s_states_go_to_the_others(cluster):
         states = [f"x : ℕ\n⊢ x + {i} = {i} + x" for i in range(16)]
         before = generator.generate(states, 3)
         ray.kill(generator.actors[0].handle)
+        _wait_until_dead(ray, generator.actors[0].handle)   # kill is asynchronous: a quick call may still be served
         assert generator.generate(states, 3) == before
         assert generator.lost_nodes == nodes[:1] and generator.nodes == nodes[1:]
     finally:
