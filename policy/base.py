@@ -3,9 +3,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Protocol, Sequence, runtime_checkable
+from collections import Counter
+from typing import Callable, Iterable, Protocol, Sequence, TypeVar, runtime_checkable
 
 from policy.params import DEFAULT_STOP
+
+T = TypeVar("T")
 
 DEFAULT_PROMPT = "{state}:::"
 
@@ -150,3 +153,20 @@ class PromptFormat:
         if any(re.search(p, tactic) for p in self.drop_patterns):
             return "filter"
         return None
+
+    def keep(self, samples: Iterable[tuple[T, bool]], candidate: Callable[[T], "TacticCandidate"],
+             dropped: Counter) -> list["TacticCandidate"]:
+        """The tactics among (sample, finished) pairs, in order; every sample left out is counted in
+        `dropped` by its reason (cut off at max_tokens, or `rejects`): no tactic is cut silently."""
+        kept = []
+        for sample, finished in samples:
+            if not finished:
+                dropped["max_tokens"] += 1
+                continue
+            cand = candidate(sample)
+            why = self.rejects(cand.tactic)
+            if why:
+                dropped[why] += 1
+                continue
+            kept.append(cand)
+        return kept

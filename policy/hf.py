@@ -89,7 +89,7 @@ class HFGenerator:
                 groups = sample(self.model, [prompts[i] for i in chunk], n, self.params, self.tokenizer.eos_token_id,
                                 self.pad_id, row_seeds=[seed for i in chunk for seed in seeds[i]], raw=raw)
             for i, group in zip(chunk, groups):
-                out[i] = self._keep(group)
+                out[i] = self.prompt.keep(((x, x.finished) for x in group), self._candidate, self.dropped)
         return out
 
     def _beams(self, prompts: list[list[int]], n: int) -> list[list[Sample]]:
@@ -101,21 +101,6 @@ class HFGenerator:
         rows = beam_search(self.model, ids.to(device), mask.to(device), n, self.params, self.tokenizer.eos_token_id,
                            self.pad_id)
         return [[Sample(b.token_ids, b.token_logprobs, b.finished) for b in beams] for beams in rows]
-
-    def _keep(self, group: list[Sample]) -> list[TacticCandidate]:
-        """The tactics of a group; every sample left out is counted by its reason."""
-        kept = []
-        for s in group:
-            if not s.finished:
-                self.dropped["max_tokens"] += 1
-                continue
-            cand = self._candidate(s)
-            why = self.prompt.rejects(cand.tactic)
-            if why:
-                self.dropped[why] += 1
-                continue
-            kept.append(cand)
-        return kept
 
     def sample_ids(self, prompts: Sequence[list[int]], row_seeds: Sequence[int]) -> list[Sample]:
         """One sample per prompt (token ids, already truncated by the caller) with the given

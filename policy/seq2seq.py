@@ -110,18 +110,13 @@ class Seq2SeqGenerator:
             rows.append((ids, lps, raws, finished))
         return self._keep(rows)
 
+    def _candidate(self, row) -> TacticCandidate:
+        ids, lps, raws = row
+        body = [t for t in ids if t != self.tokenizer.eos_token_id]
+        tactic = self.prompt.postprocess(self.tokenizer.decode(body, skip_special_tokens=True), self.params.stop)
+        score = sum(raws) if self.params.logprobs == "raw" else sum(lps)
+        return TacticCandidate(tactic, float(score), len(ids), tuple(ids), tuple(lps))
+
     def _keep(self, rows) -> list[TacticCandidate]:
-        kept = []
-        for ids, lps, raws, finished in rows:
-            if not finished:
-                self.dropped["max_tokens"] += 1
-                continue
-            body = [t for t in ids if t != self.tokenizer.eos_token_id]
-            tactic = self.prompt.postprocess(self.tokenizer.decode(body, skip_special_tokens=True), self.params.stop)
-            why = self.prompt.rejects(tactic)
-            if why:
-                self.dropped[why] += 1
-                continue
-            score = sum(raws) if self.params.logprobs == "raw" else sum(lps)
-            kept.append(TacticCandidate(tactic, float(score), len(ids), tuple(ids), tuple(lps)))
-        return kept
+        return self.prompt.keep((((ids, lps, raws), finished) for ids, lps, raws, finished in rows), self._candidate,
+                                self.dropped)

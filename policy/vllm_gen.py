@@ -155,7 +155,8 @@ class VLLMGenerator:
         params = [self._request(k, n) for k in (keys if keys is not None else states)]
         prompts = [{"prompt_token_ids": self.encode(s)} for s in states]
         outputs = self.llm.generate(prompts, params, use_tqdm=False)
-        return [self._keep([(c, c.finish_reason != "length") for c in out.outputs]) for out in outputs]
+        return [self.prompt.keep(((c, c.finish_reason != "length") for c in out.outputs), self._candidate, self.dropped)
+                for out in outputs]
 
     def _beams(self, states: Sequence[str], n: int) -> list[list[TacticCandidate]]:
         from vllm.sampling_params import BeamSearchParams
@@ -177,23 +178,8 @@ class VLLMGenerator:
                     ids.append(self.tokenizer.eos_token_id)
                     lps.append(float(b.cum_logprob) - sum(lps))
                 beams.append((_Completion(b.text or "", ids, lps), finished))
-            out.append(self._keep(beams))
+            out.append(self.prompt.keep(beams, self._candidate, self.dropped))
         return out
-
-    def _keep(self, completions) -> list[TacticCandidate]:
-        """The tactics among (completion, finished) pairs; the rest counted by reason."""
-        kept = []
-        for c, finished in completions:
-            if not finished:
-                self.dropped["max_tokens"] += 1
-                continue
-            cand = self._candidate(c)
-            why = self.prompt.rejects(cand.tactic)
-            if why:
-                self.dropped[why] += 1
-                continue
-            kept.append(cand)
-        return kept
 
     def _candidate(self, c) -> TacticCandidate:
         ids = list(c.token_ids)
