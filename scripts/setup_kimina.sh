@@ -16,6 +16,8 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 venv=${1:-$root/.venv-kimina}
+# Absolute, because the import check below runs from inside the venv (a relative path would not resolve there).
+mkdir -p "$venv" && venv=$(cd "$venv" && pwd)
 
 is_312() { "$1" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 12))' >/dev/null 2>&1; }
 
