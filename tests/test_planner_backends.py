@@ -76,6 +76,21 @@ def test_openai_planner_sends_the_prompt_files_and_reads_a_plan():
     assert "have e0 : m = 3" in second["messages"][1]["content"] and "stuck" in second["messages"][1]["content"]
 
 
+def test_planner_seeds_come_from_the_request_not_from_what_was_asked_before():
+    """A resumed or reordered run must ask with the same seeds: the seed is a function of the
+    run's seed and the request's identity (the driver's key), never of a per-planner counter."""
+    plan = chat("```lean\nhave e0 : m = 3\n```")
+    a, b = PlanRequest(THEOREM, GOAL, key="t\x000\x00plan\x000\x000\x000"), PlanRequest(THEOREM, GOAL, key="t\x001\x00plan\x000\x000\x000")
+    with FakeChatServer(plan) as srv:
+        first = make_planner(PlannerConfig(kind="openai", base_url=srv.base_url, model="m"), seed=7)
+        first.plan(a), first.plan(b)
+        fresh = make_planner(PlannerConfig(kind="openai", base_url=srv.base_url, model="m"), seed=7)
+        fresh.plan(b), fresh.plan(a)
+        make_planner(PlannerConfig(kind="openai", base_url=srv.base_url, model="m"), seed=8).plan(a)
+    s_a, s_b, s_b2, s_a2, s_a8 = (r["seed"] for r in srv.requests)
+    assert (s_a, s_b) == (s_a2, s_b2) and s_a != s_b and s_a8 != s_a
+
+
 def test_openai_planner_reply_that_is_not_a_plan_is_a_clear_error():
     with FakeChatServer(chat("The answer is 60 because 3 * 5 * 4 = 60.")) as srv:
         text = OpenAIChatPlanner(srv.base_url, "m").plan(PlanRequest(THEOREM, GOAL))

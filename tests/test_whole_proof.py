@@ -217,15 +217,18 @@ def test_the_planner_takes_its_have_chain_from_a_whole_proof_draft():
 
     class Gen:   # a raw-prompt generator that writes one draft, the second `have` wrongly proved
         prompts: list[str] = []
+        keys: list[str] = []
 
-        def generate(self, states, n):
+        def generate(self, states, n, keys=None):
             self.prompts += [str(s) for s in states]
+            self.keys += list(keys)
             return [[TacticCandidate("have e3 : n = 1 := by linarith\n  have e2 : x = 3 := by nlinarith [foo]\n"
                                      "  norm_num", -1.0, 20)]]
 
     gen = Gen()
-    reply = DraftPlanner(gen, WholeProofSearch("tiny-whole")).plan(PlanRequest(t, "⊢ goal"))
+    reply = DraftPlanner(gen, WholeProofSearch("tiny-whole")).plan(PlanRequest(t, "⊢ goal", key="k1"))
     plan = parse_plan(reply)
+    assert gen.keys == ["k1"]   # the draft is sampled under the request's own name
     assert [(s.name, s.statement) for s in plan.steps] == [("e3", "n = 1"), ("e2", "x = 3")]
     assert gen.prompts == [t.statement + "\n"]
     with pytest.raises(ValueError, match="needs model"):

@@ -26,6 +26,7 @@ from typing import Any, Callable, Literal, Mapping, Optional, Protocol, Sequence
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from lean_env.types import Theorem
+from policy.params import request_seed
 from search.planner.plan import PlanError, PlanStep
 
 PROMPTS_DIR = Path(__file__).resolve().parent / "prompts"
@@ -37,10 +38,20 @@ class PlanRequest:
     goal: str                               # the root goal state
     prefix: tuple[PlanStep, ...] = ()       # proven steps a replan must keep verbatim
     feedback: str = ""                      # why the last plan was refused or got stuck
+    key: str = ""                           # the request's identity (the driver: theorem, attempt, searcher, draw)
 
     @property
     def replan(self) -> bool:
         return bool(self.prefix or self.feedback)
+
+    @property
+    def identity(self) -> str:
+        """What a sampling planner seeds from (`policy.params.request_seed`): the key, or the whole
+        request without one, so a plan never depends on what the planner was asked before."""
+        if self.key:
+            return self.key
+        prefix = "\n".join(s.have() for s in self.prefix)
+        return "\x00".join((self.theorem.id, self.goal, prefix, self.feedback))
 
 
 class Planner(Protocol):
@@ -93,7 +104,7 @@ class OpenAIChatPlanner:
         self.url = root + ("/chat/completions" if root.endswith("/v1") else "/v1/chat/completions")
         self.model, self.prompts = model, prompts or PromptSet.load()
         self.temperature, self.max_tokens, self.retries, self.backoff = temperature, max_tokens, retries, backoff
-        self.seed, self.requests = seed, 0
+        self.seed = seed
         self.client = httpx.Client(timeout=timeout, headers={"Authorization": f"Bearer {api_key}"} if api_key else {})
 
     def close(self) -> None:
@@ -101,8 +112,7 @@ class OpenAIChatPlanner:
 
     def plan(self, request: PlanRequest) -> str:
         body = {"model": self.model, "messages": self.prompts.messages(request), "temperature": self.temperature,
-                "max_tokens": self.max_tokens, "n": 1, "seed": self.seed + self.requests}
-        self.requests += 1
+                "max_tokens": self.max_tokens, "n": 1, "seed": request_seed(self.seed, request.identity)}
         data = self._post(body)
         try:
             content = data["choices"][0]["message"]["content"]
@@ -129,7 +139,7 @@ class HFPlanner:
         self.tokenizer = AutoTokenizer.from_pretrained(model)
         self.model = AutoModelForCausalLM.from_pretrained(model).to(device).eval()
         self.prompts, self.temperature, self.max_tokens, self.device = prompts or PromptSet.load(), temperature, max_tokens, device
-        self.seed, self.requests = seed, 0
+        self.seed = seed
 
     def prompt_text(self, request: PlanRequest) -> str:
         messages = self.prompts.messages(request)
@@ -141,8 +151,7 @@ class HFPlanner:
         import torch
 
         ids = self.tokenizer(self.prompt_text(request), return_tensors="pt").to(self.device)
-        torch.manual_seed(self.seed + self.requests)
-        self.requests += 1
+        torch.manual_seed(request_seed(self.seed, request.identity))
         with torch.no_grad():
             out = self.model.generate(**ids, do_sample=self.temperature > 0, temperature=self.temperature or None,
                                       max_new_tokens=self.max_tokens, pad_token_id=self.tokenizer.eos_token_id)

@@ -15,7 +15,8 @@ class DraftPlanner:
 
     def plan(self, request: PlanRequest) -> str:
         d, theorem = self.drafter, request.theorem
-        got = self.generator.generate([PromptInput(d.render(d.first_messages(theorem)))], 1)[0]
+        # keyed by the request, so each attempt's (and each replan's) draft is its own sample
+        got = self.generator.generate([PromptInput(d.render(d.first_messages(theorem)))], 1, [request.identity])[0]
         if not got:
             return ""
         tactics, _ = d.proof_of(theorem, got[0].tactic)

@@ -67,6 +67,7 @@ class _PlannerAttempt:
         self.goal = ""
         self.steps_of: dict[str, list[ProofStep]] = {}   # a proven step's tactic -> its (state, tactic) pairs
         self.found = asyncio.Event()    # one searcher's verified proof stops the others
+        self.draws: dict[int, int] = {}  # searcher -> its plan draws so far (names each request)
 
     # ------------------------------------------------------------ the attempt
     async def run(self) -> tuple[AttemptRecord, list[tuple[str, SearchTree]]]:
@@ -92,7 +93,7 @@ class _PlannerAttempt:
         while budget > 0 and not self._stopped():
             prog = await self.store.get(self.theorem.id)
             if not prog.plan:
-                plan = await self._draw(PlanRequest(self.theorem, self.goal), "initial")
+                plan = await self._draw(PlanRequest(self.theorem, self.goal), "initial", k)
                 if plan is None:
                     return None, budget, Failure.PLAN.because("no valid plan")
                 await self.store.set_plan(self.theorem.id, plan.steps, prog.version)  # refused: someone else's is in
@@ -135,7 +136,7 @@ class _PlannerAttempt:
                 replans += 1
                 what = f"step {i + 1} `{step.have()}`" if step else "the main goal after the last step"
                 feedback = f"{what} was not proved ({rec.failure})"
-                new = await self._draw(PlanRequest(self.theorem, self.goal, plan[:i], feedback), "replan", plan[:i])
+                new = await self._draw(PlanRequest(self.theorem, self.goal, plan[:i], feedback), "replan", k, plan[:i])
                 if new is not None:
                     await self.store.set_plan(self.theorem.id, new.steps, prog.version)
                 continue
@@ -168,11 +169,15 @@ class _PlannerAttempt:
         return None, f"{why}; fallback: {rec.failure}" if why else rec.failure
 
     # ------------------------------------------------------------ plans
-    async def _draw(self, req: PlanRequest, reason: str, keep: Sequence[PlanStep] = ()) -> Plan | None:
+    async def _draw(self, req: PlanRequest, reason: str, searcher: int, keep: Sequence[PlanStep] = ()) -> Plan | None:
         """A validated plan (keeping `keep` verbatim), or None after 1 + max_regenerations tries.
-        A planner that cannot be reached raises: the attempt did not happen and must be rerun."""
+        A planner that cannot be reached raises: the attempt did not happen and must be rerun.
+        Each request is named by (theorem, attempt, searcher, its draw, its try), which a sampling
+        planner seeds from: the same run asks the same questions and gets the same plans."""
+        draw = self.draws[searcher] = self.draws.get(searcher, -1) + 1
         for j in range(1 + self.pcfg.max_regenerations):
-            text = await asyncio.to_thread(self.planner.plan, req)
+            key = "\x00".join(map(str, (self.theorem.id, self.rec.attempt, "plan", searcher, draw, j)))
+            text = await asyncio.to_thread(self.planner.plan, dataclasses.replace(req, key=key))
             label = reason if j == 0 else "regenerate"
             try:
                 plan = parse_plan(text)
