@@ -34,6 +34,13 @@ SIGNATURES: dict[str, Signature] = {
     # constants are applications to no arguments, so no free variable: `π` is `open Real`'s spelling
     "Real.pi": Signature((), "ℝ"),
     "π": Signature((), "ℝ"),
+    # ℂ: `Complex.I` a constant with I * I = -1 (`Complex.I_mul_I`); the rest opaque
+    "Complex.I": Signature((), "ℂ"),
+    "Complex.abs": Signature(("ℂ",), "ℝ"),
+    "Complex.normSq": Signature(("ℂ",), "ℝ"),
+    "Complex.re": Signature(("ℂ",), "ℝ"),
+    "Complex.im": Signature(("ℂ",), "ℝ"),
+    "Complex.exp": Signature(("ℂ",), "ℂ"),
     "abs": Signature((ALPHA,), ALPHA, "LinearOrderedAddCommGroup"),
     "min": Signature((ALPHA, ALPHA), ALPHA, "LinearOrder"),
     "max": Signature((ALPHA, ALPHA), ALPHA, "LinearOrder"),
@@ -100,7 +107,7 @@ SET_TYPES = ("Finset", "Set")   # a set variable's type in the context: "Finset 
 # `S.card`, `n.divisors`, `n !` spelled `n.factorial`: Lean's dot notation on ℕ/ℤ/Finset values
 DOT_FUNCTIONS = {"card": "Finset.card", "divisors": "Nat.divisors", "properDivisors": "Nat.properDivisors",
                  "factorial": "Nat.factorial", "natAbs": "Int.natAbs", "toNat": "Int.toNat",
-                 "num": "Rat.num", "den": "Rat.den"}
+                 "num": "Rat.num", "den": "Rat.den", "re": "Complex.re", "im": "Complex.im"}
 
 
 def set_variable(ty: object) -> tuple[str, str] | None:

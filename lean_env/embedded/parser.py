@@ -8,9 +8,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from lean_env.embedded.terms import (
-    BIN_PREC, INT, MAX_PREC, NAT, RAT, REAL, Anon, App, Bin, ByTac, Cast, Const, Hole, Num, Proj, Quant, Term, Typed,
-    Un, Var,
+    BIN_PREC, COMPLEX, INT, MAX_PREC, NAT, RAT, REAL, Anon, App, Bin, ByTac, Cast, Const, Hole, Num, Proj, Quant, Term, Typed,
+    Un, Var, type_of,
 )
+from lean_env.embedded.errors import IllTyped
 from lean_env.lexer import LexError, code_tokens, numeral_value
 
 
@@ -24,7 +25,9 @@ class ParseError(Exception):
 
 
 _ASCII = {"->": "→", "<->": "↔", "<=": "≤", ">=": "≥", "λ": "fun"}
-TYPES = {"ℕ": NAT, "ℤ": INT, "ℚ": RAT, "ℝ": REAL, "Nat": NAT, "Int": INT, "Rat": RAT, "Real": REAL, "Prop": "Prop"}
+TYPES = {"ℕ": NAT, "ℤ": INT, "ℚ": RAT, "ℝ": REAL, "ℂ": COMPLEX, "Nat": NAT, "Int": INT, "Rat": RAT, "Real": REAL,
+         "Complex": COMPLEX, "Prop": "Prop"}
+CONSTANTS = ("π", "Real.pi", "Complex.I")   # applications to no arguments (`functions.SIGNATURES`)
 _KINDS = {"ident": "ident", "num": "num", "symbol": "sym"}
 
 
@@ -54,6 +57,27 @@ def tokenize(text: str) -> list[Tok]:
         toks.append(Tok("ident" if t.text == "λ" else kind, _ASCII.get(t.text, t.text), t.start))
     toks.append(Tok("end", "", len(text)))
     return toks
+
+
+def _own_type(t: Term) -> Term:
+    """`(t : T)` for a part whose type is already fixed as parsed (`Real.sqrt 2 : ℝ`, `Complex.I : ℂ`):
+    an ascription of its own type, which elaboration reads as the same leaf."""
+    ty = type_of(t)
+    return Typed(t, ty) if isinstance(ty, str) and ty in TYPES.values() and ty != "Prop" else t
+
+
+def _built(node, *parts):
+    """A node as parsed. Parts typed by their function's signature may not meet yet (`(1 + Complex.I) /
+    Real.sqrt 2`, `2 ^ Real.sqrt 2`): elaboration inserts the casts (`binop%`) or picks `Real.rpow`,
+    so they enter as ascriptions, which the node does not type-check."""
+    try:
+        return node(*parts)
+    except IllTyped:
+        if node is App:
+            fn, args = parts
+            return App(fn, tuple(_own_type(a) for a in args))
+        op, lhs, rhs = parts
+        return Bin(op, _own_type(lhs), _own_type(rhs))
 
 
 class Parser:
@@ -106,12 +130,12 @@ class Parser:
                     break
                 self.next()
                 rhs = self.term(rp)
-                lhs = Bin(t.text, lhs, rhs)
+                lhs = _built(Bin, t.text, lhs, rhs)
             elif prec <= MAX_PREC and self._starts_argument():
                 args = []
                 while self._starts_argument():
                     args.append(self.argument())
-                lhs = App(lhs, tuple(args))
+                lhs = _built(App, lhs, tuple(args))
             else:
                 break
         return lhs
@@ -179,8 +203,14 @@ class Parser:
                 return Const(True)
             if t.text == "False":
                 return Const(False)
-            if t.text in ("π", "Real.pi"):   # a constant: an application to no arguments
+            if t.text in CONSTANTS:   # a constant: an application to no arguments
                 return App(Var(t.text), ())
+            const = next((c for c in CONSTANTS if t.text.startswith(c + ".")), None)
+            if const is not None:   # `Complex.I.re`: a projection of a constant
+                base = App(Var(const), ())
+                for f in t.text[len(const) + 1:].split("."):
+                    base = Proj(base, f)
+                return base
             if "." in t.text:  # h.1, h.mp, Or.inl: split projections off local names later
                 head, *fields = t.text.split(".")
                 if head[0].islower() or head[0] in "hH" or not head[0].isupper():
@@ -238,7 +268,7 @@ class Parser:
         if name in self.type_vars:
             return self.type_vars[name]
         if name not in TYPES:
-            raise ParseError(f"unknown type '{name}' (the embedded fragment has ℕ, ℤ, ℚ, ℝ and Prop)", t.pos)
+            raise ParseError(f"unknown type '{name}' (the embedded fragment has ℕ, ℤ, ℚ, ℝ, ℂ and Prop)", t.pos)
         return TYPES[name]
 
     def quantifier(self) -> Term:

@@ -20,6 +20,7 @@ from lean_env.embedded.terms import (
 )
 
 TRUE, FALSE = Const(True), Const(False)
+COMPLEX_I = App(Var("Complex.I"), ())
 
 
 def simp_arith(t: Term, ty: str) -> Term:
@@ -65,6 +66,10 @@ def simp_arith(t: Term, ty: str) -> Term:
                 return Num(1, ty)
             if b == Num(1, NAT):
                 return a
+            if a == COMPLEX_I and isinstance(b, Num) and b.value in (2, 3, 4):   # `Complex.I_sq` & co.
+                return {2: Un("-", one), 3: Un("-", COMPLEX_I), 4: one}[b.value]
+        if t.op == "*" and a == b == COMPLEX_I:   # `Complex.I_mul_I`
+            return Un("-", one)
         return t
     if isinstance(t, Un) and t.op == "-":
         a = simp_arith(t.arg, ty)

@@ -13,7 +13,7 @@ from lean_env.embedded.errors import IllTyped
 from lean_env.embedded.functions import ALPHA, SIGNATURES, local_function
 from lean_env.lexer import numeral_text
 
-from lean_env.embedded.carriers import FIELDS, INT, NAT, NUMBER_TYPES, RAT, REAL  # noqa: F401  (re-exported)
+from lean_env.embedded.carriers import COMPLEX, FIELDS, INT, NAT, NUMBER_TYPES, RAT, REAL  # noqa: F401  (re-exported)
 
 
 class TyVar(str):
@@ -295,6 +295,10 @@ def _pp(t: Term, prec: int, rightmost: bool) -> str:
         return _paren(f"{_pp(t.args[0], lp, False)} ^ {_pp(t.args[1], rp, rightmost or p < prec)}", p < prec)
     if isinstance(t, App) and isinstance(t.fn, Var) and len(t.args) == 1 and t.fn.name in _NOTATION:
         return _pp_notation(t.fn.name, t.args[0], prec, rightmost)
+    if isinstance(t, App) and isinstance(t.fn, Var) and len(t.args) == 1 and t.fn.name in _DOT_NOTATION:
+        return f"{_pp(t.args[0], MAX_PREC + 1, False)}.{t.fn.name.rpartition('.')[2]}"   # `z.re`
+    if isinstance(t, App) and not t.args:   # a constant: `Complex.I`, `π`
+        return _pp(t.fn, MAX_PREC, False)
     if isinstance(t, App):
         s = " ".join([_pp(t.fn, MAX_PREC, False)] + [_pp(a, MAX_PREC + 1, False) for a in t.args])
         return _paren(s, prec > MAX_PREC)
@@ -309,6 +313,7 @@ def _pp(t: Term, prec: int, rightmost: bool) -> str:
 
 # Function applications Mathlib prints as notation: `|x|`, `x⁻¹`, `√x` (`prefix:100`).
 _NOTATION = ("abs", "Inv.inv", "Real.sqrt", "Nat.factorial")
+_DOT_NOTATION = ("Complex.re", "Complex.im")   # printed `z.re`, as Lean's delaborator does
 
 
 _BIG_OPS = {"Finset.sum": "∑", "Finset.prod": "∏"}

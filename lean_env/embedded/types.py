@@ -344,6 +344,9 @@ def elab_app(t: App, ctx: dict, expected: str | None = None) -> tuple[Term, str]
 
 # ---------------------------------------------------------------- propositions
 
+_ORDER_CLASS = {"<": "LT", ">": "LT", "≤": "LE", "≥": "LE"}
+
+
 def _is_prop_side(t: Term, ctx: Ctx) -> bool:
     if isinstance(t, Var):
         return ctx.get(t.name) == PROP
@@ -383,6 +386,8 @@ def elab_prop(t: Term, ctx: Ctx) -> Term:
             raise ElabError(f"failed to synthesize\n  LT Prop\n  {pp(t)}")
         if t.op == "∣" and carriers.is_number(ty) and not carriers.has_dvd(ty):
             raise ElabError(f"the embedded fragment has `∣` over ℕ and ℤ only, not {ty}")
+        if t.op in _ORDER_CLASS and carriers.is_number(ty) and not carriers.is_ordered(ty):
+            raise failed_to_synthesize(_ORDER_CLASS[t.op], ty)   # `(2 : ℂ) ≤ 3`: ℂ has no order
         return Bin(t.op, _at(t.lhs, ty, ctx), _at(t.rhs, ty, ctx))
     if isinstance(t, Quant):
         ty = t.ty if t.ty is not None else binder_type(t.var, t.body, ctx)

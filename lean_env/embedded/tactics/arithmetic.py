@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from lean_env.embedded import arith
-from lean_env.embedded.carriers import is_field, is_integral
+from lean_env.embedded.carriers import is_field, is_integral, is_ordered
 from lean_env.embedded.goals import CLASSICAL, Goal, ProofState, TacticError
 from lean_env.embedded.terms import INT, NAT, App, Bin, Cast, Num, Term, Un, Var, is_numeral, pp, replace, subst, type_of
 from lean_env.embedded.types import elab_value
@@ -118,6 +118,8 @@ def _positivity(g: Goal, extra: list[Term], e: Engine) -> bool:
     elif t.op == "≠" and is_numeral(t.lhs, 0):
         want, e_ = "≠", t.rhs
     else:
+        return False
+    if not is_ordered(_type(e_, g.ctx)):   # Mathlib's `Positivity.solve` needs `PartialOrder α`
         return False
     sign = _sign(e_, g)
     return sign == POS or {"≤": NONNEG, "≠": NONZERO, "<": POS}[want] == sign
