@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from lean_env.embedded import carriers
+from lean_env.embedded.definitions import unfold_head
 from lean_env.embedded.values import ArithError, evaluate, is_closed_arith, relation_type, term_type, typed
 from lean_env.embedded.goals import CLASSICAL, Goal, TacticError, canon, defeq, fresh_inaccessible
 from lean_env.embedded.lemmas import LIBRARY, Lemma
@@ -97,6 +98,8 @@ class Elab:
         """`fun x => e` against `∀ x, P x` (a new variable) or `fun h => e` against `P → Q` (a new
         hypothesis); the name shadows an older one, which becomes inaccessible."""
         g = self.goal
+        while not (isinstance(expected, (Quant, Bin, Un))) and unfold_head(expected) is not None:
+            expected = unfold_head(expected)   # `fun x hx => _ : a ∈ lowerBounds s`
         if isinstance(expected, Quant) and expected.kind == "∀":
             if t.ty is not None and t.ty != expected.ty:
                 raise mismatch(Var(t.var), t.ty, expected.ty)
@@ -148,6 +151,10 @@ class Elab:
             if len(items) < 2:
                 raise TacticError("invalid constructor ⟨...⟩, insufficient number of arguments")
             self.check(rest, body)
+            return
+        unfolded = unfold_head(expected)   # `⟨h₁, h₂⟩ : IsLeast s a`: the `whnf` is an `∧`
+        if unfolded is not None:
+            self._check_anon(t, unfolded)
             return
         raise TacticError(
             f"invalid constructor ⟨...⟩, expected type must be an inductive type \n  {pp(expected)}"
@@ -222,6 +229,8 @@ class Elab:
         raise TacticError(f"cannot elaborate '{pp(t)}' as a proof here")
 
     def _project(self, p: Term, field: str, t: Term) -> Term:
+        while unfold_head(p) is not None and not (isinstance(p, Bin) and p.op in ("∧", "↔")):
+            p = unfold_head(p)   # `h.1` with `h : IsLeast s a`
         if isinstance(p, Bin) and p.op == "∧" and field in ("1", "2", "left", "right"):
             return p.lhs if field in ("1", "left") else p.rhs
         if isinstance(p, Bin) and p.op == "↔" and field in ("1", "2", "mp", "mpr"):
@@ -308,6 +317,14 @@ class Elab:
         ctx = self.goal.ctx
         for arg in args:
             p = _instantiate(p, binding, ctx)
+            if unfold_head(p) is not None:   # `h.2 hx` with `h.2 : a ∈ lowerBounds s`: a `∀` after `whnf`
+                p = unfold_head(p)
+                while isinstance(p, Quant) and p.kind == "∀":   # `∀ ⦃x⦄`: strict-implicit, solved by unification
+                    meta = "?" + p.var
+                    while meta in metas or meta in free_vars(p):
+                        meta += "'"
+                    metas = {**metas, meta: p.ty}
+                    p = subst(p.body, p.var, Var(meta))
             if isinstance(p, Quant) and p.kind == "∀" and isinstance(arg, Hole) and not arg.synthetic:
                 # `_` for an explicit argument: a new implicit variable, solved by unification
                 meta = "?" + p.var

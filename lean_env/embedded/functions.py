@@ -55,6 +55,9 @@ SIGNATURES: dict[str, Signature] = {
     "Int.toNat": Signature(("ℤ",), "ℕ"),
     "Nat.Prime": Signature(("ℕ",), "Prop"),
     "Nat.Coprime": Signature(("ℕ", "ℕ"), "Prop"),
+    "Nat.ModEq": Signature(("ℕ", "ℕ", "ℕ"), "Prop"),   # `a ≡ b [MOD n]` is `Nat.ModEq n a b` (definitions.py)
+    "Int.ModEq": Signature(("ℤ", "ℤ", "ℤ"), "Prop"),
+    "Irrational": Signature(("ℝ",), "Prop"),            # opaque: only its lemmas would know it
     "Nat.minFac": Signature(("ℕ",), "ℕ"),
     "Nat.fib": Signature(("ℕ",), "ℕ"),
     "Nat.log": Signature(("ℕ", "ℕ"), "ℕ"),
@@ -81,6 +84,12 @@ SIGNATURES: dict[str, Signature] = {
     "Finset.sum": Signature(("Finset", "fun"), ALPHA),
     "Finset.prod": Signature(("Finset", "fun"), ALPHA),
 }
+
+
+# Mathlib definitions applied like functions, which `definitions.py` unfolds: sets built from a
+# predicate or from other sets, and predicates with a definition rather than a decision procedure
+SET_BUILDERS = ("setOf", "SDiff.sdiff", "Singleton.singleton", "lowerBounds", "upperBounds")
+DEFINED_PREDICATES = ("IsLeast", "IsGreatest", "Function.Injective")
 
 
 def function_type(params: tuple[str, ...], result: str) -> str:

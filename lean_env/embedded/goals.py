@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace as dc_replace
 
+from lean_env.embedded.definitions import unfold_all
 from lean_env.embedded.values import ArithError, evaluate, is_closed_arith, relation_type, term_type
 from lean_env.embedded.errors import TacticError
 from lean_env.embedded.functions import ALPHA, SIGNATURES
@@ -163,7 +164,7 @@ def canon(t: Term, ctx: dict[str, str], unfold_lt: bool = False) -> Term:
     `≥`/`>` unfold to `≤`/`<`, `≠` and `→ False` to `¬`, closed numerals evaluate, binder names
     are erased, numeral ascriptions dropped; with `unfold_lt` (default transparency, `exact`),
     `a < b` over ℕ/ℤ is `a + 1 ≤ b` as `Nat.lt`/`Int.lt` are defined."""
-    return _canon(t, ctx, 0, unfold_lt)
+    return _canon(unfold_all(t), ctx, 0, unfold_lt)   # `IsLeast`, `≡ [MOD n]`, `∈ {x | p x}` are definitions
 
 
 def _canon(t: Term, ctx: dict[str, str], depth: int, unfold_lt: bool = False) -> Term:

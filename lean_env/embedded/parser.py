@@ -124,6 +124,20 @@ class Parser:
             if t.kind == "sym" and t.text == "∈" and prec <= 50:   # `infix:50 " ∈ "`: Membership.mem
                 self.next()
                 lhs = App(Var("Membership.mem"), (lhs, self.term(51)))
+            elif t.kind == "sym" and t.text == "\\" and prec <= 70:   # `infixl:70 " \\ "`: set difference
+                self.next()
+                lhs = App(Var("SDiff.sdiff"), (lhs, self.term(71)))
+            elif t.kind == "sym" and t.text == "≡" and prec <= 50:   # `notation:50 a " ≡ " b " [MOD " n "]"`
+                self.next()
+                rhs = self.term(51)
+                self.expect("[")
+                kind = self.tok.text
+                if kind not in ("MOD", "ZMOD"):
+                    raise ParseError(f"unexpected token '{kind}'; expected 'MOD' or 'ZMOD'", self.tok.pos)
+                self.next()
+                modulus = self.term()
+                self.expect("]")
+                lhs = _built(App, Var("Nat.ModEq" if kind == "MOD" else "Int.ModEq"), (modulus, lhs, rhs))
             elif t.kind == "sym" and t.text in BIN_PREC:
                 p, _, rp = BIN_PREC[t.text]
                 if p < prec:
@@ -146,7 +160,7 @@ class Parser:
             return True
         if t.kind == "ident":
             return t.text not in ("by", "at", "with", "using", "generalizing", "fun", "then", "else", "from")
-        return t.kind == "sym" and t.text in ("(", "⟨", "_", "?_")
+        return t.kind == "sym" and t.text in ("(", "⟨", "_", "?_", "{")
 
     def argument(self) -> Term:
         """An atom with optional `.field` projections (application arguments are atoms)."""
@@ -238,6 +252,22 @@ class Parser:
                 return Typed(inner, prop)
             self.expect(")")
             return inner
+        if t.kind == "sym" and t.text == "{":   # `{x : ℕ | p x}` (`setOf`) or `{a}` (a singleton set)
+            if self.tok.kind == "ident" and self.toks[self.i + 1].text in (":", "|"):
+                var, ty = self.ident(), None
+                if self.at(":"):
+                    self.next()
+                    ty = self.type_name()
+                self.expect("|")
+                body = self.term()
+                self.expect("}")
+                return App(Var("setOf"), (Quant("fun", var, ty, body),))
+            item = self.term()
+            if self.at(","):
+                raise ParseError("unexpected token ','; the embedded fragment has singleton set literals only",
+                                 self.tok.pos)
+            self.expect("}")
+            return App(Var("Singleton.singleton"), (item,))
         if t.kind == "sym" and t.text in ("⌊", "⌈"):   # `⌊x⌋` is `Int.floor x`, `⌈x⌉₊` is `Nat.ceil x`
             inner = self.term()
             self.expect("⌋" if t.text == "⌊" else "⌉")

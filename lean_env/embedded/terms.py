@@ -10,7 +10,7 @@ from fractions import Fraction
 from typing import Union
 
 from lean_env.embedded.errors import IllTyped
-from lean_env.embedded.functions import ALPHA, SIGNATURES, local_function
+from lean_env.embedded.functions import ALPHA, DEFINED_PREDICATES, SET_BUILDERS, SIGNATURES, local_function
 from lean_env.lexer import numeral_text
 
 from lean_env.embedded.carriers import COMPLEX, FIELDS, INT, NAT, NUMBER_TYPES, RAT, REAL  # noqa: F401  (re-exported)
@@ -295,6 +295,16 @@ def _pp(t: Term, prec: int, rightmost: bool) -> str:
         return _paren(f"{_pp(t.args[0], lp, False)} ^ {_pp(t.args[1], rp, rightmost or p < prec)}", p < prec)
     if isinstance(t, App) and isinstance(t.fn, Var) and len(t.args) == 1 and t.fn.name in _NOTATION:
         return _pp_notation(t.fn.name, t.args[0], prec, rightmost)
+    if isinstance(t, App) and isinstance(t.fn, Var) and t.fn.name in ("Nat.ModEq", "Int.ModEq") and len(t.args) == 3:
+        n, a, b = t.args   # `notation:50 a " ≡ " b " [MOD " n "]"`
+        kind = "MOD" if t.fn.name == "Nat.ModEq" else "ZMOD"
+        return _paren(f"{_pp(a, 51, False)} ≡ {_pp(b, 51, False)} [{kind} {pp(n)}]", prec > 50)
+    if isinstance(t, App) and t.fn == Var("setOf") and len(t.args) == 1 and isinstance(t.args[0], Quant):
+        return f"{{{t.args[0].var} | {pp(t.args[0].body)}}}"
+    if isinstance(t, App) and t.fn == Var("Singleton.singleton") and len(t.args) == 1:
+        return f"{{{pp(t.args[0])}}}"
+    if isinstance(t, App) and t.fn == Var("SDiff.sdiff") and len(t.args) == 2:   # `infixl:70 " \\ "`
+        return _paren(f"{_pp(t.args[0], 70, False)} \\ {_pp(t.args[1], 71, rightmost)}", prec > 70)
     if isinstance(t, App) and isinstance(t.fn, Var) and len(t.args) == 1 and t.fn.name in _DOT_NOTATION:
         return f"{_pp(t.args[0], MAX_PREC + 1, False)}.{t.fn.name.rpartition('.')[2]}"   # `z.re`
     if isinstance(t, App) and not t.args:   # a constant: `Complex.I`, `π`
@@ -492,7 +502,8 @@ def contains(t: Term, sub: Term) -> bool:
 
 def is_function_app(t: Term) -> bool:
     """An application of a named function (`Real.sqrt x`, `min a b`) rather than of a proof."""
-    return isinstance(t, App) and isinstance(t.fn, Var) and t.fn.name in SIGNATURES
+    return isinstance(t, App) and isinstance(t.fn, Var) and (
+        t.fn.name in SIGNATURES or t.fn.name in SET_BUILDERS or t.fn.name in DEFINED_PREDICATES)
 
 
 _SUBSCRIPTS = "₀₁₂₃₄₅₆₇₈₉"

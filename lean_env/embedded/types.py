@@ -18,6 +18,7 @@ from lean_env.embedded.carriers import has_class, is_integral  # noqa: F401  (ha
 from lean_env.embedded.functions import (
     ALPHA, BIG_OPERATORS, BINDER_FUNCTIONS, DOT_FUNCTIONS, SETS, SIGNATURES, head, local_function, set_variable,
 )
+from lean_env.embedded.functions import SET_BUILDERS
 from lean_env.embedded.errors import TacticError
 from lean_env.embedded.terms import (
     INT, LOGIC_OPS, NAT, REAL, REL_OPS, App, Bin, Cast, Const, Num, Proj, Quant, Term, TyVar, Typed, Un, Var, children, pp,
@@ -279,6 +280,8 @@ def elab_set(s: Term, ctx: dict, elem: str | None = None, finite: bool = True) -
         if elem not in (None, ty):
             raise ElabError(f"type mismatch\n  {s.name}\nhas type {ctx[s.name]} but is expected to have type {kind} {elem}")
         return s, ty
+    if not finite and name in SET_BUILDERS:
+        return _elab_set_builder(s, ctx, elem)
     if name in ("Finset.range", "Nat.divisors", "Nat.properDivisors") and len(args) == 1:
         if elem not in (None, NAT):
             raise ElabError(f"type mismatch\n  {name}\nhas type Finset ℕ but is expected to have type Finset {elem}")
@@ -297,6 +300,53 @@ def elab_set(s: Term, ctx: dict, elem: str | None = None, finite: bool = True) -
         return App(s.fn, (Quant("fun", p.var, ty, body), inner)), ty
     raise ElabError(f"the embedded fragment has no finite set\n  {pp(s)}\n"
                     "(it has Finset.range/Icc/Ico/filter, Nat.divisors, Nat.properDivisors)")
+
+
+def _elab_set_builder(s: App, ctx: dict, elem: str | None) -> tuple[Term, str]:
+    """`{x : α | p x}`, `s \\ t`, `{a}`, `lowerBounds s`, `upperBounds s`: sets (`Set α`), which
+    `definitions.py` unfolds under `∈`; none of them is a finite set to sum over."""
+    name, args = head(s), s.args
+    if name == "setOf" and len(args) == 1:
+        f = _binder(args[0], "setOf")
+        ty = f.ty or elem or binder_type(f.var, f.body, ctx)
+        if elem not in (None, ty):
+            raise ElabError(f"type mismatch: the set-builder's binder has type {ty}, expected {elem}")
+        return App(s.fn, (Quant("fun", f.var, ty, elab_prop(f.body, {**ctx, f.var: ty})),)), ty
+    if name == "SDiff.sdiff" and len(args) == 2:
+        left, ty = elab_set(args[0], ctx, elem, finite=False)
+        right, _ = elab_set(args[1], ctx, ty, finite=False)
+        return App(s.fn, (left, right)), ty
+    if name == "Singleton.singleton" and len(args) == 1:
+        item, ty = tree(args[0], ctx, elem)
+        return App(s.fn, (item,)), ty
+    if name in ("lowerBounds", "upperBounds") and len(args) == 1:
+        inner, ty = elab_set(args[0], ctx, elem, finite=False)
+        if not has_class(ty, "Preorder"):
+            raise failed_to_synthesize("Preorder", ty)
+        return App(s.fn, (inner,)), ty
+    raise ElabError(f"type expected, got\n  {pp(s)}")
+
+
+def _elab_definition(t: App, ctx: Ctx) -> Term:
+    """`IsLeast s a`, `IsGreatest s a` (over a preorder), `Function.Injective f` (a local function)."""
+    name, args = head(t), t.args
+    if name in ("IsLeast", "IsGreatest") and len(args) == 2:
+        own = _max_type([_leaf_type(leaf, ctx) for leaf in _leaves(args[1], [])])
+        try:
+            s, ty = elab_set(args[0], ctx, own, finite=False)
+        except ElabError:
+            s, ty = elab_set(args[0], ctx, None, finite=False)
+        if not has_class(ty, "Preorder"):
+            raise failed_to_synthesize("Preorder", ty)
+        a, _ = tree(args[1], ctx, ty)
+        return App(t.fn, (s, a))
+    if name == "Function.Injective" and len(args) == 1:
+        f = args[0]
+        sig = local_function(ctx.get(f.name)) if isinstance(f, Var) else None
+        if sig is None or len(sig[0]) != 1:
+            raise ElabError(f"the embedded fragment has `Function.Injective f` for a local function of one argument\n  {pp(t)}")
+        return App(t.fn, (Var(f.name, ctx[f.name]),))
+    raise ElabError(f"function expected\n  {pp(t)}")
 
 
 def _bounds(args: tuple[Term, ...], ctx: dict, elem: str | None) -> tuple[tuple[Term, Term], str]:
@@ -371,6 +421,8 @@ def elab_prop(t: Term, ctx: Ctx) -> Term:
         return elab_prop(t.term, ctx)
     if isinstance(t, App) and t.fn == Var("Membership.mem") and len(t.args) == 2:
         return elab_mem(t, ctx)
+    if isinstance(t, App) and head(t) in ("IsLeast", "IsGreatest", "Function.Injective"):
+        return _elab_definition(t, ctx)
     if isinstance(t, App) and isinstance(t.fn, Var) and t.fn.name in SIGNATURES and SIGNATURES[t.fn.name].result == PROP:
         return _predicate(t, ctx)
     if isinstance(t, Un) and t.op == "¬":
@@ -445,6 +497,10 @@ def _collect(t: Term, ctx: Ctx, trees: list, props: set[str]) -> None:
         _collect(t.rhs, ctx, trees, props)
     elif isinstance(t, Bin) and t.op in REL_OPS:
         _collect_tree([t.lhs, t.rhs], ctx, trees)
+    elif (isinstance(t, App) and isinstance(t.fn, Var) and t.fn.name in SIGNATURES
+          and SIGNATURES[t.fn.name].result == PROP and t.fn.name != "Membership.mem"):
+        for a, p in zip(t.args, SIGNATURES[t.fn.name].params):   # `Nat.Prime p` makes p natural
+            _collect_tree([a], ctx, trees, None if p == ALPHA else p)
     elif isinstance(t, App) and t.fn == Var("Membership.mem") and len(t.args) == 2:
         s = t.args[1]   # `∀ x ∈ S, ...`: x takes the type of S's elements
         known = set_variable(ctx.get(s.name)) if isinstance(s, Var) else None

@@ -12,6 +12,7 @@ import math
 from fractions import Fraction
 from typing import Callable
 
+from lean_env.embedded import definitions
 from lean_env.embedded.carriers import INT, NAT, REAL, computes, is_field
 from lean_env.embedded.functions import (
     ALPHA, BIG_OPERATORS, BINDER_FUNCTIONS, SETS, SIGNATURES, head, local_function,
@@ -196,6 +197,8 @@ def decide(p: Term, ctx: Ctx) -> bool:
         return p.value
     if isinstance(p, Un) and p.op == "¬":
         return not decide(p.arg, ctx)
+    if isinstance(p, App) and p.fn == Var("Membership.mem") and definitions.REWRITES["Set.mem_setOf_eq"](p):
+        return decide(definitions.REWRITES["Set.mem_setOf_eq"](p), ctx)   # `Set.decidableSetOf`
     if _discrete_app(p):   # a predicate on numerals: `Nat.Prime 7`, `Even 4` (`Nat.decidablePrime1`)
         if not is_closed_app(p):
             raise ArithError("expected type must not contain free variables")
@@ -316,6 +319,8 @@ VALUES: dict[str, Callable[..., int | bool]] = {
     "Nat.floor": lambda x: max(math.floor(x), 0),
     "Nat.ceil": lambda x: max(math.ceil(x), 0),
     "Nat.Coprime": lambda a, b: math.gcd(a, b) == 1,
+    "Nat.ModEq": lambda n, a, b: emod(a, n) == emod(b, n),   # norm_num's `evalNatModEq`; `[MOD 0]` is `=`
+    "Int.ModEq": lambda n, a, b: emod(a, n) == emod(b, n),
     "Nat.minFac": lambda n: 1 if n == 1 else _min_fac(n),
     "Nat.fib": lambda n: _fib(n),
     "Nat.log": lambda b, n: _nat_log(b, n),
