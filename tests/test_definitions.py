@@ -1,0 +1,84 @@
+"""Mathlib definitions in the embedded fragment (`lean_env/embedded/definitions.py`): `IsLeast`,
+`IsGreatest`, set-builder `{x | p x}`, `s \\ t`, `{a}`, `lowerBounds`/`upperBounds`, `a ≡ b [MOD n]`,
+`[ZMOD n]`, `Function.Injective`. The kernel knows nothing about them but their definitions, which
+the tactics unfold where Lean's `whnf` does (`intro`, `constructor`, `obtain`, `⟨_, _⟩`, `h.1`,
+applying `h.2 hx`) and rewrite by name (`simp [Nat.ModEq]`, `unfold IsLeast`). The false statements
+are the off-by-one and wrong-modulus variants of the true ones, closed by the true one's script."""
+from __future__ import annotations
+
+import pytest
+
+from embedded_fixtures import session  # noqa: F401  (fixture)
+from lean_env.embedded.parser import ParseError, parse_statement
+from lean_env.embedded.terms import pp
+
+
+def accepted(session, text: str) -> bool:
+    r = session.handle({"cmd": text, "env": 0})
+    return not [m for m in r.get("messages", []) if m["severity"] == "error"] and not r.get("sorries")
+
+
+def test_notation_parses_and_prints_as_lean_does():
+    st = parse_statement("theorem t : IsLeast { x : ℕ | 0 < x ∧ x ≡ 2 [MOD 3] } 2")
+    assert pp(st.goal) == "IsLeast {x | 0 < x ∧ x ≡ 2 [MOD 3]} 2"
+    st = parse_statement("theorem t (S : Set ℕ) (u v : ℕ) (h : IsLeast (S \\ {u}) v) (a : ℤ) : a ≡ 4 [ZMOD 5]")
+    assert pp(st.binders[-2][1]) == "IsLeast (S \\ {u}) v" and pp(st.goal) == "a ≡ 4 [ZMOD 5]"
+    st = parse_statement("theorem t (a b : ℕ) : a ≡ b [ZMOD 5]")   # ℕ variables cast into ℤ, as Lean
+    assert pp(st.goal) == "↑a ≡ ↑b [ZMOD 5]"
+
+
+@pytest.mark.parametrize("statement, message", [
+    ("theorem t : IsLeast { x : ℂ | x = 0 } 0", "Preorder ℂ"),    # no order on ℂ
+    ("theorem t (x : ℝ) : x ≡ 1 [MOD 2]", "type mismatch"),          # `Nat.ModEq` is about ℕ
+    ("theorem t : IsLeast { x : ℕ | 0 < x } (-1)", "Neg ℕ"),
+])
+def test_what_lean_refuses_does_not_start(statement, message):
+    with pytest.raises(ParseError, match=message):
+        parse_statement(statement)
+
+
+TRUE_AND_FALSE = [
+    # (true statement, its proof, a false variant the same proof must not prove)
+    ("theorem t : IsLeast { x : ℕ | 30 * x ≡ 42 [MOD 47] } 39 := by\n  constructor\n  · norm_num\n"
+     "  · intro x hx\n    norm_num [Nat.ModEq] at hx\n    omega", "} 39 ", "} 38 "),
+    ("theorem t : IsLeast { x : ℕ | 30 * x ≡ 42 [MOD 47] } 39 := by\n  refine ⟨by decide, fun x hx => ?_⟩\n"
+     "  simp only [Set.mem_setOf_eq, Nat.ModEq] at hx\n  omega", "} 39 ", "} 86 "),
+    ("theorem t : IsGreatest { x : ℤ | x ^ 2 ≤ 10 } 3 := by\n  constructor\n  · norm_num\n"
+     "  · intro x hx\n    simp only [Set.mem_setOf_eq] at hx\n    nlinarith", "} 3 ", "} 4 "),
+    ("theorem t (x y : ℕ) (h : x ≡ y [MOD 0]) : x = y := by\n  unfold Nat.ModEq at h\n  simpa using h",
+     "[MOD 0]", "[MOD 1]"),
+    ("theorem t : 171 ≡ 80 [MOD 13] := by\n  decide", "[MOD 13]", "[MOD 12]"),
+    ("theorem t : 171 ≡ 80 [MOD 13] := by\n  norm_num", "[MOD 13]", "[MOD 12]"),
+    ("theorem t : (-3 : ℤ) ≡ 2 [ZMOD 5] := by\n  decide", "2 [ZMOD", "3 [ZMOD"),
+    ("theorem t (a : ℕ) (h : a ≡ 2 [MOD 3]) : a % 3 = 2 := h", "a % 3 = 2", "a % 3 = 1"),
+    ("theorem t (u v : ℕ) (S : Set ℕ) (h : IsLeast S u) (hv : v ∈ S) : u ≤ v := h.2 hv", "u ≤ v", "v ≤ u"),
+    ("theorem t (u v : ℕ) (S : Set ℕ) (h : IsLeast S u) (hv : v ∈ S) : u ≤ v := by\n  obtain ⟨h1, h2⟩ := h\n"
+     "  exact h2 hv", "u ≤ v", "v ≤ u"),
+    ("theorem t (u v : ℕ) (S : Set ℕ) (h : IsLeast (S \\ {u}) v) : v ≠ u := by\n  obtain ⟨h1, h2⟩ := h\n"
+     "  simp at h1\n  exact h1.2", "v ≠ u", "v = u"),
+    ("theorem t (a : ℕ → ℕ) (h : Function.Injective a) (h1 : a 1 = a 2) : False := by\n  have := h h1\n  omega",
+     "a 1 = a 2", "a 1 = a 1"),
+]
+
+
+@pytest.mark.parametrize("text, true_part, false_part", TRUE_AND_FALSE)
+def test_definitions_unfold_as_lean_unfolds_them(session, text, true_part, false_part):
+    assert accepted(session, text), text
+    false_text = text.replace(true_part, false_part, 1)
+    assert false_text != text
+    assert not accepted(session, false_text), false_text
+
+
+@pytest.mark.parametrize("text", [
+    # `[MOD 1]` says nothing, so no script proves `x = y` from it
+    "theorem t (x y : ℕ) (h : x ≡ y [MOD 1]) : x = y := by\n  simp [Nat.ModEq] at h\n  omega",
+    "theorem t (x y : ℕ) (h : x ≡ y [MOD 1]) : x = y := by\n  unfold Nat.ModEq at h\n  omega",
+    "theorem t (x y : ℕ) (h : x ≡ y [MOD 1]) : x = y := by\n  exact h",
+    # membership in a `Set` variable is opaque: nothing follows from it
+    "theorem t (S : Set ℕ) (u : ℕ) (h : u ∈ S) : u = 0 := by\n  simp at h",
+    # omega does not see through `Nat.ModEq` (it is not in its language), as in Lean
+    "theorem t (x : ℕ) (h : x ≡ 1 [MOD 2]) : x % 2 = 1 := by\n  omega",
+    "theorem t : IsLeast { x : ℝ | 0 < x } 0 := by\n  constructor\n  · norm_num\n  · intro x hx\n    simp at hx\n    linarith",
+])
+def test_false_or_out_of_reach_statements_stay_unproved(session, text):
+    assert not accepted(session, text), text
