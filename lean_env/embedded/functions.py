@@ -63,6 +63,9 @@ SIGNATURES: dict[str, Signature] = {
     "Nat.log": Signature(("ℕ", "ℕ"), "ℕ"),
     "Int.gcd": Signature(("ℤ", "ℤ"), "ℕ"),
     "Int.lcm": Signature(("ℤ", "ℤ"), "ℕ"),
+    "Nat.digits": Signature(("ℕ", "ℕ"), "List ℕ"),   # little-endian; only `List.sum` of it is a number
+    "List.sum": Signature(("List ℕ",), "ℕ"),
+    "Rat.divInt": Signature(("ℤ", "ℤ"), "ℚ"),   # `n /. d`, the fraction n / d (0 when d = 0)
     "Rat.num": Signature(("ℚ",), "ℤ"),   # `q.num`, `q.den`: of the reduced fraction, den > 0
     "Rat.den": Signature(("ℚ",), "ℕ"),
     # Even/Odd keep their ℕ/ℤ meaning only (over a field every number is `Even`): `Dvd` says ℕ/ℤ
@@ -117,6 +120,30 @@ SET_TYPES = ("Finset", "Set")   # a set variable's type in the context: "Finset 
 DOT_FUNCTIONS = {"card": "Finset.card", "divisors": "Nat.divisors", "properDivisors": "Nat.properDivisors",
                  "factorial": "Nat.factorial", "natAbs": "Int.natAbs", "toNat": "Int.toNat",
                  "num": "Rat.num", "den": "Rat.den", "re": "Complex.re", "im": "Complex.im"}
+
+
+# `σ : Equiv ℝ ℝ` (`ℝ ≃ ℝ`): two local functions, `σ.toFun` (also `σ.1`, `σ x`) and `σ.invFun`
+# (also `σ.2`, `σ.symm`), related only by `σ.left_inv`/`σ.right_inv` (`elab.py`)
+EQUIV_FIELDS = {"1": "toFun", "toFun": "toFun", "2": "invFun", "invFun": "invFun", "symm": "invFun"}
+
+
+def equiv_types(ty: object) -> tuple[str, str] | None:
+    """(α, β) for a context type "Equiv α β"; None for anything else."""
+    if isinstance(ty, str) and ty.startswith("Equiv "):
+        parts = ty.split(" ")
+        if len(parts) == 3:
+            return parts[1], parts[2]
+    return None
+
+
+def context_entries(name: str, ty: object) -> dict[str, object]:
+    """What a variable puts in a typing context: itself, and an equivalence its two functions."""
+    out: dict[str, object] = {name: ty}
+    eq = equiv_types(ty)
+    if eq is not None:
+        out[f"{name}.toFun"] = function_type((eq[0],), eq[1])
+        out[f"{name}.invFun"] = function_type((eq[1],), eq[0])
+    return out
 
 
 def set_variable(ty: object) -> tuple[str, str] | None:

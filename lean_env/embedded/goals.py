@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, replace as dc_replace
 from lean_env.embedded.definitions import unfold_all
 from lean_env.embedded.values import ArithError, evaluate, is_closed_arith, relation_type, term_type
 from lean_env.embedded.errors import TacticError
-from lean_env.embedded.functions import ALPHA, SIGNATURES
+from lean_env.embedded.functions import ALPHA, SIGNATURES, context_entries
 from lean_env.embedded.carriers import NUMBER_TYPES, computes, is_integral, truncates
 from lean_env.embedded.terms import (
     INT, NAT, PROP, App, Bin, Cast, Const, Num, Quant, Term, TyVar, Un, Var, fresh_name, free_vars, is_numeral, num, pp,
@@ -38,7 +38,11 @@ class Goal:
 
     @property
     def ctx(self) -> dict[str, str]:
-        return {h.name: h.type for h in self.hyps if h.is_var}
+        out: dict[str, str] = {}
+        for h in self.hyps:
+            if h.is_var:
+                out.update(context_entries(h.name, h.type))
+        return out
 
     def hyp(self, name: str) -> Hyp | None:
         for h in reversed(self.hyps):  # later hypotheses shadow earlier ones

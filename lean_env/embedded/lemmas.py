@@ -301,6 +301,7 @@ Semiring               | mul_right_cancel₀ {a b c : α} : b ≠ 0 → a * b = 
 -                      | Real.rpow_nonneg {x : ℝ} : 0 ≤ x → ∀ (y : ℝ), 0 ≤ x ^ y
 -                      | Real.pi_pos : 0 < Real.pi
 -                      | Real.pi_gt_three : 3 < Real.pi
+-                      | Rat.divInt_eq_div (n d : ℤ) : n /. d = (n : ℚ) / d
 -                      | Complex.I_sq : Complex.I ^ 2 = -1
 -                      | Complex.I_mul_I : Complex.I * Complex.I = -1
 -                      | Complex.I_pow_four : Complex.I ^ 4 = 1

@@ -12,6 +12,7 @@ from lean_env.embedded.terms import (
     Un, Var, type_of,
 )
 from lean_env.embedded.errors import IllTyped
+from lean_env.embedded.functions import context_entries
 from lean_env.lexer import LexError, code_tokens, numeral_value
 
 
@@ -127,6 +128,12 @@ class Parser:
             elif t.kind == "sym" and t.text == "\\" and prec <= 70:   # `infixl:70 " \\ "`: set difference
                 self.next()
                 lhs = App(Var("SDiff.sdiff"), (lhs, self.term(71)))
+            elif t.text == "/" and self.toks[self.i + 1].text == "." and self.toks[self.i + 1].pos == t.pos + 1:
+                if prec > 70:   # `infixl:70 " /. " => Rat.divInt`
+                    break
+                self.next()
+                self.next()
+                lhs = _built(App, Var("Rat.divInt"), (lhs, self.term(71)))
             elif t.kind == "sym" and t.text == "≡" and prec <= 50:   # `notation:50 a " ≡ " b " [MOD " n "]"`
                 self.next()
                 rhs = self.term(51)
@@ -501,7 +508,7 @@ def parse_statement(text: str) -> Statement:
             if any(m == n for m, _ in typed_binders):
                 typed_binders, ctx = _shadow(typed_binders, ctx, n, fresh_inaccessible(n, {m for m, _ in typed_binders}))
             if isinstance(ty, str):
-                ctx[n] = ty
+                ctx.update(context_entries(n, ty))
                 typed_binders.append((n, ty))
             else:
                 typed_binders.append((n, elab_prop(ty, ctx)))
@@ -568,6 +575,10 @@ def _parse_header(text: str, type_vars: dict[str, str] | None = None
             ty: object = p.type_name()
         elif p.tok.kind == "ident" and p.tok.text in TYPES and p.toks[p.i + 1].text == "→":
             ty = _function_type(p, close)   # `(f : ℕ → ℕ)`, `(a : ℕ → ℝ)`: a local function
+        elif (p.tok.text == "Equiv" and p.toks[p.i + 1].text in TYPES and p.toks[p.i + 2].text in TYPES
+              and p.toks[p.i + 3].text == close):
+            p.next()                        # `(σ : Equiv ℝ ℝ)`: "Equiv ℝ ℝ" in the context
+            ty = f"Equiv {p.type_name()} {p.type_name()}"
         elif p.tok.text in ("Finset", "Set") and p.toks[p.i + 1].text in TYPES and p.toks[p.i + 2].text == close:
             kind = p.next().text            # `(S : Finset ℕ)`: a set variable, "Finset ℕ" in the context
             ty = f"{kind} {p.type_name()}"

@@ -13,7 +13,7 @@ from math import isqrt
 from lean_env.embedded import carriers
 from lean_env.embedded.arith import ArithError, decide_relation, evaluate, is_closed_arith, relation_type, term_type, typed
 from lean_env.embedded.discrete import fold_predicates
-from lean_env.embedded.functions import ALPHA, SIGNATURES
+from lean_env.embedded.functions import ALPHA, SIGNATURES, local_function
 from lean_env.embedded.terms import (
     FIELDS, NAT, REAL, App, Bin, Cast, Const, Num, Quant, Term, Un, Var, REL_OPS, children, free_vars, fresh_name, num, replace,
     subst, with_children,
@@ -82,6 +82,9 @@ def simp_arith(t: Term, ty: str) -> Term:
         if a == Num(0, ty):
             return a
         return Un("-", a)
+    if isinstance(t, App) and isinstance(t.fn, Var) and local_function(t.fn.ty) is not None:
+        params, _ = local_function(t.fn.ty)   # `f (4 * 2 ^ 3 + 1)` is `f 33`: simp rewrites under `f` (congruence)
+        return App(t.fn, tuple(simp_arith(a, p) for a, p in zip(t.args, params)))
     if isinstance(t, App) and isinstance(t.fn, Var) and t.fn.name in _FIELD_FUNCTIONS:
         params = SIGNATURES[t.fn.name].params
         return _simp_function(App(t.fn, tuple(simp_arith(a, ty if p == ALPHA else p) for a, p in zip(t.args, params))), ty)

@@ -299,6 +299,8 @@ def _pp(t: Term, prec: int, rightmost: bool) -> str:
         n, a, b = t.args   # `notation:50 a " ≡ " b " [MOD " n "]"`
         kind = "MOD" if t.fn.name == "Nat.ModEq" else "ZMOD"
         return _paren(f"{_pp(a, 51, False)} ≡ {_pp(b, 51, False)} [{kind} {pp(n)}]", prec > 50)
+    if isinstance(t, App) and t.fn == Var("Rat.divInt") and len(t.args) == 2:   # `infixl:70 " /. "`
+        return _paren(f"{_pp(t.args[0], 70, False)} /. {_pp(t.args[1], 71, rightmost)}", prec > 70)
     if isinstance(t, App) and t.fn == Var("setOf") and len(t.args) == 1 and isinstance(t.args[0], Quant):
         return f"{{{t.args[0].var} | {pp(t.args[0].body)}}}"
     if isinstance(t, App) and t.fn == Var("Singleton.singleton") and len(t.args) == 1:
@@ -323,7 +325,7 @@ def _pp(t: Term, prec: int, rightmost: bool) -> str:
 
 # Function applications Mathlib prints as notation: `|x|`, `x⁻¹`, `√x` (`prefix:100`).
 _NOTATION = ("abs", "Inv.inv", "Real.sqrt", "Nat.factorial")
-_DOT_NOTATION = ("Complex.re", "Complex.im")   # printed `z.re`, as Lean's delaborator does
+_DOT_NOTATION = ("Complex.re", "Complex.im", "List.sum")   # printed `z.re`, as Lean's delaborator does
 
 
 _BIG_OPS = {"Finset.sum": "∑", "Finset.prod": "∏"}
@@ -485,7 +487,7 @@ def replace(t: Term, old: Term, new: Term) -> Term:
         if t.var in free_vars(new):
             t = rename_binder(t, free_vars(new) | free_vars(old))
         return Quant(t.kind, t.var, t.ty, replace(t.body, old, new))
-    if isinstance(t, (Bin, Un, Cast)) or is_function_app(t):
+    if isinstance(t, (Bin, Un, Cast)) or is_function_app(t) or _local_function_app(t):
         return with_children(t, [replace(c, old, new) for c in children(t)])
     return t
 
@@ -495,7 +497,7 @@ def contains(t: Term, sub: Term) -> bool:
         return True
     if isinstance(t, Quant):
         return t.var not in free_vars(sub) and contains(t.body, sub)
-    if isinstance(t, (Bin, Un, Cast)) or is_function_app(t):
+    if isinstance(t, (Bin, Un, Cast)) or is_function_app(t) or _local_function_app(t):
         return any(contains(c, sub) for c in children(t))
     return False
 
@@ -504,6 +506,11 @@ def is_function_app(t: Term) -> bool:
     """An application of a named function (`Real.sqrt x`, `min a b`) rather than of a proof."""
     return isinstance(t, App) and isinstance(t.fn, Var) and (
         t.fn.name in SIGNATURES or t.fn.name in SET_BUILDERS or t.fn.name in DEFINED_PREDICATES)
+
+
+def _local_function_app(t: Term) -> bool:
+    """`f (g x)` with local functions (typed `Var`s): rewriting reaches the arguments (congruence)."""
+    return isinstance(t, App) and isinstance(t.fn, Var) and local_function(t.fn.ty) is not None
 
 
 _SUBSCRIPTS = "₀₁₂₃₄₅₆₇₈₉"

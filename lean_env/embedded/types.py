@@ -16,7 +16,7 @@ from __future__ import annotations
 from lean_env.embedded import carriers
 from lean_env.embedded.carriers import has_class, is_integral  # noqa: F401  (has_class re-exported)
 from lean_env.embedded.functions import (
-    ALPHA, BIG_OPERATORS, BINDER_FUNCTIONS, DOT_FUNCTIONS, SETS, SIGNATURES, head, local_function, set_variable,
+    ALPHA, EQUIV_FIELDS, BIG_OPERATORS, equiv_types, BINDER_FUNCTIONS, DOT_FUNCTIONS, SETS, SIGNATURES, head, local_function, set_variable,
 )
 from lean_env.embedded.functions import SET_BUILDERS
 from lean_env.embedded.errors import TacticError
@@ -175,6 +175,11 @@ def _dot_call(t: Term, ctx: Ctx) -> Term | None:
     """`S.card` is `Finset.card S`, `n.divisors` is `Nat.divisors n` (dot notation on a value;
     the parser reads `S.card` with a capital `S` as one name)."""
     dots = DOT_FUNCTIONS
+    if isinstance(t, App) and isinstance(t.fn, Proj) and isinstance(t.fn.term, Var) \
+            and equiv_types(ctx.get(t.fn.term.name)) and t.fn.field in EQUIV_FIELDS:
+        return App(Var(f"{t.fn.term.name}.{EQUIV_FIELDS[t.fn.field]}"), t.args)   # `σ.1 x`, `σ.symm x`
+    if isinstance(t, App) and isinstance(t.fn, Var) and equiv_types(ctx.get(t.fn.name)):
+        return App(Var(f"{t.fn.name}.toFun"), t.args)   # `σ x`: the coercion to a function is `toFun`
     if isinstance(t, Var) and "." in t.name and t.name not in ctx:
         head, _, field = t.name.partition(".")
         if head in ctx and field in dots:
@@ -265,6 +270,11 @@ def tree(t: Term, ctx: Ctx, expected: str | None) -> tuple[Term, str]:
 # ---------------------------------------------------------------- finite sets, sums and products
 
 def _binder(f: Term, where: str) -> Quant:
+    if isinstance(f, Typed) and f.term == Var("id") and isinstance(f.ty, Bin) and f.ty.op == "→" \
+            and f.ty.lhs == f.ty.rhs and isinstance(f.ty.lhs, Var) and carriers.is_number(carriers.lean_type_name(f.ty.lhs.name)):
+        return Quant("fun", "x", carriers.lean_type_name(f.ty.lhs.name), Var("x"))   # `(id : ℕ → ℕ)` is `fun x => x`
+    if f == Var("id"):
+        return Quant("fun", "x", None, Var("x"))
     if not (isinstance(f, Quant) and f.kind == "fun"):
         raise ElabError(f"the embedded fragment needs a `fun x => ...` (or big-operator binder) in {where}")
     return f
@@ -519,6 +529,7 @@ def _collect_tree(sides: list[Term], ctx: Ctx, trees: list, expected: str | None
     for leaf in list(leaves):   # an ascription `(x + 1 : ℤ)` is a tree of its own, at its type
         if isinstance(leaf, Typed) and isinstance(leaf.ty, str):
             _collect_tree([leaf.term], ctx, trees, leaf.ty)
+    leaves = [_dot_call(leaf, ctx) or leaf for leaf in leaves]   # `σ.1 x` is `σ.toFun x`
     for leaf in list(leaves):   # a function's arguments: in this tree (`|x|`), or typed by it (`√x`)
         if isinstance(leaf, App) and isinstance(leaf.fn, Var) and leaf.fn.name in SIGNATURES:
             for a, p in zip(leaf.args, SIGNATURES[leaf.fn.name].params):

@@ -326,9 +326,30 @@ VALUES: dict[str, Callable[..., int | bool]] = {
     "Nat.log": lambda b, n: _nat_log(b, n),
     "Int.gcd": math.gcd,   # of the absolute values
     "Int.lcm": lambda a, b: 0 if a == 0 or b == 0 else abs(a * b) // math.gcd(a, b),
+    "Rat.divInt": lambda n, d: Fraction(n, d) if d else Fraction(0),
+    "Nat.digits": lambda b, n: _digits(b, n),
+    "List.sum": sum,
     "Rat.num": lambda q: Fraction(q).numerator,
     "Rat.den": lambda q: Fraction(q).denominator,
 }
+
+
+def _digits(b: int, n: int) -> list[int]:
+    """`Nat.digits b n`, least significant first: `digits 0 n = [n]`, `digits 1 n = [1, ..., 1]`
+    (n ones), `[]` for n = 0."""
+    if n == 0:
+        return []
+    if b == 0:
+        return [n]
+    if b == 1:
+        if n > 100_000:
+            raise ArithError("value too large to evaluate")
+        return [1] * n
+    out = []
+    while n:
+        n, d = divmod(n, b)
+        out.append(d)
+    return out
 
 
 def _min_fac(n: int) -> int:
