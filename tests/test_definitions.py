@@ -1,6 +1,7 @@
 """Mathlib definitions in the embedded fragment (`lean_env/embedded/definitions.py`): `IsLeast`,
 `IsGreatest`, set-builder `{x | p x}`, `s \\ t`, `{a}`, `lowerBounds`/`upperBounds`, `a ≡ b [MOD n]`,
-`[ZMOD n]`, `Function.Injective`. The kernel knows nothing about them but their definitions, which
+`[ZMOD n]`, `Function.Injective`; and the other forms miniF2F states with (`Equiv ℝ ℝ`, `n /. d`,
+`List.sum (Nat.digits 10 n)`). The kernel knows nothing about them but their definitions, which
 the tactics unfold where Lean's `whnf` does (`intro`, `constructor`, `obtain`, `⟨_, _⟩`, `h.1`,
 applying `h.2 hx`) and rewrite by name (`simp [Nat.ModEq]`, `unfold IsLeast`). The false statements
 are the off-by-one and wrong-modulus variants of the true ones, closed by the true one's script."""
@@ -58,6 +59,23 @@ TRUE_AND_FALSE = [
      "  simp at h1\n  exact h1.2", "v ≠ u", "v = u"),
     ("theorem t (a : ℕ → ℕ) (h : Function.Injective a) (h1 : a 1 = a 2) : False := by\n  have := h h1\n  omega",
      "a 1 = a 2", "a 1 = a 1"),
+    # `σ : Equiv ℝ ℝ`: two functions that only `left_inv`/`right_inv` relate
+    ("theorem t (σ : Equiv ℝ ℝ) (h₀ : σ.2 2 = 10) (h₂ : σ.2 1 = 2) : σ.1 (σ.1 10) = 1 := by\n"
+     "  have a := σ.right_inv 1\n  have b := σ.right_inv 2\n  rw [h₂] at a\n  rw [h₀] at b\n  rw [b, a]",
+     "(σ.1 10) = 1", "(σ.1 10) = 2"),
+    ("theorem t (σ : Equiv ℝ ℝ) (h₀ : ∀ x, σ.1 x = 4 * x ^ 3 + 1) : σ.2 33 = 2 := by\n"
+     "  have h := σ.left_inv 2\n  rw [h₀] at h\n  norm_num at h\n  exact h", "σ.2 33 = 2", "σ.2 33 = 3"),
+    ("theorem t (σ : Equiv ℝ ℝ) : σ.2 (σ.1 3) = 3 := Equiv.symm_apply_apply σ 3", "σ.2 (σ.1 3)", "σ.1 (σ.1 3)"),
+    ("theorem t (σ : Equiv ℝ ℝ) (a b : ℝ) (h : σ a = σ b) : a = b := σ.injective h", "σ a = σ b", "σ.2 a = σ.2 b"),
+    # `n /. d` is the fraction n / d, `0` when d = 0
+    ("theorem t : (3 /. 0 : ℚ) = 0 := by\n  rw [Rat.divInt_eq_div]\n  norm_num", "= 0 :=", "= 3 :="),
+    ("theorem t : (1 /. 2 + 1 /. 3 + 1 /. 7 + 1 /. 42).den = 1 := by\n  norm_num", "1 /. 42", "1 /. 41"),
+    # `List.sum (Nat.digits b n)` on numerals; `digits 0 n = [n]`
+    ("theorem t : (Nat.digits 10 1234).sum = 10 := by\n  norm_num", "= 10", "= 11"),
+    ("theorem t : List.sum (Nat.digits 0 7) = 7 := by\n  norm_num", "= 7", "= 0"),
+    # rewriting and simp reach the arguments of local functions (congruence)
+    ("theorem t (f : ℝ → ℝ) (h₂ : f 1 = 2) (h : f 2 = 3) : f (f 1) = 3 := by\n  rw [h₂, h]", "= 3 :=", "= 2 :="),
+    ("theorem t (f : ℕ → ℕ) (h : f (2 - 3) = 5) : f 0 = 5 := by\n  norm_num at h\n  exact h", "f 0 = 5", "f 1 = 5"),
 ]
 
 

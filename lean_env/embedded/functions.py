@@ -119,7 +119,8 @@ SET_TYPES = ("Finset", "Set")   # a set variable's type in the context: "Finset 
 # `S.card`, `n.divisors`, `n !` spelled `n.factorial`: Lean's dot notation on ℕ/ℤ/Finset values
 DOT_FUNCTIONS = {"card": "Finset.card", "divisors": "Nat.divisors", "properDivisors": "Nat.properDivisors",
                  "factorial": "Nat.factorial", "natAbs": "Int.natAbs", "toNat": "Int.toNat",
-                 "num": "Rat.num", "den": "Rat.den", "re": "Complex.re", "im": "Complex.im"}
+                 "num": "Rat.num", "den": "Rat.den", "re": "Complex.re", "im": "Complex.im",
+                 "sum": "List.sum"}
 
 
 # `σ : Equiv ℝ ℝ` (`ℝ ≃ ℝ`): two local functions, `σ.toFun` (also `σ.1`, `σ x`) and `σ.invFun`
