@@ -45,6 +45,7 @@ SIGNATURES: dict[str, Signature] = {
     "min": Signature((ALPHA, ALPHA), ALPHA, "LinearOrder"),
     "max": Signature((ALPHA, ALPHA), ALPHA, "LinearOrder"),
     "Inv.inv": Signature((ALPHA,), ALPHA, "DivisionRing"),   # `x⁻¹`, with 0⁻¹ = 0
+    "zpow": Signature((ALPHA, "ℤ"), ALPHA, "DivisionRing"),   # `x ^ (n : ℤ)`, printed so; `0 ^ (-1) = 0`
     # number theory (`values.VALUES` evaluates them on numerals; otherwise atoms)
     "Nat.gcd": Signature(("ℕ", "ℕ"), "ℕ"),
     "Nat.lcm": Signature(("ℕ", "ℕ"), "ℕ"),

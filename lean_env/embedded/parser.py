@@ -497,16 +497,22 @@ def parse_statement(text: str) -> Statement:
         binders = [(n, ty) for n, ty, _ in binders]
     except RecursionError:
         raise ParseError("maximum recursion depth has been reached (term nested too deeply)", 0) from None
-    from lean_env.embedded.types import ElabError, elab_prop
+    from lean_env.embedded.types import ElabError, binder_type, elab_prop
 
     from lean_env.embedded.goals import fresh_inaccessible
 
     ctx: dict[str, str] = {}
     typed_binders: list[tuple[str, object]] = []
     try:
-        for n, ty in binders:
+        for i, (n, ty) in enumerate(binders):
             if any(m == n for m, _ in typed_binders):
                 typed_binders, ctx = _shadow(typed_binders, ctx, n, fresh_inaccessible(n, {m for m, _ in typed_binders}))
+            if ty is None:   # `(n)`: the type Lean's unifier gives it from the rest of the statement
+                rest = [t for _, t in binders[i + 1:] if not isinstance(t, str) and t is not None] + [goal]
+                body = rest[0]
+                for t in rest[1:]:
+                    body = Bin("∧", body, t)
+                ty = binder_type(n, body, ctx)
             if isinstance(ty, str):
                 ctx.update(context_entries(n, ty))
                 typed_binders.append((n, ty))
@@ -570,6 +576,10 @@ def _parse_header(text: str, type_vars: dict[str, str] | None = None
         names = [p.ident()]
         while p.tok.kind == "ident" and not p.at(":"):
             names.append(p.ident())
+        if close == ")" and p.at(")"):   # `(n)`: an untyped binder, typed by its uses (`parse_statement`)
+            p.next()
+            binders.extend((n, None, False) for n in names)
+            continue
         p.expect(":")
         if p.tok.kind == "ident" and (p.tok.text in TYPES or p.tok.text in p.type_vars) and p.toks[p.i + 1].text == close:
             ty: object = p.type_name()

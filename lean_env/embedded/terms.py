@@ -290,9 +290,12 @@ def _pp(t: Term, prec: int, rightmost: bool) -> str:
         f = t.args[1]
         s = f"{_BIG_OPS[t.fn.name]} {f.var} ∈ {pp(t.args[0])}, {_pp(f.body, 67, rightmost)}"
         return _paren(s, prec >= 67 and not rightmost)
-    if isinstance(t, App) and t.fn == Var("Real.rpow") and len(t.args) == 2:   # `x ^ y`, as `^` prints
+    if isinstance(t, App) and t.fn in (Var("Real.rpow"), Var("zpow")) and len(t.args) == 2:   # `x ^ y`, as `^` prints
         p, lp, rp = BIN_PREC["^"]
-        return _paren(f"{_pp(t.args[0], lp, False)} ^ {_pp(t.args[1], rp, rightmost or p < prec)}", p < prec)
+        exponent = _pp(t.args[1], rp, rightmost or p < prec)
+        if exponent.startswith("-"):   # `x ^ (-3)`: Lean parenthesizes a negative exponent
+            exponent = f"({exponent})"
+        return _paren(f"{_pp(t.args[0], lp, False)} ^ {exponent}", p < prec)
     if isinstance(t, App) and isinstance(t.fn, Var) and len(t.args) == 1 and t.fn.name in _NOTATION:
         return _pp_notation(t.fn.name, t.args[0], prec, rightmost)
     if isinstance(t, App) and isinstance(t.fn, Var) and t.fn.name in ("Nat.ModEq", "Int.ModEq") and len(t.args) == 3:

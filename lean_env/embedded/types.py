@@ -135,6 +135,8 @@ def _at(t: Term, ty: str, ctx: Ctx) -> Term:
         exponent, ety = tree(t.rhs, ctx, None)
         if ety == REAL and ty == REAL:   # `Real.rpow`: an opaque function, never the monoid power
             return App(Var("Real.rpow"), (_at(t.lhs, ty, ctx), exponent))
+        if ety == INT and has_class(ty, "DivisionRing"):   # `zpow`: x ^ (-n) = (x ^ n)⁻¹, opaque but for numerals
+            return App(Var("zpow"), (_at(t.lhs, ty, ctx), exponent))
         if ety != NAT:
             raise failed_to_synthesize("HPow", f"{ty} {ety} ?m")
         return Bin("^", _at(t.lhs, ty, ctx), exponent)

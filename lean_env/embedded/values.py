@@ -327,11 +327,21 @@ VALUES: dict[str, Callable[..., int | bool]] = {
     "Int.gcd": math.gcd,   # of the absolute values
     "Int.lcm": lambda a, b: 0 if a == 0 or b == 0 else abs(a * b) // math.gcd(a, b),
     "Rat.divInt": lambda n, d: Fraction(n, d) if d else Fraction(0),
+    "zpow": lambda x, n: _zpow(Fraction(x), n),
     "Nat.digits": lambda b, n: _digits(b, n),
     "List.sum": sum,
     "Rat.num": lambda q: Fraction(q).numerator,
     "Rat.den": lambda q: Fraction(q).denominator,
 }
+
+
+def _zpow(x: Fraction, n: int) -> Fraction:
+    """`x ^ (n : ℤ)` in a field: `(x ^ |n|)⁻¹` for n < 0, with `0⁻¹ = 0`."""
+    if abs(n) > 4096:
+        raise ArithError("exponent too large to evaluate")
+    if n >= 0:
+        return x ** n
+    return 1 / x ** -n if x else Fraction(0)
 
 
 def _digits(b: int, n: int) -> list[int]:
