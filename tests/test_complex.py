@@ -45,12 +45,17 @@ def test_complex_terms_elaborate_with_casts_into_complex():
     assert pp(st.goal) == "Complex.abs z ^ 2 = z.re ^ 2 + z.im ^ 2" and st.goal.lhs.type == REAL
 
 
-def test_functions_of_different_result_types_meet_in_one_tree():
+def test_functions_of_different_result_types_meet_in_one_tree(session):
     # each part is typed by its signature as parsed; elaboration casts, as `binop%` does
     st = parse_statement("theorem t (x : ℝ) : Real.sqrt 2 + Int.floor x = Real.sqrt (Int.floor x)")
     assert pp(st.goal) == "√2 + ↑(Int.floor x) = √↑(Int.floor x)"
     st = parse_statement("theorem t (x : ℝ) : x ^ (2 : ℝ) ^ Real.sqrt 2 = 1")
     assert st.goal.lhs.fn.name == "Real.rpow" and st.goal.lhs.args[1].fn.name == "Real.rpow"
+    # every leaf meets at ℝ: no truncated ℕ subtraction is cast (false at a = 0, b = 5 otherwise true)
+    false = "theorem t (a b : ℕ) : a - Nat.gcd a b - Real.sqrt 2 ≥ -Real.sqrt 2"
+    assert pp(parse_statement(false).goal) == "↑a - ↑(Nat.gcd a b) - √2 ≥ -√2"
+    for script in _CLOSERS + ("simp; positivity", "norm_num; positivity", "push_cast; linarith [Nat.zero_le a]"):
+        assert not closes(session, false, [script]), script
 
 
 @pytest.mark.parametrize("statement, script", [

@@ -61,8 +61,14 @@ def tokenize(text: str) -> list[Tok]:
 
 
 def _own_type(t: Term) -> Term:
-    """`(t : T)` for a part whose type is already fixed as parsed (`Real.sqrt 2 : ℝ`, `Complex.I : ℂ`):
-    an ascription of its own type, which elaboration reads as the same leaf."""
+    """An operator tree as parsed with each part whose type is already fixed (`Real.sqrt 2 : ℝ`,
+    `Complex.I : ℂ`, `Nat.gcd a b : ℕ`) ascribed its own type: the leaves stay leaves, so
+    elaboration meets them at the tree's type as `binop%` does (`a - Nat.gcd a b - √2` is
+    `↑a - ↑(Nat.gcd a b) - √2`, never a truncated ℕ subtraction cast)."""
+    if isinstance(t, Bin) and t.op in BIN_PREC and t.op not in ("∧", "∨", "→", "↔"):
+        return Bin(t.op, _own_type(t.lhs), _own_type(t.rhs))
+    if isinstance(t, Un) and t.op == "-":
+        return Un("-", _own_type(t.arg))
     ty = type_of(t)
     return Typed(t, ty) if isinstance(ty, str) and ty in TYPES.values() and ty != "Prop" else t
 
@@ -70,7 +76,7 @@ def _own_type(t: Term) -> Term:
 def _built(node, *parts):
     """A node as parsed. Parts typed by their function's signature may not meet yet (`(1 + Complex.I) /
     Real.sqrt 2`, `2 ^ Real.sqrt 2`): elaboration inserts the casts (`binop%`) or picks `Real.rpow`,
-    so they enter as ascriptions, which the node does not type-check."""
+    so their typed leaves enter as ascriptions, which the node does not type-check."""
     try:
         return node(*parts)
     except IllTyped:
