@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from lean_env.embedded.functions import SET_BUILDERS, local_function  # noqa: F401  (re-exported)
+from lean_env.embedded.functions import local_function
 from lean_env.embedded.terms import App, Bin, Quant, Term, Un, Var, fresh_name, free_vars, subst, type_of
 
 MEM = "Membership.mem"

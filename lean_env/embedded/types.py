@@ -16,9 +16,9 @@ from __future__ import annotations
 from lean_env.embedded import carriers
 from lean_env.embedded.carriers import has_class, is_integral  # noqa: F401  (has_class re-exported)
 from lean_env.embedded.functions import (
-    ALPHA, EQUIV_FIELDS, BIG_OPERATORS, equiv_types, BINDER_FUNCTIONS, DOT_FUNCTIONS, SETS, SIGNATURES, head, local_function, set_variable,
+    ALPHA, BIG_OPERATORS, BINDER_FUNCTIONS, DOT_FUNCTIONS, EQUIV_FIELDS, SET_BUILDERS, SETS, SIGNATURES, equiv_types, head,
+    local_function, set_variable,
 )
-from lean_env.embedded.functions import SET_BUILDERS
 from lean_env.embedded.errors import TacticError
 from lean_env.embedded.terms import (
     INT, LOGIC_OPS, NAT, REAL, REL_OPS, App, Bin, Cast, Const, Num, Proj, Quant, Term, TyVar, Typed, Un, Var, children, pp,
