@@ -73,6 +73,9 @@ TRUE_AND_FALSE = [
     # `List.sum (Nat.digits b n)` on numerals; `digits 0 n = [n]`
     ("theorem t : (Nat.digits 10 1234).sum = 10 := by\n  norm_num", "= 10", "= 11"),
     ("theorem t : List.sum (Nat.digits 0 7) = 7 := by\n  norm_num", "= 7", "= 0"),
+    # `x ^ (n : ℤ)` (zpow): `(x ^ |n|)⁻¹` for n < 0, `0 ^ (-n) = 0`
+    ("theorem t : (2 : ℝ) ^ (-(3 : ℤ)) = 1 / 8 := by\n  norm_num", "1 / 8", "1 / 7"),
+    ("theorem t : (0 : ℝ) ^ (-(3 : ℤ)) = 0 := by\n  norm_num", "= 0 :=", "= 1 :="),
     # rewriting and simp reach the arguments of local functions (congruence)
     ("theorem t (f : ℝ → ℝ) (h₂ : f 1 = 2) (h : f 2 = 3) : f (f 1) = 3 := by\n  rw [h₂, h]", "= 3 :=", "= 2 :="),
     ("theorem t (f : ℕ → ℕ) (h : f (2 - 3) = 5) : f 0 = 5 := by\n  norm_num at h\n  exact h", "f 0 = 5", "f 1 = 5"),
@@ -97,6 +100,11 @@ def test_definitions_unfold_as_lean_unfolds_them(session, text, true_part, false
     # omega does not see through `Nat.ModEq` (it is not in its language), as in Lean
     "theorem t (x : ℕ) (h : x ≡ 1 [MOD 2]) : x % 2 = 1 := by\n  omega",
     "theorem t : IsLeast { x : ℝ | 0 < x } 0 := by\n  constructor\n  · norm_num\n  · intro x hx\n    simp at hx\n    linarith",
+    # an equivalence's two functions are related by its inverse laws only
+    "theorem t (σ : Equiv ℝ ℝ) (x : ℝ) : σ.1 x = σ.2 x := by\n  simp",
+    "theorem t (σ : Equiv ℝ ℝ) (x : ℝ) : σ.1 x = x := by\n  exact σ.left_inv x",
+    "theorem t (x : ℝ) : x ^ (-(1 : ℤ)) * x = 1 := by\n  ring",                 # false at x = 0
+    "theorem t (x : ℝ) : x ^ (-(1 : ℤ)) * x = 1 := by\n  field_simp",
 ])
 def test_false_or_out_of_reach_statements_stay_unproved(session, text):
     assert not accepted(session, text), text
