@@ -41,8 +41,10 @@ def test_a_real_exponent_is_rpow_and_a_numeral_exponent_a_natural_number():
     assert hyp.lhs == App(Var("Real.rpow"), (Num(4, REAL), Var("b")))
     assert hyp.rhs.op == "^" and hyp.rhs.rhs.lhs.ty == NAT             # `1 / 2` is a ℕ exponent: 0
     assert pp(st.goal) == "11 ^ (3 * x - 3) = x ^ 2" and isinstance(st.goal.lhs, App)
-    with pytest.raises(ParseError, match="HPow ℝ ℤ"):
-        parse_statement("theorem t (b : ℝ) : b ^ (-(3 : ℤ)) = 1")
+    st = parse_statement("theorem t (b : ℝ) : b ^ (-(3 : ℤ)) = 1")   # `zpow`: a field's integer power
+    assert st.goal.lhs.fn == Var("zpow") and pp(st.goal) == "b ^ (-3) = 1"
+    with pytest.raises(ParseError, match="HPow ℤ ℤ"):                # ℤ is no division ring
+        parse_statement("theorem t (b : ℤ) : b ^ (-(3 : ℤ)) = 1")
 
 
 def test_untyped_binders_take_the_type_of_the_function_they_feed():

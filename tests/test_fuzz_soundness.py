@@ -171,6 +171,13 @@ def _type_vars(t):
             yield from _type_vars(getattr(t, f.name))
 
 
+def _outside_oracle(text: str) -> bool:
+    """A lemma about what the oracle has no semantics for: ℂ (`Complex.I_sq`, `Complex.ext_iff`) and
+    `n /. d` (`Rat.divInt_eq_div` is its definition). The false statements of tests/test_complex.py
+    and tests/test_definitions.py hold the kernel to these instead."""
+    return "Complex." in text or " /. " in text
+
+
 def test_every_library_lemma_is_true_where_it_applies():
     """Each lemma the kernel rewrites or applies with, as the kernel holds it (printed back and
     read by the oracle), at each carrier its class allows: none may be refutable."""
@@ -178,6 +185,8 @@ def test_every_library_lemma_is_true_where_it_applies():
 
     checked, refuted, unreadable = 0, [], []
     for name, ty, cls, text in library_instances():
+        if _outside_oracle(text):
+            continue
         if ty == NAT and cls not in NAT_CLASSES:
             continue
         if ty in (INT,) + FIELDS and not has_class(ty, cls):   # where the kernel instantiates it

@@ -1,5 +1,5 @@
 """The kernel's modules form layers, no circle (issue 18): carriers, terms and functions at the
-bottom; values (evaluation) above them; types (elaboration) beside it; then the procedures
+bottom, the definitions it unfolds (`IsLeast`, `Nat.ModEq`) just above; values (evaluation) above them; types (elaboration) beside it; then the procedures
 (arith), the sums' lemmas (discrete) and definitional equality (goals). A lower module imports
 no higher one, not even late (inside a function)."""
 from __future__ import annotations
@@ -15,11 +15,12 @@ ALLOWED = {
     "carriers": {"errors"},
     "functions": set(),
     "terms": {"carriers", "errors", "functions"},
-    "values": {"carriers", "functions", "terms"},
+    "definitions": {"functions", "terms"},
+    "values": {"carriers", "definitions", "functions", "terms"},
     "types": {"carriers", "errors", "functions", "terms"},
     "arith": {"carriers", "terms", "values"},
-    "discrete": {"functions", "terms", "values"},
-    "goals": {"carriers", "errors", "functions", "terms", "values"},
+    "discrete": {"definitions", "functions", "terms", "values"},
+    "goals": {"carriers", "definitions", "errors", "functions", "terms", "values"},
 }
 
 

@@ -13,7 +13,7 @@ from embedded_fixtures import session  # noqa: F401  (fixture)
 from lean_env.embedded import carriers
 from lean_env.embedded.errors import IllTyped, TacticError
 from lean_env.embedded.parser import parse_statement
-from lean_env.embedded.terms import INT, NAT, RAT, REAL, App, Bin, Cast, Num, Var, pp, type_of
+from lean_env.embedded.terms import COMPLEX, INT, NAT, RAT, REAL, App, Bin, Cast, Num, Var, pp, type_of
 
 
 def errors(session, cmd: str) -> list[str]:
@@ -55,8 +55,12 @@ def test_numerals_are_equal_only_at_one_type():
 
 
 def test_one_carrier_table():
-    assert carriers.NUMBER_TYPES == (NAT, INT, RAT, REAL)
-    assert carriers.FIELDS == (RAT, REAL)
+    assert carriers.NUMBER_TYPES == (NAT, INT, RAT, REAL, COMPLEX)
+    assert carriers.FIELDS == (RAT, REAL, COMPLEX)
+    assert carriers.is_ordered(REAL) and not carriers.is_ordered(COMPLEX)   # ℂ: a field without an order
+    assert not carriers.has_class(COMPLEX, "LinearOrderedField") and carriers.has_class(COMPLEX, "Field")
+    assert carriers.coerces(REAL, COMPLEX) and carriers.cast_reflects("=", REAL, COMPLEX)
+    assert not carriers.cast_reflects("<", REAL, COMPLEX) and not carriers.cast_reflects("∣", INT, COMPLEX)
     assert carriers.truncates(NAT) and not carriers.truncates(INT)
     assert carriers.has_class(INT, "CommRing") and not carriers.has_class(NAT, "CommRing")
     assert carriers.has_class(REAL, "LinearOrderedField") and not carriers.has_class(INT, "Field")

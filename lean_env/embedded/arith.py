@@ -19,7 +19,7 @@ from typing import Iterable
 
 import z3
 
-from lean_env.embedded.carriers import computes, is_field, is_integral
+from lean_env.embedded.carriers import computes, is_field, is_integral, is_ordered
 from lean_env.embedded.terms import (
     INT, NAT, App, Bin, Cast, Const, Num, Quant, Term, Un, Var, free_vars, fresh_name, pp, subst, type_of, REL_OPS,
 )
@@ -246,6 +246,8 @@ def comparison_fact(p: Term, ctx: Ctx, atoms: Atoms) -> list[Fact] | None:
             return None
         op, a, b = {"<": "≤", "≤": "<"}[op], b, a  # ¬ a < b  ->  b ≤ a
     ty = relation_type(Bin(op, a, b), ctx)
+    if not is_ordered(ty):   # no `LinearOrderedField ℂ`: linarith's preprocessing drops such facts
+        return None
     diff = _padd(to_poly(a, ty, atoms, casts=True), to_poly(b, ty, atoms, casts=True), Fraction(-1))
     if op == "<" and is_integral(ty):
         return [(_padd(diff, _const(1)), "≤")]  # integer strengthening: a < b  ->  a + 1 ≤ b

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from lean_env.embedded.errors import TacticError
 
-NAT, INT, RAT, REAL = "ℕ", "ℤ", "ℚ", "ℝ"
+NAT, INT, RAT, REAL, COMPLEX = "ℕ", "ℤ", "ℚ", "ℝ", "ℂ"
 
 # Mathlib's algebraic and order classes, grouped by the weakest carrier of the fragment having them.
 _SEMIRING = frozenset({
@@ -63,6 +63,8 @@ CARRIERS: dict[str, Carrier] = {c.name: c for c in (
             dvd=False, classes=_SEMIRING | _ORDER | _RING | _ORDERED_RING | _FIELD | _ORDERED_FIELD),
     Carrier(REAL, "Real", 3, ordered=True, field=True, truncating_sub=False, division="field", computes=False,
             dvd=False, classes=_SEMIRING | _ORDER | _RING | _ORDERED_RING | _FIELD | _ORDERED_FIELD),
+    Carrier(COMPLEX, "Complex", 4, ordered=False, field=True, truncating_sub=False, division="field",
+            computes=False, dvd=False, classes=_SEMIRING | _RING | _FIELD),
 )}
 
 NUMBER_TYPES = tuple(sorted(CARRIERS, key=lambda n: CARRIERS[n].rank))   # in coercion order
@@ -77,6 +79,12 @@ def carrier(ty: object) -> Carrier | None:
 
 def is_number(ty: object) -> bool:
     return carrier(ty) is not None
+
+
+def is_ordered(ty: object) -> bool:
+    """A linear order: what `linarith`, `nlinarith`, `positivity` and the order lemmas need."""
+    c = carrier(ty)
+    return c is not None and c.ordered
 
 
 def is_field(ty: object) -> bool:
@@ -149,6 +157,8 @@ CAST_REFLECTS_ONLY = {"∣": {(NAT, INT)}}
 def cast_reflects(op: str, src: object, dst: object) -> bool:
     """Does `↑a op ↑b ↔ a op b` hold for the coercion src → dst (a Mathlib `norm_cast` lemma)?"""
     if not coerces(src, dst):
+        return False
+    if op not in ("=", "≠") and not is_ordered(dst):   # no `<` on ℂ to reflect
         return False
     if op in CAST_REFLECTS_EVERYWHERE:
         return True

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from typing import Callable
 
+from lean_env.embedded import definitions
 from lean_env.embedded.functions import (  # noqa: F401  (the set vocabulary, re-exported)
     BIG_OPERATORS, BINDER_FUNCTIONS, DOT_FUNCTIONS, SET_TYPES, SETS, SIGNATURES, head, set_variable,
 )
@@ -106,12 +107,13 @@ REWRITES: dict[str, Callable[[Term], Term | None]] = {
     "Nat.factorial_succ": _factorial_succ,
     "Nat.factorial_zero": _factorial_zero,
     "Nat.factorial": lambda t: _factorial_zero(t) or _factorial_succ(t),   # the equation lemmas
+    **definitions.REWRITES,   # `Nat.ModEq`, `IsLeast`, `Set.mem_setOf_eq`, ...: unfolding a definition
 }
 
 
 # The ones tagged @[simp] in Mathlib: every `simp` and `norm_num` uses them.
 SIMP_LEMMAS = ("Finset.sum_range_zero", "Finset.prod_range_zero", "Finset.sum_range_one", "Finset.prod_range_one",
-               "Nat.factorial_zero")
+               "Nat.factorial_zero") + definitions.SIMP_SET
 
 
 def first_instance(p: Term, rule: Callable[[Term], Term | None], bound: frozenset = frozenset()

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from lean_env.embedded import carriers
+from lean_env.embedded.definitions import unfold_head
+from lean_env.embedded.functions import equiv_types
 from lean_env.embedded.values import ArithError, evaluate, is_closed_arith, relation_type, term_type, typed
 from lean_env.embedded.goals import CLASSICAL, Goal, TacticError, canon, defeq, fresh_inaccessible
 from lean_env.embedded.lemmas import LIBRARY, Lemma
@@ -97,6 +99,8 @@ class Elab:
         """`fun x => e` against `∀ x, P x` (a new variable) or `fun h => e` against `P → Q` (a new
         hypothesis); the name shadows an older one, which becomes inaccessible."""
         g = self.goal
+        while not (isinstance(expected, (Quant, Bin, Un))) and unfold_head(expected) is not None:
+            expected = unfold_head(expected)   # `fun x hx => _ : a ∈ lowerBounds s`
         if isinstance(expected, Quant) and expected.kind == "∀":
             if t.ty is not None and t.ty != expected.ty:
                 raise mismatch(Var(t.var), t.ty, expected.ty)
@@ -148,6 +152,10 @@ class Elab:
             if len(items) < 2:
                 raise TacticError("invalid constructor ⟨...⟩, insufficient number of arguments")
             self.check(rest, body)
+            return
+        unfolded = unfold_head(expected)   # `⟨h₁, h₂⟩ : IsLeast s a`: the `whnf` is an `∧`
+        if unfolded is not None:
+            self._check_anon(t, unfolded)
             return
         raise TacticError(
             f"invalid constructor ⟨...⟩, expected type must be an inductive type \n  {pp(expected)}"
@@ -202,6 +210,9 @@ class Elab:
                     out = Quant("∀", n[1:], ty, subst(out, n, Var(n[1:])))
                 return out
             raise TacticError(f"unknown identifier '{t.name}'")
+        if isinstance(t, Proj) and isinstance(t.term, Var) and _equiv_lemma(t.term.name, t.field, self.goal.ctx):
+            self.axioms |= CLASSICAL
+            return _equiv_lemma(t.term.name, t.field, self.goal.ctx)
         if isinstance(t, Proj):
             dotted = self._dot_lemma(t)
             if dotted is not None:
@@ -222,6 +233,8 @@ class Elab:
         raise TacticError(f"cannot elaborate '{pp(t)}' as a proof here")
 
     def _project(self, p: Term, field: str, t: Term) -> Term:
+        while unfold_head(p) is not None and not (isinstance(p, Bin) and p.op in ("∧", "↔")):
+            p = unfold_head(p)   # `h.1` with `h : IsLeast s a`
         if isinstance(p, Bin) and p.op == "∧" and field in ("1", "2", "left", "right"):
             return p.lhs if field in ("1", "left") else p.rhs
         if isinstance(p, Bin) and p.op == "↔" and field in ("1", "2", "mp", "mpr"):
@@ -265,6 +278,10 @@ class Elab:
 
     def _apply(self, t: App, expected: Term | None = None) -> Term:
         fn = self.resolve(t.fn)
+        if isinstance(fn, Var) and fn.name.startswith("Equiv.") and t.args and isinstance(t.args[0], Var) \
+                and _equiv_lemma(t.args[0].name, fn.name[len("Equiv."):], self.goal.ctx):   # `Equiv.left_inv σ x`
+            return self._apply(App(Proj(t.args[0], fn.name[len("Equiv."):]), t.args[1:]), expected) \
+                if len(t.args) > 1 else self.infer(Proj(t.args[0], fn.name[len("Equiv."):]))
         if isinstance(fn, Proj) and fn.field in _TRANS_FIELDS and len(t.args) == 1:
             return _trans(self.infer(fn.term), self.infer(t.args[0]), fn.field, self.goal.ctx, pp(t))
         if isinstance(fn, Proj) and not (isinstance(fn.term, Var) and self._lemma(fn.term.name)):
@@ -308,6 +325,14 @@ class Elab:
         ctx = self.goal.ctx
         for arg in args:
             p = _instantiate(p, binding, ctx)
+            if unfold_head(p) is not None:   # `h.2 hx` with `h.2 : a ∈ lowerBounds s`: a `∀` after `whnf`
+                p = unfold_head(p)
+                while isinstance(p, Quant) and p.kind == "∀":   # `∀ ⦃x⦄`: strict-implicit, solved by unification
+                    meta = "?" + p.var
+                    while meta in metas or meta in free_vars(p):
+                        meta += "'"
+                    metas = {**metas, meta: p.ty}
+                    p = subst(p.body, p.var, Var(meta))
             if isinstance(p, Quant) and p.kind == "∀" and isinstance(arg, Hole) and not arg.synthetic:
                 # `_` for an explicit argument: a new implicit variable, solved by unification
                 meta = "?" + p.var
@@ -379,6 +404,23 @@ class Elab:
     def prop(self, t: Term) -> Term:
         """Elaborate a proposition written in a tactic (`have h : p`, `show p`, a calc step)."""
         return elab_prop(t, self.goal.ctx)
+
+
+def _equiv_lemma(sigma: str, field: str, ctx: dict) -> Term | None:
+    """What `σ.left_inv` & co. state for `σ : Equiv α β` (Mathlib's `Equiv.left_inv`,
+    `Equiv.symm_apply_apply`, `Equiv.right_inv`, `Equiv.apply_symm_apply`, `Equiv.injective`)."""
+    types = equiv_types(ctx.get(sigma))
+    if types is None:
+        return None
+    alpha, beta = types
+    to, inv = Var(f"{sigma}.toFun", ctx[f"{sigma}.toFun"]), Var(f"{sigma}.invFun", ctx[f"{sigma}.invFun"])
+    if field in ("left_inv", "symm_apply_apply"):
+        return Quant("∀", "x", alpha, Bin("=", App(inv, (App(to, (Var("x", alpha),)),)), Var("x", alpha)))
+    if field in ("right_inv", "apply_symm_apply"):
+        return Quant("∀", "x", beta, Bin("=", App(to, (App(inv, (Var("x", beta),)),)), Var("x", beta)))
+    if field == "injective":
+        return App(Var("Function.Injective"), (to,))
+    return None
 
 
 def _is_relation(p: Term) -> bool:

@@ -34,10 +34,18 @@ SIGNATURES: dict[str, Signature] = {
     # constants are applications to no arguments, so no free variable: `π` is `open Real`'s spelling
     "Real.pi": Signature((), "ℝ"),
     "π": Signature((), "ℝ"),
+    # ℂ: `Complex.I` a constant with I * I = -1 (`Complex.I_mul_I`); the rest opaque
+    "Complex.I": Signature((), "ℂ"),
+    "Complex.abs": Signature(("ℂ",), "ℝ"),
+    "Complex.normSq": Signature(("ℂ",), "ℝ"),
+    "Complex.re": Signature(("ℂ",), "ℝ"),
+    "Complex.im": Signature(("ℂ",), "ℝ"),
+    "Complex.exp": Signature(("ℂ",), "ℂ"),
     "abs": Signature((ALPHA,), ALPHA, "LinearOrderedAddCommGroup"),
     "min": Signature((ALPHA, ALPHA), ALPHA, "LinearOrder"),
     "max": Signature((ALPHA, ALPHA), ALPHA, "LinearOrder"),
     "Inv.inv": Signature((ALPHA,), ALPHA, "DivisionRing"),   # `x⁻¹`, with 0⁻¹ = 0
+    "zpow": Signature((ALPHA, "ℤ"), ALPHA, "DivisionRing"),   # `x ^ (n : ℤ)`, printed so; `0 ^ (-1) = 0`
     # number theory (`values.VALUES` evaluates them on numerals; otherwise atoms)
     "Nat.gcd": Signature(("ℕ", "ℕ"), "ℕ"),
     "Nat.lcm": Signature(("ℕ", "ℕ"), "ℕ"),
@@ -48,11 +56,17 @@ SIGNATURES: dict[str, Signature] = {
     "Int.toNat": Signature(("ℤ",), "ℕ"),
     "Nat.Prime": Signature(("ℕ",), "Prop"),
     "Nat.Coprime": Signature(("ℕ", "ℕ"), "Prop"),
+    "Nat.ModEq": Signature(("ℕ", "ℕ", "ℕ"), "Prop"),   # `a ≡ b [MOD n]` is `Nat.ModEq n a b` (definitions.py)
+    "Int.ModEq": Signature(("ℤ", "ℤ", "ℤ"), "Prop"),
+    "Irrational": Signature(("ℝ",), "Prop"),            # opaque: only its lemmas would know it
     "Nat.minFac": Signature(("ℕ",), "ℕ"),
     "Nat.fib": Signature(("ℕ",), "ℕ"),
     "Nat.log": Signature(("ℕ", "ℕ"), "ℕ"),
     "Int.gcd": Signature(("ℤ", "ℤ"), "ℕ"),
     "Int.lcm": Signature(("ℤ", "ℤ"), "ℕ"),
+    "Nat.digits": Signature(("ℕ", "ℕ"), "List ℕ"),   # little-endian; only `List.sum` of it is a number
+    "List.sum": Signature(("List ℕ",), "ℕ"),
+    "Rat.divInt": Signature(("ℤ", "ℤ"), "ℚ"),   # `n /. d`, the fraction n / d (0 when d = 0)
     "Rat.num": Signature(("ℚ",), "ℤ"),   # `q.num`, `q.den`: of the reduced fraction, den > 0
     "Rat.den": Signature(("ℚ",), "ℕ"),
     # Even/Odd keep their ℕ/ℤ meaning only (over a field every number is `Even`): `Dvd` says ℕ/ℤ
@@ -74,6 +88,12 @@ SIGNATURES: dict[str, Signature] = {
     "Finset.sum": Signature(("Finset", "fun"), ALPHA),
     "Finset.prod": Signature(("Finset", "fun"), ALPHA),
 }
+
+
+# Mathlib definitions applied like functions, which `definitions.py` unfolds: sets built from a
+# predicate or from other sets, and predicates with a definition rather than a decision procedure
+SET_BUILDERS = ("setOf", "SDiff.sdiff", "Singleton.singleton", "lowerBounds", "upperBounds")
+DEFINED_PREDICATES = ("IsLeast", "IsGreatest", "Function.Injective")
 
 
 def function_type(params: tuple[str, ...], result: str) -> str:
@@ -100,7 +120,32 @@ SET_TYPES = ("Finset", "Set")   # a set variable's type in the context: "Finset 
 # `S.card`, `n.divisors`, `n !` spelled `n.factorial`: Lean's dot notation on ℕ/ℤ/Finset values
 DOT_FUNCTIONS = {"card": "Finset.card", "divisors": "Nat.divisors", "properDivisors": "Nat.properDivisors",
                  "factorial": "Nat.factorial", "natAbs": "Int.natAbs", "toNat": "Int.toNat",
-                 "num": "Rat.num", "den": "Rat.den"}
+                 "num": "Rat.num", "den": "Rat.den", "re": "Complex.re", "im": "Complex.im",
+                 "sum": "List.sum"}
+
+
+# `σ : Equiv ℝ ℝ` (`ℝ ≃ ℝ`): two local functions, `σ.toFun` (also `σ.1`, `σ x`) and `σ.invFun`
+# (also `σ.2`, `σ.symm`), related only by `σ.left_inv`/`σ.right_inv` (`elab.py`)
+EQUIV_FIELDS = {"1": "toFun", "toFun": "toFun", "2": "invFun", "invFun": "invFun", "symm": "invFun"}
+
+
+def equiv_types(ty: object) -> tuple[str, str] | None:
+    """(α, β) for a context type "Equiv α β"; None for anything else."""
+    if isinstance(ty, str) and ty.startswith("Equiv "):
+        parts = ty.split(" ")
+        if len(parts) == 3:
+            return parts[1], parts[2]
+    return None
+
+
+def context_entries(name: str, ty: object) -> dict[str, object]:
+    """What a variable puts in a typing context: itself, and an equivalence its two functions."""
+    out: dict[str, object] = {name: ty}
+    eq = equiv_types(ty)
+    if eq is not None:
+        out[f"{name}.toFun"] = function_type((eq[0],), eq[1])
+        out[f"{name}.invFun"] = function_type((eq[1],), eq[0])
+    return out
 
 
 def set_variable(ty: object) -> tuple[str, str] | None:

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace as dc_replace
 
+from lean_env.embedded.definitions import unfold_all
 from lean_env.embedded.values import ArithError, evaluate, is_closed_arith, relation_type, term_type
 from lean_env.embedded.errors import TacticError
-from lean_env.embedded.functions import ALPHA, SIGNATURES
+from lean_env.embedded.functions import ALPHA, SIGNATURES, context_entries
 from lean_env.embedded.carriers import NUMBER_TYPES, computes, is_integral, truncates
 from lean_env.embedded.terms import (
     INT, NAT, PROP, App, Bin, Cast, Const, Num, Quant, Term, TyVar, Un, Var, fresh_name, free_vars, is_numeral, num, pp,
@@ -37,7 +38,11 @@ class Goal:
 
     @property
     def ctx(self) -> dict[str, str]:
-        return {h.name: h.type for h in self.hyps if h.is_var}
+        out: dict[str, str] = {}
+        for h in self.hyps:
+            if h.is_var:
+                out.update(context_entries(h.name, h.type))
+        return out
 
     def hyp(self, name: str) -> Hyp | None:
         for h in reversed(self.hyps):  # later hypotheses shadow earlier ones
@@ -163,7 +168,7 @@ def canon(t: Term, ctx: dict[str, str], unfold_lt: bool = False) -> Term:
     `≥`/`>` unfold to `≤`/`<`, `≠` and `→ False` to `¬`, closed numerals evaluate, binder names
     are erased, numeral ascriptions dropped; with `unfold_lt` (default transparency, `exact`),
     `a < b` over ℕ/ℤ is `a + 1 ≤ b` as `Nat.lt`/`Int.lt` are defined."""
-    return _canon(t, ctx, 0, unfold_lt)
+    return _canon(unfold_all(t), ctx, 0, unfold_lt)   # `IsLeast`, `≡ [MOD n]`, `∈ {x | p x}` are definitions
 
 
 def _canon(t: Term, ctx: dict[str, str], depth: int, unfold_lt: bool = False) -> Term:

@@ -301,6 +301,25 @@ Semiring               | mul_right_cancel₀ {a b c : α} : b ≠ 0 → a * b = 
 -                      | Real.rpow_nonneg {x : ℝ} : 0 ≤ x → ∀ (y : ℝ), 0 ≤ x ^ y
 -                      | Real.pi_pos : 0 < Real.pi
 -                      | Real.pi_gt_three : 3 < Real.pi
+-                      | Rat.divInt_eq_div (n d : ℤ) : n /. d = (n : ℚ) / d
+-                      | Complex.I_sq : Complex.I ^ 2 = -1
+-                      | Complex.I_mul_I : Complex.I * Complex.I = -1
+-                      | Complex.I_pow_four : Complex.I ^ 4 = 1
+-                      | Complex.I_ne_zero : Complex.I ≠ 0
+-                      | Complex.I_re : Complex.I.re = 0
+-                      | Complex.I_im : Complex.I.im = 1
+-                      | Complex.ext_iff {z w : ℂ} : z = w ↔ z.re = w.re ∧ z.im = w.im
+-                      | Complex.add_re (z w : ℂ) : (z + w).re = z.re + w.re
+-                      | Complex.add_im (z w : ℂ) : (z + w).im = z.im + w.im
+-                      | Complex.sub_re (z w : ℂ) : (z - w).re = z.re - w.re
+-                      | Complex.sub_im (z w : ℂ) : (z - w).im = z.im - w.im
+-                      | Complex.mul_re (z w : ℂ) : (z * w).re = z.re * w.re - z.im * w.im
+-                      | Complex.mul_im (z w : ℂ) : (z * w).im = z.re * w.im + z.im * w.re
+-                      | Complex.ofReal_re (r : ℝ) : (r : ℂ).re = r
+-                      | Complex.ofReal_im (r : ℝ) : (r : ℂ).im = 0
+-                      | Complex.normSq_apply (z : ℂ) : Complex.normSq z = z.re * z.re + z.im * z.im
+-                      | Complex.sq_abs (z : ℂ) : Complex.abs z ^ 2 = Complex.normSq z
+-                      | Complex.normSq_nonneg (z : ℂ) : 0 ≤ Complex.normSq z
 -                      | Nat.gcd_comm (m n : ℕ) : Nat.gcd m n = Nat.gcd n m
 -                      | Nat.lcm_comm (m n : ℕ) : Nat.lcm m n = Nat.lcm n m
 -                      | Nat.gcd_zero_left (n : ℕ) : Nat.gcd 0 n = n

@@ -8,9 +8,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from lean_env.embedded.terms import (
-    BIN_PREC, INT, MAX_PREC, NAT, RAT, REAL, Anon, App, Bin, ByTac, Cast, Const, Hole, Num, Proj, Quant, Term, Typed,
-    Un, Var,
+    BIN_PREC, COMPLEX, INT, MAX_PREC, NAT, RAT, REAL, Anon, App, Bin, ByTac, Cast, Const, Hole, Num, Proj, Quant, Term, Typed,
+    Un, Var, type_of,
 )
+from lean_env.embedded.errors import IllTyped
+from lean_env.embedded.functions import context_entries
 from lean_env.lexer import LexError, code_tokens, numeral_value
 
 
@@ -24,7 +26,9 @@ class ParseError(Exception):
 
 
 _ASCII = {"->": "→", "<->": "↔", "<=": "≤", ">=": "≥", "λ": "fun"}
-TYPES = {"ℕ": NAT, "ℤ": INT, "ℚ": RAT, "ℝ": REAL, "Nat": NAT, "Int": INT, "Rat": RAT, "Real": REAL, "Prop": "Prop"}
+TYPES = {"ℕ": NAT, "ℤ": INT, "ℚ": RAT, "ℝ": REAL, "ℂ": COMPLEX, "Nat": NAT, "Int": INT, "Rat": RAT, "Real": REAL,
+         "Complex": COMPLEX, "Prop": "Prop"}
+CONSTANTS = ("π", "Real.pi", "Complex.I")   # applications to no arguments (`functions.SIGNATURES`)
 _KINDS = {"ident": "ident", "num": "num", "symbol": "sym"}
 
 
@@ -54,6 +58,33 @@ def tokenize(text: str) -> list[Tok]:
         toks.append(Tok("ident" if t.text == "λ" else kind, _ASCII.get(t.text, t.text), t.start))
     toks.append(Tok("end", "", len(text)))
     return toks
+
+
+def _own_type(t: Term) -> Term:
+    """An operator tree as parsed with each part whose type is already fixed (`Real.sqrt 2 : ℝ`,
+    `Complex.I : ℂ`, `Nat.gcd a b : ℕ`) ascribed its own type: the leaves stay leaves, so
+    elaboration meets them at the tree's type as `binop%` does (`a - Nat.gcd a b - √2` is
+    `↑a - ↑(Nat.gcd a b) - √2`, never a truncated ℕ subtraction cast)."""
+    if isinstance(t, Bin) and t.op in BIN_PREC and t.op not in ("∧", "∨", "→", "↔"):
+        return Bin(t.op, _own_type(t.lhs), _own_type(t.rhs))
+    if isinstance(t, Un) and t.op == "-":
+        return Un("-", _own_type(t.arg))
+    ty = type_of(t)
+    return Typed(t, ty) if isinstance(ty, str) and ty in TYPES.values() and ty != "Prop" else t
+
+
+def _built(node, *parts):
+    """A node as parsed. Parts typed by their function's signature may not meet yet (`(1 + Complex.I) /
+    Real.sqrt 2`, `2 ^ Real.sqrt 2`): elaboration inserts the casts (`binop%`) or picks `Real.rpow`,
+    so their typed leaves enter as ascriptions, which the node does not type-check."""
+    try:
+        return node(*parts)
+    except IllTyped:
+        if node is App:
+            fn, args = parts
+            return App(fn, tuple(_own_type(a) for a in args))
+        op, lhs, rhs = parts
+        return Bin(op, _own_type(lhs), _own_type(rhs))
 
 
 class Parser:
@@ -100,18 +131,38 @@ class Parser:
             if t.kind == "sym" and t.text == "∈" and prec <= 50:   # `infix:50 " ∈ "`: Membership.mem
                 self.next()
                 lhs = App(Var("Membership.mem"), (lhs, self.term(51)))
+            elif t.kind == "sym" and t.text == "\\" and prec <= 70:   # `infixl:70 " \\ "`: set difference
+                self.next()
+                lhs = App(Var("SDiff.sdiff"), (lhs, self.term(71)))
+            elif t.text == "/" and self.toks[self.i + 1].text == "." and self.toks[self.i + 1].pos == t.pos + 1:
+                if prec > 70:   # `infixl:70 " /. " => Rat.divInt`
+                    break
+                self.next()
+                self.next()
+                lhs = _built(App, Var("Rat.divInt"), (lhs, self.term(71)))
+            elif t.kind == "sym" and t.text == "≡" and prec <= 50:   # `notation:50 a " ≡ " b " [MOD " n "]"`
+                self.next()
+                rhs = self.term(51)
+                self.expect("[")
+                kind = self.tok.text
+                if kind not in ("MOD", "ZMOD"):
+                    raise ParseError(f"unexpected token '{kind}'; expected 'MOD' or 'ZMOD'", self.tok.pos)
+                self.next()
+                modulus = self.term()
+                self.expect("]")
+                lhs = _built(App, Var("Nat.ModEq" if kind == "MOD" else "Int.ModEq"), (modulus, lhs, rhs))
             elif t.kind == "sym" and t.text in BIN_PREC:
                 p, _, rp = BIN_PREC[t.text]
                 if p < prec:
                     break
                 self.next()
                 rhs = self.term(rp)
-                lhs = Bin(t.text, lhs, rhs)
+                lhs = _built(Bin, t.text, lhs, rhs)
             elif prec <= MAX_PREC and self._starts_argument():
                 args = []
                 while self._starts_argument():
                     args.append(self.argument())
-                lhs = App(lhs, tuple(args))
+                lhs = _built(App, lhs, tuple(args))
             else:
                 break
         return lhs
@@ -122,7 +173,7 @@ class Parser:
             return True
         if t.kind == "ident":
             return t.text not in ("by", "at", "with", "using", "generalizing", "fun", "then", "else", "from")
-        return t.kind == "sym" and t.text in ("(", "⟨", "_", "?_")
+        return t.kind == "sym" and t.text in ("(", "⟨", "_", "?_", "{")
 
     def argument(self) -> Term:
         """An atom with optional `.field` projections (application arguments are atoms)."""
@@ -179,8 +230,14 @@ class Parser:
                 return Const(True)
             if t.text == "False":
                 return Const(False)
-            if t.text in ("π", "Real.pi"):   # a constant: an application to no arguments
+            if t.text in CONSTANTS:   # a constant: an application to no arguments
                 return App(Var(t.text), ())
+            const = next((c for c in CONSTANTS if t.text.startswith(c + ".")), None)
+            if const is not None:   # `Complex.I.re`: a projection of a constant
+                base = App(Var(const), ())
+                for f in t.text[len(const) + 1:].split("."):
+                    base = Proj(base, f)
+                return base
             if "." in t.text:  # h.1, h.mp, Or.inl: split projections off local names later
                 head, *fields = t.text.split(".")
                 if head[0].islower() or head[0] in "hH" or not head[0].isupper():
@@ -208,6 +265,22 @@ class Parser:
                 return Typed(inner, prop)
             self.expect(")")
             return inner
+        if t.kind == "sym" and t.text == "{":   # `{x : ℕ | p x}` (`setOf`) or `{a}` (a singleton set)
+            if self.tok.kind == "ident" and self.toks[self.i + 1].text in (":", "|"):
+                var, ty = self.ident(), None
+                if self.at(":"):
+                    self.next()
+                    ty = self.type_name()
+                self.expect("|")
+                body = self.term()
+                self.expect("}")
+                return App(Var("setOf"), (Quant("fun", var, ty, body),))
+            item = self.term()
+            if self.at(","):
+                raise ParseError("unexpected token ','; the embedded fragment has singleton set literals only",
+                                 self.tok.pos)
+            self.expect("}")
+            return App(Var("Singleton.singleton"), (item,))
         if t.kind == "sym" and t.text in ("⌊", "⌈"):   # `⌊x⌋` is `Int.floor x`, `⌈x⌉₊` is `Nat.ceil x`
             inner = self.term()
             self.expect("⌋" if t.text == "⌊" else "⌉")
@@ -238,7 +311,7 @@ class Parser:
         if name in self.type_vars:
             return self.type_vars[name]
         if name not in TYPES:
-            raise ParseError(f"unknown type '{name}' (the embedded fragment has ℕ, ℤ, ℚ, ℝ and Prop)", t.pos)
+            raise ParseError(f"unknown type '{name}' (the embedded fragment has ℕ, ℤ, ℚ, ℝ, ℂ and Prop)", t.pos)
         return TYPES[name]
 
     def quantifier(self) -> Term:
@@ -430,18 +503,24 @@ def parse_statement(text: str) -> Statement:
         binders = [(n, ty) for n, ty, _ in binders]
     except RecursionError:
         raise ParseError("maximum recursion depth has been reached (term nested too deeply)", 0) from None
-    from lean_env.embedded.types import ElabError, elab_prop
+    from lean_env.embedded.types import ElabError, binder_type, elab_prop
 
     from lean_env.embedded.goals import fresh_inaccessible
 
     ctx: dict[str, str] = {}
     typed_binders: list[tuple[str, object]] = []
     try:
-        for n, ty in binders:
+        for i, (n, ty) in enumerate(binders):
             if any(m == n for m, _ in typed_binders):
                 typed_binders, ctx = _shadow(typed_binders, ctx, n, fresh_inaccessible(n, {m for m, _ in typed_binders}))
+            if ty is None:   # `(n)`: the type Lean's unifier gives it from the rest of the statement
+                rest = [t for _, t in binders[i + 1:] if not isinstance(t, str) and t is not None] + [goal]
+                body = rest[0]
+                for t in rest[1:]:
+                    body = Bin("∧", body, t)
+                ty = binder_type(n, body, ctx)
             if isinstance(ty, str):
-                ctx[n] = ty
+                ctx.update(context_entries(n, ty))
                 typed_binders.append((n, ty))
             else:
                 typed_binders.append((n, elab_prop(ty, ctx)))
@@ -503,11 +582,19 @@ def _parse_header(text: str, type_vars: dict[str, str] | None = None
         names = [p.ident()]
         while p.tok.kind == "ident" and not p.at(":"):
             names.append(p.ident())
+        if close == ")" and p.at(")"):   # `(n)`: an untyped binder, typed by its uses (`parse_statement`)
+            p.next()
+            binders.extend((n, None, False) for n in names)
+            continue
         p.expect(":")
         if p.tok.kind == "ident" and (p.tok.text in TYPES or p.tok.text in p.type_vars) and p.toks[p.i + 1].text == close:
             ty: object = p.type_name()
         elif p.tok.kind == "ident" and p.tok.text in TYPES and p.toks[p.i + 1].text == "→":
             ty = _function_type(p, close)   # `(f : ℕ → ℕ)`, `(a : ℕ → ℝ)`: a local function
+        elif (p.tok.text == "Equiv" and p.toks[p.i + 1].text in TYPES and p.toks[p.i + 2].text in TYPES
+              and p.toks[p.i + 3].text == close):
+            p.next()                        # `(σ : Equiv ℝ ℝ)`: "Equiv ℝ ℝ" in the context
+            ty = f"Equiv {p.type_name()} {p.type_name()}"
         elif p.tok.text in ("Finset", "Set") and p.toks[p.i + 1].text in TYPES and p.toks[p.i + 2].text == close:
             kind = p.next().text            # `(S : Finset ℕ)`: a set variable, "Finset ℕ" in the context
             ty = f"{kind} {p.type_name()}"

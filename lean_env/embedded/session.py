@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from lean_env.embedded import arith
+from lean_env.embedded.functions import context_entries
 from lean_env.embedded.carriers import is_integral
 from lean_env.embedded.elab import Elab
 from lean_env.embedded.goals import Goal, ProofState, TacticError
@@ -730,7 +731,7 @@ def _initial_goal(st) -> tuple[Goal, str]:
     ctx: dict[str, str] = {}
     for name, ty in st.binders:
         if isinstance(ty, str):
-            ctx[name] = ty
+            ctx.update(context_entries(name, ty))
         else:
             bad = _unknown_vars(ty, ctx)
             if bad:

@@ -13,13 +13,14 @@ from math import isqrt
 from lean_env.embedded import carriers
 from lean_env.embedded.arith import ArithError, decide_relation, evaluate, is_closed_arith, relation_type, term_type, typed
 from lean_env.embedded.discrete import fold_predicates
-from lean_env.embedded.functions import ALPHA, SIGNATURES
+from lean_env.embedded.functions import ALPHA, SIGNATURES, local_function
 from lean_env.embedded.terms import (
     FIELDS, NAT, REAL, App, Bin, Cast, Const, Num, Quant, Term, Un, Var, REL_OPS, children, free_vars, fresh_name, num, replace,
     subst, with_children,
 )
 
 TRUE, FALSE = Const(True), Const(False)
+COMPLEX_I = App(Var("Complex.I"), ())
 
 
 def simp_arith(t: Term, ty: str) -> Term:
@@ -60,11 +61,19 @@ def simp_arith(t: Term, ty: str) -> Term:
                 return a
         if t.op == "/" and b == one:
             return a
+        if t.op == "%" and b == zero:   # `Nat.mod_zero`, `Int.emod_zero`
+            return a
+        if t.op == "%" and b == one:    # `Nat.mod_one`, `Int.emod_one`
+            return zero
         if t.op == "^":   # the exponent is a natural number
             if b == Num(0, NAT):
                 return Num(1, ty)
             if b == Num(1, NAT):
                 return a
+            if a == COMPLEX_I and isinstance(b, Num) and b.value in (2, 3, 4):   # `Complex.I_sq` & co.
+                return {2: Un("-", one), 3: Un("-", COMPLEX_I), 4: one}[b.value]
+        if t.op == "*" and a == b == COMPLEX_I:   # `Complex.I_mul_I`
+            return Un("-", one)
         return t
     if isinstance(t, Un) and t.op == "-":
         a = simp_arith(t.arg, ty)
@@ -73,6 +82,9 @@ def simp_arith(t: Term, ty: str) -> Term:
         if a == Num(0, ty):
             return a
         return Un("-", a)
+    if isinstance(t, App) and isinstance(t.fn, Var) and local_function(t.fn.ty) is not None:
+        params, _ = local_function(t.fn.ty)   # `f (4 * 2 ^ 3 + 1)` is `f 33`: simp rewrites under `f` (congruence)
+        return App(t.fn, tuple(simp_arith(a, p) for a, p in zip(t.args, params)))
     if isinstance(t, App) and isinstance(t.fn, Var) and t.fn.name in _FIELD_FUNCTIONS:
         params = SIGNATURES[t.fn.name].params
         return _simp_function(App(t.fn, tuple(simp_arith(a, ty if p == ALPHA else p) for a, p in zip(t.args, params))), ty)
@@ -345,6 +357,8 @@ def _proved_le(small: Term, big: Term, facts: list[Term]) -> bool:
 def _uncast(t: Term, src: str) -> Term | None:
     """The term of type `src` whose cast `t` is, when `t` is built from casts from `src` and
     numerals with `+`, `*`, `^` only (what `norm_cast` can move the cast out of); else None."""
+    if isinstance(t, Cast) and t.src != src and carriers.coerces(t.src, src):
+        return Cast(src, t.arg, t.src)   # `((q : ℚ) : ℂ)` is `(((q : ℚ) : ℝ) : ℂ)` (`Complex.ofReal_ratCast`)
     if isinstance(t, Cast):
         return t.arg if t.src == src else None
     if isinstance(t, Num):
@@ -373,11 +387,15 @@ def _cast_sources(t: Term, out: set[tuple[str, str]]) -> set[tuple[str, str]]:
 def lift_relation(op: str, a: Term, b: Term) -> Term | None:
     """`↑x + 1 ≤ ↑y` as `x + 1 ≤ y` over ℕ (`Nat.cast_le`, `Nat.cast_inj`, `Nat.cast_lt`,
     `Int.natCast_dvd_natCast` after moving casts up; the same for casts from ℤ or ℚ), or None
-    when a side is not a cast, or the casts come from different types."""
+    when a side is not a cast. Casts from several sources are lifted to the largest source (a
+    smaller one is cast through it: Mathlib's squash lemmas `Int.cast_natCast`, `Complex.ofReal_ratCast`)."""
     sources = _cast_sources(a, _cast_sources(b, set()))
-    if len(sources) != 1:
+    targets = {dst for _, dst in sources}
+    if len(targets) != 1:
         return None
-    src, dst = sources.pop()
+    dst = targets.pop()
+    # casts from several types meet at the largest source, each smaller one cast through it
+    src = max((s for s, _ in sources), key=lambda s: carriers.CARRIERS[s].rank if carriers.carrier(s) else -1)
     if not carriers.cast_reflects(op, src, dst):   # `↑a ∣ ↑b → a ∣ b` only from ℕ into ℤ
         return None
     na, nb = _uncast(a, src), _uncast(b, src)

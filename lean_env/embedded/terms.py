@@ -10,10 +10,10 @@ from fractions import Fraction
 from typing import Union
 
 from lean_env.embedded.errors import IllTyped
-from lean_env.embedded.functions import ALPHA, SIGNATURES, local_function
+from lean_env.embedded.functions import ALPHA, DEFINED_PREDICATES, SET_BUILDERS, SIGNATURES, local_function
 from lean_env.lexer import numeral_text
 
-from lean_env.embedded.carriers import FIELDS, INT, NAT, NUMBER_TYPES, RAT, REAL  # noqa: F401  (re-exported)
+from lean_env.embedded.carriers import COMPLEX, FIELDS, INT, NAT, NUMBER_TYPES, RAT, REAL  # noqa: F401  (re-exported)
 
 
 class TyVar(str):
@@ -290,11 +290,30 @@ def _pp(t: Term, prec: int, rightmost: bool) -> str:
         f = t.args[1]
         s = f"{_BIG_OPS[t.fn.name]} {f.var} ∈ {pp(t.args[0])}, {_pp(f.body, 67, rightmost)}"
         return _paren(s, prec >= 67 and not rightmost)
-    if isinstance(t, App) and t.fn == Var("Real.rpow") and len(t.args) == 2:   # `x ^ y`, as `^` prints
+    if isinstance(t, App) and t.fn in (Var("Real.rpow"), Var("zpow")) and len(t.args) == 2:   # `x ^ y`, as `^` prints
         p, lp, rp = BIN_PREC["^"]
-        return _paren(f"{_pp(t.args[0], lp, False)} ^ {_pp(t.args[1], rp, rightmost or p < prec)}", p < prec)
+        exponent = _pp(t.args[1], rp, rightmost or p < prec)
+        if exponent.startswith("-"):   # `x ^ (-3)`: Lean parenthesizes a negative exponent
+            exponent = f"({exponent})"
+        return _paren(f"{_pp(t.args[0], lp, False)} ^ {exponent}", p < prec)
     if isinstance(t, App) and isinstance(t.fn, Var) and len(t.args) == 1 and t.fn.name in _NOTATION:
         return _pp_notation(t.fn.name, t.args[0], prec, rightmost)
+    if isinstance(t, App) and isinstance(t.fn, Var) and t.fn.name in ("Nat.ModEq", "Int.ModEq") and len(t.args) == 3:
+        n, a, b = t.args   # `notation:50 a " ≡ " b " [MOD " n "]"`
+        kind = "MOD" if t.fn.name == "Nat.ModEq" else "ZMOD"
+        return _paren(f"{_pp(a, 51, False)} ≡ {_pp(b, 51, False)} [{kind} {pp(n)}]", prec > 50)
+    if isinstance(t, App) and t.fn == Var("Rat.divInt") and len(t.args) == 2:   # `infixl:70 " /. "`
+        return _paren(f"{_pp(t.args[0], 70, False)} /. {_pp(t.args[1], 71, rightmost)}", prec > 70)
+    if isinstance(t, App) and t.fn == Var("setOf") and len(t.args) == 1 and isinstance(t.args[0], Quant):
+        return f"{{{t.args[0].var} | {pp(t.args[0].body)}}}"
+    if isinstance(t, App) and t.fn == Var("Singleton.singleton") and len(t.args) == 1:
+        return f"{{{pp(t.args[0])}}}"
+    if isinstance(t, App) and t.fn == Var("SDiff.sdiff") and len(t.args) == 2:   # `infixl:70 " \\ "`
+        return _paren(f"{_pp(t.args[0], 70, False)} \\ {_pp(t.args[1], 71, rightmost)}", prec > 70)
+    if isinstance(t, App) and isinstance(t.fn, Var) and len(t.args) == 1 and t.fn.name in _DOT_NOTATION:
+        return f"{_pp(t.args[0], MAX_PREC + 1, False)}.{t.fn.name.rpartition('.')[2]}"   # `z.re`
+    if isinstance(t, App) and not t.args:   # a constant: `Complex.I`, `π`
+        return _pp(t.fn, MAX_PREC, False)
     if isinstance(t, App):
         s = " ".join([_pp(t.fn, MAX_PREC, False)] + [_pp(a, MAX_PREC + 1, False) for a in t.args])
         return _paren(s, prec > MAX_PREC)
@@ -309,6 +328,7 @@ def _pp(t: Term, prec: int, rightmost: bool) -> str:
 
 # Function applications Mathlib prints as notation: `|x|`, `x⁻¹`, `√x` (`prefix:100`).
 _NOTATION = ("abs", "Inv.inv", "Real.sqrt", "Nat.factorial")
+_DOT_NOTATION = ("Complex.re", "Complex.im", "List.sum")   # printed `z.re`, as Lean's delaborator does
 
 
 _BIG_OPS = {"Finset.sum": "∑", "Finset.prod": "∏"}
@@ -470,7 +490,7 @@ def replace(t: Term, old: Term, new: Term) -> Term:
         if t.var in free_vars(new):
             t = rename_binder(t, free_vars(new) | free_vars(old))
         return Quant(t.kind, t.var, t.ty, replace(t.body, old, new))
-    if isinstance(t, (Bin, Un, Cast)) or is_function_app(t):
+    if isinstance(t, (Bin, Un, Cast)) or is_function_app(t) or _local_function_app(t):
         return with_children(t, [replace(c, old, new) for c in children(t)])
     return t
 
@@ -480,14 +500,20 @@ def contains(t: Term, sub: Term) -> bool:
         return True
     if isinstance(t, Quant):
         return t.var not in free_vars(sub) and contains(t.body, sub)
-    if isinstance(t, (Bin, Un, Cast)) or is_function_app(t):
+    if isinstance(t, (Bin, Un, Cast)) or is_function_app(t) or _local_function_app(t):
         return any(contains(c, sub) for c in children(t))
     return False
 
 
 def is_function_app(t: Term) -> bool:
     """An application of a named function (`Real.sqrt x`, `min a b`) rather than of a proof."""
-    return isinstance(t, App) and isinstance(t.fn, Var) and t.fn.name in SIGNATURES
+    return isinstance(t, App) and isinstance(t.fn, Var) and (
+        t.fn.name in SIGNATURES or t.fn.name in SET_BUILDERS or t.fn.name in DEFINED_PREDICATES)
+
+
+def _local_function_app(t: Term) -> bool:
+    """`f (g x)` with local functions (typed `Var`s): rewriting reaches the arguments (congruence)."""
+    return isinstance(t, App) and isinstance(t.fn, Var) and local_function(t.fn.ty) is not None
 
 
 _SUBSCRIPTS = "₀₁₂₃₄₅₆₇₈₉"

@@ -16,7 +16,8 @@ from __future__ import annotations
 from lean_env.embedded import carriers
 from lean_env.embedded.carriers import has_class, is_integral  # noqa: F401  (has_class re-exported)
 from lean_env.embedded.functions import (
-    ALPHA, BIG_OPERATORS, BINDER_FUNCTIONS, DOT_FUNCTIONS, SETS, SIGNATURES, head, local_function, set_variable,
+    ALPHA, BIG_OPERATORS, BINDER_FUNCTIONS, DOT_FUNCTIONS, EQUIV_FIELDS, SET_BUILDERS, SETS, SIGNATURES, equiv_types, head,
+    local_function, set_variable,
 )
 from lean_env.embedded.errors import TacticError
 from lean_env.embedded.terms import (
@@ -134,6 +135,8 @@ def _at(t: Term, ty: str, ctx: Ctx) -> Term:
         exponent, ety = tree(t.rhs, ctx, None)
         if ety == REAL and ty == REAL:   # `Real.rpow`: an opaque function, never the monoid power
             return App(Var("Real.rpow"), (_at(t.lhs, ty, ctx), exponent))
+        if ety == INT and has_class(ty, "DivisionRing"):   # `zpow`: x ^ (-n) = (x ^ n)⁻¹, opaque but for numerals
+            return App(Var("zpow"), (_at(t.lhs, ty, ctx), exponent))
         if ety != NAT:
             raise failed_to_synthesize("HPow", f"{ty} {ety} ?m")
         return Bin("^", _at(t.lhs, ty, ctx), exponent)
@@ -174,6 +177,11 @@ def _dot_call(t: Term, ctx: Ctx) -> Term | None:
     """`S.card` is `Finset.card S`, `n.divisors` is `Nat.divisors n` (dot notation on a value;
     the parser reads `S.card` with a capital `S` as one name)."""
     dots = DOT_FUNCTIONS
+    if isinstance(t, App) and isinstance(t.fn, Proj) and isinstance(t.fn.term, Var) \
+            and equiv_types(ctx.get(t.fn.term.name)) and t.fn.field in EQUIV_FIELDS:
+        return App(Var(f"{t.fn.term.name}.{EQUIV_FIELDS[t.fn.field]}"), t.args)   # `σ.1 x`, `σ.symm x`
+    if isinstance(t, App) and isinstance(t.fn, Var) and equiv_types(ctx.get(t.fn.name)):
+        return App(Var(f"{t.fn.name}.toFun"), t.args)   # `σ x`: the coercion to a function is `toFun`
     if isinstance(t, Var) and "." in t.name and t.name not in ctx:
         head, _, field = t.name.partition(".")
         if head in ctx and field in dots:
@@ -264,6 +272,11 @@ def tree(t: Term, ctx: Ctx, expected: str | None) -> tuple[Term, str]:
 # ---------------------------------------------------------------- finite sets, sums and products
 
 def _binder(f: Term, where: str) -> Quant:
+    if isinstance(f, Typed) and f.term == Var("id") and isinstance(f.ty, Bin) and f.ty.op == "→" \
+            and f.ty.lhs == f.ty.rhs and isinstance(f.ty.lhs, Var) and carriers.is_number(carriers.lean_type_name(f.ty.lhs.name)):
+        return Quant("fun", "x", carriers.lean_type_name(f.ty.lhs.name), Var("x"))   # `(id : ℕ → ℕ)` is `fun x => x`
+    if f == Var("id"):
+        return Quant("fun", "x", None, Var("x"))
     if not (isinstance(f, Quant) and f.kind == "fun"):
         raise ElabError(f"the embedded fragment needs a `fun x => ...` (or big-operator binder) in {where}")
     return f
@@ -279,6 +292,8 @@ def elab_set(s: Term, ctx: dict, elem: str | None = None, finite: bool = True) -
         if elem not in (None, ty):
             raise ElabError(f"type mismatch\n  {s.name}\nhas type {ctx[s.name]} but is expected to have type {kind} {elem}")
         return s, ty
+    if not finite and name in SET_BUILDERS:
+        return _elab_set_builder(s, ctx, elem)
     if name in ("Finset.range", "Nat.divisors", "Nat.properDivisors") and len(args) == 1:
         if elem not in (None, NAT):
             raise ElabError(f"type mismatch\n  {name}\nhas type Finset ℕ but is expected to have type Finset {elem}")
@@ -297,6 +312,53 @@ def elab_set(s: Term, ctx: dict, elem: str | None = None, finite: bool = True) -
         return App(s.fn, (Quant("fun", p.var, ty, body), inner)), ty
     raise ElabError(f"the embedded fragment has no finite set\n  {pp(s)}\n"
                     "(it has Finset.range/Icc/Ico/filter, Nat.divisors, Nat.properDivisors)")
+
+
+def _elab_set_builder(s: App, ctx: dict, elem: str | None) -> tuple[Term, str]:
+    """`{x : α | p x}`, `s \\ t`, `{a}`, `lowerBounds s`, `upperBounds s`: sets (`Set α`), which
+    `definitions.py` unfolds under `∈`; none of them is a finite set to sum over."""
+    name, args = head(s), s.args
+    if name == "setOf" and len(args) == 1:
+        f = _binder(args[0], "setOf")
+        ty = f.ty or elem or binder_type(f.var, f.body, ctx)
+        if elem not in (None, ty):
+            raise ElabError(f"type mismatch: the set-builder's binder has type {ty}, expected {elem}")
+        return App(s.fn, (Quant("fun", f.var, ty, elab_prop(f.body, {**ctx, f.var: ty})),)), ty
+    if name == "SDiff.sdiff" and len(args) == 2:
+        left, ty = elab_set(args[0], ctx, elem, finite=False)
+        right, _ = elab_set(args[1], ctx, ty, finite=False)
+        return App(s.fn, (left, right)), ty
+    if name == "Singleton.singleton" and len(args) == 1:
+        item, ty = tree(args[0], ctx, elem)
+        return App(s.fn, (item,)), ty
+    if name in ("lowerBounds", "upperBounds") and len(args) == 1:
+        inner, ty = elab_set(args[0], ctx, elem, finite=False)
+        if not has_class(ty, "Preorder"):
+            raise failed_to_synthesize("Preorder", ty)
+        return App(s.fn, (inner,)), ty
+    raise ElabError(f"type expected, got\n  {pp(s)}")
+
+
+def _elab_definition(t: App, ctx: Ctx) -> Term:
+    """`IsLeast s a`, `IsGreatest s a` (over a preorder), `Function.Injective f` (a local function)."""
+    name, args = head(t), t.args
+    if name in ("IsLeast", "IsGreatest") and len(args) == 2:
+        own = _max_type([_leaf_type(leaf, ctx) for leaf in _leaves(args[1], [])])
+        try:
+            s, ty = elab_set(args[0], ctx, own, finite=False)
+        except ElabError:
+            s, ty = elab_set(args[0], ctx, None, finite=False)
+        if not has_class(ty, "Preorder"):
+            raise failed_to_synthesize("Preorder", ty)
+        a, _ = tree(args[1], ctx, ty)
+        return App(t.fn, (s, a))
+    if name == "Function.Injective" and len(args) == 1:
+        f = args[0]
+        sig = local_function(ctx.get(f.name)) if isinstance(f, Var) else None
+        if sig is None or len(sig[0]) != 1:
+            raise ElabError(f"the embedded fragment has `Function.Injective f` for a local function of one argument\n  {pp(t)}")
+        return App(t.fn, (Var(f.name, ctx[f.name]),))
+    raise ElabError(f"function expected\n  {pp(t)}")
 
 
 def _bounds(args: tuple[Term, ...], ctx: dict, elem: str | None) -> tuple[tuple[Term, Term], str]:
@@ -344,6 +406,9 @@ def elab_app(t: App, ctx: dict, expected: str | None = None) -> tuple[Term, str]
 
 # ---------------------------------------------------------------- propositions
 
+_ORDER_CLASS = {"<": "LT", ">": "LT", "≤": "LE", "≥": "LE"}
+
+
 def _is_prop_side(t: Term, ctx: Ctx) -> bool:
     if isinstance(t, Var):
         return ctx.get(t.name) == PROP
@@ -368,6 +433,8 @@ def elab_prop(t: Term, ctx: Ctx) -> Term:
         return elab_prop(t.term, ctx)
     if isinstance(t, App) and t.fn == Var("Membership.mem") and len(t.args) == 2:
         return elab_mem(t, ctx)
+    if isinstance(t, App) and head(t) in ("IsLeast", "IsGreatest", "Function.Injective"):
+        return _elab_definition(t, ctx)
     if isinstance(t, App) and isinstance(t.fn, Var) and t.fn.name in SIGNATURES and SIGNATURES[t.fn.name].result == PROP:
         return _predicate(t, ctx)
     if isinstance(t, Un) and t.op == "¬":
@@ -383,6 +450,8 @@ def elab_prop(t: Term, ctx: Ctx) -> Term:
             raise ElabError(f"failed to synthesize\n  LT Prop\n  {pp(t)}")
         if t.op == "∣" and carriers.is_number(ty) and not carriers.has_dvd(ty):
             raise ElabError(f"the embedded fragment has `∣` over ℕ and ℤ only, not {ty}")
+        if t.op in _ORDER_CLASS and carriers.is_number(ty) and not carriers.is_ordered(ty):
+            raise failed_to_synthesize(_ORDER_CLASS[t.op], ty)   # `(2 : ℂ) ≤ 3`: ℂ has no order
         return Bin(t.op, _at(t.lhs, ty, ctx), _at(t.rhs, ty, ctx))
     if isinstance(t, Quant):
         ty = t.ty if t.ty is not None else binder_type(t.var, t.body, ctx)
@@ -440,6 +509,10 @@ def _collect(t: Term, ctx: Ctx, trees: list, props: set[str]) -> None:
         _collect(t.rhs, ctx, trees, props)
     elif isinstance(t, Bin) and t.op in REL_OPS:
         _collect_tree([t.lhs, t.rhs], ctx, trees)
+    elif (isinstance(t, App) and isinstance(t.fn, Var) and t.fn.name in SIGNATURES
+          and SIGNATURES[t.fn.name].result == PROP and t.fn.name != "Membership.mem"):
+        for a, p in zip(t.args, SIGNATURES[t.fn.name].params):   # `Nat.Prime p` makes p natural
+            _collect_tree([a], ctx, trees, None if p == ALPHA else p)
     elif isinstance(t, App) and t.fn == Var("Membership.mem") and len(t.args) == 2:
         s = t.args[1]   # `∀ x ∈ S, ...`: x takes the type of S's elements
         known = set_variable(ctx.get(s.name)) if isinstance(s, Var) else None
@@ -458,6 +531,7 @@ def _collect_tree(sides: list[Term], ctx: Ctx, trees: list, expected: str | None
     for leaf in list(leaves):   # an ascription `(x + 1 : ℤ)` is a tree of its own, at its type
         if isinstance(leaf, Typed) and isinstance(leaf.ty, str):
             _collect_tree([leaf.term], ctx, trees, leaf.ty)
+    leaves = [_dot_call(leaf, ctx) or leaf for leaf in leaves]   # `σ.1 x` is `σ.toFun x`
     for leaf in list(leaves):   # a function's arguments: in this tree (`|x|`), or typed by it (`√x`)
         if isinstance(leaf, App) and isinstance(leaf.fn, Var) and leaf.fn.name in SIGNATURES:
             for a, p in zip(leaf.args, SIGNATURES[leaf.fn.name].params):

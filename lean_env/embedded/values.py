@@ -12,6 +12,7 @@ import math
 from fractions import Fraction
 from typing import Callable
 
+from lean_env.embedded import definitions
 from lean_env.embedded.carriers import INT, NAT, REAL, computes, is_field
 from lean_env.embedded.functions import (
     ALPHA, BIG_OPERATORS, BINDER_FUNCTIONS, SETS, SIGNATURES, head, local_function,
@@ -196,6 +197,8 @@ def decide(p: Term, ctx: Ctx) -> bool:
         return p.value
     if isinstance(p, Un) and p.op == "¬":
         return not decide(p.arg, ctx)
+    if isinstance(p, App) and p.fn == Var("Membership.mem") and definitions.REWRITES["Set.mem_setOf_eq"](p):
+        return decide(definitions.REWRITES["Set.mem_setOf_eq"](p), ctx)   # `Set.decidableSetOf`
     if _discrete_app(p):   # a predicate on numerals: `Nat.Prime 7`, `Even 4` (`Nat.decidablePrime1`)
         if not is_closed_app(p):
             raise ArithError("expected type must not contain free variables")
@@ -316,14 +319,47 @@ VALUES: dict[str, Callable[..., int | bool]] = {
     "Nat.floor": lambda x: max(math.floor(x), 0),
     "Nat.ceil": lambda x: max(math.ceil(x), 0),
     "Nat.Coprime": lambda a, b: math.gcd(a, b) == 1,
+    "Nat.ModEq": lambda n, a, b: emod(a, n) == emod(b, n),   # norm_num's `evalNatModEq`; `[MOD 0]` is `=`
+    "Int.ModEq": lambda n, a, b: emod(a, n) == emod(b, n),
     "Nat.minFac": lambda n: 1 if n == 1 else _min_fac(n),
     "Nat.fib": lambda n: _fib(n),
     "Nat.log": lambda b, n: _nat_log(b, n),
     "Int.gcd": math.gcd,   # of the absolute values
     "Int.lcm": lambda a, b: 0 if a == 0 or b == 0 else abs(a * b) // math.gcd(a, b),
+    "Rat.divInt": lambda n, d: Fraction(n, d) if d else Fraction(0),
+    "zpow": lambda x, n: _zpow(Fraction(x), n),
+    "Nat.digits": lambda b, n: _digits(b, n),
+    "List.sum": sum,
     "Rat.num": lambda q: Fraction(q).numerator,
     "Rat.den": lambda q: Fraction(q).denominator,
 }
+
+
+def _zpow(x: Fraction, n: int) -> Fraction:
+    """`x ^ (n : ℤ)` in a field: `(x ^ |n|)⁻¹` for n < 0, with `0⁻¹ = 0`."""
+    if abs(n) > 4096:
+        raise ArithError("exponent too large to evaluate")
+    if n >= 0:
+        return x ** n
+    return 1 / x ** -n if x else Fraction(0)
+
+
+def _digits(b: int, n: int) -> list[int]:
+    """`Nat.digits b n`, least significant first: `digits 0 n = [n]`, `digits 1 n = [1, ..., 1]`
+    (n ones), `[]` for n = 0."""
+    if n == 0:
+        return []
+    if b == 0:
+        return [n]
+    if b == 1:
+        if n > 100_000:
+            raise ArithError("value too large to evaluate")
+        return [1] * n
+    out = []
+    while n:
+        n, d = divmod(n, b)
+        out.append(d)
+    return out
 
 
 def _min_fac(n: int) -> int:

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import re
 
-from lean_env.embedded import arith
-from lean_env.embedded.carriers import is_field, is_integral
+from lean_env.embedded import arith, carriers
+from lean_env.embedded.carriers import is_field, is_integral, is_ordered
 from lean_env.embedded.goals import CLASSICAL, Goal, ProofState, TacticError
-from lean_env.embedded.terms import INT, NAT, App, Bin, Cast, Num, Term, Un, Var, is_numeral, pp, replace, subst, type_of
-from lean_env.embedded.types import elab_value
+from lean_env.embedded.terms import INT, NAT, App, Bin, Cast, Num, Proj, Term, Un, Var, is_numeral, pp, replace, subst, type_of
+from lean_env.embedded.types import elab_value, has_class
 from lean_env.embedded.tactics.closers import rfl_closes
 from lean_env.embedded.tactics.engine import Engine, hyp_prop
 from lean_env.embedded.tactics.registry import tactic
@@ -118,6 +118,8 @@ def _positivity(g: Goal, extra: list[Term], e: Engine) -> bool:
     elif t.op == "≠" and is_numeral(t.lhs, 0):
         want, e_ = "≠", t.rhs
     else:
+        return False
+    if not is_ordered(_type(e_, g.ctx)):   # Mathlib's `Positivity.solve` needs `PartialOrder α`
         return False
     sign = _sign(e_, g)
     return sign == POS or {"≤": NONNEG, "≠": NONZERO, "<": POS}[want] == sign
@@ -480,3 +482,84 @@ tactic("linarith")(_closer("linarith", _linarith))
 tactic("nlinarith")(_closer("nlinarith", _nlinarith))
 tactic("omega")(_closer("omega", _omega))
 tactic("positivity")(_closer("positivity", _positivity))
+
+
+@tactic("linear_combination", argument="optional")
+def t_linear_combination(e: Engine, s: ProofState, rest: str) -> ProofState:
+    """Mathlib's `linear_combination e`: `e` combines equations (hypotheses, lemma instances) with
+    `+`, `-`, `*`, `/` by values and products of equations into `l = r`; the goal `a = b` closes
+    when `ring1` proves `a - b - (l - r) = 0`. Over a commutative ring (ℤ, ℚ, ℝ, ℂ)."""
+    g = s.main
+    t = g.target
+    if not (isinstance(t, Bin) and t.op == "="):
+        raise TacticError(f"linear_combination: the goal is not an equality\n{g.pp()}")
+    ty = arith.relation_type(t, g.ctx)
+    if not has_class(ty, "CommRing"):
+        raise TacticError(f"failed to synthesize\n  CommRing {ty}")
+    el = e.elab(g)
+    text = rest.strip()
+    lhs, rhs = _combination(term(text), el, ty, g) if text else (Num(0, ty), Num(0, ty))
+    if not arith.ring_equal(Bin("-", t.lhs, t.rhs), Bin("-", lhs, rhs), ty):
+        raise TacticError(f"ring failed, ring_nf subsidiary goal\n{g.with_target(Bin('=', Bin('-', Bin('-', t.lhs, t.rhs), Bin('-', lhs, rhs)), Num(0, ty))).pp()}")
+    return s.replace_main([], el.axioms | CLASSICAL)
+
+
+def _combination(c: Term, el, ty: str, g: Goal) -> tuple[Term, Term]:
+    """The equation `l = r` the linear-combination expression `c` proves."""
+    proof = _equation_proof(c, el, ty, g)
+    if proof is not None:
+        return proof
+    if isinstance(c, Un) and c.op == "-":
+        a, b = _combination(c.arg, el, ty, g)
+        return Un("-", a), Un("-", b)
+    if isinstance(c, Bin) and c.op in ("+", "-", "*", "/"):
+        left_is_proof, right_is_proof = _mentions_proof(c.lhs, g, el), _mentions_proof(c.rhs, g, el)
+        if c.op in ("+", "-") or (c.op == "*" and left_is_proof and right_is_proof):
+            (a1, b1), (a2, b2) = _combination(c.lhs, el, ty, g), _combination(c.rhs, el, ty, g)
+            return Bin(c.op, a1, a2), Bin(c.op, b1, b2)
+        if c.op == "*" and right_is_proof:     # `2 * h`
+            k = el.value(c.lhs, ty)
+            a, b = _combination(c.rhs, el, ty, g)
+            return Bin("*", k, a), Bin("*", k, b)
+        if c.op in ("*", "/") and left_is_proof and not right_is_proof:   # `h * x`, `h / 3`
+            k = el.value(c.rhs, ty)
+            a, b = _combination(c.lhs, el, ty, g)
+            return Bin(c.op, a, k), Bin(c.op, b, k)
+        if c.op == "/" and right_is_proof:
+            raise TacticError("linear_combination: cannot divide by a proof")
+    v = el.value(c, ty)   # a value: the equation `v = v`
+    return v, v
+
+
+def _equation_proof(c: Term, el, ty: str, g: Goal) -> tuple[Term, Term] | None:
+    """(l, r) when `c` is a proof of `l = r` at the goal's type; None when it is no proof."""
+    if not _is_proof_head(c, g, el):
+        return None
+    p = el.infer(c)
+    if not (isinstance(p, Bin) and p.op == "="):
+        raise TacticError(f"linear_combination: {pp(c)} is not a proof of an equality\n  {pp(p)}")
+    carriers.require_same_carrier(arith.relation_type(p, g.ctx), ty, "linear_combination")
+    return p.lhs, p.rhs
+
+
+def _is_proof_head(c: Term, g: Goal, el) -> bool:
+    """A hypothesis, a declaration or a library lemma (applied or not), not a value."""
+    head = c
+    while isinstance(head, (App, Proj)):
+        head = head.fn if isinstance(head, App) else head.term
+    if not isinstance(head, Var):
+        return False
+    h = g.hyp(head.name)
+    if h is not None:
+        return not h.is_var
+    return el._known(head.name) or el.resolve(head) != head
+
+
+def _mentions_proof(c: Term, g: Goal, el) -> bool:
+    if _is_proof_head(c, g, el):
+        return True
+    if isinstance(c, Bin):
+        return _mentions_proof(c.lhs, g, el) or _mentions_proof(c.rhs, g, el)
+    if isinstance(c, Un):
+        return _mentions_proof(c.arg, g, el)
+    return False

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 from lean_env.embedded import arith
+from lean_env.embedded.definitions import unfold_head
 from lean_env.embedded.elab import unfold_dvd
 from lean_env.embedded.goals import CLASSICAL, Goal, ProofState, TacticError, defeq, fresh_inaccessible
 from lean_env.embedded.simp import TRUE
@@ -89,7 +90,10 @@ def open_binder(g: Goal, name: str, ty: str, var: str, body: Term, *others: Term
 def as_exists(p: Term, ctx: dict[str, str]) -> Term:
     """What `rcases`, `obtain`, `cases` and `use` see: `a ∣ b` unfolds to `∃ c, b = a * c`;
     other propositions are returned as they are."""
-    return unfold_dvd(p, ctx) if isinstance(p, Bin) and p.op == "∣" else p
+    if isinstance(p, Bin) and p.op == "∣":
+        return unfold_dvd(p, ctx)
+    unfolded = unfold_head(p)   # `IsLeast s a` is `a ∈ s ∧ a ∈ lowerBounds s` to `obtain ⟨h₁, h₂⟩`
+    return as_exists(unfolded, ctx) if unfolded is not None else p
 
 
 def _introducible(t: Term) -> bool:
@@ -99,6 +103,8 @@ def _introducible(t: Term) -> bool:
 
 def _intro_one(g: Goal, name: str | None) -> Goal:
     t = g.target
+    while not _introducible(t) and unfold_head(t) is not None:   # `intro` unfolds by `whnf`
+        t = unfold_head(t)
     if isinstance(t, Quant) and t.kind == "∀":
         n = name if name and name != "_" else fresh_inaccessible(t.var, g.names())
         g2, body, _ = open_binder(g, n, t.ty, t.var, t.body)
@@ -131,6 +137,9 @@ def t_constructor(e: Engine, s: ProofState, rest: str) -> ProofState:
     if isinstance(t, Quant) and t.kind == "∃":
         # `Exists.intro` would leave the witness as a metavariable goal, which the fragment lacks
         raise TacticError(f"tactic 'constructor' is not supported on `∃` here: give the witness with `use`\n{g.pp()}")
+    unfolded = unfold_head(t)   # `IsLeast s a`: the target's `whnf` is an `∧`
+    if unfolded is not None and isinstance(unfolded, Bin) and unfolded.op in ("∧", "↔"):
+        return t_constructor(e, s.replace_main([g.with_target(unfolded)]), rest)
     raise TacticError(f"tactic 'constructor' failed, target is not an inductive datatype\n{g.pp()}")
 
 

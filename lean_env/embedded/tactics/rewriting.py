@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from lean_env.embedded import arith, discrete
+from lean_env.embedded import arith, definitions, discrete
 from lean_env.embedded.elab import _unify, instantiate_rule
 from lean_env.embedded.goals import CLASSICAL, Goal, ProofState, TacticError, defeq
 from lean_env.embedded.simp import TRUE, evaluate_sqrt, hypothesis_rules, norm_cast_prop, push_cast_prop, push_neg, simp_prop
@@ -435,3 +435,28 @@ def t_push_cast(e: Engine, s: ProofState, rest: str) -> ProofState:
 tactic("nth_rw", argument="required")(lambda e, s, r: _rfl_after(t_nth_rewrite(e, s, r)))
 tactic("simp")(simp_like("simp"))
 tactic("simp_all")(simp_like("simp_all", use_all_hyps=True))
+
+
+@tactic("unfold", "delta", argument="required")
+def t_unfold(e: Engine, s: ProofState, rest: str) -> ProofState:
+    """`unfold Nat.ModEq IsLeast at h ⊢`: each named definition (`definitions.py`) unfolded
+    wherever it stands; Lean's `unfold` fails when a location has nothing to unfold."""
+    body, where = at_clause(rest)
+    names = body.split()
+    unknown = [n for n in names if n not in definitions.REWRITES]
+    if unknown:
+        raise TacticError(f"unknown constant '{unknown[0]}' (the embedded fragment unfolds "
+                          f"{', '.join(sorted(definitions.REWRITES))})")
+    g = s.main
+    targets = where or ["⊢"]
+    if targets == ["*"]:
+        targets = [h.name for h in g.hyps if not h.is_var] + ["⊢"]
+    for h in targets:
+        p = g.target if h == "⊢" else hyp_prop(g, h)
+        q = discrete.rewrite_all(p, names)
+        if q == p:
+            if where == ["*"]:
+                continue
+            raise TacticError(f"unfold failed to unfold {', '.join(names)} at\n  {pp(p)}")
+        g = g.with_target(q) if h == "⊢" else g.replace_hyp(h, q)
+    return s.replace_main([g])
