@@ -148,7 +148,7 @@ def test_whole_proof_campaign_survives_sigkill_and_ends_as_an_uninterrupted_one(
     # the campaign stored verified whole proofs, each of which verifies again
     assert a["pairs"] and all(p["checkpoint"] == f"round_{p['round'] - 1:03d}" for p in a["pairs"])
     found = sum(m["pool_first_proofs"] + sum(m["pool_repair_fixed"]) for m in a["metrics"][1:])
-    assert found == a["metrics"][-1]["pairs_total"] == len(a["pairs"])   # one pair per verified proof
+    assert found == len(a["pairs"]) >= a["metrics"][-1]["pairs_total"]   # one pair per verified proof (the filter dedups)
     theorems = {t.id: t for t in load_benchmark("embedded")}
     rows = [json.loads(line) for path in straight.rglob("attempts.jsonl") for line in path.read_text().splitlines()]
     proofs = [(x["theorem_id"], x["proof"]) for x in rows if x["proved"]]

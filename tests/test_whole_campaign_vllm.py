@@ -18,7 +18,7 @@ from lean_env.benchmarks import load_benchmark
 from test_whole_campaign import WHOLE_SMOKE, outcome, write
 from test_whole_proof import run
 
-pytestmark = [pytest.mark.vllm, pytest.mark.slow]
+pytestmark = [pytest.mark.vllm, pytest.mark.slow, pytest.mark.timeout(1500)]   # engine starts: ~1-3 min each here
 
 ENGINE = {"kind": "vllm", "dtype": "float32", "engine_args": {"enforce_eager": True, "max_model_len": 512}}
 
