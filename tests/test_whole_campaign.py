@@ -96,12 +96,12 @@ def test_round_zero_learns_the_train_split_seed_proofs_as_whole_proofs(tmp_path)
     assert pairs and {p.theorem_id for p in pairs} <= set(train)        # never a valid or test proof
     search = WholeProofSearch("tiny-whole")
     whole = [p for p in pairs if p.depth == 0]
-    resumes = [p for p in pairs if p.depth == 1]
+    resumes = [p for p in pairs if p.depth >= 1]
     assert len(whole) == len({p.theorem_id for p in pairs}) and resumes
     for p in whole:
         assert p.state == train[p.theorem_id].statement + "\n"
         assert search.proof_of(train[p.theorem_id], p.tactic)[0]
-    assert all("/- tactic state:" in p.state for p in resumes)
+    assert all("/- tactic state:" in p.state and p.depth < p.proof_length for p in resumes)
     assert [p.to_dict() for p in seed_pairs(run_dir, cfg)] == [p.to_dict() for p in pairs]   # drawn from seed + theorem
 
 

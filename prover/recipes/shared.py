@@ -36,7 +36,7 @@ class SoundnessIncident(RuntimeError):
 
 class Searcher:
     """How every round proves theorems: best-first search with the config's env, search, planner
-    and concurrency, sampling from one checkpoint with the round's seed (hf, vllm: loaded from it;
+    and concurrency (with `whole:`, whole proofs with repair turns), sampling from one checkpoint with the round's seed (hf, vllm: loaded from it;
     openai: the server is asked for it by path). Made once per campaign, so its generators (one
     vLLM engine, or Ray actors with `distributed:`) serve every round; close it at the end."""
 
@@ -139,12 +139,13 @@ def whole_seed_pairs(steps: Sequence[Pair], cfg: CampaignConfig) -> list[Pair]:
         rows = sorted(by_theorem[tid], key=lambda p: p.depth)
         theorem, tactics = theorems[tid], [p.tactic for p in rows]
         state, proof = drafter.example(theorem, tactics)
-        examples = [(state, proof)]
+        out.append(Pair(theorem_id=tid, benchmark=theorem.benchmark, state=state, tactic=proof,
+                        proof_length=len(tactics)))
         if len(top_level_tactics(theorem, tactics)) == len(tactics) and len(tactics) > 1:   # the states line up
-            resumes = whole_proof_examples(theorem, tactics, [p.state for p in rows])[1:]
-            examples.append(random.Random(f"{cfg.seed}:{tid}").choice(resumes))
-        out += [Pair(theorem_id=tid, benchmark=theorem.benchmark, state=s, tactic=t, depth=i,
-                     proof_length=len(tactics)) for i, (s, t) in enumerate(examples)]
+            cut = random.Random(f"{cfg.seed}:{tid}").randrange(1, len(tactics))   # tactics already played
+            state, rest = whole_proof_examples(theorem, tactics, [p.state for p in rows])[cut]
+            out.append(Pair(theorem_id=tid, benchmark=theorem.benchmark, state=state, tactic=rest, depth=cut,
+                            proof_length=len(tactics)))
     return out
 
 
