@@ -66,10 +66,9 @@ def test_a_whole_proof_campaign_samples_through_vllm(vllm_campaign):
 
 def test_the_hybrid_runs_its_draft_and_tactic_models_on_vllm(vllm_campaign, tmp_path):
     model = vllm_campaign / "checkpoints" / "round_001"
-    gen = write(tmp_path, {"generator": {**ENGINE, "sampling": {"max_tokens": 24}}}, "gen.yaml")
+    gen = write(tmp_path, {"generator": {**ENGINE, "model": str(model), "sampling": {"max_tokens": 24}}}, "gen.yaml")
     out_dir = tmp_path / "hybrid"
-    out = cli("eval", "--mode", "hybrid", "--generator-config", str(gen), "--model", str(model), "--draft-model",
-              str(model), "--limit", "3", "--samples", "2", "--tactics", "2", "--expansions", "2", "--workers", "1",
+    out = cli("eval", "--mode", "hybrid", "--generator-config", str(gen), "--draft-model", str(model), "--limit", "3", "--samples", "2", "--tactics", "2", "--expansions", "2", "--workers", "1",
               "--out", str(out_dir))
     assert out.returncode == 0, out.stderr[-3000:]
     request = json.loads((out_dir / "request.json").read_text())
