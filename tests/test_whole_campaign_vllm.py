@@ -44,7 +44,7 @@ def vllm_campaign(tmp_path_factory) -> Path:
     generator = {**WHOLE_SMOKE["generator"], **ENGINE}
     # the tiny preset: vLLM's CPU attention has no kernel for the micro model's head size (16)
     cfg = write(tmp, {**WHOLE_SMOKE, "rounds": 1, "pool": {"limit": 12}, "eval": {"splits": ["test"], "limit": 4},
-                      "generator": generator, "model": {"preset": "tiny", "seed_epochs": 8}})
+                      "generator": generator, "model": {"preset": "tiny", "seed_epochs": 3}})
     out = cli("campaign", "--config", str(cfg), "--run-dir", str(tmp / "run"))
     assert out.returncode == 0, out.stderr[-3000:]
     return tmp / "run"
