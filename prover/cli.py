@@ -76,6 +76,17 @@ def _generator_config(kind: str, model: Optional[str], base_url: Optional[str], 
                            preset=preset, sampling=sampling)   # a bad value: ValidationError, one line by _fail
 
 
+def _draft_config(tactic_model, draft_model: str, draft_preset: str, seed: int):
+    """The hybrid's whole-proof model, sampled as the tactic model is (hf, or vllm with the same
+    dtype and engine arguments: each model gets its own engine) with its preset's decoding."""
+    from policy.factory import LOCAL_WEIGHT_KINDS, GeneratorConfig
+
+    if tactic_model.kind not in LOCAL_WEIGHT_KINDS:
+        raise ValueError(f"--draft-model is sampled by --generator hf or vllm, not {tactic_model.kind}")
+    return GeneratorConfig(kind=tactic_model.kind, model=draft_model, preset=draft_preset, sampling={"seed": seed},
+                           dtype=tactic_model.dtype, engine_args=tactic_model.engine_args)
+
+
 def _planner_config(planner: Optional[str], model: Optional[str], base_url: Optional[str], replan: bool,
                     searchers: int):
     """`--planner KIND|YAML` and its flags as a PlannerConfig (None without --planner)."""
@@ -136,17 +147,18 @@ def evaluate(
     mode: str = typer.Option("search", help="search (best-first), whole (whole proofs from a whole-proof preset, "
                                             "with --repair-rounds) or hybrid (a --draft-model draft, continued by search)."),
     repair_rounds: int = typer.Option(0, min=0, help="--mode whole: Lean-error repair turns after each proof."),
-    draft_model: Optional[str] = typer.Option(None, help="--mode hybrid: the whole-proof model (hf dir)."),
+    draft_model: Optional[str] = typer.Option(None, help="--mode hybrid: the whole-proof model (a model dir), sampled "
+                                                         "by the --generator kind (hf or vllm: its own engine)."),
     draft_preset: str = typer.Option("tiny-whole", help="--mode hybrid: the draft model's whole-proof preset."),
 ) -> None:
     """pass@k evaluation: best-first search on every theorem of a split; resumable."""
     from lean_env.factory import EnvConfig
     from lean_env.cluster import DistributedConfig
-    from policy.factory import GeneratorConfig
     from prover.eval_cmd import EvalRequest, run_eval_cli
     from search.best_first import SearchConfig
 
     try:
+        gen = _generator_config(generator, model, base_url, tokenizer, temperature, seed, generator_config, preset)
         req = EvalRequest(
             benchmark=benchmark, split=split, pass_k=pass_k, samples=samples, limit=limit, concurrency=concurrency,
             out=out, distributed=DistributedConfig(address=ray, workers_per_node=ray_workers_per_node) if ray else None,
@@ -155,13 +167,11 @@ def evaluate(
                           start_timeout=start_timeout, dojo_repo=dojo_repo, dojo_commit=dojo_commit,
                           dojo_file=dojo_file, dojo_locations=str(dojo_locations) if dojo_locations else None,
                           kimina_url=kimina_url),
-            generator=_generator_config(generator, model, base_url, tokenizer, temperature, seed, generator_config,
-                                        preset),
+            generator=gen,
             search=SearchConfig(tactics_per_expansion=tactics, max_expansions=expansions, wall_seconds=wall),
             planner=_planner_config(planner, planner_model, planner_base_url, replan, searchers),
             mode=mode, repair_rounds=repair_rounds,
-            draft=(GeneratorConfig(kind="hf", model=draft_model, preset=draft_preset, sampling={"seed": seed})
-                   if mode == "hybrid" and draft_model else None),
+            draft=_draft_config(gen, draft_model, draft_preset, seed) if mode == "hybrid" and draft_model else None,
         )
         req.env.validate_search()   # a wrong environment setting is reported before any model loads
         run_eval_cli(req)

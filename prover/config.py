@@ -11,6 +11,7 @@ Each section *is* the config of the library piece that reads it, not a copy of i
     grpo:       training.grpo.config.GRPOConfig        (learner: grpo)
     resynthesis: prover.config.ResynthesisConfig (prover/recipes/resynthesis.py)
     planner:    search.planner.backends.PlannerConfig   (optional: planner-driven search in every search and eval)
+    whole:      search.whole_proof.WholeProofConfig     (optional: whole-proof attempts, with repair, instead of search)
     distributed: lean_env.cluster.DistributedConfig (optional: search over a Ray cluster)
     merge:      prover.config.MergeConfig                (expert iteration, optional: model merging)
     model, pool, eval: the campaign's own (below)
@@ -33,6 +34,7 @@ from lean_env.cluster import DistributedConfig
 from search.best_first import SearchConfig
 from policy.factory import GeneratorConfig
 from search.planner.backends import PlannerConfig
+from search.whole_proof import WholeProofConfig
 from training.dpo import DPOConfig
 from training.grpo.config import GRPOConfig
 from training.ppl_filter import FilterConfig
@@ -118,7 +120,10 @@ class ResynthesisConfig:
             raise ValueError("larger_preset is only read with base: larger")
 
 
-EXPERT_ITERATION_ONLY = ("filter", "sft", "dpo", "resynthesis", "include_seed_proofs", "merge")
+EXPERT_ITERATION_ONLY = ("filter", "sft", "dpo", "resynthesis", "include_seed_proofs", "merge", "whole")
+# what whole-proof attempts (a `whole:` section) never read: step search's budget, the planner, the
+# erroring siblings DPO pairs with, re-synthesis (it rebuilds the store from search trees)
+NOT_WHOLE = ("search", "planner", "dpo", "resynthesis")
 
 
 class CampaignConfig(Strict):
@@ -145,6 +150,9 @@ class CampaignConfig(Strict):
     planner: Optional[PlannerConfig] = None     # present = planner-driven search (search/planner/)
     distributed: Optional[DistributedConfig] = None   # absent: the search runs in this process
     merge: Optional[MergeConfig] = None         # present = model merging of several seed runs per round
+    # present = every attempt (pool and eval) is a sampled whole proof with `repair_rounds` Lean-error
+    # repairs (search/whole_proof.py) by a whole-proof preset's model, and the store keeps the proofs
+    whole: Optional[WholeProofConfig] = None
 
     @field_validator("env")
     @classmethod
@@ -167,7 +175,22 @@ class CampaignConfig(Strict):
                 raise ValueError(f"learner: grpo does not read {', '.join(unread) or 'pool.drop_solved / mastered_after'}")
         elif self.grpo is not None:
             raise ValueError("grpo: only read with learner: grpo")
+        if self.whole is not None:
+            self._check_whole()
         return self
+
+    def _check_whole(self) -> None:
+        from policy.presets import get_preset
+
+        unread = sorted(set(NOT_WHOLE) & self.model_fields_set)
+        if unread:
+            raise ValueError(f"whole: whole-proof attempts do not read {', '.join(unread)}")
+        preset = get_preset(self.generator.preset) if self.generator.preset else None
+        if preset is None or preset.output != "proof" or preset.chat:
+            raise ValueError("whole: needs generator.preset to be a whole-proof preset that continues the statement "
+                             "(tiny-whole, deepseek-prover-v1.5): the store trains the statement -> proof text")
+        if self.whole.max_tokens:
+            raise ValueError("whole.max_tokens: the campaign takes it from generator.sampling.max_tokens")
 
     @property
     def grpo_config(self) -> GRPOConfig:
@@ -201,7 +224,7 @@ def load_config(path: str | Path) -> CampaignConfig:
 def dump_config(cfg: CampaignConfig, path: str | Path) -> None:
     """Every setting the learner reads, defaults included, as YAML that loads back to an equal config."""
     data = cfg.model_dump(mode="json")
-    unread = EXPERT_ITERATION_ONLY if cfg.learner == "grpo" else ("grpo",)
+    unread = EXPERT_ITERATION_ONLY if cfg.learner == "grpo" else ("grpo",) + (NOT_WHOLE if cfg.whole else ())
     for key in unread:
         data.pop(key, None)
     Path(path).write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")

@@ -54,9 +54,10 @@ def tokenizer_corpus(theorems: Sequence[Theorem], pairs: Sequence[Pair], prompt:
 
 async def build_embedded_model(out_dir: str | Path, env: ProofEnv, preset: str = "tiny", seed: int = 0,
                                epochs: float = 20.0, lr: float = 2e-3, prompt: PromptFormat | None = None,
-                               progress: "Progress | None" = None) -> Path:
-    """The four steps, each a line of `progress` when given: replay the seed proofs, train the
-    tokenizer, create the base model, SFT it (steps and loss)."""
+                               progress: "Progress | None" = None, pairs: Sequence[Pair] | None = None) -> Path:
+    """The four steps, each a line of `progress` when given: replay the seed proofs (unless the
+    `pairs` to learn are given: a whole-proof model's), train the tokenizer, create the base model,
+    SFT it (steps and loss)."""
     from policy.checkpoint import save_checkpoint
     from policy.tiny import create_model, train_tokenizer
     from training.sft import SFTConfig, sft_examples, train_sft
@@ -69,10 +70,11 @@ async def build_embedded_model(out_dir: str | Path, env: ProofEnv, preset: str =
 
     prompt = prompt or PromptFormat()
     theorems = load_benchmark("embedded")
-    seeds = load_proofs(DATA_DIR / "embedded" / "seed_proofs.jsonl")
     train = [t for t in theorems if t.split == "train"]
-    replayed = step("1/4 replay seed proofs", len(train))
-    pairs = await replay_pairs(env, train, seeds, on_theorem=replayed)
+    if pairs is None:
+        replayed = step("1/4 replay seed proofs", len(train))
+        pairs = await replay_pairs(env, train, load_proofs(DATA_DIR / "embedded" / "seed_proofs.jsonl"),
+                                   on_theorem=replayed)
     made = step("2/4 tokenizer", 1)
     tokenizer = train_tokenizer(tokenizer_corpus(train, pairs, prompt))
     made()

@@ -34,6 +34,9 @@ def print_report(run_dir: str | Path) -> None:
     resets = [r for r in rows if r.get("soft_reset")]
     if resets:
         console.print(resynthesis_table(rows, resets, splits[0] if splits else None))
+    whole = [r for r in rows if "pool_repair_fixed" in r]
+    if whole:
+        console.print(whole_table(whole))
     merged = [r for r in rows if r.get("merge")]
     if merged:
         console.print(merge_table(merged))
@@ -65,6 +68,18 @@ def resynthesis_table(rows: list[dict], resets: list[dict], split: str | None) -
                       f"{_num(r.get('reset_heldout_loss'))} ({_num(r.get('pre_reset_heldout_loss'))})",
                       f"{_num(prev.get('entropy'))} -> {_num(r.get('entropy'))}",
                       "-" if passed is None else f"round {passed} (+{passed - r['round']})")
+    return table
+
+
+def whole_table(rows: list[dict]) -> Table:
+    """Whole-proof campaigns: per round, the pool's proofs by the first sample and by each repair turn."""
+    table = Table(title="whole proofs on the pool (first sample, then repair turns)")
+    for col in ["round", "sampled", "proved first", "fixed by repair (per turn)", "tokens per theorem"]:
+        table.add_column(col)
+    for r in rows:
+        n = r.get("theorems_searched", 0)
+        table.add_row(str(r["round"]), str(n), str(r["pool_first_proofs"]),
+                      " + ".join(str(x) for x in r["pool_repair_fixed"]) or "-", f"{r['pool_tokens'] / max(n, 1):.0f}")
     return table
 
 

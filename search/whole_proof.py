@@ -290,6 +290,15 @@ class WholeProofSearch:
             return first + [{"role": "user", "content": resumed}], prefix
         return first[:-1] + [{"role": "user", "content": resumed}], prefix
 
+    def example(self, theorem: Theorem, tactics: Sequence[str]) -> tuple[str, str]:
+        """(prompt, completion) that teaches a continuing model (not a chat one) `tactics` as the
+        answer to the first prompt of every attempt, the proof laid out as verification checks
+        it (so the completion reads back as the same proof): what a campaign trains on."""
+        if self.preset.chat:
+            raise ValueError(f"preset {self.preset.name!r} answers in a chat turn: no training text is made for it")
+        body = build_proof_text(theorem, tactics)[len(theorem.statement.rstrip()) + 1:]
+        return self.render(self.first_messages(theorem)), body
+
     # the attempt -------------------------------------------------------------
     def proof_of(self, theorem: Theorem, output: str, prefix: str = "") -> tuple[list[str], list[str]]:
         """(tactics, reasons): the proof in a model output with the benchmark statement put back;

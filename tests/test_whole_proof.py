@@ -208,6 +208,20 @@ def test_bad_mode_settings_get_one_clear_line(micro_model):
         mode_search("beam", GeneratorConfig(kind="scripted"))
 
 
+def test_the_draft_model_is_sampled_by_the_tactic_model_s_kind():
+    from policy.factory import GeneratorConfig
+    from prover.cli import _draft_config
+
+    tactic = GeneratorConfig(kind="vllm", dtype="float32", engine_args={"enforce_eager": True})
+    draft = _draft_config(tactic, "whole-dir", "tiny-whole", 3)
+    assert (draft.kind, draft.model, draft.dtype, draft.engine_args) == ("vllm", "whole-dir", "float32",
+                                                                         {"enforce_eager": True})
+    assert draft.preset == "tiny-whole" and draft.sampling.seed == 3 and draft.sampling.max_tokens == 160
+    assert _draft_config(GeneratorConfig(kind="hf"), "whole-dir", "tiny-whole", 0).kind == "hf"
+    with pytest.raises(ValueError, match="hf or vllm"):
+        _draft_config(GeneratorConfig(kind="scripted"), "whole-dir", "tiny-whole", 0)
+
+
 def test_the_planner_takes_its_have_chain_from_a_whole_proof_draft():
     from search.planner.backends import PlanRequest, PlannerConfig
     from search.planner.draft import DraftPlanner

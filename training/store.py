@@ -24,7 +24,7 @@ import shutil
 import time
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -93,6 +93,24 @@ def pairs_from_records(records: Iterable[AttemptRecord], round_: int, checkpoint
                 errors.append({"theorem_id": r.theorem_id, "round": round_, "checkpoint": found_by, "state": e.state,
                                "chosen": good[e.state], "rejected": e.tactic, "error": e.error})
     return pairs, errors
+
+
+def whole_proof_pairs(records: Iterable[AttemptRecord], round_: int, checkpoint: str,
+                      example: Callable[[str, list[str]], tuple[str, str]]) -> list[Pair]:
+    """One pair per verified whole proof (search/whole_proof.py): `example(theorem id, proof)` gives
+    the state, the prompt every attempt of the theorem starts from, and the tactic, the whole proof
+    as the model writes it. A repaired proof is stored the same way, the proof that verified as the
+    answer to the first prompt: the model learns to write it without the repair turns. Taken in
+    (theorem, attempt) order, as `pairs_from_records` takes them."""
+    pairs, now = [], time.time()
+    for r in sorted(records, key=lambda rec: (rec.theorem_id, rec.attempt)):
+        if not (r.proved and r.proof):
+            continue
+        state, proof = example(r.theorem_id, list(r.proof))
+        pairs.append(Pair(theorem_id=r.theorem_id, benchmark=r.benchmark, round=round_,
+                          checkpoint=r.checkpoint or checkpoint, state=state, tactic=proof,
+                          proof_length=len(r.proof), timestamp=now))
+    return pairs
 
 
 def shortest_proofs(records: Iterable[AttemptRecord]) -> list[AttemptRecord]:

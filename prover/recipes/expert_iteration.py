@@ -9,6 +9,11 @@
                merged seed runs, optionally DPO
     5. eval    held-out pass@k and the entropy probe: the round's metrics row
 
+With a `whole:` section (configs/embedded-whole.yaml) the same round runs on whole proofs: step 1
+samples a whole proof per theorem with its Lean-error repairs (search/whole_proof.py), step 2
+keeps each verified one (a repaired one as the proof that verified) as one (statement prompt,
+whole proof) pair, and steps 3-5 are unchanged.
+
 A re-synthesis round (prover/recipes/resynthesis.py, when it is due) has the same five steps:
 the entire pool searched by the top-k checkpoints, the store rebuilt without losing a proof, the
 same filter, a fresh base trained until it lands (the soft reset), the same evaluation.
@@ -27,17 +32,17 @@ from lean_env.jsonl import read_jsonl, write_jsonl_atomic
 from policy.base import PromptFormat
 from prover.config import CampaignConfig
 from prover.progress import TrainProgress
-from prover.recipes.shared import Searcher, evaluate_round, seed_pairs
+from prover.recipes.shared import Searcher, evaluate_round, policy_prompt, seed_pairs, whole_attempts
 from prover.run_dir import RunDir
 from search.records import AttemptRecord
 
 
 def expert_iteration_round(run: RunDir, cfg: CampaignConfig, r: int, searcher: Searcher) -> dict:
     from training.sft import train_sft
-    from training.store import pairs_from_records
+    from training.store import pairs_from_records, whole_proof_pairs
 
     progress, rdir, store = run.progress(r), run.round_dir(r), run.store()
-    prompt = PromptFormat(cfg.generator.prompt_template)
+    prompt = policy_prompt(cfg)
     previous = run.checkpoint(r - 1)
 
     # 1. search: the pool (less the mastered theorems) with the previous round's checkpoint
@@ -51,11 +56,14 @@ def expert_iteration_round(run: RunDir, cfg: CampaignConfig, r: int, searcher: S
         searcher.prove(previous, pool, rdir / "search", r)
         progress.done("search")
 
-    # 2. store: the (state, tactic) pairs of verified proofs
+    # 2. store: the (state, tactic) pairs of verified proofs (whole proofs: one pair per proof)
     if progress.todo("store"):
         run.log(f"round {r}: store: adding the pairs of the verified proofs")
         records = search_records(rdir)
-        pairs, errors = pairs_from_records(records, r, previous.name)
+        if cfg.whole is None:
+            pairs, errors = pairs_from_records(records, r, previous.name)
+        else:
+            pairs, errors = whole_proof_pairs(records, r, previous.name, whole_example(cfg)), []
         store.add(r, pairs, errors)
         run.log(f"round {r}: {sum(x.proved for x in records)}/{len(records)} proved, {len(pairs)} pairs stored")
         progress.done("store")
@@ -82,7 +90,25 @@ def expert_iteration_round(run: RunDir, cfg: CampaignConfig, r: int, searcher: S
         progress.done("train")
 
     # 5. eval
-    return evaluate_round(run, cfg, r, soft_reset=False, extra=round_summary(run, r), searcher=searcher)
+    extra = round_summary(run, r, **({} if cfg.whole is None else repair_summary(search_records(rdir), cfg)))
+    return evaluate_round(run, cfg, r, soft_reset=False, extra=extra, searcher=searcher)
+
+
+def whole_example(cfg: CampaignConfig):
+    """(theorem id, proof) -> (the statement prompt, the whole proof): a verified whole proof as a pair."""
+    theorems = {t.id: t for t in load_benchmark(cfg.pool.benchmark, cfg.pool.split)}
+    drafter = whole_attempts(cfg)
+    return lambda theorem_id, proof: drafter.example(theorems[theorem_id], proof)
+
+
+def repair_summary(records: list[AttemptRecord], cfg: CampaignConfig) -> dict:
+    """Whole proofs: the pool's proofs found by the first sample, those repair found per round, and
+    the tokens generated."""
+    from search.whole_proof import repair_fixes
+
+    first = sum(1 for x in records if (x.whole or {}).get("fixed_in_round") == 0)
+    return {"pool_first_proofs": first, "pool_repair_fixed": repair_fixes(records, cfg.whole.repair_rounds),
+            "pool_tokens": sum(x.tokens for x in records)}
 
 
 def filter_store(run: RunDir, cfg: CampaignConfig, r: int, previous: Path, prompt: PromptFormat) -> None:

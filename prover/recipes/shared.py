@@ -1,5 +1,9 @@
 """What every round does the same way: prove a list of theorems with a checkpoint (`Searcher`),
-create round 0's model, and evaluate a round into its metrics row."""
+create round 0's model, and evaluate a round into its metrics row.
+
+With a `whole:` section every attempt is a whole proof with repair turns (search/whole_proof.py)
+instead of a search, and a pair is (the statement prompt, the whole proof): `whole_attempts`,
+`policy_prompt` and `seed_pairs` are where the two kinds of attempt differ."""
 from __future__ import annotations
 
 import asyncio
@@ -19,6 +23,7 @@ from policy.factory import CampaignGenerators
 from search.best_first import SearchConfig
 from search.passk import PassAtK
 from search.records import AttemptRecord
+from search.whole_proof import WholeProofSearch, raw_generator_config, top_level_tactics, whole_proof_examples
 from training.sft import sft_examples
 from training.store import Pair
 
@@ -31,13 +36,15 @@ class SoundnessIncident(RuntimeError):
 
 class Searcher:
     """How every round proves theorems: best-first search with the config's env, search, planner
-    and concurrency, sampling from one checkpoint with the round's seed (hf, vllm: loaded from it;
+    and concurrency (with `whole:`, whole proofs with repair turns), sampling from one checkpoint with the round's seed (hf, vllm: loaded from it;
     openai: the server is asked for it by path). Made once per campaign, so its generators (one
     vLLM engine, or Ray actors with `distributed:`) serve every round; close it at the end."""
 
     def __init__(self, cfg: CampaignConfig):
         self.cfg = cfg
-        self.generators = CampaignGenerators(cfg.generator, cfg.distributed)
+        # whole-proof attempts render their preset's prompts themselves: the generator sends them as given
+        generator = cfg.generator if cfg.whole is None else raw_generator_config(cfg.generator)
+        self.generators = CampaignGenerators(generator, cfg.distributed)
 
     def prove(self, checkpoint: Path, theorems: Sequence[Theorem], out_dir: Path, round_: int, attempts: int = 1,
               search: SearchConfig | None = None) -> PassAtK:
@@ -49,10 +56,12 @@ class Searcher:
 
         async def go(generator, bar: StepProgress) -> PassAtK:
             env = make_env(cfg.env, distributed=cfg.distributed)   # local, or actors over a Ray cluster
+            attempt_fn = None if cfg.whole is None else whole_attempts(cfg, getattr(generator, "tokenizer", None))
             try:
                 summary, _ = await evaluate(theorems, env, generator, search or cfg.search, out_dir, attempts,
                                             concurrency=cfg.concurrency, progress=bar,
-                                            tag={"checkpoint": checkpoint.name, "round": round_}, planner=cfg.planner)
+                                            tag={"checkpoint": checkpoint.name, "round": round_}, planner=cfg.planner,
+                                            search_fn=attempt_fn)
                 return summary
             finally:
                 await env.close()
@@ -79,8 +88,24 @@ class Searcher:
         self.close()
 
 
+def whole_attempts(cfg: CampaignConfig, tokenizer=None) -> WholeProofSearch:
+    """The attempt of a campaign with a `whole:` section: one whole proof and its repairs, a sample
+    dropped at the generator's `max_tokens` counted as that many tokens."""
+    import dataclasses
+
+    whole = dataclasses.replace(cfg.whole, max_tokens=cfg.generator.sampling.max_tokens)
+    return WholeProofSearch(cfg.generator.preset, whole, tokenizer=tokenizer)
+
+
+def policy_prompt(cfg: CampaignConfig) -> PromptFormat:
+    """How SFT, the filter and the entropy probe render a pair's state: as the generator prompts
+    (search), or as it is (whole proofs: the state is already the whole-proof prompt)."""
+    return PromptFormat(cfg.generator.prompt_template if cfg.whole is None else "{state}")
+
+
 def seed_pairs(run: RunDir, cfg: CampaignConfig) -> list[Pair]:
-    """The human seed proofs of the pool as pairs, replayed once per run."""
+    """The human seed proofs of the pool as pairs, replayed once per run (with `whole:`, as
+    whole-proof examples: `whole_seed_pairs`)."""
     from prover.model_init import load_proofs, replay_pairs
 
     def replay() -> list[Pair]:
@@ -93,7 +118,35 @@ def seed_pairs(run: RunDir, cfg: CampaignConfig) -> list[Pair]:
                 await env.close()
         return asyncio.run(go())
 
-    return run.seed_pairs(replay)
+    pairs = run.seed_pairs(replay)
+    return pairs if cfg.whole is None else whole_seed_pairs(pairs, cfg)
+
+
+def whole_seed_pairs(steps: Sequence[Pair], cfg: CampaignConfig) -> list[Pair]:
+    """The seed proofs, from their replayed steps, as the whole-proof model learns them
+    (bench/whole_proof.py's recipe): the statement prompt -> the whole proof, and one resume
+    example (the statement + a proof prefix + the `/- tactic state -/` there -> the rest), its cut
+    drawn from the run's seed and the theorem, for the resume turns of repair."""
+    import random
+
+    theorems = {t.id: t for t in load_benchmark(cfg.pool.benchmark, cfg.pool.split)}
+    drafter = whole_attempts(cfg)
+    by_theorem: dict[str, list[Pair]] = {}
+    for p in steps:
+        by_theorem.setdefault(p.theorem_id, []).append(p)
+    out = []
+    for tid in sorted(by_theorem):
+        rows = sorted(by_theorem[tid], key=lambda p: p.depth)
+        theorem, tactics = theorems[tid], [p.tactic for p in rows]
+        state, proof = drafter.example(theorem, tactics)
+        out.append(Pair(theorem_id=tid, benchmark=theorem.benchmark, state=state, tactic=proof,
+                        proof_length=len(tactics)))
+        if len(top_level_tactics(theorem, tactics)) == len(tactics) and len(tactics) > 1:   # the states line up
+            cut = random.Random(f"{cfg.seed}:{tid}").randrange(1, len(tactics))   # tactics already played
+            state, rest = whole_proof_examples(theorem, tactics, [p.state for p in rows])[cut]
+            out.append(Pair(theorem_id=tid, benchmark=theorem.benchmark, state=state, tactic=rest, depth=cut,
+                            proof_length=len(tactics)))
+    return out
 
 
 def round_zero(run: RunDir, cfg: CampaignConfig, searcher: Searcher) -> dict:
@@ -108,11 +161,14 @@ def round_zero(run: RunDir, cfg: CampaignConfig, searcher: Searcher) -> dict:
         else:
             from prover.model_init import build_embedded_model
 
+            # whole proofs: the model learns the whole-proof seed examples (search: build_embedded_model replays)
+            pairs = seed_pairs(run, cfg) if cfg.whole is not None else None
+
             async def go():
                 env = make_env("embedded", workers=1)
                 try:
                     await build_embedded_model(run.checkpoint(0), env, preset=cfg.model.preset, seed=cfg.seed,
-                                               epochs=cfg.model.seed_epochs)
+                                               epochs=cfg.model.seed_epochs, prompt=policy_prompt(cfg), pairs=pairs)
                 finally:
                     await env.close()
             asyncio.run(go())
@@ -137,11 +193,11 @@ def evaluate_round(run: RunDir, cfg: CampaignConfig, r: int, soft_reset: bool, e
         row[f"n_{split}"], row[f"proved_{split}"] = summary.theorems, summary.proved   # for the plots' intervals
         row[f"env_failures_{split}"] = summary.env_failures
         row[f"soundness_incidents_{split}"] = summary.soundness_incidents
-        row["budget"] = summary.budget
+        row["budget"] = summary.budget if cfg.whole is None else \
+            f"1+{cfg.whole.repair_rounds} whole proof(s) x {cfg.generator.sampling.max_tokens} tokens"
     model, tokenizer, _ = load_checkpoint(run.checkpoint(r))
     probe = seed_pairs(run, cfg)[:PROBE_SIZE]
-    prompt = PromptFormat(cfg.generator.prompt_template)
-    examples = sft_examples(probe, prompt)
+    examples = sft_examples(probe, policy_prompt(cfg))
     row["entropy"] = policy_entropy(model, tokenizer, [x for x, _ in examples], [t for _, t in examples])
     row["time_eval"] = time.perf_counter() - t0
     run.finish_round(row)
