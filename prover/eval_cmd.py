@@ -113,7 +113,7 @@ def run_eval_cli(req: EvalRequest) -> None:
                   if k not in ("env", "generator", "search", "planner", "distributed", "draft")},
                "draft": req.draft.record() if req.draft is not None else None,
                "env": asdict(req.env), "generator": req.generator.record(), "search": asdict(req.search),
-               "planner": req.planner.model_dump(mode="json") if req.planner is not None else None,
+               "planner": dump_record(req.planner) if req.planner is not None else None,
                "distributed": dump_record(req.distributed) if req.distributed else None}
     saved_file = req.out / "request.json"
     if saved_file.exists():   # resuming: the results there must be results of these settings (checked before any work)

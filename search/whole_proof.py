@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Awaitable, Callable, Literal, Optional, Sequence
 
 from pydantic import Field
@@ -392,7 +392,7 @@ def whole_proof_examples(theorem: Theorem, tactics: Sequence[str], states: Seque
 def raw_generator_config(cfg):
     """`cfg` with the prompt sent as given (`{state}`, no chat template): whole-proof attempts render
     the preset's prompts themselves. The preset's sampling settings stay resolved in `cfg`."""
-    return cfg.model_copy(update={"preset": None, "prompt_template": "{state}", "max_tactic_chars": None})
+    return replace(cfg, preset=None, prompt_template="{state}", max_tactic_chars=None)
 
 
 def mode_search(mode: str, generator_cfg, repair_rounds: int = 0, draft_cfg=None, distributed=None):

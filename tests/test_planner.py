@@ -318,11 +318,11 @@ def _yaml(tmp_path, plans):
 def test_campaign_config_takes_a_planner_section():
     from prover.config import CampaignConfig
 
-    cfg = CampaignConfig.model_validate({"planner": {"kind": "embedded", "replan": True, "searchers": 2}})
+    cfg = CampaignConfig(**{"planner": {"kind": "embedded", "replan": True, "searchers": 2}})
     assert cfg.planner.replan and cfg.planner.searchers == 2
     assert CampaignConfig().planner is None
     with pytest.raises(ValueError, match="does not use path"):
-        CampaignConfig.model_validate({"planner": {"kind": "embedded", "path": "plans.jsonl"}})
+        CampaignConfig(**{"planner": {"kind": "embedded", "path": "plans.jsonl"}})
 
 
 def test_file_planner_learns_plans_from_the_have_steps_of_proofs(tmp_path):

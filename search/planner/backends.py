@@ -23,8 +23,9 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any, Callable, Literal, Mapping, Optional, Protocol, Sequence
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field
 
+from lean_env.config import config_record, load_record
 from lean_env.types import Theorem
 from search.planner.plan import PlanError, PlanStep
 
@@ -331,11 +332,10 @@ class EmbeddedPlanner:
 
 # ---------------------------------------------------------------- config
 
-class PlannerConfig(BaseModel):
+@config_record(frozen=True)
+class PlannerConfig:
     """The YAML `planner:` section (and what `prover eval --planner` builds): which planner, and
     how the planner-driven search uses it."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     kind: Literal["openai", "hf", "file", "embedded", "draft"] = "embedded"
     model: Optional[str] = None            # openai: served name; hf: a model dir or hub id; draft: a model dir
@@ -354,8 +354,8 @@ class PlannerConfig(BaseModel):
     phase_expansions: Optional[int] = Field(None, ge=1)  # per phase (default: the budget over steps + 1)
     fallback: bool = True                  # without a valid plan, or stuck, search the theorem plainly
 
-    @model_validator(mode="after")
-    def _fields_fit_kind(self) -> "PlannerConfig":
+    def __post_init__(self) -> None:
+        """Every field is read by the kind chosen; a missing or malformed prompt fails here."""
         k = self.kind
         unused = {"model": k not in ("openai", "hf", "draft"), "preset": k != "draft", "base_url": k != "openai",
                   "api_key_env": k != "openai",
@@ -370,8 +370,7 @@ class PlannerConfig(BaseModel):
         if k == "file" and not self.path:
             raise ValueError("planner kind 'file' needs path (a JSONL of {id, plan})")
         if self.prompts is not None:
-            PromptSet.load(self.prompts)   # a missing or malformed prompt fails at load time
-        return self
+            PromptSet.load(self.prompts)
 
 
 def make_planner(cfg: PlannerConfig, seed: int = 0) -> Planner:
@@ -396,8 +395,6 @@ def make_planner(cfg: PlannerConfig, seed: int = 0) -> Planner:
 
 def planner_from_arg(arg: str, **fields: Any) -> PlannerConfig:
     """`--planner`: a kind name, or a YAML file with a `planner:` section (or the section alone)."""
-    from pydantic import ValidationError
-
     if arg.endswith((".yaml", ".yml")):
         import yaml
 
@@ -408,11 +405,7 @@ def planner_from_arg(arg: str, **fields: Any) -> PlannerConfig:
         section = raw.get("planner", raw) if isinstance(raw, dict) else raw
     else:
         section = {"kind": arg, **{k: v for k, v in fields.items() if v is not None}}
-    try:
-        return PlannerConfig.model_validate(section)
-    except ValidationError as e:
-        raise ValueError("invalid planner config: " + "; ".join(
-            f"{'.'.join(map(str, err['loc'])) or 'planner'}: {err['msg']}" for err in e.errors())) from e
+    return load_record(PlannerConfig, section, where="planner", source=arg if arg.endswith((".yaml", ".yml")) else "")
 
 
 __all__ = ["PlanRequest", "Planner", "PlannerServerError", "PromptSet", "OpenAIChatPlanner", "HFPlanner",
