@@ -26,7 +26,6 @@ import math
 import operator
 from collections import deque
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, NamedTuple
 
 import networkx as nx
@@ -366,19 +365,3 @@ class SearchTree:
                 n.parent, n.tactic = here, tac
                 here = next(c for c, e in here.out_edges() if e.tactic == tac)
         return tree
-
-    # ------------------------------------------------------------ export (see search.tree_export)
-    def to_json(self, path: str | Path) -> None:
-        from search.tree_export import write_json
-
-        write_json(self, path)
-
-    def to_graphml(self, path: str | Path) -> None:
-        from search.tree_export import write_graphml
-
-        write_graphml(self, path)
-
-    def draw(self, path: str | Path, max_label: int = 40) -> None:
-        from search.tree_export import draw_png
-
-        draw_png(self, path, max_label=max_label)

@@ -12,7 +12,8 @@ from lean_env.factory import make_env
 from lean_env.types import LeanError, ProofFinished, TacticState, Verdict
 from search.batcher import GenerationBatcher
 from search.best_first import SearchConfig
-from search.planner.backends import EmbeddedPlanner, PlannerConfig, PlanRequest, ScriptedPlanner, solve_linear
+from search.planner.backends import EmbeddedPlanner, PlannerConfig, ScriptedPlanner, solve_linear
+from search.planner.plan import PlanRequest
 from search.planner.driver import PlannerSearch
 from search.planner.phases import PhaseEnv, validate_plan
 from search.planner.plan import PlanError, PlanStep, parse_plan, prompt_state, proved_have, with_hypotheses

@@ -21,33 +21,14 @@ import re
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import Any, Callable, Literal, Mapping, Optional, Protocol, Sequence
+from typing import Any, Callable, Literal, Mapping, Optional, Sequence
 
 from pydantic import Field
 
 from lean_env.config import config_record, load_record
-from lean_env.types import Theorem
-from search.planner.plan import PlanError, PlanStep
+from search.planner.plan import Planner, PlanRequest
 
 PROMPTS_DIR = Path(__file__).resolve().parent / "prompts"
-
-
-@dataclass(frozen=True)
-class PlanRequest:
-    theorem: Theorem
-    goal: str                               # the root goal state
-    prefix: tuple[PlanStep, ...] = ()       # proven steps a replan must keep verbatim
-    feedback: str = ""                      # why the last plan was refused or got stuck
-
-    @property
-    def replan(self) -> bool:
-        return bool(self.prefix or self.feedback)
-
-
-class Planner(Protocol):
-    def plan(self, request: PlanRequest) -> str:
-        """The planner's reply (text with `have NAME : STATEMENT` lines)."""
-        ...
 
 
 class PlannerServerError(RuntimeError):
@@ -408,5 +389,5 @@ def planner_from_arg(arg: str, **fields: Any) -> PlannerConfig:
     return load_record(PlannerConfig, section, where="planner", source=arg if arg.endswith((".yaml", ".yml")) else "")
 
 
-__all__ = ["PlanRequest", "Planner", "PlannerServerError", "PromptSet", "OpenAIChatPlanner", "HFPlanner",
+__all__ = ["PlannerServerError", "PromptSet", "OpenAIChatPlanner", "HFPlanner",
            "ScriptedPlanner", "EmbeddedPlanner", "solve_linear", "PlannerConfig", "make_planner", "planner_from_arg"]

@@ -18,7 +18,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Protocol, Sequence
 
 from lean_env.types import Theorem
 
@@ -155,5 +155,25 @@ def prompt_state(state: str) -> str:
     return "\n".join(kept)
 
 
+# ---------------------------------------------------------------- what a planner is asked
+
+@dataclass(frozen=True)
+class PlanRequest:
+    theorem: Theorem
+    goal: str                               # the root goal state
+    prefix: tuple[PlanStep, ...] = ()       # proven steps a replan must keep verbatim
+    feedback: str = ""                      # why the last plan was refused or got stuck
+
+    @property
+    def replan(self) -> bool:
+        return bool(self.prefix or self.feedback)
+
+
+class Planner(Protocol):
+    def plan(self, request: PlanRequest) -> str:
+        """The planner's reply (text with `have NAME : STATEMENT` lines)."""
+        ...
+
+
 __all__ = ["Plan", "PlanStep", "PlanError", "parse_plan", "proved_have", "proved_prefix", "with_hypotheses",
-           "prompt_state"]
+           "prompt_state", "PlanRequest", "Planner"]
