@@ -84,8 +84,7 @@ class Node:
     def parents(self) -> list[Node] | tuple[Node, ...]:
         if self.merges is None:  # the common case, without building lists
             return (self.via,) if self.via is not None else ()
-        first = [self.via] if self.via is not None else []
-        return first + [e.parent for e in self.merges]
+        return [self.via, *map(_edge_parent, self.merges)]   # a merged node is never the root
 
     def edge_from(self, parent: Node) -> Edge:
         """The edge `parent -> self`."""
@@ -117,6 +116,7 @@ _SPACING = 1 << 96
 
 
 _order = operator.attrgetter("order")  # a sort key in C: the cycle check sorts the nodes it moves
+_edge_parent = operator.itemgetter(0)  # Edge.parent, in C
 
 
 def _route(node: Node, up: str, step: str) -> tuple[str, ...]:
@@ -155,7 +155,7 @@ class SearchTree:
             c = Node(child, next(self._orders), p.depth + 1, score, p, tactic, p, tactic, logprob, handle)
             self.nodes[child] = c
         else:
-            if c is p or c.via is p or any(e.parent is p for e in c.merges or ()):
+            if c is p or c.via is p or (c.merges is not None and p in map(_edge_parent, c.merges)):
                 return None
             if self._closes_cycle(p, c):
                 return None  # back to an ancestor: a cycle, which proves nothing
@@ -201,7 +201,7 @@ class SearchTree:
         while stack:
             n = stack.pop()
             behind.append(n)
-            for q in n.parents():
+            for q in (n.via,) if n.merges is None and n.via is not None else n.parents():
                 if q is c:
                     return True
                 if q.order < lo:
