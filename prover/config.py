@@ -174,6 +174,12 @@ class CampaignConfig:
                 raise ValueError(f"learner: grpo does not read {', '.join(unread) or 'pool.drop_solved / mastered_after'}")
         elif self.grpo is not None:
             raise ValueError("grpo: only read with learner: grpo")
+        rollout = self.grpo_config.rollout
+        if self.learner == "grpo" and (rollout.preset, rollout.prompt_template) != (self.generator.preset,
+                                                                                  self.generator.prompt_template):
+            # the one setting the two generator sections share: the model is trained on one prompt
+            raise ValueError("grpo.rollout: its preset and prompt_template must be the generator section's "
+                             "(rollouts train the model on the prompt the searches ask it with)")
 
     @property
     def grpo_config(self) -> GRPOConfig:
