@@ -6,6 +6,8 @@ and best-first search (search/best_first.py) continues from the goal state the g
 with the step model's tactics and the attempt's budget. The search sees the prefix as already
 played (`PrefixEnv`): its root is that state and every proof it verifies is prefix + its tactics,
 checked by the environment's one whole-proof verification.
+
+`mode_search` builds what an evaluation mode runs: plain search, whole proofs, or this hybrid.
 """
 from __future__ import annotations
 
