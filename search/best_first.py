@@ -18,7 +18,6 @@ import dataclasses
 import heapq
 import itertools
 import time
-from dataclasses import dataclass
 from typing import Awaitable, Sequence
 
 from pydantic import Field

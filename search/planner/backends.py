@@ -16,7 +16,6 @@ own. Planners are synchronous, like tactic generators; the driver runs them in a
 """
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from fractions import Fraction
