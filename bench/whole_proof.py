@@ -108,7 +108,7 @@ def train_models(out: Path, epochs_tactic: float, epochs_whole: float, seed: int
 def run_arm(name, theorems, out: Path, mode: str, generator_cfg, attempts: int, search_cfg, repair_rounds=0,
             draft_cfg=None):
     from search.evaluate import evaluate
-    from search.whole_proof import mode_search
+    from search.hybrid import mode_search
 
     search_fn, generator, draft_batcher = mode_search(mode, generator_cfg, repair_rounds, draft_cfg)
 

@@ -8,10 +8,14 @@ BaseModels because records are dataclasses throughout the code (`replace`, `asdi
 the trainer configs), and `replace` re-validates where `BaseModel.model_copy` would not.
 
     record = load_record(SearchConfig, {"alpha": -1}, where="search")
-    # ConfigError: invalid search config:\n  search.alpha: Input should be greater than or equal to 0
+    # ConfigError: invalid search config:
+    #   search.alpha: Input should be greater than or equal to 0
 """
 from __future__ import annotations
 
+import dataclasses
+import types
+import typing
 from typing import Any, TypeVar
 
 from pydantic import ConfigDict, TypeAdapter, ValidationError
@@ -39,31 +43,51 @@ class ConfigError(ValueError):
     """Settings that are missing, unreadable or invalid; the message lists every problem, one a line."""
 
 
-def problems(error: ValidationError, where: str = "") -> list[str]:
-    """One line per problem, each naming its place as it is written in YAML (`search.alpha: ...`)."""
+UNKNOWN_FIELD = ("unexpected_keyword_argument", "extra_forbidden")
+
+
+def record_at(cls: type | None, loc: tuple) -> type | None:
+    """The config record that sits at `loc` (a path of field names) inside record `cls`, if any."""
+    for name in loc:
+        fields = getattr(cls, "__pydantic_fields__", {})   # annotations resolved by pydantic
+        if name not in fields:
+            return None
+        cls = fields[name].annotation
+        if typing.get_origin(cls) in (typing.Union, types.UnionType):   # Optional[Section]
+            cls = next((a for a in typing.get_args(cls) if a is not type(None)), None)
+    return cls if dataclasses.is_dataclass(cls) else None
+
+
+def problems(error: ValidationError, where: str = "", cls: type | None = None) -> list[str]:
+    """One line per problem, each naming its place as it is written in YAML (`search.alpha: ...`);
+    an unknown setting of record `cls` (or of a section in it) lists the allowed ones."""
     out = []
     for err in error.errors():
         place = ".".join([where] * bool(where) + [str(p) for p in err["loc"]]) or "(top level)"
         msg = err["msg"].removeprefix("Value error, ")
+        owner = record_at(cls, err["loc"][:-1]) if err["type"] in UNKNOWN_FIELD else None
+        if owner is not None:
+            msg = "unknown setting; allowed: " + ", ".join(f.name for f in dataclasses.fields(owner))
         out.append(f"{place}: {msg}")
     return out
 
 
-def explain(error: Exception, where: str = "") -> str:
+def explain(error: Exception, where: str = "", cls: type | None = None) -> str:
     """A user's bad setting as text for one error line (several problems: joined by '; ')."""
     if isinstance(error, ValidationError):
-        return "; ".join(problems(error, where))
+        return "; ".join(problems(error, where, cls))
     return str(error)
 
 
 def load_record(cls: type[T], data: Any, where: str = "", source: str = "") -> T:
-    """`data` (a mapping from YAML or JSON) as a `cls` record; ConfigError lists every problem."""
+    """`data` (a mapping from YAML or JSON) as a `cls` record; ConfigError lists every problem,
+    one a line."""
     try:
         return TypeAdapter(cls).validate_python(data)
     except ValidationError as e:
         head = f"{source}: " if source else ""
-        raise ConfigError(f"{head}invalid {where or cls.__name__} config:\n"
-                          + "\n".join(f"  {p}" for p in problems(e, where))) from e
+        raise ConfigError(f"{head}invalid {where + ' ' if where else ''}config:\n"
+                          + "\n".join(f"  {p}" for p in problems(e, where, cls))) from e
 
 
 def dump_record(record: Any) -> dict[str, Any]:

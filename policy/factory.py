@@ -20,13 +20,15 @@ new one per round.
 from __future__ import annotations
 
 from contextlib import contextmanager
-from dataclasses import replace
+from dataclasses import fields, replace
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator, Literal, Optional
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
+from pydantic_core import ArgsKwargs
 
+from lean_env.config import config_record, dump_record
 from policy.base import DEFAULT_PROMPT, PromptFormat, TacticGenerator
 from policy.params import SamplingParams
 
@@ -42,10 +44,9 @@ def _preset(name: str):
     return get_preset(name)
 
 
-class GeneratorConfig(BaseModel):
+@config_record(frozen=True)
+class GeneratorConfig:
     """Which model proposes tactics, where it runs, and how it samples."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     kind: Literal["hf", "vllm", "openai", "scripted"] = "hf"
     preset: Optional[str] = None       # a released prover's settings (policy/presets.py)
@@ -58,7 +59,7 @@ class GeneratorConfig(BaseModel):
     max_prompt_tokens: Optional[int] = Field(None, ge=2)  # hf, vllm: longer prompts keep BOS and their tail
     prompt_template: str = DEFAULT_PROMPT
     max_tactic_chars: Optional[int] = Field(None, ge=1)   # longer tactics are dropped (and counted), never cut
-    sampling: SamplingParams = SamplingParams()
+    sampling: SamplingParams = Field(default_factory=SamplingParams)
     # vllm: more `vllm.LLM` arguments, e.g. {gpu_memory_utilization: 0.3} so that a campaign's SFT
     # fits on the GPU beside the engine it keeps, or {enforce_eager: true} for a faster start
     engine_args: dict[str, Any] = Field(default_factory=dict)
@@ -66,16 +67,16 @@ class GeneratorConfig(BaseModel):
     @model_validator(mode="before")
     @classmethod
     def _apply_preset(cls, data: Any) -> Any:
-        """A preset's prompt template and sampling settings under what the section sets itself."""
-        if not isinstance(data, dict) or not data.get("preset"):
+        """A preset's prompt template and sampling settings under what the section sets itself
+        (`data`: a YAML mapping, or the keyword arguments of a call or of `replace`)."""
+        given = data.kwargs if isinstance(data, ArgsKwargs) and not data.args else data
+        if not isinstance(given, dict) or not given.get("preset"):
             return data
-        from policy.presets import get_preset
-
-        p = get_preset(data["preset"])
-        own = data.get("sampling") or {}
+        p = _preset(given["preset"])
+        own = given.get("sampling") or {}
         if isinstance(own, SamplingParams):
-            own = {k: getattr(own, k) for k in own.__dataclass_fields__}
-        return {**data, "prompt_template": data.get("prompt_template", p.template), "sampling": {**p.sampling, **own}}
+            own = {f.name: getattr(own, f.name) for f in fields(own)}
+        return {**given, "prompt_template": given.get("prompt_template", p.template), "sampling": {**p.sampling, **own}}
 
     def prompt_format(self) -> PromptFormat:
         base = PromptFormat() if self.preset is None else _preset(self.preset).prompt_format()
@@ -83,13 +84,13 @@ class GeneratorConfig(BaseModel):
 
     def record(self) -> dict[str, Any]:
         """The resolved settings (preset facts included) that a run writes next to its results."""
-        out = self.model_dump(mode="json")
+        out = dump_record(self)
         if self.preset is not None:
             out["preset_facts"] = _preset(self.preset).record()
         return out
 
-    @model_validator(mode="after")
-    def _fields_fit_kind(self) -> "GeneratorConfig":
+    def __post_init__(self) -> None:
+        """Every field is read by the kind chosen (a template without {state} fails here, too)."""
         k = self.kind
         unused = {"base_url": k != "openai", "tokenizer": k != "openai", "device": k != "hf",
                   "dtype": k in ("openai", "scripted"), "max_prompt_tokens": k in ("openai", "scripted"),
@@ -99,11 +100,10 @@ class GeneratorConfig(BaseModel):
             raise ValueError(f"generator kind {k!r} does not use {', '.join(bad)}")
         if k == "openai" and not self.base_url:
             raise ValueError("generator kind 'openai' needs base_url (an OpenAI-compatible completions server)")
-        fmt = self.prompt_format()  # a template without {state} fails here, at load time
+        fmt = self.prompt_format()
         if fmt.chat and k == "openai" and not self.tokenizer:
             raise ValueError(f"preset {self.preset!r} builds its prompt with the model's chat template: "
                              "the openai kind needs generator.tokenizer (a local tokenizer directory)")
-        return self
 
 
 def make_generator(cfg: GeneratorConfig, *, model: str | None = None, seed: int | None = None,
@@ -129,7 +129,7 @@ def make_generator(cfg: GeneratorConfig, *, model: str | None = None, seed: int 
 def local_generator(cfg: GeneratorConfig, model: str | None, seed: int | None, on_gpu: bool = False) -> TacticGenerator:
     """The generator in this process (`on_gpu`: in a Ray actor given GPUs, where hf defaults to cuda)."""
     if on_gpu and cfg.kind == "hf" and cfg.device is None:
-        cfg = cfg.model_copy(update={"device": "cuda"})   # Ray sets CUDA_VISIBLE_DEVICES to the actor's GPUs
+        cfg = replace(cfg, device="cuda")   # Ray sets CUDA_VISIBLE_DEVICES to the actor's GPUs
     params = cfg.sampling if seed is None else replace(cfg.sampling, seed=seed)
     prompt = cfg.prompt_format()
     if cfg.kind == "scripted":

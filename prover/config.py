@@ -18,17 +18,19 @@ Each section *is* the config of the library piece that reads it, not a copy of i
 
 The campaign alone seeds things: round r samples, trains and evaluates with `seed + r`, so the
 library configs' own `seed` fields must stay unset here (an error says so). A section the chosen
-learner never reads is an error too, rather than silently ignored.
+learner never reads, set to anything but its defaults, is an error too, rather than silently ignored.
+Every record here and in the sections is a `lean_env.config.config_record`, loaded by `load_record`.
 """
 from __future__ import annotations
 
+from dataclasses import fields
 from pathlib import Path
 from typing import Literal, Optional
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import Field, field_validator
 
-from lean_env.config import config_record
+from lean_env.config import ConfigError, config_record, dump_record, load_record
 from lean_env.factory import EnvConfig
 from lean_env.cluster import DistributedConfig
 from search.best_first import SearchConfig
@@ -41,11 +43,13 @@ from training.ppl_filter import FilterConfig
 from training.sft import SFTConfig
 
 
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+def defaults(cls: type) -> dict:
+    """A record's default values by field name."""
+    return {f.name: getattr(cls(), f.name) for f in fields(cls)}
 
 
-class TheoremPoolConfig(Strict):
+@config_record
+class TheoremPoolConfig:
     """The theorems every round tries to prove (and GRPO samples from)."""
 
     benchmark: str = "embedded"
@@ -59,16 +63,18 @@ class TheoremPoolConfig(Strict):
     revisit_every: int = Field(3, ge=1)
 
 
-class EvalConfig(Strict):
+@config_record
+class EvalConfig:
     """Held-out pass@k after every round, on each split."""
 
     benchmark: str = "embedded"
-    splits: list[str] = Field(["valid", "test"], min_length=1)
+    splits: list[str] = Field(default_factory=lambda: ["valid", "test"], min_length=1)
     pass_k: int = Field(1, ge=1)
     limit: Optional[int] = Field(None, ge=1)    # only the first N theorems of each split (smoke runs)
 
 
-class ModelConfig(Strict):
+@config_record
+class ModelConfig:
     """Round 0's model: the embedded tiny model created from scratch (no download ever) and
     fine-tuned on the seed proofs, or an existing HF directory."""
 
@@ -77,18 +83,16 @@ class ModelConfig(Strict):
     preset: str = "tiny"
     seed_epochs: float = Field(20.0, gt=0)
 
-    @model_validator(mode="after")
-    def _path_iff_path(self) -> "ModelConfig":
+    def __post_init__(self) -> None:
         if (self.init == "path") != bool(self.path):
             raise ValueError("model.path is needed with init: path, and only then")
-        defaults = ModelConfig.model_fields
-        if self.init == "path" and (self.preset, self.seed_epochs) != (defaults["preset"].default,
-                                                                       defaults["seed_epochs"].default):
+        if self.init == "path" and any(getattr(self, k) != v for k, v in defaults(ModelConfig).items()
+                                       if k in ("preset", "seed_epochs")):
             raise ValueError("model.preset and model.seed_epochs are only read with init: embedded")
-        return self
 
 
-class MergeConfig(Strict):
+@config_record
+class MergeConfig:
     """Expert iteration: train `runs` SFT runs of each round from the same checkpoint with seeds
     (and so data orders) seed + r + 1000 i, average their weights (training/merge.py) and keep
     the average as the round's checkpoint; each run is evaluated next to it."""
@@ -126,7 +130,8 @@ EXPERT_ITERATION_ONLY = ("filter", "sft", "dpo", "resynthesis", "include_seed_pr
 NOT_WHOLE = ("search", "planner", "dpo", "resynthesis")
 
 
-class CampaignConfig(Strict):
+@config_record
+class CampaignConfig:
     name: str = "embedded"
     seed: int = 0
     rounds: int = Field(3, ge=0)
@@ -136,17 +141,17 @@ class CampaignConfig(Strict):
     # a soundness incident (a proof accepted of a statement the refutation screen refutes) stops
     # the campaign after the search or evaluation that met it, unless this is true
     continue_on_incident: bool = False
-    pool: TheoremPoolConfig = TheoremPoolConfig()
-    eval: EvalConfig = EvalConfig()
-    model: ModelConfig = ModelConfig()
-    env: EnvConfig = EnvConfig()
-    generator: GeneratorConfig = GeneratorConfig()
-    search: SearchConfig = SearchConfig()
-    filter: FilterConfig = FilterConfig()
-    sft: SFTConfig = SFTConfig()
+    pool: TheoremPoolConfig = Field(default_factory=TheoremPoolConfig)
+    eval: EvalConfig = Field(default_factory=EvalConfig)
+    model: ModelConfig = Field(default_factory=ModelConfig)
+    env: EnvConfig = Field(default_factory=EnvConfig)
+    generator: GeneratorConfig = Field(default_factory=GeneratorConfig)
+    search: SearchConfig = Field(default_factory=SearchConfig)
+    filter: FilterConfig = Field(default_factory=FilterConfig)
+    sft: SFTConfig = Field(default_factory=SFTConfig)
     dpo: Optional[DPOConfig] = None
     grpo: Optional[GRPOConfig] = None
-    resynthesis: ResynthesisConfig = ResynthesisConfig()
+    resynthesis: ResynthesisConfig = Field(default_factory=ResynthesisConfig)
     planner: Optional[PlannerConfig] = None     # present = planner-driven search (search/planner/)
     distributed: Optional[DistributedConfig] = None   # absent: the search runs in this process
     merge: Optional[MergeConfig] = None         # present = model merging of several seed runs per round
@@ -160,8 +165,9 @@ class CampaignConfig(Strict):
         env.validate_search()
         return env
 
-    @model_validator(mode="after")
-    def _every_field_is_read(self) -> "CampaignConfig":
+    def __post_init__(self) -> None:
+        """Every field set is read: the campaign seeds, and sections only the other learner reads
+        stay at their defaults."""
         seeded = {"generator.sampling": self.generator.sampling, "sft": self.sft, "dpo": self.dpo, "grpo": self.grpo}
         for name, section in seeded.items():
             if section is not None and section.seed != 0:
@@ -170,19 +176,26 @@ class CampaignConfig(Strict):
             raise ValueError("generator.model: a campaign samples from its own round checkpoints "
                              "(model.path sets round 0's; openai servers are asked for them by path)")
         if self.learner == "grpo":
-            unread = sorted(set(EXPERT_ITERATION_ONLY) & self.model_fields_set)
+            default = defaults(CampaignConfig)
+            unread = [k for k in EXPERT_ITERATION_ONLY if getattr(self, k) != default[k]]
             if unread or self.pool.drop_solved or self.pool.mastered_after:
                 raise ValueError(f"learner: grpo does not read {', '.join(unread) or 'pool.drop_solved / mastered_after'}")
         elif self.grpo is not None:
             raise ValueError("grpo: only read with learner: grpo")
         if self.whole is not None:
             self._check_whole()
-        return self
+        rollout = self.grpo_config.rollout
+        if self.learner == "grpo" and (rollout.preset, rollout.prompt_template) != (self.generator.preset,
+                                                                                  self.generator.prompt_template):
+            # the one setting the two generator sections share: the model is trained on one prompt
+            raise ValueError("grpo.rollout: its preset and prompt_template must be the generator section's "
+                             "(rollouts train the model on the prompt the searches ask it with)")
 
     def _check_whole(self) -> None:
         from policy.presets import get_preset
 
-        unread = sorted(set(NOT_WHOLE) & self.model_fields_set)
+        default = defaults(CampaignConfig)
+        unread = [k for k in NOT_WHOLE if getattr(self, k) != default[k]]
         if unread:
             raise ValueError(f"whole: whole-proof attempts do not read {', '.join(unread)}")
         preset = get_preset(self.generator.preset) if self.generator.preset else None
@@ -195,10 +208,6 @@ class CampaignConfig(Strict):
     @property
     def grpo_config(self) -> GRPOConfig:
         return self.grpo or GRPOConfig()
-
-
-class ConfigError(ValueError):
-    """A config file is missing, not YAML, or fails validation; the message lists every problem."""
 
 
 def load_config(path: str | Path) -> CampaignConfig:
@@ -214,16 +223,12 @@ def load_config(path: str | Path) -> CampaignConfig:
                           "is optional, but a file must set at least one, e.g. `name:`)")
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: the top level must be a mapping of settings")
-    try:
-        return CampaignConfig.model_validate(raw)
-    except ValidationError as e:
-        problems = [f"  {'.'.join(str(p) for p in err['loc']) or '(top level)'}: {err['msg']}" for err in e.errors()]
-        raise ConfigError(f"{path}: invalid config:\n" + "\n".join(problems)) from e
+    return load_record(CampaignConfig, raw, source=str(path))
 
 
 def dump_config(cfg: CampaignConfig, path: str | Path) -> None:
     """Every setting the learner reads, defaults included, as YAML that loads back to an equal config."""
-    data = cfg.model_dump(mode="json")
+    data = dump_record(cfg)
     unread = EXPERT_ITERATION_ONLY if cfg.learner == "grpo" else ("grpo",) + (NOT_WHOLE if cfg.whole else ())
     for key in unread:
         data.pop(key, None)

@@ -19,6 +19,7 @@ from search.batcher import GenerationBatcher
 from search.best_first import SearchConfig
 from search.evaluate import evaluate
 from search.records import AttemptRecord
+from search.tree_export import export_tree
 
 if TYPE_CHECKING:
     from search.planner.backends import PlannerConfig
@@ -113,13 +114,13 @@ def run_eval_cli(req: EvalRequest) -> None:
                   if k not in ("env", "generator", "search", "planner", "distributed", "draft")},
                "draft": req.draft.record() if req.draft is not None else None,
                "env": asdict(req.env), "generator": req.generator.record(), "search": asdict(req.search),
-               "planner": req.planner.model_dump(mode="json") if req.planner is not None else None,
+               "planner": dump_record(req.planner) if req.planner is not None else None,
                "distributed": dump_record(req.distributed) if req.distributed else None}
     saved_file = req.out / "request.json"
     if saved_file.exists():   # resuming: the results there must be results of these settings (checked before any work)
         saved = json.loads(saved_file.read_text())
         request["changes"] = saved.get("changes", []) + settings_changes(saved, request, req.out)
-    from search.whole_proof import mode_search
+    from search.hybrid import mode_search
 
     search_fn, generator, draft_batcher = mode_search(req.mode, req.generator, req.repair_rounds, req.draft,
                                                       req.distributed)
@@ -202,9 +203,7 @@ def run_show_tree(theorem_id: str, benchmark: str, generator_cfg: GeneratorConfi
         raise ValueError(f"could not start {theorem_id}: {rec.failure}")
     if planner is None:
         tree, stem = trees[0][1], out / theorem_id
-        tree.to_json(stem.with_suffix(".json"))
-        tree.to_graphml(stem.with_suffix(".graphml"))
-        tree.draw(stem.with_suffix(".png"))
+        export_tree(tree, stem)
         status = f"proved: {rec.proof}" if rec.proved else f"not proved ({rec.failure})"
         print(f"{theorem_id}: {status}; {rec.expansions} expansions, {len(tree.g)} nodes -> {stem}.{{json,graphml,png}}")
         return
@@ -212,8 +211,6 @@ def run_show_tree(theorem_id: str, benchmark: str, generator_cfg: GeneratorConfi
 
     for i, (label, tree) in enumerate(trees):   # one tree per phase
         stem = out / f"{theorem_id}.phase{i}"
-        tree.to_json(stem.with_suffix(".json"))
-        tree.to_graphml(stem.with_suffix(".graphml"))
-        tree.draw(stem.with_suffix(".png"))
+        export_tree(tree, stem)   # (with_suffix would have cut ".phase0": every phase to one file)
         print(f"{label}: {len(tree.g)} nodes -> {stem}.{{json,graphml,png}}")
     print(format_trace(rec))

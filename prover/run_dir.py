@@ -31,6 +31,7 @@ import time
 from pathlib import Path
 from typing import Callable
 
+from lean_env.config import dump_record
 from lean_env.jsonl import append_jsonl, read_jsonl, write_jsonl_atomic
 from prover.config import SAFE_TO_CHANGE, CampaignConfig, ConfigError, dump_config, load_config, settings_diff
 from training.store import Pair, PairStore
@@ -98,7 +99,7 @@ class RunDir:
             dump_config(cfg, path)
             return run, cfg
         saved = load_config(path)
-        diff = settings_diff(saved.model_dump(mode="json"), cfg.model_dump(mode="json")) if cfg is not None else []
+        diff = settings_diff(dump_record(saved), dump_record(cfg)) if cfg is not None else []
         if not diff:
             return run, saved
         shown = "\n".join(f"  {key}: {old!r} -> {new!r}" for key, old, new in diff)

@@ -18,7 +18,6 @@ import dataclasses
 import heapq
 import itertools
 import time
-from dataclasses import dataclass
 from typing import Awaitable, Sequence
 
 from pydantic import Field
@@ -32,7 +31,7 @@ from lean_env.types import (
 )
 from policy.base import PromptInput, TacticCandidate
 from search.batcher import Propose
-from search.records import AttemptRecord, ErrorSibling, ProofStep
+from search.records import AttemptRecord, ErrorSibling, Failure, ProofStep
 from search.tree import FAILED, OPEN, QED, Node, SearchTree
 
 
@@ -124,7 +123,7 @@ class _Attempt:
                     break
                 node = self._pop()
                 if node is None:
-                    self.rec.failure = "exhausted"
+                    self.rec.failure = Failure.EXHAUSTED.value
                     break
                 proof = await self._expand(node)
         finally:  # done or cancelled: the environment may free this attempt's states (LeanDojo's Lean process)
@@ -132,17 +131,18 @@ class _Attempt:
         return await self._finish(proof), self.tree
 
     def _stop_reason(self) -> str:
+        """Why the search stops before the next expansion (the record's `failure`), or ""."""
         if self.cancel is not None and self.cancel.is_set():
-            return "cancelled"
+            return Failure.CANCELLED.value
         if self.rec.env_failures >= self.cfg.max_env_failures:
-            return f"env: {self.rec.env_failures} environment failures, last: {self.last_env_error}"[:500]
+            return Failure.ENV.because(f"{self.rec.env_failures} environment failures, last: {self.last_env_error}")
         if self.rec.expansions >= self.cfg.max_expansions:
-            return "budget: expansions"
+            return Failure.BUDGET.because("expansions")
         if time.perf_counter() - self.t_start > self.cfg.wall_seconds:
-            return "budget: time"
+            return Failure.BUDGET.because("time")
         if self.tree.nodes[self.tree.root].status == FAILED:
-            return "exhausted"
-        return ""
+            return Failure.EXHAUSTED.value
+        return Failure.NONE.value
 
     def _push(self, node: Node) -> None:
         heapq.heappush(self.queue, (-priority(node.score, node.depth, self.cfg.alpha), next(self.tie), node.key))
@@ -258,7 +258,7 @@ class _Attempt:
             # A shorter route through merged states counts only if it verifies too.
             if shortest and len(shortest) < len(proof) and (await self._verify(shortest)).ok:
                 proof = shortest
-            rec.proved, rec.proof, rec.failure = True, proof, ""
+            rec.proved, rec.proof, rec.failure = True, proof, Failure.NONE.value
             rec.steps, rec.error_siblings = _proof_steps(self.tree, proof), _error_siblings(self.tree, proof)
         rec.time_generate, rec.time_env = self.t_gen, self.t_env
         rec.wall = time.perf_counter() - self.t_start
@@ -268,12 +268,12 @@ class _Attempt:
 
 def _start_failure(res: StartResult) -> str:
     if isinstance(res, LeanError):
-        return f"start: {res.message}"[:500]
+        return Failure.START.because(res.message)
     if isinstance(res, TacticTimeout):
-        return f"start: timeout after {res.seconds:g}s {res.message}".strip()[:500]
+        return Failure.START.because(f"timeout after {res.seconds:g}s {res.message}".strip())
     if isinstance(res, EnvFailure):
-        return f"env: {res.message}"[:500]
-    return f"start: unexpected {type(res).__name__}"
+        return Failure.ENV.because(res.message)
+    return Failure.START.because(f"unexpected {type(res).__name__}")
 
 
 def _proof_steps(tree: SearchTree, proof: list[str]) -> list[ProofStep]:

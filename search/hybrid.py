@@ -6,6 +6,8 @@ and best-first search (search/best_first.py) continues from the goal state the g
 with the step model's tactics and the attempt's budget. The search sees the prefix as already
 played (`PrefixEnv`): its root is that state and every proof it verifies is prefix + its tactics,
 checked by the environment's one whole-proof verification.
+
+`mode_search` builds what an evaluation mode runs: plain search, whole proofs, or this hybrid.
 """
 from __future__ import annotations
 
@@ -16,10 +18,12 @@ from typing import Sequence
 
 from lean_env.base import ProofEnv, release, run_tactics
 from lean_env.types import TacticResult, TacticState, Theorem, Verdict
-from search.batcher import request_key
+from policy.factory import make_generator
+from policy.presets import get_preset
+from search.batcher import GenerationBatcher, request_key
 from search.best_first import Propose, SearchConfig, search
 from search.records import AttemptRecord
-from search.whole_proof import Turn, WholeProofSearch, diagnose
+from search.whole_proof import Turn, WholeProofConfig, WholeProofSearch, diagnose, raw_generator_config
 
 
 class PrefixEnv:
@@ -116,4 +120,34 @@ class CountingSearch:
         return rec, tree
 
 
-__all__ = ["PrefixEnv", "HybridSearch", "CountingSearch"]
+# ---------------------------------------------------------------- the evaluation modes
+
+def mode_search(mode: str, generator_cfg, repair_rounds: int = 0, draft_cfg=None, distributed=None):
+    """(search_fn, generator, draft batcher or None) of an evaluation mode: `search` (best-first,
+    tokens counted), `whole` (`generator_cfg` is a whole-proof preset) or `hybrid` (`draft_cfg` is)."""
+    if mode not in ("search", "whole", "hybrid"):
+        raise ValueError(f"unknown mode {mode!r}; choose search, whole or hybrid")
+    if mode == "search":
+        return CountingSearch(), make_generator(generator_cfg, distributed=distributed), None
+
+    def whole(cfg, what: str):
+        if cfg is None or cfg.preset is None or get_preset(cfg.preset).output != "proof":
+            raise ValueError(f"{what} needs a whole-proof preset (deepseek-prover-v1.5, deepseek-prover-v2, "
+                             "goedel-prover-v2, kimina-prover, tiny-whole)")
+        gen = make_generator(raw_generator_config(cfg), distributed=distributed)
+        return gen, WholeProofSearch(cfg.preset, WholeProofConfig(repair_rounds, max_tokens=cfg.sampling.max_tokens),
+                                     tokenizer=getattr(gen, "tokenizer", None))
+
+    if mode == "whole":
+        gen, fn = whole(generator_cfg, "--mode whole")
+        return fn, gen, None
+    if draft_cfg is None:
+        raise ValueError("--mode hybrid needs a whole-proof draft model (--draft-model DIR)")
+    if repair_rounds:
+        raise ValueError("--repair-rounds applies to --mode whole; the hybrid continues a draft by search")
+    draft_gen, drafter = whole(draft_cfg, "--mode hybrid's draft model")
+    batcher = GenerationBatcher(draft_gen, max_batch=64)
+    return HybridSearch(drafter, batcher.propose), make_generator(generator_cfg, distributed=distributed), batcher
+
+
+__all__ = ["PrefixEnv", "HybridSearch", "CountingSearch", "mode_search"]

@@ -27,7 +27,7 @@ from lean_env.config import config_record
 from lean_env.types import Theorem
 from search.batcher import GenerationBatcher
 from search.best_first import SearchConfig, search
-from search.records import AttemptRecord
+from search.records import AttemptRecord, Failure
 
 OnRecord = Callable[[AttemptRecord], Awaitable[None] | None]
 # `search.best_first.search`'s signature; `search.planner.driver.PlannerSearch` is the other one.
@@ -98,7 +98,7 @@ async def run_attempts(
         finally:
             del running[t.id][attempt]
             slots.release()
-        if rec.failure == "cancelled" or settled(t.id, attempt):
+        if rec.failure_kind is Failure.CANCELLED or settled(t.id, attempt):
             return  # an earlier attempt proved it: this one is not a sample
         if rec.proved and attempt < first_proof.get(t.id, attempt + 1):
             first_proof[t.id] = attempt

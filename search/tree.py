@@ -26,7 +26,6 @@ import math
 import operator
 from collections import deque
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, NamedTuple
 
 import networkx as nx
@@ -85,8 +84,7 @@ class Node:
     def parents(self) -> list[Node] | tuple[Node, ...]:
         if self.merges is None:  # the common case, without building lists
             return (self.via,) if self.via is not None else ()
-        first = [self.via] if self.via is not None else []
-        return first + [e.parent for e in self.merges]
+        return [self.via, *map(_edge_parent, self.merges)]   # a merged node is never the root
 
     def edge_from(self, parent: Node) -> Edge:
         """The edge `parent -> self`."""
@@ -118,6 +116,7 @@ _SPACING = 1 << 96
 
 
 _order = operator.attrgetter("order")  # a sort key in C: the cycle check sorts the nodes it moves
+_edge_parent = operator.itemgetter(0)  # Edge.parent, in C
 
 
 def _route(node: Node, up: str, step: str) -> tuple[str, ...]:
@@ -156,7 +155,7 @@ class SearchTree:
             c = Node(child, next(self._orders), p.depth + 1, score, p, tactic, p, tactic, logprob, handle)
             self.nodes[child] = c
         else:
-            if c is p or c.via is p or any(e.parent is p for e in c.merges or ()):
+            if c is p or c.via is p or (c.merges is not None and p in map(_edge_parent, c.merges)):
                 return None
             if self._closes_cycle(p, c):
                 return None  # back to an ancestor: a cycle, which proves nothing
@@ -202,7 +201,7 @@ class SearchTree:
         while stack:
             n = stack.pop()
             behind.append(n)
-            for q in n.parents():
+            for q in (n.via,) if n.merges is None and n.via is not None else n.parents():
                 if q is c:
                     return True
                 if q.order < lo:
@@ -366,19 +365,3 @@ class SearchTree:
                 n.parent, n.tactic = here, tac
                 here = next(c for c, e in here.out_edges() if e.tactic == tac)
         return tree
-
-    # ------------------------------------------------------------ export (see search.tree_export)
-    def to_json(self, path: str | Path) -> None:
-        from search.tree_export import write_json
-
-        write_json(self, path)
-
-    def to_graphml(self, path: str | Path) -> None:
-        from search.tree_export import write_graphml
-
-        write_graphml(self, path)
-
-    def draw(self, path: str | Path, max_label: int = 40) -> None:
-        from search.tree_export import draw_png
-
-        draw_png(self, path, max_label=max_label)

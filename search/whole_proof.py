@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Awaitable, Callable, Literal, Optional, Sequence
 
 from pydantic import Field
@@ -331,7 +331,7 @@ class WholeProofSearch:
         messages, prefix, turns = self.first_messages(theorem), "", []
         for r in range(self.cfg.repair_rounds + 1):
             if cancel is not None and cancel.is_set():
-                rec.failure = "cancelled"
+                rec.failure = Failure.CANCELLED.value
                 break
             output, tokens = await self.draft(theorem, propose, messages, prefix)
             tactics, reasons = self.proof_of(theorem, output, prefix) if output is not None else ([], ["no output"])
@@ -401,39 +401,7 @@ def whole_proof_examples(theorem: Theorem, tactics: Sequence[str], states: Seque
 def raw_generator_config(cfg):
     """`cfg` with the prompt sent as given (`{state}`, no chat template): whole-proof attempts render
     the preset's prompts themselves. The preset's sampling settings stay resolved in `cfg`."""
-    return cfg.model_copy(update={"preset": None, "prompt_template": "{state}", "max_tactic_chars": None})
-
-
-def mode_search(mode: str, generator_cfg, repair_rounds: int = 0, draft_cfg=None, distributed=None):
-    """(search_fn, generator, draft batcher or None) of an evaluation mode: `search` (best-first,
-    tokens counted), `whole` (`generator_cfg` is a whole-proof preset) or `hybrid` (`draft_cfg` is)."""
-    from policy.factory import make_generator
-    from search.batcher import GenerationBatcher
-    from search.hybrid import CountingSearch, HybridSearch
-
-    if mode not in ("search", "whole", "hybrid"):
-        raise ValueError(f"unknown mode {mode!r}; choose search, whole or hybrid")
-    if mode == "search":
-        return CountingSearch(), make_generator(generator_cfg, distributed=distributed), None
-
-    def whole(cfg, what: str):
-        if cfg is None or cfg.preset is None or get_preset(cfg.preset).output != "proof":
-            raise ValueError(f"{what} needs a whole-proof preset (deepseek-prover-v1.5, deepseek-prover-v2, "
-                             "goedel-prover-v2, kimina-prover, tiny-whole)")
-        gen = make_generator(raw_generator_config(cfg), distributed=distributed)
-        return gen, WholeProofSearch(cfg.preset, WholeProofConfig(repair_rounds, max_tokens=cfg.sampling.max_tokens),
-                                     tokenizer=getattr(gen, "tokenizer", None))
-
-    if mode == "whole":
-        gen, fn = whole(generator_cfg, "--mode whole")
-        return fn, gen, None
-    if draft_cfg is None:
-        raise ValueError("--mode hybrid needs a whole-proof draft model (--draft-model DIR)")
-    if repair_rounds:
-        raise ValueError("--repair-rounds applies to --mode whole; the hybrid continues a draft by search")
-    draft_gen, drafter = whole(draft_cfg, "--mode hybrid's draft model")
-    batcher = GenerationBatcher(draft_gen, max_batch=64)
-    return HybridSearch(drafter, batcher.propose), make_generator(generator_cfg, distributed=distributed), batcher
+    return replace(cfg, preset=None, prompt_template="{state}", max_tactic_chars=None)
 
 
 def mode_summary(mode: str, records: Sequence[AttemptRecord], repair_rounds: int = 0) -> dict[str, Any]:
@@ -448,6 +416,6 @@ def mode_summary(mode: str, records: Sequence[AttemptRecord], repair_rounds: int
     return out
 
 
-__all__ = ["whole_proof_examples", "mode_search", "mode_summary", "raw_generator_config", "WholeProofConfig", "WholeProofSearch", "LeanErrorAt", "Diagnosis", "diagnose", "top_level_tactics",
+__all__ = ["whole_proof_examples", "mode_summary", "raw_generator_config", "WholeProofConfig", "WholeProofSearch", "LeanErrorAt", "Diagnosis", "diagnose", "top_level_tactics",
            "goedel_error_str", "goedel_feedback", "kimina_feedback", "tactic_state_comment", "repair_fixes",
            "REPAIR_FORMAT"]

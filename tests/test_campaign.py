@@ -57,6 +57,8 @@ def test_bad_configs_get_clear_errors(tmp_path):
         load_config(write(tmp_path, {"model": {"init": "path", "path": "x", "preset": "small"}}))
     with pytest.raises(ConfigError, match="only read with base: larger"):
         load_config(write(tmp_path, {"resynthesis": {"larger_preset": "tiny"}}))
+    with pytest.raises(ConfigError, match="grpo.rollout: its preset and prompt_template"):  # one prompt, two sections
+        load_config(write(tmp_path, {"learner": "grpo", "grpo": {"rollout": {"prompt_template": "[GOAL]{state}"}}}))
     with pytest.raises(ConfigError, match="only read with learner: grpo"):
         load_config(write(tmp_path, {"grpo": {"steps": 2}}))
     with pytest.raises(ConfigError, match="base_url"):                      # the generator section is GeneratorConfig

@@ -394,7 +394,7 @@ def test_generator_config_is_built_as_written(tiny, tmp_path, server):
 
     model, tok = tiny
     save_checkpoint(model, tok, tmp_path / "m")
-    cfg = GeneratorConfig.model_validate({
+    cfg = GeneratorConfig(**{
         "kind": "hf", "model": str(tmp_path / "m"), "batch_size": 4, "dtype": "bfloat16", "device": "cpu",
         "max_prompt_tokens": 16, "prompt_template": "goal: {state} tactic:",
         "sampling": {"temperature": 0.5, "top_p": 0.9, "max_tokens": 3, "stop": ["\n"], "seed": 2}})
@@ -427,7 +427,7 @@ def test_generator_config_refuses_what_its_kind_cannot_use():
                       (dict(sampling={"top_p": 2}), "top_p"), (dict(sampling={"temp": 1}), "temp"),
                       (dict(batchsize=3), "batchsize")):
         with pytest.raises(ValidationError, match=what):
-            GeneratorConfig.model_validate(bad)
+            GeneratorConfig(**bad)
 
 
 def test_missing_models_are_reported_clearly(tmp_path):

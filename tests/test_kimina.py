@@ -177,7 +177,7 @@ def test_a_search_on_kimina_is_refused_in_one_line(tmp_path):
     assert out.returncode != 0 and len(lines) == 1 and "only verifies whole proofs" in lines[0], lines
     assert not (tmp_path / "eval").exists()
     with pytest.raises(ValueError, match="only verifies whole proofs"):
-        CampaignConfig.model_validate({"env": {"kind": "kimina", "kimina_url": "http://127.0.0.1:9"}})
+        CampaignConfig(**{"env": {"kind": "kimina", "kimina_url": "http://127.0.0.1:9"}})
 
 
 def test_prover_verify_through_kimina(tmp_path, capsys):

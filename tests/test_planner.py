@@ -12,7 +12,8 @@ from lean_env.factory import make_env
 from lean_env.types import LeanError, ProofFinished, TacticState, Verdict
 from search.batcher import GenerationBatcher
 from search.best_first import SearchConfig
-from search.planner.backends import EmbeddedPlanner, PlannerConfig, PlanRequest, ScriptedPlanner, solve_linear
+from search.planner.backends import EmbeddedPlanner, PlannerConfig, ScriptedPlanner, solve_linear
+from search.planner.plan import PlanRequest
 from search.planner.driver import PlannerSearch
 from search.planner.phases import PhaseEnv, validate_plan
 from search.planner.plan import PlanError, PlanStep, parse_plan, prompt_state, proved_have, with_hypotheses
@@ -318,11 +319,11 @@ def _yaml(tmp_path, plans):
 def test_campaign_config_takes_a_planner_section():
     from prover.config import CampaignConfig
 
-    cfg = CampaignConfig.model_validate({"planner": {"kind": "embedded", "replan": True, "searchers": 2}})
+    cfg = CampaignConfig(**{"planner": {"kind": "embedded", "replan": True, "searchers": 2}})
     assert cfg.planner.replan and cfg.planner.searchers == 2
     assert CampaignConfig().planner is None
     with pytest.raises(ValueError, match="does not use path"):
-        CampaignConfig.model_validate({"planner": {"kind": "embedded", "path": "plans.jsonl"}})
+        CampaignConfig(**{"planner": {"kind": "embedded", "path": "plans.jsonl"}})
 
 
 def test_file_planner_learns_plans_from_the_have_steps_of_proofs(tmp_path):

@@ -12,9 +12,9 @@ import pytest
 
 from conftest import run, thm
 from search.planner.backends import (
-    OpenAIChatPlanner, PlannerConfig, PlannerServerError, PlanRequest, PromptSet, make_planner,
+    OpenAIChatPlanner, PlannerConfig, PlannerServerError, PromptSet, make_planner,
 )
-from search.planner.plan import PlanError, PlanStep, parse_plan
+from search.planner.plan import PlanError, PlanRequest, PlanStep, parse_plan
 
 THEOREM = thm("theorem cyc (m w x : ℤ) (h₀ : m + w = 8) (h₁ : w + x = 9) (h₂ : x + m = 7) : m * w * x = 60 := by")
 GOAL = "m w x : ℤ\nh₀ : m + w = 8\nh₁ : w + x = 9\nh₂ : x + m = 7\n⊢ m * w * x = 60"

@@ -343,7 +343,7 @@ def test_a_preset_fills_the_config_and_what_is_written_wins():
     assert rec["preset"] == "bfs-prover-v2" and rec["sampling"]["temperature"] == 1.3
     assert rec["preset_facts"]["sources"]
     # the record loads back to the same config
-    again = GeneratorConfig.model_validate({k: v for k, v in rec.items() if k != "preset_facts"})
+    again = GeneratorConfig(**{k: v for k, v in rec.items() if k != "preset_facts"})
     assert again == cfg
     with pytest.raises(ValueError, match="unknown generator preset"):
         GeneratorConfig(preset="gpt-prover")

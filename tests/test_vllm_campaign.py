@@ -72,14 +72,15 @@ def test_engine_args_reach_the_engine_and_only_vllm_takes_them(monkeypatch):
             seen.update(kw, model=model)
 
     monkeypatch.setattr("policy.vllm_gen.VLLMGenerator", Engine)
-    cfg = GeneratorConfig.model_validate({"kind": "vllm", "engine_args": {"gpu_memory_utilization": 0.3}})
+    cfg = GeneratorConfig(**{"kind": "vllm", "engine_args": {"gpu_memory_utilization": 0.3}})
     factory.make_generator(cfg, model="ckpt/round_000")
     assert seen["gpu_memory_utilization"] == 0.3 and seen["model"] == "ckpt/round_000"
     with pytest.raises(ValidationError, match="engine_args"):
-        GeneratorConfig.model_validate({"kind": "hf", "engine_args": {"enforce_eager": True}})
+        GeneratorConfig(**{"kind": "hf", "engine_args": {"enforce_eager": True}})
 
 
 def test_the_vllm_campaign_config_is_the_main_job_with_vllm_sampling():
+    from dataclasses import replace
     from pathlib import Path
 
     from prover.config import load_config
@@ -88,4 +89,4 @@ def test_the_vllm_campaign_config_is_the_main_job_with_vllm_sampling():
     hf, vllm = load_config(configs / "embedded.yaml"), load_config(configs / "embedded-vllm.yaml")
     assert vllm.generator.kind == "vllm" and hf.generator.kind == "hf"
     assert vllm.generator.sampling == hf.generator.sampling
-    assert vllm.model_copy(update={"name": hf.name, "generator": hf.generator}) == hf
+    assert replace(vllm, name=hf.name, generator=hf.generator) == hf

@@ -198,7 +198,7 @@ def test_prover_eval_whole_and_hybrid_modes_end_to_end(micro_model, tmp_path, mo
 
 def test_bad_mode_settings_get_one_clear_line(micro_model):
     from policy.factory import GeneratorConfig
-    from search.whole_proof import mode_search
+    from search.hybrid import mode_search
 
     with pytest.raises(ValueError, match="whole-proof preset"):
         mode_search("whole", GeneratorConfig(kind="hf", model=str(micro_model)))
@@ -223,7 +223,8 @@ def test_the_draft_model_is_sampled_by_the_tactic_model_s_kind():
 
 
 def test_the_planner_takes_its_have_chain_from_a_whole_proof_draft():
-    from search.planner.backends import PlanRequest, PlannerConfig
+    from search.planner.backends import PlannerConfig
+    from search.planner.plan import PlanRequest
     from search.planner.draft import DraftPlanner
     from search.planner.plan import parse_plan
 

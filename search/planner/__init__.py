@@ -1,7 +1,8 @@
 """The planner: BFS-Prover-V2's multi-agent search with `have` subgoals, shared progress and
 replanning.
 
-    plan.py      plans (`have name : statement` lines) and the Lean text built from them
+    plan.py      plans (`have name : statement` lines), the Lean text built from them, and what a
+                 planner is asked (`PlanRequest`, the `Planner` interface)
     backends.py  planners behind one interface (OpenAI-compatible chat, local HF, file, embedded)
                  and `PlannerConfig`; prompts are files in prompts/
     phases.py    plan validation and `PhaseEnv`, which shows one phase to the unchanged search

@@ -16,48 +16,19 @@ own. Planners are synchronous, like tactic generators; the driver runs them in a
 """
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import Any, Callable, Literal, Mapping, Optional, Protocol, Sequence
+from typing import Any, Callable, Literal, Mapping, Optional, Sequence
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field
 
-from lean_env.types import Theorem
+from lean_env.config import config_record, load_record
+from search.planner.plan import Planner, PlanRequest
 from policy.params import request_seed
-from search.planner.plan import PlanError, PlanStep
 
 PROMPTS_DIR = Path(__file__).resolve().parent / "prompts"
-
-
-@dataclass(frozen=True)
-class PlanRequest:
-    theorem: Theorem
-    goal: str                               # the root goal state
-    prefix: tuple[PlanStep, ...] = ()       # proven steps a replan must keep verbatim
-    feedback: str = ""                      # why the last plan was refused or got stuck
-    key: str = ""                           # the request's identity (the driver: theorem, attempt, searcher, draw)
-
-    @property
-    def replan(self) -> bool:
-        return bool(self.prefix or self.feedback)
-
-    @property
-    def identity(self) -> str:
-        """What a sampling planner seeds from (`policy.params.request_seed`): the key, or the whole
-        request without one, so a plan never depends on what the planner was asked before."""
-        if self.key:
-            return self.key
-        prefix = "\n".join(s.have() for s in self.prefix)
-        return "\x00".join((self.theorem.id, self.goal, prefix, self.feedback))
-
-
-class Planner(Protocol):
-    def plan(self, request: PlanRequest) -> str:
-        """The planner's reply (text with `have NAME : STATEMENT` lines)."""
-        ...
 
 
 class PlannerServerError(RuntimeError):
@@ -340,11 +311,10 @@ class EmbeddedPlanner:
 
 # ---------------------------------------------------------------- config
 
-class PlannerConfig(BaseModel):
+@config_record(frozen=True)
+class PlannerConfig:
     """The YAML `planner:` section (and what `prover eval --planner` builds): which planner, and
     how the planner-driven search uses it."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     kind: Literal["openai", "hf", "file", "embedded", "draft"] = "embedded"
     model: Optional[str] = None            # openai: served name; hf: a model dir or hub id; draft: a model dir
@@ -363,8 +333,8 @@ class PlannerConfig(BaseModel):
     phase_expansions: Optional[int] = Field(None, ge=1)  # per phase (default: the budget over steps + 1)
     fallback: bool = True                  # without a valid plan, or stuck, search the theorem plainly
 
-    @model_validator(mode="after")
-    def _fields_fit_kind(self) -> "PlannerConfig":
+    def __post_init__(self) -> None:
+        """Every field is read by the kind chosen; a missing or malformed prompt fails here."""
         k = self.kind
         unused = {"model": k not in ("openai", "hf", "draft"), "preset": k != "draft", "base_url": k != "openai",
                   "api_key_env": k != "openai",
@@ -379,8 +349,7 @@ class PlannerConfig(BaseModel):
         if k == "file" and not self.path:
             raise ValueError("planner kind 'file' needs path (a JSONL of {id, plan})")
         if self.prompts is not None:
-            PromptSet.load(self.prompts)   # a missing or malformed prompt fails at load time
-        return self
+            PromptSet.load(self.prompts)
 
 
 def make_planner(cfg: PlannerConfig, seed: int = 0) -> Planner:
@@ -405,8 +374,6 @@ def make_planner(cfg: PlannerConfig, seed: int = 0) -> Planner:
 
 def planner_from_arg(arg: str, **fields: Any) -> PlannerConfig:
     """`--planner`: a kind name, or a YAML file with a `planner:` section (or the section alone)."""
-    from pydantic import ValidationError
-
     if arg.endswith((".yaml", ".yml")):
         import yaml
 
@@ -417,12 +384,8 @@ def planner_from_arg(arg: str, **fields: Any) -> PlannerConfig:
         section = raw.get("planner", raw) if isinstance(raw, dict) else raw
     else:
         section = {"kind": arg, **{k: v for k, v in fields.items() if v is not None}}
-    try:
-        return PlannerConfig.model_validate(section)
-    except ValidationError as e:
-        raise ValueError("invalid planner config: " + "; ".join(
-            f"{'.'.join(map(str, err['loc'])) or 'planner'}: {err['msg']}" for err in e.errors())) from e
+    return load_record(PlannerConfig, section, where="planner", source=arg if arg.endswith((".yaml", ".yml")) else "")
 
 
-__all__ = ["PlanRequest", "Planner", "PlannerServerError", "PromptSet", "OpenAIChatPlanner", "HFPlanner",
+__all__ = ["PlannerServerError", "PromptSet", "OpenAIChatPlanner", "HFPlanner",
            "ScriptedPlanner", "EmbeddedPlanner", "solve_linear", "PlannerConfig", "make_planner", "planner_from_arg"]

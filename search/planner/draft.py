@@ -6,7 +6,7 @@ driver falls back to plain search)."""
 from __future__ import annotations
 
 from policy.base import PromptInput
-from search.planner.backends import PlanRequest
+from search.planner.plan import PlanRequest
 
 
 class DraftPlanner:

@@ -29,9 +29,11 @@ from typing import Sequence
 from lean_env.base import ProofEnv
 from lean_env.types import EnvFailure, TacticState, Theorem
 from search.best_first import Propose, SearchConfig, search
-from search.planner.backends import Planner, PlannerConfig, PlanRequest
+from search.planner.backends import PlannerConfig
 from search.planner.phases import PhaseEnv, validate_plan
-from search.planner.plan import Plan, PlanError, PlanStep, parse_plan, prompt_state, proved_have, proved_prefix
+from search.planner.plan import (
+    Plan, PlanError, Planner, PlanRequest, PlanStep, parse_plan, prompt_state, proved_have, proved_prefix,
+)
 from search.planner.store import LocalProgressStore, ProgressStore
 from search.records import AttemptRecord, Failure, PlanAttempt, PlannerTrace, ProofStep, StepProgress
 from search.tree import SearchTree

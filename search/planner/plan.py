@@ -18,7 +18,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Protocol, Sequence
 
 from lean_env.types import Theorem
 
@@ -155,5 +155,35 @@ def prompt_state(state: str) -> str:
     return "\n".join(kept)
 
 
+# ---------------------------------------------------------------- what a planner is asked
+
+@dataclass(frozen=True)
+class PlanRequest:
+    theorem: Theorem
+    goal: str                               # the root goal state
+    prefix: tuple[PlanStep, ...] = ()       # proven steps a replan must keep verbatim
+    feedback: str = ""                      # why the last plan was refused or got stuck
+    key: str = ""                           # the request's identity (the driver: theorem, attempt, searcher, draw)
+
+    @property
+    def replan(self) -> bool:
+        return bool(self.prefix or self.feedback)
+
+    @property
+    def identity(self) -> str:
+        """What a sampling planner seeds from (`policy.params.request_seed`): the key, or the whole
+        request without one, so a plan never depends on what the planner was asked before."""
+        if self.key:
+            return self.key
+        prefix = "\n".join(s.have() for s in self.prefix)
+        return "\x00".join((self.theorem.id, self.goal, prefix, self.feedback))
+
+
+class Planner(Protocol):
+    def plan(self, request: PlanRequest) -> str:
+        """The planner's reply (text with `have NAME : STATEMENT` lines)."""
+        ...
+
+
 __all__ = ["Plan", "PlanStep", "PlanError", "parse_plan", "proved_have", "proved_prefix", "with_hypotheses",
-           "prompt_state"]
+           "prompt_state", "PlanRequest", "Planner"]

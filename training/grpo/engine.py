@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import copy
 from collections import deque
+from dataclasses import replace
 from pathlib import Path
 from typing import Sequence
 
@@ -85,7 +86,7 @@ class RolloutEngine:
 
             if model_dir is None:
                 raise ValueError("rollout kind vllm starts from a checkpoint directory (grpo_from_checkpoint)")
-            self.sampler = VLLMRollouts(make_generator(r.model_copy(update={"dtype": dtype}), model=str(model_dir)))
+            self.sampler = VLLMRollouts(make_generator(replace(r, dtype=dtype), model=str(model_dir)))
         else:
             twin = copy.deepcopy(policy.model).to(DTYPES[dtype]).eval()
             twin.requires_grad_(False)

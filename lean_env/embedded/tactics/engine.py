@@ -14,10 +14,10 @@ from lean_env.embedded.elab import Elab
 from lean_env.embedded.goals import Goal, ProofState, TacticError
 from lean_env.embedded.terms import Term
 from lean_env.embedded.types import elab_prop
-from lean_env.embedded.tactics.registry import TACTICS, tactic
-from lean_env.embedded.tactics.structure import ONE_LOCATION, with_locations
+from lean_env.embedded.tactics.registry import TACTICS, Tactic, tactic
 from lean_env.embedded.tactics.text import (
-    TacticSyntaxError, dedent_block, matching_close, refused_option, split_options, split_tactics, split_top,
+    TacticSyntaxError, dedent_block, goal_locations, matching_close, refused_option, split_options, split_tactics,
+    split_top,
 )
 
 MAX_STEPS = 10_000   # tactic applications per request: `repeat` and friends cannot run forever
@@ -256,4 +256,46 @@ def t_trace(e: Engine, s: ProofState, rest: str) -> ProofState:
     if msg.startswith('"') and msg.endswith('"'):
         msg = msg[1:-1].encode().decode("unicode_escape") if "\\" in msg else msg[1:-1]
     e.messages.append(msg)
+    return s
+
+
+# The tactics whose implementation rewrites one place, named by `at h` (hypotheses) or by nothing
+# (the goal): the engine runs their `at h ⊢` and `at *` with `with_locations`. (`simp`, `norm_num`,
+# `rw` and friends read the whole `at` clause themselves.)
+ONE_LOCATION = frozenset({"ring_nf", "field_simp", "push_neg", "norm_cast", "push_cast"})
+
+
+def with_locations(e: Engine, s: ProofState, tac: Tactic, rest: str) -> ProofState | None:
+    """`tac args at h ⊢` / `tac args at *` for a tactic that rewrites one hypothesis or the goal
+    (`at h` or nothing), as Lean's `withLocation` runs it: the named hypotheses, then the goal,
+    each must succeed; with `*`, the goal then every hypothesis (newest first), and it fails only
+    if all fail. None when `rest` names neither the goal nor `*` (the tactic runs as it is)."""
+    loc = goal_locations(rest)
+    if loc is None:
+        return None
+    body, hyps, _, star = loc
+    at = (lambda names: f"{body} at {' '.join(names)}".strip())
+    if not star:
+        if hyps:
+            s = tac.run(e, s, at(hyps))
+        return tac.run(e, s, body) if s.goals else s
+    worked = False
+    try:
+        s, worked = tac.run(e, s, body), True
+    except TacticSyntaxError:
+        raise
+    except TacticError:
+        pass
+    if s.goals:
+        for h in reversed([h.name for h in s.main.hyps if not h.is_var and "✝" not in h.name]):
+            if not s.goals:
+                break
+            try:
+                s, worked = tac.run(e, s, at([h])), True
+            except TacticSyntaxError:
+                raise
+            except TacticError:
+                pass
+    if not worked:
+        raise TacticError(f"{tac.name} failed")
     return s

@@ -3,13 +3,14 @@ and the engine looks a tactic's name up here and nowhere else."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable, Literal
+from typing import TYPE_CHECKING, Any, Callable, Literal
 
 if TYPE_CHECKING:
     from lean_env.embedded.goals import ProofState
-    from lean_env.embedded.tactics.engine import Engine
 
-TacticFn = Callable[["Engine", "ProofState", str], "ProofState"]
+# (engine, state, argument text) -> state; the engine (tactics/engine.py) is not named here,
+# because the engine reads this table: naming it would make the two modules import each other
+TacticFn = Callable[[Any, "ProofState", str], "ProofState"]
 Argument = Literal["none", "optional", "required"]
 
 

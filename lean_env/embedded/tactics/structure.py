@@ -2,28 +2,16 @@
 (`case`, `next`, `focus`, `swap`, `pick_goal`, `rotate_left`/`rotate_right`, `on_goal`), and
 `fail_if_success`. They follow Lean's `Lean.Elab.Tactic.BuiltinTactic` and Batteries/Mathlib's
 `PermuteGoals`: `case`/`next` must close the goal they select (like `·`), `focus` and `on_goal`
-put the goals their tactic leaves back in place.
-
-Also here: how a tactic that only knows `at h` runs `at h ⊢` and `at *` (Lean's `withLocation`)."""
+put the goals their tactic leaves back in place."""
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
-
 from lean_env.embedded.goals import Goal, ProofState, TacticError
-from lean_env.embedded.tactics.registry import Tactic, tactic
-from lean_env.embedded.tactics.text import TacticSyntaxError, dedent_block, goal_locations
-
-if TYPE_CHECKING:
-    from lean_env.embedded.tactics.engine import Engine
+from lean_env.embedded.tactics.engine import Engine
+from lean_env.embedded.tactics.registry import tactic
+from lean_env.embedded.tactics.text import TacticSyntaxError, dedent_block
 
 _ARROW = re.compile(r"[ \t]*=>[ \t]*")
-
-# The tactics whose implementation rewrites one place, named by `at h` (hypotheses) or by nothing
-# (the goal): the engine runs their `at h ⊢` and `at *` with `with_locations`. (`simp`, `norm_num`,
-# `rw` and friends read the whole `at` clause themselves.)
-ONE_LOCATION = frozenset({"ring_nf", "field_simp", "push_neg", "norm_cast", "push_cast"})
-
 
 def _unsolved(state: ProofState) -> TacticError:
     return TacticError("unsolved goals\n" + "\n\n".join(state.pp_goals()))
@@ -40,7 +28,7 @@ def _split_arrow(rest: str, what: str) -> tuple[str, str]:
     return rest[:m.start()].strip(), dedent_block(body.lstrip(" ")) if "\n" in body else body.strip()
 
 
-def _close_on(e: "Engine", s: ProofState, index: int, names: list[str], text: str) -> ProofState:
+def _close_on(e: Engine, s: ProofState, index: int, names: list[str], text: str) -> ProofState:
     """Run `text` on goal `index` alone (its inaccessible hypotheses renamed to `names` first, as
     `rename_i` does); it must close it. The other goals stay where they were."""
     g = s.goals[index]
@@ -59,7 +47,7 @@ def _tag_matches(tag: str, wanted: str) -> bool:
 
 
 @tactic("case", argument="required", goal=False)
-def t_case(e: "Engine", s: ProofState, rest: str) -> ProofState:
+def t_case(e: Engine, s: ProofState, rest: str) -> ProofState:
     """`case tag x y => tac` (and `case tag₁ | tag₂ => tac`, each in turn)."""
     head, text = _split_arrow(rest, "case")
     for alt in (a.strip() for a in head.split("|")):
@@ -74,14 +62,14 @@ def t_case(e: "Engine", s: ProofState, rest: str) -> ProofState:
 
 
 @tactic("next", argument="optional", goal=True)
-def t_next(e: "Engine", s: ProofState, rest: str) -> ProofState:
+def t_next(e: Engine, s: ProofState, rest: str) -> ProofState:
     """`next x y => tac`: `case _ x y => tac` on the main goal."""
     head, text = _split_arrow(rest, "next")
     return _close_on(e, s, 0, head.split(), text)
 
 
 @tactic("focus", argument="required", goal=True)
-def t_focus(e: "Engine", s: ProofState, rest: str) -> ProofState:
+def t_focus(e: Engine, s: ProofState, rest: str) -> ProofState:
     """`focus tac`: tac sees the main goal alone; the goals it leaves come first, then the rest
     (unlike `·`, it need not close the goal)."""
     r = e.run(ProofState((s.main,), s.axioms, s.sorries), dedent_block(rest))
@@ -101,13 +89,13 @@ def _goal_number(text: str, s: ProofState, what: str) -> int:
 
 
 @tactic("pick_goal", argument="required", goal=True)
-def t_pick_goal(e: "Engine", s: ProofState, rest: str) -> ProofState:
+def t_pick_goal(e: Engine, s: ProofState, rest: str) -> ProofState:
     i = _goal_number(rest.strip(), s, "pick_goal")
     return ProofState((s.goals[i],) + s.goals[:i] + s.goals[i + 1:], s.axioms, s.sorries)
 
 
 @tactic("swap", argument="none", goal=True)
-def t_swap(e: "Engine", s: ProofState, rest: str) -> ProofState:
+def t_swap(e: Engine, s: ProofState, rest: str) -> ProofState:
     return t_pick_goal(e, s, "2")
 
 
@@ -126,17 +114,17 @@ def _rotate(s: ProofState, rest: str, what: str, left: bool) -> ProofState:
 
 
 @tactic("rotate_left", goal=False)
-def t_rotate_left(e: "Engine", s: ProofState, rest: str) -> ProofState:
+def t_rotate_left(e: Engine, s: ProofState, rest: str) -> ProofState:
     return _rotate(s, rest, "rotate_left", left=True)
 
 
 @tactic("rotate_right", goal=False)
-def t_rotate_right(e: "Engine", s: ProofState, rest: str) -> ProofState:
+def t_rotate_right(e: Engine, s: ProofState, rest: str) -> ProofState:
     return _rotate(s, rest, "rotate_right", left=False)
 
 
 @tactic("on_goal", argument="required", goal=True)
-def t_on_goal(e: "Engine", s: ProofState, rest: str) -> ProofState:
+def t_on_goal(e: Engine, s: ProofState, rest: str) -> ProofState:
     """`on_goal n => tac`: tac on goal n alone; the goals it leaves take its place."""
     head, text = _split_arrow(rest, "on_goal")
     i = _goal_number(head, s, "on_goal")
@@ -145,7 +133,7 @@ def t_on_goal(e: "Engine", s: ProofState, rest: str) -> ProofState:
 
 
 @tactic("fail_if_success", argument="required", goal=False)
-def t_fail_if_success(e: "Engine", s: ProofState, rest: str) -> ProofState:
+def t_fail_if_success(e: Engine, s: ProofState, rest: str) -> ProofState:
     """Succeeds, changing nothing, exactly when `tac` fails."""
     try:
         e.run(s, dedent_block(rest))
@@ -154,39 +142,3 @@ def t_fail_if_success(e: "Engine", s: ProofState, rest: str) -> ProofState:
     except TacticError:
         return s
     raise TacticError("tactic succeeded")
-
-
-def with_locations(e: "Engine", s: ProofState, tac: Tactic, rest: str) -> ProofState | None:
-    """`tac args at h ⊢` / `tac args at *` for a tactic that rewrites one hypothesis or the goal
-    (`at h` or nothing), as Lean's `withLocation` runs it: the named hypotheses, then the goal,
-    each must succeed; with `*`, the goal then every hypothesis (newest first), and it fails only
-    if all fail. None when `rest` names neither the goal nor `*` (the tactic runs as it is)."""
-    loc = goal_locations(rest)
-    if loc is None:
-        return None
-    body, hyps, _, star = loc
-    at = (lambda names: f"{body} at {' '.join(names)}".strip())
-    if not star:
-        if hyps:
-            s = tac.run(e, s, at(hyps))
-        return tac.run(e, s, body) if s.goals else s
-    worked = False
-    try:
-        s, worked = tac.run(e, s, body), True
-    except TacticSyntaxError:
-        raise
-    except TacticError:
-        pass
-    if s.goals:
-        for h in reversed([h.name for h in s.main.hyps if not h.is_var and "✝" not in h.name]):
-            if not s.goals:
-                break
-            try:
-                s, worked = tac.run(e, s, at([h])), True
-            except TacticSyntaxError:
-                raise
-            except TacticError:
-                pass
-    if not worked:
-        raise TacticError(f"{tac.name} failed")
-    return s
