@@ -55,6 +55,31 @@ class TheoremPoolConfig(Strict):
     # (or a re-synthesis); the rounds' compute goes to the theorems still unsolved. 0 = off.
     mastered_after: int = Field(0, ge=0)
     revisit_every: int = Field(3, ge=1)
+    # ... and its other side: a theorem failed in each of its last `hard_after` searches is "hard":
+    # it is searched with `hard_expansions` expansions per attempt (the normal budget keeps failing
+    # it), or, with hard_expansions 0, it waits for a revisit round like a mastered one. 0 = off.
+    hard_after: int = Field(0, ge=0)
+    hard_expansions: int = Field(0, ge=0)
+
+
+class SplitRef(Strict):
+    benchmark: str
+    split: str
+
+
+class SeedsConfig(Strict):
+    """The seed proofs: round 0's model is trained on them from scratch (model.init: embedded),
+    and with include_seed_proofs they join every round's SFT data.
+
+    human:   the human seed proofs (data/embedded/seed_proofs.jsonl) replayed on these splits'
+             theorems; unset = on the pool (the embedded campaigns: their train split)
+    closers: the verified proofs the fixed closers (the scripted generator, 8 tactics per
+             expansion at the `search` expansion cap) find on these splits in round 0: real-statement
+             syntax for a model that has only seen the embedded fragment. A held-out campaign
+             must not name its evaluation split here (checked)."""
+
+    human: Optional[list[SplitRef]] = None
+    closers: list[SplitRef] = []
 
 
 class EvalConfig(Strict):
@@ -119,19 +144,24 @@ class ResynthesisConfig:
 
 
 EXPERT_ITERATION_ONLY = ("filter", "sft", "dpo", "resynthesis", "include_seed_proofs", "merge")
+# a proving campaign's pool is its target: no held-out evaluation, re-synthesis or merging
+NOT_READ_BY_PROVING = ("eval", "resynthesis", "merge", "grpo", "dpo")
 
 
 class CampaignConfig(Strict):
     name: str = "embedded"
     seed: int = 0
     rounds: int = Field(3, ge=0)
-    learner: Literal["expert-iteration", "grpo"] = "expert-iteration"
+    # expert-iteration: rounds train on the pool and evaluate on held-out splits (prover/recipes/expert_iteration.py)
+    # proving: the pool is the target; rounds search what is still unproved (prover/recipes/proving.py)
+    learner: Literal["expert-iteration", "grpo", "proving"] = "expert-iteration"
     concurrency: int = Field(32, ge=1)          # search attempts in flight at once
     include_seed_proofs: bool = True            # the human seed proofs join every round's SFT data
     # a soundness incident (a proof accepted of a statement the refutation screen refutes) stops
     # the campaign after the search or evaluation that met it, unless this is true
     continue_on_incident: bool = False
     pool: TheoremPoolConfig = TheoremPoolConfig()
+    seeds: SeedsConfig = SeedsConfig()
     eval: EvalConfig = EvalConfig()
     model: ModelConfig = ModelConfig()
     env: EnvConfig = EnvConfig()
@@ -167,6 +197,17 @@ class CampaignConfig(Strict):
                 raise ValueError(f"learner: grpo does not read {', '.join(unread) or 'pool.drop_solved / mastered_after'}")
         elif self.grpo is not None:
             raise ValueError("grpo: only read with learner: grpo")
+        if self.learner == "proving":
+            unread = sorted(set(NOT_READ_BY_PROVING) & self.model_fields_set)
+            if unread or self.pool.drop_solved:
+                raise ValueError(f"learner: proving does not read {', '.join(unread) or 'pool.drop_solved'} "
+                                 "(its pool is the target: solved statements are never searched again)")
+        else:
+            held_out = {(self.eval.benchmark, s) for s in self.eval.splits}
+            leaked = [f"{s.benchmark}/{s.split}" for s in self.seeds.closers if (s.benchmark, s.split) in held_out]
+            if leaked:
+                raise ValueError(f"seeds.closers: {', '.join(leaked)} is an evaluation split: training on its "
+                                 "proofs would make the evaluation not held out")
         return self
 
     @property
@@ -201,7 +242,7 @@ def load_config(path: str | Path) -> CampaignConfig:
 def dump_config(cfg: CampaignConfig, path: str | Path) -> None:
     """Every setting the learner reads, defaults included, as YAML that loads back to an equal config."""
     data = cfg.model_dump(mode="json")
-    unread = EXPERT_ITERATION_ONLY if cfg.learner == "grpo" else ("grpo",)
+    unread = {"grpo": EXPERT_ITERATION_ONLY, "proving": NOT_READ_BY_PROVING}.get(cfg.learner, ("grpo",))
     for key in unread:
         data.pop(key, None)
     Path(path).write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
@@ -220,11 +261,17 @@ def check_settings(cfg: CampaignConfig, need_model: bool = True) -> None:
             problems.append(f"pool: no theorems in {cfg.pool.benchmark}/{cfg.pool.split}")
     except BenchmarkError as e:
         problems.append(f"pool: {e}")
-    for split in cfg.eval.splits:
+    for split in cfg.eval.splits if cfg.learner != "proving" else ():
         try:
             load_benchmark(cfg.eval.benchmark, split)
         except BenchmarkError as e:
             problems.append(f"eval: {e}")
+    for where, refs in (("seeds.human", cfg.seeds.human or []), ("seeds.closers", cfg.seeds.closers)):
+        for ref in refs:
+            try:
+                load_benchmark(ref.benchmark, ref.split)
+            except BenchmarkError as e:
+                problems.append(f"{where}: {e}")
     if need_model and cfg.model.init == "path" and not Path(cfg.model.path).is_dir():
         problems.append(f"model.path: no model directory at {cfg.model.path}")
     presets = {"model.preset": cfg.model.preset if cfg.model.init == "embedded" else None,
