@@ -27,9 +27,11 @@ from lean_env.jsonl import read_jsonl, write_jsonl_atomic
 from policy.base import PromptFormat
 from prover.config import CampaignConfig
 from prover.progress import TrainProgress
+from prover.proofs import tactic_mix
 from prover.recipes.shared import Searcher, evaluate_round, seed_pairs
 from prover.run_dir import RunDir
 from search.records import AttemptRecord, Failure
+from training.store import shortest_proofs
 
 
 def expert_iteration_round(run: RunDir, cfg: CampaignConfig, r: int, searcher: Searcher) -> dict:
@@ -134,6 +136,10 @@ def round_summary(run: RunDir, r: int, **more) -> dict:
     extra["pairs_total"], extra["pairs_kept"] = filter_report["total"], filter_report["kept"]
     extra["theorems_searched"] = len({x.theorem_id for x in search_records(rdir)})
     extra["soundness_incidents_search"] = sum(x.soundness_incidents for x in search_records(rdir))
+    proofs = [x.proof for x in shortest_proofs(search_records(rdir))]   # what the round's proofs are made of
+    extra["proofs_search"] = len(proofs)
+    extra["proof_length_mean_search"] = sum(map(len, proofs)) / len(proofs) if proofs else None
+    extra["mix_search"] = tactic_mix(proofs)
     extra.update(more)
     if (rdir / "merge.json").exists():
         extra["merge"] = json.loads((rdir / "merge.json").read_text())
