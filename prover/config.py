@@ -49,6 +49,9 @@ class TheoremPoolConfig(Strict):
     benchmark: str = "embedded"
     split: str = "train"
     limit: Optional[int] = Field(None, ge=1)    # only the first N theorems (smoke runs)
+    # search attempts per theorem and round (each its own sampling draws; a proof stops the rest):
+    # the pool's pass@k, where a small model's searches end early because every sample failed
+    attempts: int = Field(1, ge=1)
     drop_solved: bool = False                   # expert iteration: skip theorems the store already proves
     # the problem-level frontier (expert iteration): a theorem proved in each of its last
     # `mastered_after` searches is not searched again until a round divisible by `revisit_every`

@@ -3,8 +3,8 @@
 `ProofBook`: the shortest verified proof of every statement proved so far, as JSON Lines (what
 `prover verify PROOFS --benchmark B` checks again) and as a .lean file any Lean user can check
 (the header once, then each theorem with its proof). `tactic_mix`: which kinds of tactic the
-proofs use: only the fixed closers, or hint lists (`nlinarith [...]`, `norm_num [h]`),
-`field_simp`, rewriting, `have` steps.
+proofs use: only fixed tactics (the scripted closers and the search's `closers`, which no model
+proposed), or hint lists (`nlinarith [...]`, `norm_num [h]`), `field_simp`, rewriting, `have`.
 """
 from __future__ import annotations
 
@@ -92,17 +92,24 @@ CATEGORIES = (
 )
 
 
-def tactic_mix(proofs: Iterable[Sequence[str]]) -> dict[str, int]:
-    """Proofs per kind: `closers only` (every tactic one of the fixed closers, bare), each
-    category of CATEGORIES, and `other` (a tactic in no category and not a bare closer)."""
+def only_fixed(proof: Sequence[str], closers: Iterable[str] = ()) -> bool:
+    """Every tactic of the proof is a fixed one: a scripted closer or one of the search's `closers`."""
+    fixed = CLOSERS | set(closers)
+    return all(t.strip() in fixed for t in proof)
+
+
+def tactic_mix(proofs: Iterable[Sequence[str]], closers: Iterable[str] = ()) -> dict[str, int]:
+    """Proofs per kind: `fixed tactics only` (see `only_fixed`), each category of CATEGORIES,
+    and `other` (a tactic in no category and not a fixed one)."""
+    fixed = CLOSERS | set(closers)
     mix: Counter[str] = Counter()
     for proof in proofs:
         tactics = [t.strip() for t in proof]
-        if all(t in CLOSERS for t in tactics):
-            mix["closers only"] += 1
+        if all(t in fixed for t in tactics):
+            mix["fixed tactics only"] += 1
             continue
         hit = {name for name, test in CATEGORIES for t in tactics if test(t)}
-        if any(t not in CLOSERS and not any(test(t) for _, test in CATEGORIES) for t in tactics):
+        if any(t not in fixed and not any(test(t) for _, test in CATEGORIES) for t in tactics):
             hit.add("other")
         mix.update(hit)
     return dict(sorted(mix.items()))

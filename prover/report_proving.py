@@ -18,14 +18,15 @@ def cpu_of(row: dict) -> float:
 
 def proving_table(rows: list[dict]) -> Table:
     table = Table(title="proving campaign: statements proved (cumulative)")
-    for col in ["round", "proved (new)", "searched", "did not start", "mean length new / all", "tactic mix of new proofs",
+    for col in ["round", "proved (new)", "with a model tactic", "searched", "did not start", "mean length new / all", "tactic mix of new proofs",
                 "re-verify failed", "incidents", "CPU s (cum.)"]:
         table.add_column(col)
     cum = 0.0
     for r in rows:
         cum += cpu_of(r)
         mix = ", ".join(f"{k} {v}" for k, v in (r.get("mix_new") or {}).items()) or "-"
-        table.add_row(str(r["round"]), f"{r['proved_total']}/{r['statements']} (+{r['proved_new']})", str(r["searched"]),
+        table.add_row(str(r["round"]), f"{r['proved_total']}/{r['statements']} (+{r['proved_new']})",
+                      str(r.get("proved_with_model_tactics", "-")), str(r["searched"]),
                       str(r.get("did_not_start", "-")),
                       f"{_num(r.get('proof_length_mean_new'))} / {_num(r.get('proof_length_mean_all'))}", mix,
                       str(r.get("reverify_failed", "-")), str(r.get("soundness_incidents_search", "-")),

@@ -103,7 +103,10 @@ def test_the_book_keeps_each_statements_shortest_proof_and_writes_checkable_lean
 def test_tactic_mix_tells_closers_from_hints_and_rewriting():
     mix = tactic_mix([["omega"], ["intro h", "linarith"], ["nlinarith [sq_nonneg (a - b)]"],
                       ["field_simp", "norm_num [h₀]"], ["rw [h₀]", "exact foo"]])
-    assert mix == {"closers only": 2, "nlinarith [hints]": 1, "field_simp": 1, "norm_num [h]": 1, "rw": 1, "other": 1}
+    assert mix == {"fixed tactics only": 2, "nlinarith [hints]": 1, "field_simp": 1, "norm_num [h]": 1, "rw": 1,
+                   "other": 1}
+    assert tactic_mix([["simp_all", "omega"]]) == {"other": 1}
+    assert tactic_mix([["simp_all", "omega"]], closers=["simp_all"]) == {"fixed tactics only": 1}
 
 
 # -- the configs ---------------------------------------------------------------------------------

@@ -139,7 +139,7 @@ def round_summary(run: RunDir, r: int, **more) -> dict:
     proofs = [x.proof for x in shortest_proofs(search_records(rdir))]   # what the round's proofs are made of
     extra["proofs_search"] = len(proofs)
     extra["proof_length_mean_search"] = sum(map(len, proofs)) / len(proofs) if proofs else None
-    extra["mix_search"] = tactic_mix(proofs)
+    extra["mix_search"] = tactic_mix(proofs, cfg.search.closers)
     extra.update(more)
     if (rdir / "merge.json").exists():
         extra["merge"] = json.loads((rdir / "merge.json").read_text())
@@ -192,10 +192,10 @@ def search_pool(run: RunDir, cfg: CampaignConfig, r: int, pool: list, checkpoint
     their larger budget in rounds/NNN/search/hard."""
     normal, hard = frontier(run, cfg, r, pool)
     run.log(f"round {r}: searching {len(normal) + len(hard)} theorems with {checkpoint.name}")
-    searcher.prove(checkpoint, normal, run.round_dir(r) / "search", r)
+    searcher.prove(checkpoint, normal, run.round_dir(r) / "search", r, attempts=cfg.pool.attempts)
     if hard:
         wide = dataclasses.replace(cfg.search, max_expansions=cfg.pool.hard_expansions)
-        searcher.prove(checkpoint, hard, run.round_dir(r) / "search" / "hard", r, search=wide)
+        searcher.prove(checkpoint, hard, run.round_dir(r) / "search" / "hard", r, attempts=cfg.pool.attempts, search=wide)
 
 
 def merge_runs(run: RunDir, cfg: CampaignConfig, r: int, start: Path, data: list, sft_cfg, searcher: Searcher) -> None:
