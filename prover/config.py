@@ -65,12 +65,16 @@ class TheoremPoolConfig(Strict):
     hard_expansions: int = Field(0, ge=0)
 
 
-class SplitRef(Strict):
-    benchmark: str
-    split: str
+@config_record(frozen=True)
+class SplitRef:
+    """One split of a benchmark, e.g. {benchmark: minif2f, split: valid} (defaults: the pool's)."""
+
+    benchmark: str = "embedded"
+    split: str = "train"
 
 
-class SeedsConfig(Strict):
+@config_record(frozen=True)
+class SeedsConfig:
     """The seed proofs: round 0's model is trained on them from scratch (model.init: embedded),
     and with include_seed_proofs they join every round's SFT data.
 
@@ -81,8 +85,8 @@ class SeedsConfig(Strict):
              syntax for a model that has only seen the embedded fragment. A held-out campaign
              must not name its evaluation split here (checked)."""
 
-    human: Optional[list[SplitRef]] = None
-    closers: list[SplitRef] = []
+    human: Optional[tuple[SplitRef, ...]] = None
+    closers: tuple[SplitRef, ...] = ()
 
 
 class EvalConfig(Strict):

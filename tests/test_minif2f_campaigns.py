@@ -131,7 +131,8 @@ def test_the_held_out_campaign_refuses_to_train_on_its_evaluation_split(tmp_path
 # -- a proving campaign, killed and resumed ------------------------------------------------------
 SMOKE = {
     "name": "smoke-proving", "seed": 0, "rounds": 2, "learner": "proving", "concurrency": 8,
-    "pool": {"benchmark": "minif2f", "split": "test", "limit": 10, "hard_after": 1, "hard_expansions": 4},
+    "pool": {"benchmark": "minif2f", "split": "test", "limit": 10, "attempts": 2, "hard_after": 1,
+             "hard_expansions": 4},
     "seeds": {"human": [{"benchmark": "embedded", "split": "train"}],
               "closers": [{"benchmark": "minif2f", "split": "valid"}]},
     "env": {"workers": 1},
@@ -160,6 +161,7 @@ def measured(row: dict) -> dict:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(900)   # three small campaigns, a verify and a report; minutes on a busy machine
 def test_proving_campaign_resumes_after_sigkill_with_the_same_proofs(tmp_path):
     cfg = write(tmp_path, SMOKE)
     straight, killed = tmp_path / "straight", tmp_path / "killed"
@@ -210,6 +212,7 @@ def test_proving_campaign_resumes_after_sigkill_with_the_same_proofs(tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(600)
 def test_held_out_campaign_never_trains_on_the_test_split(tmp_path):
     cfg = yaml.safe_load((ROOT / "configs" / "minif2f-heldout.yaml").read_text())
     cfg.update(rounds=1, concurrency=8, env={"workers": 1}, generator={"sampling": {"max_tokens": 24}},
