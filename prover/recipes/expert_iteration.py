@@ -82,7 +82,7 @@ def expert_iteration_round(run: RunDir, cfg: CampaignConfig, r: int, searcher: S
         progress.done("train")
 
     # 5. eval
-    return evaluate_round(run, cfg, r, soft_reset=False, extra=round_summary(run, r), searcher=searcher)
+    return evaluate_round(run, cfg, r, soft_reset=False, extra=round_summary(run, cfg, r), searcher=searcher)
 
 
 def filter_store(run: RunDir, cfg: CampaignConfig, r: int, previous: Path, prompt: PromptFormat) -> None:
@@ -127,7 +127,7 @@ def train_dpo_step(run: RunDir, cfg: CampaignConfig, r: int, prompt: PromptForma
     run.log(f"round {r}: DPO on {len(triples)} (proof tactic, erroring sibling) pairs, loss {dpo.final_loss:.3f}")
 
 
-def round_summary(run: RunDir, r: int, **more) -> dict:
+def round_summary(run: RunDir, cfg: CampaignConfig, r: int, **more) -> dict:
     """The round's own columns of its metrics row: step timings, pairs, theorems searched (then `more`)."""
     rdir = run.round_dir(r)
     filter_report = json.loads((rdir / "filter.json").read_text())
