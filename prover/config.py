@@ -87,6 +87,10 @@ class SeedsConfig:
 
     human: Optional[tuple[SplitRef, ...]] = None
     closers: tuple[SplitRef, ...] = ()
+    # the closers' seed searches also try hint templates built from each goal state's hypotheses and
+    # variables (policy.scripted.hint_templates: norm_num [h₀, h₁] at *, rw [h₀], nlinarith [sq_nonneg
+    # (a - b), ...]), 8 closers + the templates per expansion: seed proofs that show the hint syntax
+    templates: bool = False
 
 
 class EvalConfig(Strict):

@@ -232,3 +232,14 @@ def test_held_out_campaign_never_trains_on_the_test_split(tmp_path):
     trained = {p["theorem_id"] for p in seeds} | {p.theorem_id for p in PairStore(run_dir / "store").pairs()}
     assert trained and not trained & test_ids
     assert any(p["checkpoint"] == "closers" for p in seeds)   # the closers' miniF2F-valid proofs are seeds
+
+
+def test_hint_templates_name_the_states_hypotheses_and_variables():
+    from policy.scripted import hint_templates
+
+    state = "a b : ℝ\nx✝ : ℕ\nh₀ : a * b = 180\nh₁ : 2 * (a + b) ≠ 54\nf : ℕ → ℕ\n⊢ a ^ 2 + b ^ 2 = 369"
+    out = hint_templates(state)
+    assert "norm_num [h₀, h₁] at *" in out and "rw [h₀]" in out and "rw [h₁]" not in out   # ≠ rewrites nothing
+    assert "nlinarith [sq_nonneg (a - b)]" in out
+    assert not any("x✝" in t or "f]" in t for t in out)
+    assert hint_templates("⊢ 1 + 1 = 2") == ["subst_vars"]

@@ -96,7 +96,8 @@ def seed_pairs(run: RunDir, cfg: CampaignConfig) -> list[Pair]:
                 await env.close()
         pairs = asyncio.run(go())
         for ref in cfg.seeds.closers:
-            pairs += pairs_from_records(closer_search(run, cfg, ref.benchmark, ref.split), -1, "closers")[0]
+            records = closer_search(run, cfg, ref.benchmark, ref.split, templates=cfg.seeds.templates)
+            pairs += pairs_from_records(records, -1, "closers")[0]
         return pairs
 
     return run.seed_pairs(replay)
@@ -110,26 +111,30 @@ def human_seed_splits(cfg: CampaignConfig) -> list[list[Theorem]]:
 
 
 def closer_search(run: RunDir, cfg: CampaignConfig, benchmark: str, split: str,
-                  theorems: Sequence[Theorem] | None = None) -> list[AttemptRecord]:
+                  theorems: Sequence[Theorem] | None = None, templates: bool = False) -> list[AttemptRecord]:
     """What the fixed closers alone prove on a split (the scripted generator's first 8 tactics at
-    the campaign's expansion cap and env: `prover eval --model scripted`), once per run in rounds/000/closers_BENCHMARK_SPLIT
-    (resumable like every search): seed proofs, and the reference line of the reports."""
-    from policy.scripted import ScriptedGenerator
+    the campaign's expansion cap and env: `prover eval --model scripted`), once per run in
+    rounds/000/closers_BENCHMARK_SPLIT (resumable like every search): seed proofs, and the
+    reference line of the reports. With `templates`: 8 closers and the state's hint templates
+    (policy.scripted.closers_and_templates), in rounds/000/templates_BENCHMARK_SPLIT."""
+    from policy.scripted import ScriptedGenerator, closers_and_templates
     from search.evaluate import evaluate
 
     theorems = load_benchmark(benchmark, split) if theorems is None else theorems
-    out = run.round_dir(0) / f"closers_{benchmark}_{split}"
+    out = run.round_dir(0) / f"{'templates' if templates else 'closers'}_{benchmark}_{split}"
+    generator, search = ScriptedGenerator(), closers_search_config(cfg.search)
+    if templates:   # every template of a state: no cut at 8
+        generator, search = ScriptedGenerator(closers_and_templates), dataclasses.replace(search, tactics_per_expansion=64)
 
     async def go():
         env = make_env(cfg.env, distributed=cfg.distributed)
         try:
-            _, records = await evaluate(theorems, env, ScriptedGenerator(), closers_search_config(cfg.search),
-                                        out, concurrency=cfg.concurrency, tag={"checkpoint": "closers", "round": 0})
+            _, records = await evaluate(theorems, env, generator, search, out, concurrency=cfg.concurrency, tag={"checkpoint": "closers", "round": 0})
             return records
         finally:
             await env.close()
     records = asyncio.run(go())
-    run.log(f"closers on {benchmark}/{split}: {sum(r.proved for r in records)}/{len(records)} proved")
+    run.log(f"{'closers and templates' if templates else 'closers'} on {benchmark}/{split}: {sum(r.proved for r in records)}/{len(records)} proved")
     return records
 
 
