@@ -28,6 +28,7 @@ class KeptProof:
     tactics: list[str]
     round: int          # the round whose search found it (0: the fixed closers)
     found_by: str       # the checkpoint that searched, or "closers"
+    model_steps: int = 0  # tactics the model proposed (the rest: fixed closers or hint templates)
 
     @property
     def length(self) -> int:
@@ -92,15 +93,10 @@ CATEGORIES = (
 )
 
 
-def only_fixed(proof: Sequence[str], closers: Iterable[str] = ()) -> bool:
-    """Every tactic of the proof is a fixed one: a scripted closer or one of the search's `closers`."""
-    fixed = CLOSERS | set(closers)
-    return all(t.strip() in fixed for t in proof)
-
-
 def tactic_mix(proofs: Iterable[Sequence[str]], closers: Iterable[str] = ()) -> dict[str, int]:
-    """Proofs per kind: `fixed tactics only` (see `only_fixed`), each category of CATEGORIES,
-    and `other` (a tactic in no category and not a fixed one)."""
+    """Proofs per kind: `fixed tactics only` (every tactic a bare scripted closer or one of the
+    search's `closers`), each category of CATEGORIES, and `other` (a tactic in no category and
+    not a fixed one). By text: a model tactic equal to a closer counts as fixed here."""
     fixed = CLOSERS | set(closers)
     mix: Counter[str] = Counter()
     for proof in proofs:

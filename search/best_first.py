@@ -31,6 +31,7 @@ from lean_env.types import (
     outcome_of,
 )
 from policy.base import PromptInput, TacticCandidate
+from policy.scripted import hint_templates
 from search.batcher import Propose
 from search.records import AttemptRecord, ErrorSibling, ProofStep
 from search.tree import FAILED, OPEN, QED, Node, SearchTree
@@ -52,13 +53,17 @@ class SearchConfig:
     # token log-prob; they count in the budget ("8+4x32") and in what the proofs are made of
     closers: tuple[str, ...] = ()
     closer_logprob: float = Field(-2.0, le=0)
+    # ... and the node's hint templates (policy.scripted.hint_templates: its hypotheses and variables
+    # in norm_num [h₀, h₁] at *, rw [h₀], nlinarith [sq_nonneg (a - b)], ...), scored the same way
+    closer_templates: bool = False
 
     @property
     def budget(self) -> str:
         """The per-attempt budget in the field's notation, tactics per expansion (+ fixed closers)
         x expansions."""
         closers = f"+{len(self.closers)}" if self.closers else ""
-        return f"{self.tactics_per_expansion}{closers}x{self.max_expansions}"
+        templates = "+templates" if self.closer_templates else ""
+        return f"{self.tactics_per_expansion}{closers}{templates}x{self.max_expansions}"
 
 
 def priority(score: float, depth: int, alpha: float) -> float:
@@ -175,8 +180,8 @@ class _Attempt:
             return None  # the loop records "cancelled"; the node stays open and is not counted
         self.rec.expansions += 1
         ranked = _ranked(sampled)[: self.cfg.tactics_per_expansion]
-        if self.cfg.closers:
-            ranked += self._closers(ranked)
+        if self.cfg.closers or self.cfg.closer_templates:
+            ranked += self._closers(node.key, ranked)
         self.rec.tactics_tried += len(ranked)
 
         results = await run_tactics(self.env, node.handle, [c.tactic for _, _, c in ranked])
@@ -208,12 +213,14 @@ class _Attempt:
         self.tree.mark_expanded(node.key)
         return proof
 
-    def _closers(self, ranked: list) -> list:
-        """The fixed closers the sample did not already hold, ranked after it."""
+    def _closers(self, state: str, ranked: list) -> list:
+        """The fixed closers (and the state's hint templates) the sample did not already hold,
+        ranked after it."""
         have = {c.tactic for _, _, c in ranked}
         lp = self.cfg.closer_logprob
+        fixed = [*self.cfg.closers, *(hint_templates(state) if self.cfg.closer_templates else ())]
         return [(lp, -len(ranked) - i, TacticCandidate(t, lp, 1))
-                for i, t in enumerate(dict.fromkeys(self.cfg.closers)) if t not in have]
+                for i, t in enumerate(dict.fromkeys(fixed)) if t not in have]
 
     def _record_other(self, node: Node, cand: TacticCandidate, lp: float, res: TacticResult) -> bool:
         """Record a tactic (`lp` its mean log-prob) that gave something other than a TacticState;

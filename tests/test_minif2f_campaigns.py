@@ -243,3 +243,23 @@ def test_hint_templates_name_the_states_hypotheses_and_variables():
     assert "nlinarith [sq_nonneg (a - b)]" in out
     assert not any("x✝" in t or "f]" in t for t in out)
     assert hint_templates("⊢ 1 + 1 = 2") == ["subst_vars"]
+
+
+def test_hint_templates_run_beside_the_sample_when_asked():
+    from lean_env.benchmarks import load_benchmark
+    from lean_env.factory import make_env
+
+    thm = next(t for t in load_benchmark("minif2f", "test") if t.id == "mathd_algebra_171")   # rw [h₀]; norm_num
+
+    async def go(cfg):
+        env = make_env("embedded", workers=1)
+        try:
+            return await search(thm, env, propose([("skip", -0.1)]), cfg)
+        finally:
+            await env.close()
+    plain = SearchConfig(tactics_per_expansion=1, max_expansions=6, closers=("norm_num",))
+    assert not run(go(plain))[0].proved
+    rec, _ = run(go(SearchConfig(tactics_per_expansion=1, max_expansions=6, closers=("norm_num",),
+                                 closer_templates=True)))
+    assert rec.proved and "h₀" in rec.proof[0]
+    assert all(s.logprob == -2.0 for s in rec.steps)   # every step a fixed one: no model tactic

@@ -32,7 +32,7 @@ from lean_env.factory import make_env
 from lean_env.types import Theorem
 from policy.base import PromptFormat
 from prover.config import CampaignConfig
-from prover.proofs import KeptProof, ProofBook, keep_shortest, only_fixed, tactic_heads, tactic_mix
+from prover.proofs import KeptProof, ProofBook, keep_shortest, tactic_heads, tactic_mix
 from prover.recipes.expert_iteration import filter_store, search_pool, search_records, training_data
 from prover.recipes.shared import Searcher, closer_search, round_zero_model
 from prover.run_dir import RunDir
@@ -121,7 +121,7 @@ def keep(run: RunDir, cfg: CampaignConfig, r: int, target: list[Theorem], record
     verdicts = asyncio.run(reverify(cfg, [(by_id[x.theorem_id], x.proof) for x in found]))
     failed = [{"id": x.theorem_id, "tactics": x.proof, "reasons": list(v.reasons), "incident": v.incident}
               for x, v in zip(found, verdicts) if not v.ok or v.incident]
-    new = [KeptProof(x.theorem_id, list(x.proof), r, x.checkpoint or "closers")
+    new = [KeptProof(x.theorem_id, list(x.proof), r, x.checkpoint or "closers", model_steps(cfg, x))
            for x, v in zip(found, verdicts) if v.ok and not v.incident]
     after = keep_shortest(before, sorted(new, key=lambda p: (p.id, p.length)))
     (run.round_dir(r) / "keep.json").write_text(json.dumps(
@@ -130,6 +130,15 @@ def keep(run: RunDir, cfg: CampaignConfig, r: int, target: list[Theorem], record
     book.write(after, target)
     run.log(f"round {r}: kept {len(after) - len(before)} newly proved statements ({len(after)} in all); "
             f"{len(failed)} proofs failed re-verification")
+
+
+def model_steps(cfg: CampaignConfig, rec: AttemptRecord) -> int:
+    """Steps of a proof the model proposed: a fixed closer or template carries exactly the search's
+    `closer_logprob` (a tactic the model sampled too keeps the model's score: it proposed it); the
+    round-0 closers' proofs have none."""
+    if rec.checkpoint == "closers":
+        return 0
+    return sum(s.logprob != cfg.search.closer_logprob for s in rec.steps)
 
 
 async def reverify(cfg: CampaignConfig, proofs: list[tuple[Theorem, list[str]]]) -> list:
@@ -169,7 +178,7 @@ def finish(run: RunDir, cfg: CampaignConfig, r: int, target: list[Theorem], reco
            "proof_length_mean_new": sum(p.length for p in new) / len(new) if new else None,
            "proof_length_mean_all": sum(p.length for p in book.values()) / len(book) if book else None,
            # the honest part of the headline: statements whose kept proof uses a tactic no fixed list holds
-           "proved_with_model_tactics": sum(not only_fixed(p.tactics, cfg.search.closers) for p in book.values()),
+           "proved_with_model_tactics": sum(p.model_steps > 0 for p in book.values()),
            "mix_new": tactic_mix((p.tactics for p in new), cfg.search.closers),
            "heads_new": tactic_heads(p.tactics for p in new),
            "budget": records_budget(cfg), **more}
