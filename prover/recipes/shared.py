@@ -141,7 +141,7 @@ def closer_search(run: RunDir, cfg: CampaignConfig, benchmark: str, split: str,
 def closers_search_config(search: SearchConfig) -> SearchConfig:
     """The closers' budget: 8 tactics per expansion (the scripted baseline, whatever the campaign's
     model search samples) at the campaign's expansion cap."""
-    return dataclasses.replace(search, closers=(), tactics_per_expansion=8)
+    return dataclasses.replace(search, closers=(), closer_templates=False, tactics_per_expansion=8)
 
 
 def round_zero_model(run: RunDir, cfg: CampaignConfig) -> None:
