@@ -263,3 +263,10 @@ def test_hint_templates_run_beside_the_sample_when_asked():
                                  closer_templates=True)))
     assert rec.proved and "h₀" in rec.proof[0]
     assert all(s.logprob == -2.0 for s in rec.steps)   # every step a fixed one: no model tactic
+
+
+def test_the_closers_reference_is_the_scripted_baseline_whatever_the_model_search_adds():
+    from prover.recipes.shared import closers_search_config
+
+    cfg = SearchConfig(tactics_per_expansion=3, max_expansions=32, closers=("simp_all",), closer_templates=True)
+    assert closers_search_config(cfg) == SearchConfig(tactics_per_expansion=8, max_expansions=32)
