@@ -121,9 +121,16 @@ def plot_solved_vs_cpu(rows: list[dict], out: Path, split: str | None = None) ->
     ax.plot(xs, ys, marker="o", label="cumulative proved" if proving else f"pass@1 {split} (proved)")
     for x, y, r in zip(xs, ys, rows):
         ax.annotate(str(r["round"]), (x, y), textcoords="offset points", xytext=(3, 4), fontsize=8)
+    if proving:   # the honest part: statements whose kept proof has a tactic the model proposed
+        ax.plot(xs, [r.get("proved_with_model_tactics", 0) for r in rows], marker=".", color="#55a868",
+                label="of which with a model tactic")
     closers = rows[0].get(closers_key)
     if closers is not None:
         ax.axhline(closers, color="#c44e52", linestyle="--", label=f"fixed closers alone ({closers})")
+        if proving and "cpu_closers" in rows[0]:   # what they cost
+            ax.plot([rows[0]["cpu_closers"] / 60], [closers], marker="s", color="#c44e52")
+    ax.set_xlim(left=0)
+    ax.set_ylim(bottom=0)
     n = rows[0].get("statements") or rows[0].get(f"n_{split}")
     ax.set_title(f"statements solved vs CPU time{f' (of {n})' if n else ''}")
     ax.set_xlabel("CPU minutes (this process and its environment servers)")
