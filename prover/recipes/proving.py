@@ -36,7 +36,7 @@ from prover.proofs import KeptProof, ProofBook, keep_shortest, tactic_heads, tac
 from prover.recipes.expert_iteration import filter_store, search_pool, search_records, training_data
 from prover.recipes.shared import Searcher, closer_search, round_zero_model
 from prover.run_dir import RunDir
-from search.records import AttemptRecord
+from search.records import AttemptRecord, Failure
 
 
 def proving_round(run: RunDir, cfg: CampaignConfig, r: int, searcher: Searcher) -> dict:
@@ -172,7 +172,7 @@ def finish(run: RunDir, cfg: CampaignConfig, r: int, target: list[Theorem], reco
     keep_report = json.loads((run.round_dir(r) / "keep.json").read_text())
     row = {"round": r, "statements": len(target), "proved_total": len(book), "proved_new": len(new),
            "searched": len({x.theorem_id for x in records}),
-           "did_not_start": sum(x.failure_kind.value == "start" for x in records),
+           "did_not_start": len({x.theorem_id for x in records if x.failure_kind is Failure.START}),
            "reverify_failed": len(keep_report["failed"]),
            "soundness_incidents_search": sum(x.soundness_incidents for x in records),
            "proof_length_mean_new": sum(p.length for p in new) / len(new) if new else None,
