@@ -51,9 +51,11 @@ def test_fixed_closers_run_at_every_node_beside_the_sampled_tactics():
 
 
 # -- the frontier: mastered statements wait, hard ones get a larger budget or wait ---------------
-def write_round(root: Path, r: int, outcomes: dict[str, bool]) -> None:
-    rows = [AttemptRecord(theorem_id=t, benchmark="b", split="s", attempt=0, proved=ok, proof=["x"] if ok else None,
-                          failure="" if ok else "exhausted").to_dict() for t, ok in outcomes.items()]
+def write_round(root: Path, r: int, outcomes: dict[str, bool], attempts: int = 1) -> None:
+    rows = [AttemptRecord(theorem_id=t, benchmark="b", split="s", attempt=i, proved=ok and i == attempts - 1,
+                          proof=["x"] if ok and i == attempts - 1 else None,
+                          failure="" if ok and i == attempts - 1 else "exhausted").to_dict()
+            for t, ok in outcomes.items() for i in range(attempts)]
     append_jsonl(root / "rounds" / f"{r:03d}" / "search" / "attempts.jsonl", rows)
 
 
@@ -63,7 +65,7 @@ def test_frontier_widens_or_parks_the_statements_the_model_keeps_failing(tmp_pat
     from prover.run_dir import RunDir
 
     pool = [Theorem(name=n, header="", statement=f"theorem {n} : True := by", split="s") for n in "abc"]
-    write_round(tmp_path, 1, {"a": True, "b": False, "c": False})
+    write_round(tmp_path, 1, {"a": True, "b": False, "c": False}, attempts=3)   # a: proved by its 3rd attempt
     write_round(tmp_path, 2, {"a": True, "b": False, "c": True})
     run_dir = RunDir(tmp_path)
 
@@ -74,7 +76,8 @@ def test_frontier_widens_or_parks_the_statements_the_model_keeps_failing(tmp_pat
     assert (ids(normal), ids(hard)) == (["c"], ["b"])   # a mastered; b failed twice: the wide budget
     normal, hard = frontier(run_dir, cfg(hard_after=2), 3, pool)
     assert (ids(normal), ids(hard)) == (["c"], [])       # hard_expansions 0: b waits
-    assert frontier(run_dir, cfg(hard_after=3, hard_expansions=64), 3, pool)[1] == []   # 2 failures < 3
+    assert frontier(run_dir, cfg(hard_after=3, hard_expansions=64), 3, pool)[1] == []   # 2 failed rounds < 3
+    assert frontier(run_dir, cfg(hard_after=2, hard_expansions=64), 2, pool)[1] == []   # 3 attempts, 1 round
     normal, hard = frontier(run_dir, cfg(hard_after=2, hard_expansions=64), 4, pool)
     assert (ids(normal), hard) == (["a", "b", "c"], [])  # a revisit round searches everything normally
 

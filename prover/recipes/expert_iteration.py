@@ -177,13 +177,17 @@ def frontier(run: RunDir, cfg: CampaignConfig, r: int, pool: list) -> tuple[list
 
 
 def search_history(run: RunDir, r: int) -> dict[str, list[bool]]:
-    """theorem -> proved or not in each of its searches before round r, oldest first (statements
-    that did not start are left out: no budget changes that)."""
+    """theorem -> proved or not in each round that searched it before round r, oldest first (with
+    `pool.attempts`, by any of its attempts; statements that did not start are left out: no budget
+    changes that)."""
     history: dict[str, list[bool]] = {}
     for q in range(1, r):
+        proved: dict[str, bool] = {}   # a round's search of a theorem proves it if one of its attempts does
         for rec in search_records(run.round_dir(q)):
             if rec.failure_kind is not Failure.START:
-                history.setdefault(rec.theorem_id, []).append(rec.proved)
+                proved[rec.theorem_id] = proved.get(rec.theorem_id, False) or rec.proved
+        for t, ok in proved.items():
+            history.setdefault(t, []).append(ok)
     return history
 
 
