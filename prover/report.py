@@ -8,7 +8,7 @@ from rich.table import Table
 
 from lean_env.jsonl import read_jsonl
 from prover.report_grpo import plot_grpo_telemetry
-from prover.report_proving import attempt_history, mix_table, plot_solved_vs_cpu, proving_table, write_history
+from prover.report_proving import attempt_history, eval_table, mix_table, plot_solved_vs_cpu, proving_table, write_history
 from search.passk import wilson_interval
 
 
@@ -38,9 +38,9 @@ def print_report(run_dir: str | Path) -> None:
                       "yes" if r.get("soft_reset") else "",
                       f"{t:.0f}")
     console.print(table)
-    mixes = mix_table(rows, "mix_search")
-    if mixes is not None:
-        console.print(mixes)
+    for extra in (mix_table(rows, "mix_search"), *(eval_table(run_dir, rows, s) for s in splits)):
+        if extra is not None:
+            console.print(extra)
     print_history(console, run_dir)
     resets = [r for r in rows if r.get("soft_reset")]
     if resets:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from rich.markup import escape
 from rich.table import Table
 
 from lean_env.jsonl import read_jsonl
@@ -24,7 +25,7 @@ def proving_table(rows: list[dict]) -> Table:
     cum = 0.0
     for r in rows:
         cum += cpu_of(r)
-        mix = ", ".join(f"{k} {v}" for k, v in (r.get("mix_new") or {}).items()) or "-"
+        mix = escape(", ".join(f"{k} {v}" for k, v in (r.get("mix_new") or {}).items()) or "-")
         table.add_row(str(r["round"]), f"{r['proved_total']}/{r['statements']} (+{r['proved_new']})",
                       str(r.get("proved_with_model_tactics", "-")), str(r["searched"]),
                       str(r.get("did_not_start", "-")),
@@ -44,8 +45,41 @@ def mix_table(rows: list[dict], key: str) -> Table | None:
     for r in rows:
         if key in r:
             table.add_row(str(r["round"]), str(r.get("proofs_search", "-")), _num(r.get("proof_length_mean_search")),
-                          ", ".join(f"{k} {v}" for k, v in r[key].items()) or "-")
+                          escape(", ".join(f"{k} {v}" for k, v in r[key].items()) or "-"))
     return table
+
+
+def eval_table(run_dir: Path, rows: list[dict], split: str) -> Table | None:
+    """Expert iteration with a closers' reference: per round, the held-out proofs, how many have a
+    step the model proposed (a fixed closer or template scores exactly `search.closer_logprob`),
+    which statements the closers alone do not prove, and the tactic mix."""
+    import yaml
+
+    from prover.proofs import tactic_mix
+
+    reference = run_dir / "rounds" / "000" / f"closers_{_eval_benchmark(run_dir)}_{split}" / "proofs.jsonl"
+    if not reference.exists():
+        return None
+    search = yaml.safe_load((run_dir / "config.yaml").read_text())["search"]
+    fixed_lp, closers = search.get("closer_logprob", -2.0), search.get("closers", [])
+    by_closers = {r["id"] for r in read_jsonl(reference)}
+    table = Table(title=f"held-out {split} proofs: what made them (closers alone: {len(by_closers)})")
+    for col in ["round", "proved", "with a model step", "not proved by the closers", "closers' not proved", "tactic mix"]:
+        table.add_column(col)
+    for r in rows:
+        recs = [AttemptRecord.from_dict(x) for x in read_jsonl(run_dir / "rounds" / f"{r['round']:03d}" / f"eval_{split}" / "attempts.jsonl")]
+        proved = {x.theorem_id: x for x in recs if x.proved}
+        model = sum(any(s.logprob != fixed_lp for s in x.steps) for x in proved.values())
+        table.add_row(str(r["round"]), str(len(proved)), str(model),
+                      escape(", ".join(sorted(set(proved) - by_closers)) or "-"), str(len(by_closers - set(proved))),
+                      escape(", ".join(f"{k} {v}" for k, v in tactic_mix((x.proof for x in proved.values()), closers).items())))
+    return table
+
+
+def _eval_benchmark(run_dir: Path) -> str:
+    import yaml
+
+    return yaml.safe_load((run_dir / "config.yaml").read_text())["eval"]["benchmark"]
 
 
 def attempt_history(run_dir: Path) -> list[dict]:
