@@ -57,10 +57,13 @@ def eval_table(run_dir: Path, rows: list[dict], split: str) -> Table | None:
 
     from prover.proofs import tactic_mix
 
-    reference = run_dir / "rounds" / "000" / f"closers_{_eval_benchmark(run_dir)}_{split}" / "proofs.jsonl"
+    if not (run_dir / "config.yaml").exists():
+        return None
+    cfg = yaml.safe_load((run_dir / "config.yaml").read_text())
+    reference = run_dir / "rounds" / "000" / f"closers_{cfg['eval']['benchmark']}_{split}" / "proofs.jsonl"
     if not reference.exists():
         return None
-    search = yaml.safe_load((run_dir / "config.yaml").read_text())["search"]
+    search = cfg["search"]
     fixed_lp, closers = search.get("closer_logprob", -2.0), search.get("closers", [])
     by_closers = {r["id"] for r in read_jsonl(reference)}
     table = Table(title=f"held-out {split} proofs: what made them (closers alone: {len(by_closers)})")
@@ -74,12 +77,6 @@ def eval_table(run_dir: Path, rows: list[dict], split: str) -> Table | None:
                       escape(", ".join(sorted(set(proved) - by_closers)) or "-"), str(len(by_closers - set(proved))),
                       escape(", ".join(f"{k} {v}" for k, v in tactic_mix((x.proof for x in proved.values()), closers).items())))
     return table
-
-
-def _eval_benchmark(run_dir: Path) -> str:
-    import yaml
-
-    return yaml.safe_load((run_dir / "config.yaml").read_text())["eval"]["benchmark"]
 
 
 def attempt_history(run_dir: Path) -> list[dict]:
