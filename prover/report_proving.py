@@ -161,7 +161,7 @@ def plot_solved_vs_cpu(rows: list[dict], out: Path, split: str | None = None) ->
         if proving and "cpu_closers" in rows[0]:   # what they cost
             ax.plot([rows[0]["cpu_closers"] / 60], [closers], marker="s", color="#c44e52")
     ax.set_xlim(left=0)
-    ax.set_ylim(bottom=0)
+    ax.set_ylim(0, 1.12 * max([*ys, closers or 0, 1]))   # room for the round labels
     n = rows[0].get("statements") or rows[0].get(f"n_{split}")
     ax.set_title(f"statements solved vs CPU time{f' (of {n})' if n else ''}")
     ax.set_xlabel("CPU minutes (this process and its environment servers)")
