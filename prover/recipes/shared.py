@@ -1,5 +1,6 @@
 """What every round does the same way: prove a list of theorems with a checkpoint (`Searcher`),
-create round 0's model, and evaluate a round into its metrics row."""
+the seed proofs and the fixed closers' searches, create round 0's model, and evaluate a round
+into its metrics row."""
 from __future__ import annotations
 
 import asyncio
@@ -14,7 +15,7 @@ from lean_env.types import Theorem
 from lean_env.jsonl import read_jsonl
 from prover.config import CampaignConfig
 from prover.progress import StepProgress
-from prover.run_dir import RunDir
+from prover.run_dir import RunDir, cpu_seconds
 from policy.base import PromptFormat
 from policy.factory import CampaignGenerators
 from search.best_first import SearchConfig
@@ -129,12 +130,14 @@ def closer_search(run: RunDir, cfg: CampaignConfig, benchmark: str, split: str,
     async def go():
         env = make_env(cfg.env, distributed=cfg.distributed)
         try:
-            _, records = await evaluate(theorems, env, generator, search, out, concurrency=cfg.concurrency, tag={"checkpoint": "closers", "round": 0})
+            _, records = await evaluate(theorems, env, generator, search, out, concurrency=cfg.concurrency,
+                                        tag={"checkpoint": "closers", "round": 0})
             return records
         finally:
             await env.close()
     records = asyncio.run(go())
-    run.log(f"{'closers and templates' if templates else 'closers'} on {benchmark}/{split}: {sum(r.proved for r in records)}/{len(records)} proved")
+    run.log(f"{'closers and templates' if templates else 'closers'} on {benchmark}/{split}: "
+            f"{sum(r.proved for r in records)}/{len(records)} proved")
     return records
 
 
@@ -190,8 +193,6 @@ def evaluate_round(run: RunDir, cfg: CampaignConfig, r: int, soft_reset: bool, e
     fixed probe (the first seed pairs): the round's metrics row, appended once."""
     from policy.checkpoint import load_checkpoint
     from training.entropy import policy_entropy
-
-    from prover.run_dir import cpu_seconds
 
     row = {"round": r, "soft_reset": soft_reset, **extra}
     t0, cpu0 = time.perf_counter(), cpu_seconds()
