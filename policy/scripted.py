@@ -15,6 +15,49 @@ DEFAULT_TACTICS = (
 )
 
 
+NUMBER_TYPES = ("ℝ", "ℕ", "ℤ", "ℚ")
+
+
+def hint_templates(state: str) -> list[str]:
+    """Tactics with hints, instantiated from a goal state's hypotheses and variables: every named
+    hypothesis handed to norm_num / simp only / field_simp / nlinarith, `rw [h]` for each equation,
+    `nlinarith` with the squares of the pairwise differences of up to three number variables.
+    Fixed rules, no model: they show what the hint syntax alone proves, and their proofs teach it."""
+    goal_at = state.find("⊢")
+    props, numbers = [], []
+    for line in state[: goal_at if goal_at >= 0 else 0].splitlines():
+        if " : " not in line:
+            continue
+        names, typ = line.split(" : ", 1)
+        for name in names.split():
+            if "✝" in name:   # inaccessible: no tactic can name it
+                continue
+            if typ.strip() in NUMBER_TYPES:
+                numbers.append(name)
+            elif "=" in typ or "<" in typ or "≤" in typ or "∣" in typ or "≠" in typ:
+                props.append((name, typ))
+    out = []
+    if props:
+        every = ", ".join(n for n, _ in props)
+        out += [f"norm_num [{every}] at *", f"simp only [{every}] at *", f"field_simp [{every}] at *",
+                f"nlinarith [{every}]"]
+        out += [f"rw [{n}]" for n, typ in props if "=" in typ and "≠" not in typ and "∣" not in typ]
+    v = numbers[:3]
+    if len(v) >= 2:
+        out.append("nlinarith [" + ", ".join(f"sq_nonneg ({a} - {b})" for i, a in enumerate(v) for b in v[i + 1:]) + "]")
+    return out + ["subst_vars"]
+
+
+def closers_and_templates(state: str) -> list[tuple[str, float]]:
+    """The closers, then the state's hint templates, scored in that order (a ScriptedGenerator's
+    function: `ScriptedGenerator(closers_and_templates)`)."""
+    tactics = [*TEMPLATE_CLOSERS, *hint_templates(state)]
+    return [(t, -0.1 * (i + 1)) for i, t in enumerate(dict.fromkeys(tactics))]
+
+
+TEMPLATE_CLOSERS = ("omega", "norm_num", "linarith", "nlinarith", "constructor", "simp_all", "field_simp", "positivity")
+
+
 Scripted = Sequence[str] | Mapping[str, Sequence[tuple[str, float]]] | Callable[[str], Sequence[tuple[str, float]]]
 
 

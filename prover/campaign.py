@@ -4,7 +4,8 @@
 
 One expert-iteration round reads top to bottom in prover/recipes/expert_iteration.py, a
 re-synthesis round (the soft reset) in prover/recipes/resynthesis.py, one GRPO round in
-prover/recipes/grpo.py; the run directory (paths, progress, resumption) is prover/run_dir.py.
+prover/recipes/grpo.py, one round of a proving campaign (the pool is the target) in
+prover/recipes/proving.py; the run directory (paths, progress, resumption) is prover/run_dir.py.
 """
 from __future__ import annotations
 
@@ -24,8 +25,11 @@ def run_round(run: RunDir, cfg: CampaignConfig, r: int, searcher: Searcher) -> d
     from prover.recipes import resynthesis
     from prover.recipes.expert_iteration import expert_iteration_round
     from prover.recipes.grpo import grpo_round
+    from prover.recipes.proving import proving_round, proving_round_zero
     from prover.recipes.shared import round_zero
 
+    if cfg.learner == "proving":   # test-time expert iteration: the pool is the target
+        return proving_round_zero(run, cfg) if r == 0 else proving_round(run, cfg, r, searcher)
     if r == 0:
         return round_zero(run, cfg, searcher)
     if cfg.learner == "grpo":

@@ -55,12 +55,48 @@ class TheoremPoolConfig:
     benchmark: str = "embedded"
     split: str = "train"
     limit: Optional[int] = Field(None, ge=1)    # only the first N theorems (smoke runs)
+    # search attempts per theorem and round (each its own sampling draws; a proof stops the rest):
+    # the pool's pass@k, where a small model's searches end early because every sample failed
+    attempts: int = Field(1, ge=1)
     drop_solved: bool = False                   # expert iteration: skip theorems the store already proves
     # the problem-level frontier (expert iteration): a theorem proved in each of its last
     # `mastered_after` searches is not searched again until a round divisible by `revisit_every`
     # (or a re-synthesis); the rounds' compute goes to the theorems still unsolved. 0 = off.
     mastered_after: int = Field(0, ge=0)
     revisit_every: int = Field(3, ge=1)
+    # ... and its other side: a theorem failed in each of its last `hard_after` searches is "hard":
+    # it is searched with `hard_expansions` expansions per attempt (the normal budget keeps failing
+    # it), or, with hard_expansions 0, it waits for a revisit round like a mastered one. 0 = off.
+    hard_after: int = Field(0, ge=0)
+    hard_expansions: int = Field(0, ge=0)
+
+
+@config_record(frozen=True)
+class SplitRef:
+    """One split of a benchmark, e.g. {benchmark: minif2f, split: valid} (defaults: the pool's)."""
+
+    benchmark: str = "embedded"
+    split: str = "train"
+
+
+@config_record(frozen=True)
+class SeedsConfig:
+    """The seed proofs: round 0's model is trained on them from scratch (model.init: embedded),
+    and with include_seed_proofs they join every round's SFT data.
+
+    human:   the human seed proofs (data/embedded/seed_proofs.jsonl) replayed on these splits'
+             theorems; unset = on the pool (the embedded campaigns: their train split)
+    closers: the verified proofs the fixed closers (the scripted generator, 8 tactics per
+             expansion at the `search` expansion cap) find on these splits in round 0: real-statement
+             syntax for a model that has only seen the embedded fragment. A held-out campaign
+             must not name its evaluation split here (checked)."""
+
+    human: Optional[tuple[SplitRef, ...]] = None
+    closers: tuple[SplitRef, ...] = ()
+    # the closers' seed searches also try hint templates built from each goal state's hypotheses and
+    # variables (policy.scripted.hint_templates: norm_num [h₀, h₁] at *, rw [h₀], nlinarith [sq_nonneg
+    # (a - b), ...]), 8 closers + the templates per expansion: seed proofs that show the hint syntax
+    templates: bool = False
 
 
 @config_record
@@ -128,6 +164,8 @@ EXPERT_ITERATION_ONLY = ("filter", "sft", "dpo", "resynthesis", "include_seed_pr
 # what whole-proof attempts (a `whole:` section) never read: step search's budget, the planner, the
 # erroring siblings DPO pairs with, re-synthesis (it rebuilds the store from search trees)
 NOT_WHOLE = ("search", "planner", "dpo", "resynthesis")
+# a proving campaign's pool is its target: no held-out evaluation, re-synthesis or merging
+NOT_READ_BY_PROVING = ("eval", "resynthesis", "merge", "grpo", "dpo", "whole")
 
 
 @config_record
@@ -135,13 +173,16 @@ class CampaignConfig:
     name: str = "embedded"
     seed: int = 0
     rounds: int = Field(3, ge=0)
-    learner: Literal["expert-iteration", "grpo"] = "expert-iteration"
+    # expert-iteration: rounds train on the pool and evaluate on held-out splits (prover/recipes/expert_iteration.py)
+    # proving: the pool is the target; rounds search what is still unproved (prover/recipes/proving.py)
+    learner: Literal["expert-iteration", "grpo", "proving"] = "expert-iteration"
     concurrency: int = Field(32, ge=1)          # search attempts in flight at once
     include_seed_proofs: bool = True            # the human seed proofs join every round's SFT data
     # a soundness incident (a proof accepted of a statement the refutation screen refutes) stops
     # the campaign after the search or evaluation that met it, unless this is true
     continue_on_incident: bool = False
     pool: TheoremPoolConfig = Field(default_factory=TheoremPoolConfig)
+    seeds: SeedsConfig = Field(default_factory=SeedsConfig)
     eval: EvalConfig = Field(default_factory=EvalConfig)
     model: ModelConfig = Field(default_factory=ModelConfig)
     env: EnvConfig = Field(default_factory=EnvConfig)
@@ -190,6 +231,18 @@ class CampaignConfig:
             # the one setting the two generator sections share: the model is trained on one prompt
             raise ValueError("grpo.rollout: its preset and prompt_template must be the generator section's "
                              "(rollouts train the model on the prompt the searches ask it with)")
+        if self.learner == "proving":
+            default = defaults(CampaignConfig)
+            unread = [k for k in NOT_READ_BY_PROVING if getattr(self, k) != default[k]]
+            if unread or self.pool.drop_solved:
+                raise ValueError(f"learner: proving does not read {', '.join(unread) or 'pool.drop_solved'} "
+                                 "(its pool is the target: solved statements are never searched again)")
+        else:
+            held_out = {(self.eval.benchmark, s) for s in self.eval.splits}
+            leaked = [f"{s.benchmark}/{s.split}" for s in self.seeds.closers if (s.benchmark, s.split) in held_out]
+            if leaked:
+                raise ValueError(f"seeds.closers: {', '.join(leaked)} is an evaluation split: training on its "
+                                 "proofs would make the evaluation not held out")
 
     def _check_whole(self) -> None:
         from policy.presets import get_preset
@@ -204,6 +257,8 @@ class CampaignConfig:
                              "(tiny-whole, deepseek-prover-v1.5): the store trains the statement -> proof text")
         if self.whole.max_tokens:
             raise ValueError("whole.max_tokens: the campaign takes it from generator.sampling.max_tokens")
+        if self.seeds != SeedsConfig():
+            raise ValueError("seeds: a whole-proof campaign learns the human seed proofs of its pool only")
 
     @property
     def grpo_config(self) -> GRPOConfig:
@@ -229,7 +284,9 @@ def load_config(path: str | Path) -> CampaignConfig:
 def dump_config(cfg: CampaignConfig, path: str | Path) -> None:
     """Every setting the learner reads, defaults included, as YAML that loads back to an equal config."""
     data = dump_record(cfg)
-    unread = EXPERT_ITERATION_ONLY if cfg.learner == "grpo" else ("grpo",) + (NOT_WHOLE if cfg.whole else ())
+    unread = {"grpo": EXPERT_ITERATION_ONLY, "proving": NOT_READ_BY_PROVING}.get(cfg.learner, ("grpo",))
+    if cfg.whole:
+        unread += NOT_WHOLE
     for key in unread:
         data.pop(key, None)
     Path(path).write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
@@ -248,11 +305,17 @@ def check_settings(cfg: CampaignConfig, need_model: bool = True) -> None:
             problems.append(f"pool: no theorems in {cfg.pool.benchmark}/{cfg.pool.split}")
     except BenchmarkError as e:
         problems.append(f"pool: {e}")
-    for split in cfg.eval.splits:
+    for split in cfg.eval.splits if cfg.learner != "proving" else ():
         try:
             load_benchmark(cfg.eval.benchmark, split)
         except BenchmarkError as e:
             problems.append(f"eval: {e}")
+    for where, refs in (("seeds.human", cfg.seeds.human or []), ("seeds.closers", cfg.seeds.closers)):
+        for ref in refs:
+            try:
+                load_benchmark(ref.benchmark, ref.split)
+            except BenchmarkError as e:
+                problems.append(f"{where}: {e}")
     if need_model and cfg.model.init == "path" and not Path(cfg.model.path).is_dir():
         problems.append(f"model.path: no model directory at {cfg.model.path}")
     presets = {"model.preset": cfg.model.preset if cfg.model.init == "embedded" else None,

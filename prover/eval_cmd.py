@@ -116,6 +116,7 @@ def run_eval_cli(req: EvalRequest) -> None:
                "env": asdict(req.env), "generator": req.generator.record(), "search": asdict(req.search),
                "planner": dump_record(req.planner) if req.planner is not None else None,
                "distributed": dump_record(req.distributed) if req.distributed else None}
+    request = json.loads(json.dumps(request))   # as it reads back from request.json (tuples are lists there)
     saved_file = req.out / "request.json"
     if saved_file.exists():   # resuming: the results there must be results of these settings (checked before any work)
         saved = json.loads(saved_file.read_text())

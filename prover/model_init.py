@@ -54,38 +54,45 @@ def tokenizer_corpus(theorems: Sequence[Theorem], pairs: Sequence[Pair], prompt:
 
 async def build_embedded_model(out_dir: str | Path, env: ProofEnv, preset: str = "tiny", seed: int = 0,
                                epochs: float = 20.0, lr: float = 2e-3, prompt: PromptFormat | None = None,
-                               progress: "Progress | None" = None, pairs: Sequence[Pair] | None = None) -> Path:
-    """The four steps, each a line of `progress` when given: replay the seed proofs (unless the
-    `pairs` to learn are given: a whole-proof model's), train the tokenizer, create the base model,
-    SFT it (steps and loss)."""
+                               progress: "Progress | None" = None) -> Path:
+    """The embedded default model: the human seed proofs replayed on the embedded train split,
+    then `train_seed_model` on them (a line of `progress` per step)."""
+    theorems = load_benchmark("embedded")
+    seeds = load_proofs(DATA_DIR / "embedded" / "seed_proofs.jsonl")
+    train = [t for t in theorems if t.split == "train"]
+    replayed = _step(progress, "1/4 replay seed proofs", len(train))
+    pairs = await replay_pairs(env, train, seeds, on_theorem=replayed)
+    return train_seed_model(out_dir, pairs, train, preset, seed, epochs, lr, prompt, progress)
+
+
+def train_seed_model(out_dir: str | Path, pairs: Sequence[Pair], theorems: Sequence[Theorem], preset: str = "tiny",
+                     seed: int = 0, epochs: float = 20.0, lr: float = 2e-3, prompt: PromptFormat | None = None,
+                     progress: "Progress | None" = None) -> Path:
+    """A model from scratch on seed pairs: train the tokenizer (on `theorems`' statements and the
+    pairs' text), create the base model (saved as OUT-base), SFT it."""
     from policy.checkpoint import save_checkpoint
     from policy.tiny import create_model, train_tokenizer
     from training.sft import SFTConfig, sft_examples, train_sft
 
-    def step(description: str, total: float | None = None) -> Callable[..., None]:
-        if progress is None:
-            return lambda *a, **k: None
-        task = progress.add_task(description, total=total, loss="-")
-        return lambda advance=1, **fields: progress.update(task, advance=advance, **fields)
-
     prompt = prompt or PromptFormat()
-    theorems = load_benchmark("embedded")
-    train = [t for t in theorems if t.split == "train"]
-    if pairs is None:
-        replayed = step("1/4 replay seed proofs", len(train))
-        pairs = await replay_pairs(env, train, load_proofs(DATA_DIR / "embedded" / "seed_proofs.jsonl"),
-                                   on_theorem=replayed)
-    made = step("2/4 tokenizer", 1)
-    tokenizer = train_tokenizer(tokenizer_corpus(train, pairs, prompt))
+    made = _step(progress, "2/4 tokenizer", 1)
+    tokenizer = train_tokenizer(tokenizer_corpus(theorems, pairs, prompt))
     made()
-    made = step(f"3/4 base model ({preset})", 1)
+    made = _step(progress, f"3/4 base model ({preset})", 1)
     torch.manual_seed(seed)
     model = create_model(tokenizer, preset, seed)
     base = Path(out_dir).with_name(Path(out_dir).name + "-base")
     save_checkpoint(model, tokenizer, base, {"preset": preset, "seed": seed, "what": "untrained base"})
     made()
     cfg = SFTConfig(lr=lr, epochs=epochs, batch_tokens=4096, warmup_steps=20, seed=seed)
-    trained = step(f"4/4 SFT on {len(pairs)} seed pairs")
+    trained = _step(progress, f"4/4 SFT on {len(pairs)} seed pairs")
     train_sft(model, tokenizer, sft_examples(pairs, prompt), cfg, out_dir,
               on_step=lambda i, total, loss: trained(total=total, completed=i, advance=0, loss=f"{loss:.3f}"))
     return Path(out_dir)
+
+
+def _step(progress: "Progress | None", description: str, total: float | None = None) -> Callable[..., None]:
+    if progress is None:
+        return lambda *a, **k: None
+    task = progress.add_task(description, total=total, loss="-")
+    return lambda advance=1, **fields: progress.update(task, advance=advance, **fields)

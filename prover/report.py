@@ -8,6 +8,7 @@ from rich.table import Table
 
 from lean_env.jsonl import read_jsonl
 from prover.report_grpo import plot_grpo_telemetry
+from prover.report_proving import attempt_history, eval_table, mix_table, plot_solved_vs_cpu, proving_table, write_history
 from search.passk import wilson_interval
 
 
@@ -16,6 +17,15 @@ def print_report(run_dir: str | Path) -> None:
     rows = list(read_jsonl(run_dir / "metrics.jsonl"))
     if not rows:
         raise FileNotFoundError(f"no metrics in {run_dir} (is it a campaign run directory?)")
+    console = Console()
+    if not console.is_terminal:   # a log or a pipe gets whole rows, not a wrapped 80-column table
+        console = Console(width=180)
+    if "proved_total" in rows[0]:   # a proving campaign: no held-out splits
+        console.print(proving_table(rows))
+        print_history(console, run_dir)
+        print(f"proofs: {run_dir / 'proofs.lean'} and {run_dir / 'proofs.jsonl'}")
+        print(f"plot: {plot_solved_vs_cpu(rows, run_dir / 'plots')}")
+        return
     splits = sorted({k[5:] for r in rows for k in r if k.startswith("pass_")})
     table = Table(title=f"campaign {run_dir}")
     for col in ["round", *[f"pass@1 {s} [95% CI]" for s in splits], "entropy", "pairs kept/total", "searched", "soft reset", "time (s)"]:
@@ -27,10 +37,11 @@ def print_report(run_dir: str | Path) -> None:
                       f"{r.get('pairs_kept', '-')}/{r.get('pairs_total', '-')}", str(r.get("theorems_searched", "-")),
                       "yes" if r.get("soft_reset") else "",
                       f"{t:.0f}")
-    console = Console()
-    if not console.is_terminal:   # a log or a pipe gets whole rows, not a wrapped 80-column table
-        console = Console(width=180)
     console.print(table)
+    for extra in (mix_table(rows, "mix_search"), *(eval_table(run_dir, rows, s) for s in splits)):
+        if extra is not None:
+            console.print(extra)
+    print_history(console, run_dir)
     resets = [r for r in rows if r.get("soft_reset")]
     if resets:
         console.print(resynthesis_table(rows, resets, splits[0] if splits else None))
@@ -41,10 +52,21 @@ def print_report(run_dir: str | Path) -> None:
     if merged:
         console.print(merge_table(merged))
     plot_curves(rows, splits, run_dir / "plots", run_dir)
+    if splits:
+        plot_solved_vs_cpu(rows, run_dir / "plots", splits[0])
     telemetry = sorted((run_dir / "rounds").glob("*/grpo/telemetry.jsonl"))
     if telemetry:
         plot_grpo_telemetry(telemetry, rows, run_dir / "plots" / "grpo_telemetry.png")
     print(f"plots: {run_dir / 'plots'}")
+
+
+def print_history(console: Console, run_dir: Path) -> None:
+    """Every statement's searches to attempt_history.tsv, and their counts."""
+    history = attempt_history(run_dir)
+    if history:
+        counts = write_history(history, run_dir / "attempt_history.tsv")
+        console.print("statements searched: " + ", ".join(f"{k} {v}" for k, v in counts.items())
+                      + f" (each one's searches: {run_dir / 'attempt_history.tsv'})")
 
 
 def resynthesis_table(rows: list[dict], resets: list[dict], split: str | None) -> Table:

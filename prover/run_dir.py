@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import time
 from pathlib import Path
 from typing import Callable
@@ -41,22 +42,32 @@ class ConfigMismatch(ConfigError):
     """A resumed run was given settings that differ from the ones it was started with."""
 
 
+def cpu_seconds() -> float:
+    """CPU time (user + system) of this process and of its finished children (the environment's
+    server processes count once they are closed, which every search does at its end)."""
+    me, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + children.ru_utime + children.ru_stime
+
+
 class RoundProgress:
-    """The done-steps of one round, persisted in rounds/NNN/progress.json."""
+    """The done-steps of one round, persisted in rounds/NNN/progress.json, with each step's wall
+    and CPU seconds (a step killed and rerun counts its last run only)."""
 
     def __init__(self, path: Path):
         self.path = path
         self.state = json.loads(path.read_text()) if path.exists() else {"done": [], "timings": {}, "plan": {}}
-        self._started = time.perf_counter()
+        self.state.setdefault("cpu", {})
+        self._started, self._cpu = time.perf_counter(), cpu_seconds()
 
     def todo(self, step: str) -> bool:
-        """True when `step` still has to run (and starts its clock)."""
-        self._started = time.perf_counter()
+        """True when `step` still has to run (and starts its clocks)."""
+        self._started, self._cpu = time.perf_counter(), cpu_seconds()
         return step not in self.state["done"]
 
     def done(self, step: str) -> None:
         self.state["done"].append(step)
         self.state["timings"][step] = time.perf_counter() - self._started
+        self.state["cpu"][step] = cpu_seconds() - self._cpu
         self._save()
 
     def plan(self, key: str, decide: Callable[[], object]):
@@ -69,6 +80,10 @@ class RoundProgress:
     @property
     def timings(self) -> dict[str, float]:
         return dict(self.state["timings"])
+
+    @property
+    def cpu(self) -> dict[str, float]:
+        return dict(self.state["cpu"])
 
     def _save(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)

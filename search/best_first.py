@@ -30,6 +30,7 @@ from lean_env.types import (
     outcome_of,
 )
 from policy.base import PromptInput, TacticCandidate
+from policy.scripted import hint_templates
 from search.batcher import Propose
 from search.records import AttemptRecord, ErrorSibling, Failure, ProofStep
 from search.tree import FAILED, OPEN, QED, Node, SearchTree
@@ -46,11 +47,22 @@ class SearchConfig:
     alpha: float = Field(2.0, ge=0)           # depth normalisation of the priority (BFS-Prover-V2's script: 2.0)
     wall_seconds: float = Field(120.0, gt=0)  # checked between steps: a running tactic finishes (or times out)
     max_env_failures: int = Field(8, ge=1)    # give up an attempt whose environment keeps failing
+    # fixed tactics run at every expanded node besides the sampled ones (a small model's search is
+    # then never weaker than these closers alone), each scored `closer_logprob` as a mean
+    # token log-prob; they count in the budget ("8+4x32") and in what the proofs are made of
+    closers: tuple[str, ...] = ()
+    closer_logprob: float = Field(-2.0, le=0)
+    # ... and the node's hint templates (policy.scripted.hint_templates: its hypotheses and variables
+    # in norm_num [h₀, h₁] at *, rw [h₀], nlinarith [sq_nonneg (a - b)], ...), scored the same way
+    closer_templates: bool = False
 
     @property
     def budget(self) -> str:
-        """The per-attempt budget in the field's notation, tactics per expansion x expansions."""
-        return f"{self.tactics_per_expansion}x{self.max_expansions}"
+        """The per-attempt budget in the field's notation, tactics per expansion (+ fixed closers)
+        x expansions."""
+        closers = f"+{len(self.closers)}" if self.closers else ""
+        templates = "+templates" if self.closer_templates else ""
+        return f"{self.tactics_per_expansion}{closers}{templates}x{self.max_expansions}"
 
 
 def priority(score: float, depth: int, alpha: float) -> float:
@@ -168,6 +180,8 @@ class _Attempt:
             return None  # the loop records "cancelled"; the node stays open and is not counted
         self.rec.expansions += 1
         ranked = _ranked(sampled)[: self.cfg.tactics_per_expansion]
+        if self.cfg.closers or self.cfg.closer_templates:
+            ranked += self._closers(node.key, ranked)
         self.rec.tactics_tried += len(ranked)
 
         results = await run_tactics(self.env, node.handle, [c.tactic for _, _, c in ranked])
@@ -198,6 +212,15 @@ class _Attempt:
                 break
         self.tree.mark_expanded(node.key)
         return proof
+
+    def _closers(self, state: str, ranked: list) -> list:
+        """The fixed closers (and the state's hint templates) the sample did not already hold,
+        ranked after it."""
+        have = {c.tactic for _, _, c in ranked}
+        lp = self.cfg.closer_logprob
+        fixed = [*self.cfg.closers, *(hint_templates(state) if self.cfg.closer_templates else ())]
+        return [(lp, -len(ranked) - i, TacticCandidate(t, lp, 1))
+                for i, t in enumerate(dict.fromkeys(fixed)) if t not in have]
 
     def _record_other(self, node: Node, cand: TacticCandidate, lp: float, res: TacticResult) -> bool:
         """Record a tactic (`lp` its mean log-prob) that gave something other than a TacticState;

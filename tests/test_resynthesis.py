@@ -142,7 +142,7 @@ def wait_for(p, path, deadline_s: float = 300) -> None:
 
 
 def finished_run(run) -> tuple[list[dict], list[tuple]]:
-    metrics = [{k: v for k, v in json.loads(line).items() if not k.startswith("time_")}
+    metrics = [{k: v for k, v in json.loads(line).items() if not k.startswith(("time_", "cpu_"))}
                for line in (run / "metrics.jsonl").read_text().splitlines()]
     rows = PairStore(run / "store")._read("pairs", PAIR_SCHEMA).to_pylist()     # every row, not deduplicated
     pairs = sorted((p["theorem_id"], p["state"], p["tactic"], p["round"], p["checkpoint"]) for p in rows)

@@ -32,9 +32,11 @@ from lean_env.jsonl import read_jsonl, write_jsonl_atomic
 from policy.base import PromptFormat
 from prover.config import CampaignConfig
 from prover.progress import TrainProgress
+from prover.proofs import tactic_mix
 from prover.recipes.shared import Searcher, evaluate_round, policy_prompt, seed_pairs, whole_attempts
 from prover.run_dir import RunDir
-from search.records import AttemptRecord
+from search.records import AttemptRecord, Failure
+from training.store import shortest_proofs
 
 
 def expert_iteration_round(run: RunDir, cfg: CampaignConfig, r: int, searcher: Searcher) -> dict:
@@ -51,9 +53,7 @@ def expert_iteration_round(run: RunDir, cfg: CampaignConfig, r: int, searcher: S
         if cfg.pool.drop_solved:
             solved = {p.theorem_id for p in store.pairs()}
             pool = [t for t in pool if t.id not in solved]
-        pool = frontier(run, cfg, r, pool)
-        run.log(f"round {r}: searching {len(pool)} theorems with {previous.name}")
-        searcher.prove(previous, pool, rdir / "search", r)
+        search_pool(run, cfg, r, pool, previous, searcher)
         progress.done("search")
 
     # 2. store: the (state, tactic) pairs of verified proofs (whole proofs: one pair per proof)
@@ -90,7 +90,7 @@ def expert_iteration_round(run: RunDir, cfg: CampaignConfig, r: int, searcher: S
         progress.done("train")
 
     # 5. eval
-    extra = round_summary(run, r, **({} if cfg.whole is None else repair_summary(search_records(rdir), cfg)))
+    extra = round_summary(run, cfg, r, **({} if cfg.whole is None else repair_summary(search_records(rdir), cfg)))
     return evaluate_round(run, cfg, r, soft_reset=False, extra=extra, searcher=searcher)
 
 
@@ -153,14 +153,19 @@ def train_dpo_step(run: RunDir, cfg: CampaignConfig, r: int, prompt: PromptForma
     run.log(f"round {r}: DPO on {len(triples)} (proof tactic, erroring sibling) pairs, loss {dpo.final_loss:.3f}")
 
 
-def round_summary(run: RunDir, r: int, **more) -> dict:
+def round_summary(run: RunDir, cfg: CampaignConfig, r: int, **more) -> dict:
     """The round's own columns of its metrics row: step timings, pairs, theorems searched (then `more`)."""
     rdir = run.round_dir(r)
     filter_report = json.loads((rdir / "filter.json").read_text())
     extra = {f"time_{step}": seconds for step, seconds in run.progress(r).timings.items()}
+    extra.update({f"cpu_{step}": seconds for step, seconds in run.progress(r).cpu.items()})
     extra["pairs_total"], extra["pairs_kept"] = filter_report["total"], filter_report["kept"]
     extra["theorems_searched"] = len({x.theorem_id for x in search_records(rdir)})
     extra["soundness_incidents_search"] = sum(x.soundness_incidents for x in search_records(rdir))
+    proofs = [x.proof for x in shortest_proofs(search_records(rdir))]   # what the round's proofs are made of
+    extra["proofs_search"] = len(proofs)
+    extra["proof_length_mean_search"] = sum(map(len, proofs)) / len(proofs) if proofs else None
+    extra["mix_search"] = tactic_mix(proofs, cfg.search.closers)
     extra.update(more)
     if (rdir / "merge.json").exists():
         extra["merge"] = json.loads((rdir / "merge.json").read_text())
@@ -173,21 +178,54 @@ def search_records(rdir: Path) -> list[AttemptRecord]:
             for x in read_jsonl(path)]
 
 
-def frontier(run: RunDir, cfg: CampaignConfig, r: int, pool: list) -> list:
-    """The pool without its mastered theorems: those proved in each of their last
-    `mastered_after` searches, except on revisit rounds (every `revisit_every`-th)."""
-    n = cfg.pool.mastered_after
-    if not n or r % cfg.pool.revisit_every == 0:
-        return pool
+def frontier(run: RunDir, cfg: CampaignConfig, r: int, pool: list) -> tuple[list, list]:
+    """The pool split by its search history (`pool.mastered_after`, `pool.hard_after`): the
+    theorems to search with the round's budget, and the hard ones to search with
+    `pool.hard_expansions`. Mastered theorems (proved in each of their last `mastered_after`
+    searches) and, with hard_expansions 0, hard ones (failed in each of their last `hard_after`)
+    wait for a revisit round (every `revisit_every`-th), where everything is searched normally."""
+    p = cfg.pool
+    if (not p.mastered_after and not p.hard_after) or r % p.revisit_every == 0:
+        return pool, []
+    history = search_history(run, r)
+    mastered = {t for t, outs in history.items() if p.mastered_after and len(outs) >= p.mastered_after
+                and all(outs[-p.mastered_after:])}
+    hard = {t for t, outs in history.items() if p.hard_after and len(outs) >= p.hard_after
+            and not any(outs[-p.hard_after:])}
+    waiting = mastered | (hard if not p.hard_expansions else set())
+    if waiting:
+        run.log(f"round {r}: frontier: {len(mastered)} mastered" + (f" and {len(hard)} hard" if not p.hard_expansions else "")
+                + f" theorems wait for round {(r // p.revisit_every + 1) * p.revisit_every}")
+    widened = [t for t in pool if t.id in hard and t.id not in waiting]
+    if widened:
+        run.log(f"round {r}: frontier: {len(widened)} hard theorems get {p.hard_expansions} expansions per attempt")
+    return [t for t in pool if t.id not in waiting and t.id not in hard], widened
+
+
+def search_history(run: RunDir, r: int) -> dict[str, list[bool]]:
+    """theorem -> proved or not in each round that searched it before round r, oldest first (with
+    `pool.attempts`, by any of its attempts; statements that did not start are left out: no budget
+    changes that)."""
     history: dict[str, list[bool]] = {}
     for q in range(1, r):
+        proved: dict[str, bool] = {}   # a round's search of a theorem proves it if one of its attempts does
         for rec in search_records(run.round_dir(q)):
-            history.setdefault(rec.theorem_id, []).append(rec.proved)
-    mastered = {t for t, outcomes in history.items() if len(outcomes) >= n and all(outcomes[-n:])}
-    if mastered:
-        run.log(f"round {r}: frontier: {len(mastered)} mastered theorems wait for round "
-                f"{(r // cfg.pool.revisit_every + 1) * cfg.pool.revisit_every}")
-    return [t for t in pool if t.id not in mastered]
+            if rec.failure_kind is not Failure.START:
+                proved[rec.theorem_id] = proved.get(rec.theorem_id, False) or rec.proved
+        for t, ok in proved.items():
+            history.setdefault(t, []).append(ok)
+    return history
+
+
+def search_pool(run: RunDir, cfg: CampaignConfig, r: int, pool: list, checkpoint: Path, searcher: Searcher) -> None:
+    """Search the pool's frontier with `checkpoint`: rounds/NNN/search, and the hard theorems at
+    their larger budget in rounds/NNN/search/hard."""
+    normal, hard = frontier(run, cfg, r, pool)
+    run.log(f"round {r}: searching {len(normal) + len(hard)} theorems with {checkpoint.name}")
+    searcher.prove(checkpoint, normal, run.round_dir(r) / "search", r, attempts=cfg.pool.attempts)
+    if hard:
+        wide = dataclasses.replace(cfg.search, max_expansions=cfg.pool.hard_expansions)
+        searcher.prove(checkpoint, hard, run.round_dir(r) / "search" / "hard", r, attempts=cfg.pool.attempts, search=wide)
 
 
 def merge_runs(run: RunDir, cfg: CampaignConfig, r: int, start: Path, data: list, sft_cfg, searcher: Searcher) -> None:

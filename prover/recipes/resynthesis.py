@@ -90,7 +90,7 @@ def resynthesis_round(run: "RunDir", cfg: "CampaignConfig", r: int, searcher: "S
 
     # 5. eval
     resynth = {f"resynth_{k}": v for k, v in json.loads((rdir / "resynthesis.json").read_text()).items()}
-    extra = round_summary(run, r, **resynth, **json.loads((rdir / "landing.json").read_text()),
+    extra = round_summary(run, cfg, r, **resynth, **json.loads((rdir / "landing.json").read_text()),
                           searchers=[c.name for c in searchers])
     return evaluate_round(run, cfg, r, soft_reset=True, extra=extra, searcher=searcher)
 

@@ -1,5 +1,6 @@
 """What every round does the same way: prove a list of theorems with a checkpoint (`Searcher`),
-create round 0's model, and evaluate a round into its metrics row.
+the seed proofs and the fixed closers' searches, create round 0's model, and evaluate a round
+into its metrics row.
 
 With a `whole:` section every attempt is a whole proof with repair turns (search/whole_proof.py)
 instead of a search, and a pair is (the statement prompt, the whole proof): `whole_attempts`,
@@ -7,6 +8,7 @@ instead of a search, and a pair is (the statement prompt, the whole proof): `who
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 from pathlib import Path
 from typing import Sequence
@@ -17,7 +19,7 @@ from lean_env.types import Theorem
 from lean_env.jsonl import read_jsonl
 from prover.config import CampaignConfig
 from prover.progress import StepProgress
-from prover.run_dir import RunDir
+from prover.run_dir import RunDir, cpu_seconds
 from policy.base import PromptFormat
 from policy.factory import CampaignGenerators
 from search.best_first import SearchConfig
@@ -104,19 +106,25 @@ def policy_prompt(cfg: CampaignConfig) -> PromptFormat:
 
 
 def seed_pairs(run: RunDir, cfg: CampaignConfig) -> list[Pair]:
-    """The human seed proofs of the pool as pairs, replayed once per run (with `whole:`, as
-    whole-proof examples: `whole_seed_pairs`)."""
+    """The seed proofs as pairs (`seeds:`), made once per run: the human seed proofs replayed on
+    their splits, then the closers' verified proofs (round -1: no round's checkpoint found them);
+    with `whole:`, as whole-proof examples (`whole_seed_pairs`)."""
     from prover.model_init import load_proofs, replay_pairs
+    from training.store import pairs_from_records
 
     def replay() -> list[Pair]:
         async def go():
-            env = make_env("embedded", workers=1)   # the seed proofs are in the embedded fragment
+            env = make_env("embedded", workers=1)   # the human seed proofs are in the embedded fragment
             try:
-                train = load_benchmark(cfg.pool.benchmark, cfg.pool.split)
-                return await replay_pairs(env, train, load_proofs(DATA_DIR / "embedded" / "seed_proofs.jsonl"))
+                proofs = load_proofs(DATA_DIR / "embedded" / "seed_proofs.jsonl")
+                return [p for theorems in human_seed_splits(cfg) for p in await replay_pairs(env, theorems, proofs)]
             finally:
                 await env.close()
-        return asyncio.run(go())
+        pairs = asyncio.run(go())
+        for ref in cfg.seeds.closers:
+            records = closer_search(run, cfg, ref.benchmark, ref.split, templates=cfg.seeds.templates)
+            pairs += pairs_from_records(records, -1, "closers")[0]
+        return pairs
 
     pairs = run.seed_pairs(replay)
     return pairs if cfg.whole is None else whole_seed_pairs(pairs, cfg)
@@ -149,8 +157,52 @@ def whole_seed_pairs(steps: Sequence[Pair], cfg: CampaignConfig) -> list[Pair]:
     return out
 
 
-def round_zero(run: RunDir, cfg: CampaignConfig, searcher: Searcher) -> dict:
-    """Round 0: the untrained base and the seed-proof SFT checkpoint (or a given model), evaluated."""
+def human_seed_splits(cfg: CampaignConfig) -> list[list[Theorem]]:
+    """The theorems the human seed proofs are replayed on: `seeds.human`'s splits, or the pool."""
+    refs = [(r.benchmark, r.split) for r in cfg.seeds.human] if cfg.seeds.human is not None \
+        else [(cfg.pool.benchmark, cfg.pool.split)]
+    return [load_benchmark(b, s) for b, s in refs]
+
+
+def closer_search(run: RunDir, cfg: CampaignConfig, benchmark: str, split: str,
+                  theorems: Sequence[Theorem] | None = None, templates: bool = False) -> list[AttemptRecord]:
+    """What the fixed closers alone prove on a split (the scripted generator's first 8 tactics at
+    the campaign's expansion cap and env: `prover eval --model scripted`), once per run in
+    rounds/000/closers_BENCHMARK_SPLIT (resumable like every search): seed proofs, and the
+    reference line of the reports. With `templates`: 8 closers and the state's hint templates
+    (policy.scripted.closers_and_templates), in rounds/000/templates_BENCHMARK_SPLIT."""
+    from policy.scripted import ScriptedGenerator, closers_and_templates
+    from search.evaluate import evaluate
+
+    theorems = load_benchmark(benchmark, split) if theorems is None else theorems
+    out = run.round_dir(0) / f"{'templates' if templates else 'closers'}_{benchmark}_{split}"
+    generator, search = ScriptedGenerator(), closers_search_config(cfg.search)
+    if templates:   # every template of a state: no cut at 8
+        generator, search = ScriptedGenerator(closers_and_templates), dataclasses.replace(search, tactics_per_expansion=64)
+
+    async def go():
+        env = make_env(cfg.env, distributed=cfg.distributed)
+        try:
+            _, records = await evaluate(theorems, env, generator, search, out, concurrency=cfg.concurrency,
+                                        tag={"checkpoint": "closers", "round": 0})
+            return records
+        finally:
+            await env.close()
+    records = asyncio.run(go())
+    run.log(f"{'closers and templates' if templates else 'closers'} on {benchmark}/{split}: "
+            f"{sum(r.proved for r in records)}/{len(records)} proved")
+    return records
+
+
+def closers_search_config(search: SearchConfig) -> SearchConfig:
+    """The closers' budget: 8 tactics per expansion (the scripted baseline, whatever the campaign's
+    model search samples) at the campaign's expansion cap."""
+    return dataclasses.replace(search, closers=(), closer_templates=False, tactics_per_expansion=8)
+
+
+def round_zero_model(run: RunDir, cfg: CampaignConfig) -> None:
+    """Round 0's checkpoint: a given model, or the embedded tiny model trained from scratch on the
+    seed proofs (its tokenizer on their text and the statements of the splits it may see)."""
     from policy.checkpoint import load_checkpoint, save_checkpoint
 
     if not run.checkpoint(0).exists():
@@ -159,23 +211,34 @@ def round_zero(run: RunDir, cfg: CampaignConfig, searcher: Searcher) -> dict:
             save_checkpoint(model, tokenizer, run.base, {"from": cfg.model.path})
             save_checkpoint(model, tokenizer, run.checkpoint(0), {"from": cfg.model.path})
         else:
-            from prover.model_init import build_embedded_model
+            from prover.model_init import train_seed_model
 
-            # whole proofs: the model learns the whole-proof seed examples (search: build_embedded_model replays)
-            pairs = seed_pairs(run, cfg) if cfg.whole is not None else None
-
-            async def go():
-                env = make_env("embedded", workers=1)
-                try:
-                    await build_embedded_model(run.checkpoint(0), env, preset=cfg.model.preset, seed=cfg.seed,
-                                               epochs=cfg.model.seed_epochs, prompt=policy_prompt(cfg), pairs=pairs)
-                finally:
-                    await env.close()
-            asyncio.run(go())
-    built_base = run.checkpoint(0).with_name(run.checkpoint(0).name + "-base")   # build_embedded_model's
+            pairs = seed_pairs(run, cfg)
+            seen = [t for ts in human_seed_splits(cfg) for t in ts]
+            seen += [t for ref in cfg.seeds.closers for t in load_benchmark(ref.benchmark, ref.split)]
+            seen += load_benchmark(cfg.pool.benchmark, cfg.pool.split)
+            corpus = list({(t.benchmark, t.id): t for t in seen}.values())   # each statement once, first-seen order
+            train_seed_model(run.checkpoint(0), pairs, corpus, preset=cfg.model.preset, seed=cfg.seed,
+                             epochs=cfg.model.seed_epochs, prompt=policy_prompt(cfg))
+    built_base = run.checkpoint(0).with_name(run.checkpoint(0).name + "-base")   # train_seed_model's
     if built_base.exists() and not run.base.exists():   # also after a kill between its two saves
         built_base.rename(run.base)
-    return evaluate_round(run, cfg, 0, soft_reset=False, extra={}, searcher=searcher)
+
+
+def round_zero(run: RunDir, cfg: CampaignConfig, searcher: Searcher) -> dict:
+    """Round 0: the seed-proof SFT checkpoint (or a given model), evaluated; with closer seeds,
+    the closers' own pass rate on each eval split is recorded beside it (a reference, never data)."""
+    progress = run.progress(0)
+    if progress.todo("model"):
+        round_zero_model(run, cfg)
+        progress.done("model")
+    extra = {**{f"time_{k}": v for k, v in progress.timings.items()}, **{f"cpu_{k}": v for k, v in progress.cpu.items()}}
+    if cfg.seeds.closers:
+        for split in cfg.eval.splits:
+            theorems = load_benchmark(cfg.eval.benchmark, split)[: cfg.eval.limit]
+            records = closer_search(run, cfg, cfg.eval.benchmark, split, theorems)
+            extra[f"closers_proved_{split}"] = sum(r.proved for r in records)
+    return evaluate_round(run, cfg, 0, soft_reset=False, extra=extra, searcher=searcher)
 
 
 def evaluate_round(run: RunDir, cfg: CampaignConfig, r: int, soft_reset: bool, extra: dict, searcher: Searcher) -> dict:
@@ -185,7 +248,7 @@ def evaluate_round(run: RunDir, cfg: CampaignConfig, r: int, soft_reset: bool, e
     from training.entropy import policy_entropy
 
     row = {"round": r, "soft_reset": soft_reset, **extra}
-    t0 = time.perf_counter()
+    t0, cpu0 = time.perf_counter(), cpu_seconds()
     for split in cfg.eval.splits:
         theorems = load_benchmark(cfg.eval.benchmark, split)[: cfg.eval.limit]
         summary = searcher.prove(run.checkpoint(r), theorems, run.round_dir(r) / f"eval_{split}", r, cfg.eval.pass_k)
@@ -200,6 +263,7 @@ def evaluate_round(run: RunDir, cfg: CampaignConfig, r: int, soft_reset: bool, e
     examples = sft_examples(probe, policy_prompt(cfg))
     row["entropy"] = policy_entropy(model, tokenizer, [x for x, _ in examples], [t for _, t in examples])
     row["time_eval"] = time.perf_counter() - t0
+    row["cpu_eval"] = cpu_seconds() - cpu0
     run.finish_round(row)
     run.log("round %d: %s" % (r, ", ".join(f"{k} {v:.3f}" if isinstance(v, float) else f"{k} {v}"
                                            for k, v in row.items())))
