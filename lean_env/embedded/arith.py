@@ -448,7 +448,8 @@ class _Z3Int:
         return self.var("atom:" + pp(t), ty == NAT)
 
     def _positive_power(self, t: Term, ty: str) -> bool:
-        """`b ^ e` with a numeral base b > 0: omega knows it is positive (`Nat.pos_pow_of_pos`)."""
+        """`b ^ e` with a numeral base b > 0: as the modulus of an `x % b ^ e` atom, omega's
+        `analyzeAtom` records `0 ≤ x % b ^ e < b ^ e` (via `pos_pow_of_pos`); nowhere else."""
         if not (isinstance(t, Bin) and t.op == "^" and is_closed_arith(t.lhs, functions=False)):
             return False
         try:
