@@ -21,7 +21,7 @@ import z3
 
 from lean_env.embedded.carriers import computes, is_field, is_integral, is_ordered
 from lean_env.embedded.terms import (
-    INT, NAT, App, Bin, Cast, Const, Num, Quant, Term, Un, Var, free_vars, fresh_name, pp, subst, type_of, REL_OPS,
+    INT, NAT, App, Bin, Cast, Const, Num, Proj, Quant, Term, Un, Var, free_vars, fresh_name, pp, subst, type_of, REL_OPS,
 )
 from lean_env.embedded.values import (  # noqa: F401  (the values of terms, re-exported for the tactics)
     MAX_DECIDE_RANGE, ArithError, decide, decide_relation, ediv, emod, evaluate, is_closed_arith, relation_type,
@@ -367,6 +367,18 @@ class _OmegaUnsupported(Exception):
     pass
 
 
+def _succ_of(e: Term) -> Term | None:
+    """`k` when `e` is `k + 1` (the literal 1 on the right), `Nat.succ k` or `k.succ`: what omega's
+    `succ?` matches (Lean core, src/Lean/Elab/Tactic/Omega/Frontend.lean); else None."""
+    if isinstance(e, Bin) and e.op == "+" and isinstance(e.rhs, Num) and e.rhs.value == 1:
+        return e.lhs
+    if isinstance(e, App) and isinstance(e.fn, Var) and e.fn.name == "Nat.succ" and len(e.args) == 1:
+        return e.args[0]
+    if isinstance(e, Proj) and e.field == "succ":
+        return e.term
+    return None
+
+
 class _Z3Int:
     """Translate arithmetic propositions to z3 integer formulas with Lean's ℕ/ℤ semantics."""
 
@@ -436,7 +448,8 @@ class _Z3Int:
         return self.var("atom:" + pp(t), ty == NAT)
 
     def _positive_power(self, t: Term, ty: str) -> bool:
-        """`b ^ e` with a numeral base b > 0: omega knows it is positive (`Nat.pos_pow_of_pos`)."""
+        """`b ^ e` with a numeral base b > 0: as the modulus of an `x % b ^ e` atom, omega's
+        `analyzeAtom` records `0 ≤ x % b ^ e < b ^ e` (via `pos_pow_of_pos`); nowhere else."""
         if not (isinstance(t, Bin) and t.op == "^" and is_closed_arith(t.lhs, functions=False)):
             return False
         try:
@@ -445,16 +458,17 @@ class _Z3Int:
             return False
 
     def _power(self, t: Bin, ty: str) -> z3.ArithRef:
-        """`b ^ e` with a numeral base: `b ^ (e + k)` is `b ^ e * b ^ k` (`pow_succ`), and the atom
-        `b ^ e` is positive when b is."""
+        """`b ^ e` with a numeral base, as Lean core's omega reads it (src/Lean/Elab/Tactic/Omega/
+        Frontend.lean, `asLinearComboImpl`, the `HPow.hPow` case with `succ?`; a ℕ power first
+        becomes `(↑b : ℤ) ^ e` in `handleNatCast`): only an exponent `k + 1` (the literal 1) or
+        `k.succ` is unfolded, by `Int.pow_succ`, to `b ^ k * b`, again and again; any other power is
+        an atom. `b ^ (n + 2)` is then unrelated to `b ^ n`. The atom carries no facts: `analyzeAtom`
+        (Omega/OmegaM.lean) records none for a power, so omega does not know `0 ≤ 2 ^ n`
+        (lean4 issue #9206); it learns `0 < b ^ k` only from an `x % b ^ k` atom (the `%` case)."""
         e, k = t.rhs, 0
-        while isinstance(e, Bin) and e.op == "+" and is_closed_arith(e.rhs, functions=False):
-            k += evaluate(e.rhs, NAT)
-            e = e.lhs
-        atom_term = Bin("^", t.lhs, e)
-        atom = self.var("atom:" + pp(atom_term), ty == NAT)
-        if self._positive_power(atom_term, ty):
-            self.side.append(atom > 0)
+        while _succ_of(e) is not None:
+            e, k = _succ_of(e), k + 1
+        atom = self.var("atom:" + pp(Bin("^", t.lhs, e)), False)
         return atom * z3.IntVal(evaluate(t.lhs, ty) ** k) if k else atom
 
     def prop(self, p: Term) -> z3.BoolRef:

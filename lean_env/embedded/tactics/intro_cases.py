@@ -15,7 +15,7 @@ from lean_env.embedded.tactics.closers import reducible_prop_eq, reducible_rfl, 
 from lean_env.embedded.tactics.engine import Engine, check_prop, elaborated, hyp_prop
 from lean_env.embedded.tactics.registry import tactic
 from lean_env.embedded.tactics.text import (
-    TacticSyntaxError, matching_close, names_list, parse_alternatives, split_patterns, split_top, term,
+    TacticSyntaxError, binder_names, is_binder_ident, matching_close, names_list, parse_alternatives, split_patterns, split_top, term,
 )
 
 
@@ -28,8 +28,10 @@ def t_intro(e: Engine, s: ProofState, rest: str) -> ProofState:
     binder it introduces (Lean's `intro` matches on it)."""
     state = s.replace_main([s.main])
     for pat in split_patterns(rest) or [None]:
-        if pat is not None and pat.startswith("⟨"):
+        if pat is not None and pat.startswith(("⟨", "(")):   # `⟨a, b⟩`, `(h : p)`: a pattern
             state = t_rintro(e, state, pat)
+        elif pat is not None and not is_binder_ident(pat):
+            raise TacticError(f"intro: `{pat}` is neither a name nor a pattern that destructures the binder")
         else:
             state = state.replace_main([_intro_one(state.main, pat)])
     return state
@@ -339,7 +341,7 @@ def t_rename_i(e: Engine, s: ProofState, rest: str) -> ProofState:
     """Name the last inaccessible hypotheses, in order. A name that a later hypothesis already
     has stays shadowed (inaccessible), as in Lean; uses of a renamed variable follow it."""
     g = s.main
-    new = names_list(rest)
+    new = binder_names(rest)
     dead = [h.name for h in g.hyps if "✝" in h.name][-len(new):]
     for old, name in zip(dead, new):
         if name == "_":
@@ -390,14 +392,29 @@ def t_induction(e: Engine, s: ProofState, rest: str, prime: bool = False) -> Pro
             if "succ" in alts:
                 new = [_rename_new(g, s.main, alts[g.case][0]) if g.case in alts else g for g in new]
             return run_alternatives(e, s, new, alts, bare.axioms)
-        names = tail.split()
+        # Mathlib's syntax (Mathlib/Tactic/Cases.lean, `induction'`): `with binderIdent+` then
+        # `generalizing ident+`; a second `with` or a numeral is no binderIdent, a parse error.
+        # Surplus names are no error: `ElimApp.evalNames` hands each alternative its number of
+        # fields (`splitAtD`) and drops what is left, so `with k ih extra` is `with k ih`.
+        if generalize:   # `generalizing` comes after the names; this `with` ends the tactic
+            raise TacticSyntaxError("<input>:1:0: unexpected token 'with'; expected command")
+        gm = re.search(r"\sgeneralizing(?:\s|$)", " " + tail)
+        name_text, gen_text = (tail[:max(gm.start() - 1, 0)], tail[gm.end() - 1:]) if gm else (tail, "")
+        names = binder_names(name_text)
+        if not names:
+            raise TacticSyntaxError("<input>:1:0: unexpected end of input; expected identifier or '_'")
+        if gm:
+            generalize = binder_names(gen_text)
+            if not generalize:
+                raise TacticSyntaxError("<input>:1:0: unexpected end of input; expected identifier")
     if g.ctx.get(n) != NAT:
         raise TacticError(f"index in target's type is not a variable or not of type ℕ: '{n}'")
     for v in generalize:
         if v not in g.ctx or v == n:
             raise TacticError(f"unknown variable '{v}' to generalize")
-    k = names[0] if names else fresh_inaccessible(n, g.names() - {n})
-    ih = names[1] if len(names) > 1 else fresh_inaccessible("a", g.names())
+    given = names[:2] + ["_"] * (2 - len(names[:2]))   # `Nat.rec`'s `succ` has two fields
+    k = given[0] if given[0] != "_" else fresh_inaccessible(n, g.names() - {n})
+    ih = given[1] if given[1] != "_" else fresh_inaccessible("a", g.names())
     return s.replace_main(nat_split(g, n, k, ih, generalize))
 
 
@@ -447,6 +464,11 @@ def _rcases_pattern(text: str):
         return ("tuple", [_rcases_pattern(p) for p in split_top(text[1:-1], ",")])
     if not text:
         return ("name", "_")
+    pat, *ty = split_top(text, ":")
+    if ty and not text.startswith("⟨"):   # `⟨x, hx : x > 2⟩`: rcasesPatLo takes `pat : term` unbracketed
+        return ("typed", (_rcases_pattern(pat), ":".join(ty)))
+    if text != "-" and not is_binder_ident(text):   # `⟨x, 40⟩`: Lean's rcasesPat parser refuses it
+        raise TacticSyntaxError(f"<input>:1:0: unexpected token '{text}'; expected rcases pattern")
     return ("name", text)
 
 
@@ -610,18 +632,25 @@ def t_cases(e: Engine, s: ProofState, rest: str) -> ProofState:
 
 @tactic("cases'", argument="required")
 def t_cases_prime(e: Engine, s: ProofState, rest: str) -> ProofState:
+    """Mathlib's `cases' h with n₁ n₂ ..` (Mathlib/Tactic/Cases.lean, `ElimApp.evalNames`): the
+    names are dealt out in order, each constructor taking as many as it has fields (`Or.inl` one,
+    `Or.inr` one, `And.intro`/`Exists.intro`/`Iff.intro` two, `Nat.succ` one); a constructor the
+    names do not reach gets inaccessible ones, and names left over are dropped. No field is
+    destructured further: `cases' h with a b c` on `p ∧ q ∧ r` gives `b : q ∧ r`."""
     src, sep, names = rest.partition(" with ")
-    ns = names.split()
+    ns = binder_names(names) if sep else []
+    if sep and not ns:
+        raise TacticSyntaxError("<input>:1:0: unexpected end of input; expected identifier or '_'")
     n = _nat_var(s.main, src)
-    if n is not None:   # `cases' n with m`: the predecessor is the first name
+    if n is not None:   # `cases' n with m`: `zero` has no field, `succ` takes the first name
         return s.replace_main(_nat_cases(s.main, n, ns[0] if ns else None))
     g, name, prop, ax = _source_prop(e, s.main, src)
     if isinstance(prop, Bin) and prop.op == "∨":
-        n1 = ns[0] if ns else fresh_inaccessible("h", g.names())
-        n2 = ns[1] if len(ns) > 1 else n1
+        n1 = ns[0] if ns[:1] not in ([], ["_"]) else fresh_inaccessible("h", g.names())
+        n2 = ns[1] if ns[1:2] not in ([], ["_"]) else fresh_inaccessible("h", g.names())
         return s.replace_main([Goal(g.add(n1, prop.lhs).hyps, g.target, "inl"), Goal(g.add(n2, prop.rhs).hyps, g.target, "inr")], ax)
-    pats = [("name", n) for n in ns] or [("name", "_"), ("name", "_")]
-    return s.replace_main(_destruct(g, name, prop, ("tuple", pats), True), ax)
+    fields = (ns + ["_", "_"])[:2]
+    return s.replace_main(_destruct(g, name, prop, ("tuple", [("name", f) for f in fields]), True), ax)
 
 
 tactic("left", argument="none")(t_left_right("left"))

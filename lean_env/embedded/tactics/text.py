@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 from lean_env.embedded.goals import TacticError
+from lean_env.lexer import IDENT, LexError, code_tokens
 from lean_env.embedded.parser import ParseError, parse_term
 from lean_env.embedded.terms import Term
 
@@ -219,6 +220,42 @@ def term(text: str) -> Term:
 
 def names_list(text: str) -> list[str]:
     return [n for n in text.split() if n]
+
+
+# Words that lex as identifiers but are tokens of Lean's grammar (keywords), so its `ident` and
+# `binderIdent` parsers refuse them: `with`, `at`, `generalizing`, `using` are the tokens of the
+# tactics that take name lists; the rest are term and command keywords.
+KEYWORDS = frozenset({
+    "with", "at", "generalizing", "using", "fun", "λ", "by", "have", "show", "from", "then", "else",
+    "if", "let", "in", "do", "match", "end", "where", "calc", "suffices", "obtain", "sorry",
+    "theorem", "lemma", "example", "def", "Type", "Sort", "Prop", "forall", "exists",
+})
+
+
+def is_binder_ident(word: str) -> bool:
+    """Whether `word` is what Lean's `binderIdent` parser reads: one identifier (no keyword) or `_`."""
+    try:
+        toks = code_tokens(word)
+    except LexError:
+        return False
+    return len(toks) == 1 and toks[0].kind == IDENT and toks[0].text == word and word not in KEYWORDS
+
+
+def binder_names(text: str) -> list[str]:
+    """A `binderIdent+` list (`induction' n with k ih`, `cases' h with a b`, `rename_i x y`); any
+    other token (`40)`, a second `with`) is Lean's parse error."""
+    names = names_list(text)
+    for n in names:
+        if not is_binder_ident(n):
+            raise TacticSyntaxError(f"<input>:1:0: unexpected token '{_first_token(n)}'; expected identifier or '_'")
+    return names
+
+
+def _first_token(word: str) -> str:
+    try:
+        return next((t.text for t in code_tokens(word)), word)
+    except LexError:
+        return word
 
 
 def at_clause(rest: str) -> tuple[str, list[str] | None]:
