@@ -89,10 +89,11 @@ def lines(path: Path) -> int:
 
 def interrupt(cmd: list[str], out: Path, after: int, sig: int) -> int:
     """Start `cmd` in a process group of its own, send `sig` to the group (as Ctrl-C in a terminal
-    does) once `after` attempts are on disk; the records it left. The points sit in the first half
-    of each run: on a loaded machine this poll can lag the eval by several records."""
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=ENV, cwd=ROOT,
-                            start_new_session=True)
+    does) once `after` attempts are on disk; the records it left."""
+    # at the lowest priority, so that on a loaded machine this poll still sees the records as they
+    # come (a scripted eval writes ~100 of them in half a second)
+    proc = subprocess.Popen(["nice", "-n", "19", *cmd], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=ENV,
+                            cwd=ROOT, start_new_session=True)
     while lines(out / "attempts.jsonl") < after and proc.poll() is None:
         time.sleep(0.005)
     try:
