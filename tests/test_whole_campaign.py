@@ -116,7 +116,7 @@ def outcome(run: Path) -> dict:
     from training.store import PairStore
 
     def strip(row: dict) -> dict:
-        return {k: v for k, v in row.items() if not k.startswith("time") and k not in ("wall", "timestamp")}
+        return {k: v for k, v in row.items() if not k.startswith(("time", "cpu_")) and k not in ("wall", "timestamp")}
 
     attempts = {str(p.relative_to(run)): sorted(json.dumps(strip(json.loads(l)), sort_keys=True)
                                                 for l in p.read_text().splitlines())
