@@ -107,23 +107,15 @@ def train_models(out: Path, epochs_tactic: float, epochs_whole: float, seed: int
 
 def run_arm(name, theorems, out: Path, mode: str, generator_cfg, attempts: int, search_cfg, repair_rounds=0,
             draft_cfg=None):
-    from search.evaluate import evaluate
+    from search.evaluate import evaluate_and_close
     from search.hybrid import mode_search
 
     search_fn, generator, draft_batcher = mode_search(mode, generator_cfg, repair_rounds, draft_cfg)
 
-    async def main():
-        env = make_env(EnvConfig(workers=2))
-        try:
-            return await evaluate(theorems, env, generator, search_cfg, out / name, attempts, stop_on_success=False,
-                                  concurrency=16, search_fn=search_fn)
-        finally:
-            if draft_batcher is not None:
-                await draft_batcher.close()
-            await env.close()
-
     t0 = time.perf_counter()
-    summary, records = asyncio.run(main())
+    summary, records = asyncio.run(evaluate_and_close(
+        theorems, make_env(EnvConfig(workers=2)), generator, search_cfg, out / name, attempts,
+        stop_on_success=False, concurrency=16, search_fn=search_fn, also_close=(draft_batcher,)))
     print(f"{name}: {summary.line()} ({time.perf_counter() - t0:.0f}s)")
     return records
 

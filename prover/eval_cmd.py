@@ -17,7 +17,7 @@ from lean_env.jsonl import read_jsonl
 from policy.factory import GeneratorConfig, make_generator
 from search.batcher import GenerationBatcher
 from search.best_first import SearchConfig
-from search.evaluate import evaluate
+from search.evaluate import evaluate_and_close
 from search.records import AttemptRecord
 from search.tree_export import export_tree
 
@@ -141,18 +141,11 @@ def run_eval_cli(req: EvalRequest) -> None:
             tally.add(rec)
             bar.update(task, completed=tally.decided(), proved=len(tally.proved), attempts=tally.attempts_done())
 
-        async def main():
-            try:
-                return await evaluate(theorems, env, generator, req.search, req.out, attempts,
-                                      stop_on_success=req.samples is None, concurrency=req.concurrency,
-                                      progress=progress, planner=req.planner, search_fn=search_fn)
-            finally:
-                if draft_batcher is not None:
-                    await draft_batcher.close()
-                await env.close()
-
         t0 = time.perf_counter()
-        summary, records = asyncio.run(main())
+        summary, records = asyncio.run(evaluate_and_close(
+            theorems, env, generator, req.search, req.out, attempts, stop_on_success=req.samples is None,
+            concurrency=req.concurrency, progress=progress, planner=req.planner, search_fn=search_fn,
+            also_close=(draft_batcher,)))
     # the settings that produced the numbers (a preset's facts included) and the samples that gave no tactic
     dropped = dict(getattr(generator, "dropped", {}) or {})
     from search.whole_proof import mode_summary

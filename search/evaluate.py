@@ -83,6 +83,18 @@ async def evaluate(
     return summarize([t.id for t in theorems], records, attempts, f"{attempts}x{search_cfg.budget}"), records
 
 
+async def evaluate_and_close(theorems, env, generator, *args, also_close=(), **kwargs):
+    """`evaluate`, then close what the run opened, also when it fails or is interrupted: `also_close`
+    (a hybrid's draft batcher, say) first, the environment last."""
+    try:
+        return await evaluate(theorems, env, generator, *args, **kwargs)
+    finally:
+        for thing in also_close:
+            if thing is not None:
+                await thing.close()
+        await env.close()
+
+
 _TIMINGS = ("time_generate", "time_env", "time_bookkeeping", "wall")
 
 
