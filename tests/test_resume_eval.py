@@ -132,14 +132,12 @@ def check_resume_equals_uninterrupted(tmp_path: Path, args: list[str], points: l
 SCRIPTED = ["--generator", "scripted", "--limit", "40", "--expansions", "6", "--tactics", "4"]
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("k_args", [["--pass-k", "1"], ["--pass-k", "3"]], ids=["pass@1", "pass@k"])
 def test_scripted_eval_resumed_equals_uninterrupted(tmp_path, k_args):
     check_resume_equals_uninterrupted(tmp_path, SCRIPTED + k_args,
                                       [(1, signal.SIGKILL), (10, signal.SIGTERM), (20, signal.SIGKILL)])
 
 
-@pytest.mark.slow
 def test_scripted_eval_stops_on_sigint_and_resumes(tmp_path):
     # (z3 used to take one SIGINT in four: lean_env/screen/refute.py `_solver`, tests/test_screen.py)
     check_resume_equals_uninterrupted(tmp_path, SCRIPTED + ["--pass-k", "1"], [(10, signal.SIGINT)])
