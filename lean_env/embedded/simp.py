@@ -20,7 +20,7 @@ from lean_env.embedded.errors import TacticError
 from lean_env.embedded.functions import ALPHA, SIGNATURES, local_function
 from lean_env.embedded.terms import (
     FIELDS, NAT, REAL, App, Bin, Cast, Const, Num, Quant, Term, Un, Var, REL_OPS, children, free_vars, is_function_app,
-    num, rename_binder, with_children,
+    num, rename_binder, subst, with_children,
 )
 
 TRUE, FALSE = Const(True), Const(False)
@@ -205,11 +205,12 @@ def rewrite_terms(t: Term, rules: list[SimpRule], ctx: dict[str, str], discharge
     arguments first, then the term itself. A binder (a `fun` in a sum) that would capture a
     variable of a rule is renamed before the pass goes under it, and its variable is typed there."""
     if isinstance(t, Quant):
+        name = t.var
         taken = set().union(*(r.free_vars() for r in rules))
         if t.var in taken:
             t = rename_binder(t, taken)
         body = rewrite_terms(t.body, rules, {**ctx, t.var: t.ty}, discharge)
-        return Quant(t.kind, t.var, t.ty, body)
+        return _binder_named_back(Quant(t.kind, t.var, t.ty, body), name)
     if isinstance(t, (Bin, Un, Cast)) or is_function_app(t) or (
             isinstance(t, App) and isinstance(t.fn, Var) and local_function(t.fn.ty) is not None):
         t = with_children(t, [rewrite_terms(c, rules, ctx, discharge) for c in children(t)])
@@ -327,6 +328,7 @@ def _simp(p: Term, ctx: dict[str, str], rules: list[SimpRule], discharge: Discha
                 return a
         return Bin(p.op, a, b)
     if isinstance(p, Quant):
+        name = p.var
         rule_vars = set().union(*(r.free_vars() for r in rules))
         if p.var in rule_vars:   # rename the binder rather than capture a rule's variable
             p = rename_binder(p, rule_vars)
@@ -335,8 +337,17 @@ def _simp(p: Term, ctx: dict[str, str], rules: list[SimpRule], discharge: Discha
         body = _simp(p.body, inner, rules, discharge)
         if isinstance(body, Const):
             return body if p.kind == "∀" or not body.value else TRUE
-        return Quant(p.kind, p.var, p.ty, body)
+        return _binder_named_back(Quant(p.kind, p.var, p.ty, body), name)
     return p
+
+
+def _binder_named_back(q: Quant, name: str) -> Quant:
+    """A binder renamed to keep clear of a rule's variable gets its own name back where its body
+    does not mention that variable: Lean's binders keep their names, so a rename alone is no
+    progress (`simp made no progress`)."""
+    if q.var == name or name in free_vars(q.body):
+        return q
+    return Quant(q.kind, name, q.ty, subst(q.body, q.var, Var(name)))
 
 
 def _offset(t: Term) -> tuple[Term | None, int]:
