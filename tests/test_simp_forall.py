@@ -233,3 +233,63 @@ def test_library_lemmas_in_the_simp_set_are_not_forall_rules(session):
     kernel does not model, so a library `∀` in `simp [..]` still adds nothing."""
     kind, msg = attempt(session, "theorem t (a b : ℝ) (h : a * b = 6) : b * a = 6", ["simp [mul_comm]"])
     assert kind == "error"
+
+
+# ---------------------------------------------------------------- a seeded sweep of random rules
+
+def _random_case(rng):
+    """(statement, tactics, entailed): `h : ∀ x, [c ≤ x →] f x = a * x ^ k - b * x + d` over ℕ (truncated
+    `-`, floor `/`) or ℝ, and a goal about one or two instances (nested or summed) whose claimed value
+    is right or off by one. Entailed only when every instance's condition holds and the value is right."""
+    from fractions import Fraction
+    ty = rng.choice(["ℕ", "ℝ"])
+    a, k, b, d = rng.randint(0, 3), rng.randint(1, 3), rng.randint(0, 5), rng.randint(0, 9)
+    op = rng.choice(["-", "/"]) if ty == "ℕ" else rng.choice(["-", "/", "+"])
+    cond = rng.choice([None, rng.randint(0, 6)])
+
+    def f(x):
+        head = a * x ** k
+        if op == "-":
+            return max(head - b * x, 0) + d if ty == "ℕ" else head - b * x + d
+        if op == "/":
+            return (head // (b + 1) if ty == "ℕ" else Fraction(head, b + 1)) + d
+        return head + b * x + d
+
+    rhs = {"-": f"a * x ^ {k} - {b} * x + {d}", "/": f"a * x ^ {k} / {b + 1} + {d}",
+           "+": f"a * x ^ {k} + {b} * x + {d}"}[op].replace("a * ", f"{a} * ")
+    hyp = f"∀ x : {ty}, {cond} ≤ x → f x = {rhs}" if cond is not None else f"∀ x : {ty}, f x = {rhs}"
+    x1, x2 = rng.randint(0, 6), rng.randint(0, 6)
+    shape = rng.choice(["one", "sum", "nested"])
+    if shape == "one":
+        goal, value, args = f"f {x1}", f(x1), [x1]
+    elif shape == "sum":
+        goal, value, args = f"f {x1} + f {x2}", f(x1) + f(x2), [x1, x2]
+    else:
+        goal, value, args = f"f (f {x1})", f(f(x1)), [x1, f(x1)]
+    claim = value + rng.choice([0, 0, 1, -1])
+    if claim < 0 and ty == "ℕ":
+        claim = value + 1
+    if isinstance(claim, Fraction) and claim.denominator != 1:
+        shown = f"{claim.numerator} / {claim.denominator}" if claim >= 0 else f"-({-claim.numerator} / {claim.denominator})"
+    else:
+        shown = str(int(claim)) if claim >= 0 else f"-{-int(claim)}"
+    entailed = claim == value and (cond is None or all(x >= cond for x in args))
+    statement = f"theorem r (f : {ty} → {ty}) (h : {hyp}) : {goal} = {shown}"
+    tactics = rng.choice([["simp [h]"], ["norm_num [h]"], ["simp only [h]"], ["simp_all"], ["field_simp [h]"],
+                          ["simp [h] at *"]])
+    return statement, tactics, entailed
+
+
+def test_random_forall_rules_never_prove_a_value_they_do_not_entail(session):
+    """120 seeded cases (seed 701): nothing the rule and the arithmetic do not entail is closed, and
+    most entailed ones are (the sweep would be vacuous if everything failed)."""
+    import random
+    rng = random.Random(701)
+    accepted_entailed = holes = 0
+    for _ in range(120):
+        statement, tactics, entailed = _random_case(rng)
+        closed = _closes(session, statement, tactics)
+        holes += closed and not entailed
+        assert not (closed and not entailed), (statement, tactics)
+        accepted_entailed += closed and entailed
+    assert holes == 0 and accepted_entailed >= 20
