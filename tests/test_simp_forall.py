@@ -293,3 +293,12 @@ def test_random_forall_rules_never_prove_a_value_they_do_not_entail(session):
         assert not (closed and not entailed), (statement, tactics)
         accepted_entailed += closed and entailed
     assert holes == 0 and accepted_entailed >= 20
+
+
+def test_a_looping_conditional_rule_set_fails_rather_than_running_on(session):
+    """aime_1984_p7's `∀ n < 1000, f n = f (f (n + 5))` rewrites for ever (each instance makes two);
+    Lean's simp stops at its step or recursion limit with an error, and so does the kernel."""
+    kind, msg = attempt(session, _statement("aime_1984_p7").split(":= by")[0], ["simp [*]"])
+    assert kind == "error" and "maximum number of steps" in msg
+    kind, msg = attempt(session, "theorem t (f : ℝ → ℝ) (h : ∀ x, f x = f x + f x - f x) : f 1 = 2", ["simp [h]"])
+    assert kind == "error" and "maximum number of steps" in msg

@@ -123,8 +123,8 @@ def _simp_function(t: App, ty: str) -> Term:
     return t
 
 
-Discharge = Callable[[Term, dict], bool]   # proves a rule's side condition in a context, or says it cannot
 MAX_DISCHARGE_DEPTH = 2   # Lean's `Simp.Config.maxDischargeDepth`
+MAX_STEPS = 500           # rewrites and discharges in one simp call (Lean's `maxSteps` counts visits: 100000)
 
 
 @dataclass(frozen=True)
@@ -151,7 +151,7 @@ class SimpRule:
             out |= free_vars(q)
         return out - {v for v, _ in self.binders}
 
-    def instance(self, t: Term, ctx: dict[str, str], discharge: Discharge) -> Term | None:
+    def instance(self, t: Term, ctx: dict[str, str], discharge: "Discharger") -> Term | None:
         """`t` rewritten by the rule, or None where `t` is no instance of the lhs or a side
         condition is not discharged. The instance is found by first-order matching (`rw`'s
         `elab._unify`), every ∀-variable fixed by it and its value of the binder's type
@@ -175,23 +175,46 @@ class SimpRule:
         return rhs
 
 
-def discharger(simplify: Callable[[Term, dict, Discharge], Term], depth: int = 0) -> Discharge:
+class Discharger:
     """Lean's default discharger (`Simp.dischargeDefault?`, src/Lean/Meta/Tactic/Simp/Rewrite.lean):
     a side condition is proved when the same simplifier, simp set included, rewrites it to `True`;
-    no assumption is looked up, and past `MAX_DISCHARGE_DEPTH` nested discharges it gives up.
-    norm_num passes its own simplifier (Mathlib.Tactic.NormNum.Core's `discharge`)."""
-    def discharge(q: Term, ctx: dict) -> bool:
-        if depth >= MAX_DISCHARGE_DEPTH:
+    no assumption is looked up (unless `first`, a tactic's own discharger such as field_simp's,
+    says so), and past `MAX_DISCHARGE_DEPTH` nested discharges it gives up. norm_num passes its own
+    simplifier (the `discharge` of Mathlib/Tactic/NormNum/Core.lean).
+
+    It also keeps the step budget of one simp call, shared with the discharges nested in it: past
+    `MAX_STEPS` rewrites and discharges the call fails as Lean's does on a looping simp set
+    (`∀ n < 1000, f n = f (f (n + 5))`), instead of growing terms for ever."""
+
+    def __init__(self, simplify: Callable[[Term, dict, "Discharger"], Term], depth: int = 0,
+                 first: Callable[[Term, dict], bool] | None = None, shared: dict | None = None):
+        self.simplify, self.depth, self.first = simplify, depth, first
+        self.shared = shared if shared is not None else {"steps": 0, "proved": {}}
+
+    def step(self) -> None:
+        self.shared["steps"] += 1
+        if self.shared["steps"] > MAX_STEPS:
+            raise TacticError("simp failed, maximum number of steps exceeded")
+
+    def __call__(self, q: Term, ctx: dict) -> bool:
+        if self.first is not None and self.first(q, ctx):
+            return True
+        if self.depth >= MAX_DISCHARGE_DEPTH:
             return False
-        return simplify(q, ctx, discharger(simplify, depth + 1)) == TRUE
-    return discharge
+        key = (self.depth, q, tuple(sorted(ctx.items())))
+        proved = self.shared["proved"]
+        if key not in proved:
+            self.step()
+            deeper = Discharger(self.simplify, self.depth + 1, self.first, self.shared)
+            proved[key] = self.simplify(q, ctx, deeper) == TRUE
+        return proved[key]
 
 
-def simp_prop(p: Term, ctx: dict[str, str], rules: list[SimpRule] = (), discharge: Discharge | None = None) -> Term:
+def simp_prop(p: Term, ctx: dict[str, str], rules: list[SimpRule] = (), discharge: "Discharger | None" = None) -> Term:
     """Simplify a proposition to a fixed point with the rewrites `rules` (from hypotheses); their
     side conditions go to `discharge` (by default: this simplifier, with these rules)."""
     if discharge is None:
-        discharge = discharger(lambda q, c, d: simp_prop(q, c, rules, d))
+        discharge = Discharger(lambda q, c, d: simp_prop(q, c, rules, d))
     for _ in range(20):
         q = _simp(p, ctx, rules, discharge)
         if q == p:
@@ -200,7 +223,7 @@ def simp_prop(p: Term, ctx: dict[str, str], rules: list[SimpRule] = (), discharg
     return p
 
 
-def rewrite_terms(t: Term, rules: list[SimpRule], ctx: dict[str, str], discharge: Discharge) -> Term:
+def rewrite_terms(t: Term, rules: list[SimpRule], ctx: dict[str, str], discharge: "Discharger") -> Term:
     """One bottom-up pass of the term rules over an arithmetic term, as simp visits it: the
     arguments first, then the term itself. A binder (a `fun` in a sum) that would capture a
     variable of a rule is renamed before the pass goes under it, and its variable is typed there."""
@@ -217,11 +240,12 @@ def rewrite_terms(t: Term, rules: list[SimpRule], ctx: dict[str, str], discharge
     for rule in rules:
         new = rule.instance(t, ctx, discharge)
         if new is not None:
+            discharge.step()
             return typed(new, term_type(t, ctx))
     return t
 
 
-def rewrite_to_fixpoint(t: Term, rules: list[SimpRule], ctx: dict[str, str], discharge: Discharge) -> Term:
+def rewrite_to_fixpoint(t: Term, rules: list[SimpRule], ctx: dict[str, str], discharge: "Discharger") -> Term:
     """`rewrite_terms` again and again until no rule applies (at most 20 passes, as `simp_prop`)."""
     for _ in range(20):
         new = rewrite_terms(t, rules, ctx, discharge)
@@ -231,10 +255,11 @@ def rewrite_to_fixpoint(t: Term, rules: list[SimpRule], ctx: dict[str, str], dis
     return t
 
 
-def _simp(p: Term, ctx: dict[str, str], rules: list[SimpRule], discharge: Discharge) -> Term:
+def _simp(p: Term, ctx: dict[str, str], rules: list[SimpRule], discharge: "Discharger") -> Term:
     for rule in rules:
         new = rule.instance(p, ctx, discharge)
         if new is not None:
+            discharge.step()
             return new
     if isinstance(p, Bin) and p.op in REL_OPS:
         ty = relation_type(p, ctx)

@@ -13,7 +13,7 @@ from lean_env.embedded.types import elab_value, has_class
 from lean_env.embedded.tactics.closers import rfl_closes
 from lean_env.embedded.tactics.engine import Engine, hyp_prop
 from lean_env.embedded.tactics.registry import tactic
-from lean_env.embedded.simp import discharger, rewrite_to_fixpoint, simp_prop
+from lean_env.embedded.simp import Discharger, rewrite_to_fixpoint, simp_prop
 from lean_env.embedded.tactics.rewriting import simp_like, simp_rules
 from lean_env.embedded.tactics.text import TacticSyntaxError, at_clause, bracket_list, term
 
@@ -403,23 +403,20 @@ def t_field_simp(e: Engine, s: ProofState, rest: str) -> ProofState:
     return s.replace_main([g.with_target(new)], ax | CLASSICAL)
 
 
-def _field_simp_discharger(g: Goal, top: dict, rules, sign_of):
+def _field_simp_discharger(g: Goal, top: dict, rules, sign_of) -> Discharger:
     """Mathlib's `FieldSimp.discharge` on a side condition: a hypothesis as it stands, `d ≠ 0` or
     `0 < d` for a denominator the sign facts know, else simp with the same rules to True. The
     first two only outside any binder (`ctx is top`, the goal's context the rewriting started
     from): under a binder a bound variable may share a local's name."""
-    simp_discharge = discharger(lambda q, c, d: simp_prop(q, c, rules, d))
-
-    def discharge(q: Term, ctx: dict) -> bool:
-        if ctx is top:
-            if q in g.props():
-                return True
-            if isinstance(q, Bin) and q.op == "≠" and is_numeral(q.rhs, 0) and sign_of(q.lhs) != "none":
-                return True
-            if isinstance(q, Bin) and q.op == "<" and is_numeral(q.lhs, 0) and sign_of(q.rhs) == "pos":
-                return True
-        return simp_discharge(q, ctx)
-    return discharge
+    def known(q: Term, ctx: dict) -> bool:
+        if ctx is not top:
+            return False
+        if q in g.props():
+            return True
+        if isinstance(q, Bin) and q.op == "≠" and is_numeral(q.rhs, 0) and sign_of(q.lhs) != "none":
+            return True
+        return isinstance(q, Bin) and q.op == "<" and is_numeral(q.lhs, 0) and sign_of(q.rhs) == "pos"
+    return Discharger(lambda q, c, d: simp_prop(q, c, rules, d), first=known)
 
 
 @tactic("norm_num")

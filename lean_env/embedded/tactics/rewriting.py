@@ -8,7 +8,7 @@ from lean_env.embedded import arith, definitions, discrete
 from lean_env.embedded.elab import _unify, instantiate_rule
 from lean_env.embedded.goals import CLASSICAL, Goal, ProofState, TacticError, defeq
 from lean_env.embedded.simp import (
-    TRUE, SimpRule, discharger, evaluate_sqrt, hypothesis_rules, norm_cast_prop, push_cast_prop, push_neg, simp_prop,
+    TRUE, Discharger, SimpRule, evaluate_sqrt, hypothesis_rules, norm_cast_prop, push_cast_prop, push_neg, simp_prop,
 )
 from lean_env.embedded.terms import Bin, Const, Quant, Term, Un, Var, children, free_vars, pp, replace, type_of, with_children
 from lean_env.embedded.terms import rename_binder
@@ -353,7 +353,7 @@ def _simp_discrete(p: Term, ctx: dict, rules, lemmas: list[str], norm_num: bool,
     conditions of conditional rules are discharged by this same simplifier (for norm_num that is
     Mathlib's norm_num discharger, which evaluates numerals: `(3 : ℝ) ≠ 0`)."""
     if discharge is None:
-        discharge = discharger(lambda q, c, d: _simp_discrete(q, c, rules, lemmas, norm_num, d))
+        discharge = Discharger(lambda q, c, d: _simp_discrete(q, c, rules, lemmas, norm_num, d))
     for _ in range(5):
         q = discrete.rewrite_all(p, lemmas) if lemmas else p
         q = simp_prop(discrete.evaluate_closed(q, ctx), ctx, rules, discharge)
