@@ -124,7 +124,8 @@ def _simp_function(t: App, ty: str) -> Term:
 
 
 MAX_DISCHARGE_DEPTH = 2   # Lean's `Simp.Config.maxDischargeDepth`
-MAX_STEPS = 500           # rewrites and discharges in one simp call (Lean's `maxSteps` counts visits: 100000)
+MAX_STEPS = 500           # rewrites and discharges in one simp call
+MAX_VISITS = 20000        # subterms the rules are tried at in one simp call (Lean's `maxSteps` counts visits: 100000)
 
 
 @dataclass(frozen=True)
@@ -183,17 +184,17 @@ class Discharger:
     simplifier (the `discharge` of Mathlib/Tactic/NormNum/Core.lean).
 
     It also keeps the step budget of one simp call, shared with the discharges nested in it: past
-    `MAX_STEPS` rewrites and discharges the call fails as Lean's does on a looping simp set
-    (`∀ n < 1000, f n = f (f (n + 5))`), instead of growing terms for ever."""
+    `MAX_STEPS` rewrites and discharges, or `MAX_VISITS` subterms tried, the call fails as Lean's
+    does on a looping simp set (`∀ n < 1000, f n = f (f (n + 5))`), instead of growing terms for ever."""
 
     def __init__(self, simplify: Callable[[Term, dict, "Discharger"], Term], depth: int = 0,
                  first: Callable[[Term, dict], bool] | None = None, shared: dict | None = None):
         self.simplify, self.depth, self.first = simplify, depth, first
-        self.shared = shared if shared is not None else {"steps": 0, "proved": {}}
+        self.shared = shared if shared is not None else {"steps": 0, "visits": 0, "proved": {}}
 
-    def step(self) -> None:
-        self.shared["steps"] += 1
-        if self.shared["steps"] > MAX_STEPS:
+    def step(self, kind: str = "steps") -> None:
+        self.shared[kind] += 1
+        if self.shared[kind] > (MAX_STEPS if kind == "steps" else MAX_VISITS):
             raise TacticError("simp failed, maximum number of steps exceeded")
 
     def __call__(self, q: Term, ctx: dict) -> bool:
@@ -227,6 +228,7 @@ def rewrite_terms(t: Term, rules: list[SimpRule], ctx: dict[str, str], discharge
     """One bottom-up pass of the term rules over an arithmetic term, as simp visits it: the
     arguments first, then the term itself. A binder (a `fun` in a sum) that would capture a
     variable of a rule is renamed before the pass goes under it, and its variable is typed there."""
+    discharge.step("visits")
     if isinstance(t, Quant):
         name = t.var
         taken = set().union(*(r.free_vars() for r in rules))

@@ -351,10 +351,12 @@ def _simp_discrete(p: Term, ctx: dict, rules, lemmas: list[str], norm_num: bool,
     """`simp_prop` with the function lemmas given (`simp [Finset.sum_range_succ]` unrolls a sum
     over `range 3`) and, for `norm_num`, predicates on numerals decided (`Nat.Prime 7`). The side
     conditions of conditional rules are discharged by this same simplifier (for norm_num that is
-    Mathlib's norm_num discharger, which evaluates numerals: `(3 : ℝ) ≠ 0`)."""
+    Mathlib's norm_num discharger, which evaluates numerals: `(3 : ℝ) ≠ 0`). Rules that keep
+    rewriting (`h₀ : s = 9 - 2 * t`, `h₁ : t = 3 * s + 1`) fail as Lean's looping simp does,
+    instead of leaving a term Lean never reaches."""
     if discharge is None:
         discharge = Discharger(lambda q, c, d: _simp_discrete(q, c, rules, lemmas, norm_num, d))
-    for _ in range(5):
+    for _ in range(50 if rules else 5):   # with rules, the step budget is what bounds the work
         q = discrete.rewrite_all(p, lemmas) if lemmas else p
         q = simp_prop(discrete.evaluate_closed(q, ctx), ctx, rules, discharge)
         if norm_num:
@@ -362,6 +364,8 @@ def _simp_discrete(p: Term, ctx: dict, rules, lemmas: list[str], norm_num: bool,
         if q == p:
             return q
         p = q
+    if rules:
+        raise TacticError("simp failed, maximum number of steps exceeded")
     return p
 
 
