@@ -65,6 +65,16 @@ PROBES = [
      (f"{P} (y : ℝ) (f : ℝ → ℝ) (h : f y = 3) : ∀ z : ℝ, f y = 3 := by", ["simp [h]"])),
     ((f"{P} (y : ℝ) (g : ℝ → ℝ → ℝ) (h : ∀ x, g x y = 0) : ∀ y, g 1 y = 0 := by", ["simp [h]"]),
      (f"{P} (y : ℝ) (g : ℝ → ℝ → ℝ) (h : ∀ x, g x y = 0) : ∀ z : ℝ, g z y = 0 := by", ["simp [h]"])),
+    # a sum's bound `x` shadows the local `x`: `hx : x ≠ 0` must not discharge the bound one's
+    # side condition (the sum runs through 0, where f is unknown)
+    ((f"{P} (f : ℤ → ℝ) (x : ℤ) (hx : x ≠ 0) (h : ∀ y : ℤ, y ≠ 0 → f y = 1) : "
+      f"f x + ∑ x in Finset.Icc (-1 : ℤ) 1, f x = 4 := by", ["simp [h, hx]"]),
+     (f"{P} (f : ℤ → ℝ) (x : ℤ) (hx : x ≠ 0) (h : ∀ y : ℤ, y ≠ 0 → f y = 1) : f x + f 2 = 2 := by",
+      ["simp [h, hx]"])),
+    ((f"{P} (f : ℤ → ℝ) (x : ℤ) (hx : x ≠ 0) (h : ∀ y : ℤ, y ≠ 0 → f y = 1) : "
+      f"f x + ∑ x in Finset.Icc (-1 : ℤ) 1, f x = 4 := by", ["field_simp [h]"]),
+     (f"{P} (f : ℤ → ℝ) (x : ℤ) (hx : x ≠ 0) (h : ∀ y : ℤ, y ≠ 0 → f y = 1) : f x + f 2 = 2 := by",
+      ["field_simp [h]"])),
     # a side condition that does not hold is never assumed
     ((f"{P} (f : ℕ → ℕ) (h : ∀ n, 1000 ≤ n → f n = n - 3) : f 84 = 81 := by", ["simp [h]"]),
      (f"{P} (f : ℕ → ℕ) (h : ∀ n, 1000 ≤ n → f n = n - 3) : f 1005 = 1002 := by", ["simp [h]"])),

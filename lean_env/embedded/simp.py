@@ -202,11 +202,14 @@ class Discharger:
             return True
         if self.depth >= MAX_DISCHARGE_DEPTH:
             return False
+        deeper = Discharger(self.simplify, self.depth + 1, self.first, self.shared)
+        if self.first is not None:   # `first` may tell contexts apart that look alike: nothing cached
+            self.step()
+            return self.simplify(q, ctx, deeper) == TRUE
         key = (self.depth, q, tuple(sorted(ctx.items())))
         proved = self.shared["proved"]
         if key not in proved:
             self.step()
-            deeper = Discharger(self.simplify, self.depth + 1, self.first, self.shared)
             proved[key] = self.simplify(q, ctx, deeper) == TRUE
         return proved[key]
 
@@ -226,13 +229,14 @@ def simp_prop(p: Term, ctx: dict[str, str], rules: list[SimpRule] = (), discharg
 
 def rewrite_terms(t: Term, rules: list[SimpRule], ctx: dict[str, str], discharge: "Discharger") -> Term:
     """One bottom-up pass of the term rules over an arithmetic term, as simp visits it: the
-    arguments first, then the term itself. A binder (a `fun` in a sum) that would capture a
-    variable of a rule is renamed before the pass goes under it, and its variable is typed there."""
+    arguments first, then the term itself. A binder (a `fun` in a sum) that shadows a variable of
+    the context or of a rule is renamed before the pass goes under it (the side conditions met
+    there are discharged with rules about the outer variable), and its variable is typed there."""
     discharge.step("visits")
     if isinstance(t, Quant):
         name = t.var
-        taken = set().union(*(r.free_vars() for r in rules))
-        if t.var in taken:
+        taken = set().union(set(ctx), *(r.free_vars() for r in rules))
+        if t.var in taken:   # see `_simp`: a bound variable never shares a name with one outside
             t = rename_binder(t, taken)
         body = rewrite_terms(t.body, rules, {**ctx, t.var: t.ty}, discharge)
         return _binder_named_back(Quant(t.kind, t.var, t.ty, body), name)
@@ -356,9 +360,12 @@ def _simp(p: Term, ctx: dict[str, str], rules: list[SimpRule], discharge: "Disch
         return Bin(p.op, a, b)
     if isinstance(p, Quant):
         name = p.var
-        rule_vars = set().union(*(r.free_vars() for r in rules))
-        if p.var in rule_vars:   # rename the binder rather than capture a rule's variable
-            p = rename_binder(p, rule_vars)
+        # rename a binder that shadows a variable of the context or of a rule: a rule (or a fact a
+        # side condition is discharged with, in the simp set or not) about the outer `x` must not
+        # apply to the bound one; the name comes back afterwards where nothing tells them apart
+        taken = set().union(set(ctx), *(r.free_vars() for r in rules))
+        if p.var in taken:
+            p = rename_binder(p, taken)
         inner = dict(ctx)
         inner[p.var] = p.ty
         body = _simp(p.body, inner, rules, discharge)
