@@ -818,10 +818,39 @@ def gen_dvd_lift(d: Draw) -> tuple[str, list[list[str]]]:
     return f"theorem fz (a b : ℕ) (ha : a = {a}) (hb : b = {b}) : {goal} := by", [script]
 
 
+_RULE_BODIES = ("2 * x - 3", "x ^ 2 - x", "x - 5", "x / 2 + 1", "3 * x + y", "x * y - 1", "1 / x")
+_RULE_CONDITIONS = ("", "x ≠ 0 → ", "2 ≤ x → ", "x < 4 → ", "x ≠ y → ", "0 < x ∧ x < 5 → ")
+
+
+def gen_forall_rewrite(d: Draw) -> tuple[str, list[list[str]]]:
+    """A local `h : ∀ x, [cond →] f x = e` used by the simp family: instances at numerals, nested,
+    summed, at the local `x` (which the rule's bound `x` shadows), under the goal's own `∀ x` or a
+    sum's bound `x`, with side conditions that hold or not and facts about the local `x` at hand."""
+    ty = d.choice(CARRIERS)
+    body, cond = d.choice(_RULE_BODIES), d.choice(_RULE_CONDITIONS)
+    a, b, c = d.choice(SMALL), d.choice(SMALL), d.choice(SMALL)
+    at_a = _value_at(body.replace("x", f"({a})"), ty) if "y" not in body else None
+    # the rule's value at `a` (right whatever the condition says) half the time, else a guess
+    v = at_a if at_a is not None and d.coin() else d.integer(-3, 20)
+    fact = d.choice((f"x = {c}", f"x ≠ {c}", f"0 < x", f"x = y + {c}"))
+    goal = d.choice((f"f {a} = {v}", f"f {a} = {v}", f"f {a} + f {b} = {v}", f"f (f {a}) = {v}", f"f x = {v}", f"f x = f {c}",
+                     f"∀ x : {ty}, f x = {body}", f"∀ x : {ty}, f x = {d.choice(_RULE_BODIES)}",
+                     f"∀ z : {ty}, f z = {body.replace('x', 'z')}",
+                     f"(∑ x in Finset.range {a}, f x) = {v}" if ty == NAT else f"f y = {v}"))
+    rule = f"∀ x : {ty}, {cond}f x = {body}"
+    statement = f"theorem fz (f : {ty} → {ty}) (x y : {ty}) (hx : {fact}) (h : {rule}) : {goal} := by"
+    tactics = ("simp [h]", "simp only [h]", "norm_num [h]", "simp [h, hx]", "norm_num [h, hx]", "simp_all",
+               "simp [*] at *", "field_simp [h]", "simp [h] at hx ⊢", "simp [h] at h", "norm_num [h] at hx",
+               "rw [h]", "simp [hx] at h")
+    finish = ("linarith", "norm_num", "simp", "ring_nf", "omega", "exact hx", "rfl", "nlinarith [hx]")
+    scripts = [[d.choice(tactics)], [d.choice(tactics), d.choice(finish)], [d.choice(tactics), d.choice(tactics)]]
+    return statement, scripts
+
+
 HUMAN_FAMILIES: dict[str, Callable[[Draw], tuple[str, list[list[str]]]]] = {
     "cast_transfer": gen_cast_transfer, "trans_chain": gen_trans_chain, "binder_typing": gen_binder_typing,
     "expected_type": gen_expected_type, "fact_transfer": gen_fact_transfer, "numeral_default": gen_numeral_default,
-    "have_chain": gen_have_chain, "dvd_lift": gen_dvd_lift,
+    "have_chain": gen_have_chain, "dvd_lift": gen_dvd_lift, "forall_rewrite": gen_forall_rewrite,
 }
 
 

@@ -7,16 +7,20 @@ does that) and no linear arithmetic (that is `linarith`'s job).
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from fractions import Fraction
 from math import isqrt
+from typing import Callable
 
 from lean_env.embedded import carriers
 from lean_env.embedded.arith import ArithError, decide_relation, evaluate, is_closed_arith, relation_type, term_type, typed
 from lean_env.embedded.discrete import fold_predicates
+from lean_env.embedded.elab import _unify, instantiate_rule
+from lean_env.embedded.errors import TacticError
 from lean_env.embedded.functions import ALPHA, SIGNATURES, local_function
 from lean_env.embedded.terms import (
-    FIELDS, NAT, REAL, App, Bin, Cast, Const, Num, Quant, Term, Un, Var, REL_OPS, children, free_vars, fresh_name, num, replace,
-    subst, with_children,
+    FIELDS, NAT, REAL, App, Bin, Cast, Const, Num, Quant, Term, Un, Var, REL_OPS, children, free_vars, is_function_app,
+    num, rename_binder, subst, with_children,
 )
 
 TRUE, FALSE = Const(True), Const(False)
@@ -119,27 +123,156 @@ def _simp_function(t: App, ty: str) -> Term:
     return t
 
 
-def simp_prop(p: Term, ctx: dict[str, str], rules: list[tuple[Term, Term]] = ()) -> Term:
-    """Simplify a proposition to a fixed point; `rules` are (lhs, rhs) rewrites from hypotheses."""
+MAX_DISCHARGE_DEPTH = 2   # Lean's `Simp.Config.maxDischargeDepth`
+MAX_STEPS = 500           # rewrites and discharges in one simp call
+MAX_VISITS = 20000        # subterms the rules are tried at in one simp call (Lean's `maxSteps` counts visits: 100000)
+
+
+@dataclass(frozen=True)
+class SimpRule:
+    """One rewrite that `simp [h]` draws from a proof: every instance of `lhs` (an instance fixes
+    the ∀-variables in `binders`) becomes `rhs`, where each premise, instantiated, is discharged.
+    `origin` names the hypothesis it came from: Lean's `simpGoal` erases it from the simp set while
+    simplifying that hypothesis (`Simp.SimpTheorems.eraseTheorem (.fvar h)`)."""
+
+    lhs: Term
+    rhs: Term
+    binders: tuple[tuple[str, str], ...] = ()
+    premises: tuple[Term, ...] = ()
+    origin: str | None = None
+
+    @property
+    def rewrites_props(self) -> bool:
+        return isinstance(self.lhs, Bin) and self.lhs.op in REL_OPS
+
+    def free_vars(self) -> set[str]:
+        """The variables of the context the rule mentions (its own ∀-variables are not among them)."""
+        out = free_vars(self.lhs) | free_vars(self.rhs)
+        for q in self.premises:
+            out |= free_vars(q)
+        return out - {v for v, _ in self.binders}
+
+    def instance(self, t: Term, ctx: dict[str, str], discharge: "Discharger") -> Term | None:
+        """`t` rewritten by the rule, or None where `t` is no instance of the lhs or a side
+        condition is not discharged. The instance is found by first-order matching (`rw`'s
+        `elab._unify`), every ∀-variable fixed by it and its value of the binder's type
+        (`elab.instantiate_rule`, as for `rw`)."""
+        if not self.binders:
+            if t != self.lhs or not all(discharge(q, ctx) for q in self.premises):
+                return None
+            return self.rhs
+        metas = {v for v, _ in self.binders}
+        binding: dict[str, Term] = {}
+        if not (_unify(self.lhs, t, metas, binding) and set(binding) == metas):
+            return None
+        if any(term_type(binding[v], ctx) is None for v, _ in self.binders):
+            return None   # a value whose type the kernel cannot tell is never taken for the binder's
+        try:
+            _, rhs, *premises = instantiate_rule(list(self.binders), binding, (self.lhs, self.rhs, *self.premises), ctx)
+        except TacticError:
+            return None   # a value of another type (an ℝ numeral for an ℕ binder): no instance
+        if not all(discharge(q, ctx) for q in premises):
+            return None
+        return rhs
+
+
+class Discharger:
+    """Lean's default discharger (`Simp.dischargeDefault?`, src/Lean/Meta/Tactic/Simp/Rewrite.lean):
+    a side condition is proved when the same simplifier, simp set included, rewrites it to `True`;
+    no assumption is looked up (unless `first`, a tactic's own discharger such as field_simp's,
+    says so), and past `MAX_DISCHARGE_DEPTH` nested discharges it gives up. norm_num passes its own
+    simplifier (the `discharge` of Mathlib/Tactic/NormNum/Core.lean).
+
+    It also keeps the step budget of one simp call, shared with the discharges nested in it: past
+    `MAX_STEPS` rewrites and discharges, or `MAX_VISITS` subterms tried, the call fails as Lean's
+    does on a looping simp set (`∀ n < 1000, f n = f (f (n + 5))`), instead of growing terms for ever."""
+
+    def __init__(self, simplify: Callable[[Term, dict, "Discharger"], Term], depth: int = 0,
+                 first: Callable[[Term, dict], bool] | None = None, shared: dict | None = None):
+        self.simplify, self.depth, self.first = simplify, depth, first
+        self.shared = shared if shared is not None else {"steps": 0, "visits": 0, "proved": {}}
+
+    def step(self, kind: str = "steps") -> None:
+        self.shared[kind] += 1
+        if self.shared[kind] > (MAX_STEPS if kind == "steps" else MAX_VISITS):
+            raise TacticError("simp failed, maximum number of steps exceeded")
+
+    def __call__(self, q: Term, ctx: dict) -> bool:
+        if self.first is not None and self.first(q, ctx):
+            return True
+        if self.depth >= MAX_DISCHARGE_DEPTH:
+            return False
+        deeper = Discharger(self.simplify, self.depth + 1, self.first, self.shared)
+        if self.first is not None:   # `first` may tell contexts apart that look alike: nothing cached
+            self.step()
+            return self.simplify(q, ctx, deeper) == TRUE
+        key = (self.depth, q, tuple(sorted(ctx.items())))
+        proved = self.shared["proved"]
+        if key not in proved:
+            self.step()
+            proved[key] = self.simplify(q, ctx, deeper) == TRUE
+        return proved[key]
+
+
+def simp_prop(p: Term, ctx: dict[str, str], rules: list[SimpRule] = (), discharge: "Discharger | None" = None) -> Term:
+    """Simplify a proposition to a fixed point with the rewrites `rules` (from hypotheses); their
+    side conditions go to `discharge` (by default: this simplifier, with these rules)."""
+    if discharge is None:
+        discharge = Discharger(lambda q, c, d: simp_prop(q, c, rules, d))
     for _ in range(20):
-        q = _simp(p, ctx, rules)
+        q = _simp(p, ctx, rules, discharge)
         if q == p:
             return q
         p = q
     return p
 
 
-def _simp(p: Term, ctx: dict[str, str], rules) -> Term:
-    for lhs, rhs in rules:
-        if p == lhs:
-            return rhs
+def rewrite_terms(t: Term, rules: list[SimpRule], ctx: dict[str, str], discharge: "Discharger") -> Term:
+    """One bottom-up pass of the term rules over an arithmetic term, as simp visits it: the
+    arguments first, then the term itself. A binder (a `fun` in a sum) that shadows a variable of
+    the context or of a rule is renamed before the pass goes under it (the side conditions met
+    there are discharged with rules about the outer variable), and its variable is typed there."""
+    discharge.step("visits")
+    if isinstance(t, Quant):
+        name = t.var
+        taken = set().union(set(ctx), *(r.free_vars() for r in rules))
+        if t.var in taken:   # see `_simp`: a bound variable never shares a name with one outside
+            t = rename_binder(t, taken)
+        body = rewrite_terms(t.body, rules, {**ctx, t.var: t.ty}, discharge)
+        return _binder_named_back(Quant(t.kind, t.var, t.ty, body), name)
+    if isinstance(t, (Bin, Un, Cast)) or is_function_app(t) or (
+            isinstance(t, App) and isinstance(t.fn, Var) and local_function(t.fn.ty) is not None):
+        t = with_children(t, [rewrite_terms(c, rules, ctx, discharge) for c in children(t)])
+    for rule in rules:
+        new = rule.instance(t, ctx, discharge)
+        if new is not None:
+            discharge.step()
+            return typed(new, term_type(t, ctx))
+    return t
+
+
+def rewrite_to_fixpoint(t: Term, rules: list[SimpRule], ctx: dict[str, str], discharge: "Discharger") -> Term:
+    """`rewrite_terms` again and again until no rule applies (at most 20 passes, as `simp_prop`)."""
+    for _ in range(20):
+        new = rewrite_terms(t, rules, ctx, discharge)
+        if new == t:
+            return t
+        t = new
+    return t
+
+
+def _simp(p: Term, ctx: dict[str, str], rules: list[SimpRule], discharge: "Discharger") -> Term:
+    for rule in rules:
+        new = rule.instance(p, ctx, discharge)
+        if new is not None:
+            discharge.step()
+            return new
     if isinstance(p, Bin) and p.op in REL_OPS:
         ty = relation_type(p, ctx)
+        term_rules = [r for r in rules if not r.rewrites_props]
         a, b = p.lhs, p.rhs
-        for lhs, rhs in rules:
-            if not isinstance(lhs, Bin) or lhs.op not in REL_OPS:
-                rhs = typed(rhs, ty)
-                a, b = replace(a, lhs, rhs), replace(b, lhs, rhs)
+        if term_rules:
+            a, b = (rewrite_terms(x, term_rules, ctx, discharge) for x in (a, b))
         a, b = simp_arith(a, ty), simp_arith(b, ty)
         op = p.op
         if op == "≥":
@@ -178,7 +311,7 @@ def _simp(p: Term, ctx: dict[str, str], rules) -> Term:
             return TRUE
         return Bin(op, a, b)
     if isinstance(p, Un) and p.op == "¬":
-        a = _simp(p.arg, ctx, rules)
+        a = _simp(p.arg, ctx, rules, discharge)
         if isinstance(a, Const):
             return Const(not a.value)
         if isinstance(a, Un) and a.op == "¬":
@@ -189,7 +322,7 @@ def _simp(p: Term, ctx: dict[str, str], rules) -> Term:
             return Bin("<", a.rhs, a.lhs)
         return Un("¬", a)
     if isinstance(p, Bin) and p.op in ("∧", "∨", "→", "↔"):
-        a, b = _simp(p.lhs, ctx, rules), _simp(p.rhs, ctx, rules)
+        a, b = _simp(p.lhs, ctx, rules, discharge), _simp(p.rhs, ctx, rules, discharge)
         if p.op == "∧":
             if a == TRUE:
                 return b
@@ -214,7 +347,7 @@ def _simp(p: Term, ctx: dict[str, str], rules) -> Term:
             if a == FALSE or b == TRUE:
                 return TRUE
             if b == FALSE:
-                return _simp(Un("¬", a), ctx, rules)
+                return _simp(Un("¬", a), ctx, rules, discharge)
             if a == b:
                 return TRUE
         elif p.op == "↔":
@@ -226,17 +359,29 @@ def _simp(p: Term, ctx: dict[str, str], rules) -> Term:
                 return a
         return Bin(p.op, a, b)
     if isinstance(p, Quant):
-        rule_vars = set().union(*(free_vars(l) | free_vars(r) for l, r in rules)) if rules else set()
-        if p.var in rule_vars:   # rename the binder rather than capture a rule's variable
-            fresh = fresh_name(p.var, rule_vars | free_vars(p.body))
-            p = Quant(p.kind, fresh, p.ty, subst(p.body, p.var, Var(fresh)))
+        name = p.var
+        # rename a binder that shadows a variable of the context or of a rule: a rule (or a fact a
+        # side condition is discharged with, in the simp set or not) about the outer `x` must not
+        # apply to the bound one; the name comes back afterwards where nothing tells them apart
+        taken = set().union(set(ctx), *(r.free_vars() for r in rules))
+        if p.var in taken:
+            p = rename_binder(p, taken)
         inner = dict(ctx)
         inner[p.var] = p.ty
-        body = _simp(p.body, inner, rules)
+        body = _simp(p.body, inner, rules, discharge)
         if isinstance(body, Const):
             return body if p.kind == "∀" or not body.value else TRUE
-        return Quant(p.kind, p.var, p.ty, body)
+        return _binder_named_back(Quant(p.kind, p.var, p.ty, body), name)
     return p
+
+
+def _binder_named_back(q: Quant, name: str) -> Quant:
+    """A binder renamed to keep clear of a rule's variable gets its own name back where its body
+    does not mention that variable: Lean's binders keep their names, so a rename alone is no
+    progress (`simp made no progress`)."""
+    if q.var == name or name in free_vars(q.body):
+        return q
+    return Quant(q.kind, name, q.ty, subst(q.body, q.var, Var(name)))
 
 
 def _offset(t: Term) -> tuple[Term | None, int]:
@@ -269,22 +414,49 @@ def _cancel_offsets(op: str, a: Term, b: Term) -> Term | None:
     return Bin(op, side(ta, ka), side(tb, kb))
 
 
-def hypothesis_rules(props: list[Term]) -> list[tuple[Term, Term]]:
-    """How `simp [h]` uses a hypothesis: `a = b` rewrites a to b, `P` rewrites P to True,
-    `¬P` rewrites P to False, `P ↔ Q` rewrites P to Q."""
-    rules: list[tuple[Term, Term]] = []
-    for h in props:
-        if isinstance(h, Bin) and h.op == "=":
-            rules.append((h.lhs, h.rhs))
-        elif isinstance(h, Bin) and h.op == "↔":
-            rules.append((h.lhs, h.rhs))
-        elif isinstance(h, Un) and h.op == "¬":
-            rules.append((h.arg, FALSE))
-        elif isinstance(h, Bin) and h.op == "≠":
-            rules.append((Bin("=", h.lhs, h.rhs), FALSE))
-        elif not isinstance(h, Quant):
-            rules.append((h, TRUE))
+def hypothesis_rules(props: list[Term], origins: list[str | None] | None = None) -> list[SimpRule]:
+    """How `simp [h]` uses a hypothesis (Lean's `preprocess` in src/Lean/Meta/Tactic/Simp/SimpTheorems.lean):
+    `a = b` rewrites a to b, `P ↔ Q` rewrites P to Q, `¬P` rewrites P to False, `a ≠ b` rewrites
+    `a = b` to False, `P ∧ Q` gives a rule for each side, any other `P` rewrites P to True. Under
+    `∀ xs,` the rewrite applies at every instance of its lhs; each premise of `hs → ...` (`∀ x ≠ 0,
+    ...` too) is a side condition to discharge. A rule whose lhs is one of its own ∀-variables is
+    left out (Lean's simp wants a function or constant at the head of a lemma's lhs).
+    `origins[i]` names the hypothesis `props[i]` is."""
+    rules: list[SimpRule] = []
+    for i, h in enumerate(props):
+        origin = origins[i] if origins else None
+        binders: list[tuple[str, str]] = []
+        premises: list[Term] = []
+        while True:
+            if isinstance(h, Quant) and h.kind == "∀":
+                if any(h.var == v for v, _ in binders):   # an inner binder shadowing an outer one
+                    h = rename_binder(h, {v for v, _ in binders})
+                binders.append((h.var, h.ty))
+                h = h.body
+            elif isinstance(h, Bin) and h.op == "→" and not isinstance(h.rhs, Const):
+                premises.append(h.lhs)
+                h = h.rhs
+            else:
+                break
+        for lhs, rhs in _rule_sides(h):
+            if isinstance(lhs, Var) and any(lhs.name == v for v, _ in binders):
+                continue
+            rules.append(SimpRule(lhs, rhs, tuple(binders), tuple(premises), origin))
     return rules
+
+
+def _rule_sides(h: Term) -> list[tuple[Term, Term]]:
+    if isinstance(h, Bin) and h.op in ("=", "↔"):
+        return [(h.lhs, h.rhs)]
+    if isinstance(h, Bin) and h.op == "∧":
+        return _rule_sides(h.lhs) + _rule_sides(h.rhs)
+    if isinstance(h, Un) and h.op == "¬":
+        return [(h.arg, FALSE)]
+    if isinstance(h, Bin) and h.op == "≠":
+        return [(Bin("=", h.lhs, h.rhs), FALSE)]
+    if isinstance(h, (Quant, Const)):
+        return []
+    return [(h, TRUE)]
 
 
 def push_neg(p: Term) -> Term:

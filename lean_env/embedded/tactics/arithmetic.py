@@ -13,7 +13,8 @@ from lean_env.embedded.types import elab_value, has_class
 from lean_env.embedded.tactics.closers import rfl_closes
 from lean_env.embedded.tactics.engine import Engine, hyp_prop
 from lean_env.embedded.tactics.registry import tactic
-from lean_env.embedded.tactics.rewriting import simp_like
+from lean_env.embedded.simp import Discharger, rewrite_to_fixpoint, simp_prop
+from lean_env.embedded.tactics.rewriting import simp_like, simp_rules
 from lean_env.embedded.tactics.text import TacticSyntaxError, at_clause, bracket_list, term
 
 
@@ -363,21 +364,36 @@ def _field_simp_prop(p: Term, g: Goal, sign_of) -> Term | None:
 
 @tactic("field_simp")
 def t_field_simp(e: Engine, s: ProofState, rest: str) -> ProofState:
-    """`field_simp [h] (at h')`: clear the denominators known nonzero (`arith.clear_denominators`);
-    closes a goal that becomes `a = a`. Unlike Mathlib's it does not simp-normalise otherwise."""
+    """`field_simp [h] (at h')`: first the given hypotheses' rewrites (a `∀ x, f x = ...` at every
+    instance, side conditions discharged as by Mathlib's `FieldSimp.discharge`), then the
+    denominators known nonzero cleared (`arith.clear_denominators`); closes a goal that becomes
+    `a = a`. Unlike Mathlib's it does not simp-normalise otherwise."""
     body, where = at_clause(rest)
     g = s.main
-    extra, ax = _extra_facts(e, g, bracket_list(body))
+    items = bracket_list(body)
+    extra, ax = _extra_facts(e, g, items)
     sign_of = _denominator_sign(g, extra)
+    rules = [r for r in simp_rules(e, g, items)[0] if not r.rewrites_props]
+
+    def step(p: Term, name: str) -> Term | None:
+        own = [r for r in rules if r.origin != name]   # as simpGoal: never h rewriting h itself
+        rewritten = p
+        if own and isinstance(p, Bin) and p.op in ("=", "≠", "<", "≤", ">", "≥"):
+            ctx = g.ctx
+            discharge = _field_simp_discharger(g, ctx, own, sign_of)
+            rewritten = Bin(p.op, *(rewrite_to_fixpoint(x, own, ctx, discharge) for x in (p.lhs, p.rhs)))
+        new = _field_simp_prop(rewritten, g, sign_of)
+        return rewritten if new is None and rewritten != p else new
+
     try:
         if where:
             for h in where:
-                new = _field_simp_prop(hyp_prop(g, h), g, sign_of)
+                new = step(hyp_prop(g, h), h)
                 if new is None:
                     raise TacticError("field_simp made no progress")
                 g = g.replace_hyp(h, new)
             return s.replace_main([g], ax | CLASSICAL)
-        new = _field_simp_prop(g.target, g, sign_of)
+        new = step(g.target, "⊢")
     except arith.ArithError as err:
         raise TacticError(f"field_simp failed: {err}") from None
     if new is None:
@@ -385,6 +401,22 @@ def t_field_simp(e: Engine, s: ProofState, rest: str) -> ProofState:
     if rfl_closes(g.with_target(new)):
         return s.replace_main([], ax | CLASSICAL)
     return s.replace_main([g.with_target(new)], ax | CLASSICAL)
+
+
+def _field_simp_discharger(g: Goal, top: dict, rules, sign_of) -> Discharger:
+    """Mathlib's `FieldSimp.discharge` on a side condition: a hypothesis as it stands, `d ≠ 0` or
+    `0 < d` for a denominator the sign facts know, else simp with the same rules to True. The
+    first two only outside any binder (`ctx is top`, the goal's context the rewriting started
+    from): under a binder a bound variable may share a local's name."""
+    def known(q: Term, ctx: dict) -> bool:
+        if ctx is not top:
+            return False
+        if q in g.props():
+            return True
+        if isinstance(q, Bin) and q.op == "≠" and is_numeral(q.rhs, 0) and sign_of(q.lhs) != "none":
+            return True
+        return isinstance(q, Bin) and q.op == "<" and is_numeral(q.lhs, 0) and sign_of(q.rhs) == "pos"
+    return Discharger(lambda q, c, d: simp_prop(q, c, rules, d), first=known)
 
 
 @tactic("norm_num")

@@ -7,7 +7,9 @@ import re
 from lean_env.embedded import arith, definitions, discrete
 from lean_env.embedded.elab import _unify, instantiate_rule
 from lean_env.embedded.goals import CLASSICAL, Goal, ProofState, TacticError, defeq
-from lean_env.embedded.simp import TRUE, evaluate_sqrt, hypothesis_rules, norm_cast_prop, push_cast_prop, push_neg, simp_prop
+from lean_env.embedded.simp import (
+    TRUE, Discharger, SimpRule, evaluate_sqrt, hypothesis_rules, norm_cast_prop, push_cast_prop, push_neg, simp_prop,
+)
 from lean_env.embedded.terms import Bin, Const, Quant, Term, Un, Var, children, free_vars, pp, replace, type_of, with_children
 from lean_env.embedded.terms import rename_binder
 from lean_env.embedded.tactics.closers import reducible_rfl, t_assumption
@@ -260,22 +262,40 @@ def t_push_neg(e: Engine, s: ProofState, rest: str) -> ProofState:
 # -- simp family
 
 
-def simp_rules(e: Engine, g: Goal, items: list[str]) -> tuple[list, frozenset]:
+def simp_rules(e: Engine, g: Goal, items: list[str]) -> tuple[list[SimpRule], frozenset]:
+    """The rewrites `simp [items]` adds to its simp set. A hypothesis named on its own (or by `*`)
+    is their origin, which `simpGoal` leaves out while simplifying that very hypothesis, and only a
+    hypothesis gives ∀-rules: a library lemma's `∀` stays out as before (permutation lemmas such as
+    `mul_comm` need Lean's term order, which the kernel does not model)."""
     el = e.elab(g)
-    props: list[Term] = []
+    rules: list[SimpRule] = []
     for it in items:
         if it == "*":
-            props.extend(g.props())
+            named = [h for h in g.hyps if not h.is_var]
+            rules += hypothesis_rules([h.type for h in named], [h.name for h in named])
             continue
         if it in discrete.REWRITES:   # used by `_simp_discrete`, not as a hypothesis rule
             continue
         reverse = it.startswith("←")
-        t = term(it.lstrip("←").strip())
-        p = el.infer(t)   # an unknown name is Lean's error too ("unknown identifier"), never skipped
-        if reverse and isinstance(p, Bin) and p.op == "=":
-            p = Bin("=", p.rhs, p.lhs)
-        props.append(p)
-    return hypothesis_rules(props), el.axioms
+        text = it.lstrip("←").strip()
+        p = el.infer(term(text))   # an unknown name is Lean's error too ("unknown identifier"), never skipped
+        if reverse:
+            p = _reversed(p)
+        hyp = g.hyp(text)
+        origin = text if hyp is not None and not hyp.is_var else None
+        rules += [r for r in hypothesis_rules([p], [origin]) if origin is not None or not r.binders]
+    return rules, el.axioms
+
+
+def _reversed(p: Term) -> Term:
+    """`← h`: the equation (or iff) at the end of `h`'s ∀s and premises read right to left."""
+    if isinstance(p, Quant) and p.kind == "∀":
+        return Quant(p.kind, p.var, p.ty, _reversed(p.body))
+    if isinstance(p, Bin) and p.op == "→":
+        return Bin("→", p.lhs, _reversed(p.rhs))
+    if isinstance(p, Bin) and p.op in ("=", "↔"):
+        return Bin(p.op, p.rhs, p.lhs)
+    return p
 
 
 def simp_like(name: str, use_all_hyps: bool = False):
@@ -310,8 +330,9 @@ def simp_like(name: str, use_all_hyps: bool = False):
                     g = g.with_target(new)
                 continue
             old = hyp_prop(g, tname)
-            own = hypothesis_rules([old])   # `simp [*] at h` does not rewrite h with itself
-            new = simplify(old, [r for r in rules if r[0] != old and r not in own])
+            # Lean's simpGoal erases the hypothesis being simplified from the simp set
+            # (src/Lean/Meta/Tactic/Simp/Main.lean): `simp [h] at h` never rewrites h into True
+            new = simplify(old, [r for r in rules if r.origin != tname])
             if _changed(new, old):
                 progress = True
                 if new == Const(False):
@@ -326,17 +347,25 @@ def simp_like(name: str, use_all_hyps: bool = False):
     return run
 
 
-def _simp_discrete(p: Term, ctx: dict, rules, lemmas: list[str], norm_num: bool) -> Term:
+def _simp_discrete(p: Term, ctx: dict, rules, lemmas: list[str], norm_num: bool, discharge=None) -> Term:
     """`simp_prop` with the function lemmas given (`simp [Finset.sum_range_succ]` unrolls a sum
-    over `range 3`) and, for `norm_num`, predicates on numerals decided (`Nat.Prime 7`)."""
-    for _ in range(5):
+    over `range 3`) and, for `norm_num`, predicates on numerals decided (`Nat.Prime 7`). The side
+    conditions of conditional rules are discharged by this same simplifier (for norm_num that is
+    Mathlib's norm_num discharger, which evaluates numerals: `(3 : ℝ) ≠ 0`). Rules that keep
+    rewriting (`h₀ : s = 9 - 2 * t`, `h₁ : t = 3 * s + 1`) fail as Lean's looping simp does,
+    instead of leaving a term Lean never reaches."""
+    if discharge is None:
+        discharge = Discharger(lambda q, c, d: _simp_discrete(q, c, rules, lemmas, norm_num, d))
+    for _ in range(50 if rules else 5):   # with rules, the step budget is what bounds the work
         q = discrete.rewrite_all(p, lemmas) if lemmas else p
-        q = simp_prop(discrete.evaluate_closed(q, ctx), ctx, rules)
+        q = simp_prop(discrete.evaluate_closed(q, ctx), ctx, rules, discharge)
         if norm_num:
             q = evaluate_sqrt(discrete.fold_predicates(q))
         if q == p:
             return q
         p = q
+    if rules:
+        raise TacticError("simp failed, maximum number of steps exceeded")
     return p
 
 
@@ -345,19 +374,24 @@ def _changed(new: Term, old: Term) -> bool:
     return new != old and pp(new) != pp(old)
 
 
-def _simp_all(e: Engine, s: ProofState, extra_rules, ax) -> ProofState:
+def _simp_all(e: Engine, s: ProofState, extra_rules: list[SimpRule], ax) -> ProofState:
+    """Each hypothesis simplified with the others (∀-hypotheses as conditional rewrites) and the
+    extra rules, never with itself (Lean's SimpAll disables the entry it simplifies); then the goal
+    with all of them."""
     g = s.main
     changed = False
     for _ in range(5):
         for h in [h for h in g.hyps if not h.is_var]:
-            others = [x.type for x in g.hyps if not x.is_var and x.name != h.name]
-            new = simp_prop(h.type, g.ctx, hypothesis_rules(others) + extra_rules)
+            others = [x for x in g.hyps if not x.is_var and x.name != h.name]
+            rules = hypothesis_rules([x.type for x in others], [x.name for x in others])
+            new = simp_prop(h.type, g.ctx, rules + [r for r in extra_rules if r.origin != h.name])
             if new == Const(False):
                 return s.replace_main([], ax)
             if _changed(new, h.type):
                 changed = True
                 g = g.remove(h.name) if new == TRUE else g.replace_hyp(h.name, new)
-        new_t = simp_prop(g.target, g.ctx, hypothesis_rules(g.props()) + extra_rules)
+        named = [x for x in g.hyps if not x.is_var]
+        new_t = simp_prop(g.target, g.ctx, hypothesis_rules([x.type for x in named], [x.name for x in named]) + extra_rules)
         if _changed(new_t, g.target):
             changed = True
             g = g.with_target(new_t)
@@ -392,7 +426,7 @@ def t_simpa(e: Engine, s: ProofState, rest: str) -> ProofState:
         if any(defeq(p, target, g.ctx) for p in g.props()):
             return s.replace_main([], ax)
         raise TacticError(f"simpa failed: no hypothesis matches the simplified goal\n  {pp(target)}")
-    q = simp_prop(given, g.ctx, [r for r in rules if r[0] != given])
+    q = simp_prop(given, g.ctx, [r for r in rules if r.lhs != given])
     others = [p for p in g.props() if p is not given] if not using.strip() else []
     if q == Const(False) or defeq(q, target, g.ctx) or any(defeq(p, target, g.ctx) for p in others):
         return s.replace_main([], ax)
