@@ -9,6 +9,8 @@
     a ∈ ({b} : Set α)        := a = b                          (`Set.mem_singleton_iff`, a simp lemma)
     a ≡ b [MOD n]            := a % n = b % n                  (`Nat.ModEq`; `Int.ModEq` for `[ZMOD n]`)
     Function.Injective f     := ∀ ⦃a₁ a₂⦄, f a₁ = f a₂ → a₁ = a₂
+    Even n                   := ∃ r, n = r + r                 (Mathlib/Algebra/Group/Even.lean, additive `IsSquare`)
+    Odd n                    := ∃ k, n = 2 * k + 1             (Mathlib/Algebra/Ring/Parity.lean)
 
 `unfold_head` unfolds the head of a proposition one step: what `intro`, `constructor`, `obtain`,
 `⟨_, _⟩` and `h.1` see, since Lean's `whnf` does the same. `unfold_all` unfolds everywhere: what
@@ -22,7 +24,7 @@ from __future__ import annotations
 from typing import Callable
 
 from lean_env.embedded.functions import local_function
-from lean_env.embedded.terms import App, Bin, Quant, Term, Un, Var, fresh_name, free_vars, subst, type_of
+from lean_env.embedded.terms import App, Bin, Num, Quant, Term, Un, Var, fresh_name, free_vars, subst, type_of
 
 MEM = "Membership.mem"
 
@@ -97,6 +99,21 @@ def _injective(t: Term) -> Term | None:
     return Quant("∀", a1, ty, Quant("∀", a2, ty, Bin("→", eq, Bin("=", Var(a1, ty), Var(a2, ty)))))
 
 
+def _parity(t: Term, name: str) -> Term | None:
+    """`Even n` and `Odd n` at the type of `n` (ℕ or ℤ here): the bound name as Mathlib's (`r`,
+    `k`), renamed away from the variables of `n` so that nothing in `n` is captured."""
+    if _head(t) != name or len(t.args) != 1:
+        return None
+    n = t.args[0]
+    ty = type_of(n)
+    if ty is None:   # not elaborated: no type to quantify over
+        return None
+    v = fresh_name("r" if name == "Even" else "k", free_vars(n))
+    w = Var(v, ty)
+    rhs = Bin("+", w, w) if name == "Even" else Bin("+", Bin("*", Num(2, ty), w), Num(1, ty))
+    return Quant("∃", v, ty, Bin("=", n, rhs))
+
+
 # name a proof may give -> the rule (a term it unfolds, or None)
 REWRITES: dict[str, Callable[[Term], Term | None]] = {
     "IsLeast": lambda t: _is_least(t, "lowerBounds") if _head(t) == "IsLeast" else None,
@@ -112,6 +129,8 @@ REWRITES: dict[str, Callable[[Term], Term | None]] = {
     "Nat.ModEq": lambda t: _mod_eq(t, "Nat.ModEq"),
     "Int.ModEq": lambda t: _mod_eq(t, "Int.ModEq"),
     "Function.Injective": _injective,
+    "Even": lambda t: _parity(t, "Even"),
+    "Odd": lambda t: _parity(t, "Odd"),
 }
 SIMP_SET = ("Set.mem_setOf_eq", "Set.mem_diff", "Set.mem_singleton_iff")   # @[simp] in Mathlib
 _ALL = tuple(REWRITES.values())

@@ -505,6 +505,7 @@ def _destruct(g: Goal, name: str, prop: Term, pat, tags: bool) -> list[Goal]:
     pats = list(arg)
     if len(pats) == 1:
         return _destruct(g, name, prop, pats[0], tags)
+    prop = as_exists(prop, g.ctx)   # rcases takes the `whnfD` at every level: `rintro ⟨k, hk⟩` on `Even n`
     if isinstance(prop, Bin) and prop.op in ("∧", "↔"):
         lhs, rhs = (prop.lhs, prop.rhs) if prop.op == "∧" else (
             Bin("→", prop.lhs, prop.rhs), Bin("→", prop.rhs, prop.lhs))
@@ -524,17 +525,19 @@ def _destruct(g: Goal, name: str, prop: Term, pat, tags: bool) -> list[Goal]:
     raise TacticError(f"rcases: cannot destructure\n  {pp(prop)}")
 
 
-def _source_prop(e: Engine, g: Goal, src: str) -> tuple[Goal, str, Term, frozenset]:
-    """The hypothesis (removed from the context) or proof term that rcases/obtain destructs."""
+def _source_prop(e: Engine, g: Goal, src: str, unfold: bool = True) -> tuple[Goal, str, Term, frozenset]:
+    """The hypothesis (removed from the context) or proof term that rcases/obtain destructs;
+    `unfold=False` leaves the unfolding to `_destruct` (a plain name pattern keeps `Even n`)."""
     src = src.strip()
     h = g.hyp(src)
+    see = (lambda p: as_exists(p, g.ctx)) if unfold else (lambda p: p)
     if h is not None and not h.is_var:
-        return g.remove(src), src, as_exists(h.type, g.ctx), frozenset()
+        return g.remove(src), src, see(h.type), frozenset()
     if h is not None:
         raise TacticError(f"tactic 'cases' failed: '{src}' is a variable of type {h.type}; only ℕ variables split (zero/succ)")
     el = e.elab(g)
     p = el.infer(term(src))
-    return g, src, as_exists(p, g.ctx), el.axioms
+    return g, src, see(p), el.axioms
 
 
 def _nat_var(g: Goal, src: str) -> str | None:
@@ -555,7 +558,7 @@ def t_rcases(e: Engine, s: ProofState, rest: str) -> ProofState:
     n = _nat_var(s.main, src)
     if n is not None:
         return s.replace_main(_nat_cases(s.main, n, _succ_name(pattern)))
-    g, name, prop, ax = _source_prop(e, s.main, src)
+    g, name, prop, ax = _source_prop(e, s.main, src, unfold=False)
     return s.replace_main(_destruct(g, name, prop, pattern, True), ax)
 
 
@@ -588,7 +591,7 @@ def t_obtain(e: Engine, s: ProofState, rest: str) -> ProofState:
     n = _nat_var(s.main, src)
     if n is not None:
         return s.replace_main(_nat_cases(s.main, n, _succ_name(pattern)))
-    g, name, prop, ax = _source_prop(e, s.main, src)
+    g, name, prop, ax = _source_prop(e, s.main, src, unfold=False)
     return s.replace_main(_destruct(g, name, prop, pattern, True), ax)
 
 
