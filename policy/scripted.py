@@ -57,8 +57,7 @@ def hint_templates(state: str) -> list[str]:
         every = ", ".join(n for n, _ in props)
         out += [f"norm_num [{every}] at *", f"simp only [{every}] at *", f"field_simp [{every}] at *",
                 f"nlinarith [{every}]"]
-        out += [f"rw [{n}]" for n, typ in props if "=" in typ and "≠" not in typ and "∣" not in typ
-                and not typ.startswith("∀")]
+        out += [f"rw [{n}]" for n, typ in props if is_equation(typ)]
         out += [f"field_simp at {n}" for n, typ in props if "/" in typ and not typ.startswith("∀")]
     v = [n for n, _ in numbers[:3]]
     if len(v) >= 2:
@@ -76,9 +75,16 @@ def hint_templates(state: str) -> list[str]:
     return list(dict.fromkeys(out)) + ["subst_vars"]
 
 
+def is_equation(typ: str) -> bool:
+    """An equation `rw` can use: `a = b`, or a `∀` whose conclusion is one."""
+    body = typ.rsplit(", ", 1)[-1] if typ.startswith("∀") else typ
+    return "=" in body and "≠" not in body and "∣" not in body
+
+
 # Where a pattern of the state occurs, a lemma a human would hand over (table of facts, not rules).
 LEMMA_HINTS = (
     (r"Nat\.gcd (\w+) (\w+)(?=[\s\S]*Nat\.lcm \1 \2)", "have := Nat.gcd_mul_lcm {0} {1}"),
+    (r"Nat\.lcm (\w+) (\w+)(?=[\s\S]*Nat\.gcd \1 \2)", "have := Nat.gcd_mul_lcm {0} {1}"),
     (r"(\S+) : 0 ≤ ([^\n]+)(?=[\s\S]*√\(\2\)|[\s\S]*Real\.sqrt \(\2\))", "have := Real.sq_sqrt {0}"),
 )
 
@@ -132,7 +138,8 @@ def specialisations(props, functions, lines, names) -> list[str]:
             args = []
             for other, t in lines:
                 if other != h:
-                    args += re.findall(rf"(?<![\w.]){re.escape(f)} (\d+|\w+|\((?:[^()]|\([^()]*\))*\))", t)
+                    # overlapping: `f (f 1)` applies f at `(f 1)` and at `1`
+                    args += re.findall(rf"(?=(?<![\w.]){re.escape(f)} (\d+|\w+|\((?:[^()]|\([^()]*\))*\)))", t)
             for a in list(dict.fromkeys(args))[:4]:
                 name = f"{h}_" + re.sub(r"\W", "", a.replace("-", "m"))
                 if name not in names:

@@ -16,7 +16,8 @@ def test_a_forall_hypothesis_is_specialised_where_its_function_is_applied_and_on
              "h₂ : f (-3) = 2\n⊢ f 3 = 8")
     out = hint_templates(state)
     assert "have h₀_m3 := h₀ (-3)" in out and "have h₀_3 := h₀ 3" in out   # a hypothesis's and the goal's
-    assert "rw [h₀]" not in out   # a ∀ equation is specialised, not rewritten blind
+    nested = hint_templates("f : ℝ → ℝ\nh₀ : ∀ x ≠ -2, f x = 1 / (x + 2)\n⊢ f (f 1) = 3 / 7")
+    assert "have h₀_f1 := h₀ (f 1)" in nested and "have h₀_1 := h₀ 1" in nested
     done = state.replace("⊢", "h₀_m3 : f (-3) = a * (-3) ^ 4 - b * (-3) ^ 2 + -3 + 5\n⊢")
     assert "have h₀_m3 := h₀ (-3)" not in hint_templates(done) and "have h₀_3 := h₀ 3" in hint_templates(done)
 
@@ -44,6 +45,7 @@ def test_a_bound_to_prove_is_negated_and_lemma_hints_fire_on_their_patterns():
     assert "by_contra! h" not in hint_templates("x : ℝ\n⊢ 6 ≤ x")
     gcd = hint_templates("n : ℕ\nh₁ : Nat.gcd n 40 = 10\nh₂ : Nat.lcm n 40 = 280\n⊢ n = 70")
     assert "have := Nat.gcd_mul_lcm n 40" in gcd
+    assert "have := Nat.gcd_mul_lcm 120 b" in hint_templates("b : ℕ\nh₀ : Nat.lcm 120 b = 3720\nh₁ : Nat.gcd 120 b = 8\n⊢ b = 248")
     assert not any("gcd_mul_lcm" in t for t in hint_templates("n : ℕ\nh₁ : Nat.gcd n 40 = 10\n⊢ n = 70"))
     sqrt = hint_templates("y : ℝ\nh₀ : 0 ≤ 19 + 3 * y\nh₁ : √(19 + 3 * y) = 7\n⊢ y = 10")
     assert "have := Real.sq_sqrt h₀" in sqrt
