@@ -31,7 +31,10 @@ def hint_templates(state: str) -> list[str]:
     - the lemma hints of LEMMA_HINTS (gcd · lcm, √x ^ 2) where their pattern occurs;
     - a conjunction hypothesis taken apart (`obtain ⟨h₀_1, h₀_2⟩ := h₀`);
     - `interval_cases x <;> omega` (`norm_num at *`, `simp_all`) for an integer variable x with a small
-      numeral upper bound, and for pairs of such variables; `by_contra! h` at a bound to prove."""
+      numeral upper bound, and for pairs of such variables; `by_contra! h` at a bound to prove;
+    - `have hx : x = v := by linarith` for each variable the state's equations determine (v found
+      by z3: the kernel still has to check the linarith step);
+    - `induction' n with n ih` for a natural-number variable of the goal."""
     goal_at = state.find("⊢")
     hyps = state[: goal_at if goal_at >= 0 else 0]
     goal = state[goal_at + 1:] if goal_at >= 0 else ""
@@ -63,7 +66,8 @@ def hint_templates(state: str) -> list[str]:
     if len(v) >= 2:
         out.append("nlinarith [" + ", ".join(f"sq_nonneg ({a} - {b})" for i, a in enumerate(v) for b in v[i + 1:]) + "]")
     numerals = list(dict.fromkeys(re.findall(r"(?<![\w.])(\d+)(?![\w.])", re.sub(r"\^ \d+", "", goal))))
-    out += [f"nlinarith [sq_nonneg ({x} - {c})]" for x in v for c in numerals[:3] if c not in ("0",)][:6]
+    if any(op in goal for op in ("≤", "<", "≥", ">")):   # an inequality: complete the square
+        out += [f"nlinarith [sq_nonneg ({x} - {c})]" for x in v for c in numerals[:3] if c != "0"][:6]
     out += specialisations(props, functions, [*lines, ("⊢", goal)], names)
     for pattern, template in LEMMA_HINTS:
         for m in re.finditer(pattern, state):
@@ -72,6 +76,9 @@ def hint_templates(state: str) -> list[str]:
     out += case_splits(numbers, props)
     if re.fullmatch(r"\S+ (<|≤) \S+", goal.strip()) and any(t in ("ℕ", "ℤ") for _, t in numbers):
         out.append("by_contra! h")   # a bound to prove: its negation bounds a variable for interval_cases
+    out += solved_values(numbers, props, names)
+    out += [f"induction' {x} with {x} ih" for x, typ in numbers
+            if typ == "ℕ" and "ih" not in names and re.search(rf"(?<![\w.]){re.escape(x)}(?![\w.])", goal)]
     return list(dict.fromkeys(out)) + ["subst_vars"]
 
 
@@ -124,6 +131,50 @@ def case_splits(numbers, props) -> list[str]:
             out += [f"interval_cases {x} <;> {close}" for close in ("omega", "norm_num at *", "simp_all")]
     pairs = [(x, y) for i, x in enumerate(bound) for y in list(bound)[i + 1:] if bound[x] * bound[y] <= 400]
     out += [f"interval_cases {x} <;> interval_cases {y} <;> {close}" for x, y in pairs[:3] for close in ("omega", "norm_num at *")]
+    return out
+
+
+def solved_values(numbers, props, names) -> list[str]:
+    """`have hx : x = v := by linarith` for each ℝ/ℚ variable x whose value v the state's
+    polynomial equations determine (z3, 200 ms: a hint, never a verdict)."""
+    import z3
+
+    reals = {x for x, typ in numbers if typ in ("ℝ", "ℚ")}
+    if not reals:
+        return []
+    vs = {x: z3.Real(x) for x in reals}
+    eqs = []
+    for _, typ in props:
+        if typ.startswith("∀") or "≠" in typ or typ.count("=") != 1 or not re.fullmatch(r"[\w\s+\-*/^().=]+", typ):
+            continue
+        if any(w not in reals and not w.isdigit() for w in re.findall(r"[^\W\d]\w*|\d+\w+", typ)):
+            continue   # a name that is not a number variable (a function, a constant): not this rule's
+        lhs, rhs = typ.replace("^", "**").split("=")
+        try:
+            eqs.append(eval(f"({lhs}) == ({rhs})", {"__builtins__": {}}, vs))   # names and numerals only
+        except Exception:
+            continue
+    if not eqs:
+        return []
+    solver = z3.Solver()
+    solver.set("timeout", 200)
+    solver.set("ctrl_c", False)   # leave SIGINT to Python (see lean_env/screen/refute.py)
+    solver.add(*eqs)
+    if solver.check() != z3.sat:
+        return []
+    model, out = solver.model(), []
+    for x in sorted(reals):
+        v = model.eval(vs[x], model_completion=False)
+        if not z3.is_rational_value(v) or f"h{x}" in names:
+            continue
+        solver.push()
+        solver.add(vs[x] != v)
+        determined = solver.check() == z3.unsat
+        solver.pop()
+        if determined:
+            q = v.as_fraction()
+            value = str(q.numerator) if q.denominator == 1 else f"{q.numerator} / {q.denominator}"
+            out.append(f"have h{x} : {x} = {value} := by linarith")
     return out
 
 

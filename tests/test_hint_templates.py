@@ -26,6 +26,20 @@ def test_completing_the_square_uses_the_goals_numerals_but_not_its_exponents():
     out = hint_templates("x : ℝ\n⊢ x ^ 2 - 14 * x + 3 ≥ 7 ^ 2 - 14 * 7 + 3")
     assert "nlinarith [sq_nonneg (x - 7)]" in out and "nlinarith [sq_nonneg (x - 14)]" in out
     assert "nlinarith [sq_nonneg (x - 2)]" not in out   # 2 is only an exponent there
+    assert not any("sq_nonneg (x - 7)" in t for t in hint_templates("x : ℝ\n⊢ x ^ 2 - 14 * x = 7"))   # not an inequality
+
+
+def test_values_the_equations_determine_are_offered_to_linarith_and_induction_to_a_goals_nat():
+    out = hint_templates("a b c : ℝ\nh₀ : 3 * a + b + c = -3\nh₁ : a + 3 * b + c = 9\nh₂ : a + b + 3 * c = 19\n"
+                         "⊢ a * b * c = -56")
+    assert {"have ha : a = -4 := by linarith", "have hb : b = 2 := by linarith", "have hc : c = 7 := by linarith"} <= set(out)
+    q = hint_templates("c d : ℚ\nh₀ : 15 * d = 13\nh₁ : c = 2 * d\n⊢ ↑d.den + d.num = 28")
+    assert "have hd : d = 13 / 15 := by linarith" in q and "have hc : c = 26 / 15 := by linarith" in q
+    # one equation in two unknowns determines neither; a function or a cast keeps the rule out
+    assert not any(t.startswith("have hx") for t in hint_templates("x y : ℝ\nh₀ : x + y = 3\n⊢ x = 1"))
+    assert not any(t.startswith("have hx") for t in hint_templates("x : ℝ\nf : ℝ → ℝ\nh₀ : f x = 3\n⊢ x = 1"))
+    assert "induction' n with n ih" in hint_templates("n : ℕ\n⊢ 12 ∣ 4 ^ (n + 1) + 20")
+    assert not any(t.startswith("induction'") for t in hint_templates("n : ℕ\nih : n = n\n⊢ 12 ∣ 4 ^ (n + 1) + 20"))
 
 
 def test_conjunctions_are_taken_apart_and_small_bounds_split_into_cases():
@@ -57,6 +71,8 @@ def test_a_bound_to_prove_is_negated_and_lemma_hints_fire_on_their_patterns():
     "mathd_numbertheory_100",   # have := Nat.gcd_mul_lcm n 40
     "mathd_numbertheory_234",   # obtain, then interval_cases over two digits
     "mathd_numbertheory_150",   # by_contra! h, then interval_cases n <;> norm_num at *
+    "mathd_algebra_338",        # have ha : a = -4 := by linarith, ... (values from z3), then a closer
+    "induction_12dvd4expnp1p20",   # induction' n with n ih, norm_num, omega
 ])
 def test_fixed_tactics_alone_prove_these_statements_and_the_proofs_reverify(theorem_id):
     from lean_env.benchmarks import load_benchmark
