@@ -76,7 +76,6 @@ def campaign(cfg_path: Path, run_dir: Path) -> subprocess.Popen:
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
 
 
-@pytest.mark.slow
 def test_smoke_campaign_survives_sigkill_and_resumes_without_duplicates(tmp_path):
     cfg, run = write(tmp_path, SMOKE), tmp_path / "run"
     p = campaign(cfg, run)
@@ -174,7 +173,6 @@ def test_seed_proofs_are_replayed_once_per_run(tmp_path):
     assert len(calls) == 1
 
 
-@pytest.mark.slow
 def test_grpo_campaign_round(tmp_path):
     """learner: grpo: a round of GRPO steps from round 0's checkpoint, then the same evaluation."""
     cfg = {key: SMOKE[key] for key in ("name", "seed", "concurrency", "pool", "env", "generator", "search", "eval", "model")}

@@ -177,7 +177,6 @@ def lean_nodes(cluster, resource="lean", gpu=False):
     return [n for n in cluster.list_all_nodes() if n.node_id in ids]
 
 
-@pytest.mark.slow
 def test_actors_land_on_every_node_and_a_generator_on_the_gpu_node(cluster, tmp_path):
     from functools import partial
 
@@ -206,7 +205,6 @@ def test_actors_land_on_every_node_and_a_generator_on_the_gpu_node(cluster, tmp_
     assert set(env.held_states().values()) == {0} and kept == [0, 0]   # every attempt released, here and there
 
 
-@pytest.mark.slow
 def test_an_actor_that_cannot_be_placed_is_dropped_and_none_at_all_is_an_error(cluster):
     from functools import partial
 
@@ -239,7 +237,6 @@ def _wait_until_dead(ray, handle, seconds: float = 30.0) -> None:
     raise AssertionError("the killed actor still answers")
 
 
-@pytest.mark.slow
 def test_a_lost_generator_s_states_go_to_the_others(cluster):
     import ray
 
@@ -264,7 +261,6 @@ def test_a_lost_generator_s_states_go_to_the_others(cluster):
         generator.close()
 
 
-@pytest.mark.slow
 def test_a_campaign_s_generators_are_the_ray_generators_eval_gets(cluster, tmp_path):
     # before the tests that kill nodes: it needs the GPU node
     """`CampaignGenerators` with a `distributed:` section builds through the same factory as
@@ -298,7 +294,6 @@ def test_a_campaign_s_generators_are_the_ray_generators_eval_gets(cluster, tmp_p
         ray.get(actors[0].handle.node_id.remote(), timeout=30)
 
 
-@pytest.mark.slow
 def test_a_node_killed_mid_search_loses_no_attempt(cluster, reference, tmp_path):
     dist = DistributedConfig(address=cluster.address, env_resource="lean")
     env = make_env(EnvConfig(workers=1), distributed=dist)
@@ -320,7 +315,6 @@ def test_a_node_killed_mid_search_loses_no_attempt(cluster, reference, tmp_path)
     assert summary == ref_summary
 
 
-@pytest.mark.slow
 def test_losing_every_env_node_fails_attempts_as_env_failures_in_the_denominator(cluster, reference, tmp_path):
     [doomed] = lean_nodes(cluster, "doomed")
     dist = DistributedConfig(address=cluster.address, env_resource="doomed")

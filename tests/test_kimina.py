@@ -236,7 +236,6 @@ def prover_verify(url: str, proofs: Path, benchmark: str | Path) -> subprocess.C
         env={**os.environ, "PYTHONPATH": str(REPO), "COLUMNS": "400", "LEAN_SERVER_API_KEY": KEY})
 
 
-@pytest.mark.slow
 def test_the_real_server_verifies_every_known_proof(real_kimina):
     known = REPO / "data" / "embedded" / "known_proofs.jsonl"
     n = sum(1 for line in known.read_text().splitlines() if line.strip())

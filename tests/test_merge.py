@@ -55,7 +55,6 @@ def test_merge_refuses_mismatches(tok, tmp_path):
     assert not (tmp_path / "m").exists()
 
 
-@pytest.mark.slow
 def test_campaign_round_merges_seed_runs_and_scores_each(tmp_path):
     """`merge: {runs: 2}`: two SFT runs of the round from the same checkpoint with different seeds,
     their average is the round's checkpoint, and all three are scored on the same theorems."""

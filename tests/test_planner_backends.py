@@ -158,7 +158,6 @@ def test_prompts_are_user_files(tmp_path):
         PromptSet.load(tmp_path)
 
 
-@pytest.mark.slow
 def test_hf_planner_samples_a_local_model(tmp_path):
     """A local causal LM (a micro Llama, untrained, char tokenizer): its reply is text, which the
     driver then reads as a plan or refuses."""
@@ -179,7 +178,6 @@ def test_hf_planner_samples_a_local_model(tmp_path):
     assert planner.prompt_text(PlanRequest(THEOREM, GOAL)) == f"Plan.\n\n{THEOREM.statement}\n{GOAL}\n\n\n"
 
 
-@pytest.mark.slow
 def test_ray_progress_store_is_shared_and_compare_and_set():
     ray = pytest.importorskip("ray", reason="Ray is an optional extra")
     from search.planner.store import RayProgressStore

@@ -15,7 +15,7 @@ from policy.tokens import encode_prompt
 from test_vllm import eos_leaning, hf_logprobs
 from training_fixtures import char_tokenizer
 
-pytestmark = [pytest.mark.vllm, pytest.mark.slow]
+pytestmark = [pytest.mark.vllm]
 
 STATE = "a b : ℕ\nh₀ : a = 2\n⊢ a + b = b + 2"
 

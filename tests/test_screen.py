@@ -7,6 +7,7 @@ import asyncio
 import re
 import json
 import sys
+import time
 from fractions import Fraction
 from pathlib import Path
 
@@ -302,6 +303,44 @@ def test_the_screen_runs_no_kernel_typing_code():
               if Path(f).is_relative_to(ROOT / "lean_env" / "embedded")}
     assert kernel <= {"embedded/parser.py", "embedded/terms.py", "embedded/functions.py"}, kernel
     assert "embedded/parser.py" in kernel
+
+
+def test_a_ctrl_c_during_a_z3_query_reaches_python():
+    """z3 by default installs its own SIGINT handler (process-wide) while a solver checks and spends
+    a Ctrl-C on cancelling the query. The screen's solver runs in a worker thread during verification,
+    so such a Ctrl-C never reached asyncio's handler and an interrupted `prover eval` ran to its end.
+    Here a SIGINT comes while a screen solver works on a problem it cannot finish: Python's handler
+    must get it, and the query must end by its own timeout, not by the signal."""
+    import os
+    import signal
+    import threading
+
+    import z3
+
+    from lean_env.screen.refute import ScreenConfig, _solver
+
+    solver = _solver(ScreenConfig(rlimit=10**9, timeout_ms=1500))
+    x, y, z = z3.Ints("x y z")
+    solver.add(x > 0, y > 0, z > 0, x ** 3 + y ** 3 == z ** 3)   # beyond z3: it runs to its timeout
+    started, ended = threading.Event(), []
+
+    def check():
+        started.set()
+        ended.append((solver.check(), solver.reason_unknown()))
+
+    received = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: received.append(signum))
+    try:
+        worker = threading.Thread(target=check)
+        worker.start()
+        started.wait()
+        time.sleep(0.3)   # well inside the query
+        os.kill(os.getpid(), signal.SIGINT)
+        worker.join()
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    assert received == [signal.SIGINT]
+    assert ended == [(z3.unknown, "timeout")]
 
 
 def test_an_incident_is_counted_in_the_attempt_and_the_summary():

@@ -15,7 +15,7 @@ from policy.tokens import encode_prompt, encode_tactic
 from policy.vllm_gen import WeightSyncError
 from training_fixtures import char_tokenizer, micro_llama
 
-pytestmark = [pytest.mark.vllm, pytest.mark.slow]
+pytestmark = [pytest.mark.vllm]
 
 STATES = ["a b : ℕ\nh₀ : a = 2\n⊢ a + b = b + 2", "x : ℤ\n⊢ x ^ 2 ≥ 0", "⊢ True"]
 EOS_PER_STEP = 0.25   # chance of ending the tactic at each step: most samples finish within 16 tokens

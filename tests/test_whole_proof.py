@@ -163,7 +163,6 @@ def micro_model(tmp_path_factory):
     return path
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("mode", ["whole", "hybrid"])
 def test_prover_eval_whole_and_hybrid_modes_end_to_end(micro_model, tmp_path, mode):
     from lean_env.jsonl import read_jsonl

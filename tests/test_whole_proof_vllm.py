@@ -15,7 +15,7 @@ from search.batcher import GenerationBatcher
 from search.whole_proof import WholeProofConfig, WholeProofSearch
 from training_fixtures import char_tokenizer
 
-pytestmark = [pytest.mark.vllm, pytest.mark.slow]
+pytestmark = [pytest.mark.vllm]
 
 
 def test_whole_proof_repair_through_vllm(tmp_path):

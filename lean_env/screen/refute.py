@@ -261,6 +261,10 @@ def _solver(config: ScreenConfig) -> z3.Solver:
     s = z3.Solver()
     s.set("rlimit", config.rlimit)
     s.set("timeout", config.timeout_ms)
+    # By default z3 swaps in its own SIGINT handler (process-wide) for each check and spends a
+    # Ctrl-C on cancelling that query: Python, asyncio's handler included, never sees it. The screen
+    # runs in a worker thread during verification, so a Ctrl-C of `prover eval` would be lost.
+    s.set("ctrl_c", False)
     return s
 
 
