@@ -5,6 +5,7 @@ double, and as the first job on a machine without a model.
 """
 from __future__ import annotations
 
+import re
 from typing import Callable, Mapping, Sequence
 
 from policy.base import TacticCandidate
@@ -19,21 +20,39 @@ NUMBER_TYPES = ("ℝ", "ℕ", "ℤ", "ℚ")
 
 
 def hint_templates(state: str) -> list[str]:
-    """Tactics with hints, instantiated from a goal state's hypotheses and variables: every named
-    hypothesis handed to norm_num / simp only / field_simp / nlinarith, `rw [h]` for each equation,
-    `nlinarith` with the squares of the pairwise differences of up to three number variables.
-    Fixed rules, no model: they show what the hint syntax alone proves, and their proofs teach it."""
+    """Tactics with hints, instantiated from a goal state's hypotheses and variables (fixed rules, no
+    model: they show what the hint syntax alone proves, and their proofs teach it):
+    - every named hypothesis handed to norm_num / simp only / field_simp / nlinarith, `rw [h]` for
+      each equation, `field_simp at h` for each hypothesis with a division;
+    - `nlinarith` with the squares of the pairwise differences of up to three number variables, and
+      with `(x - c) ^ 2 ≥ 0` for a variable x and a numeral c of the goal (completing the square);
+    - a `∀` hypothesis specialised at each argument its function is applied to elsewhere in the
+      state (`have h₀_2 := h₀ 2`; named, and not offered again once that name exists);
+    - the lemma hints of LEMMA_HINTS (gcd · lcm, √x ^ 2) where their pattern occurs;
+    - a conjunction hypothesis taken apart (`obtain ⟨h₀_1, h₀_2⟩ := h₀`);
+    - `interval_cases x <;> omega` (`norm_num at *`, `simp_all`) for an integer variable x with a small
+      numeral upper bound, and for pairs of such variables; `by_contra! h` at a bound to prove;
+    - `have hx : x = v := by linarith` for each variable the state's equations determine (v found
+      by z3: the kernel still has to check the linarith step);
+    - `induction' n with n ih` for a natural-number variable of the goal."""
     goal_at = state.find("⊢")
-    props, numbers = [], []
-    for line in state[: goal_at if goal_at >= 0 else 0].splitlines():
+    hyps = state[: goal_at if goal_at >= 0 else 0]
+    goal = state[goal_at + 1:] if goal_at >= 0 else ""
+    props, numbers, functions, names, lines = [], [], [], set(), []
+    for line in hyps.splitlines():
         if " : " not in line:
             continue
-        names, typ = line.split(" : ", 1)
-        for name in names.split():
+        line_names, typ = line.split(" : ", 1)
+        typ = typ.strip()
+        for name in line_names.split():
+            names.add(name)
             if "✝" in name:   # inaccessible: no tactic can name it
                 continue
-            if typ.strip() in NUMBER_TYPES:
-                numbers.append(name)
+            lines.append((name, typ))
+            if typ in NUMBER_TYPES:
+                numbers.append((name, typ))
+            elif " → " in typ and not typ.startswith("∀") and not any(c in typ for c in "=<≤∣≠"):
+                functions.append(name)
             elif "=" in typ or "<" in typ or "≤" in typ or "∣" in typ or "≠" in typ:
                 props.append((name, typ))
     out = []
@@ -41,11 +60,142 @@ def hint_templates(state: str) -> list[str]:
         every = ", ".join(n for n, _ in props)
         out += [f"norm_num [{every}] at *", f"simp only [{every}] at *", f"field_simp [{every}] at *",
                 f"nlinarith [{every}]"]
-        out += [f"rw [{n}]" for n, typ in props if "=" in typ and "≠" not in typ and "∣" not in typ]
-    v = numbers[:3]
+        out += [f"rw [{n}]" for n, typ in props if is_equation(typ)]
+        out += [f"field_simp at {n}" for n, typ in props if "/" in typ and not typ.startswith("∀")]
+    v = [n for n, _ in numbers[:3]]
     if len(v) >= 2:
         out.append("nlinarith [" + ", ".join(f"sq_nonneg ({a} - {b})" for i, a in enumerate(v) for b in v[i + 1:]) + "]")
-    return out + ["subst_vars"]
+    numerals = list(dict.fromkeys(re.findall(r"(?<![\w.])(\d+)(?![\w.])", re.sub(r"\^ \d+", "", goal))))
+    if any(op in goal for op in ("≤", "<", "≥", ">")):   # an inequality: complete the square
+        out += [f"nlinarith [sq_nonneg ({x} - {c})]" for x in v for c in numerals[:3] if c != "0"][:6]
+    out += specialisations(props, functions, [*lines, ("⊢", goal)], names)
+    for pattern, template in LEMMA_HINTS:
+        for m in re.finditer(pattern, state):
+            out.append(template.format(*m.groups()))
+    out += [destructure(h, typ) for h, typ in lines if top_level_parts(typ, "∧") > 1]
+    out += case_splits(numbers, props)
+    if re.fullmatch(r"\S+ (<|≤) \S+", goal.strip()) and any(t in ("ℕ", "ℤ") for _, t in numbers):
+        out.append("by_contra! h")   # a bound to prove: its negation bounds a variable for interval_cases
+    out += solved_values(numbers, props, names)
+    out += [f"induction' {x} with {x} ih" for x, typ in numbers
+            if typ == "ℕ" and "ih" not in names and re.search(rf"(?<![\w.]){re.escape(x)}(?![\w.])", goal)]
+    return list(dict.fromkeys(out)) + ["subst_vars"]
+
+
+def is_equation(typ: str) -> bool:
+    """An equation `rw` can use: `a = b`, or a `∀` whose conclusion is one."""
+    body = typ.rsplit(", ", 1)[-1] if typ.startswith("∀") else typ
+    return "=" in body and "≠" not in body and "∣" not in body
+
+
+# Where a pattern of the state occurs, a lemma a human would hand over (table of facts, not rules).
+LEMMA_HINTS = (
+    (r"Nat\.gcd (\w+) (\w+)(?=[\s\S]*Nat\.lcm \1 \2)", "have := Nat.gcd_mul_lcm {0} {1}"),
+    (r"Nat\.lcm (\w+) (\w+)(?=[\s\S]*Nat\.gcd \1 \2)", "have := Nat.gcd_mul_lcm {0} {1}"),
+    (r"(\S+) : 0 ≤ ([^\n]+)(?=[\s\S]*√\(\2\)|[\s\S]*Real\.sqrt \(\2\))", "have := Real.sq_sqrt {0}"),
+)
+
+
+def top_level_parts(typ: str, op: str) -> int:
+    """How many parts `typ` has at the top level of `op` (outside brackets and binders)."""
+    if typ.startswith(("∀", "∃", "¬")):
+        return 1
+    depth, parts = 0, 1
+    for ch in typ:
+        if ch in "([{⟨":
+            depth += 1
+        elif ch in ")]}⟩":
+            depth -= 1
+        elif ch == op and depth == 0:
+            parts += 1
+    return parts
+
+
+def destructure(h: str, typ: str) -> str:
+    names = [f"{h}_{i + 1}" for i in range(top_level_parts(typ, "∧"))]
+    return f"obtain ⟨{', '.join(names)}⟩ := {h}"
+
+
+def case_splits(numbers, props) -> list[str]:
+    """interval_cases over the integer variables with a numeral upper bound among the hypotheses
+    (one variable at ≤ 30 values, two at ≤ 400 together), each case closed by one tactic."""
+    bound = {}
+    for x, typ in numbers:
+        for _, t in props:
+            m = re.fullmatch(rf"{re.escape(x)} (<|≤) (\d+)", t)
+            if typ in ("ℕ", "ℤ") and m:
+                bound[x] = min(bound.get(x, 10**9), int(m.group(2)) + (m.group(1) == "≤"))
+    out = []
+    for x, n in bound.items():
+        if n <= 30:
+            out += [f"interval_cases {x} <;> {close}" for close in ("omega", "norm_num at *", "simp_all")]
+    pairs = [(x, y) for i, x in enumerate(bound) for y in list(bound)[i + 1:] if bound[x] * bound[y] <= 400]
+    out += [f"interval_cases {x} <;> interval_cases {y} <;> {close}" for x, y in pairs[:3] for close in ("omega", "norm_num at *")]
+    return out
+
+
+def solved_values(numbers, props, names) -> list[str]:
+    """`have hx : x = v := by linarith` for each ℝ/ℚ variable x whose value v the state's
+    polynomial equations determine (z3, 200 ms: a hint, never a verdict)."""
+    import z3
+
+    reals = {x for x, typ in numbers if typ in ("ℝ", "ℚ")}
+    if not reals:
+        return []
+    vs = {x: z3.Real(x) for x in reals}
+    eqs = []
+    for _, typ in props:
+        if typ.startswith("∀") or "≠" in typ or typ.count("=") != 1 or not re.fullmatch(r"[\w\s+\-*/^().=]+", typ):
+            continue
+        if any(w not in reals and not w.isdigit() for w in re.findall(r"[^\W\d]\w*|\d+\w+", typ)):
+            continue   # a name that is not a number variable (a function, a constant): not this rule's
+        lhs, rhs = typ.replace("^", "**").split("=")
+        try:
+            eqs.append(eval(f"({lhs}) == ({rhs})", {"__builtins__": {}}, vs))   # names and numerals only
+        except Exception:
+            continue
+    if not eqs:
+        return []
+    solver = z3.Solver()
+    solver.set("timeout", 200)
+    solver.set("ctrl_c", False)   # leave SIGINT to Python (see lean_env/screen/refute.py)
+    solver.add(*eqs)
+    if solver.check() != z3.sat:
+        return []
+    model, out = solver.model(), []
+    for x in sorted(reals):
+        v = model.eval(vs[x], model_completion=False)
+        if not z3.is_rational_value(v) or f"h{x}" in names:
+            continue
+        solver.push()
+        solver.add(vs[x] != v)
+        determined = solver.check() == z3.unsat
+        solver.pop()
+        if determined:
+            q = v.as_fraction()
+            value = str(q.numerator) if q.denominator == 1 else f"{q.numerator} / {q.denominator}"
+            out.append(f"have h{x} : {x} = {value} := by linarith")
+    return out
+
+
+def specialisations(props, functions, lines, names) -> list[str]:
+    """`have h_c := h c` for a `∀` hypothesis h mentioning a function f, at each argument f is applied
+    to in the other lines of the state (a numeral, a name, a parenthesised term)."""
+    out = []
+    for h, typ in props:
+        if not typ.startswith("∀"):
+            continue
+        for f in (f for f in functions if re.search(rf"\b{re.escape(f)}\b", typ)):
+            args = []
+            for other, t in lines:
+                if other != h:
+                    # overlapping: `f (f 1)` applies f at `(f 1)` and at `1`
+                    args += re.findall(rf"(?=(?<![\w.]){re.escape(f)} (\d+|\w+|\((?:[^()]|\([^()]*\))*\)))", t)
+            for a in list(dict.fromkeys(args))[:4]:
+                name = f"{h}_" + re.sub(r"\W", "", a.replace("-", "m"))
+                if name not in names:
+                    out.append(f"have {name} := {h} {a}")
+    return out
 
 
 def closers_and_templates(state: str) -> list[tuple[str, float]]:

@@ -18,7 +18,10 @@ def cpu_of(row: dict) -> float:
 
 
 def proving_table(rows: list[dict]) -> Table:
-    table = Table(title="proving campaign: statements proved (cumulative)")
+    refs = [f"{name} alone: {rows[0][key]}" for key, name in (("closers_proved", "closers"),
+            ("templates_proved", "closers and hint templates")) if rows and key in rows[0]]
+    title = "proving campaign: statements proved (cumulative)" + (f"; {', '.join(refs)}" if refs else "")
+    table = Table(title=title)
     for col in ["round", "proved (new)", "with a model tactic", "searched", "did not start", "mean length new / all", "tactic mix of new proofs",
                 "re-verify failed", "incidents", "CPU s (cum.)"]:
         table.add_column(col)
@@ -102,11 +105,14 @@ def _is_proving(run_dir: Path) -> bool:
 
 
 def _target_closers(run_dir: Path) -> list[Path]:
-    """A proving campaign's round-0 closers search of its target (not the seed splits')."""
+    """A proving campaign's round-0 searches of its target (not the seed splits'): the closers', and
+    the closers' and templates' where the campaign has them."""
     import yaml
 
     cfg = yaml.safe_load((run_dir / "config.yaml").read_text())
-    return [run_dir / "rounds" / "000" / f"closers_{cfg['pool']['benchmark']}_{cfg['pool']['split']}" / "attempts.jsonl"]
+    name = f"{cfg['pool']['benchmark']}_{cfg['pool']['split']}"
+    paths = [run_dir / "rounds" / "000" / f"{kind}_{name}" / "attempts.jsonl" for kind in ("closers", "templates")]
+    return [p for p in paths if p.exists()]
 
 
 def write_history(history: list[dict], path: Path) -> dict[str, int]:
@@ -158,10 +164,13 @@ def plot_solved_vs_cpu(rows: list[dict], out: Path, split: str | None = None) ->
     closers = rows[0].get(closers_key)
     if closers is not None:
         ax.axhline(closers, color="#c44e52", linestyle="--", label=f"fixed closers alone ({closers})")
-        if proving and "cpu_closers" in rows[0]:   # what they cost
+        if proving and "cpu_closers" in rows[0] and "templates_proved" not in rows[0]:   # what they cost
             ax.plot([rows[0]["cpu_closers"] / 60], [closers], marker="s", color="#c44e52")
+    fixed = rows[0].get("templates_proved") if proving else None
+    if fixed is not None:   # everything the search runs without a model: the line the model must pass
+        ax.axhline(fixed, color="#8172b3", linestyle=":", label=f"closers and hint templates alone ({fixed})")
     ax.set_xlim(left=0)
-    ax.set_ylim(0, 1.12 * max([*ys, closers or 0, 1]))   # room for the round labels
+    ax.set_ylim(0, 1.12 * max([*ys, closers or 0, fixed or 0, 1]))   # room for the round labels
     n = rows[0].get("statements") or rows[0].get(f"n_{split}")
     ax.set_title(f"statements solved vs CPU time{f' (of {n})' if n else ''}")
     ax.set_xlabel("CPU minutes (this process and its environment servers)")

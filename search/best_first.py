@@ -64,6 +64,11 @@ class SearchConfig:
         templates = "+templates" if self.closer_templates else ""
         return f"{self.tactics_per_expansion}{closers}{templates}x{self.max_expansions}"
 
+    def fixed_tactics(self, state: str) -> list[str]:
+        """What runs at a node of this goal state whatever the model samples: the closers, then the
+        state's hint templates."""
+        return list(dict.fromkeys([*self.closers, *(hint_templates(state) if self.closer_templates else ())]))
+
 
 def priority(score: float, depth: int, alpha: float) -> float:
     """Queue priority of a node; the root (depth 0, score 0) gets its raw score."""
@@ -218,9 +223,8 @@ class _Attempt:
         ranked after it."""
         have = {c.tactic for _, _, c in ranked}
         lp = self.cfg.closer_logprob
-        fixed = [*self.cfg.closers, *(hint_templates(state) if self.cfg.closer_templates else ())]
         return [(lp, -len(ranked) - i, TacticCandidate(t, lp, 1))
-                for i, t in enumerate(dict.fromkeys(fixed)) if t not in have]
+                for i, t in enumerate(self.cfg.fixed_tactics(state)) if t not in have]
 
     def _record_other(self, node: Node, cand: TacticCandidate, lp: float, res: TacticResult) -> bool:
         """Record a tactic (`lp` its mean log-prob) that gave something other than a TacticState;

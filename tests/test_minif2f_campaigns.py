@@ -140,8 +140,9 @@ SMOKE = {
               "closers": [{"benchmark": "minif2f", "split": "valid"}]},
     "env": {"workers": 1},
     "generator": {"sampling": {"max_tokens": 24}},
-    "search": {"tactics_per_expansion": 4, "max_expansions": 3, "closers": ["omega", "linarith", "norm_num"]},
-    "filter": {"low_quantile": 0.0, "high_quantile": 0.0},
+    "search": {"tactics_per_expansion": 4, "max_expansions": 3, "closers": ["omega", "linarith", "norm_num"],
+               "closer_templates": True},
+    "filter": {"low_quantile": 0.0, "high_quantile": 0.0, "drop_fixed_tactics": True},
     "sft": {"epochs": 1, "warmup_steps": 1},
     "model": {"preset": "micro", "seed_epochs": 1},
 }
@@ -186,7 +187,8 @@ def test_proving_campaign_resumes_after_sigkill_with_the_same_proofs(tmp_path):
     assert (straight / "proofs.jsonl").read_text() == (killed / "proofs.jsonl").read_text()
     assert (straight / "proofs.lean").read_text() == (killed / "proofs.lean").read_text()
     assert [r["round"] for r in rows] == [0, 1, 2]
-    assert rows[0]["proved_total"] == rows[0]["closers_proved"] > 0          # round 0: the closers' proofs
+    # round 0: the proofs of the closers and of the fixed tactics alone (closers and templates)
+    assert rows[0]["proved_total"] >= max(rows[0]["closers_proved"], rows[0]["templates_proved"]) > 0
     assert all(r["proved_total"] >= q["proved_total"] for q, r in zip(rows, rows[1:]))   # cumulative
     assert all(r["reverify_failed"] == 0 and r["soundness_incidents_search"] == 0 for r in rows)
     # the statements proved in round 0 were not searched again

@@ -33,6 +33,10 @@ class FilterConfig:
     high_quantile: float = Field(0.05, ge=0, lt=1)  # "noisy": lucky or odd steps
     max_pairs_per_theorem: Optional[int] = Field(None, ge=1)   # None = no cap
     max_pairs_per_state: Optional[int] = Field(None, ge=1)     # tactics kept per goal state
+    # drop the pairs whose tactic the search runs at that state anyway (search.closers and, with
+    # closer_templates, the state's hint templates): the model then learns only the steps the fixed
+    # tactics do not take, and its samples are not spent proposing what runs beside them
+    drop_fixed_tactics: bool = False
 
     def __post_init__(self) -> None:
         tail_sizes(0, self.low_quantile, self.high_quantile)   # the two together must leave something

@@ -33,7 +33,7 @@ from policy.base import PromptFormat
 from prover.config import CampaignConfig
 from prover.progress import TrainProgress
 from prover.proofs import tactic_mix
-from prover.recipes.shared import Searcher, evaluate_round, policy_prompt, seed_pairs, whole_attempts
+from prover.recipes.shared import Searcher, evaluate_round, policy_prompt, seed_pairs, whole_attempts, without_fixed_tactics
 from prover.run_dir import RunDir
 from search.records import AttemptRecord, Failure
 from training.store import shortest_proofs
@@ -119,7 +119,7 @@ def filter_store(run: RunDir, cfg: CampaignConfig, r: int, previous: Path, promp
 
     rdir = run.round_dir(r)
     model, tokenizer, _ = load_checkpoint(previous)
-    stored = run.store().pairs()
+    stored = without_fixed_tactics(run.store().pairs(), cfg)
     capped = cap_pairs(stored, cfg.filter.max_pairs_per_theorem, cfg.filter.max_pairs_per_state)
     kept, _, report = filter_pairs(model, tokenizer, capped, prompt, cfg.filter.low_quantile,
                                    cfg.filter.high_quantile, rdir / "filter.png")
@@ -135,7 +135,7 @@ def training_data(run: RunDir, cfg: CampaignConfig, r: int, prompt: PromptFormat
 
     kept = [Pair.from_dict(row) for row in read_jsonl(run.round_dir(r) / "kept.jsonl")]
     if cfg.include_seed_proofs:
-        kept += seed_pairs(run, cfg)
+        kept += without_fixed_tactics(seed_pairs(run, cfg), cfg)
     return sft_examples(kept, prompt)
 
 

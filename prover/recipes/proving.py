@@ -2,8 +2,9 @@
 headline is how many of its statements are proved, cumulatively, round after round.
 
 Round 0:
-    1. closers  what the fixed closers alone prove on the target (the reference line; their
-                proofs count, marked `closers`)
+    1. closers  what the fixed closers alone prove on the target, and with `closer_templates` what
+                the search's fixed tactics alone prove (closers and hint templates, no model): the
+                reference lines; their proofs count, marked `closers`
     2. model    round 0's checkpoint, trained from scratch on the seed proofs (`seeds:`)
     3. keep     every proof re-verified whole; the shortest verified proof of each statement goes
                 into the proof book: proofs.jsonl and proofs.lean at the run's root
@@ -81,12 +82,17 @@ def proving_round(run: RunDir, cfg: CampaignConfig, r: int, searcher: Searcher) 
 def proving_round_zero(run: RunDir, cfg: CampaignConfig) -> dict:
     progress = run.progress(0)
     target = load_benchmark(cfg.pool.benchmark, cfg.pool.split)[: cfg.pool.limit]
+    templates = cfg.search.closer_templates
 
-    # 1. closers: the reference line, and the first proofs
+    # 1. closers: the reference lines (the 8 closers alone; with closer_templates, the search's fixed
+    #    tactics alone: closers and hint templates), and the first proofs
     if progress.todo("closers"):
         closer_search(run, cfg, cfg.pool.benchmark, cfg.pool.split, target)
+        if templates:
+            closer_search(run, cfg, cfg.pool.benchmark, cfg.pool.split, target, templates=True)
         progress.done("closers")
-    records = closer_search(run, cfg, cfg.pool.benchmark, cfg.pool.split, target)   # read back: all on disk
+    closers = closer_search(run, cfg, cfg.pool.benchmark, cfg.pool.split, target)   # read back: all on disk
+    fixed = closer_search(run, cfg, cfg.pool.benchmark, cfg.pool.split, target, templates=True) if templates else []
 
     # 2. model: round 0's checkpoint from the seed proofs
     if progress.todo("model"):
@@ -95,12 +101,15 @@ def proving_round_zero(run: RunDir, cfg: CampaignConfig) -> dict:
 
     # 3. keep, 4. store: as in every round
     if progress.todo("keep"):
-        keep(run, cfg, 0, target, records)
+        keep(run, cfg, 0, target, [*closers, *fixed])
         progress.done("keep")
     if progress.todo("store"):
-        store_kept(run, 0, records)
+        store_kept(run, 0, [*closers, *fixed])
         progress.done("store")
-    return finish(run, cfg, 0, target, records, closers_proved=sum(r.proved for r in records))
+    more = {"closers_proved": sum(r.proved for r in closers)}
+    if templates:
+        more["templates_proved"] = sum(r.proved for r in fixed)
+    return finish(run, cfg, 0, target, [*closers, *fixed], **more)
 
 
 def proof_book(run: RunDir) -> ProofBook:

@@ -130,6 +130,14 @@ def seed_pairs(run: RunDir, cfg: CampaignConfig) -> list[Pair]:
     return pairs if cfg.whole is None else whole_seed_pairs(pairs, cfg)
 
 
+def without_fixed_tactics(pairs: Sequence[Pair], cfg: CampaignConfig) -> list[Pair]:
+    """With `filter.drop_fixed_tactics`: the pairs whose tactic is not one the search runs at that
+    state anyway (its closers and hint templates)."""
+    if not cfg.filter.drop_fixed_tactics:
+        return list(pairs)
+    return [p for p in pairs if p.tactic not in cfg.search.fixed_tactics(p.state)]
+
+
 def whole_seed_pairs(steps: Sequence[Pair], cfg: CampaignConfig) -> list[Pair]:
     """The seed proofs, from their replayed steps, as the whole-proof model learns them
     (bench/whole_proof.py's recipe): the statement prompt -> the whole proof, and one resume
@@ -213,7 +221,7 @@ def round_zero_model(run: RunDir, cfg: CampaignConfig) -> None:
         else:
             from prover.model_init import train_seed_model
 
-            pairs = seed_pairs(run, cfg)
+            pairs = without_fixed_tactics(seed_pairs(run, cfg), cfg)
             seen = [t for ts in human_seed_splits(cfg) for t in ts]
             seen += [t for ref in cfg.seeds.closers for t in load_benchmark(ref.benchmark, ref.split)]
             seen += load_benchmark(cfg.pool.benchmark, cfg.pool.split)
