@@ -136,13 +136,15 @@ def case_splits(numbers, props) -> list[str]:
 
 def solved_values(numbers, props, names) -> list[str]:
     """`have hx : x = v := by linarith` for each ℝ/ℚ variable x whose value v the state's
-    polynomial equations determine (z3, 200 ms: a hint, never a verdict)."""
+    polynomial equations determine (z3, 200 ms: a hint, never a verdict). Its own z3 context: the
+    refutation screen uses z3's default one in worker threads, and a context is not thread-safe."""
     import z3
 
     reals = {x for x, typ in numbers if typ in ("ℝ", "ℚ")}
     if not reals:
         return []
-    vs = {x: z3.Real(x) for x in reals}
+    ctx = z3.Context()
+    vs = {x: z3.Real(x, ctx) for x in reals}
     eqs = []
     for _, typ in props:
         if typ.startswith("∀") or "≠" in typ or typ.count("=") != 1 or not re.fullmatch(r"[\w\s+\-*/^().=]+", typ):
@@ -156,7 +158,7 @@ def solved_values(numbers, props, names) -> list[str]:
             continue
     if not eqs:
         return []
-    solver = z3.Solver()
+    solver = z3.Solver(ctx=ctx)
     solver.set("timeout", 200)
     solver.set("ctrl_c", False)   # leave SIGINT to Python (see lean_env/screen/refute.py)
     solver.add(*eqs)
