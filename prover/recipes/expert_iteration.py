@@ -33,7 +33,8 @@ from policy.base import PromptFormat
 from prover.config import CampaignConfig
 from prover.progress import TrainProgress
 from prover.proofs import tactic_mix
-from prover.recipes.shared import Searcher, evaluate_round, policy_prompt, seed_pairs, whole_attempts, without_fixed_tactics
+from prover.recipes.shared import (Searcher, evaluate_round, policy_prompt, seed_pairs, whole_attempts,
+                                   without_fixed_tactics)
 from prover.run_dir import RunDir
 from search.records import AttemptRecord, Failure
 from training.store import shortest_proofs
