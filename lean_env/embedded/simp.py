@@ -219,12 +219,17 @@ def simp_prop(p: Term, ctx: dict[str, str], rules: list[SimpRule] = (), discharg
     side conditions go to `discharge` (by default: this simplifier, with these rules)."""
     if discharge is None:
         discharge = Discharger(lambda q, c, d: simp_prop(q, c, rules, d))
-    for _ in range(20):
-        q = _simp(p, ctx, rules, discharge)
-        if q == p:
-            return q
-        p = q
-    return p
+    return fixpoint(lambda q: _simp(q, ctx, rules, discharge), p)
+
+
+def fixpoint(step, t: Term, passes: int = 20) -> Term:
+    """`step` applied again and again until it changes nothing (at most `passes` times)."""
+    for _ in range(passes):
+        new = step(t)
+        if new == t:
+            return t
+        t = new
+    return t
 
 
 def rewrite_terms(t: Term, rules: list[SimpRule], ctx: dict[str, str], discharge: "Discharger") -> Term:
@@ -253,12 +258,7 @@ def rewrite_terms(t: Term, rules: list[SimpRule], ctx: dict[str, str], discharge
 
 def rewrite_to_fixpoint(t: Term, rules: list[SimpRule], ctx: dict[str, str], discharge: "Discharger") -> Term:
     """`rewrite_terms` again and again until no rule applies (at most 20 passes, as `simp_prop`)."""
-    for _ in range(20):
-        new = rewrite_terms(t, rules, ctx, discharge)
-        if new == t:
-            return t
-        t = new
-    return t
+    return fixpoint(lambda x: rewrite_terms(x, rules, ctx, discharge), t)
 
 
 def _simp(p: Term, ctx: dict[str, str], rules: list[SimpRule], discharge: "Discharger") -> Term:
