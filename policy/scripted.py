@@ -5,6 +5,7 @@ double, and as the first job on a machine without a model.
 """
 from __future__ import annotations
 
+import functools
 import re
 from typing import Callable, Mapping, Sequence
 
@@ -20,6 +21,12 @@ NUMBER_TYPES = ("ℝ", "ℕ", "ℤ", "ℚ")
 
 
 def hint_templates(state: str) -> list[str]:
+    """The goal state's hint templates (the rules: `_hint_templates`), a fresh list each call."""
+    return list(_hint_templates(state))
+
+
+@functools.lru_cache(maxsize=4096)   # a state's templates are fixed, and every attempt meets its root again
+def _hint_templates(state: str) -> tuple[str, ...]:
     """Tactics with hints, instantiated from a goal state's hypotheses and variables (fixed rules, no
     model: they show what the hint syntax alone proves, and their proofs teach it):
     - every named hypothesis handed to norm_num / simp only / field_simp / nlinarith, `rw [h]` for
@@ -79,7 +86,7 @@ def hint_templates(state: str) -> list[str]:
     out += solved_values(numbers, props, names)
     out += [f"induction' {x} with {x} ih" for x, typ in numbers
             if typ == "ℕ" and "ih" not in names and re.search(rf"(?<![\w.]){re.escape(x)}(?![\w.])", goal)]
-    return list(dict.fromkeys(out)) + ["subst_vars"]
+    return (*dict.fromkeys(out), "subst_vars")
 
 
 def is_equation(typ: str) -> bool:
