@@ -23,10 +23,8 @@ import functools
 
 import pytest
 
-from conftest import run, thm
-from embedded_fixtures import attempt, session  # noqa: F401  (fixture)
-from lean_env.benchmarks import load_benchmark
-from lean_env.factory import make_env
+from conftest import thm
+from embedded_fixtures import attempt, minif2f_test, session, verify_proofs  # noqa: F401  (fixture)
 
 # miniF2F (test split) proofs that take an `Even`/`Odd` hypothesis apart or prove one
 MINIF2F_PROOFS = [
@@ -142,21 +140,13 @@ def _as_tactics(statement: str, tactics: list[str]) -> tuple[str, tuple[str, ...
 
 @functools.cache
 def _verdicts() -> dict[tuple[str, tuple[str, ...]], bool]:
-    """Whole-proof verification (the campaign's re-check) of every proof in this file, one env."""
-    minif2f = {t.id: t for t in load_benchmark("minif2f", "test")}
-    jobs = [(minif2f[name], tuple(tactics)) for name, tactics in MINIF2F_PROOFS]
+    """Every proof in this file, verified whole in one env."""
+    jobs = [(minif2f_test(name), tactics) for name, tactics in MINIF2F_PROOFS]
     for pair in PROBES + LEAN_REJECTS:
         for statement, tactics in pair:
             statement, tactics = _as_tactics(statement, tactics)
             jobs.append((thm(statement, name="probe"), tactics))
-
-    async def go():
-        env = make_env("embedded", workers=1)
-        try:
-            return {(t.statement, tactics): (await env.verify(t, list(tactics))).ok for t, tactics in jobs}
-        finally:
-            await env.close()
-    return run(go())
+    return verify_proofs(jobs)
 
 
 def _closes(session, statement, tactics) -> bool:
@@ -172,13 +162,9 @@ def _verdict(statement: str, tactics: list[str]) -> bool:
     return _verdicts()[_as_tactics(statement, tactics)]
 
 
-def _statement(name: str) -> str:
-    return next(t for t in load_benchmark("minif2f", "test") if t.id == name).statement
-
-
 @pytest.mark.parametrize("name, tactics", MINIF2F_PROOFS)
 def test_minif2f_proofs_through_even_odd_are_accepted_and_reverify(session, name, tactics):
-    statement = _statement(name)
+    statement = minif2f_test(name).statement
     assert _closes(session, statement.split(":= by")[0].rstrip() + " := by", tactics), (name, tactics)
     assert _verdicts()[(statement, tuple(tactics))], (name, tactics)
 

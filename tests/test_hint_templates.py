@@ -75,12 +75,12 @@ def test_a_bound_to_prove_is_negated_and_lemma_hints_fire_on_their_patterns():
     "induction_12dvd4expnp1p20",   # induction' n with n ih, norm_num, omega
 ])
 def test_fixed_tactics_alone_prove_these_statements_and_the_proofs_reverify(theorem_id):
-    from lean_env.benchmarks import load_benchmark
+    from embedded_fixtures import minif2f_test
     from lean_env.factory import make_env
     from policy.scripted import ScriptedGenerator, closers_and_templates
     from search.best_first import search
 
-    thm = next(t for t in load_benchmark("minif2f", "test") if t.id == theorem_id)
+    thm = minif2f_test(theorem_id)
     gen = ScriptedGenerator(closers_and_templates)
 
     async def propose(state, n):

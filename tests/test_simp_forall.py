@@ -31,10 +31,8 @@ import functools
 
 import pytest
 
-from conftest import run, thm
-from embedded_fixtures import attempt, session  # noqa: F401  (fixture)
-from lean_env.benchmarks import load_benchmark
-from lean_env.factory import make_env
+from conftest import thm
+from embedded_fixtures import attempt, minif2f_test, session, verify_proofs  # noqa: F401  (fixture)
 
 # miniF2F (test split) proofs real Lean accepts through a local ∀-hypothesis in the simp set
 MINIF2F_PROOFS = [
@@ -160,20 +158,10 @@ LEAN_REJECTS = [
 
 @functools.cache
 def _verdicts() -> dict[tuple[str, tuple[str, ...]], bool]:
-    """Whole-proof verification (the campaign's re-check) of every proof in this file, one env."""
-    minif2f = {t.id: t for t in load_benchmark("minif2f", "test")}
-    jobs = [(minif2f[name], tuple(tactics)) for name, tactics in MINIF2F_PROOFS]
-    for pair in PROBES + LEAN_REJECTS:
-        for statement, tactics in pair:
-            jobs.append((thm(statement, name="probe"), tuple(tactics)))
-
-    async def go():
-        env = make_env("embedded", workers=1)
-        try:
-            return {(t.statement, tactics): (await env.verify(t, list(tactics))).ok for t, tactics in jobs}
-        finally:
-            await env.close()
-    return run(go())
+    """Every proof in this file, verified whole in one env."""
+    jobs = [(minif2f_test(name), tactics) for name, tactics in MINIF2F_PROOFS]
+    jobs += [(thm(statement, name="probe"), tactics) for pair in PROBES + LEAN_REJECTS for statement, tactics in pair]
+    return verify_proofs(jobs)
 
 
 def _closes(session, statement, tactics) -> bool:
@@ -181,13 +169,9 @@ def _closes(session, statement, tactics) -> bool:
     return kind == "ok" and goals == []
 
 
-def _statement(name: str) -> str:
-    return next(t for t in load_benchmark("minif2f", "test") if t.id == name).statement
-
-
 @pytest.mark.parametrize("name, tactics", MINIF2F_PROOFS)
 def test_minif2f_proofs_through_a_forall_hypothesis_are_accepted_and_reverify(session, name, tactics):
-    statement = _statement(name)
+    statement = minif2f_test(name).statement
     assert _closes(session, statement.split(":= by")[0], tactics), (name, tactics)
     assert _verdicts()[(statement, tuple(tactics))], (name, tactics)
 
@@ -223,7 +207,7 @@ def test_simp_star_at_star_keeps_the_forall_hypothesis(session):
 
 
 def test_rewritten_hypothesis_shows_the_instantiated_rhs(session):
-    kind, goals = attempt(session, _statement("mathd_algebra_148").split(":= by")[0], ["simp only [h₀] at h₁"])
+    kind, goals = attempt(session, minif2f_test("mathd_algebra_148").statement.split(":= by")[0], ["simp only [h₀] at h₁"])
     assert kind == "ok"
     assert "h₁ : c * 8 - 18 + 3 = 9" in goals[0] and "h₀ : ∀ (x : ℝ), f x = c * x ^ 3 - 9 * x + 3" in goals[0]
 
@@ -308,7 +292,7 @@ def test_random_forall_rules_never_prove_a_value_they_do_not_entail(session):
 def test_a_looping_conditional_rule_set_fails_rather_than_running_on(session):
     """aime_1984_p7's `∀ n < 1000, f n = f (f (n + 5))` rewrites for ever (each instance makes two);
     Lean's simp stops at its step or recursion limit with an error, and so does the kernel."""
-    kind, msg = attempt(session, _statement("aime_1984_p7").split(":= by")[0], ["simp [*]"])
+    kind, msg = attempt(session, minif2f_test("aime_1984_p7").statement.split(":= by")[0], ["simp [*]"])
     assert kind == "error" and "maximum number of steps" in msg
     kind, msg = attempt(session, "theorem t (f : ℝ → ℝ) (h : ∀ x, f x = f x + f x - f x) : f 1 = 2", ["simp [h]"])
     assert kind == "error" and "maximum number of steps" in msg
