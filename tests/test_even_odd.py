@@ -46,6 +46,9 @@ MINIF2F_PROOFS = [
 # (false statement or proof Lean rejects, its tactics) paired with (a true variant, its tactics)
 P = "theorem probe"
 PROBES = [
+    # an odd number is 1 mod 2, not 1 mod 4 (3 is odd)
+    ((f"{P} (n : ℕ) (h : Odd n) : n % 4 = 1 := by", ["obtain ⟨k, hk⟩ := h", "omega"]),
+     (f"{P} (n : ℕ) (h : Odd n) : n % 4 = 1 ∨ n % 4 = 3 := by", ["obtain ⟨k, hk⟩ := h", "omega"])),
     # `Even n` is `n = r + r`, not `n = 2 * r + 1`
     ((f"{P} (n : ℕ) (h : Even n) : n % 2 = 1 := by", ["obtain ⟨r, hr⟩ := h", "omega"]),
      (f"{P} (n : ℕ) (h : Even n) : n % 2 = 0 := by", ["obtain ⟨r, hr⟩ := h", "omega"])),

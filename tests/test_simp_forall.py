@@ -49,6 +49,9 @@ MINIF2F_PROOFS = [
 # (false statement or proof Lean rejects, its tactics) paired with (a true variant, its tactics)
 P = "theorem probe"
 PROBES = [
+    # ℕ subtraction truncates inside the instantiated right side: f 0 = 0 - 1 = 0, not -1 or 1
+    ((f"{P} (f : ℕ → ℕ) (h : ∀ x, f x = x - 1) : f 0 = 1 := by", ["simp [h]"]),
+     (f"{P} (f : ℕ → ℕ) (h : ∀ x, f x = x - 1) : f 0 = 0 := by", ["simp [h]"])),
     # an instance of another function is no instance
     ((f"{P} (f g : ℝ → ℝ) (h : ∀ x, f x = 2 * x) : g 3 = 6 := by", ["simp [h]"]),
      (f"{P} (f g : ℝ → ℝ) (h : ∀ x, f x = 2 * x) : f 3 = 6 := by", ["simp [h]"])),
