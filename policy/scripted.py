@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import re
+from fractions import Fraction
 from typing import Callable, Mapping, Sequence
 
 from policy.base import TacticCandidate
@@ -39,8 +40,12 @@ def _hint_templates(state: str) -> tuple[str, ...]:
     - a conjunction hypothesis taken apart (`obtain ⟨h₀_1, h₀_2⟩ := h₀`);
     - `interval_cases x <;> omega` (`norm_num at *`, `simp_all`) for an integer variable x with a small
       numeral upper bound, and for pairs of such variables; `by_contra! h` at a bound to prove;
-    - `have hx : x = v := by linarith` for each variable the state's equations determine (v found
-      by z3: the kernel still has to check the linarith step);
+    - `have hx : x = v := by linarith` (`nlinarith` for a nonlinear system, `omega` for a linear
+      one over ℕ/ℤ) for each variable the state's equations determine (v found by z3: the kernel
+      still has to check the step); `have h₂' : a = b + c := by omega` for a truncated ℕ
+      subtraction `h₂ : a - b = c`, so that the equation joins the others;
+    - `have h₀_den : x + 1 ≠ 0 := by intro h; apply h₀; linarith` for a denominator that a
+      hypothesis `h₀ : x ≠ -1` keeps away from zero (what field_simp needs to clear it);
     - `induction' n with n ih` for a natural-number variable of the goal."""
     goal_at = state.find("⊢")
     hyps = state[: goal_at if goal_at >= 0 else 0]
@@ -83,7 +88,9 @@ def _hint_templates(state: str) -> tuple[str, ...]:
     out += case_splits(numbers, props)
     if re.fullmatch(r"\S+ (<|≤) \S+", goal.strip()) and any(t in ("ℕ", "ℤ") for _, t in numbers):
         out.append("by_contra! h")   # a bound to prove: its negation bounds a variable for interval_cases
+    out += nat_subtractions(numbers, props, names)
     out += solved_values(numbers, props, names)
+    out += nonzero_denominators(props, [*lines, ("⊢", goal)], names)
     out += [f"induction' {x} with {x} ih" for x, typ in numbers
             if typ == "ℕ" and "ih" not in names and re.search(rf"(?<![\w.]){re.escape(x)}(?![\w.])", goal)]
     return (*dict.fromkeys(out), "subst_vars")
@@ -141,28 +148,50 @@ def case_splits(numbers, props) -> list[str]:
     return out
 
 
+def nat_subtractions(numbers, props, names) -> list[str]:
+    """`have h' : a = b + c := by omega` for `h : a - b = c` over ℕ with c > 0 (the truncated
+    subtraction as an equation the other rules can use)."""
+    nats = {x for x, typ in numbers if typ == "ℕ"}
+    out = []
+    for h, typ in props:
+        m = re.fullmatch(r"(\w+) - (\w+) = (\d+)", typ)
+        if m and {m.group(1), m.group(2)} <= nats and int(m.group(3)) > 0 and f"{h}'" not in names:
+            out.append(f"have {h}' : {m.group(1)} = {m.group(2)} + {m.group(3)} := by omega")
+    return out
+
+
 def solved_values(numbers, props, names) -> list[str]:
-    """`have hx : x = v := by linarith` for each ℝ/ℚ variable x whose value v the state's
-    polynomial equations determine (z3, 200 ms: a hint, never a verdict). Its own z3 context: the
-    refutation screen uses z3's default one in worker threads, and a context is not thread-safe."""
+    """`have hx : x = v := by linarith` for each number variable x whose value v the state's
+    polynomial equations determine (z3, 200 ms: a hint, never a verdict). The step's closer: linarith
+    (and nlinarith where an equation is nonlinear) over ℝ/ℚ; omega, or nlinarith, over ℕ/ℤ. A cast
+    `↑n` is n itself; an equation with a truncated ℕ subtraction or an integer division is not used.
+    Its own z3 context: the refutation screen uses z3's default one in worker threads, and a context
+    is not thread-safe."""
     import z3
 
-    reals = {x for x, typ in numbers if typ in ("ℝ", "ℚ")}
-    if not reals:
+    kinds = dict(numbers)
+    if not kinds:
         return []
     ctx = z3.Context()
-    vs = {x: z3.Real(x, ctx) for x in reals}
-    eqs = []
+    vs = {x: (z3.Real(x, ctx) if typ in ("ℝ", "ℚ") else z3.Int(x, ctx)) for x, typ in kinds.items()}
+    eqs, nonlinear = [z3.IntVal(0, ctx) <= vs[x] for x, typ in kinds.items() if typ == "ℕ"], False
     for _, typ in props:
-        if typ.startswith("∀") or "≠" in typ or typ.count("=") != 1 or not re.fullmatch(r"[\w\s+\-*/^().=]+", typ):
+        if typ.startswith("∀") or "≠" in typ or typ.count("=") != 1 or not re.fullmatch(r"[\w\s+\-*/^().=↑]+", typ):
             continue
-        if any(w not in reals and not w.isdigit() for w in re.findall(r"[^\W\d]\w*|\d+\w+", typ)):
+        words = [w for w in re.findall(r"↑?(?:[^\W\d]\w*|\d+\w+)", typ) if not w.isdigit()]
+        if any(w.lstrip("↑") not in kinds for w in words):
             continue   # a name that is not a number variable (a function, a constant): not this rule's
-        lhs, rhs = typ.replace("^", "**").split("=")
+        integral = [w for w in words if kinds[w.lstrip("↑")] in ("ℕ", "ℤ")]
+        if integral and ("/" in typ or "%" in typ):
+            continue   # ℕ/ℤ division truncates
+        if "-" in typ and any(kinds.get(w) == "ℕ" for w in integral):   # a bare ℕ variable: truncated `-`
+            continue
+        lhs, rhs = typ.replace("↑", "").replace("^", "**").split("=")
         try:
             eqs.append(eval(f"({lhs}) == ({rhs})", {"__builtins__": {}}, vs))   # names and numerals only
         except Exception:
             continue
+        nonlinear |= "^" in typ or bool(re.search(r"[^\W\d]\w*\s*\*\s*↑?[^\W\d]", typ))
     if not eqs:
         return []
     solver = z3.Solver(ctx=ctx)
@@ -172,18 +201,44 @@ def solved_values(numbers, props, names) -> list[str]:
     if solver.check() != z3.sat:
         return []
     model, out = solver.model(), []
-    for x in sorted(reals):
+    for x in sorted(kinds):
         v = model.eval(vs[x], model_completion=False)
-        if not z3.is_rational_value(v) or f"h{x}" in names:
+        if not (z3.is_rational_value(v) or z3.is_int_value(v)) or f"h{x}" in names:
             continue
         solver.push()
         solver.add(vs[x] != v)
         determined = solver.check() == z3.unsat
         solver.pop()
-        if determined:
-            q = v.as_fraction()
-            value = str(q.numerator) if q.denominator == 1 else f"{q.numerator} / {q.denominator}"
-            out.append(f"have h{x} : {x} = {value} := by linarith")
+        if not determined:
+            continue
+        q = v.as_fraction() if z3.is_rational_value(v) else Fraction(v.as_long())
+        value = str(q.numerator) if q.denominator == 1 else f"{q.numerator} / {q.denominator}"
+        if kinds[x] in ("ℝ", "ℚ"):
+            closers = ["linarith", "nlinarith"] if nonlinear else ["linarith"]
+        else:
+            closers = ["nlinarith"] if nonlinear else ["omega"]
+        out += [f"have h{x} : {x} = {value} := by {c}" for c in closers]
+    return out
+
+
+def nonzero_denominators(props, lines, names) -> list[str]:
+    """`have h₀_den : x + 1 ≠ 0 := by intro h; apply h₀; linarith` for each denominator of the state
+    (not a numeral) holding the variable of a hypothesis `h₀ : x ≠ c`: field_simp clears a
+    denominator only once it is known to be nonzero."""
+    dens = []
+    for _, t in lines:
+        for d in re.findall(r"/ (\((?:[^()]|\([^()]*\))*\)|[^\W\d][\w.]*)", t):
+            d = d[1:-1] if d.startswith("(") else d
+            if not re.fullmatch(r"[\d\s.]+", d) and d not in dens:
+                dens.append(d)
+    out = []
+    for h, typ in props:
+        m = re.fullmatch(r"([^\W\d]\w*) ≠ -?[\d.]+(?: / \d+)?", typ)
+        if not m or f"{h}_den" in names:
+            continue
+        for i, d in enumerate(x for x in dens if re.search(rf"(?<![\w.]){re.escape(m.group(1))}(?![\w.])", x)):
+            name = f"{h}_den" if i == 0 else f"{h}_den{i + 1}"
+            out.append(f"have {name} : {d} ≠ 0 := by intro h; apply {h}; linarith")
     return out
 
 

@@ -42,6 +42,34 @@ def test_values_the_equations_determine_are_offered_to_linarith_and_induction_to
     assert not any(t.startswith("induction'") for t in hint_templates("n : ℕ\nih : n = n\n⊢ 12 ∣ 4 ^ (n + 1) + 20"))
 
 
+def test_integer_values_come_with_omega_or_nlinarith_and_a_truncated_subtraction_stays_out():
+    # over ℤ, a linear system: omega; a cast ↑n is n itself, and a nonlinear equation wants nlinarith
+    assert {"have ha : a = -1 := by omega", "have hb : b = -2 := by omega"} <= set(
+        hint_templates("a b : ℤ\nh₀ : a + b = -3\nh₁ : a - b = 1\n⊢ a = 2"))
+    cast = hint_templates("n : ℕ\nh₁ : (↑n - 2) ^ 2 + ↑n ^ 2 + (↑n + 2) ^ 2 = 12296\n⊢ ↑n * 2 = 128")
+    assert "have hn : n = 64 := by nlinarith" in cast   # n ≥ 0 as a ℕ: -64 is not a value
+    # `m - n = 2` over ℕ truncates: not an equation of z3's, but omega turns it into one
+    nat = "m n : ℕ\nh₂ : m - n = 2\nh₃ : m * n = 288\n⊢ m = 18"
+    assert "have h₂' : m = n + 2 := by omega" in hint_templates(nat)
+    assert not any(t.startswith("have hm") for t in hint_templates(nat))
+    done = hint_templates(nat.replace("⊢", "h₂' : m = n + 2\n⊢"))
+    assert "have hm : m = 18 := by nlinarith" in done and not any(t.startswith("have h₂'") for t in done)
+    # ℤ division truncates too
+    assert not any(t.startswith("have hx") for t in hint_templates("x : ℤ\nh₀ : x / 2 = 3\n⊢ x = 6"))
+    # a nonlinear real system gets nlinarith beside linarith
+    real = hint_templates("x : ℝ\nh₀ : 0 ≤ x\nh₁ : x ^ 3 = 8\n⊢ x = 2")
+    assert {"have hx : x = 2 := by linarith", "have hx : x = 2 := by nlinarith"} <= set(real)
+
+
+def test_a_denominator_a_hypothesis_keeps_from_zero_is_stated_nonzero():
+    out = hint_templates("x : ℝ\nh₀ : x ≠ -1\nh₁ : (x - 9) / (x + 1) = 2\n⊢ x = -11")
+    assert "have h₀_den : x + 1 ≠ 0 := by intro h; apply h₀; linarith" in out
+    # a numeral denominator, or one without the hypothesis's variable, gets nothing
+    assert not any(t.startswith("have h₀_den") for t in hint_templates("x y : ℝ\nh₀ : x ≠ 1\nh₁ : y / (y + 2) = x / 3\n⊢ x = 1"))
+    assert not any(t.startswith("have h₀_den") for t in hint_templates(
+        "x : ℝ\nh₀ : x ≠ -1\nh₀_den : x + 1 ≠ 0\nh₁ : (x - 9) / (x + 1) = 2\n⊢ x = -11"))   # once
+
+
 def test_conjunctions_are_taken_apart_and_small_bounds_split_into_cases():
     state = "a b : ℕ\nh₀ : 1 ≤ a ∧ a ≤ 9 ∧ b ≤ 9\nh₁ : (10 * a + b) ^ 3 = 912673\n⊢ a + b = 16"
     assert "obtain ⟨h₀_1, h₀_2, h₀_3⟩ := h₀" in hint_templates(state)
@@ -73,6 +101,9 @@ def test_a_bound_to_prove_is_negated_and_lemma_hints_fire_on_their_patterns():
     "mathd_numbertheory_150",   # by_contra! h, then interval_cases n <;> norm_num at *
     "mathd_algebra_338",        # have ha : a = -4 := by linarith, ... (values from z3), then a closer
     "induction_12dvd4expnp1p20",   # induction' n with n ih, norm_num, omega
+    "mathd_algebra_80",         # have h₀_den : x + 1 ≠ 0 := ..., then field_simp and linarith
+    "mathd_numbertheory_521",   # have h₂' : m = n + 2 := by omega, then nlinarith
+    "mathd_algebra_392",        # have hn : n = 64 := by nlinarith (a cast ↑n), then a closer
 ])
 def test_fixed_tactics_alone_prove_these_statements_and_the_proofs_reverify(theorem_id):
     from embedded_fixtures import minif2f_test
