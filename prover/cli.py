@@ -58,13 +58,26 @@ def verify(
 def _generator_config(kind: str, model: Optional[str], base_url: Optional[str], tokenizer: Optional[Path],
                       temperature: Optional[float], seed: int, config: Optional[Path], preset: Optional[str] = None):
     """The generator flags (or a YAML `generator:` section) as one GeneratorConfig; with a preset,
-    its sampling settings unless --temperature is given."""
+    its sampling settings unless --temperature is given. With a YAML section, the flags given
+    (--model, --base-url, --tokenizer, --temperature) override its values: a campaign's sampling
+    settings, another checkpoint."""
+    import dataclasses
+
     from prover.eval_cmd import generator_from_yaml
     from policy.factory import GeneratorConfig
     from policy.params import SamplingParams
 
     if config is not None:
-        return generator_from_yaml(config)
+        if preset is not None:
+            raise ValueError("--preset and --generator-config both set the generator: give the preset in the YAML")
+        section = generator_from_yaml(config)
+        given = {k: v for k, v in (("model", model), ("base_url", base_url),
+                                   ("tokenizer", str(tokenizer) if tokenizer else None)) if v is not None}
+        if model == "scripted":
+            given = {**given, "kind": "scripted", "model": None}
+        if temperature is not None:
+            given["sampling"] = dataclasses.replace(section.sampling, temperature=temperature)
+        return dataclasses.replace(section, **given) if given else section
     if model == "scripted":
         kind, model = "scripted", None
     sampling: dict = {"seed": seed}

@@ -224,3 +224,19 @@ def test_every_shipped_config_loads(path):
     """A shipped config with a misspelt or stale field would fail only when a user runs it."""
     cfg = load_config(path)
     assert cfg.rounds >= 1 and cfg.name
+
+
+def test_flags_given_beside_a_generator_section_override_it(tmp_path):
+    """`prover eval --generator-config campaign.yaml --model other/checkpoint`: the campaign's
+    sampling settings with another model (the flags were once dropped without a word)."""
+    from prover.cli import _generator_config
+
+    section = write(tmp_path, {"generator": {"kind": "hf", "model": "a", "batch_size": 7,
+                                             "sampling": {"temperature": 0.7, "top_p": 0.9}}})
+    kept = _generator_config("hf", None, None, None, None, 0, section)
+    assert (kept.model, kept.batch_size, kept.sampling.temperature) == ("a", 7, 0.7)
+    other = _generator_config("hf", "b", None, None, 0.3, 0, section)
+    assert (other.model, other.batch_size, other.sampling.temperature, other.sampling.top_p) == ("b", 7, 0.3, 0.9)
+    assert _generator_config("hf", "scripted", None, None, None, 0, section).kind == "scripted"
+    with pytest.raises(ValueError, match="--preset and --generator-config"):
+        _generator_config("hf", None, None, None, None, 0, section, preset="deepseek-prover-v1.5")
