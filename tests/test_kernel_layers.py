@@ -19,7 +19,7 @@ ALLOWED = {
     "values": {"carriers", "definitions", "functions", "terms"},
     "types": {"carriers", "errors", "functions", "terms"},
     "arith": {"carriers", "terms", "values"},
-    "discrete": {"definitions", "functions", "terms", "values"},
+    "discrete": {"carriers", "definitions", "functions", "terms", "values"},
     "goals": {"carriers", "definitions", "errors", "functions", "terms", "values"},
 }
 

@@ -47,6 +47,8 @@ class Carrier:
     truncating_sub: bool      # `a - b = 0` when b > a (ℕ)
     division: str             # "floor" (Nat.div), "euclid" (Int.ediv/emod), "field"
     computes: bool            # closed arithmetic reduces by `rfl`/`decide` (ℝ's is classical)
+    simprocs: bool            # plain simp folds closed arithmetic (core's Nat.reduceAdd, Int.reduceMul, ...);
+                              # elsewhere only norm_num does: simp leaves `(2 : ℝ) + 2` alone
     dvd: bool                 # `∣` in the fragment (over a field every nonzero number divides)
     classes: frozenset        # the Mathlib classes it has
 
@@ -56,15 +58,15 @@ class Carrier:
 
 CARRIERS: dict[str, Carrier] = {c.name: c for c in (
     Carrier(NAT, "Nat", 0, ordered=True, field=False, truncating_sub=True, division="floor", computes=True,
-            dvd=True, classes=_SEMIRING | _ORDER | {"Dvd", "CanonicallyOrderedAddCommMonoid"}),
+            simprocs=True, dvd=True, classes=_SEMIRING | _ORDER | {"Dvd", "CanonicallyOrderedAddCommMonoid"}),
     Carrier(INT, "Int", 1, ordered=True, field=False, truncating_sub=False, division="euclid", computes=True,
-            dvd=True, classes=_SEMIRING | _ORDER | _RING | _ORDERED_RING | {"Dvd"}),
+            simprocs=True, dvd=True, classes=_SEMIRING | _ORDER | _RING | _ORDERED_RING | {"Dvd"}),
     Carrier(RAT, "Rat", 2, ordered=True, field=True, truncating_sub=False, division="field", computes=True,
-            dvd=False, classes=_SEMIRING | _ORDER | _RING | _ORDERED_RING | _FIELD | _ORDERED_FIELD),
+            simprocs=False, dvd=False, classes=_SEMIRING | _ORDER | _RING | _ORDERED_RING | _FIELD | _ORDERED_FIELD),
     Carrier(REAL, "Real", 3, ordered=True, field=True, truncating_sub=False, division="field", computes=False,
-            dvd=False, classes=_SEMIRING | _ORDER | _RING | _ORDERED_RING | _FIELD | _ORDERED_FIELD),
+            simprocs=False, dvd=False, classes=_SEMIRING | _ORDER | _RING | _ORDERED_RING | _FIELD | _ORDERED_FIELD),
     Carrier(COMPLEX, "Complex", 4, ordered=False, field=True, truncating_sub=False, division="field",
-            computes=False, dvd=False, classes=_SEMIRING | _RING | _FIELD),
+            computes=False, simprocs=False, dvd=False, classes=_SEMIRING | _RING | _FIELD),
 )}
 
 NUMBER_TYPES = tuple(sorted(CARRIERS, key=lambda n: CARRIERS[n].rank))   # in coercion order
@@ -106,6 +108,11 @@ def is_integral(ty: object) -> bool:
 def computes(ty: object) -> bool:
     c = carrier(ty)
     return c is not None and c.computes
+
+
+def simp_folds(ty: object) -> bool:
+    c = carrier(ty)
+    return c is not None and c.simprocs
 
 
 def has_dvd(ty: object) -> bool:

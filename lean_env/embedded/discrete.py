@@ -20,6 +20,7 @@ from __future__ import annotations
 from typing import Callable
 
 from lean_env.embedded import definitions
+from lean_env.embedded.carriers import is_integral
 from lean_env.embedded.functions import (  # noqa: F401  (the set vocabulary, re-exported)
     BIG_OPERATORS, BINDER_FUNCTIONS, DOT_FUNCTIONS, SET_TYPES, SETS, SIGNATURES, head, set_variable,
 )
@@ -159,10 +160,18 @@ def fold_predicates(p: Term) -> Term:
     return p
 
 
-def evaluate_closed(p: Term, ctx: dict) -> Term:
-    """`norm_num`/`simp` on numerals: every closed application (`Nat.gcd 4 6`, a sum over
-    `range 10`) becomes its value, at its own type."""
-    if isinstance(p, App) and head(p) not in SETS and is_closed_app(p):
+# What plain simp evaluates of a closed application (its simprocs: Nat.reduceGcd, ...; its lemmas:
+# `Finset.card_range`, `Finset.mem_range`, `Nat.digits_add_two_add_one`, `List.sum_cons`); a sum
+# over `range 10`, `5 !`, `Nat.choose 5 2` or `⌊7 / 2⌋` wait for norm_num or their lemmas.
+SIMP_EVALUATES = frozenset({"Nat.gcd", "Nat.lcm", "Int.gcd", "Int.lcm", "Int.natAbs", "Int.toNat", "Nat.digits",
+                            "List.sum", "Finset.card", "Membership.mem"})
+
+
+def evaluate_closed(p: Term, ctx: dict, numerals: bool = True) -> Term:
+    """`norm_num` on numerals: every closed application (`Nat.gcd 4 6`, a sum over `range 10`)
+    becomes its value, at its own type; plain simp (`numerals` False) only those SIMP_EVALUATES
+    of the integers (a `Finset.card` of a filter needs `decide`)."""
+    if isinstance(p, App) and head(p) not in SETS and is_closed_app(p) and (numerals or _simp_evaluates(p, ctx)):
         ty = term_type(p, ctx)
         if ty not in (None, PROP):
             try:
@@ -172,7 +181,13 @@ def evaluate_closed(p: Term, ctx: dict) -> Term:
     kids = children(p)
     if not kids or isinstance(p, Quant) and p.kind == "fun":
         return p
-    return with_children(p, [evaluate_closed(c, ctx) for c in kids])
+    return with_children(p, [evaluate_closed(c, ctx, numerals) for c in kids])
+
+
+def _simp_evaluates(p: App, ctx: dict) -> bool:
+    if head(p) not in SIMP_EVALUATES or not is_integral(term_type(p, ctx)):
+        return False
+    return not any(head(c) == "Finset.filter" for c in p.args)
 
 
 def largest_set(p: Term) -> int:

@@ -4,6 +4,11 @@ A bottom-up rewriter with a fixed rule set close to Lean's default simp set on t
 numeral arithmetic, unit/zero laws, `≥`/`>`/`≠` to their simp normal forms, propositional
 constant folding, and rewriting with the user's hypotheses. No ring normalisation (`ring_nf`
 does that) and no linear arithmetic (that is `linarith`'s job).
+
+`numerals`: norm_num evaluates closed arithmetic in every carrier; plain simp only where core's
+simprocs do (ℕ, ℤ: `carriers.simp_folds`). Over ℚ/ℝ/ℂ simp keeps `2 + 2` and `2 < 3` (Mathlib's
+`Nat.ofNat_lt` is not @[simp]) but decides `(4 : ℝ) = 5` (`OfNat.ofNat_eq_ofNat`, CharZero), a
+numeral against 0 and 1 (`ofNat_pos`, `one_lt_ofNat`, `ofNat_ne_zero`, ...), and unit/zero laws.
 """
 from __future__ import annotations
 
@@ -27,21 +32,23 @@ TRUE, FALSE = Const(True), Const(False)
 COMPLEX_I = App(Var("Complex.I"), ())
 
 
-def simp_arith(t: Term, ty: str) -> Term:
-    """Simplify an arithmetic term of type `ty`; results keep their type (numerals are typed)."""
+def simp_arith(t: Term, ty: str, numerals: bool = True) -> Term:
+    """Simplify an arithmetic term of type `ty`; results keep their type (numerals are typed).
+    `numerals`: closed arithmetic is evaluated in every carrier (norm_num), else only where simp's
+    simprocs do (ℕ, ℤ)."""
     if isinstance(t, Cast):   # Nat.cast_ofNat, Nat.cast_add/mul/pow are simp lemmas
-        a = simp_arith(t.arg, t.src)
-        if is_closed_arith(a):
+        a = simp_arith(t.arg, t.src, numerals)
+        if is_closed_arith(a) and (numerals or _literal(a)):
             try:
                 return num(evaluate(a, t.src), t.ty)
             except ArithError:
                 pass
         return push_cast_term(Cast(t.ty, a, t.src))
     if isinstance(t, Bin) and t.op in ("+", "-", "*", "/", "%", "^"):
-        a = simp_arith(t.lhs, ty)
-        b = simp_arith(t.rhs, ty if t.op != "^" else NAT)
+        a = simp_arith(t.lhs, ty, numerals)
+        b = simp_arith(t.rhs, ty if t.op != "^" else NAT, numerals)
         t = Bin(t.op, a, b)
-        if is_closed_arith(t):
+        if is_closed_arith(t) and (numerals or carriers.simp_folds(ty) and _literal(a) and _literal(b)):
             try:
                 return num(evaluate(t, ty), ty)
             except ArithError:
@@ -80,7 +87,7 @@ def simp_arith(t: Term, ty: str) -> Term:
             return Un("-", one)
         return t
     if isinstance(t, Un) and t.op == "-":
-        a = simp_arith(t.arg, ty)
+        a = simp_arith(t.arg, ty, numerals)
         if isinstance(a, Un) and a.op == "-":
             return a.arg
         if a == Num(0, ty):
@@ -88,11 +95,18 @@ def simp_arith(t: Term, ty: str) -> Term:
         return Un("-", a)
     if isinstance(t, App) and isinstance(t.fn, Var) and local_function(t.fn.ty) is not None:
         params, _ = local_function(t.fn.ty)   # `f (4 * 2 ^ 3 + 1)` is `f 33`: simp rewrites under `f` (congruence)
-        return App(t.fn, tuple(simp_arith(a, p) for a, p in zip(t.args, params)))
+        return App(t.fn, tuple(simp_arith(a, p, numerals) for a, p in zip(t.args, params)))
     if isinstance(t, App) and isinstance(t.fn, Var) and t.fn.name in _FIELD_FUNCTIONS:
         params = SIGNATURES[t.fn.name].params
-        return _simp_function(App(t.fn, tuple(simp_arith(a, ty if p == ALPHA else p) for a, p in zip(t.args, params))), ty)
+        args = tuple(simp_arith(a, ty if p == ALPHA else p, numerals) for a, p in zip(t.args, params))
+        return _simp_function(App(t.fn, args), ty, numerals)
     return t
+
+
+def _literal(t: Term) -> bool:
+    """A numeral or a negated one: what simp's lemmas about numerals (`Nat.cast_ofNat`,
+    `abs_neg`) see without evaluating anything."""
+    return isinstance(t, Num) or isinstance(t, Un) and t.op == "-" and isinstance(t.arg, Num)
 
 
 _FIELD_FUNCTIONS = ("abs", "min", "max", "Inv.inv", "Real.sqrt", "Real.log", "Real.exp", "Real.cos", "Real.sin",
@@ -102,11 +116,11 @@ _REAL_VALUES = {("Real.sqrt", 0): 0, ("Real.sqrt", 1): 1, ("Real.exp", 0): 1, ("
                 ("Real.cos", 0): 1, ("Real.sin", 0): 0, ("Real.tan", 0): 0}
 
 
-def _simp_function(t: App, ty: str) -> Term:
+def _simp_function(t: App, ty: str, numerals: bool = True) -> Term:
     """Simp lemmas about a function application whose arguments are simplified: `|-3| = 3`
     (`abs_neg`, `abs_ofNat`), `Real.sqrt 0 = 0`, `Real.log (Real.exp x) = x` (`Real.log_exp`)."""
     name, args = t.fn.name, t.args
-    if name == "abs" and is_closed_arith(args[0]):
+    if name == "abs" and is_closed_arith(args[0]) and (numerals or _literal(args[0])):
         try:
             return num(abs(evaluate(args[0], ty)), ty)
         except ArithError:
@@ -214,12 +228,14 @@ class Discharger:
         return proved[key]
 
 
-def simp_prop(p: Term, ctx: dict[str, str], rules: list[SimpRule] = (), discharge: "Discharger | None" = None) -> Term:
+def simp_prop(p: Term, ctx: dict[str, str], rules: list[SimpRule] = (), discharge: "Discharger | None" = None,
+              numerals: bool = True) -> Term:
     """Simplify a proposition to a fixed point with the rewrites `rules` (from hypotheses); their
-    side conditions go to `discharge` (by default: this simplifier, with these rules)."""
+    side conditions go to `discharge` (by default: this simplifier, with these rules). `numerals`:
+    norm_num's evaluation in every carrier (else plain simp's: see the module's docstring)."""
     if discharge is None:
-        discharge = Discharger(lambda q, c, d: simp_prop(q, c, rules, d))
-    return fixpoint(lambda q: _simp(q, ctx, rules, discharge), p)
+        discharge = Discharger(lambda q, c, d: simp_prop(q, c, rules, d, numerals))
+    return fixpoint(lambda q: _simp(q, ctx, rules, discharge, numerals), p)
 
 
 def fixpoint(step, t: Term, passes: int = 20) -> Term:
@@ -261,7 +277,7 @@ def rewrite_to_fixpoint(t: Term, rules: list[SimpRule], ctx: dict[str, str], dis
     return fixpoint(lambda x: rewrite_terms(x, rules, ctx, discharge), t)
 
 
-def _simp(p: Term, ctx: dict[str, str], rules: list[SimpRule], discharge: "Discharger") -> Term:
+def _simp(p: Term, ctx: dict[str, str], rules: list[SimpRule], discharge: "Discharger", numerals: bool = True) -> Term:
     for rule in rules:
         new = rule.instance(p, ctx, discharge)
         if new is not None:
@@ -273,13 +289,14 @@ def _simp(p: Term, ctx: dict[str, str], rules: list[SimpRule], discharge: "Disch
         a, b = p.lhs, p.rhs
         if term_rules:
             a, b = (rewrite_terms(x, term_rules, ctx, discharge) for x in (a, b))
-        a, b = simp_arith(a, ty), simp_arith(b, ty)
+        a, b = simp_arith(a, ty, numerals), simp_arith(b, ty, numerals)
         op = p.op
         if op == "≥":
             op, a, b = "≤", b, a
         elif op == ">":
             op, a, b = "<", b, a
-        if is_closed_arith(a) and is_closed_arith(b):
+        if is_closed_arith(a) and is_closed_arith(b) and (
+                numerals or carriers.simp_folds(ty) and _literal(a) and _literal(b) or _simp_decides(op, a, b)):
             try:
                 return Const(decide_relation(op, evaluate(a, ty), evaluate(b, ty)))
             except ArithError:
@@ -311,7 +328,7 @@ def _simp(p: Term, ctx: dict[str, str], rules: list[SimpRule], discharge: "Disch
             return TRUE
         return Bin(op, a, b)
     if isinstance(p, Un) and p.op == "¬":
-        a = _simp(p.arg, ctx, rules, discharge)
+        a = _simp(p.arg, ctx, rules, discharge, numerals)
         if isinstance(a, Const):
             return Const(not a.value)
         if isinstance(a, Un) and a.op == "¬":
@@ -322,7 +339,7 @@ def _simp(p: Term, ctx: dict[str, str], rules: list[SimpRule], discharge: "Disch
             return Bin("<", a.rhs, a.lhs)
         return Un("¬", a)
     if isinstance(p, Bin) and p.op in ("∧", "∨", "→", "↔"):
-        a, b = _simp(p.lhs, ctx, rules, discharge), _simp(p.rhs, ctx, rules, discharge)
+        a, b = _simp(p.lhs, ctx, rules, discharge, numerals), _simp(p.rhs, ctx, rules, discharge, numerals)
         if p.op == "∧":
             if a == TRUE:
                 return b
@@ -347,7 +364,7 @@ def _simp(p: Term, ctx: dict[str, str], rules: list[SimpRule], discharge: "Disch
             if a == FALSE or b == TRUE:
                 return TRUE
             if b == FALSE:
-                return _simp(Un("¬", a), ctx, rules, discharge)
+                return _simp(Un("¬", a), ctx, rules, discharge, numerals)
             if a == b:
                 return TRUE
         elif p.op == "↔":
@@ -368,11 +385,24 @@ def _simp(p: Term, ctx: dict[str, str], rules: list[SimpRule], discharge: "Disch
             p = rename_binder(p, taken)
         inner = dict(ctx)
         inner[p.var] = p.ty
-        body = _simp(p.body, inner, rules, discharge)
+        body = _simp(p.body, inner, rules, discharge, numerals)
         if isinstance(body, Const):
             return body if p.kind == "∀" or not body.value else TRUE
         return _binder_named_back(Quant(p.kind, p.var, p.ty, body), name)
     return p
+
+
+def _simp_decides(op: str, a: Term, b: Term) -> bool:
+    """Whether Mathlib's simp lemmas decide `a op b` between numerals of a carrier without simprocs
+    (ℚ, ℝ, ℂ): `=`/`≠` of two numerals (`OfNat.ofNat_eq_ofNat`, `neg_inj`), and a numeral against
+    0 or 1 (`ofNat_pos`, `ofNat_nonneg`, `one_lt_ofNat`, `one_le_ofNat`, `not_ofNat_le_one`,
+    `not_ofNat_lt_one`, `zero_lt_one`, ...); `2 < 3` is not (`Nat.ofNat_lt` is not @[simp])."""
+    nat = lambda t: isinstance(t, Num) and t.value == int(t.value) and t.value >= 0   # noqa: E731
+    if op in ("=", "≠"):
+        return nat(a) and nat(b) or all(isinstance(t, Un) and t.op == "-" and nat(t.arg) for t in (a, b))
+    if op in ("<", "≤") and nat(a) and nat(b):
+        return a.value == 0 or a.value == 1 <= b.value or b.value == 1 or a.value == b.value
+    return False
 
 
 def _binder_named_back(q: Quant, name: str) -> Quant:

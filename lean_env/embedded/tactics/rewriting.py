@@ -358,7 +358,7 @@ def _simp_discrete(p: Term, ctx: dict, rules, lemmas: list[str], norm_num: bool,
         discharge = Discharger(lambda q, c, d: _simp_discrete(q, c, rules, lemmas, norm_num, d))
     for _ in range(50 if rules else 5):   # with rules, the step budget is what bounds the work
         q = discrete.rewrite_all(p, lemmas) if lemmas else p
-        q = simp_prop(discrete.evaluate_closed(q, ctx), ctx, rules, discharge)
+        q = simp_prop(discrete.evaluate_closed(q, ctx, norm_num), ctx, rules, discharge, numerals=norm_num)
         if norm_num:
             q = evaluate_sqrt(discrete.fold_predicates(q))
         if q == p:
@@ -384,14 +384,15 @@ def _simp_all(e: Engine, s: ProofState, extra_rules: list[SimpRule], ax) -> Proo
         for h in [h for h in g.hyps if not h.is_var]:
             others = [x for x in g.hyps if not x.is_var and x.name != h.name]
             rules = hypothesis_rules([x.type for x in others], [x.name for x in others])
-            new = simp_prop(h.type, g.ctx, rules + [r for r in extra_rules if r.origin != h.name])
+            new = simp_prop(h.type, g.ctx, rules + [r for r in extra_rules if r.origin != h.name], numerals=False)
             if new == Const(False):
                 return s.replace_main([], ax)
             if _changed(new, h.type):
                 changed = True
                 g = g.remove(h.name) if new == TRUE else g.replace_hyp(h.name, new)
         named = [x for x in g.hyps if not x.is_var]
-        new_t = simp_prop(g.target, g.ctx, hypothesis_rules([x.type for x in named], [x.name for x in named]) + extra_rules)
+        new_t = simp_prop(g.target, g.ctx, hypothesis_rules([x.type for x in named], [x.name for x in named]) + extra_rules,
+                          numerals=False)
         if _changed(new_t, g.target):
             changed = True
             g = g.with_target(new_t)
@@ -413,7 +414,7 @@ def t_simpa(e: Engine, s: ProofState, rest: str) -> ProofState:
     g = s.main
     rules, ax = simp_rules(e, g, items)
     ax = ax | CLASSICAL
-    target = simp_prop(g.target, g.ctx, rules)
+    target = simp_prop(g.target, g.ctx, rules, numerals=False)
     if target == TRUE:
         return s.replace_main([], ax)
     if using.strip():
@@ -426,7 +427,7 @@ def t_simpa(e: Engine, s: ProofState, rest: str) -> ProofState:
         if any(defeq(p, target, g.ctx) for p in g.props()):
             return s.replace_main([], ax)
         raise TacticError(f"simpa failed: no hypothesis matches the simplified goal\n  {pp(target)}")
-    q = simp_prop(given, g.ctx, [r for r in rules if r.lhs != given])
+    q = simp_prop(given, g.ctx, [r for r in rules if r.lhs != given], numerals=False)
     others = [p for p in g.props() if p is not given] if not using.strip() else []
     if q == Const(False) or defeq(q, target, g.ctx) or any(defeq(p, target, g.ctx) for p in others):
         return s.replace_main([], ax)
