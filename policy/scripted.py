@@ -269,7 +269,10 @@ def closers_and_templates(state: str) -> list[tuple[str, float]]:
     return [(t, -0.1 * (i + 1)) for i, t in enumerate(dict.fromkeys(tactics))]
 
 
-TEMPLATE_CLOSERS = ("omega", "norm_num", "linarith", "nlinarith", "constructor", "simp_all", "field_simp", "positivity")
+# `decide` for closed finite computations norm_num has no extension for (a sum over `Finset.Icc`, a
+# filter's card, `Nat.choose`), within Lean's recursion limit
+TEMPLATE_CLOSERS = ("omega", "norm_num", "linarith", "nlinarith", "constructor", "simp_all", "field_simp", "positivity",
+                    "decide")
 
 
 Scripted = Sequence[str] | Mapping[str, Sequence[tuple[str, float]]] | Callable[[str], Sequence[tuple[str, float]]]

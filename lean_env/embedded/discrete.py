@@ -28,7 +28,7 @@ from lean_env.embedded.terms import (
     NAT, PROP, App, Bin, Const, Num, Quant, Term, Un, children, free_vars, num, replace, subst, with_children,
 )
 from lean_env.embedded.values import (  # noqa: F401  (evaluation of the applications, re-exported)
-    MAX_ELEMENTS, VALUES, ArithError, _closed_set, elements, evaluate_app, is_closed_app, term_type,
+    MAX_ELEMENTS, VALUES, ArithError, _closed_set, elements, evaluate, evaluate_app, is_closed_app, term_type,
 )
 
 # ---------------------------------------------------------------- rewriting with Mathlib's lemmas
@@ -160,20 +160,50 @@ def fold_predicates(p: Term) -> Term:
     return p
 
 
-# What plain simp evaluates of a closed application (its simprocs: Nat.reduceGcd, ...; its lemmas:
-# `Finset.card_range`, `Finset.mem_range`, `Nat.digits_add_two_add_one`, `List.sum_cons`); a sum
-# over `range 10`, `5 !`, `Nat.choose 5 2` or `⌊7 / 2⌋` wait for norm_num or their lemmas.
+# What the simplifiers evaluate of a closed application, in the Mathlib of DeepSeek-Prover-V1.5's
+# pin (d1d1e4b, 2024-06) on Lean v4.9. norm_num: its big-operator extension takes `Finset.range` only
+# (Mathlib/Tactic/NormNum/BigOperators.lean: `Finset.proveEmptyOrCons`; "TODO: support intervals"),
+# a card by the simp lemmas `Finset.card_range`, `Nat.card_Icc`, `Nat.card_Ico`, and there is no
+# extension for `Nat.choose` (nor now): a sum over `Icc 1 12`, a filter's card or `choose 5 2` take
+# `decide` or their lemmas. `n !` follows today's Mathlib, whose test/norm_num_ext.lean (the
+# conformance oracle) evaluates it (mathlib4 #8832, after that pin). Plain simp: core's simprocs (`Nat.reduceGcd`, ...) and
+# simp lemmas (`Finset.card_range`, `Finset.mem_range`, `Nat.digits_add_two_add_one`, `List.sum_cons`).
+CARD_SETS = ("Finset.range", "Finset.Icc", "Finset.Ico")
+NORM_NUM_LEAVES = frozenset({"Nat.choose"})
 SIMP_EVALUATES = frozenset({"Nat.gcd", "Nat.lcm", "Int.gcd", "Int.lcm", "Int.natAbs", "Int.toNat", "Nat.digits",
                             "List.sum", "Finset.card", "Membership.mem"})
 
 
+def norm_num_evaluates(t: App) -> bool:
+    """Whether norm_num computes the closed application `t` (see NORM_NUM_LEAVES)."""
+    name = head(t)
+    if name in BIG_OPERATORS:
+        return head(t.args[0]) == "Finset.range" and not _mentions(t.args[1], NORM_NUM_LEAVES)
+    if name == "Finset.card":
+        return head(t.args[0]) in CARD_SETS
+    return name not in NORM_NUM_LEAVES
+
+
+def simp_evaluates(t: App) -> bool:
+    """Whether plain simp computes the closed application `t` (see SIMP_EVALUATES)."""
+    name = head(t)
+    if name == "Finset.card":
+        return head(t.args[0]) in CARD_SETS
+    return name in SIMP_EVALUATES
+
+
+def _mentions(t: Term, names: frozenset) -> bool:
+    return head(t) in names or any(_mentions(c, names) for c in children(t))
+
+
 def evaluate_closed(p: Term, ctx: dict, numerals: bool = True) -> Term:
-    """`norm_num` on numerals: every closed application (`Nat.gcd 4 6`, a sum over `range 10`)
-    becomes its value, at its own type; plain simp (`numerals` False) only those SIMP_EVALUATES
-    of the integers (a `Finset.card` of a filter needs `decide`)."""
-    if isinstance(p, App) and head(p) not in SETS and is_closed_app(p) and (numerals or _simp_evaluates(p, ctx)):
+    """`norm_num` on numerals: every closed application it computes (`Nat.gcd 4 6`, a sum over
+    `range 10`) becomes its value, at its own type; plain simp (`numerals` False) only those of the
+    integers its simprocs and lemmas compute."""
+    evaluates = norm_num_evaluates if numerals else simp_evaluates
+    if isinstance(p, App) and head(p) not in SETS and is_closed_app(p) and evaluates(p):
         ty = term_type(p, ctx)
-        if ty not in (None, PROP):
+        if ty not in (None, PROP) and (numerals or is_integral(ty)):
             try:
                 return num(evaluate_app(p, ty), ty)
             except ArithError:
@@ -184,19 +214,16 @@ def evaluate_closed(p: Term, ctx: dict, numerals: bool = True) -> Term:
     return with_children(p, [evaluate_closed(c, ctx, numerals) for c in kids])
 
 
-def _simp_evaluates(p: App, ctx: dict) -> bool:
-    if head(p) not in SIMP_EVALUATES or not is_integral(term_type(p, ctx)):
-        return False
-    return not any(head(c) == "Finset.filter" for c in p.args)
-
-
 def largest_set(p: Term) -> int:
     """The size of the largest closed finite set in `p` (0 if none): what the kernel must unfold
-    element by element when `decide` evaluates it."""
+    element by element when `decide` evaluates it. `Nat.divisors n` is `filter (· ∣ n) (Ico 1 (n + 1))`
+    (Mathlib/NumberTheory/Divisors.lean): n candidates, however few divisors pass."""
     best = 0
     if head(p) in SETS and _closed_set(p):
         try:
             best = len(elements(p))
+            if head(p) in ("Nat.divisors", "Nat.properDivisors"):
+                best = max(best, int(evaluate(p.args[0], NAT)))
         except ArithError:
             return MAX_ELEMENTS + 1
     for c in children(p):

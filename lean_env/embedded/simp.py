@@ -19,7 +19,7 @@ from typing import Callable
 
 from lean_env.embedded import carriers
 from lean_env.embedded.arith import ArithError, decide_relation, evaluate, is_closed_arith, relation_type, term_type, typed
-from lean_env.embedded.discrete import fold_predicates
+from lean_env.embedded.discrete import fold_predicates, norm_num_evaluates, simp_evaluates
 from lean_env.embedded.elab import _unify, instantiate_rule
 from lean_env.embedded.errors import TacticError
 from lean_env.embedded.functions import ALPHA, SIGNATURES, local_function
@@ -38,7 +38,7 @@ def simp_arith(t: Term, ty: str, numerals: bool = True) -> Term:
     simprocs do (ℕ, ℤ)."""
     if isinstance(t, Cast):   # Nat.cast_ofNat, Nat.cast_add/mul/pow are simp lemmas
         a = simp_arith(t.arg, t.src, numerals)
-        if is_closed_arith(a) and (numerals or _literal(a)):
+        if is_closed_arith(a, _apps(numerals)) and (numerals or _literal(a)):
             try:
                 return num(evaluate(a, t.src), t.ty)
             except ArithError:
@@ -48,7 +48,7 @@ def simp_arith(t: Term, ty: str, numerals: bool = True) -> Term:
         a = simp_arith(t.lhs, ty, numerals)
         b = simp_arith(t.rhs, ty if t.op != "^" else NAT, numerals)
         t = Bin(t.op, a, b)
-        if is_closed_arith(t) and (numerals or carriers.simp_folds(ty) and _literal(a) and _literal(b)):
+        if is_closed_arith(t, _apps(numerals)) and (numerals or carriers.simp_folds(ty) and _literal(a) and _literal(b)):
             try:
                 return num(evaluate(t, ty), ty)
             except ArithError:
@@ -103,6 +103,11 @@ def simp_arith(t: Term, ty: str, numerals: bool = True) -> Term:
     return t
 
 
+def _apps(numerals: bool):
+    """The closed applications a simplifier computes: norm_num's extensions, or simp's simprocs."""
+    return norm_num_evaluates if numerals else simp_evaluates
+
+
 def _literal(t: Term) -> bool:
     """A numeral or a negated one: what simp's lemmas about numerals (`Nat.cast_ofNat`,
     `abs_neg`) see without evaluating anything."""
@@ -120,14 +125,14 @@ def _simp_function(t: App, ty: str, numerals: bool = True) -> Term:
     """Simp lemmas about a function application whose arguments are simplified: `|-3| = 3`
     (`abs_neg`, `abs_ofNat`), `Real.sqrt 0 = 0`, `Real.log (Real.exp x) = x` (`Real.log_exp`)."""
     name, args = t.fn.name, t.args
-    if name == "abs" and is_closed_arith(args[0]) and (numerals or _literal(args[0])):
+    if name == "abs" and is_closed_arith(args[0], _apps(numerals)) and (numerals or _literal(args[0])):
         try:
             return num(abs(evaluate(args[0], ty)), ty)
         except ArithError:
             return t
     if name == "Real.log" and isinstance(args[0], App) and args[0].fn == Var("Real.exp"):
         return args[0].args[0]
-    if len(args) == 1 and is_closed_arith(args[0]):
+    if len(args) == 1 and is_closed_arith(args[0], _apps(numerals)):
         try:
             value = _REAL_VALUES.get((name, evaluate(args[0], REAL)))
         except ArithError:
@@ -295,7 +300,7 @@ def _simp(p: Term, ctx: dict[str, str], rules: list[SimpRule], discharge: "Disch
             op, a, b = "≤", b, a
         elif op == ">":
             op, a, b = "<", b, a
-        if is_closed_arith(a) and is_closed_arith(b) and (
+        if is_closed_arith(a, _apps(numerals)) and is_closed_arith(b, _apps(numerals)) and (
                 numerals or carriers.simp_folds(ty) and _literal(a) and _literal(b) or _simp_decides(op, a, b)):
             try:
                 return Const(decide_relation(op, evaluate(a, ty), evaluate(b, ty)))
@@ -670,7 +675,7 @@ def evaluate_numerals(t: Term, ty: str) -> Term:
     """norm_num's core evaluation on a term of type `ty`: every closed numeral subterm (`2 ^ 17 - 1`,
     `Nat.gcd 4 6`, `√(25 / 16)`) becomes its value; nothing else changes (no `x + 0 = x`: that is a
     simp lemma, which `norm_num1` does not use)."""
-    if is_closed_arith(t):
+    if is_closed_arith(t, norm_num_evaluates):
         try:
             return num(evaluate(t, ty), ty)
         except ArithError:
@@ -686,14 +691,14 @@ def evaluate_numerals(t: Term, ty: str) -> Term:
         if len(params) == len(t.args) and "fun" not in params and "Finset" not in params:
             args = tuple(evaluate_numerals(a, ty if p == ALPHA else p) for a, p in zip(t.args, params))
             t = App(t.fn, args)
-            if t.fn.name == "Real.sqrt" and is_closed_arith(args[0]):
+            if t.fn.name == "Real.sqrt" and is_closed_arith(args[0], norm_num_evaluates):
                 try:
                     root = sqrt_value(evaluate(args[0], REAL))
                 except ArithError:
                     root = None
                 if root is not None:
                     return num(root, REAL)
-            if is_closed_arith(t):
+            if is_closed_arith(t, norm_num_evaluates):
                 try:
                     return num(evaluate(t, ty), ty)
                 except ArithError:
@@ -713,7 +718,7 @@ def norm_num1_prop(p: Term, ctx: dict[str, str]) -> Term:
     if isinstance(p, Bin) and p.op in REL_OPS:
         ty = relation_type(p, ctx)
         a, b = evaluate_numerals(p.lhs, ty), evaluate_numerals(p.rhs, ty)
-        if is_closed_arith(a) and is_closed_arith(b):
+        if is_closed_arith(a, norm_num_evaluates) and is_closed_arith(b, norm_num_evaluates):
             try:
                 return Const(decide_relation(p.op, evaluate(a, ty), evaluate(b, ty)))
             except ArithError:
@@ -737,7 +742,7 @@ def norm_num1_prop(p: Term, ctx: dict[str, str]) -> Term:
 
 def evaluate_sqrt(p: Term) -> Term:
     """norm_num's `Real.sqrt` extension inside any term: `√25` ↦ `5`, `√(-37)` ↦ `0`."""
-    if isinstance(p, App) and p.fn == Var("Real.sqrt") and len(p.args) == 1 and is_closed_arith(p.args[0]):
+    if isinstance(p, App) and p.fn == Var("Real.sqrt") and len(p.args) == 1 and is_closed_arith(p.args[0], norm_num_evaluates):
         try:
             root = sqrt_value(evaluate(p.args[0], REAL))
         except ArithError:

@@ -163,10 +163,12 @@ def _evaluate_field(t: Term) -> Fraction:
     raise ArithError(f"not a closed numeral expression: {pp(t)}")
 
 
-def is_closed_arith(t: Term, functions: bool = True) -> bool:
+def is_closed_arith(t: Term, functions: "bool | Callable[[App], bool]" = True) -> bool:
     """A numeral expression `evaluate` can compute. With `functions=False` only numerals and the
     ring/division operators count: `omega`, `linarith` and `ring` see `Nat.gcd 4 6` or a closed
-    `∑ i ∈ range 10, i` as atoms, as in Lean (only `decide`, `rfl`, `norm_num`, `simp` evaluate them)."""
+    `∑ i ∈ range 10, i` as atoms, as in Lean (only `decide`, `rfl`, `norm_num`, `simp` evaluate them).
+    `functions` may also be a test of each application (what norm_num's extensions take:
+    `discrete.norm_num_evaluates`)."""
     if isinstance(t, Num):
         return True
     if isinstance(t, Cast):
@@ -178,7 +180,7 @@ def is_closed_arith(t: Term, functions: bool = True) -> bool:
     if isinstance(t, App) and t.fn == Var("Inv.inv") and len(t.args) == 1:
         return is_closed_arith(t.args[0], functions)
     if _discrete_app(t):   # discrete.py
-        return functions and is_closed_app(t)
+        return (functions is True or callable(functions) and functions(t)) and is_closed_app(t)
     return False
 
 

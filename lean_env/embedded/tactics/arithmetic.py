@@ -10,7 +10,7 @@ from lean_env.embedded.carriers import is_field, is_integral, is_ordered
 from lean_env.embedded.goals import CLASSICAL, Goal, ProofState, TacticError
 from lean_env.embedded.terms import INT, NAT, App, Bin, Cast, Num, Proj, Term, Un, Var, is_numeral, pp, replace, subst, type_of
 from lean_env.embedded.types import elab_value, has_class
-from lean_env.embedded.tactics.closers import rfl_closes
+from lean_env.embedded.tactics.closers import reducible_rfl
 from lean_env.embedded.tactics.engine import Engine, hyp_prop
 from lean_env.embedded.tactics.registry import tactic
 from lean_env.embedded.simp import Discharger, rewrite_to_fixpoint, simp_prop
@@ -321,7 +321,7 @@ def t_ring_nf(e: Engine, s: ProofState, rest: str) -> ProofState:
         new = _ring_nf_prop(g.target, g.ctx)
     except arith.ArithError as err:
         raise TacticError(f"ring_nf failed: {err}") from None
-    if rfl_closes(g.with_target(new)):
+    if reducible_rfl(g.with_target(new)):   # its normal forms agree; `rfl` would evaluate a closed sum
         return s.replace_main([], CLASSICAL)
     if new == g.target:
         raise TacticError("ring_nf failed")
@@ -398,7 +398,9 @@ def t_field_simp(e: Engine, s: ProofState, rest: str) -> ProofState:
         raise TacticError(f"field_simp failed: {err}") from None
     if new is None:
         raise TacticError("field_simp made no progress")
-    if rfl_closes(g.with_target(new)):
+    # simp's own close (`eq_self`: the sides unify at reducible transparency), not `rfl`'s evaluation:
+    # a closed sum over `Finset.Icc` stays as it is
+    if reducible_rfl(g.with_target(new)):
         return s.replace_main([], ax | CLASSICAL)
     return s.replace_main([g.with_target(new)], ax | CLASSICAL)
 
