@@ -100,8 +100,12 @@ def test_ring_and_field_simp_know_division_by_zero(session):
     assert not closes(session, "theorem t (x : ℝ) : x / x = 1", ["ring"])            # false at x = 0
     assert not closes(session, "theorem t (x : ℝ) : x * x⁻¹ = 1", ["field_simp"])
     assert closes(session, "theorem t (x : ℝ) (hx : x ≠ 0) : x * x⁻¹ = 1", ["field_simp"])
+    # field_simp cancels `x * x⁻¹` itself, but a sum of fractions it only cross-multiplies: `ring`
+    # closes that (Mathlib's own examples are `field_simp; ring`)
     assert closes(session, "theorem t (x y : ℝ) (hx : x ≠ 0) (hy : y ≠ 0) : 1 / x + 1 / y = (x + y) / (x * y)",
-                  ["field_simp"])
+                  ["field_simp", "ring"])
+    assert not closes(session, "theorem t (x y : ℝ) (hx : x ≠ 0) (hy : y ≠ 0) : 1 / x + 1 / y = (x + y) / (x * y)",
+                      ["field_simp"])
     # an order needs a positive denominator: with only `x ≠ 0`, `1 / x < 2` does not give `1 < 2 * x`
     assert closes(session, "theorem t (x : ℝ) (hx : 0 < x) (h : 1 / x < 2) : 1 < 2 * x", ["field_simp at h", "linarith"])
     assert not closes(session, "theorem t (x : ℝ) (hx : x ≠ 0) (h : 1 / x < 2) : 1 < 2 * x",

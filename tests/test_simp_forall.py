@@ -75,7 +75,7 @@ PROBES = [
     ((f"{P} (f : ℤ → ℝ) (x : ℤ) (hx : x ≠ 0) (h : ∀ y : ℤ, y ≠ 0 → f y = 1) : "
       f"f x + ∑ x in Finset.Icc (-1 : ℤ) 1, f x = 4 := by", ["field_simp [h]"]),
      (f"{P} (f : ℤ → ℝ) (x : ℤ) (hx : x ≠ 0) (h : ∀ y : ℤ, y ≠ 0 → f y = 1) : f x + f 2 = 2 := by",
-      ["field_simp [h]"])),
+      ["field_simp [h]", "norm_num"])),
     # a side condition that does not hold is never assumed
     ((f"{P} (f : ℕ → ℕ) (h : ∀ n, 1000 ≤ n → f n = n - 3) : f 84 = 81 := by", ["simp [h]"]),
      (f"{P} (f : ℕ → ℕ) (h : ∀ n, 1000 ≤ n → f n = n - 3) : f 1005 = 1002 := by", ["simp [h]"])),
@@ -144,7 +144,7 @@ PROBES = [
      (f"{P} (f : ℝ → ℝ) (x : ℝ) (hx : x ≠ 0) (h : ∀ y : ℝ, y ≠ 0 → f y = 1 / y) : f x * x = 1 := by",
       ["field_simp [h]"])),
     ((f"{P} (f : ℝ → ℝ) (h : ∀ x : ℝ, f x = 3 * x + 1) : f (f 1) = 14 := by", ["field_simp [h]"]),
-     (f"{P} (f : ℝ → ℝ) (h : ∀ x : ℝ, f x = 3 * x + 1) : f (f 1) = 13 := by", ["field_simp [h]"])),
+     (f"{P} (f : ℝ → ℝ) (h : ∀ x : ℝ, f x = 3 * x + 1) : f (f 1) = 13 := by", ["field_simp [h]", "norm_num"])),
 ]
 
 # true statements whose proof Lean rejects, and the proof Lean takes

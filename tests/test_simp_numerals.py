@@ -47,6 +47,9 @@ REJECTED = [
     # by evaluating it as `rfl` would
     ("theorem t (s : ℕ) (h₀ : s = ∑ k in Finset.Icc 1 12, k) : s % 4 = 2", ["field_simp [h₀]"], ["rw [h₀]", "decide"]),
     ("theorem t : (∑ k in Finset.Icc 1 12, k) % 4 = 2", ["ring_nf"], ["rfl"]),
+    # field_simp cross-multiplies; the ring identity left is `ring`'s (mathd_algebra_441's `field_simp; ring`)
+    ("theorem t (x : ℝ) (h₀ : x ≠ 0) : 12 / (x * x) * (x ^ 4 / (14 * x)) * (35 / (3 * x)) = 10", ["field_simp"],
+     ["field_simp", "ring"]),
 ]
 
 # what norm_num computes: a sum or product over `range`, a card by its simp lemma, gcd
