@@ -107,3 +107,10 @@ def test_decide_on_divisors_pays_for_every_candidate_below_n(session):
 def test_simp_shows_the_unfolded_arithmetic_as_lean_does(session):
     kind, goals = attempt(session, "theorem t (x : ℝ) (h : x = 2) : x + 2 = 4", ["simp [h]"])
     assert kind == "ok" and goals and goals[0].endswith("⊢ 2 + 2 = 4"), goals
+
+
+def test_field_simp_cancels_only_what_it_knows_is_nonzero(session):
+    """`a / b * b = a` is false at b = 0: `div_mul_cancel₀` needs `b ≠ 0` (probe), which `hb` gives."""
+    assert attempt(session, "theorem t (a b : ℝ) : a / b * b = a", ["field_simp"]) != ("ok", [])
+    assert attempt(session, "theorem t (a b : ℝ) (hb : b ≠ 0) : a / b * b = a", ["field_simp"]) == ("ok", [])
+    assert attempt(session, "theorem t (a b : ℝ) : a * b / b = a", ["field_simp"]) != ("ok", [])

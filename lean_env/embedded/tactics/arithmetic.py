@@ -408,42 +408,41 @@ def t_field_simp(e: Engine, s: ProofState, rest: str) -> ProofState:
     sign_of = _denominator_sign(g, extra)
     rules = [r for r in simp_rules(e, g, items)[0] if not r.rewrites_props]
 
-    def step(p: Term, name: str) -> Term | None:
+    def rewrite(p: Term, name: str) -> Term:
         own = [r for r in rules if r.origin != name]   # as simpGoal: never h rewriting h itself
-        rewritten = p
-        if own and isinstance(p, Bin) and p.op in ("=", "≠", "<", "≤", ">", "≥"):
-            ctx = g.ctx
-            discharge = _field_simp_discharger(g, ctx, own, sign_of)
-            rewritten = Bin(p.op, *(rewrite_to_fixpoint(x, own, ctx, discharge) for x in (p.lhs, p.rhs)))
-        new = _field_simp_prop(rewritten, g, sign_of)
-        if name == "⊢" and isinstance(rewritten, Bin) and rewritten.op == "=":
-            ty = arith.relation_type(rewritten, g.ctx)
-            closes.append(reducible_rfl(g.with_target(Bin("=", *(_cancel(x, sign_of, ty) for x in (rewritten.lhs, rewritten.rhs))))))
-        else:
-            closes.append(False)
-        return rewritten if new is None and rewritten != p else new
+        if not (own and isinstance(p, Bin) and p.op in ("=", "≠", "<", "≤", ">", "≥")):
+            return p
+        ctx = g.ctx   # one dict: the discharger tells the top level from a binder by identity
+        discharge = _field_simp_discharger(g, ctx, own, sign_of)
+        return Bin(p.op, *(rewrite_to_fixpoint(x, own, ctx, discharge) for x in (p.lhs, p.rhs)))
 
-    closes: list[bool] = []
+    def step(p: Term, rewritten: Term) -> Term | None:
+        new = _field_simp_prop(rewritten, g, sign_of)
+        return rewritten if new is None and rewritten != p else new
 
     try:
         if where:
             for h in where:
-                new = step(hyp_prop(g, h), h)
+                new = step(hyp_prop(g, h), rewrite(hyp_prop(g, h), h))
                 if new is None:
                     raise TacticError("field_simp made no progress")
                 g = g.replace_hyp(h, new)
             return s.replace_main([g], ax | CLASSICAL)
-        new = step(g.target, "⊢")
+        rewritten = rewrite(g.target, "⊢")
+        new = step(g.target, rewritten)
     except arith.ArithError as err:
         raise TacticError(f"field_simp failed: {err}") from None
     if new is None:
         raise TacticError("field_simp made no progress")
     # simp's own close (`eq_self`: the sides unify at reducible transparency) of the goal its rewrites
-    # leave, not `rfl`'s evaluation (a closed sum over `Finset.Icc` stays) and not this kernel's ring
-    # normal form after clearing denominators: Lean's field_simp leaves `12 * x ^ 4 * 35 = 10 * (...)`
-    # for `ring` (the `field_simp; ring` idiom), so a cleared goal that normalises to `0 = 0` stays open
-    if closes[-1]:
-        return s.replace_main([], ax | CLASSICAL)
+    # and cancellations leave, not `rfl`'s evaluation (a closed sum over `Finset.Icc` stays) and not
+    # this kernel's ring normal form after clearing denominators: Lean's field_simp leaves
+    # `12 * x ^ 4 * 35 = 10 * (...)` for `ring` (the `field_simp; ring` idiom)
+    if isinstance(rewritten, Bin) and rewritten.op == "=":
+        ty = arith.relation_type(rewritten, g.ctx)
+        cancelled = Bin("=", *(_cancel(x, sign_of, ty) for x in (rewritten.lhs, rewritten.rhs)))
+        if reducible_rfl(g.with_target(cancelled)):
+            return s.replace_main([], ax | CLASSICAL)
     return s.replace_main([g.with_target(new)], ax | CLASSICAL)
 
 
